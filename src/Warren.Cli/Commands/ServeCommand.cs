@@ -1,0 +1,79 @@
+using System.CommandLine;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Warren.Server;
+using Warren.Server.Configuration;
+
+namespace Warren.Cli.Commands;
+
+/// <summary>`warren serve`: run the GOPROXY server.</summary>
+public sealed class ServeCommand : Command
+{
+    private readonly Option<string?> _listen = new("--listen") { Description = "HOST:PORT to listen on (default 127.0.0.1:3000)" };
+    private readonly Option<string?> _root = new("--root") { Description = "store directory (default: the user cache directory's warren/download)" };
+    private readonly Option<string?> _upstream = new("--upstream") { Description = "upstream chain in GOPROXY syntax, e.g. \"https://a,https://b|https://c,direct\" or off (default: $GOPROXY, then https://proxy.golang.org,direct)" };
+    private readonly Option<string?> _sumdb = new("--sumdb") { Description = "checksum database to proxy, GOSUMDB syntax \"NAME[+KEY] [URL]\" or off (default: $GOSUMDB, then sum.golang.org)" };
+    private readonly Option<string?> _private = new("--private") { Description = "GOPRIVATE-style patterns (default: $GOPRIVATE)" };
+    private readonly Option<string?> _noProxy = new("--no-proxy") { Description = "GONOPROXY-style patterns: fetched directly, never from a proxy (default: $GONOPROXY, then --private)" };
+    private readonly Option<string?> _noSumDb = new("--no-sumdb") { Description = "GONOSUMDB-style patterns (default: $GONOSUMDB, then --private)" };
+    private readonly Option<TimeSpan?> _listTtl = new("--list-ttl") { Description = "how long list and @latest answers are fresh (default 00:05:00)" };
+    private readonly Option<TimeSpan?> _negativeTtl = new("--negative-ttl") { Description = "how long \"not found\" is remembered (default 00:01:00)" };
+
+    public ServeCommand()
+        : base("serve", "Run the caching Go module proxy (GOPROXY protocol, /sumdb/ proxy, /healthz, /readyz, /metrics).")
+    {
+        foreach (var option in new Option[] { _listen, _root, _upstream, _sumdb, _private, _noProxy, _noSumDb, _listTtl, _negativeTtl })
+        {
+            Add(option);
+        }
+
+        SetAction(RunAsync);
+    }
+
+    private async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
+    {
+        void Overrides(WarrenOptions o)
+        {
+            o.Listen = parse.GetValue(_listen) ?? o.Listen;
+            o.Root = parse.GetValue(_root) ?? o.Root;
+            o.Upstream = parse.GetValue(_upstream) ?? o.Upstream;
+            o.SumDb = parse.GetValue(_sumdb) ?? o.SumDb;
+            o.Private = parse.GetValue(_private) ?? o.Private;
+            o.NoProxy = parse.GetValue(_noProxy) ?? o.NoProxy;
+            o.NoSumDb = parse.GetValue(_noSumDb) ?? o.NoSumDb;
+            o.ListTtl = parse.GetValue(_listTtl) ?? o.ListTtl;
+            o.NegativeTtl = parse.GetValue(_negativeTtl) ?? o.NegativeTtl;
+        }
+
+        WebApplication app;
+        try
+        {
+            app = WarrenHost.Build(Overrides);
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OptionsValidationException ex)
+        {
+            foreach (var failure in ex.Failures)
+            {
+                await Console.Error.WriteLineAsync("warren serve: invalid configuration: " + failure).ConfigureAwait(false);
+            }
+
+            return ExitCodes.BadConfiguration;
+        }
+        catch (IOException ex)
+        {
+            await Console.Error.WriteLineAsync("warren serve: cannot start: " + ex.Message).ConfigureAwait(false);
+            return ExitCodes.CannotStart;
+        }
+
+        foreach (var address in WarrenHost.Addresses(app))
+        {
+            await Console.Out.WriteLineAsync("warren: listening on " + address).ConfigureAwait(false);
+        }
+
+        await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+        await app.DisposeAsync().ConfigureAwait(false);
+        return ExitCodes.Ok;
+    }
+}

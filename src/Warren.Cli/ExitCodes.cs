@@ -1,0 +1,9 @@
+namespace Warren.Cli;
+
+/// <summary>Named process exit codes.</summary>
+public static class ExitCodes
+{
+    public const int Ok = 0;
+    public const int BadConfiguration = 2;
+    public const int CannotStart = 3;
+}

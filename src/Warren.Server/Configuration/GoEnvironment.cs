@@ -1,0 +1,39 @@
+namespace Warren.Server.Configuration;
+
+/// <summary>The go command's own defaults and how it reads GOPROXY/GOSUMDB/GOPRIVATE/GONOPROXY/GONOSUMDB.</summary>
+public static class GoEnvironment
+{
+    public const string DefaultProxy = "https://proxy.golang.org,direct";
+    public const string DefaultSumDb = "sum.golang.org";
+
+    /// <summary>Fills every setting that neither flags, appsettings nor WARREN_* gave from the process environment, then the go defaults.</summary>
+    public static void ApplyDefaults(WarrenOptions options, Func<string, string?> getEnv)
+    {
+        static string? NonEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
+
+        options.Upstream ??= NonEmpty(getEnv("GOPROXY")) ?? DefaultProxy;
+        options.SumDb ??= NonEmpty(getEnv("GOSUMDB")) ?? DefaultSumDb;
+        options.Private ??= getEnv("GOPRIVATE") ?? "";
+        options.NoProxy ??= getEnv("GONOPROXY") ?? options.Private;
+        options.NoSumDb ??= getEnv("GONOSUMDB") ?? options.Private;
+        options.Root ??= Path.Combine(UserCacheDirectory(getEnv), "warren", "download");
+    }
+
+    /// <summary>os.UserCacheDir on Unix: $XDG_CACHE_HOME, else $HOME/.cache.</summary>
+    public static string UserCacheDirectory(Func<string, string?> getEnv)
+    {
+        var xdg = getEnv("XDG_CACHE_HOME");
+        if (!string.IsNullOrEmpty(xdg) && Path.IsPathRooted(xdg))
+        {
+            return xdg;
+        }
+
+        var home = getEnv("HOME");
+        if (string.IsNullOrEmpty(home))
+        {
+            home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        }
+
+        return Path.Combine(home, ".cache");
+    }
+}

@@ -1,0 +1,44 @@
+namespace Warren.Server.Configuration;
+
+/// <summary>Everything `warren serve` can be told. Bound from appsettings.json ("Warren" section), WARREN_* variables and flags.</summary>
+public sealed class WarrenOptions
+{
+    /// <summary>HOST:PORT to listen on.</summary>
+    public string Listen { get; set; } = "127.0.0.1:3000";
+
+    /// <summary>Store root; null means the user cache directory's "warren/download".</summary>
+    public string? Root { get; set; }
+
+    /// <summary>GOPROXY-syntax upstream chain; null means the server's GOPROXY, then the go command's default.</summary>
+    public string? Upstream { get; set; }
+
+    /// <summary>GOSUMDB syntax ("NAME[+KEY] [URL]" or "off"); null means the server's GOSUMDB, then sum.golang.org.</summary>
+    public string? SumDb { get; set; }
+
+    /// <summary>GOPRIVATE globs.</summary>
+    public string? Private { get; set; }
+
+    /// <summary>GONOPROXY globs; null means Private.</summary>
+    public string? NoProxy { get; set; }
+
+    /// <summary>GONOSUMDB globs; null means Private.</summary>
+    public string? NoSumDb { get; set; }
+
+    /// <summary>How long an upstream `list`, `@latest` or sumdb `latest` answer is fresh.</summary>
+    public TimeSpan ListTtl { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How long a "not found" from every source is remembered.</summary>
+    public TimeSpan NegativeTtl { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Limit for one upstream request (connect to last byte).</summary>
+    public TimeSpan UpstreamTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Connect timeout for upstream requests.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>max-age of immutable artifacts (.info, .mod, .zip of canonical versions, sumdb tiles and lookups).</summary>
+    public TimeSpan ImmutableMaxAge { get; set; } = TimeSpan.FromDays(365);
+
+    /// <summary>fsync artifacts before they become visible (survives power loss, not only a killed process).</summary>
+    public bool Fsync { get; set; } = true;
+}

@@ -1,0 +1,130 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+using Warren.Core.Modules;
+using Warren.Server.SumDb;
+using Warren.Server.Upstream;
+
+namespace Warren.Server.Configuration;
+
+/// <summary>Refuses bad configuration at start-up with one clear line per problem.</summary>
+public sealed class WarrenOptionsValidator : IValidateOptions<WarrenOptions>
+{
+    public ValidateOptionsResult Validate(string? name, WarrenOptions options)
+    {
+        var problems = new List<string>();
+        if (!ListenAddress.TryParse(options.Listen, out var listen, out var listenError))
+        {
+            problems.Add($"listen: {listenError}");
+        }
+
+        var chain = ProxyChain.TryParse(options.Upstream ?? "", out var chainError);
+        if (chain is null)
+        {
+            problems.Add($"upstream \"{options.Upstream}\": {chainError}");
+        }
+        else if (listen is not null)
+        {
+            foreach (var spec in chain)
+            {
+                if (Uri.TryCreate(spec.Url, UriKind.Absolute, out var uri) && !uri.IsFile && listen.Port != 0 && uri.Port == listen.Port && listen.IsSameHost(uri.Host))
+                {
+                    problems.Add($"upstream \"{spec.Url}\" points back at this server ({options.Listen}); that would loop");
+                }
+            }
+        }
+
+        if (options.SumDb is not null)
+        {
+            SumDbConfig.TryParse(options.SumDb, out var sumdbError);
+            if (sumdbError is not null)
+            {
+                problems.Add("sumdb: " + sumdbError);
+            }
+        }
+
+        foreach (var (label, value) in new[] { ("private", options.Private), ("no-proxy", options.NoProxy), ("no-sumdb", options.NoSumDb) })
+        {
+            if (!string.IsNullOrEmpty(value) && ModulePatterns.Validate(value) is { } patternError)
+            {
+                problems.Add($"{label} \"{value}\": {patternError}");
+            }
+        }
+
+        if (string.IsNullOrWhiteSpace(options.Root))
+        {
+            problems.Add("root: no store directory");
+        }
+
+        foreach (var (label, value) in new[] { ("list TTL", options.ListTtl), ("upstream timeout", options.UpstreamTimeout), ("connect timeout", options.ConnectTimeout) })
+        {
+            if (value <= TimeSpan.Zero)
+            {
+                problems.Add($"{label} must be positive, not {value}");
+            }
+        }
+
+        if (options.NegativeTtl < TimeSpan.Zero)
+        {
+            problems.Add("negative TTL must not be negative");
+        }
+
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
+}
+
+/// <summary>A HOST:PORT to listen on.</summary>
+public sealed record ListenAddress(string Host, IPAddress? Address, int Port)
+{
+    public static bool TryParse(string value, out ListenAddress? address, out string? error)
+    {
+        address = null;
+        error = null;
+        var colon = value.LastIndexOf(':');
+        if (colon < 0 || !int.TryParse(value.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) || port > 65535)
+        {
+            error = $"\"{value}\" is not HOST:PORT";
+            return false;
+        }
+
+        var host = value[..colon].Trim('[', ']');
+        if (host is "" or "*" or "+")
+        {
+            address = new ListenAddress(host, IPAddress.IPv6Any, port);
+            return true;
+        }
+
+        if (IPAddress.TryParse(host, out var ip))
+        {
+            address = new ListenAddress(host, ip, port);
+            return true;
+        }
+
+        if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase))
+        {
+            address = new ListenAddress(host, null, port);
+            return true;
+        }
+
+        error = $"host \"{host}\" must be an IP address, localhost or *";
+        return false;
+    }
+
+    /// <summary>Whether a URL host names this listener (loopback, any-address, or the same host).</summary>
+    public bool IsSameHost(string urlHost)
+    {
+        var host = urlHost.Trim('[', ']');
+        if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase) || string.Equals(host, Host, StringComparison.OrdinalIgnoreCase) ||
+            string.Equals(host, Environment.MachineName, StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        if (IPAddress.TryParse(host, out var ip))
+        {
+            return IPAddress.IsLoopback(ip) || ip.Equals(IPAddress.Any) || ip.Equals(IPAddress.IPv6Any) ||
+                   (Address is not null && (Address.Equals(ip) || Address.Equals(IPAddress.Any) || Address.Equals(IPAddress.IPv6Any)));
+        }
+
+        return false;
+    }
+}

@@ -1,0 +1,159 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+using Warren.Server.Configuration;
+using Warren.Server.Ingest;
+using Warren.Server.Observability;
+using Warren.Server.Storage;
+using Warren.Server.SumDb;
+
+namespace Warren.Server.Endpoints;
+
+/// <summary>The GOPROXY protocol, /sumdb/ and the operational endpoints.</summary>
+public static class ProxyEndpoints
+{
+    internal const string RouteItem = "warren.route";
+
+    public static IEndpointRouteBuilder MapWarren(this IEndpointRouteBuilder app)
+    {
+        app.MapMethods("/healthz", ["GET", "HEAD"], (HttpContext context) => Text(context, "health", 200, "ok"));
+        app.MapMethods("/readyz", ["GET", "HEAD"], (HttpContext context, IModuleStore store, MetadataIndex index) =>
+            store.IsWritable(out var reason) && index.IsHealthy(out reason)
+                ? Text(context, "ready", 200, "ready")
+                : Text(context, "ready", 503, "not ready: " + reason));
+        app.MapGet("/metrics", (HttpContext context, WarrenMetrics metrics) =>
+        {
+            context.Items[RouteItem] = "metrics";
+            return Results.Text(metrics.Render(), "text/plain; version=0.0.4; charset=utf-8");
+        });
+        app.MapMethods("/{**path}", ["GET", "HEAD"], HandleAsync);
+        return app;
+    }
+
+    private static async Task<IResult> HandleAsync(HttpContext context, ModuleService modules, SumDbProxy sumdb, IOptions<WarrenOptions> options)
+    {
+        var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        if (ProxyRequestParser.CheckRawTarget(raw) is { } rawError)
+        {
+            return Error(context, "invalid", rawError.Status, rawError.Message);
+        }
+
+        var request = ProxyRequestParser.Parse(context.Request.Path.Value ?? "/", out var error);
+        if (request is null)
+        {
+            return Error(context, "invalid", error!.Status, error.Message);
+        }
+
+        var ct = context.RequestAborted;
+        var (label, result) = request.Route switch
+        {
+            ProxyRoute.List => ("list", await modules.GetListAsync(request.ModulePath, ct)),
+            ProxyRoute.Latest => ("latest", await modules.GetLatestAsync(request.ModulePath, ct)),
+            ProxyRoute.Info => ("info", await modules.GetArtifactAsync(request.ModulePath, request.Version!, ArtifactKind.Info, ct)),
+            ProxyRoute.Mod => ("mod", await modules.GetArtifactAsync(request.ModulePath, request.Version!, ArtifactKind.Mod, ct)),
+            ProxyRoute.Zip => ("zip", await modules.GetArtifactAsync(request.ModulePath, request.Version!, ArtifactKind.Zip, ct)),
+            ProxyRoute.Query => ("query", await modules.QueryInfoAsync(request.ModulePath, request.Version!, ct)),
+            _ => ("sumdb", await sumdb.HandleAsync(request.SumDbRest!, ct)),
+        };
+
+        return Send(context, label, result, options.Value);
+    }
+
+    private static IResult Send(HttpContext context, string label, ServeResult result, WarrenOptions options)
+    {
+        context.Items[RouteItem] = label;
+        switch (result)
+        {
+            case ArtifactAnswer { Artifact: var artifact }:
+                var contentType = label switch
+                {
+                    "info" => "application/json",
+                    "zip" => "application/zip",
+                    "sumdb" => context.Request.Path.Value!.Contains("/tile/", StringComparison.Ordinal) ? "application/octet-stream" : "text/plain; charset=utf-8",
+                    _ => "text/plain; charset=utf-8",
+                };
+                context.Response.Headers.CacheControl = "public, max-age=" + ((long)options.ImmutableMaxAge.TotalSeconds).ToString(CultureInfo.InvariantCulture) + ", immutable";
+                var etag = new EntityTagHeaderValue(artifact.ETag);
+                return artifact.PhysicalPath is { } file
+                    ? Results.File(file, contentType, lastModified: artifact.LastModified, entityTag: etag, enableRangeProcessing: true)
+                    : Results.Stream(artifact.OpenRead(), contentType, lastModified: artifact.LastModified, entityTag: etag, enableRangeProcessing: true);
+
+            case ContentAnswer content:
+                context.Response.Headers.CacheControl = content.MaxAge > TimeSpan.Zero
+                    ? "public, max-age=" + ((long)content.MaxAge.TotalSeconds).ToString(CultureInfo.InvariantCulture)
+                    : "no-cache";
+                return Results.Bytes(content.Body, content.ContentType);
+
+            case ErrorAnswer e:
+                return Error(context, label, e.Status, e.Message);
+
+            default:
+                throw new InvalidOperationException("unknown result " + result.GetType().Name);
+        }
+    }
+
+    private static IResult Error(HttpContext context, string label, int status, string message)
+    {
+        context.Items[RouteItem] = label;
+        context.Response.Headers.CacheControl = "no-store";
+        return Text(context, label, status, message);
+    }
+
+    private static IResult Text(HttpContext context, string label, int status, string message)
+    {
+        context.Items.TryAdd(RouteItem, label);
+        return Results.Text(message.Replace('\n', ' ') + "\n", "text/plain; charset=utf-8", Encoding.UTF8, status);
+    }
+
+    private static string HttpDownloaderLine(Exception ex) => Upstream.HttpDownloader.OneLine(ex);
+
+    /// <summary>Counts requests by route and status and bytes served; refuses requests that looped back to this instance.</summary>
+    public static IApplicationBuilder UseWarrenObservability(this IApplicationBuilder app)
+    {
+        var metrics = app.ApplicationServices.GetRequiredService<WarrenMetrics>();
+        var identity = app.ApplicationServices.GetRequiredService<Upstream.InstanceIdentity>();
+        var logger = app.ApplicationServices.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>().CreateLogger("Warren.Server.Requests");
+        return app.Use(async (context, next) =>
+        {
+            if (context.Request.Headers.TryGetValue(Upstream.HttpDownloader.ViaHeader, out var via) && via.Contains(identity.Id))
+            {
+                Log.LoopDetected(logger, context.Request.Path.Value ?? "");
+                context.Response.StatusCode = StatusCodes.Status508LoopDetected;
+                await context.Response.WriteAsync("loop detected: this request came back to the Warren that sent it; fix the upstream list\n", context.RequestAborted);
+                metrics.Request("loop", 508);
+                return;
+            }
+
+            try
+            {
+                await next(context);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !context.RequestAborted.IsCancellationRequested)
+            {
+                Log.Unhandled(logger, context.Request.Path.Value ?? "", ex);
+                if (!context.Response.HasStarted)
+                {
+                    context.Response.Clear();
+                    context.Response.StatusCode = ex is IOException ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status500InternalServerError;
+                    context.Response.Headers.CacheControl = "no-store";
+                    await context.Response.WriteAsync(ex is IOException
+                        ? "store unavailable: " + HttpDownloaderLine(ex) + "\n"
+                        : "internal error (" + ex.GetType().Name + "); see the server log\n", context.RequestAborted);
+                }
+            }
+
+            var route = context.Items.TryGetValue(RouteItem, out var r) ? (string)r! : "other";
+            metrics.Request(route, context.Response.StatusCode);
+            if (context.Response.ContentLength is { } length && !HttpMethods.IsHead(context.Request.Method))
+            {
+                metrics.BytesServed(route, length);
+            }
+        });
+    }
+}

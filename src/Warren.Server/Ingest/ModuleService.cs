@@ -1,0 +1,454 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Warren.Core.Modules;
+using Warren.Server.Configuration;
+using Warren.Server.Observability;
+using Warren.Server.Storage;
+using Warren.Server.Upstream;
+
+namespace Warren.Server.Ingest;
+
+/// <summary>What a handler sends back.</summary>
+public abstract record ServeResult;
+
+/// <summary>A stored artifact; immutable ones are sent with long-lived cache headers.</summary>
+public sealed record ArtifactAnswer(StoredArtifact Artifact) : ServeResult;
+
+/// <summary>A small computed body (list, @latest, a version query).</summary>
+public sealed record ContentAnswer(byte[] Body, string ContentType, TimeSpan MaxAge) : ServeResult;
+
+/// <summary>A refusal: the status and a one-line reason for the body.</summary>
+public sealed record ErrorAnswer(int Status, string Message) : ServeResult;
+
+/// <summary>The result of one shared upstream fetch.</summary>
+internal sealed record FlightResult(int Status, string Message, byte[]? Body = null)
+{
+    public static readonly FlightResult Stored = new(200, "");
+
+    public bool IsOk => Status == 200;
+
+    public bool IsNotFound => Status is 404 or 410;
+}
+
+/// <summary>Serves module requests from the store, fetching, checking and committing what is missing.</summary>
+public sealed class ModuleService
+{
+    private const string JsonType = "application/json";
+    private const string TextType = "text/plain; charset=utf-8";
+
+    private readonly IModuleStore _store;
+    private readonly MetadataIndex _index;
+    private readonly UpstreamChain _chain;
+    private readonly NegativeCache _negative;
+    private readonly WarrenMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly WarrenOptions _options;
+    private readonly ILogger<ModuleService> _logger;
+    private readonly CancellationToken _lifetime;
+    private readonly SingleFlight<FlightResult> _flights = new();
+
+    public ModuleService(IModuleStore store, MetadataIndex index, UpstreamChain chain, NegativeCache negative, WarrenMetrics metrics,
+        TimeProvider time, IOptions<WarrenOptions> options, IHostApplicationLifetime lifetime, ILogger<ModuleService> logger)
+    {
+        _store = store;
+        _index = index;
+        _chain = chain;
+        _negative = negative;
+        _metrics = metrics;
+        _time = time;
+        _options = options.Value;
+        _logger = logger;
+        _lifetime = lifetime.ApplicationStopping;
+    }
+
+    /// <summary>.info, .mod or .zip of a canonical version.</summary>
+    public async Task<ServeResult> GetArtifactAsync(string modulePath, string version, ArtifactKind kind, CancellationToken cancellationToken)
+    {
+        var label = kind.ToString().ToLowerInvariant();
+        var hit = await _store.GetAsync(modulePath, version, kind, cancellationToken).ConfigureAwait(false);
+        if (hit is not null)
+        {
+            _metrics.CacheHit(label);
+            return new ArtifactAnswer(hit);
+        }
+
+        var key = $"{label}:{modulePath}@{version}";
+        if (_negative.TryGet(key, out var status, out var reason))
+        {
+            return new ErrorAnswer(status, reason);
+        }
+
+        _metrics.CacheMiss(label);
+        var flight = await _flights.RunAsync(key, () => IngestAsync(modulePath, version, kind, key), cancellationToken, out var joined).ConfigureAwait(false);
+        if (joined)
+        {
+            _metrics.Coalesced();
+        }
+
+        if (!flight.IsOk)
+        {
+            return new ErrorAnswer(flight.Status, flight.Message);
+        }
+
+        hit = await _store.GetAsync(modulePath, version, kind, cancellationToken).ConfigureAwait(false);
+        return hit is not null ? new ArtifactAnswer(hit) : new ErrorAnswer(502, $"{modulePath}@{version}: stored {label} disappeared");
+    }
+
+    /// <summary>.info for a query that is not a canonical version (a branch, a tag, a commit prefix): asked upstream, answered canonically.</summary>
+    public Task<ServeResult> QueryInfoAsync(string modulePath, string query, CancellationToken cancellationToken) =>
+        MutableAsync($"query:{modulePath}@{query}", new ModuleRequest(modulePath, query, RequestKind.Info), body => ValidateInfo(modulePath, null, body), Identity,
+            _ => Task.FromResult<byte[]?>(null), JsonType, onFresh: info => StoreQueriedInfoAsync(modulePath, info), cancellationToken);
+
+    /// <summary>@v/list: upstream's list (cached with a TTL) merged with the versions the store holds.</summary>
+    public Task<ServeResult> GetListAsync(string modulePath, CancellationToken cancellationToken) =>
+        MutableAsync($"list:{modulePath}", new ModuleRequest(modulePath, null, RequestKind.List), static _ => null,
+            async (body, ct) => MergeList(body, await _store.ListVersionsAsync(modulePath, ct).ConfigureAwait(false)), async ct =>
+            {
+                var held = await _store.ListVersionsAsync(modulePath, ct).ConfigureAwait(false);
+                return held.Count > 0 ? MergeList([], held) : null;
+            }, TextType, onFresh: null, cancellationToken);
+
+    /// <summary>@latest: upstream's answer (cached with a TTL); when upstream has nothing to say, the highest version held.</summary>
+    public Task<ServeResult> GetLatestAsync(string modulePath, CancellationToken cancellationToken) =>
+        MutableAsync($"latest:{modulePath}", new ModuleRequest(modulePath, null, RequestKind.Latest), body => ValidateInfo(modulePath, null, body), Identity,
+            ct => LatestHeldInfoAsync(modulePath, ct), JsonType, onFresh: null, cancellationToken);
+
+    private static ValueTask<byte[]> Identity(byte[] body, CancellationToken cancellationToken) => ValueTask.FromResult(body);
+
+    private async Task<byte[]?> LatestHeldInfoAsync(string modulePath, CancellationToken cancellationToken)
+    {
+        var held = await _store.ListVersionsAsync(modulePath, cancellationToken).ConfigureAwait(false);
+        var releases = held.Where(v => !PseudoVersion.IsPseudoVersion(v)).ToList();
+        var candidates = releases.Count > 0 ? releases : held.ToList();
+        for (var i = candidates.Count - 1; i >= 0; i--)
+        {
+            var info = await _store.GetAsync(modulePath, candidates[i], ArtifactKind.Info, cancellationToken).ConfigureAwait(false);
+            if (info is not null)
+            {
+                await using var stream = info.OpenRead();
+                using var ms = new MemoryStream();
+                await stream.CopyToAsync(ms, cancellationToken).ConfigureAwait(false);
+                return ms.ToArray();
+            }
+        }
+
+        return null;
+    }
+
+    private async Task<ServeResult> MutableAsync(string key, ModuleRequest request, Func<byte[], string?> validate, Func<byte[], CancellationToken, ValueTask<byte[]>> present,
+        Func<CancellationToken, Task<byte[]?>> fallback, string contentType, Func<byte[], Task>? onFresh, CancellationToken cancellationToken)
+    {
+        var label = request.Kind == RequestKind.Info ? "query" : request.Kind.Label();
+        var cached = await _index.GetAnswerAsync(key, cancellationToken).ConfigureAwait(false);
+        if (cached is not null && _time.GetUtcNow() - cached.FetchedAt < _options.ListTtl)
+        {
+            _metrics.CacheHit(label);
+            return Content(await present(cached.Body, cancellationToken).ConfigureAwait(false));
+        }
+
+        FlightResult flight;
+        if (_negative.TryGet(key, out var negStatus, out var negReason))
+        {
+            flight = new FlightResult(negStatus, negReason);
+        }
+        else
+        {
+            _metrics.CacheMiss(label);
+            flight = await _flights.RunAsync(key, () => RefreshAsync(key, request, validate, onFresh), cancellationToken, out var joined).ConfigureAwait(false);
+            if (joined)
+            {
+                _metrics.Coalesced();
+            }
+        }
+
+        if (flight.IsOk)
+        {
+            return Content(await present(flight.Body!, cancellationToken).ConfigureAwait(false));
+        }
+
+        if (!flight.IsNotFound && cached is not null)
+        {
+            _metrics.StaleServed(label);
+            Log.ServingStale(_logger, request.ToString(), flight.Message);
+            return Content(await present(cached.Body, cancellationToken).ConfigureAwait(false));
+        }
+
+        var held = await fallback(cancellationToken).ConfigureAwait(false);
+        if (held is not null)
+        {
+            if (!flight.IsNotFound)
+            {
+                _metrics.StaleServed(label);
+                Log.ServingStale(_logger, request.ToString(), flight.Message);
+            }
+
+            return Content(held);
+        }
+
+        return new ErrorAnswer(flight.Status, flight.Message);
+
+        ContentAnswer Content(byte[] body) => new(body, contentType, _options.ListTtl);
+    }
+
+    private async Task<FlightResult> RefreshAsync(string key, ModuleRequest request, Func<byte[], string?> validate, Func<byte[], Task>? onFresh)
+    {
+        var result = await _chain.FetchAsync(request, _store.NewStagingFile, _lifetime).ConfigureAwait(false);
+        if (!result.Outcome.IsOk)
+        {
+            return Failure(key, request, result.Outcome);
+        }
+
+        byte[] body;
+        try
+        {
+            body = await File.ReadAllBytesAsync(result.File!, _lifetime).ConfigureAwait(false);
+        }
+        finally
+        {
+            UpstreamChain.TryDelete(result.File!);
+        }
+
+        if (validate(body) is { } problem)
+        {
+            return Reject(request, result.Outcome.Source, "invalid_info", problem);
+        }
+
+        await _index.PutAnswerAsync(key, body, _time.GetUtcNow(), _lifetime).ConfigureAwait(false);
+        if (onFresh is not null)
+        {
+            await onFresh(body).ConfigureAwait(false);
+        }
+
+        return new FlightResult(200, "", body);
+    }
+
+    private FlightResult Failure(string key, ModuleRequest request, FetchOutcome outcome)
+    {
+        if (outcome.Status == FetchStatus.NotFound)
+        {
+            var message = outcome.Reason.StartsWith("not found", StringComparison.OrdinalIgnoreCase) || outcome.Reason.StartsWith("gone", StringComparison.OrdinalIgnoreCase)
+                ? outcome.Reason
+                : "not found: " + outcome.Reason;
+            _negative.Add(key, outcome.StatusCode, message, _options.NegativeTtl);
+            return new FlightResult(outcome.StatusCode, message);
+        }
+
+        Log.UpstreamFailed(_logger, request.ToString(), outcome.StatusCode, outcome.Reason);
+        return new FlightResult(outcome.StatusCode, $"upstream failed: {outcome.Reason}");
+    }
+
+    private FlightResult Reject(ModuleRequest request, string source, string metric, string problem)
+    {
+        _metrics.IngestRejected(metric);
+        Log.Rejected(_logger, request.ToString(), source, problem);
+        return new FlightResult(502, $"{request}: refused what {source} sent: {problem}");
+    }
+
+    private async Task StoreQueriedInfoAsync(string modulePath, byte[] info)
+    {
+        var version = ReadInfoVersion(info);
+        if (version is null || ModuleVersion.Check(modulePath, version) is not null ||
+            await _store.GetAsync(modulePath, version, ArtifactKind.Info, _lifetime).ConfigureAwait(false) is not null)
+        {
+            return;
+        }
+
+        var staged = _store.NewStagingFile();
+        await File.WriteAllBytesAsync(staged, info, _lifetime).ConfigureAwait(false);
+        await _store.CommitAsync(staged, modulePath, version, ArtifactKind.Info, _lifetime).ConfigureAwait(false);
+    }
+
+    private async Task<FlightResult> IngestAsync(string modulePath, string version, ArtifactKind kind, string key)
+    {
+        var request = new ModuleRequest(modulePath, version, kind switch
+        {
+            ArtifactKind.Info => RequestKind.Info,
+            ArtifactKind.Mod => RequestKind.Mod,
+            _ => RequestKind.Zip,
+        });
+        var result = await _chain.FetchAsync(request, _store.NewStagingFile, _lifetime).ConfigureAwait(false);
+        if (!result.Outcome.IsOk)
+        {
+            return Failure(key, request, result.Outcome);
+        }
+
+        var staged = result.File!;
+        var source = result.Outcome.Source;
+        try
+        {
+            return kind switch
+            {
+                ArtifactKind.Info => await IngestInfoAsync(request, staged, source).ConfigureAwait(false),
+                ArtifactKind.Mod => await IngestModAsync(request, staged, source).ConfigureAwait(false),
+                _ => await IngestZipAsync(request, staged, source).ConfigureAwait(false),
+            };
+        }
+        finally
+        {
+            UpstreamChain.TryDelete(staged);
+        }
+    }
+
+    private async Task<FlightResult> IngestInfoAsync(ModuleRequest request, string staged, string source)
+    {
+        var body = await File.ReadAllBytesAsync(staged, _lifetime).ConfigureAwait(false);
+        if (ValidateInfo(request.ModulePath, request.Version, body) is { } problem)
+        {
+            return Reject(request, source, "invalid_info", problem);
+        }
+
+        await CommitAsync(request, staged, ArtifactKind.Info, null, body.Length, source).ConfigureAwait(false);
+        return FlightResult.Stored;
+    }
+
+    private async Task<FlightResult> IngestModAsync(ModuleRequest request, string staged, string source)
+    {
+        var body = await File.ReadAllBytesAsync(staged, _lifetime).ConfigureAwait(false);
+        var zip = await _store.GetAsync(request.ModulePath, request.Version!, ArtifactKind.Zip, _lifetime).ConfigureAwait(false);
+        if (zip?.PhysicalPath is { } zipPath)
+        {
+            var check = ModuleZip.Check(zipPath, request.ModulePath, request.Version!, _lifetime);
+            var expected = check.GoMod ?? SynthesizedGoMod(request.ModulePath);
+            if (!body.AsSpan().SequenceEqual(expected))
+            {
+                return Reject(request, source, "mod_mismatch", "the .mod differs from the go.mod in the stored zip");
+            }
+        }
+
+        var hash = DirHash.HashGoMod(body);
+        await CommitAsync(request, staged, ArtifactKind.Mod, hash, body.Length, source).ConfigureAwait(false);
+        return FlightResult.Stored;
+    }
+
+    private async Task<FlightResult> IngestZipAsync(ModuleRequest request, string staged, string source)
+    {
+        var (path, version) = (request.ModulePath, request.Version!);
+        var check = ModuleZip.Check(staged, path, version, _lifetime);
+        if (!check.IsValid)
+        {
+            return Reject(request, source, "invalid_zip", "invalid module zip: " + check.Error);
+        }
+
+        // The zip's go.mod must be the .mod the go command was (or will be) given.
+        var mod = await GetArtifactAsync(path, version, ArtifactKind.Mod, _lifetime).ConfigureAwait(false);
+        if (mod is ErrorAnswer error)
+        {
+            return error.Status is 404 or 410
+                ? Reject(request, source, "missing_mod", $"upstream has the zip but not the .mod ({error.Message})")
+                : new FlightResult(error.Status, $"{request}: fetching the .mod to check the zip: {error.Message}");
+        }
+
+        var modArtifact = ((ArtifactAnswer)mod).Artifact;
+        byte[] modBytes;
+        await using (var stream = modArtifact.OpenRead())
+        {
+            modBytes = new byte[modArtifact.Length];
+            await stream.ReadExactlyAsync(modBytes, _lifetime).ConfigureAwait(false);
+        }
+
+        var expected = check.GoMod ?? SynthesizedGoMod(path);
+        if (!modBytes.AsSpan().SequenceEqual(expected))
+        {
+            return Reject(request, source, "mod_mismatch", check.GoMod is null
+                ? "the zip has no go.mod but the .mod is not the synthesized \"module " + path + "\""
+                : "the go.mod in the zip differs from the .mod");
+        }
+
+        var hash = DirHash.HashZip(staged, _lifetime);
+        var hashFile = _store.NewStagingFile();
+        await File.WriteAllTextAsync(hashFile, hash, _lifetime).ConfigureAwait(false);
+        await _store.CommitAsync(hashFile, path, version, ArtifactKind.ZipHash, _lifetime).ConfigureAwait(false);
+        await CommitAsync(request, staged, ArtifactKind.Zip, hash, new FileInfo(staged).Length, source).ConfigureAwait(false);
+        return FlightResult.Stored;
+    }
+
+    private async Task CommitAsync(ModuleRequest request, string staged, ArtifactKind kind, string? hash, long size, string source)
+    {
+        await _store.CommitAsync(staged, request.ModulePath, request.Version!, kind, _lifetime).ConfigureAwait(false);
+        await _index.RecordArtifactAsync(request.ModulePath, request.Version!, kind, hash, size, source, _time.GetUtcNow(), _lifetime).ConfigureAwait(false);
+        Log.Stored(_logger, request.ToString(), size, hash ?? "-", source);
+    }
+
+    /// <summary>The go.mod the go command uses for a module whose zip has none.</summary>
+    public static byte[] SynthesizedGoMod(string modulePath) => Encoding.UTF8.GetBytes("module " + modulePath + "\n");
+
+    private static string? ReadInfoVersion(byte[] body)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("Version", out var v) && v.ValueKind == JsonValueKind.String
+                ? v.GetString()
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>An .info must be a JSON object naming a valid version of this module (the requested one, when given) and a valid Time.</summary>
+    internal static string? ValidateInfo(string modulePath, string? expectedVersion, byte[] body)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("Version", out var v) || v.ValueKind != JsonValueKind.String)
+            {
+                return "the .info has no Version";
+            }
+
+            var version = v.GetString()!;
+            if (expectedVersion is not null && version != expectedVersion)
+            {
+                return $"the .info is for version {version}, not {expectedVersion}";
+            }
+
+            if (ModuleVersion.Check(modulePath, version) is { } problem)
+            {
+                return $"the .info names an invalid version {version}: {problem}";
+            }
+
+            if (root.TryGetProperty("Time", out var t) && (t.ValueKind != JsonValueKind.String || !t.TryGetDateTimeOffset(out _)))
+            {
+                return "the .info has an invalid Time";
+            }
+
+            return null;
+        }
+        catch (JsonException ex)
+        {
+            return "the .info is not JSON: " + ex.Message.Split('\n')[0];
+        }
+    }
+
+    /// <summary>Upstream's list and the held release versions, deduplicated and in semver order.</summary>
+    internal static byte[] MergeList(byte[] upstream, IReadOnlyList<string> held)
+    {
+        var versions = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var line in Encoding.UTF8.GetString(upstream).Split('\n'))
+        {
+            var fields = line.Split((char[]?)null, 2, StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length > 0 && SemVer.IsValid(fields[0]))
+            {
+                versions.Add(fields[0]);
+            }
+        }
+
+        foreach (var v in held)
+        {
+            if (!PseudoVersion.IsPseudoVersion(v))
+            {
+                versions.Add(v);
+            }
+        }
+
+        var list = versions.ToList();
+        list.Sort(SemVer.Compare);
+        return Encoding.UTF8.GetBytes(string.Concat(list.Select(v => v + "\n")));
+    }
+}

@@ -1,0 +1,154 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text;
+using Warren.Server.Upstream;
+
+namespace Warren.Server.Observability;
+
+/// <summary>Counters, gauges and histograms, written in the Prometheus text exposition format.</summary>
+public sealed class WarrenMetrics
+{
+    private static readonly double[] DurationBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+    private readonly ConcurrentDictionary<(string Route, int Status), long> _requests = new();
+    private readonly ConcurrentDictionary<string, long> _hits = new();
+    private readonly ConcurrentDictionary<string, long> _misses = new();
+    private readonly ConcurrentDictionary<string, long> _stale = new();
+    private readonly ConcurrentDictionary<string, long> _bytes = new();
+    private readonly ConcurrentDictionary<string, long> _rejected = new();
+    private readonly ConcurrentDictionary<(string Kind, string Outcome), Histogram> _fetches = new();
+    private long _inFlight;
+    private long _coalesced;
+
+    public void Request(string route, int status) => _requests.AddOrUpdate((route, status), 1, static (_, v) => v + 1);
+
+    public void CacheHit(string kind) => Add(_hits, kind, 1);
+
+    public void CacheMiss(string kind) => Add(_misses, kind, 1);
+
+    public void StaleServed(string kind) => Add(_stale, kind, 1);
+
+    public void BytesServed(string kind, long bytes) => Add(_bytes, kind, bytes);
+
+    public void IngestRejected(string reason) => Add(_rejected, reason, 1);
+
+    public void Coalesced() => Interlocked.Increment(ref _coalesced);
+
+    public void FetchStarted() => Interlocked.Increment(ref _inFlight);
+
+    public void FetchEnded() => Interlocked.Decrement(ref _inFlight);
+
+    public long InFlight => Interlocked.Read(ref _inFlight);
+
+    public void UpstreamFetch(string kind, FetchStatus outcome, TimeSpan elapsed)
+    {
+        var label = outcome switch
+        {
+            FetchStatus.Ok => "ok",
+            FetchStatus.NotFound => "not_found",
+            _ => "error",
+        };
+        _fetches.GetOrAdd((kind, label), static _ => new Histogram(DurationBuckets.Length)).Observe(elapsed.TotalSeconds, DurationBuckets);
+    }
+
+    /// <summary>Total upstream fetches of one kind (all outcomes); used by tests and diagnostics.</summary>
+    public long UpstreamFetches(string kind) => _fetches.Where(kv => kv.Key.Kind == kind).Sum(kv => kv.Value.Count);
+
+    private static void Add(ConcurrentDictionary<string, long> map, string key, long delta) =>
+        map.AddOrUpdate(key, delta, (_, v) => v + delta);
+
+    public string Render()
+    {
+        var sb = new StringBuilder(4096);
+        var ci = CultureInfo.InvariantCulture;
+        Header(sb, "warren_http_requests_total", "counter", "HTTP requests by route and status.");
+        foreach (var ((route, status), v) in _requests.OrderBy(k => k.Key.Route, StringComparer.Ordinal).ThenBy(k => k.Key.Status))
+        {
+            sb.Append(ci, $"warren_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {v}\n");
+        }
+
+        Counter(sb, "warren_cache_hits_total", "Requests answered from the store.", "kind", _hits);
+        Counter(sb, "warren_cache_misses_total", "Requests that needed an upstream fetch.", "kind", _misses);
+        Counter(sb, "warren_stale_served_total", "Expired list/latest answers served because upstream failed.", "kind", _stale);
+        Counter(sb, "warren_bytes_served_total", "Response body bytes sent.", "kind", _bytes);
+        Counter(sb, "warren_ingest_rejected_total", "Upstream artifacts refused by integrity checks.", "reason", _rejected);
+        Header(sb, "warren_coalesced_requests_total", "counter", "Requests that waited on another request's upstream fetch.");
+        sb.Append(ci, $"warren_coalesced_requests_total {Interlocked.Read(ref _coalesced)}\n");
+        Header(sb, "warren_upstream_fetches_in_flight", "gauge", "Upstream fetches under way.");
+        sb.Append(ci, $"warren_upstream_fetches_in_flight {InFlight}\n");
+
+        Header(sb, "warren_upstream_fetch_duration_seconds", "histogram", "Upstream fetches by kind and outcome.");
+        foreach (var ((kind, outcome), h) in _fetches.OrderBy(k => k.Key.Kind, StringComparer.Ordinal).ThenBy(k => k.Key.Outcome, StringComparer.Ordinal))
+        {
+            var labels = $"kind=\"{kind}\",outcome=\"{outcome}\"";
+            var (counts, count, sum) = h.Snapshot();
+            long cumulative = 0;
+            for (var i = 0; i < DurationBuckets.Length; i++)
+            {
+                cumulative += counts[i];
+                sb.Append(ci, $"warren_upstream_fetch_duration_seconds_bucket{{{labels},le=\"{DurationBuckets[i]}\"}} {cumulative}\n");
+            }
+
+            sb.Append(ci, $"warren_upstream_fetch_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {count}\n");
+            sb.Append(ci, $"warren_upstream_fetch_duration_seconds_sum{{{labels}}} {sum}\n");
+            sb.Append(ci, $"warren_upstream_fetch_duration_seconds_count{{{labels}}} {count}\n");
+        }
+
+        return sb.ToString();
+    }
+
+    private static void Header(StringBuilder sb, string name, string type, string help) =>
+        sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append("\n# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
+
+    private static void Counter(StringBuilder sb, string name, string help, string label, ConcurrentDictionary<string, long> map)
+    {
+        Header(sb, name, "counter", help);
+        foreach (var (key, v) in map.OrderBy(k => k.Key, StringComparer.Ordinal))
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"{name}{{{label}=\"{key}\"}} {v}\n");
+        }
+    }
+
+    private sealed class Histogram(int buckets)
+    {
+        private readonly long[] _counts = new long[buckets + 1];
+        private readonly Lock _lock = new();
+        private long _count;
+        private double _sum;
+
+        public long Count
+        {
+            get
+            {
+                lock (_lock)
+                {
+                    return _count;
+                }
+            }
+        }
+
+        public void Observe(double value, double[] bounds)
+        {
+            var i = 0;
+            while (i < bounds.Length && value > bounds[i])
+            {
+                i++;
+            }
+
+            lock (_lock)
+            {
+                _counts[i]++;
+                _count++;
+                _sum += value;
+            }
+        }
+
+        public (long[] Counts, long Count, double Sum) Snapshot()
+        {
+            lock (_lock)
+            {
+                return ((long[])_counts.Clone(), _count, _sum);
+            }
+        }
+    }
+}

@@ -1,0 +1,28 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Warren.Server.Configuration;
+using Warren.Server.Observability;
+using Warren.Server.Storage;
+
+namespace Warren.Server;
+
+/// <summary>At start-up: remove what an interrupted run left in staging, open the index, and say what is served.</summary>
+internal sealed class StartupTasks(IModuleStore store, MetadataIndex index, IOptions<WarrenOptions> options, ILogger<StartupTasks> logger) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var removed = store.CleanStaging();
+        if (removed > 0)
+        {
+            Log.CleanedStaging(logger, removed);
+        }
+
+        _ = index;
+        var o = options.Value;
+        Log.Starting(logger, o.Root!, o.Upstream!, o.SumDb!);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

@@ -1,0 +1,246 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Microsoft.Extensions.Options;
+using Warren.Core.Modules;
+using Warren.Server.Configuration;
+
+namespace Warren.Server.Storage;
+
+/// <summary>The embedded default store: the layout of GOMODCACHE/cache/download, so a store can be served with
+/// GOPROXY=file://… and a developer's module cache can seed one.</summary>
+public sealed class FileSystemModuleStore : IModuleStore, IDisposable
+{
+    private readonly string _root;
+    private readonly string _staging;
+    private readonly bool _fsync;
+    private readonly string _stagingParent;
+    private readonly FileStream _stagingLock;
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _listLocks = new(StringComparer.Ordinal);
+
+    public FileSystemModuleStore(IOptions<WarrenOptions> options)
+    {
+        _root = Path.GetFullPath(options.Value.Root ?? throw new InvalidOperationException("store root is not set"));
+        _fsync = options.Value.Fsync;
+
+        // Each process stages in a directory of its own, locked while it lives, so that several servers can share
+        // one store and a restarted one can tell a dead process's leftovers from a live one's downloads.
+        _stagingParent = Path.Combine(_root, ".warren", "staging");
+        _staging = Path.Combine(_stagingParent, Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(_staging);
+        _stagingLock = new FileStream(Path.Combine(_staging, LockName), FileMode.Create, FileAccess.ReadWrite, FileShare.None);
+    }
+
+    private const string LockName = ".lock";
+
+    public string Root => _root;
+
+    public void Dispose() => _stagingLock.Dispose();
+
+    public string NewStagingFile() => Path.Combine(_staging, Guid.NewGuid().ToString("N") + ".partial");
+
+    /// <summary>The artifact's path in the store; the inputs must be valid (the caller checked them).</summary>
+    public string ArtifactPath(string modulePath, string version, ArtifactKind kind)
+    {
+        if (!ModulePath.TryEscapePath(modulePath, out var escPath, out var error) ||
+            !ModulePath.TryEscapeVersion(version, out var escVersion, out error))
+        {
+            throw new ArgumentException($"invalid module version {modulePath}@{version}: {error}");
+        }
+
+        var ext = kind switch
+        {
+            ArtifactKind.Info => ".info",
+            ArtifactKind.Mod => ".mod",
+            ArtifactKind.Zip => ".zip",
+            _ => ".ziphash",
+        };
+        return Path.Combine(_root, escPath, "@v", escVersion + ext);
+    }
+
+    public ValueTask<StoredArtifact?> GetAsync(string modulePath, string version, ArtifactKind kind, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(Describe(ArtifactPath(modulePath, version, kind)));
+
+    public async ValueTask<bool> CommitAsync(string stagedFile, string modulePath, string version, ArtifactKind kind, CancellationToken cancellationToken)
+    {
+        var target = ArtifactPath(modulePath, version, kind);
+        var created = Publish(stagedFile, target);
+        if (created && kind is ArtifactKind.Info or ArtifactKind.Mod)
+        {
+            await RewriteListFileAsync(modulePath, cancellationToken).ConfigureAwait(false);
+        }
+
+        return created;
+    }
+
+    public ValueTask<IReadOnlyList<string>> ListVersionsAsync(string modulePath, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(HeldVersions(modulePath));
+
+    public ValueTask<StoredArtifact?> GetBlobAsync(string relativePath, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(Describe(BlobPath(relativePath)));
+
+    public ValueTask<bool> CommitBlobAsync(string stagedFile, string relativePath, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(Publish(stagedFile, BlobPath(relativePath)));
+
+    public int CleanStaging()
+    {
+        var count = 0;
+        foreach (var dir in Directory.EnumerateDirectories(_stagingParent))
+        {
+            if (string.Equals(dir, _staging, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            try
+            {
+                // Opening the lock exclusively succeeds only when its owner is gone.
+                using (new FileStream(Path.Combine(dir, LockName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+                {
+                    count += Directory.EnumerateFiles(dir).Count() - 1;
+                }
+
+                Directory.Delete(dir, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Alive (locked) or already gone.
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+
+        return count;
+    }
+
+    public bool IsWritable(out string? reason)
+    {
+        var probe = NewStagingFile();
+        try
+        {
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+            reason = null;
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            reason = $"store {_root} is not writable: {ex.Message}";
+            return false;
+        }
+    }
+
+    private string BlobPath(string relativePath)
+    {
+        // Callers validate; this is the last guard against escaping the store.
+        if (relativePath.Length == 0 || relativePath.Contains("..", StringComparison.Ordinal) || relativePath.Contains('\\') ||
+            relativePath.StartsWith('/') || relativePath.Contains('\0'))
+        {
+            throw new ArgumentException($"invalid store path {relativePath}");
+        }
+
+        var full = Path.GetFullPath(Path.Combine(_root, relativePath));
+        if (!full.StartsWith(_root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"invalid store path {relativePath}");
+        }
+
+        return full;
+    }
+
+    private static StoredArtifact? Describe(string path)
+    {
+        var info = new FileInfo(path);
+        if (!info.Exists)
+        {
+            return null;
+        }
+
+        var modified = new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero);
+        var etag = "\"" + info.Length.ToString("x", CultureInfo.InvariantCulture) + "-" + modified.ToUnixTimeMilliseconds().ToString("x", CultureInfo.InvariantCulture) + "\"";
+        return new StoredArtifact(path, info.Length, modified, etag,
+            () => new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous | FileOptions.SequentialScan));
+    }
+
+    /// <summary>fsync the staged file, then rename it into place without replacing anything already there.</summary>
+    private bool Publish(string stagedFile, string target)
+    {
+        if (File.Exists(target))
+        {
+            File.Delete(stagedFile);
+            return false;
+        }
+
+        if (_fsync)
+        {
+            using var fs = new FileStream(stagedFile, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+            fs.Flush(flushToDisk: true);
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        try
+        {
+            File.Move(stagedFile, target, overwrite: false);
+            return true;
+        }
+        catch (IOException) when (File.Exists(target))
+        {
+            // Another writer won the race with the same checked content.
+            File.Delete(stagedFile);
+            return false;
+        }
+    }
+
+    private IReadOnlyList<string> HeldVersions(string modulePath)
+    {
+        if (!ModulePath.TryEscapePath(modulePath, out var escPath, out _))
+        {
+            return [];
+        }
+
+        var dir = Path.Combine(_root, escPath, "@v");
+        if (!Directory.Exists(dir))
+        {
+            return [];
+        }
+
+        var versions = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var file in Directory.EnumerateFiles(dir))
+        {
+            var name = Path.GetFileName(file);
+            var dot = name.LastIndexOf('.');
+            if (dot <= 0 || name.AsSpan(dot) is not (".info" or ".mod" or ".zip"))
+            {
+                continue;
+            }
+
+            if (ModulePath.TryUnescapeVersion(name[..dot], out var version, out _) && SemVer.Canonical(version) == version)
+            {
+                versions.Add(version);
+            }
+        }
+
+        var list = versions.ToList();
+        list.Sort(SemVer.Compare);
+        return list;
+    }
+
+    /// <summary>Keeps @v/list equal to the held release versions, as the go command's cache does, so file:// serving works.</summary>
+    private async Task RewriteListFileAsync(string modulePath, CancellationToken cancellationToken)
+    {
+        var gate = _listLocks.GetOrAdd(modulePath, static _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var releases = HeldVersions(modulePath).Where(v => !PseudoVersion.IsPseudoVersion(v));
+            var staged = NewStagingFile();
+            await File.WriteAllTextAsync(staged, string.Concat(releases.Select(v => v + "\n")), cancellationToken).ConfigureAwait(false);
+            ModulePath.TryEscapePath(modulePath, out var escPath, out _);
+            File.Move(staged, Path.Combine(_root, escPath, "@v", "list"), overwrite: true);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+}

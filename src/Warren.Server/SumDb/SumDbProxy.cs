@@ -1,0 +1,255 @@
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Warren.Core.Modules;
+using Warren.Server.Configuration;
+using Warren.Server.Ingest;
+using Warren.Server.Observability;
+using Warren.Server.Storage;
+using Warren.Server.Upstream;
+
+namespace Warren.Server.SumDb;
+
+/// <summary>Proxies /sumdb/NAME/… for the configured checksum database: lookups and tiles are immutable and kept
+/// forever in the store (where the go command keeps them too: sumdb/NAME/…); latest is cached with the list TTL.</summary>
+public sealed partial class SumDbProxy
+{
+    private readonly SumDbConfig? _config;
+    private readonly IModuleStore _store;
+    private readonly MetadataIndex _index;
+    private readonly HttpDownloader _downloader;
+    private readonly UpstreamChain _chain;
+    private readonly NegativeCache _negative;
+    private readonly WarrenMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly WarrenOptions _options;
+    private readonly ILogger<SumDbProxy> _logger;
+    private readonly CancellationToken _lifetime;
+    private readonly SingleFlight<FlightResult> _flights = new();
+
+    public SumDbProxy(IModuleStore store, MetadataIndex index, HttpDownloader downloader, UpstreamChain chain, NegativeCache negative,
+        WarrenMetrics metrics, TimeProvider time, IOptions<WarrenOptions> options, IHostApplicationLifetime lifetime, ILogger<SumDbProxy> logger)
+    {
+        _options = options.Value;
+        _config = SumDbConfig.TryParse(_options.SumDb ?? GoEnvironment.DefaultSumDb, out _);
+        _store = store;
+        _index = index;
+        _downloader = downloader;
+        _chain = chain;
+        _negative = negative;
+        _metrics = metrics;
+        _time = time;
+        _logger = logger;
+        _lifetime = lifetime.ApplicationStopping;
+    }
+
+    [GeneratedRegex(@"^tile/[0-9]{1,2}/(?:[0-9]{1,2}|data)/(?:x[0-9]{3}/)*[0-9]{3}(?:\.p/[0-9]{1,3})?$", RegexOptions.CultureInvariant)]
+    private static partial Regex TilePath();
+
+    /// <summary>Answers the part of the URL after "/sumdb/".</summary>
+    public async Task<ServeResult> HandleAsync(string rest, CancellationToken cancellationToken)
+    {
+        if (_config is null || !rest.StartsWith(_config.Name + "/", StringComparison.Ordinal))
+        {
+            return new ErrorAnswer(404, "not found: this proxy does not serve that checksum database");
+        }
+
+        var sub = rest[(_config.Name.Length + 1)..];
+        if (sub == "supported")
+        {
+            return new ContentAnswer([], "text/plain; charset=utf-8", _options.ListTtl);
+        }
+
+        if (sub == "latest")
+        {
+            return await LatestAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (sub.StartsWith("lookup/", StringComparison.Ordinal))
+        {
+            if (ValidateLookup(sub["lookup/".Length..]) is { } problem)
+            {
+                return new ErrorAnswer(400, "invalid lookup: " + problem);
+            }
+        }
+        else if (!TilePath().IsMatch(sub))
+        {
+            return new ErrorAnswer(404, "not found: unknown checksum database endpoint");
+        }
+
+        return await ImmutableAsync(sub, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static string? ValidateLookup(string escaped)
+    {
+        var at = escaped.LastIndexOf('@');
+        if (at <= 0)
+        {
+            return "want MODULE@VERSION";
+        }
+
+        if (!ModulePath.TryUnescapePath(escaped[..at], out var path, out var error))
+        {
+            return error;
+        }
+
+        if (!ModulePath.TryUnescapeVersion(escaped[(at + 1)..], out var version, out error))
+        {
+            return error;
+        }
+
+        return ModuleVersion.Check(path, version.EndsWith("/go.mod", StringComparison.Ordinal) ? version[..^7] : version);
+    }
+
+    private async Task<ServeResult> ImmutableAsync(string sub, CancellationToken cancellationToken)
+    {
+        var relative = "sumdb/" + _config!.Name + "/" + sub;
+        var hit = await _store.GetBlobAsync(relative, cancellationToken).ConfigureAwait(false);
+        if (hit is not null)
+        {
+            _metrics.CacheHit("sumdb");
+            return new ArtifactAnswer(hit);
+        }
+
+        var key = "sumdb:" + relative;
+        if (_negative.TryGet(key, out var status, out var reason))
+        {
+            return new ErrorAnswer(status, reason);
+        }
+
+        _metrics.CacheMiss("sumdb");
+        var flight = await _flights.RunAsync(key, async () =>
+        {
+            var (outcome, file) = await FetchAsync(sub).ConfigureAwait(false);
+            if (!outcome.IsOk)
+            {
+                return Failure(key, outcome);
+            }
+
+            try
+            {
+                await _store.CommitBlobAsync(file!, relative, _lifetime).ConfigureAwait(false);
+            }
+            finally
+            {
+                UpstreamChain.TryDelete(file!);
+            }
+
+            return FlightResult.Stored;
+        }, cancellationToken, out _).ConfigureAwait(false);
+        if (!flight.IsOk)
+        {
+            return new ErrorAnswer(flight.Status, flight.Message);
+        }
+
+        hit = await _store.GetBlobAsync(relative, cancellationToken).ConfigureAwait(false);
+        return hit is not null ? new ArtifactAnswer(hit) : new ErrorAnswer(502, "stored checksum database content disappeared");
+    }
+
+    private async Task<ServeResult> LatestAsync(CancellationToken cancellationToken)
+    {
+        var key = "sumdb-latest:" + _config!.Name;
+        var cached = await _index.GetAnswerAsync(key, cancellationToken).ConfigureAwait(false);
+        if (cached is not null && _time.GetUtcNow() - cached.FetchedAt < _options.ListTtl)
+        {
+            _metrics.CacheHit("sumdb_latest");
+            return new ContentAnswer(cached.Body, "text/plain; charset=utf-8", TimeSpan.Zero);
+        }
+
+        _metrics.CacheMiss("sumdb_latest");
+        var flight = await _flights.RunAsync(key, async () =>
+        {
+            var (outcome, file) = await FetchAsync("latest").ConfigureAwait(false);
+            if (!outcome.IsOk)
+            {
+                return Failure(key, outcome);
+            }
+
+            try
+            {
+                var body = await File.ReadAllBytesAsync(file!, _lifetime).ConfigureAwait(false);
+                await _index.PutAnswerAsync(key, body, _time.GetUtcNow(), _lifetime).ConfigureAwait(false);
+                return new FlightResult(200, "", body);
+            }
+            finally
+            {
+                UpstreamChain.TryDelete(file!);
+            }
+        }, cancellationToken, out _).ConfigureAwait(false);
+
+        if (flight.IsOk)
+        {
+            return new ContentAnswer(flight.Body!, "text/plain; charset=utf-8", TimeSpan.Zero);
+        }
+
+        if (cached is not null && !flight.IsNotFound)
+        {
+            _metrics.StaleServed("sumdb_latest");
+            Log.ServingStale(_logger, "sumdb latest", flight.Message);
+            return new ContentAnswer(cached.Body, "text/plain; charset=utf-8", TimeSpan.Zero);
+        }
+
+        return new ErrorAnswer(flight.Status, flight.Message);
+    }
+
+    private FlightResult Failure(string key, FetchOutcome outcome)
+    {
+        if (outcome.Status == FetchStatus.NotFound)
+        {
+            var message = outcome.Reason.StartsWith("not found", StringComparison.OrdinalIgnoreCase) ? outcome.Reason : "not found: " + outcome.Reason;
+            _negative.Add(key, outcome.StatusCode, message, _options.NegativeTtl);
+            return new FlightResult(outcome.StatusCode, message);
+        }
+
+        return new FlightResult(outcome.StatusCode, "upstream failed: " + outcome.Reason);
+    }
+
+    /// <summary>The configured URL; else each upstream proxy's /sumdb/NAME/ (falling through on any error), then https://NAME.</summary>
+    private async Task<(FetchOutcome Outcome, string? File)> FetchAsync(string sub)
+    {
+        var bases = new List<Uri>();
+        if (_config!.Url is { } url)
+        {
+            bases.Add(url);
+        }
+        else
+        {
+            bases.AddRange(_chain.Proxies.Where(p => !p.BaseUri.IsFile).Select(p => new Uri(p.BaseUri, "sumdb/" + _config.Name)));
+            bases.Add(new Uri("https://" + _config.Name));
+        }
+
+        FetchOutcome? last = null;
+        foreach (var b in bases)
+        {
+            var file = _store.NewStagingFile();
+            var uri = new Uri(b.AbsoluteUri.TrimEnd('/') + "/" + sub);
+            _metrics.FetchStarted();
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            FetchOutcome outcome;
+            try
+            {
+                outcome = await _downloader.DownloadAsync(uri, HttpDownloader.Redact(b), file, 16L << 20, _lifetime).ConfigureAwait(false);
+            }
+            finally
+            {
+                _metrics.FetchEnded();
+            }
+
+            _metrics.UpstreamFetch("sumdb", outcome.Status, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+            if (outcome.IsOk)
+            {
+                return (outcome, file);
+            }
+
+            UpstreamChain.TryDelete(file);
+            last = outcome;
+            if (outcome.Status == FetchStatus.NotFound && _config.Url is not null)
+            {
+                break;
+            }
+        }
+
+        return (last!, null);
+    }
+}

@@ -1,0 +1,183 @@
+using System.Buffers;
+using System.Net;
+using System.Text;
+using Microsoft.Extensions.Options;
+using Warren.Server.Configuration;
+
+namespace Warren.Server.Upstream;
+
+/// <summary>Streams one upstream GET into a file with size limits, timeouts and precise outcomes.</summary>
+public sealed class HttpDownloader
+{
+    /// <summary>Header Warren adds to every upstream request; a request that carries our own id has looped back.</summary>
+    public const string ViaHeader = "Warren-Via";
+
+    private readonly HttpClient _client;
+    private readonly WarrenOptions _options;
+
+    public HttpDownloader(HttpClient client, IOptions<WarrenOptions> options, InstanceIdentity identity)
+    {
+        _client = client;
+        _options = options.Value;
+        InstanceId = identity.Id;
+    }
+
+    public string InstanceId { get; }
+
+    public static string Redact(Uri uri) =>
+        string.IsNullOrEmpty(uri.UserInfo) ? uri.GetLeftPart(UriPartial.Path) : new UriBuilder(uri) { UserName = "", Password = "" }.Uri.GetLeftPart(UriPartial.Path);
+
+    public async Task<FetchOutcome> DownloadAsync(Uri uri, string source, string destinationPath, long maxBytes, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.UpstreamTimeout);
+        var token = timeout.Token;
+        var shown = Redact(uri);
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, uri);
+            request.Headers.TryAddWithoutValidation(ViaHeader, InstanceId);
+            using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token).ConfigureAwait(false);
+            var status = (int)response.StatusCode;
+            if (status is 404 or 410)
+            {
+                var reason = await ReadReasonAsync(response, token).ConfigureAwait(false);
+                return FetchOutcome.NotFound(source, reason.Length > 0 ? reason : $"{status} {response.ReasonPhrase}", status);
+            }
+
+            if (!response.IsSuccessStatusCode)
+            {
+                var reason = await ReadReasonAsync(response, token).ConfigureAwait(false);
+                var text = $"{shown}: {status} {response.ReasonPhrase}" + (reason.Length > 0 ? ": " + reason : "");
+                return FetchOutcome.Failed(source, text, status == 504 ? 504 : 502);
+            }
+
+            var declared = response.Content.Headers.ContentLength;
+            var encoded = response.Content.Headers.ContentEncoding.Count > 0;
+            if (declared > maxBytes)
+            {
+                return FetchOutcome.Failed(source, $"{shown}: response of {declared} bytes exceeds the limit of {maxBytes} bytes");
+            }
+
+            long written = 0;
+            var buffer = ArrayPool<byte>.Shared.Rent(81920);
+            try
+            {
+                await using var body = await response.Content.ReadAsStreamAsync(token).ConfigureAwait(false);
+                await using var file = new FileStream(destinationPath, FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous);
+                int n;
+                while ((n = await body.ReadAsync(buffer, token).ConfigureAwait(false)) > 0)
+                {
+                    written += n;
+                    if (written > maxBytes)
+                    {
+                        return FetchOutcome.Failed(source, $"{shown}: response exceeds the limit of {maxBytes} bytes");
+                    }
+
+                    await file.WriteAsync(buffer.AsMemory(0, n), token).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+
+            if (declared is { } length && !encoded && length != written)
+            {
+                return FetchOutcome.Failed(source, $"{shown}: truncated response: got {written} of {length} bytes");
+            }
+
+            return FetchOutcome.Ok(source, written);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return FetchOutcome.Failed(source, $"{shown}: timed out after {_options.UpstreamTimeout.TotalSeconds:0.#}s", 504);
+        }
+        catch (HttpRequestException ex)
+        {
+            return FetchOutcome.Failed(source, $"{shown}: {OneLine(ex)}", ex.HttpRequestError == HttpRequestError.ConnectionError && ex.InnerException is TimeoutException ? 504 : 502);
+        }
+        catch (IOException ex)
+        {
+            return FetchOutcome.Failed(source, $"{shown}: reading response: {OneLine(ex)}");
+        }
+    }
+
+    private static async Task<string> ReadReasonAsync(HttpResponseMessage response, CancellationToken token)
+    {
+        try
+        {
+            await using var body = await response.Content.ReadAsStreamAsync(token).ConfigureAwait(false);
+            var buffer = new byte[1024];
+            var total = 0;
+            int n;
+            while (total < buffer.Length && (n = await body.ReadAsync(buffer.AsMemory(total), token).ConfigureAwait(false)) > 0)
+            {
+                total += n;
+            }
+
+            return FirstLine(Encoding.UTF8.GetString(buffer, 0, total));
+        }
+        catch (Exception ex) when (ex is IOException or HttpRequestException)
+        {
+            return "";
+        }
+    }
+
+    /// <summary>The first non-empty line, without control characters, at most 300 characters.</summary>
+    public static string FirstLine(string text)
+    {
+        foreach (var raw in text.Split('\n'))
+        {
+            var line = raw.Trim();
+            if (line.Length == 0)
+            {
+                continue;
+            }
+
+            var sb = new StringBuilder(Math.Min(line.Length, 300));
+            foreach (var c in line)
+            {
+                if (sb.Length >= 300)
+                {
+                    break;
+                }
+
+                sb.Append(char.IsControl(c) ? ' ' : c);
+            }
+
+            return sb.ToString();
+        }
+
+        return "";
+    }
+
+    public static string OneLine(Exception ex)
+    {
+        var message = ex.InnerException is { } inner && !string.IsNullOrEmpty(inner.Message) && inner.Message != ex.Message
+            ? ex.Message.TrimEnd('.') + ": " + inner.Message
+            : ex.Message;
+        return FirstLine(message);
+    }
+
+    /// <summary>Builds the shared upstream HttpClient: pooled connections, connect timeout, standard proxy variables.</summary>
+    public static HttpClient CreateClient(WarrenOptions options)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            ConnectTimeout = options.ConnectTimeout,
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            AutomaticDecompression = DecompressionMethods.None,
+            MaxConnectionsPerServer = 64,
+            AllowAutoRedirect = true,
+            MaxAutomaticRedirections = 5,
+        };
+        return new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+    }
+}
+
+/// <summary>This process's identity, for loop detection.</summary>
+public sealed class InstanceIdentity
+{
+    public string Id { get; } = Guid.NewGuid().ToString("N");
+}

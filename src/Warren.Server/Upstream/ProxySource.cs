@@ -1,0 +1,73 @@
+namespace Warren.Server.Upstream;
+
+/// <summary>An upstream GOPROXY, over http(s) or a file:// tree.</summary>
+public sealed class ProxySource : IModuleSource
+{
+    private readonly Uri _base;
+    private readonly HttpDownloader _downloader;
+
+    public ProxySource(string url, HttpDownloader downloader)
+    {
+        _base = new Uri(url.TrimEnd('/') + "/");
+        _downloader = downloader;
+        Name = HttpDownloader.Redact(new Uri(url));
+    }
+
+    public string Name { get; }
+
+    public Uri BaseUri => _base;
+
+    public async Task<FetchOutcome> FetchAsync(ModuleRequest request, string destinationPath, CancellationToken cancellationToken)
+    {
+        var relative = request.ProxyPath();
+        var max = request.Kind.MaxBytes();
+        if (_base.IsFile)
+        {
+            return await CopyFileAsync(Path.Combine(_base.LocalPath, relative), destinationPath, max, cancellationToken).ConfigureAwait(false);
+        }
+
+        return await _downloader.DownloadAsync(new Uri(_base, relative), Name, destinationPath, max, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<FetchOutcome> CopyFileAsync(string path, string destinationPath, long max, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var source = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            if (source.Length > max)
+            {
+                return FetchOutcome.Failed(Name, $"{path}: {source.Length} bytes exceeds the limit of {max} bytes");
+            }
+
+            await using var dest = new FileStream(destinationPath, FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous);
+            await source.CopyToAsync(dest, cancellationToken).ConfigureAwait(false);
+            return FetchOutcome.Ok(Name, source.Length);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return FetchOutcome.NotFound(Name, "not found");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return FetchOutcome.Failed(Name, $"reading {Name}: {HttpDownloader.OneLine(ex)}");
+        }
+    }
+}
+
+/// <summary>`direct`: fetching from the origin repositories.</summary>
+public sealed class DirectSource : IModuleSource
+{
+    public string Name => "direct";
+
+    public Task<FetchOutcome> FetchAsync(ModuleRequest request, string destinationPath, CancellationToken cancellationToken) =>
+        Task.FromResult(FetchOutcome.NotFound(Name, $"{request.ModulePath}: direct mode is not available yet in this Warren"));
+}
+
+/// <summary>`off`: module lookup disabled.</summary>
+public sealed class OffSource : IModuleSource
+{
+    public string Name => "off";
+
+    public Task<FetchOutcome> FetchAsync(ModuleRequest request, string destinationPath, CancellationToken cancellationToken) =>
+        Task.FromResult(FetchOutcome.NotFound(Name, "module lookup disabled by the upstream setting \"off\""));
+}

@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Warren.Core.Modules;
+using Warren.Server.Configuration;
+using Warren.Server.Observability;
+
+namespace Warren.Server.Upstream;
+
+/// <summary>A fetched answer: the outcome and, when it is Ok, the staged file that holds the body (the caller owns it).</summary>
+public sealed record ChainResult(FetchOutcome Outcome, string? File);
+
+/// <summary>The configured chain of sources with the go command's fall-through rules and GONOPROXY routing.</summary>
+public sealed class UpstreamChain
+{
+    private readonly (IModuleSource Source, bool FallBackOnError)[] _entries;
+    private readonly IModuleSource _direct;
+    private readonly string _noProxy;
+    private readonly WarrenMetrics _metrics;
+    private readonly ILogger<UpstreamChain> _logger;
+
+    public UpstreamChain(IOptions<WarrenOptions> options, HttpDownloader downloader, WarrenMetrics metrics, ILogger<UpstreamChain> logger)
+    {
+        var o = options.Value;
+        var specs = ProxyChain.TryParse(o.Upstream ?? GoEnvironment.DefaultProxy, out var error)
+            ?? throw new InvalidOperationException(error);
+        _direct = new DirectSource();
+        _entries = specs.Select(s => (s.IsDirect ? _direct : s.IsOff ? new OffSource() : (IModuleSource)new ProxySource(s.Url, downloader), s.FallBackOnError)).ToArray();
+        _noProxy = o.NoProxy ?? "";
+        _metrics = metrics;
+        _logger = logger;
+    }
+
+    /// <summary>The upstream proxies (http/https), in order.</summary>
+    public IEnumerable<ProxySource> Proxies => _entries.Select(e => e.Source).OfType<ProxySource>();
+
+    public bool IsNoProxy(string modulePath) => _noProxy.Length > 0 && ModulePatterns.MatchPrefixPatterns(_noProxy, modulePath);
+
+    /// <summary>Asks the sources in order. newStagingFile gives a fresh path for each attempt.</summary>
+    public async Task<ChainResult> FetchAsync(ModuleRequest request, Func<string> newStagingFile, CancellationToken cancellationToken)
+    {
+        if (IsNoProxy(request.ModulePath))
+        {
+            // GONOPROXY: never shown to a proxy; straight to the origin.
+            return await TryOneAsync(_direct, request, newStagingFile, cancellationToken).ConfigureAwait(false);
+        }
+
+        // The most helpful error wins, as in the go command: direct, then a proxy's failure, then "not found".
+        FetchOutcome? best = null;
+        var bestRank = 0;
+        foreach (var (source, fallBackOnError) in _entries)
+        {
+            var result = await TryOneAsync(source, request, newStagingFile, cancellationToken).ConfigureAwait(false);
+            if (result.Outcome.IsOk)
+            {
+                return result;
+            }
+
+            var outcome = result.Outcome;
+            var notFound = outcome.Status == FetchStatus.NotFound;
+            if (source is DirectSource)
+            {
+                (best, bestRank) = (outcome, 2);
+            }
+            else if (bestRank <= 1 && !notFound)
+            {
+                (best, bestRank) = (outcome, 1);
+            }
+            else if (bestRank == 0)
+            {
+                best = outcome;
+            }
+
+            if (!fallBackOnError && !notFound)
+            {
+                break;
+            }
+        }
+
+        return new ChainResult(best!, null);
+    }
+
+    private async Task<ChainResult> TryOneAsync(IModuleSource source, ModuleRequest request, Func<string> newStagingFile, CancellationToken cancellationToken)
+    {
+        var file = newStagingFile();
+        var started = Stopwatch.GetTimestamp();
+        _metrics.FetchStarted();
+        FetchOutcome outcome;
+        try
+        {
+            outcome = await source.FetchAsync(request, file, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            TryDelete(file);
+            throw;
+        }
+        finally
+        {
+            _metrics.FetchEnded();
+        }
+
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        _metrics.UpstreamFetch(request.Kind.Label(), outcome.Status, elapsed);
+        Log.UpstreamFetch(_logger, request.ToString(), source.Name, outcome.Status, outcome.StatusCode, elapsed.TotalMilliseconds, outcome.Reason);
+        if (!outcome.IsOk)
+        {
+            TryDelete(file);
+            return new ChainResult(outcome, null);
+        }
+
+        return new ChainResult(outcome, file);
+    }
+
+    internal static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}

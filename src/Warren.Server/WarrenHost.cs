@@ -1,0 +1,81 @@
+using System.Collections;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Warren.Server.Configuration;
+using Warren.Server.Endpoints;
+
+namespace Warren.Server;
+
+/// <summary>Builds the `warren serve` web application: configuration layering, Kestrel, endpoints.</summary>
+public static class WarrenHost
+{
+    /// <summary>Precedence: flags (overrides) over WARREN_* variables over appsettings.json ("Warren" section) over GO* variables over go defaults.</summary>
+    public static WebApplication Build(Action<WarrenOptions>? overrides = null, string[]? args = null, Func<string, string?>? getEnv = null)
+    {
+        getEnv ??= Environment.GetEnvironmentVariable;
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args ?? [] });
+        builder.Configuration.AddInMemoryCollection(WarrenVariables());
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            o.UseUtcTimestamp = true;
+        });
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+
+        var section = builder.Configuration.GetSection("Warren");
+        void Configure(WarrenOptions o)
+        {
+            section.Bind(o);
+            overrides?.Invoke(o);
+            GoEnvironment.ApplyDefaults(o, getEnv);
+        }
+
+        builder.Services.AddWarren(Configure);
+        var effective = new WarrenOptions();
+        Configure(effective);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            if (ListenAddress.TryParse(effective.Listen, out var listen, out _))
+            {
+                if (listen!.Address is { } ip)
+                {
+                    k.Listen(ip, listen.Port);
+                }
+                else
+                {
+                    k.ListenLocalhost(listen.Port);
+                }
+            }
+        });
+
+        var app = builder.Build();
+        app.UseWarrenObservability();
+        app.MapWarren();
+        return app;
+    }
+
+    /// <summary>The base URLs the started server listens on.</summary>
+    public static IReadOnlyList<string> Addresses(WebApplication app) =>
+        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
+
+    private static IEnumerable<KeyValuePair<string, string?>> WarrenVariables()
+    {
+        foreach (DictionaryEntry entry in Environment.GetEnvironmentVariables())
+        {
+            var key = (string)entry.Key;
+            if (key.StartsWith("WARREN_", StringComparison.OrdinalIgnoreCase) && key.Length > 7)
+            {
+                // WARREN_NO_PROXY and WARREN_NOPROXY both name NoProxy; "__" separates sections.
+                var name = key[7..].Replace("__", ":", StringComparison.Ordinal).Replace("_", "", StringComparison.Ordinal);
+                yield return new("Warren:" + name, (string?)entry.Value);
+            }
+        }
+    }
+}

@@ -1,0 +1,54 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Warren.Server.Configuration;
+using Warren.Server.Observability;
+
+namespace Warren.Server.Tests.Infrastructure;
+
+/// <summary>A Warren server running in this process on 127.0.0.1 with an ephemeral port and a temporary store.</summary>
+public sealed class WarrenInstance : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private WarrenInstance(WebApplication app, string root)
+    {
+        _app = app;
+        Root = root;
+        Url = WarrenHost.Addresses(app).Single().TrimEnd('/');
+        Client = new HttpClient { BaseAddress = new Uri(Url + "/"), Timeout = TimeSpan.FromMinutes(5) };
+    }
+
+    public string Url { get; }
+
+    public string Root { get; }
+
+    public HttpClient Client { get; }
+
+    public WarrenMetrics Metrics => _app.Services.GetRequiredService<WarrenMetrics>();
+
+    public static async Task<WarrenInstance> StartAsync(string upstream, Action<WarrenOptions>? configure = null, string? root = null)
+    {
+        root ??= TestPaths.NewTempDir("store");
+        var app = WarrenHost.Build(o =>
+        {
+            o.Listen = "127.0.0.1:0";
+            o.Root = root;
+            o.Upstream = upstream;
+            o.SumDb = "off";
+            o.Private = "";
+            o.NoProxy = "";
+            o.NoSumDb = "";
+            o.Fsync = false;
+            configure?.Invoke(o);
+        }, getEnv: _ => null);
+        await app.StartAsync();
+        return new WarrenInstance(app, root);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
