@@ -150,7 +150,7 @@ public static class ProxyRequestParser
 
         if (ModuleVersion.Check(modulePath, version) is { } problem)
         {
-            error = new ProxyRequestError(404, $"not found: {modulePath}@{version}: invalid version: {problem}");
+            error = new ProxyRequestError(404, "not found: " + problem);
             return null;
         }
 

@@ -24,6 +24,8 @@ public sealed class WarrenInstance : IAsyncDisposable
 
     public HttpClient Client { get; }
 
+    public string InstanceId => _app.Services.GetRequiredService<Upstream.InstanceIdentity>().Id;
+
     public WarrenMetrics Metrics => _app.Services.GetRequiredService<WarrenMetrics>();
 
     public static async Task<WarrenInstance> StartAsync(string upstream, Action<WarrenOptions>? configure = null, string? root = null)

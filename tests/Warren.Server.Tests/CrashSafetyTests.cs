@@ -1,0 +1,165 @@
+using System.Diagnostics;
+using Warren.Core.Modules;
+using Warren.Server.Tests.Infrastructure;
+
+namespace Warren.Server.Tests;
+
+public sealed class CrashSafetyTests
+{
+    [Fact]
+    public async Task Kill_9_during_many_cold_fetches_leaves_only_complete_verified_artifacts()
+    {
+        await using var upstream = await FakeUpstream.StartAsync(TestPaths.Corpus);
+        upstream.ChunkSize = 32 * 1024;
+        upstream.ChunkDelay = TimeSpan.FromMilliseconds(5);
+        var root = TestPaths.NewTempDir("crash-store");
+        var entries = Manifest.All.Where((_, i) => i % 5 == 0).Take(50).ToList();
+
+        using (var server = await WarrenProcess.StartAsync(root, upstream.Url))
+        {
+            using var client = new HttpClient { Timeout = TimeSpan.FromMinutes(2) };
+            var inFlight = entries.Select(e =>
+            {
+                ModulePath.TryEscapePath(e.Path, out var p, out _);
+                ModulePath.TryEscapeVersion(e.Version, out var v, out _);
+                return client.GetAsync($"{server.Url}/{p}/@v/{v}.zip");
+            }).ToList();
+            await Task.Delay(1500);
+            server.Kill();
+            foreach (var t in inFlight)
+            {
+                try
+                {
+                    await t;
+                }
+                catch (HttpRequestException)
+                {
+                }
+            }
+        }
+
+        // Nothing partial is visible: every stored zip and .mod is complete and has the go command's hash.
+        var stored = Directory.EnumerateFiles(root, "*.zip", SearchOption.AllDirectories).ToList();
+        foreach (var zip in stored)
+        {
+            var hash = DirHash.HashZip(zip);
+            Assert.Contains(Manifest.All, e => e.ZipHash == hash);
+            Assert.True(File.Exists(zip[..^4] + ".ziphash"), zip);
+        }
+
+        foreach (var mod in Directory.EnumerateFiles(root, "*.mod", SearchOption.AllDirectories))
+        {
+            var hash = DirHash.HashGoMod(await File.ReadAllBytesAsync(mod));
+            Assert.Contains(Manifest.All, e => e.ModHash == hash);
+        }
+
+        var staging = Path.Combine(root, ".warren", "staging");
+        var leftovers = Directory.EnumerateFiles(staging, "*.partial", SearchOption.AllDirectories).Count();
+
+        // Restart on the same store: leftovers are cleaned, and the go client gets every module with the right hashes.
+        upstream.ChunkSize = 0;
+        using (var server = await WarrenProcess.StartAsync(root, upstream.Url))
+        {
+            Assert.Empty(Directory.EnumerateFiles(staging, "*.partial", SearchOption.AllDirectories));
+            Assert.True(leftovers > 0 || stored.Count < entries.Count, "the kill should have interrupted some downloads");
+
+            var go = new GoRunner(server.Url);
+            var args = new List<string> { "mod", "download", "-json" };
+            args.AddRange(entries.Select(e => e.Path + "@" + e.Version));
+            var result = await go.RunAsync(TestPaths.NewTempDir("crash-go"), args.ToArray());
+            Assert.True(result.ExitCode == 0, result.ToString());
+            foreach (var o in GoRunner.JsonStream(result.Stdout))
+            {
+                var e = Manifest.Get(o.GetProperty("Path").GetString()!, o.GetProperty("Version").GetString()!);
+                Assert.Equal(e.ZipHash, o.GetProperty("Sum").GetString());
+                Assert.Equal(e.ModHash, o.GetProperty("GoModSum").GetString());
+            }
+
+            var verifyDir = TestPaths.NewTempDir("crash-verify");
+            await File.WriteAllTextAsync(Path.Combine(verifyDir, "go.mod"),
+                "module example.com/crash\n\ngo 1.19\n\nrequire (\n" + string.Concat(entries.Where(e => !e.Path.Contains("kerberos") && !e.Path.Contains("sigv4"))
+                    .GroupBy(e => e.Path).Select(g => $"\t{g.Key} {g.Last().Version}\n")) + ")\n");
+            var verify = await go.RunAsync(verifyDir, "mod", "verify");
+            Assert.True(verify.ExitCode == 0 && verify.Stdout.Contains("all modules verified"), verify.ToString());
+        }
+    }
+}
+
+/// <summary>`warren serve` as a separate process, so it can be killed with SIGKILL.</summary>
+public sealed class WarrenProcess : IDisposable
+{
+    private readonly Process _process;
+
+    private WarrenProcess(Process process, string url)
+    {
+        _process = process;
+        Url = url;
+    }
+
+    public string Url { get; }
+
+    public static async Task<WarrenProcess> StartAsync(string root, string upstream)
+    {
+        var port = UpstreamChainTests.FreePort();
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in new[] { TestPaths.WarrenDll, "serve", "--listen", $"127.0.0.1:{port}", "--root", root, "--upstream", upstream, "--sumdb", "off", "--private", "" })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        var process = Process.Start(psi)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var url = $"http://127.0.0.1:{port}";
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        for (var i = 0; i < 200; i++)
+        {
+            try
+            {
+                if ((await client.GetAsync(url + "/healthz")).IsSuccessStatusCode)
+                {
+                    return new WarrenProcess(process, url);
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException)
+            {
+            }
+
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"warren serve exited with {process.ExitCode}");
+            }
+
+            await Task.Delay(100);
+        }
+
+        process.Kill();
+        throw new TimeoutException("warren serve did not become healthy");
+    }
+
+    /// <summary>SIGKILL: no shutdown code runs.</summary>
+    public void Kill()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            _process.WaitForExit();
+        }
+    }
+
+    public void Dispose()
+    {
+        Kill();
+        _process.Dispose();
+    }
+}

@@ -1,0 +1,213 @@
+using System.IO.Compression;
+using System.Text;
+using Warren.Server.Tests.Infrastructure;
+
+namespace Warren.Server.Tests;
+
+/// <summary>Malformed requests and hostile upstream content: a precise status and one-line reason, nothing stored, nothing written outside the store.</summary>
+public sealed class HostileInputTests
+{
+    private const string Version = "v1.0.0";
+
+    public static TheoryData<string, int, string> MalformedRequests => new()
+    {
+        { "/github.com/Foo/bar/@v/list", 400, "invalid escaped module path" },
+        { "/github.com/foo/bar/../../../etc/@v/list", 400, "'.' or '..' path segment" },
+        { "/github.com/%2e%2e/%2e%2e/@v/list", 400, "encoded '.', '/' or '\\'" },
+        { "/github.com/foo%2fbar/@v/list", 400, "encoded '.', '/' or '\\'" },
+        { "/github.com/!!foo/@v/list", 400, "invalid escaped module path" },
+        { "/github.com/foo!/@v/list", 400, "invalid escaped module path" },
+        { "/github.com/!FOO/@v/list", 400, "invalid escaped module path" },
+        { "/github.com/fo%00o/@v/list", 400, "" },
+        { "/github.com/fo%ff%feo/@v/list", 400, "invalid escaped module path" },
+        { "/github.com/" + new string('a', 300) + "/@v/list", 400, "too long" },
+        { "/github.com/pkg/errors/@v/" + new string('1', 300) + ".info", 400, "too long" },
+        { "/github.com/pkg/errors/@v/notsemver.mod", 400, "not a canonical semantic version" },
+        { "/github.com/pkg/errors/@v/v1.2.mod", 400, "not a canonical semantic version" },
+        { "/github.com/pkg/errors/@v/v1.0.0+meta.zip", 400, "not a canonical semantic version" },
+        { "/github.com/pkg/errors/@v/v2.0.0.info", 404, "invalid version" },
+        { "/github.com/pkg/errors/@v/v0.9.1.exe", 404, "unknown endpoint" },
+        { "/nodot/errors/@v/list", 400, "missing dot in first path element" },
+        { "/", 404, "not a module proxy endpoint" },
+        { "/github.com/pkg/errors/@v/V0.9.1.info", 400, "invalid escaped version" },
+    };
+
+    [Theory]
+    [MemberData(nameof(MalformedRequests))]
+    public async Task Malformed_requests_get_a_precise_4xx_and_nothing_is_stored(string rawPath, int status, string reason)
+    {
+        await using var upstream = await FakeUpstream.StartAsync(TestPaths.Corpus);
+        var parent = TestPaths.NewTempDir("hostile-req");
+        var root = Path.Combine(parent, "store");
+        await using var warren = await WarrenInstance.StartAsync(upstream.Url, root: root);
+
+        var (code, body) = await RawGetAsync(warren.Url, rawPath);
+
+        Assert.Equal(status, code);
+        Assert.Contains(reason, body);
+        Assert.DoesNotContain('\n', body.TrimEnd('\n'));
+        Assert.Empty(upstream.Requests);
+        AssertNothingStored(parent, root);
+    }
+
+    public static TheoryData<string, string> HostileZips => new()
+    {
+        { "zipslip", "invalid module zip" },
+        { "absolute", "invalid module zip" },
+        { "duplicate", "invalid module zip" },
+        { "casecollision", "invalid module zip" },
+        { "oversizedgomod", "invalid module zip" },
+        { "othermodule", "invalid module zip" },
+        { "otherversion", "invalid module zip" },
+        { "moddiffers", "differs from the .mod" },
+        { "truncated", "invalid module zip" },
+        { "garbage", "invalid module zip" },
+        { "wronglength", "upstream failed" },
+        { "infoforotherversion", "is for version v1.0.1, not v1.0.0" },
+    };
+
+    [Theory]
+    [MemberData(nameof(HostileZips))]
+    public async Task Hostile_upstream_content_is_refused_with_502_and_never_stored(string name, string reason)
+    {
+        var module = "example.com/hostile/" + name;
+        var upstreamRoot = TestPaths.NewTempDir("hostile-up");
+        var dir = Path.Combine(upstreamRoot, "example.com", "hostile", name, "@v");
+        Directory.CreateDirectory(dir);
+        var goMod = $"module {module}\n";
+        await File.WriteAllTextAsync(Path.Combine(dir, Version + ".mod"), goMod);
+        await File.WriteAllTextAsync(Path.Combine(dir, Version + ".info"),
+            name == "infoforotherversion" ? "{\"Version\":\"v1.0.1\"}" : "{\"Version\":\"v1.0.0\",\"Time\":\"2024-01-01T00:00:00Z\"}");
+        var zip = Path.Combine(dir, Version + ".zip");
+        var prefix = $"{module}@{Version}/";
+        switch (name)
+        {
+            case "zipslip":
+                MakeZip(zip, (prefix + "go.mod", goMod), (prefix + "../../evil.go", "package evil"));
+                break;
+            case "absolute":
+                MakeZip(zip, (prefix + "go.mod", goMod), ("/etc/evil.go", "package evil"));
+                break;
+            case "duplicate":
+                MakeZip(zip, (prefix + "go.mod", goMod), (prefix + "a.go", "package a"), (prefix + "a.go", "package b"));
+                break;
+            case "casecollision":
+                MakeZip(zip, (prefix + "go.mod", goMod), (prefix + "A.go", "package a"), (prefix + "a.go", "package a"));
+                break;
+            case "oversizedgomod":
+                MakeZip(zip, (prefix + "go.mod", goMod + "// " + new string('x', 17 << 20) + "\n"));
+                break;
+            case "othermodule":
+                MakeZip(zip, ($"example.com/other@{Version}/go.mod", "module example.com/other\n"));
+                break;
+            case "otherversion":
+                MakeZip(zip, ($"{module}@v1.0.1/go.mod", goMod));
+                break;
+            case "moddiffers":
+                MakeZip(zip, (prefix + "go.mod", goMod + "\nrequire example.com/x v1.0.0\n"), (prefix + "a.go", "package a"));
+                break;
+            case "truncated":
+                MakeZip(zip, (prefix + "go.mod", goMod), (prefix + "a.go", new string('a', 10000)));
+                var bytes = await File.ReadAllBytesAsync(zip);
+                await File.WriteAllBytesAsync(zip, bytes[..(bytes.Length / 2)]);
+                break;
+            case "garbage":
+                await File.WriteAllTextAsync(zip, "<html>this is not a zip</html>");
+                break;
+            default:
+                MakeZip(zip, (prefix + "go.mod", goMod), (prefix + "a.go", "package a"));
+                break;
+        }
+
+        await using var upstream = await FakeUpstream.StartAsync(upstreamRoot);
+        if (name == "wronglength")
+        {
+            upstream.Intercept = async context =>
+            {
+                if (!context.Request.Path.Value!.EndsWith(".zip", StringComparison.Ordinal))
+                {
+                    return false;
+                }
+
+                var content = await File.ReadAllBytesAsync(zip);
+                context.Response.ContentLength = content.Length + 1000;
+                await context.Response.Body.WriteAsync(content);
+                context.Abort();
+                return true;
+            };
+        }
+
+        var parent = TestPaths.NewTempDir("hostile-store");
+        var root = Path.Combine(parent, "store");
+        await using var warren = await WarrenInstance.StartAsync(upstream.Url, root: root);
+        var kind = name == "infoforotherversion" ? ".info" : ".zip";
+
+        var (code, body) = await RawGetAsync(warren.Url, $"/{module}/@v/{Version}{kind}");
+
+        Assert.Equal(502, code);
+        Assert.Contains(reason, body);
+        Assert.DoesNotContain('\n', body.TrimEnd('\n'));
+        Assert.Empty(Directory.EnumerateFiles(root, "*" + kind, SearchOption.AllDirectories));
+        Assert.Empty(Directory.EnumerateFiles(root, "*.ziphash", SearchOption.AllDirectories));
+        Assert.False(File.Exists(Path.Combine(parent, "evil.go")));
+        Assert.Equal(new[] { "store" }, Directory.EnumerateFileSystemEntries(parent).Select(Path.GetFileName));
+        Assert.Contains("warren_ingest_rejected_total", warren.Metrics.Render());
+
+        // Refusals are not remembered as "not found": the next request asks upstream again.
+        var before = upstream.HitsFor(kind);
+        var (again, _) = await RawGetAsync(warren.Url, $"/{module}/@v/{Version}{kind}");
+        Assert.Equal(502, again);
+        Assert.True(upstream.HitsFor(kind) > before);
+    }
+
+    [Fact]
+    public async Task A_mod_fetched_after_its_zip_must_equal_the_go_mod_in_the_stored_zip()
+    {
+        var module = "example.com/hostile/latemod";
+        var upstreamRoot = TestPaths.NewTempDir("hostile-up");
+        var dir = Path.Combine(upstreamRoot, "example.com", "hostile", "latemod", "@v");
+        Directory.CreateDirectory(dir);
+        await File.WriteAllTextAsync(Path.Combine(dir, Version + ".mod"), $"module {module}\n");
+        MakeZip(Path.Combine(dir, Version + ".zip"), ($"{module}@{Version}/go.mod", $"module {module}\n"));
+        await using var upstream = await FakeUpstream.StartAsync(upstreamRoot);
+        await using var warren = await WarrenInstance.StartAsync(upstream.Url);
+        var (zipStatus, _) = await RawGetAsync(warren.Url, $"/{module}/@v/{Version}.zip");
+        Assert.Equal(200, zipStatus);
+
+        // A store seeded with the zip alone, and an upstream whose .mod has since changed.
+        File.Delete(Path.Combine(warren.Root, "example.com", "hostile", "latemod", "@v", Version + ".mod"));
+        await File.WriteAllTextAsync(Path.Combine(dir, Version + ".mod"), $"module {module}\n\nrequire example.com/x v1.0.0\n");
+
+        var (status, body) = await RawGetAsync(warren.Url, $"/{module}/@v/{Version}.mod");
+        Assert.Equal(502, status);
+        Assert.Contains("the .mod differs from the go.mod in the stored zip", body);
+        Assert.False(File.Exists(Path.Combine(warren.Root, "example.com", "hostile", "latemod", "@v", Version + ".mod")));
+    }
+
+    private static void MakeZip(string path, params (string Name, string Content)[] entries)
+    {
+        using var archive = ZipFile.Open(path, ZipArchiveMode.Create);
+        foreach (var (name, content) in entries)
+        {
+            var entry = archive.CreateEntry(name, CompressionLevel.Fastest);
+            using var stream = entry.Open();
+            stream.Write(Encoding.UTF8.GetBytes(content));
+        }
+    }
+
+    /// <summary>GET exactly this request target, with no client-side normalization of dot segments or escapes.</summary>
+    internal static async Task<(int Status, string Body)> RawGetAsync(string baseUrl, string rawPath)
+    {
+        using var client = new HttpClient();
+        var uri = new Uri(baseUrl + rawPath, new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });
+        using var response = await client.GetAsync(uri);
+        return ((int)response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    private static void AssertNothingStored(string parent, string root)
+    {
+        Assert.Equal(new[] { "store" }, Directory.EnumerateFileSystemEntries(parent).Select(Path.GetFileName));
+        var stored = Directory.EnumerateFileSystemEntries(root).Select(Path.GetFileName).ToList();
+        Assert.Equal(new[] { ".warren" }, stored);
+    }
+}
