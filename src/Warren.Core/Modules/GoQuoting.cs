@@ -1,33 +1,204 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 
 namespace Warren.Core.Modules;
 
-/// <summary>Go's %q formatting (strconv.Quote / strconv.QuoteRune), so error texts read exactly as the go command's.</summary>
+/// <summary>Go string-literal rules (strconv.Unquote / strconv.Quote / strconv.QuoteRune) and the rune classes
+/// of the go.mod lexer, over UTF-16 text.</summary>
 internal static class GoQuoting
 {
-    /// <summary>strconv.Quote: double-quoted, with Go escapes for '"', '\\' and non-printable characters.</summary>
-    public static string Quote(ReadOnlySpan<char> s)
+    private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
+
+    /// <summary>strconv.Unquote for a double-quoted or backquoted literal that must span all of <paramref name="literal"/>.</summary>
+    public static bool TryUnquote(string literal, out string value)
     {
-        if (IsPlain(s))
+        value = "";
+        if (literal.Length < 2)
         {
-            return string.Concat("\"", s, "\"");
+            return false;
         }
 
-        var sb = new StringBuilder(s.Length + 8);
+        return literal[0] switch
+        {
+            '`' => TryUnquoteRaw(literal, out value),
+            '"' => TryUnquoteInterpreted(literal, out value),
+            _ => false,
+        };
+    }
+
+    private static bool TryUnquoteRaw(string literal, out string value)
+    {
+        value = "";
+        int close = literal.IndexOf('`', 1);
+        if (close != literal.Length - 1)
+        {
+            return false;
+        }
+
+        // Carriage returns inside raw literals are discarded, as in Go source.
+        value = literal[1..close].Replace("\r", "", StringComparison.Ordinal);
+        return true;
+    }
+
+    private static bool TryUnquoteInterpreted(string literal, out string value)
+    {
+        value = "";
+        var bytes = new List<byte>(literal.Length);
+        Span<byte> encoded = stackalloc byte[4];
+        int i = 1;
+        while (i < literal.Length && literal[i] != '"')
+        {
+            char c = literal[i];
+            if (c == '\n')
+            {
+                return false;
+            }
+
+            if (c != '\\')
+            {
+                Rune.DecodeFromUtf16(literal.AsSpan(i), out Rune r, out int used);
+                int n = r.EncodeToUtf8(encoded);
+                for (int k = 0; k < n; k++)
+                {
+                    bytes.Add(encoded[k]);
+                }
+
+                i += used;
+                continue;
+            }
+
+            if (i + 1 >= literal.Length)
+            {
+                return false;
+            }
+
+            char e = literal[i + 1];
+            i += 2;
+            switch (e)
+            {
+                case 'a': bytes.Add(0x07); break;
+                case 'b': bytes.Add(0x08); break;
+                case 'f': bytes.Add(0x0C); break;
+                case 'n': bytes.Add(0x0A); break;
+                case 'r': bytes.Add(0x0D); break;
+                case 't': bytes.Add(0x09); break;
+                case 'v': bytes.Add(0x0B); break;
+                case '\\': bytes.Add((byte)'\\'); break;
+                case '"': bytes.Add((byte)'"'); break;
+                case 'x':
+                case 'u':
+                case 'U':
+                {
+                    int digits = e == 'x' ? 2 : e == 'u' ? 4 : 8;
+                    if (i + digits > literal.Length)
+                    {
+                        return false;
+                    }
+
+                    long v = 0;
+                    for (int k = 0; k < digits; k++)
+                    {
+                        int h = HexValue(literal[i + k]);
+                        if (h < 0)
+                        {
+                            return false;
+                        }
+
+                        v = (v << 4) | (uint)h;
+                    }
+
+                    i += digits;
+                    if (e == 'x')
+                    {
+                        bytes.Add((byte)v); // a single byte, possibly not UTF-8
+                        break;
+                    }
+
+                    if (v > 0x10FFFF || !Rune.IsValid((int)v))
+                    {
+                        return false;
+                    }
+
+                    int len = new Rune((int)v).EncodeToUtf8(encoded);
+                    for (int k = 0; k < len; k++)
+                    {
+                        bytes.Add(encoded[k]);
+                    }
+
+                    break;
+                }
+
+                case >= '0' and <= '7':
+                {
+                    if (i + 2 > literal.Length)
+                    {
+                        return false;
+                    }
+
+                    int v = e - '0';
+                    for (int k = 0; k < 2; k++)
+                    {
+                        int d = literal[i + k] - '0';
+                        if (d is < 0 or > 7)
+                        {
+                            return false;
+                        }
+
+                        v = (v << 3) | d;
+                    }
+
+                    i += 2;
+                    if (v > 255)
+                    {
+                        return false;
+                    }
+
+                    bytes.Add((byte)v);
+                    break;
+                }
+
+                default:
+                    return false;
+            }
+        }
+
+        // The closing quote must be the last character.
+        if (i != literal.Length - 1)
+        {
+            return false;
+        }
+
+        value = Utf8.GetString(bytes.ToArray());
+        return true;
+    }
+
+    private static int HexValue(char c) => c switch
+    {
+        >= '0' and <= '9' => c - '0',
+        >= 'a' and <= 'f' => c - 'a' + 10,
+        >= 'A' and <= 'F' => c - 'A' + 10,
+        _ => -1,
+    };
+
+    /// <summary>strconv.Quote (what fmt's %q prints for a string).</summary>
+    public static string Quote(ReadOnlySpan<char> s)
+    {
+        var sb = new StringBuilder(s.Length + 2);
         sb.Append('"');
         int i = 0;
         while (i < s.Length)
         {
-            if (Rune.DecodeFromUtf16(s[i..], out var r, out int used) != System.Buffers.OperationStatus.Done)
+            OperationStatus status = Rune.DecodeFromUtf16(s[i..], out Rune r, out int used);
+            if (status != OperationStatus.Done)
             {
-                // A lone surrogate has no UTF-8 form; show the code unit the way Go shows an unencodable rune.
-                AppendHex(sb, 'u', s[i], 4);
-                i++;
+                // An unpaired surrogate cannot come from UTF-8 input; show its code unit.
+                sb.Append(CultureInfo.InvariantCulture, $"\\u{(int)s[i]:x4}");
+                i += used;
                 continue;
             }
 
-            AppendEscaped(sb, r.Value, '"');
+            AppendEscapedRune(sb, r, '"');
             i += used;
         }
 
@@ -35,142 +206,80 @@ internal static class GoQuoting
         return sb.ToString();
     }
 
-    /// <summary>strconv.QuoteRune: single-quoted, with Go escapes for '\'', '\\' and non-printable characters.</summary>
-    public static string QuoteRune(int rune)
+    /// <summary>strconv.QuoteRune (what fmt's %q prints for a rune).</summary>
+    public static string QuoteRune(int codePoint)
     {
-        if (rune is >= 0x20 and < 0x7F && rune != '\'' && rune != '\\')
-        {
-            return string.Create(3, (char)rune, static (span, c) =>
-            {
-                span[0] = '\'';
-                span[1] = c;
-                span[2] = '\'';
-            });
-        }
-
-        var sb = new StringBuilder(12);
+        Rune r = Rune.IsValid(codePoint) ? new Rune(codePoint) : Rune.ReplacementChar;
+        var sb = new StringBuilder(8);
         sb.Append('\'');
-        AppendEscaped(sb, rune, '\'');
+        AppendEscapedRune(sb, r, '\'');
         sb.Append('\'');
         return sb.ToString();
     }
 
-    private static bool IsPlain(ReadOnlySpan<char> s)
+    private static void AppendEscapedRune(StringBuilder sb, Rune r, char quote)
     {
-        foreach (char c in s)
+        int v = r.Value;
+        if (v == quote || v == '\\')
         {
-            if (c is < (char)0x20 or >= (char)0x7F or '"' or '\\')
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    private static void AppendEscaped(StringBuilder sb, int r, char quote)
-    {
-        if (r == quote || r == '\\')
-        {
-            sb.Append('\\').Append((char)r);
+            sb.Append('\\').Append((char)v);
             return;
         }
 
         if (IsPrint(r))
         {
-            AppendRune(sb, r);
+            sb.Append(r.ToString());
             return;
         }
 
-        switch (r)
+        switch (v)
         {
-            case '\a': sb.Append("\\a"); return;
-            case '\b': sb.Append("\\b"); return;
-            case '\f': sb.Append("\\f"); return;
-            case '\n': sb.Append("\\n"); return;
-            case '\r': sb.Append("\\r"); return;
-            case '\t': sb.Append("\\t"); return;
-            case '\v': sb.Append("\\v"); return;
+            case 0x07: sb.Append("\\a"); return;
+            case 0x08: sb.Append("\\b"); return;
+            case 0x0C: sb.Append("\\f"); return;
+            case 0x0A: sb.Append("\\n"); return;
+            case 0x0D: sb.Append("\\r"); return;
+            case 0x09: sb.Append("\\t"); return;
+            case 0x0B: sb.Append("\\v"); return;
         }
 
-        if (r < ' ' || r == 0x7F)
+        if (v < ' ' || v == 0x7F)
         {
-            AppendHex(sb, 'x', r, 2);
+            sb.Append(CultureInfo.InvariantCulture, $"\\x{v:x2}");
         }
-        else if (!Rune.IsValid(r))
+        else if (v < 0x10000)
         {
-            AppendHex(sb, 'u', 0xFFFD, 4);
-        }
-        else if (r < 0x10000)
-        {
-            AppendHex(sb, 'u', r, 4);
+            sb.Append(CultureInfo.InvariantCulture, $"\\u{v:x4}");
         }
         else
         {
-            AppendHex(sb, 'U', r, 8);
+            sb.Append(CultureInfo.InvariantCulture, $"\\U{v:x8}");
         }
     }
 
-    private static void AppendRune(StringBuilder sb, int r)
+    /// <summary>unicode.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space.</summary>
+    public static bool IsPrint(Rune r)
     {
-        if (r < 0x10000)
+        if (r.Value == ' ')
         {
-            sb.Append((char)r);
+            return true;
         }
-        else
+
+        return Rune.GetUnicodeCategory(r) switch
         {
-            Span<char> pair = stackalloc char[2];
-            new Rune(r).EncodeToUtf16(pair);
-            sb.Append(pair);
-        }
+            UnicodeCategory.UppercaseLetter or UnicodeCategory.LowercaseLetter or UnicodeCategory.TitlecaseLetter
+                or UnicodeCategory.ModifierLetter or UnicodeCategory.OtherLetter => true,
+            UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark => true,
+            UnicodeCategory.DecimalDigitNumber or UnicodeCategory.LetterNumber or UnicodeCategory.OtherNumber => true,
+            UnicodeCategory.ConnectorPunctuation or UnicodeCategory.DashPunctuation or UnicodeCategory.OpenPunctuation
+                or UnicodeCategory.ClosePunctuation or UnicodeCategory.InitialQuotePunctuation
+                or UnicodeCategory.FinalQuotePunctuation or UnicodeCategory.OtherPunctuation => true,
+            UnicodeCategory.MathSymbol or UnicodeCategory.CurrencySymbol or UnicodeCategory.ModifierSymbol
+                or UnicodeCategory.OtherSymbol => true,
+            _ => false,
+        };
     }
 
-    private static void AppendHex(StringBuilder sb, char kind, int value, int digits)
-    {
-        sb.Append('\\').Append(kind);
-        sb.Append(value.ToString(digits == 2 ? "x2" : digits == 4 ? "x4" : "x8", CultureInfo.InvariantCulture));
-    }
-
-    /// <summary>unicode.IsPrint: letters, marks, numbers, punctuation, symbols, and the ASCII space.</summary>
-    internal static bool IsPrint(int r)
-    {
-        if (r < 0x80)
-        {
-            return r is >= 0x20 and < 0x7F;
-        }
-
-        if (!Rune.IsValid(r))
-        {
-            return false;
-        }
-
-        switch (Rune.GetUnicodeCategory(new Rune(r)))
-        {
-            case UnicodeCategory.UppercaseLetter:
-            case UnicodeCategory.LowercaseLetter:
-            case UnicodeCategory.TitlecaseLetter:
-            case UnicodeCategory.ModifierLetter:
-            case UnicodeCategory.OtherLetter:
-            case UnicodeCategory.NonSpacingMark:
-            case UnicodeCategory.SpacingCombiningMark:
-            case UnicodeCategory.EnclosingMark:
-            case UnicodeCategory.DecimalDigitNumber:
-            case UnicodeCategory.LetterNumber:
-            case UnicodeCategory.OtherNumber:
-            case UnicodeCategory.ConnectorPunctuation:
-            case UnicodeCategory.DashPunctuation:
-            case UnicodeCategory.OpenPunctuation:
-            case UnicodeCategory.ClosePunctuation:
-            case UnicodeCategory.InitialQuotePunctuation:
-            case UnicodeCategory.FinalQuotePunctuation:
-            case UnicodeCategory.OtherPunctuation:
-            case UnicodeCategory.MathSymbol:
-            case UnicodeCategory.CurrencySymbol:
-            case UnicodeCategory.ModifierSymbol:
-            case UnicodeCategory.OtherSymbol:
-                return true;
-            default:
-                return false;
-        }
-    }
+    /// <summary>unicode.IsSpace (the same set as char.IsWhiteSpace, all in the BMP).</summary>
+    public static bool IsSpace(Rune r) => r.IsBmp && char.IsWhiteSpace((char)r.Value);
 }
