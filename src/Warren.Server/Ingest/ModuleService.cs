@@ -357,7 +357,7 @@ public sealed class ModuleService
                 : "the go.mod in the zip differs from the .mod");
         }
 
-        var hash = DirHash.HashZip(staged, _lifetime);
+        var hash = check.ZipHash ?? DirHash.HashZip(staged, _lifetime);
         var hashFile = _store.NewStagingFile();
         await File.WriteAllTextAsync(hashFile, hash, _lifetime).ConfigureAwait(false);
         await _store.CommitAsync(hashFile, path, version, ArtifactKind.ZipHash, _lifetime).ConfigureAwait(false);
