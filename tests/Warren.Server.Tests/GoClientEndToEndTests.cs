@@ -61,8 +61,6 @@ public sealed class GoClientEndToEndTests
         }
 
         var go = new GoRunner(warren.Url);
-        var tidy = await go.RunAsync(work, "mod", "tidy");
-        Assert.True(tidy.ExitCode == 0, tidy.ToString());
         var build = await go.RunAsync(work, "build", "./...");
         Assert.True(build.ExitCode == 0, build.ToString());
         var download = await go.RunAsync(work, "mod", "download", "-json", "all");

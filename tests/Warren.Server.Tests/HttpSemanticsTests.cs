@@ -79,7 +79,7 @@ public sealed class HttpSemanticsTests
         Assert.Equal("ready\n", await warren.Client.GetStringAsync("readyz"));
         await warren.Client.GetAsync(Zip);
         await warren.Client.GetAsync(Zip);
-        await warren.Client.GetAsync("github.com/pkg/errors/@v/v9.9.9.info");
+        await warren.Client.GetAsync("github.com/pkg/errors/@v/v0.99.0.info");
 
         var metrics = await warren.Client.GetStringAsync("metrics");
         Assert.Contains("warren_http_requests_total{route=\"zip\",status=\"200\"} 2", metrics);
@@ -98,11 +98,11 @@ public sealed class HttpSemanticsTests
     {
         var sumRoot = TestPaths.NewTempDir("sumdb");
         Directory.CreateDirectory(Path.Combine(sumRoot, "tile", "8", "0"));
-        Directory.CreateDirectory(Path.Combine(sumRoot, "lookup"));
+        Directory.CreateDirectory(Path.Combine(sumRoot, "lookup", "github.com", "pkg"));
         await File.WriteAllTextAsync(Path.Combine(sumRoot, "latest"), "go.sum database tree\n5\nhash=\n\n— sig\n");
         Directory.CreateDirectory(Path.Combine(sumRoot, "tile", "8", "0", "000.p"));
         await File.WriteAllBytesAsync(Path.Combine(sumRoot, "tile", "8", "0", "000.p", "5"), new byte[160]);
-        await File.WriteAllTextAsync(Path.Combine(sumRoot, "lookup", "github.com!pkg!errors@v0.9.1"), "12\nrecord\n");
+        await File.WriteAllTextAsync(Path.Combine(sumRoot, "lookup", "github.com", "pkg", "errors@v0.9.1"), "12\nrecord\n");
         await using var sumdb = await FakeUpstream.StartAsync(sumRoot);
         await using var warren = await WarrenInstance.StartAsync("off", o => o.SumDb = $"sum.example.com/db+abcd {sumdb.Url}");
 
@@ -118,11 +118,11 @@ public sealed class HttpSemanticsTests
             Assert.Equal(HttpStatusCode.OK, tile.StatusCode);
             Assert.Equal(160, (await tile.Content.ReadAsByteArrayAsync()).Length);
             Assert.Contains(tile.Headers.CacheControl!.Extensions, e => e.Name == "immutable");
-            Assert.Equal("12\nrecord\n", await warren.Client.GetStringAsync("sumdb/sum.example.com/db/lookup/github.com!pkg!errors@v0.9.1"));
+            Assert.Equal("12\nrecord\n", await warren.Client.GetStringAsync("sumdb/sum.example.com/db/lookup/github.com/pkg/errors@v0.9.1"));
         }
 
         Assert.Equal(1, sumdb.HitsFor("/tile/8/0/000.p/5"));
-        Assert.Equal(1, sumdb.HitsFor("/lookup/github.com!pkg!errors@v0.9.1"));
+        Assert.Equal(1, sumdb.HitsFor("/lookup/github.com/pkg/errors@v0.9.1"));
         Assert.True(File.Exists(Path.Combine(warren.Root, "sumdb", "sum.example.com", "db", "tile", "8", "0", "000.p", "5")));
 
         var (badTile, _) = await HostileInputTests.RawGetAsync(warren.Url, "/sumdb/sum.example.com/db/tile/8/0/../../../../etc/passwd");

@@ -58,19 +58,19 @@ public sealed class UpstreamChainTests
     {
         await using var upstream = await FakeUpstream.StartAsync(TestPaths.Corpus);
         await using var warren = await WarrenInstance.StartAsync(upstream.Url, o => o.NegativeTtl = TimeSpan.FromMilliseconds(400));
-        const string missing = "github.com/pkg/errors/@v/v9.9.9.info";
+        const string missing = "github.com/pkg/errors/@v/v0.99.0.info";
 
         using var first = await warren.Client.GetAsync(missing);
         Assert.Equal(HttpStatusCode.NotFound, first.StatusCode);
         Assert.Contains("not found", await first.Content.ReadAsStringAsync());
         using var second = await warren.Client.GetAsync(missing);
         Assert.Equal(HttpStatusCode.NotFound, second.StatusCode);
-        Assert.Equal(1, upstream.HitsFor("v9.9.9.info"));
+        Assert.Equal(1, upstream.HitsFor("v0.99.0.info"));
 
         await Task.Delay(600);
         using var third = await warren.Client.GetAsync(missing);
         Assert.Equal(HttpStatusCode.NotFound, third.StatusCode);
-        Assert.Equal(2, upstream.HitsFor("v9.9.9.info"));
+        Assert.Equal(2, upstream.HitsFor("v0.99.0.info"));
     }
 
     [Fact]

@@ -89,10 +89,10 @@ public sealed class GoRunner
     {
         var list = new List<JsonElement>();
         var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(text), new JsonReaderOptions { AllowMultipleValues = true });
-        while (JsonDocument.TryParseValue(ref reader, out var doc))
+        while (reader.Read())
         {
+            using var doc = JsonDocument.ParseValue(ref reader);
             list.Add(doc.RootElement.Clone());
-            doc.Dispose();
         }
 
         return list;
