@@ -15,10 +15,11 @@ namespace Warren.Server;
 public static class WarrenHost
 {
     /// <summary>Precedence: flags (overrides) over WARREN_* variables over appsettings.json ("Warren" section) over GO* variables over go defaults.</summary>
-    public static WebApplication Build(Action<WarrenOptions>? overrides = null, string[]? args = null, Func<string, string?>? getEnv = null)
+    /// <param name="contentRoot">Where appsettings.json is read from; the current directory by default.</param>
+    public static WebApplication Build(Action<WarrenOptions>? overrides = null, string[]? args = null, Func<string, string?>? getEnv = null, string? contentRoot = null)
     {
         getEnv ??= Environment.GetEnvironmentVariable;
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args ?? [] });
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args ?? [], ContentRootPath = contentRoot });
         builder.Configuration.AddInMemoryCollection(WarrenVariables());
         builder.Logging.AddSimpleConsole(o =>
         {
