@@ -206,6 +206,28 @@ internal static class GoQuoting
         return sb.ToString();
     }
 
+    /// <summary>strconv.Quote of a byte string: invalid UTF-8 bytes become \xNN.</summary>
+    public static string Quote(ReadOnlySpan<byte> s)
+    {
+        var sb = new StringBuilder(s.Length + 2);
+        sb.Append('"');
+        while (!s.IsEmpty)
+        {
+            if (Rune.DecodeFromUtf8(s, out var rune, out int consumed) != OperationStatus.Done)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"\\x{s[0]:x2}");
+                s = s[1..];
+                continue;
+            }
+
+            AppendEscapedRune(sb, rune, '"');
+            s = s[consumed..];
+        }
+
+        sb.Append('"');
+        return sb.ToString();
+    }
+
     /// <summary>strconv.QuoteRune (what fmt's %q prints for a rune).</summary>
     public static string QuoteRune(int codePoint)
     {

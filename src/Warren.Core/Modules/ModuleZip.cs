@@ -403,93 +403,12 @@ public static class ModuleZip
         return null;
     }
 
-    /// <summary>Go's %q of a string (strconv.Quote).</summary>
-    internal static string GoQuote(string s) => GoQuote(Encoding.UTF8.GetBytes(s));
+    /// <summary>Go's %q of a string.</summary>
+    internal static string GoQuote(string s) => GoQuoting.Quote(s);
 
     /// <summary>Go's %q of a byte string: invalid UTF-8 bytes become \xNN.</summary>
-    internal static string GoQuote(ReadOnlySpan<byte> s)
-    {
-        var sb = new StringBuilder(s.Length + 2);
-        sb.Append('"');
-        while (!s.IsEmpty)
-        {
-            if (Rune.DecodeFromUtf8(s, out var rune, out int consumed) != OperationStatus.Done)
-            {
-                sb.Append(CultureInfo.InvariantCulture, $"\\x{s[0]:x2}");
-                s = s[1..];
-                continue;
-            }
-            AppendQuotedRune(sb, rune, '"');
-            s = s[consumed..];
-        }
-        sb.Append('"');
-        return sb.ToString();
-    }
+    internal static string GoQuote(ReadOnlySpan<byte> s) => GoQuoting.Quote(s);
 
-    /// <summary>Go's %q of a rune (strconv.QuoteRune).</summary>
-    internal static string GoQuoteRune(Rune rune)
-    {
-        var sb = new StringBuilder("'");
-        AppendQuotedRune(sb, rune, '\'');
-        return sb.Append('\'').ToString();
-    }
-
-    private static void AppendQuotedRune(StringBuilder sb, Rune rune, char quote)
-    {
-        int r = rune.Value;
-        if (r == quote || r == '\\')
-        {
-            sb.Append('\\').Append((char)r);
-            return;
-        }
-        if (IsGoPrint(rune))
-        {
-            sb.Append(rune.ToString());
-            return;
-        }
-        switch (r)
-        {
-            case '\a': sb.Append("\\a"); return;
-            case '\b': sb.Append("\\b"); return;
-            case '\f': sb.Append("\\f"); return;
-            case '\n': sb.Append("\\n"); return;
-            case '\r': sb.Append("\\r"); return;
-            case '\t': sb.Append("\\t"); return;
-            case '\v': sb.Append("\\v"); return;
-        }
-        if (r < ' ' || r == 0x7f)
-        {
-            sb.Append(CultureInfo.InvariantCulture, $"\\x{r:x2}");
-        }
-        else if (r < 0x10000)
-        {
-            sb.Append(CultureInfo.InvariantCulture, $"\\u{r:x4}");
-        }
-        else
-        {
-            sb.Append(CultureInfo.InvariantCulture, $"\\U{r:x8}");
-        }
-    }
-
-    /// <summary>unicode.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space.</summary>
-    private static bool IsGoPrint(Rune rune)
-    {
-        if (rune.Value == ' ')
-        {
-            return true;
-        }
-        return Rune.GetUnicodeCategory(rune) switch
-        {
-            UnicodeCategory.UppercaseLetter or UnicodeCategory.LowercaseLetter or UnicodeCategory.TitlecaseLetter
-                or UnicodeCategory.ModifierLetter or UnicodeCategory.OtherLetter
-                or UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark
-                or UnicodeCategory.DecimalDigitNumber or UnicodeCategory.LetterNumber or UnicodeCategory.OtherNumber
-                or UnicodeCategory.ConnectorPunctuation or UnicodeCategory.DashPunctuation or UnicodeCategory.OpenPunctuation
-                or UnicodeCategory.ClosePunctuation or UnicodeCategory.InitialQuotePunctuation
-                or UnicodeCategory.FinalQuotePunctuation or UnicodeCategory.OtherPunctuation
-                or UnicodeCategory.MathSymbol or UnicodeCategory.CurrencySymbol or UnicodeCategory.ModifierSymbol
-                or UnicodeCategory.OtherSymbol => true,
-            _ => false,
-        };
-    }
+    /// <summary>Go's %q of a rune.</summary>
+    internal static string GoQuoteRune(Rune rune) => GoQuoting.QuoteRune(rune.Value);
 }
