@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Warren.Fetch.Direct;
+
+/// <summary>The outcome of one git invocation.</summary>
+public sealed record GitRun(int ExitCode, byte[] Stdout, string Stderr, bool TimedOut)
+{
+    public bool Ok => ExitCode == 0 && !TimedOut;
+
+    public string StdoutText => Encoding.UTF8.GetString(Stdout);
+}
+
+/// <summary>Runs the git CLI: arguments as a list (never through a shell), no terminal prompts, a time limit, and an
+/// environment that callers extend (credentials travel in the environment or files, never in arguments).</summary>
+public class GitRunner
+{
+    public GitRunner(string gitPath = "git")
+    {
+        GitPath = gitPath;
+    }
+
+    public string GitPath { get; }
+
+    /// <summary>Extra environment for every invocation (e.g. GIT_CONFIG_GLOBAL, HTTP proxy variables).</summary>
+    public IDictionary<string, string> Environment { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Runs git in workingDirectory (or null) with args; stdout to memory, or streamed to stdoutFile when given.</summary>
+    public virtual async Task<GitRun> RunAsync(string? workingDirectory, IReadOnlyList<string> args, TimeSpan timeout, CancellationToken cancellationToken,
+        string? stdoutFile = null, IReadOnlyDictionary<string, string>? extraEnvironment = null)
+    {
+        var psi = new ProcessStartInfo(GitPath)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        if (workingDirectory is not null)
+        {
+            psi.WorkingDirectory = workingDirectory;
+        }
+
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        psi.Environment["GIT_TERMINAL_PROMPT"] = "0";
+        psi.Environment["GCM_INTERACTIVE"] = "never";
+        psi.Environment["LC_ALL"] = "C";
+        foreach (var (k, v) in Environment)
+        {
+            psi.Environment[k] = v;
+        }
+
+        if (extraEnvironment is not null)
+        {
+            foreach (var (k, v) in extraEnvironment)
+            {
+                psi.Environment[k] = v;
+            }
+        }
+
+        using var process = new Process { StartInfo = psi };
+        process.Start();
+        process.StandardInput.Close();
+        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timer.CancelAfter(timeout);
+        var stderrTask = process.StandardError.ReadToEndAsync(timer.Token);
+        byte[] stdout = [];
+        var timedOut = false;
+        try
+        {
+            if (stdoutFile is not null)
+            {
+                await using var file = new FileStream(stdoutFile, FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous);
+                await process.StandardOutput.BaseStream.CopyToAsync(file, timer.Token).ConfigureAwait(false);
+            }
+            else
+            {
+                using var ms = new MemoryStream();
+                await process.StandardOutput.BaseStream.CopyToAsync(ms, timer.Token).ConfigureAwait(false);
+                stdout = ms.ToArray();
+            }
+
+            await process.WaitForExitAsync(timer.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            try
+            {
+                process.Kill(entireProcessTree: true);
+            }
+            catch (InvalidOperationException)
+            {
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            timedOut = true;
+        }
+
+        string stderr;
+        try
+        {
+            stderr = await stderrTask.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            stderr = "";
+        }
+
+        return new GitRun(timedOut ? -1 : process.ExitCode, stdout, stderr, timedOut);
+    }
+}
