@@ -27,6 +27,7 @@ public static class WarrenServiceCollectionExtensions
             HttpDownloader.CreateClient(sp.GetRequiredService<IOptions<WarrenOptions>>().Value),
             sp.GetRequiredService<IOptions<WarrenOptions>>(), sp.GetRequiredService<InstanceIdentity>()));
         services.AddSingleton<UpstreamChain>();
+        services.AddSingleton(new SmallArtifactCache());
         services.AddSingleton<ModuleService>();
         services.AddSingleton<SumDbProxy>();
         services.AddHostedService<StartupTasks>();

@@ -170,13 +170,17 @@ public sealed class HostileInputTests
         await File.WriteAllTextAsync(Path.Combine(dir, Version + ".mod"), $"module {module}\n");
         MakeZip(Path.Combine(dir, Version + ".zip"), ($"{module}@{Version}/go.mod", $"module {module}\n"));
         await using var upstream = await FakeUpstream.StartAsync(upstreamRoot);
-        await using var warren = await WarrenInstance.StartAsync(upstream.Url);
-        var (zipStatus, _) = await RawGetAsync(warren.Url, $"/{module}/@v/{Version}.zip");
-        Assert.Equal(200, zipStatus);
+        var root = TestPaths.NewTempDir("latemod");
+        await using (var first = await WarrenInstance.StartAsync(upstream.Url, root: root))
+        {
+            var (zipStatus, _) = await RawGetAsync(first.Url, $"/{module}/@v/{Version}.zip");
+            Assert.Equal(200, zipStatus);
+        }
 
         // A store seeded with the zip alone, and an upstream whose .mod has since changed.
-        File.Delete(Path.Combine(warren.Root, "example.com", "hostile", "latemod", "@v", Version + ".mod"));
+        File.Delete(Path.Combine(root, "example.com", "hostile", "latemod", "@v", Version + ".mod"));
         await File.WriteAllTextAsync(Path.Combine(dir, Version + ".mod"), $"module {module}\n\nrequire example.com/x v1.0.0\n");
+        await using var warren = await WarrenInstance.StartAsync(upstream.Url, root: root);
 
         var (status, body) = await RawGetAsync(warren.Url, $"/{module}/@v/{Version}.mod");
         Assert.Equal(502, status);

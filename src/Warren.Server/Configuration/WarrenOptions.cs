@@ -39,6 +39,9 @@ public sealed class WarrenOptions
     /// <summary>max-age of immutable artifacts (.info, .mod, .zip of canonical versions, sumdb tiles and lookups).</summary>
     public TimeSpan ImmutableMaxAge { get; set; } = TimeSpan.FromDays(365);
 
+    /// <summary>The Cache-Control value of immutable answers, computed once.</summary>
+    internal string? ImmutableCacheControl { get; set; }
+
     /// <summary>fsync artifacts before they become visible (survives power loss, not only a killed process).</summary>
     public bool Fsync { get; set; } = true;
 }

@@ -78,11 +78,16 @@ public static class ProxyEndpoints
                     "sumdb" => context.Request.Path.Value!.Contains("/tile/", StringComparison.Ordinal) ? "application/octet-stream" : "text/plain; charset=utf-8",
                     _ => "text/plain; charset=utf-8",
                 };
-                context.Response.Headers.CacheControl = "public, max-age=" + ((long)options.ImmutableMaxAge.TotalSeconds).ToString(CultureInfo.InvariantCulture) + ", immutable";
+                context.Response.Headers.CacheControl = ImmutableCacheControl(options);
                 var etag = new EntityTagHeaderValue(artifact.ETag);
                 return artifact.PhysicalPath is { } file
                     ? Results.File(file, contentType, lastModified: artifact.LastModified, entityTag: etag, enableRangeProcessing: true)
                     : Results.Stream(artifact.OpenRead(), contentType, lastModified: artifact.LastModified, entityTag: etag, enableRangeProcessing: true);
+
+            case MemoryArtifactAnswer { Artifact: var cached }:
+                context.Response.Headers.CacheControl = ImmutableCacheControl(options);
+                return Results.Bytes(cached.Body, label == "info" ? "application/json" : "text/plain; charset=utf-8",
+                    lastModified: cached.LastModified, entityTag: new EntityTagHeaderValue(cached.ETag), enableRangeProcessing: true);
 
             case ContentAnswer content:
                 context.Response.Headers.CacheControl = content.MaxAge > TimeSpan.Zero
@@ -97,6 +102,9 @@ public static class ProxyEndpoints
                 throw new InvalidOperationException("unknown result " + result.GetType().Name);
         }
     }
+
+    private static string ImmutableCacheControl(WarrenOptions options) =>
+        options.ImmutableCacheControl ??= "public, max-age=" + ((long)options.ImmutableMaxAge.TotalSeconds).ToString(CultureInfo.InvariantCulture) + ", immutable";
 
     private static IResult Error(HttpContext context, string label, int status, string message)
     {

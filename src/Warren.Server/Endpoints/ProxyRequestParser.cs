@@ -115,7 +115,7 @@ public static class ProxyRequestParser
 
         if (!ModulePath.TryUnescapePath(escapedModule, out var modulePath, out var pathError))
         {
-            error = new ProxyRequestError(400, $"bad request: invalid escaped module path \"{Printable(escapedModule)}\": {pathError}");
+            error = new ProxyRequestError(400, "bad request: " + Printable(pathError ?? "invalid escaped module path"));
             return null;
         }
 
@@ -132,7 +132,7 @@ public static class ProxyRequestParser
 
         if (!ModulePath.TryUnescapeVersion(escapedVersion, out var version, out var versionError))
         {
-            error = new ProxyRequestError(400, $"bad request: invalid escaped version \"{Printable(escapedVersion)}\": {versionError}");
+            error = new ProxyRequestError(400, "bad request: " + Printable(versionError ?? "invalid escaped version"));
             return null;
         }
 
@@ -157,13 +157,13 @@ public static class ProxyRequestParser
         return new ProxyRequest(route, modulePath, version);
     }
 
-    /// <summary>Input echoed in an error: control and non-ASCII characters escaped, at most 200 characters.</summary>
+    /// <summary>Input echoed in an error: control and non-ASCII characters escaped, at most 300 characters.</summary>
     public static string Printable(string s)
     {
         var sb = new System.Text.StringBuilder();
         foreach (var c in s)
         {
-            if (sb.Length >= 200)
+            if (sb.Length >= 300)
             {
                 sb.Append('…');
                 break;

@@ -17,6 +17,9 @@ public abstract record ServeResult;
 /// <summary>A stored artifact; immutable ones are sent with long-lived cache headers.</summary>
 public sealed record ArtifactAnswer(StoredArtifact Artifact) : ServeResult;
 
+/// <summary>A small immutable artifact served from memory.</summary>
+public sealed record MemoryArtifactAnswer(CachedArtifact Artifact) : ServeResult;
+
 /// <summary>A small computed body (list, @latest, a version query).</summary>
 public sealed record ContentAnswer(byte[] Body, string ContentType, TimeSpan MaxAge) : ServeResult;
 
@@ -49,10 +52,12 @@ public sealed class ModuleService
     private readonly ILogger<ModuleService> _logger;
     private readonly CancellationToken _lifetime;
     private readonly SingleFlight<FlightResult> _flights = new();
+    private readonly SmallArtifactCache _small;
 
     public ModuleService(IModuleStore store, MetadataIndex index, UpstreamChain chain, NegativeCache negative, WarrenMetrics metrics,
-        TimeProvider time, IOptions<WarrenOptions> options, IHostApplicationLifetime lifetime, ILogger<ModuleService> logger)
+        TimeProvider time, IOptions<WarrenOptions> options, IHostApplicationLifetime lifetime, ILogger<ModuleService> logger, SmallArtifactCache small)
     {
+        _small = small;
         _store = store;
         _index = index;
         _chain = chain;
@@ -67,15 +72,26 @@ public sealed class ModuleService
     /// <summary>.info, .mod or .zip of a canonical version.</summary>
     public async Task<ServeResult> GetArtifactAsync(string modulePath, string version, ArtifactKind kind, CancellationToken cancellationToken)
     {
-        var label = kind.ToString().ToLowerInvariant();
+        var label = kind switch
+        {
+            ArtifactKind.Info => "info",
+            ArtifactKind.Mod => "mod",
+            _ => "zip",
+        };
+        var key = label + ":" + modulePath + "@" + version;
+        if (kind != ArtifactKind.Zip && _small.TryGet(key, out var cached))
+        {
+            _metrics.CacheHit(label);
+            return new MemoryArtifactAnswer(cached);
+        }
+
         var hit = await _store.GetAsync(modulePath, version, kind, cancellationToken).ConfigureAwait(false);
         if (hit is not null)
         {
             _metrics.CacheHit(label);
-            return new ArtifactAnswer(hit);
+            return await RememberSmallAsync(key, kind, hit, cancellationToken).ConfigureAwait(false);
         }
 
-        var key = $"{label}:{modulePath}@{version}";
         if (_negative.TryGet(key, out var status, out var reason))
         {
             return new ErrorAnswer(status, reason);
@@ -94,7 +110,27 @@ public sealed class ModuleService
         }
 
         hit = await _store.GetAsync(modulePath, version, kind, cancellationToken).ConfigureAwait(false);
-        return hit is not null ? new ArtifactAnswer(hit) : new ErrorAnswer(502, $"{modulePath}@{version}: stored {label} disappeared");
+        return hit is not null
+            ? await RememberSmallAsync(key, kind, hit, cancellationToken).ConfigureAwait(false)
+            : new ErrorAnswer(502, $"{modulePath}@{version}: stored {label} disappeared");
+    }
+
+    private async Task<ServeResult> RememberSmallAsync(string key, ArtifactKind kind, StoredArtifact artifact, CancellationToken cancellationToken)
+    {
+        if (kind == ArtifactKind.Zip || artifact.Length > _small.MaxEntryBytes)
+        {
+            return new ArtifactAnswer(artifact);
+        }
+
+        var body = new byte[artifact.Length];
+        await using (var stream = artifact.OpenRead())
+        {
+            await stream.ReadExactlyAsync(body, cancellationToken).ConfigureAwait(false);
+        }
+
+        var cached = new CachedArtifact(body, artifact.ETag, artifact.LastModified);
+        _small.Add(key, cached);
+        return new MemoryArtifactAnswer(cached);
     }
 
     /// <summary>.info for a query that is not a canonical version (a branch, a tag, a commit prefix): asked upstream, answered canonically.</summary>
@@ -341,11 +377,16 @@ public sealed class ModuleService
                 : new FlightResult(error.Status, $"{request}: fetching the .mod to check the zip: {error.Message}");
         }
 
-        var modArtifact = ((ArtifactAnswer)mod).Artifact;
         byte[] modBytes;
-        await using (var stream = modArtifact.OpenRead())
+        if (mod is MemoryArtifactAnswer memory)
         {
+            modBytes = memory.Artifact.Body;
+        }
+        else
+        {
+            var modArtifact = ((ArtifactAnswer)mod).Artifact;
             modBytes = new byte[modArtifact.Length];
+            await using var stream = modArtifact.OpenRead();
             await stream.ReadExactlyAsync(modBytes, _lifetime).ConfigureAwait(false);
         }
 
