@@ -1,0 +1,22 @@
+using Microsoft.Extensions.Logging;
+
+namespace Warren.Fetch.Direct.Git;
+
+/// <summary>Log messages of the mirror manager. Every string argument has been through the secret redactor.</summary>
+internal static partial class GitMirrorLog
+{
+    [LoggerMessage(EventId = 5100, Level = LogLevel.Information, Message = "Created git mirror of {Url} in {Directory} in {ElapsedMs:0} ms")]
+    public static partial void Cloned(ILogger logger, string url, string directory, double elapsedMs);
+
+    [LoggerMessage(EventId = 5101, Level = LogLevel.Debug, Message = "Fetched {Url} into its mirror in {ElapsedMs:0} ms")]
+    public static partial void Fetched(ILogger logger, string url, double elapsedMs);
+
+    [LoggerMessage(EventId = 5102, Level = LogLevel.Debug, Message = "Mirror of {Url} is up to date")]
+    public static partial void UpToDate(ILogger logger, string url);
+
+    [LoggerMessage(EventId = 5103, Level = LogLevel.Warning, Message = "Git mirror of {Url}: {Status} {Reason}")]
+    public static partial void Failed(ILogger logger, string url, DirectStatus status, string reason);
+
+    [LoggerMessage(EventId = 5104, Level = LogLevel.Information, Message = "Removed {Count} leftover git mirror staging directories")]
+    public static partial void CleanedLeftovers(ILogger logger, int count);
+}

@@ -1,0 +1,736 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Warren.Fetch.Direct.Git;
+
+/// <summary>Operation counts of one mirror since this manager started (also written to the mirror's operations log).</summary>
+/// <param name="Clones">Mirror creations (init + full fetch).</param>
+/// <param name="Fetches">Incremental `git fetch` runs into an existing mirror.</param>
+/// <param name="RemoteChecks">`git ls-remote` runs (one per clone or refresh that reached the network).</param>
+/// <param name="LastSuccess">When the mirror last matched the origin.</param>
+public sealed record GitMirrorStats(int Clones, int Fetches, int RemoteChecks, DateTimeOffset? LastSuccess);
+
+/// <summary>Keeps one bare mirror per repository URL under <see cref="GitMirrorOptions.MirrorRoot"/> and keeps it fresh.
+/// <para>Layout: &lt;root&gt;/&lt;sha256(url)[..16]&gt;-&lt;host-and-path&gt; is a bare repository with refs/heads/* and refs/tags/*
+/// of the origin and HEAD set to the origin's HEAD branch; its "warren" subdirectory holds the creation marker
+/// ("created", written before the mirror is renamed into place, so a directory without it is a leftover), the
+/// operations log (one line per clone/fetch/check) and the freshness stamp.</para>
+/// <para>Credentials never appear in a command line: git gets an inline credential helper (the helper text is visible
+/// in argv, but it only prints environment variables) through GIT_CONFIG_COUNT/KEY/VALUE environment entries, after an
+/// empty credential.helper that switches off the user's helpers for that invocation (so git never hands our secret to a
+/// credential store). The helper answers only for the protocol and host git actually talks to (after insteadOf), so a
+/// redirect to another host gets nothing.</para></summary>
+public sealed class GitMirrorManager : IDisposable
+{
+    /// <summary>The directory inside each mirror holding Warren's own files.</summary>
+    public const string MetadataDirectory = "warren";
+
+    /// <summary>Written (with a random id) when a mirror is complete, before it is renamed into place.</summary>
+    public const string CreatedMarker = "created";
+
+    /// <summary>One line per network operation: "&lt;UTC time&gt; clone|fetch|check ok|failed".</summary>
+    public const string OperationsLog = "operations.log";
+
+    private const string FreshStamp = "fetched";
+    private const string StagingPrefix = ".tmp-";
+    private const string TrashPrefix = ".trash-";
+
+    // Run by git through the shell with " get", " store" or " erase" appended. It reads git's request (protocol=, host=,
+    // ...) up to the empty line and answers only a "get" for the expected protocol and host, from the environment.
+    private const string CredentialHelper =
+        "!f() { test \"$1\" = get || return 0; p=; h=; " +
+        "while IFS= read -r l && test -n \"$l\"; do case \"$l\" in protocol=*) p=\"${l#protocol=}\";; host=*) h=\"${l#host=}\";; esac; done; " +
+        "test \"$p\" = \"$WARREN_GIT_CREDENTIAL_PROTOCOL\" && test \"$h\" = \"$WARREN_GIT_CREDENTIAL_HOST\" || return 0; " +
+        "printf 'username=%s\\npassword=%s\\n' \"$WARREN_GIT_CREDENTIAL_USERNAME\" \"$WARREN_GIT_CREDENTIAL_PASSWORD\"; }; f";
+
+    private static readonly string[] FetchRefspecs = ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"];
+
+    private readonly GitMirrorOptions _options;
+    private readonly GitRunner _git;
+    private readonly ILogger _logger;
+    private readonly SecretRedactor _redactor = new();
+    private readonly IReadOnlyList<NetrcEntry> _netrc;
+    private readonly Dictionary<string, string> _baseEnvironment;
+    private readonly Dictionary<string, GitCredential> _credentials;
+    private readonly ConcurrentDictionary<string, MirrorState> _mirrors = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _hosts = new(StringComparer.OrdinalIgnoreCase);
+    private readonly CancellationTokenSource _shutdown = new();
+    private readonly CancellationToken _stopping;
+
+    public GitMirrorManager(GitMirrorOptions options, GitRunner? git = null, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentException.ThrowIfNullOrEmpty(options.MirrorRoot);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxConcurrentOperationsPerHost, 1);
+        _options = options;
+        _git = git ?? new GitRunner();
+        _logger = logger ?? NullLogger.Instance;
+        _stopping = _shutdown.Token;
+        MirrorRoot = Path.GetFullPath(options.MirrorRoot);
+        Directory.CreateDirectory(MirrorRoot);
+
+        _credentials = new Dictionary<string, GitCredential>(options.Credentials, StringComparer.OrdinalIgnoreCase);
+        foreach (var c in _credentials.Values)
+        {
+            _redactor.Add(c);
+        }
+
+        _netrc = options.UseNetrc ? Netrc.Load(options.NetrcPath ?? Netrc.DefaultPath()) : [];
+        foreach (var e in _netrc)
+        {
+            _redactor.Add(new GitCredential(e.Login, e.Password));
+        }
+
+        _baseEnvironment = BuildBaseEnvironment(options);
+        CleanLeftovers();
+    }
+
+    /// <summary>The directory holding the mirrors (absolute).</summary>
+    public string MirrorRoot { get; }
+
+    /// <summary>Where the mirror of repoUrl lives (whether or not it exists yet).</summary>
+    public string GetMirrorDirectory(string repoUrl) => Path.Combine(MirrorRoot, DirectoryName(Parse(repoUrl) ?? throw new ArgumentException("not a git repository URL", nameof(repoUrl))));
+
+    /// <summary>Counts for repoUrl's mirror since this manager started.</summary>
+    public GitMirrorStats GetStats(string repoUrl)
+    {
+        var url = Parse(repoUrl) ?? throw new ArgumentException("not a git repository URL", nameof(repoUrl));
+        if (!_mirrors.TryGetValue(url.Url, out var s))
+        {
+            return new GitMirrorStats(0, 0, 0, null);
+        }
+
+        lock (s.Gate)
+        {
+            return new GitMirrorStats(s.Clones, s.Fetches, s.RemoteChecks, s.LastSuccess);
+        }
+    }
+
+    /// <summary>Creates the mirror of repoUrl if there is none (concurrent callers share one clone) and returns its git
+    /// directory; an existing mirror is returned as is (see <see cref="RefreshAsync"/>).</summary>
+    public async Task<(string? GitDirectory, DirectResult Result)> EnsureAsync(string repoUrl, CancellationToken cancellationToken)
+    {
+        if (!TryState(repoUrl, out var state, out var invalid))
+        {
+            return (null, invalid);
+        }
+
+        var result = await Start(state, force: false, ensureOnly: true).WaitAsync(cancellationToken).ConfigureAwait(false);
+        return result.Status == DirectStatus.Ok ? (state.Directory, result) : (null, result);
+    }
+
+    /// <summary>Brings the mirror up to date with the origin: an incremental fetch of what changed (creating the mirror if
+    /// needed), skipped when the last success is younger than the freshness window unless force. Concurrent callers
+    /// share one operation.</summary>
+    public Task<DirectResult> RefreshAsync(string repoUrl, bool force, CancellationToken cancellationToken)
+    {
+        if (!TryState(repoUrl, out var state, out var invalid))
+        {
+            return Task.FromResult(invalid);
+        }
+
+        return Start(state, force, ensureOnly: false).WaitAsync(cancellationToken);
+    }
+
+    /// <summary>The refresh operation of one repository, for <see cref="IGitRepository.RefreshAsync"/> implementations.</summary>
+    public Func<bool, CancellationToken, Task<DirectResult>> RefreshDelegate(string repoUrl) =>
+        (force, cancellationToken) => RefreshAsync(repoUrl, force, cancellationToken);
+
+    /// <summary>Removes secrets from text (URL user information, configured and .netrc passwords).</summary>
+    public string Redact(string text) => _redactor.Redact(text);
+
+    public void Dispose()
+    {
+        _shutdown.Cancel();
+        _shutdown.Dispose();
+    }
+
+    private GitRemoteUrl? Parse(string repoUrl) => repoUrl is null ? null : GitRemoteUrl.TryParse(repoUrl);
+
+    private bool TryState(string repoUrl, out MirrorState state, out DirectResult invalid)
+    {
+        state = null!;
+        invalid = DirectResult.Success;
+        var url = Parse(repoUrl);
+        if (url is null)
+        {
+            invalid = DirectResult.NotFound($"git: invalid repository URL {_redactor.Redact(repoUrl ?? "")}");
+            return false;
+        }
+
+        if (!_options.AllowedSchemes.Contains(url.Scheme, StringComparer.OrdinalIgnoreCase))
+        {
+            invalid = DirectResult.NotFound($"git: repository URL scheme {url.Scheme} is not allowed: {url.Url}");
+            return false;
+        }
+
+        _redactor.Add(url.EmbeddedCredential);
+        state = _mirrors.GetOrAdd(url.Url, _ => new MirrorState(url, Path.Combine(MirrorRoot, DirectoryName(url))));
+        if (url.EmbeddedCredential is not null)
+        {
+            state.EmbeddedCredential = url.EmbeddedCredential;
+        }
+
+        return true;
+    }
+
+    private Task<DirectResult> Start(MirrorState s, bool force, bool ensureOnly)
+    {
+        lock (s.Gate)
+        {
+            var exists = IsComplete(s.Directory);
+            if (exists && ensureOnly)
+            {
+                return Task.FromResult(DirectResult.Success);
+            }
+
+            if (s.Inflight is { } running)
+            {
+                return running;
+            }
+
+            if (exists && !force && IsFresh(s))
+            {
+                return Task.FromResult(DirectResult.Success);
+            }
+
+            var task = Task.Run(() => WorkAsync(s, exists));
+            s.Inflight = task;
+            return task;
+        }
+    }
+
+    private bool IsFresh(MirrorState s)
+    {
+        if (s.LastSuccess is null && !s.StampLoaded)
+        {
+            s.StampLoaded = true;
+            var stamp = Path.Combine(s.Directory, MetadataDirectory, FreshStamp);
+            if (File.Exists(stamp))
+            {
+                s.LastSuccess = new DateTimeOffset(File.GetLastWriteTimeUtc(stamp), TimeSpan.Zero);
+            }
+        }
+
+        return s.LastSuccess is { } last && DateTimeOffset.UtcNow - last < _options.FreshnessWindow;
+    }
+
+    private async Task<DirectResult> WorkAsync(MirrorState s, bool exists)
+    {
+        DirectResult result;
+        try
+        {
+            result = exists ? await RefreshExistingAsync(s).ConfigureAwait(false) : await CloneAsync(s).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            result = DirectResult.Failed($"git {s.Url.Url}: shutting down");
+        }
+#pragma warning disable CA1031 // Any failure becomes a result: callers get a message, never an exception with a secret in it.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            result = DirectResult.Failed($"git {s.Url.Url}: {_redactor.Redact(GitFailure.LastError(ex.Message))}");
+        }
+        finally
+        {
+            lock (s.Gate)
+            {
+                s.Inflight = null;
+            }
+        }
+
+        if (result.Status != DirectStatus.Ok)
+        {
+            GitMirrorLog.Failed(_logger, s.Url.Url, result.Status, result.Message);
+        }
+
+        return result;
+    }
+
+    private async Task<DirectResult> CloneAsync(MirrorState s)
+    {
+        var sw = Stopwatch.StartNew();
+        lock (s.Gate)
+        {
+            s.Clones++;
+        }
+
+        if (Directory.Exists(s.Directory))
+        {
+            // Not complete (no marker): not something this code renamed into place. Move it away, then delete it.
+            var trash = Path.Combine(MirrorRoot, TrashPrefix + Guid.NewGuid().ToString("N"));
+            Directory.Move(s.Directory, trash);
+            DeleteDirectory(trash);
+        }
+
+        var staging = Path.Combine(MirrorRoot, $"{StagingPrefix}{Environment.ProcessId}-{Guid.NewGuid():N}");
+        var moved = false;
+        try
+        {
+            var init = await LocalAsync(null, ["init", "--bare", "--quiet", staging]).ConfigureAwait(false);
+            if (!init.Ok)
+            {
+                return DirectResult.Failed($"git init: {_redactor.Redact(GitFailure.LastError(init.Stderr))}");
+            }
+
+            string[][] config =
+            [
+                ["config", "remote.origin.url", s.Url.Url],
+                ["config", "--replace-all", "remote.origin.fetch", FetchRefspecs[0]],
+                ["config", "--add", "remote.origin.fetch", FetchRefspecs[1]],
+                ["config", "remote.origin.tagOpt", "--no-tags"],
+                ["config", "remote.origin.prune", "true"],
+                ["config", "core.logAllRefUpdates", "false"],
+            ];
+            foreach (var c in config)
+            {
+                var r = await LocalAsync(staging, c).ConfigureAwait(false);
+                if (!r.Ok)
+                {
+                    return DirectResult.Failed($"git {c[0]} {c[^2]}: {_redactor.Redact(GitFailure.LastError(r.Stderr))}");
+                }
+            }
+
+            var update = await UpdateAsync(s, staging, cloning: true).ConfigureAwait(false);
+            var meta = Directory.CreateDirectory(Path.Combine(staging, MetadataDirectory)).FullName;
+            AppendLog(meta, "clone", update);
+            if (update.Status != DirectStatus.Ok)
+            {
+                return update;
+            }
+
+            await File.WriteAllTextAsync(Path.Combine(meta, FreshStamp), "", _stopping).ConfigureAwait(false);
+            await File.WriteAllTextAsync(Path.Combine(meta, CreatedMarker),
+                $"{Guid.NewGuid():N} {DateTimeOffset.UtcNow:O} {s.Url.Url}\n", _stopping).ConfigureAwait(false);
+            try
+            {
+                Directory.Move(staging, s.Directory);
+                moved = true;
+            }
+            catch (IOException) when (IsComplete(s.Directory))
+            {
+                // Another process made the same mirror first; use that one.
+            }
+
+            lock (s.Gate)
+            {
+                s.LastSuccess = DateTimeOffset.UtcNow;
+            }
+
+            GitMirrorLog.Cloned(_logger, s.Url.Url, s.Directory, sw.Elapsed.TotalMilliseconds);
+            return DirectResult.Success;
+        }
+        finally
+        {
+            if (!moved)
+            {
+                DeleteDirectory(staging);
+            }
+        }
+    }
+
+    private async Task<DirectResult> RefreshExistingAsync(MirrorState s)
+    {
+        var sw = Stopwatch.StartNew();
+        var result = await UpdateAsync(s, s.Directory, cloning: false).ConfigureAwait(false);
+        var meta = Directory.CreateDirectory(Path.Combine(s.Directory, MetadataDirectory)).FullName;
+        if (result.Status == DirectStatus.Ok)
+        {
+            await File.WriteAllTextAsync(Path.Combine(meta, FreshStamp), "", _stopping).ConfigureAwait(false);
+            lock (s.Gate)
+            {
+                s.LastSuccess = DateTimeOffset.UtcNow;
+            }
+
+            GitMirrorLog.Fetched(_logger, s.Url.Url, sw.Elapsed.TotalMilliseconds);
+        }
+
+        return result;
+    }
+
+    /// <summary>ls-remote the origin; fetch when its branches or tags differ from the mirror's; align HEAD.</summary>
+    private async Task<DirectResult> UpdateAsync(MirrorState s, string gitDir, bool cloning)
+    {
+        var display = s.Url.Url;
+
+        // The URL git really uses, after url.<base>.insteadOf: credentials and the host limit follow it.
+        var getUrl = await LocalAsync(gitDir, ["ls-remote", "--get-url", "origin"]).ConfigureAwait(false);
+        var effective = (getUrl.Ok ? GitRemoteUrl.TryParse(getUrl.StdoutText.Trim()) : null) ?? s.Url;
+        if (!_options.AllowedSchemes.Contains(effective.Scheme, StringComparer.OrdinalIgnoreCase))
+        {
+            return DirectResult.NotFound($"git ls-remote {display}: rewritten to a URL whose scheme ({effective.Scheme}) is not allowed");
+        }
+
+        var credential = ResolveCredential(s, effective);
+        if (credential is not null && (HasBreak(credential.Username) || HasBreak(credential.Password)))
+        {
+            return DirectResult.Failed($"git ls-remote {display}: the credential for {effective.Authority} contains a line break");
+        }
+
+        var env = NetworkEnvironment(effective, credential);
+        lock (s.Gate)
+        {
+            s.RemoteChecks++;
+        }
+
+        var ls = await NetworkAsync(effective, gitDir, ["ls-remote", "--symref", "origin", "HEAD", "refs/heads/*", "refs/tags/*"], env).ConfigureAwait(false);
+        if (!ls.Ok)
+        {
+            return GitFailure.Classify($"git ls-remote {display}", ls, _options.OperationTimeout, _redactor);
+        }
+
+        var (remoteRefs, remoteHead) = ParseLsRemote(ls.StdoutText);
+        var local = await LocalAsync(gitDir, ["for-each-ref", "--format=%(objectname) %(refname)", "refs/heads", "refs/tags"]).ConfigureAwait(false);
+        if (!local.Ok)
+        {
+            return DirectResult.Failed($"git for-each-ref in mirror of {display}: {_redactor.Redact(GitFailure.LastError(local.Stderr))}");
+        }
+
+        var localRefs = ParseForEachRef(local.StdoutText);
+        var changed = remoteRefs.Count != localRefs.Count || remoteRefs.Any(r => !localRefs.TryGetValue(r.Key, out var h) || h != r.Value);
+        if (changed)
+        {
+            if (!cloning)
+            {
+                lock (s.Gate)
+                {
+                    s.Fetches++;
+                }
+            }
+
+            string[] args = ["fetch", "--quiet", "--force", "--prune", "--no-tags", "--no-recurse-submodules", "origin", .. FetchRefspecs];
+            var fetch = await NetworkAsync(effective, gitDir, args, env).ConfigureAwait(false);
+            if (!cloning)
+            {
+                AppendLog(Path.Combine(gitDir, MetadataDirectory), "fetch", fetch.Ok ? DirectResult.Success : DirectResult.Failed(""));
+            }
+
+            if (!fetch.Ok)
+            {
+                return GitFailure.Classify($"git fetch {display}", fetch, _options.OperationTimeout, _redactor);
+            }
+        }
+        else if (!cloning)
+        {
+            AppendLog(Path.Combine(gitDir, MetadataDirectory), "check", DirectResult.Success);
+            GitMirrorLog.UpToDate(_logger, display);
+        }
+
+        if (remoteHead is not null)
+        {
+            var head = await LocalAsync(gitDir, ["symbolic-ref", "-q", "HEAD"]).ConfigureAwait(false);
+            if (head.StdoutText.Trim() != remoteHead)
+            {
+                var set = await LocalAsync(gitDir, ["symbolic-ref", "HEAD", remoteHead]).ConfigureAwait(false);
+                if (!set.Ok)
+                {
+                    return DirectResult.Failed($"git symbolic-ref HEAD in mirror of {display}: {_redactor.Redact(GitFailure.LastError(set.Stderr))}");
+                }
+            }
+        }
+
+        return DirectResult.Success;
+    }
+
+    private GitCredential? ResolveCredential(MirrorState s, GitRemoteUrl effective)
+    {
+        if (effective.Scheme == "http" ? !_options.AllowCredentialsOverHttp : effective.Scheme != "https")
+        {
+            return null;
+        }
+
+        if (s.EmbeddedCredential is { } embedded && string.Equals(effective.Authority, s.Url.Authority, StringComparison.OrdinalIgnoreCase))
+        {
+            return embedded;
+        }
+
+        if (_credentials.TryGetValue(effective.Authority, out var byAuthority))
+        {
+            return byAuthority;
+        }
+
+        if (_credentials.TryGetValue(effective.Host, out var byHost))
+        {
+            return byHost;
+        }
+
+        return Netrc.Find(_netrc, effective.Host) is { } n ? new GitCredential(n.Login, n.Password) : null;
+    }
+
+    private static bool HasBreak(string s) => s.AsSpan().IndexOfAny('\n', '\r', '\0') >= 0;
+
+    private Dictionary<string, string> NetworkEnvironment(GitRemoteUrl effective, GitCredential? credential)
+    {
+        var env = new Dictionary<string, string>(_baseEnvironment, StringComparer.Ordinal);
+        if (credential is null)
+        {
+            return env;
+        }
+
+        // Appended after any GIT_CONFIG_COUNT entries the process already has.
+        var n = int.TryParse(Environment.GetEnvironmentVariable("GIT_CONFIG_COUNT"), NumberStyles.None, CultureInfo.InvariantCulture, out var c) ? c : 0;
+        env[$"GIT_CONFIG_KEY_{n}"] = "credential.helper";
+        env[$"GIT_CONFIG_VALUE_{n}"] = "";
+        env[$"GIT_CONFIG_KEY_{n + 1}"] = "credential.helper";
+        env[$"GIT_CONFIG_VALUE_{n + 1}"] = CredentialHelper;
+        env["GIT_CONFIG_COUNT"] = (n + 2).ToString(CultureInfo.InvariantCulture);
+        env["WARREN_GIT_CREDENTIAL_PROTOCOL"] = effective.Scheme;
+        env["WARREN_GIT_CREDENTIAL_HOST"] = effective.Authority;
+        env["WARREN_GIT_CREDENTIAL_USERNAME"] = credential.Username;
+        env["WARREN_GIT_CREDENTIAL_PASSWORD"] = credential.Password;
+        return env;
+    }
+
+    private static Dictionary<string, string> BuildBaseEnvironment(GitMirrorOptions options)
+    {
+        var env = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["GIT_ALLOW_PROTOCOL"] = string.Join(':', options.AllowedSchemes),
+        };
+        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("GIT_SSH")) && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("GIT_SSH_COMMAND")))
+        {
+            // As the go command does: never wait for a password or host-key question.
+            env["GIT_SSH_COMMAND"] = "ssh -o ControlMaster=no -o BatchMode=yes";
+        }
+
+        if (options.GitConfigGlobal is not null)
+        {
+            env["GIT_CONFIG_GLOBAL"] = options.GitConfigGlobal;
+        }
+
+        if (options.IgnoreSystemGitConfig)
+        {
+            env["GIT_CONFIG_NOSYSTEM"] = "1";
+        }
+
+        // libcurl reads only the lower-case http_proxy (the upper-case one is ignored against CGI "httpoxy"); Go reads
+        // HTTP_PROXY too, so hand it on unless this process is itself a CGI program, as Go's httpproxy package decides.
+        var cgi = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("REQUEST_METHOD"));
+        SetProxy(env, "http_proxy", options.HttpProxy, allowUpper: !cgi);
+        SetProxy(env, "https_proxy", options.HttpsProxy, allowUpper: true);
+        SetProxy(env, "no_proxy", options.NoProxy, allowUpper: true);
+        return env;
+    }
+
+    private static void SetProxy(Dictionary<string, string> env, string lower, string? configured, bool allowUpper)
+    {
+        var upper = lower.ToUpperInvariant();
+        if (configured is not null)
+        {
+            env[lower] = configured;
+            env[upper] = configured;
+            return;
+        }
+
+        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable(lower)) && allowUpper
+            && Environment.GetEnvironmentVariable(upper) is { Length: > 0 } fromUpper)
+        {
+            env[lower] = fromUpper;
+        }
+    }
+
+    private async Task<GitRun> NetworkAsync(GitRemoteUrl effective, string gitDir, string[] args, Dictionary<string, string> env)
+    {
+        var gate = _hosts.GetOrAdd(effective.Host.ToLowerInvariant(), _ => new SemaphoreSlim(_options.MaxConcurrentOperationsPerHost));
+        await gate.WaitAsync(_stopping).ConfigureAwait(false);
+        try
+        {
+            return await _git.RunAsync(null, ["--git-dir=" + gitDir, .. args], _options.OperationTimeout, _stopping, extraEnvironment: env).ConfigureAwait(false);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private Task<GitRun> LocalAsync(string? gitDir, string[] args) =>
+        _git.RunAsync(null, gitDir is null ? args : ["--git-dir=" + gitDir, .. args], _options.OperationTimeout, _stopping, extraEnvironment: _baseEnvironment);
+
+    internal static (Dictionary<string, string> Refs, string? Head) ParseLsRemote(string output)
+    {
+        var refs = new Dictionary<string, string>(StringComparer.Ordinal);
+        string? head = null;
+        foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var tab = line.IndexOf('\t', StringComparison.Ordinal);
+            if (tab < 0)
+            {
+                continue;
+            }
+
+            var left = line[..tab];
+            var name = line[(tab + 1)..].TrimEnd('\r');
+            if (left.StartsWith("ref: ", StringComparison.Ordinal))
+            {
+                if (name == "HEAD" && left[5..].StartsWith("refs/heads/", StringComparison.Ordinal))
+                {
+                    head = left[5..];
+                }
+
+                continue;
+            }
+
+            if ((name.StartsWith("refs/heads/", StringComparison.Ordinal) || name.StartsWith("refs/tags/", StringComparison.Ordinal))
+                && !name.EndsWith("^{}", StringComparison.Ordinal))
+            {
+                refs[name] = left;
+            }
+        }
+
+        return (refs, head);
+    }
+
+    private static Dictionary<string, string> ParseForEachRef(string output)
+    {
+        var refs = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var sp = line.IndexOf(' ', StringComparison.Ordinal);
+            if (sp > 0)
+            {
+                refs[line[(sp + 1)..]] = line[..sp];
+            }
+        }
+
+        return refs;
+    }
+
+    private static void AppendLog(string metaDirectory, string operation, DirectResult result)
+    {
+        Directory.CreateDirectory(metaDirectory);
+        File.AppendAllText(Path.Combine(metaDirectory, OperationsLog),
+            $"{DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ} {operation} {(result.Status == DirectStatus.Ok ? "ok" : "failed")}\n");
+    }
+
+    private static bool IsComplete(string directory) => File.Exists(Path.Combine(directory, MetadataDirectory, CreatedMarker));
+
+    /// <summary>&lt;first 16 hex digits of sha256(url)&gt;-&lt;readable host and path&gt;.</summary>
+    internal static string DirectoryName(GitRemoteUrl url)
+    {
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(url.Url)))[..16];
+        var readable = new StringBuilder();
+        foreach (var ch in (url.Host + url.Path).ToLowerInvariant())
+        {
+            var ok = ch is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '.' or '_';
+            if (ok)
+            {
+                readable.Append(ch);
+            }
+            else if (readable.Length > 0 && readable[^1] != '-')
+            {
+                readable.Append('-');
+            }
+        }
+
+        var name = readable.ToString().Trim('-', '.');
+        if (name.EndsWith(".git", StringComparison.Ordinal))
+        {
+            name = name[..^4];
+        }
+
+        if (name.Length > 60)
+        {
+            name = name[..60].TrimEnd('-', '.');
+        }
+
+        return name.Length == 0 ? hash : hash + "-" + name;
+    }
+
+    /// <summary>Deletes staging directories of processes that are gone (a crash mid-clone) and trash of interrupted
+    /// replacements; a staging directory of a live process is left alone unless it is a day old.</summary>
+    private void CleanLeftovers()
+    {
+        var removed = 0;
+        foreach (var dir in Directory.EnumerateDirectories(MirrorRoot))
+        {
+            var name = Path.GetFileName(dir);
+            var remove = name.StartsWith(TrashPrefix, StringComparison.Ordinal);
+            if (name.StartsWith(StagingPrefix, StringComparison.Ordinal))
+            {
+                var pidText = name[StagingPrefix.Length..].Split('-')[0];
+                var alive = int.TryParse(pidText, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && pid != Environment.ProcessId && IsAlive(pid);
+                remove = !alive || DateTime.UtcNow - Directory.GetLastWriteTimeUtc(dir) > TimeSpan.FromDays(1);
+            }
+
+            if (remove)
+            {
+                DeleteDirectory(dir);
+                removed++;
+            }
+        }
+
+        if (removed > 0)
+        {
+            GitMirrorLog.CleanedLeftovers(_logger, removed);
+        }
+    }
+
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            using var p = Process.GetProcessById(pid);
+            return !p.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    private static void DeleteDirectory(string dir)
+    {
+        try
+        {
+            if (Directory.Exists(dir))
+            {
+                // git makes pack files read-only; Directory.Delete copes on Unix, clear the attribute for Windows.
+                foreach (var f in Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories))
+                {
+                    File.SetAttributes(f, FileAttributes.Normal);
+                }
+
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    private sealed class MirrorState(GitRemoteUrl url, string directory)
+    {
+        public GitRemoteUrl Url { get; } = url;
+
+        public string Directory { get; } = directory;
+
+        public Lock Gate { get; } = new();
+
+        public Task<DirectResult>? Inflight { get; set; }
+
+        public DateTimeOffset? LastSuccess { get; set; }
+
+        public bool StampLoaded { get; set; }
+
+        public GitCredential? EmbeddedCredential { get; set; }
+
+        public int Clones { get; set; }
+
+        public int Fetches { get; set; }
+
+        public int RemoteChecks { get; set; }
+    }
+}

@@ -1,0 +1,62 @@
+namespace Warren.Fetch.Direct.Git;
+
+/// <summary>A user name and password (or token) for one host. <see cref="ToString"/> never shows the password.</summary>
+public sealed record GitCredential(string Username, string Password)
+{
+    /// <summary>A token used as the password. Hosting services accept any non-empty user name with a personal access
+    /// token; "oauth2" also works where an OAuth token is given (GitLab).</summary>
+    public static GitCredential FromToken(string token, string username = "oauth2") => new(username, token);
+
+    public override string ToString() => $"GitCredential {{ Username = {Username}, Password = *** }}";
+}
+
+/// <summary>Settings of <see cref="GitMirrorManager"/>.</summary>
+public sealed class GitMirrorOptions
+{
+    /// <summary>The directory holding one bare mirror per repository URL (e.g. &lt;store&gt;/.warren/git).</summary>
+    public required string MirrorRoot { get; init; }
+
+    /// <summary>A refresh is skipped when the last successful one is younger than this (unless forced).</summary>
+    public TimeSpan FreshnessWindow { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>At most this many git network operations (ls-remote, fetch) run at once against one host.</summary>
+    public int MaxConcurrentOperationsPerHost { get; init; } = 4;
+
+    /// <summary>The time limit of one git invocation.</summary>
+    public TimeSpan OperationTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Credentials per host: the key is "host" or "host:port" (the latter wins), compared with the host git
+    /// actually talks to (after url.&lt;base&gt;.insteadOf rewriting). They win over .netrc entries.</summary>
+    public IReadOnlyDictionary<string, GitCredential> Credentials { get; init; } = new Dictionary<string, GitCredential>();
+
+    /// <summary>Read credentials from a .netrc file (like the go command: NETRC, else ~/.netrc).</summary>
+    public bool UseNetrc { get; init; } = true;
+
+    /// <summary>The .netrc file; null means the NETRC environment variable, else ~/.netrc.</summary>
+    public string? NetrcPath { get; init; }
+
+    /// <summary>Send credentials over plain http too. Off by default: basic authentication over http gives the secret to
+    /// anyone on the path. (Tests serving on 127.0.0.1 turn it on.)</summary>
+    public bool AllowCredentialsOverHttp { get; init; }
+
+    /// <summary>Use this file as git's global configuration (GIT_CONFIG_GLOBAL) instead of ~/.gitconfig; null keeps the
+    /// user's, so url.&lt;base&gt;.insteadOf and http.* settings there apply.</summary>
+    public string? GitConfigGlobal { get; init; }
+
+    /// <summary>Ignore the system git configuration (GIT_CONFIG_NOSYSTEM=1).</summary>
+    public bool IgnoreSystemGitConfig { get; init; }
+
+    /// <summary>Proxy for http URLs; null passes the process environment through (HTTP_PROXY is also given to git as
+    /// http_proxy, the only spelling libcurl reads for http).</summary>
+    public string? HttpProxy { get; init; }
+
+    /// <summary>Proxy for https URLs; null passes HTTPS_PROXY/https_proxy through.</summary>
+    public string? HttpsProxy { get; init; }
+
+    /// <summary>Hosts reached without the proxy; null passes NO_PROXY/no_proxy through.</summary>
+    public string? NoProxy { get; init; }
+
+    /// <summary>URL schemes git may use (GIT_ALLOW_PROTOCOL); "ext" and friends stay forbidden. Add "file" for local
+    /// repositories.</summary>
+    public IReadOnlyCollection<string> AllowedSchemes { get; init; } = ["https", "http", "ssh", "git"];
+}
