@@ -45,6 +45,7 @@ internal static class CraftedRepos
             Prerelease(reposDir, workRoot),
             Tags(reposDir, workRoot),
             Many(reposDir, workRoot),
+            NoTags(reposDir, workRoot),
         };
         return list;
     }
@@ -73,7 +74,9 @@ internal static class CraftedRepos
         b.Commit("untagged", "2021-03-01T10:00:00Z", "tip");
     },
     ["", "sub"],
-    ["@v1.0.0", "@latest", "@main", "@{tip12}", "sub@v1.0.0", "sub@v1.1.0", "sub@latest", "sub@main", "sub@{tip40}", "sub@v1.2.0"]);
+    ["@v1.0.0", "@latest", "@main", "@{tip12}", "sub@v1.0.0", "sub@v1.1.0", "sub@latest", "sub@main", "sub@{tip40}", "sub@v1.2.0",
+     "sub@v1.1.1-0.20210301100000-{tip12}", "sub@v1.0.1-0.20210301100000-{tip12}", "sub@v1.5.1-0.20210301100000-{tip12}",
+     "sub@v1.1.1-0.20210301100001-{tip12}", "@v1.0.1-0.20210301100000-{tip12}"]);
 
     /// <summary>A /v2 module in the v2/ subdirectory beside a v1 module at the root.</summary>
     private static CraftedRepo Major(string reposDir, string workRoot) => Make("major", reposDir, workRoot, b =>
@@ -260,6 +263,18 @@ internal static class CraftedRepos
     },
     [""],
     ["@v1.0.0", "@v1.1.0", "@v1.4.0+meta", "@v1.5.0", "@latest", "@feature", "@main", "@{feat12}", "@{tip40}", "@nosuchbranch", "@v1.3.0"]);
+
+    /// <summary>No tags at all: every version is a pseudo-version; the latest is the default branch's head.</summary>
+    private static CraftedRepo NoTags(string reposDir, string workRoot) => Make("notags", reposDir, workRoot, b =>
+    {
+        b.GoMod("", Owner + "/notags").Write("n.go", "package notags\n");
+        b.Commit("first", "2020-02-01T00:00:00Z", "first");
+        b.Write("n.go", "package notags\n\n// second\n");
+        b.Commit("second", "2020-02-02T00:00:00Z", "second");
+    },
+    [""],
+    ["@latest", "@main", "@{first12}", "@{second40}", "@v0.0.0-20200201000000-{first12}", "@v0.0.0-20200201000001-{first12}",
+     "@v1.0.0-20200201000000-{first12}", "@v0.0.0-20200201000000-{first40}", "@v0.0.0-20200201000000-{second12}", "@HEAD"]);
 
     /// <summary>1,000 tags.</summary>
     private static CraftedRepo Many(string reposDir, string workRoot) => Make("many", reposDir, workRoot, b =>

@@ -57,6 +57,9 @@ public sealed class DirectParityTests(DirectParityFixture fixture) : IClassFixtu
     public Task A_thousand_tags() => AssertParity("many");
 
     [Fact]
+    public Task No_tags_pseudo_versions_only() => AssertParity("notags");
+
+    [Fact]
     public async Task A_thousand_tags_list_quickly()
     {
         var repo = fixture.Repo("many");
