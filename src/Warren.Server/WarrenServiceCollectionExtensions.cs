@@ -1,5 +1,9 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Warren.Fetch.Direct;
+using Warren.Fetch.Direct.Discovery;
+using Warren.Fetch.Direct.Git;
 using Warren.Server.Configuration;
 using Warren.Server.Ingest;
 using Warren.Server.Observability;
@@ -26,11 +30,49 @@ public static class WarrenServiceCollectionExtensions
         services.AddSingleton(sp => new HttpDownloader(
             HttpDownloader.CreateClient(sp.GetRequiredService<IOptions<WarrenOptions>>().Value),
             sp.GetRequiredService<IOptions<WarrenOptions>>(), sp.GetRequiredService<InstanceIdentity>()));
+        services.AddSingleton<GitRunner>();
+        services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<WarrenOptions>>().Value;
+            return new RepoDiscovery(HttpDownloader.CreateClient(o), new RepoDiscoveryOptions
+            {
+                GoInsecure = o.GoInsecure ?? "",
+                TimeProvider = sp.GetRequiredService<TimeProvider>(),
+                Git = sp.GetRequiredService<GitRunner>(),
+            });
+        });
+        services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<WarrenOptions>>().Value;
+            return new GitMirrorManager(new GitMirrorOptions
+            {
+                MirrorRoot = Path.Combine(Path.GetFullPath(o.Root!), ".warren", "git"),
+                FreshnessWindow = o.GitFreshness,
+                MaxConcurrentOperationsPerHost = o.GitHostConcurrency,
+                OperationTimeout = o.GitTimeout,
+                Credentials = o.GitCredentials.ToDictionary(kv => kv.Key, kv => ParseCredential(kv.Value), StringComparer.OrdinalIgnoreCase),
+                NetrcPath = o.Netrc,
+                GitConfigGlobal = o.GitConfig,
+                HttpProxy = o.OutboundProxy ?? Environment.GetEnvironmentVariable("HTTP_PROXY") ?? Environment.GetEnvironmentVariable("http_proxy"),
+                HttpsProxy = o.OutboundProxy ?? Environment.GetEnvironmentVariable("HTTPS_PROXY") ?? Environment.GetEnvironmentVariable("https_proxy"),
+                NoProxy = o.OutboundProxyBypass ?? Environment.GetEnvironmentVariable("NO_PROXY") ?? Environment.GetEnvironmentVariable("no_proxy"),
+            }, sp.GetRequiredService<GitRunner>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger<GitMirrorManager>());
+        });
+        services.AddSingleton(sp => new DirectFetcher(sp.GetRequiredService<RepoDiscovery>(), sp.GetRequiredService<GitMirrorManager>(),
+            sp.GetRequiredService<GitRunner>(), sp.GetRequiredService<IOptions<WarrenOptions>>().Value.GitTimeout));
+        services.AddSingleton<DirectSource>();
         services.AddSingleton<UpstreamChain>();
         services.AddSingleton(new SmallArtifactCache());
         services.AddSingleton<ModuleService>();
         services.AddSingleton<SumDbProxy>();
         services.AddHostedService<StartupTasks>();
         return services;
+    }
+
+    /// <summary>"user:password", or a bare token.</summary>
+    private static GitCredential ParseCredential(string value)
+    {
+        var colon = value.IndexOf(':', StringComparison.Ordinal);
+        return colon > 0 ? new GitCredential(value[..colon], value[(colon + 1)..]) : GitCredential.FromToken(value);
     }
 }

@@ -16,6 +16,7 @@ public static class GoEnvironment
         options.Private ??= getEnv("GOPRIVATE") ?? "";
         options.NoProxy ??= getEnv("GONOPROXY") ?? options.Private;
         options.NoSumDb ??= getEnv("GONOSUMDB") ?? options.Private;
+        options.GoInsecure ??= getEnv("GOINSECURE") ?? "";
         options.Root ??= Path.Combine(UserCacheDirectory(getEnv), "warren", "download");
     }
 

@@ -24,6 +24,34 @@ public sealed class WarrenOptions
     /// <summary>GONOSUMDB globs; null means Private.</summary>
     public string? NoSumDb { get; set; }
 
+    /// <summary>HTTP proxy for Warren's own outbound requests (upstreams, go-get discovery, git); null means $HTTPS_PROXY/$HTTP_PROXY.</summary>
+    public string? OutboundProxy { get; set; }
+
+    /// <summary>Hosts reached without the outbound proxy (NO_PROXY syntax); null means $NO_PROXY.</summary>
+    public string? OutboundProxyBypass { get; set; }
+
+    /// <summary>GOINSECURE globs: module paths whose discovery and repositories may use plain http.</summary>
+    public string? GoInsecure { get; set; }
+
+    /// <summary>Credentials for git hosts in direct mode: host (or host:port) → "user:password", or a bare token.
+    /// Give them in appsettings.json or WARREN_GITCREDENTIALS__HOST variables, never as flags (flags show in process lists).</summary>
+    public Dictionary<string, string> GitCredentials { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>A .netrc file for git hosts; null means $NETRC, then ~/.netrc.</summary>
+    public string? Netrc { get; set; }
+
+    /// <summary>A git config file to use instead of the user's global one (url.insteadOf and the like); null keeps the user's.</summary>
+    public string? GitConfig { get; set; }
+
+    /// <summary>Limit for one git operation (clone, fetch, archive).</summary>
+    public TimeSpan GitTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Concurrent git network operations per host.</summary>
+    public int GitHostConcurrency { get; set; } = 4;
+
+    /// <summary>How long a mirror counts as fresh before list/@latest/queries check the origin again.</summary>
+    public TimeSpan GitFreshness { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How long an upstream `list`, `@latest` or sumdb `latest` answer is fresh.</summary>
     public TimeSpan ListTtl { get; set; } = TimeSpan.FromMinutes(5);
 

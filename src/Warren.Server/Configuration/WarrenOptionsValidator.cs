@@ -42,7 +42,7 @@ public sealed class WarrenOptionsValidator : IValidateOptions<WarrenOptions>
             }
         }
 
-        foreach (var (label, value) in new[] { ("private", options.Private), ("no-proxy", options.NoProxy), ("no-sumdb", options.NoSumDb) })
+        foreach (var (label, value) in new[] { ("private", options.Private), ("no-proxy", options.NoProxy), ("no-sumdb", options.NoSumDb), ("insecure", options.GoInsecure) })
         {
             if (!string.IsNullOrEmpty(value) && ModulePatterns.Validate(value) is { } patternError)
             {
@@ -60,6 +60,24 @@ public sealed class WarrenOptionsValidator : IValidateOptions<WarrenOptions>
             if (value <= TimeSpan.Zero)
             {
                 problems.Add($"{label} must be positive, not {value}");
+            }
+        }
+
+        if (options.GitHostConcurrency < 1)
+        {
+            problems.Add("git host concurrency must be at least 1");
+        }
+
+        if (options.GitTimeout <= TimeSpan.Zero)
+        {
+            problems.Add("git timeout must be positive");
+        }
+
+        foreach (var (host, credential) in options.GitCredentials)
+        {
+            if (string.IsNullOrWhiteSpace(host) || string.IsNullOrEmpty(credential))
+            {
+                problems.Add($"git credentials: host \"{host}\" needs \"user:password\" or a token");
             }
         }
 

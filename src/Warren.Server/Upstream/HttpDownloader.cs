@@ -165,6 +165,7 @@ public sealed class HttpDownloader
     {
         var handler = new SocketsHttpHandler
         {
+            Proxy = options.OutboundProxy is { Length: > 0 } proxy ? new OutboundProxy(new Uri(proxy), options.OutboundProxyBypass ?? "") : null,
             ConnectTimeout = options.ConnectTimeout,
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             AutomaticDecompression = DecompressionMethods.None,
@@ -173,6 +174,43 @@ public sealed class HttpDownloader
             MaxAutomaticRedirections = 5,
         };
         return new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+    }
+}
+
+/// <summary>An explicit outbound proxy with NO_PROXY-style bypass entries ("host", ".domain", "host:port", "*").</summary>
+public sealed class OutboundProxy(Uri proxy, string bypass) : IWebProxy
+{
+    private readonly string[] _bypass = bypass.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    public ICredentials? Credentials { get; set; }
+
+    public Uri GetProxy(Uri destination) => proxy;
+
+    public bool IsBypassed(Uri host)
+    {
+        foreach (var entry in _bypass)
+        {
+            if (entry == "*")
+            {
+                return true;
+            }
+
+            var name = entry.TrimStart('.');
+            var port = -1;
+            var colon = name.LastIndexOf(':');
+            if (colon > 0 && int.TryParse(name.AsSpan(colon + 1), System.Globalization.CultureInfo.InvariantCulture, out var p))
+            {
+                (name, port) = (name[..colon], p);
+            }
+
+            if ((port < 0 || port == host.Port) &&
+                (string.Equals(host.Host, name, StringComparison.OrdinalIgnoreCase) || host.Host.EndsWith("." + name, StringComparison.OrdinalIgnoreCase)))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }
 

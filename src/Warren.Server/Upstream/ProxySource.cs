@@ -54,15 +54,6 @@ public sealed class ProxySource : IModuleSource
     }
 }
 
-/// <summary>`direct`: fetching from the origin repositories.</summary>
-public sealed class DirectSource : IModuleSource
-{
-    public string Name => "direct";
-
-    public Task<FetchOutcome> FetchAsync(ModuleRequest request, string destinationPath, CancellationToken cancellationToken) =>
-        Task.FromResult(FetchOutcome.NotFound(Name, $"{request.ModulePath}: direct mode is not available yet in this Warren"));
-}
-
 /// <summary>`off`: module lookup disabled.</summary>
 public sealed class OffSource : IModuleSource
 {

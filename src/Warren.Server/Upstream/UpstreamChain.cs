@@ -19,12 +19,12 @@ public sealed class UpstreamChain
     private readonly WarrenMetrics _metrics;
     private readonly ILogger<UpstreamChain> _logger;
 
-    public UpstreamChain(IOptions<WarrenOptions> options, HttpDownloader downloader, WarrenMetrics metrics, ILogger<UpstreamChain> logger)
+    public UpstreamChain(IOptions<WarrenOptions> options, HttpDownloader downloader, DirectSource direct, WarrenMetrics metrics, ILogger<UpstreamChain> logger)
     {
         var o = options.Value;
         var specs = ProxyChain.TryParse(o.Upstream ?? GoEnvironment.DefaultProxy, out var error)
             ?? throw new InvalidOperationException(error);
-        _direct = new DirectSource();
+        _direct = direct;
         _entries = specs.Select(s => (s.IsDirect ? _direct : s.IsOff ? new OffSource() : (IModuleSource)new ProxySource(s.Url, downloader), s.FallBackOnError)).ToArray();
         _noProxy = o.NoProxy ?? "";
         _metrics = metrics;

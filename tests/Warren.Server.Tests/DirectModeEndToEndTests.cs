@@ -1,0 +1,146 @@
+using System.Text.Json;
+using Warren.Server.Tests.Infrastructure;
+
+namespace Warren.Server.Tests;
+
+/// <summary>Warren in direct mode against the real go client in direct mode, on the corpus git repositories.</summary>
+public sealed class DirectModeEndToEndTests
+{
+    private static readonly string[] Queries =
+    [
+        "github.com/pkg/errors@v0.8.1", "github.com/pkg/errors@v0.9.1", "github.com/pkg/errors@dev", "github.com/pkg/errors@latest",
+        "github.com/pkg/errors@284691ab71dd", "github.com/pkg/errors@main",
+        "github.com/davecgh/go-spew@v1.1.1", "github.com/davecgh/go-spew@latest",
+        "github.com/gofrs/uuid@v4.3.1+incompatible", "github.com/gofrs/uuid@latest",
+        "github.com/cespare/xxhash/v2@v2.1.1", "github.com/cespare/xxhash/v2@v2.1.2", "github.com/cespare/xxhash/v2@latest",
+        "github.com/go-chi/chi/v5@v5.0.7", "github.com/go-chi/chi/v5@latest",
+        "github.com/ugorji/go@v1.2.8", "github.com/ugorji/go/codec@v1.2.7", "github.com/ugorji/go/codec@v1.2.8", "github.com/ugorji/go/codec@latest",
+        "gopkg.in/yaml.v3@v3.0.1", "gopkg.in/yaml.v3@latest",
+        "golang.org/x/sync@v0.1.0", "golang.org/x/sync@latest",
+    ];
+
+    private static readonly string[] Modules =
+    [
+        "github.com/pkg/errors", "github.com/davecgh/go-spew", "github.com/gofrs/uuid", "github.com/cespare/xxhash/v2", "github.com/go-chi/chi/v5",
+        "github.com/ugorji/go", "github.com/ugorji/go/codec", "gopkg.in/yaml.v3", "golang.org/x/sync",
+    ];
+
+    [Fact]
+    public async Task Versions_sums_and_version_lists_equal_the_go_command_in_direct_mode()
+    {
+        await using var git = await GitCorpusServer.StartAsync();
+        await using var warren = await StartDirectWarrenAsync(git);
+
+        var direct = git.DirectGo();
+        var proxied = git.WithGitRecipe(new GoRunner(warren.Url));
+        var work = TestPaths.NewTempDir("direct");
+
+        var expected = await DownloadAsync(direct, work);
+        var actual = await DownloadAsync(proxied, work);
+        Assert.Equal(Queries.Length, expected.Count);
+        Assert.Equal(expected, actual);
+        Assert.Contains("github.com/pkg/errors v0.9.2-0.20210601120000-284691ab71dd h1:kjCVOcVM597Q1G2ew0B3DxpSxiwzRnK8KcHxlE+zTDc= h1:bwawxfHBFNV+L2hUp1rHADufV3IMtnDRdf1r5NINEl0=", actual);
+
+        foreach (var module in Modules)
+        {
+            var want = await direct.RunAsync(work, "list", "-m", "-versions", module);
+            var got = await proxied.RunAsync(work, "list", "-m", "-versions", module);
+            Assert.True(want.ExitCode == 0, want.ToString());
+            Assert.True(got.ExitCode == 0, got.ToString());
+            Assert.Equal(want.Stdout, got.Stdout);
+        }
+    }
+
+    [Fact]
+    public async Task A_second_version_is_an_incremental_fetch_of_the_same_mirror()
+    {
+        await using var git = await GitCorpusServer.StartAsync();
+        await using var warren = await StartDirectWarrenAsync(git);
+        using (var first = await warren.Client.GetAsync("github.com/pkg/errors/@v/v0.8.1.info"))
+        {
+            Assert.Equal(200, (int)first.StatusCode);
+        }
+
+        var mirror = Directory.GetDirectories(Path.Combine(warren.Root, ".warren", "git")).Single(d => d.Contains("pkg", StringComparison.Ordinal));
+        var created = File.ReadAllText(Path.Combine(mirror, "warren", "created"));
+
+        // Upstream gains a tag; the next request for it fetches only what is new.
+        await GitCorpusServer.RunAsync("git", "--git-dir", Path.Combine(git.Repos, "github.com", "pkg", "errors.git"), "tag", "v0.9.2", "284691ab71dd");
+        await Task.Delay(TimeSpan.FromSeconds(1.2));
+        using var second = await warren.Client.GetAsync("github.com/pkg/errors/@v/v0.9.2.info");
+        Assert.Equal(200, (int)second.StatusCode);
+        Assert.Contains("\"Version\":\"v0.9.2\"", await second.Content.ReadAsStringAsync());
+
+        var log = File.ReadAllLines(Path.Combine(mirror, "warren", "operations.log"));
+        Assert.Single(log, l => l.Contains("clone", StringComparison.Ordinal));
+        Assert.Single(log, l => l.Contains("fetch", StringComparison.Ordinal));
+        Assert.Equal(created, File.ReadAllText(Path.Combine(mirror, "warren", "created")));
+    }
+
+    [Fact]
+    public async Task Unknown_revisions_and_missing_repositories_are_404_with_a_reason()
+    {
+        await using var git = await GitCorpusServer.StartAsync();
+        await using var warren = await StartDirectWarrenAsync(git);
+        using var unknown = await warren.Client.GetAsync("github.com/pkg/errors/@v/v0.7.0.info");
+        Assert.Equal(404, (int)unknown.StatusCode);
+        Assert.Contains("v0.7.0", await unknown.Content.ReadAsStringAsync());
+        using var missing = await warren.Client.GetAsync("github.com/nobody/nothing/@v/list");
+        Assert.Equal(404, (int)missing.StatusCode);
+        using var branch = await warren.Client.GetAsync("github.com/pkg/errors/@v/no-such-branch.info");
+        Assert.Equal(404, (int)branch.StatusCode);
+        Assert.Contains("unknown revision", await branch.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task A_mod_go_import_tag_is_followed_to_the_GOPROXY_it_names()
+    {
+        // gopkg.in/yaml.v2 is announced as `mod` (served by a GOPROXY), the way golang.org/toolchain is.
+        await using var corpus = await FakeUpstream.StartAsync(TestPaths.Corpus);
+        await using var discovery = await FakeUpstream.StartAsync(TestPaths.NewTempDir("meta"));
+        discovery.Intercept = async context =>
+        {
+            if (context.Request.Query.ContainsKey("go-get"))
+            {
+                await Microsoft.AspNetCore.Http.HttpResponseWritingExtensions.WriteAsync(context.Response,
+                    $"<html><head><meta name=\"go-import\" content=\"gopkg.in/yaml.v2 mod {corpus.Url}\"></head></html>");
+                return true;
+            }
+
+            context.Response.StatusCode = 405;
+            return true;
+        };
+        await using var warren = await WarrenInstance.StartAsync("direct", o =>
+        {
+            o.OutboundProxy = discovery.Url;
+            o.OutboundProxyBypass = "127.0.0.1,localhost";
+            o.GoInsecure = "gopkg.in/yaml.v2";
+        });
+
+        var go = new GoRunner(warren.Url);
+        var result = await go.RunAsync(TestPaths.NewTempDir("mod"), "mod", "download", "-json", "gopkg.in/yaml.v2@v2.4.0");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var o = GoRunner.JsonStream(result.Stdout).Single();
+        Assert.Equal(Manifest.Get("gopkg.in/yaml.v2", "v2.4.0").ZipHash, o.GetProperty("Sum").GetString());
+        Assert.True(corpus.HitsFor("/gopkg.in/yaml.v2/@v/v2.4.0.zip") == 1);
+    }
+
+    private static Task<WarrenInstance> StartDirectWarrenAsync(GitCorpusServer git) =>
+        WarrenInstance.StartAsync("direct", o =>
+        {
+            o.GitConfig = git.GitConfig;
+            o.OutboundProxy = git.Url;
+            o.OutboundProxyBypass = "127.0.0.1,localhost";
+            o.GoInsecure = GitCorpusServer.GoInsecure;
+            o.GitFreshness = TimeSpan.FromSeconds(1);
+        });
+
+    private static async Task<List<string>> DownloadAsync(GoRunner go, string work)
+    {
+        var result = await go.RunAsync(work, ["mod", "download", "-json", .. Queries]);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        return GoRunner.JsonStream(result.Stdout)
+            .Select(o => $"{o.GetProperty("Path").GetString()} {o.GetProperty("Version").GetString()} {o.GetProperty("Sum").GetString()} {o.GetProperty("GoModSum").GetString()}")
+            .Order(StringComparer.Ordinal).ToList();
+    }
+}
