@@ -1028,7 +1028,7 @@ public sealed class CodeRepo
         throw NoMatchingVersion();
     }
 
-    private static RepoException NoMatchingVersion() => new(DirectStatus.NotFound, "no matching versions for query \"latest\"", isNotExist: true);
+    private RepoException NoMatchingVersion() => new(DirectStatus.NotFound, $"module {ModulePath}: no matching versions for query \"latest\"", isNotExist: true);
 
     /// <summary>modload.queryMatcher.filterVersions: releases and pre-releases that are allowed, without "+incompatible"
     /// versions when the highest allowed compatible version has a go.mod file.</summary>

@@ -53,14 +53,16 @@ public sealed class LocalGitRepository : IGitRepository
     /// </summary>
     public async Task<(IReadOnlyList<GitRef> Refs, string? HeadBranch)> ListRefsAsync(CancellationToken cancellationToken)
     {
-        var run = await RunAsync(["show-ref", "--head", "-d"], cancellationToken).ConfigureAwait(false);
-        if (run.TimedOut)
+        if (!Directory.Exists(GitDirectory))
         {
-            throw new GitCommandException("git show-ref timed out", timedOut: true);
+            throw new GitCommandException("git directory " + GitDirectory + " does not exist");
         }
 
-        // show-ref exits 1 when there is nothing to show (an empty repository).
-        if (run.ExitCode != 0 && run.Stdout.Length != 0)
+        var run = await RunAsync(["show-ref", "--head", "-d"], cancellationToken).ConfigureAwait(false);
+        ThrowIfTimedOut(run, "git show-ref");
+
+        // show-ref exits 1, saying nothing, when there is nothing to show (an empty repository).
+        if (run.ExitCode != 0 && !(run.ExitCode == 1 && run.Stdout.Length == 0 && run.Stderr.Trim().Length == 0))
         {
             throw new GitCommandException("git show-ref failed: " + FirstLine(run.Stderr));
         }

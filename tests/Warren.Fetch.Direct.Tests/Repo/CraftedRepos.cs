@@ -46,6 +46,7 @@ internal static class CraftedRepos
             Tags(reposDir, workRoot),
             Many(reposDir, workRoot),
             NoTags(reposDir, workRoot),
+            Empty(reposDir, workRoot),
         };
         return list;
     }
@@ -107,7 +108,7 @@ internal static class CraftedRepos
         b.Commit("later", "2021-08-01T00:00:00Z", "tip");
     },
     ["", "v2"],
-    ["@v1.0.0", "@latest", "@v2.0.0", "@main", "v2@v2.0.0", "v2@v2.1.0", "v2@latest", "v2@main", "v2@{tip12}", "v2@v1.0.0"]);
+    ["@v1.0.0", "@latest", "@v2.0.0", "@main", "v2@v2.0.0", "v2@v2.1.0", "v2@latest", "v2@main", "v2@{tip12}", "v2@v1.0.0", "v2@v2.0.0+incompatible", "@v2.1.0+incompatible"]);
 
     /// <summary>No go.mod at all: v2+ tags are +incompatible, go.mod is synthesized.</summary>
     private static CraftedRepo Incompatible(string reposDir, string workRoot) => Make("incompat", reposDir, workRoot, b =>
@@ -260,9 +261,14 @@ internal static class CraftedRepos
         b.Checkout("main");
         b.Write("t.go", "package tags\n\n// main later\n");
         b.Commit("main later", "2020-11-20T00:00:00Z", "tip");
+        b.Checkout("pr", create: true);
+        b.Write("pr.go", "package tags\n");
+        b.Commit("pull request", "2020-11-25T00:00:00Z", "pr");
+        b.Checkout("main");
+        b.MoveBranchToRef("pr", "refs/pull/1/head");
     },
     [""],
-    ["@v1.0.0", "@v1.1.0", "@v1.4.0+meta", "@v1.5.0", "@latest", "@feature", "@main", "@{feat12}", "@{tip40}", "@nosuchbranch", "@v1.3.0"]);
+    ["@v1.0.0", "@v1.1.0", "@v1.4.0+meta", "@v1.5.0", "@latest", "@feature", "@main", "@{feat12}", "@{tip40}", "@nosuchbranch", "@v1.3.0", "@{pr12}", "@{pr40}", "@pr"]);
 
     /// <summary>No tags at all: every version is a pseudo-version; the latest is the default branch's head.</summary>
     private static CraftedRepo NoTags(string reposDir, string workRoot) => Make("notags", reposDir, workRoot, b =>
@@ -275,6 +281,9 @@ internal static class CraftedRepos
     [""],
     ["@latest", "@main", "@{first12}", "@{second40}", "@v0.0.0-20200201000000-{first12}", "@v0.0.0-20200201000001-{first12}",
      "@v1.0.0-20200201000000-{first12}", "@v0.0.0-20200201000000-{first40}", "@v0.0.0-20200201000000-{second12}", "@HEAD"]);
+
+    /// <summary>A repository without commits.</summary>
+    private static CraftedRepo Empty(string reposDir, string workRoot) => Make("empty", reposDir, workRoot, _ => { }, [""], ["@latest", "@v1.0.0", "@main"]);
 
     /// <summary>1,000 tags.</summary>
     private static CraftedRepo Many(string reposDir, string workRoot) => Make("many", reposDir, workRoot, b =>

@@ -60,6 +60,9 @@ public sealed class DirectParityTests(DirectParityFixture fixture) : IClassFixtu
     public Task No_tags_pseudo_versions_only() => AssertParity("notags");
 
     [Fact]
+    public Task Repository_without_commits() => AssertParity("empty");
+
+    [Fact]
     public async Task A_thousand_tags_list_quickly()
     {
         var repo = fixture.Repo("many");

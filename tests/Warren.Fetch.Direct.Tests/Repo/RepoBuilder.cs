@@ -113,6 +113,15 @@ internal sealed class RepoBuilder
         return this;
     }
 
+    private void BareGit(string gitDir, params string[] args)
+    {
+        var r = Processes.RunAsync("git", null, _env, ["--git-dir", gitDir, .. args]).GetAwaiter().GetResult();
+        if (r.ExitCode != 0)
+        {
+            throw new InvalidOperationException("git " + string.Join(' ', args) + " failed: " + r);
+        }
+    }
+
     /// <summary>Many commits at once through git fast-import: one commit per tag, each changing version.txt.</summary>
     public void FastImportTaggedCommits(IReadOnlyList<string> tags, long firstUnixTime, string goMod)
     {
@@ -153,18 +162,35 @@ internal sealed class RepoBuilder
         }
     }
 
+    private readonly List<(string Branch, string Ref)> _moves = [];
+
+    /// <summary>After the bare clone, the branch becomes another kind of ref (e.g. refs/pull/1/head, as GitHub serves
+    /// pull requests): its commits stay in the repository but are reachable from no branch or tag.</summary>
+    public void MoveBranchToRef(string branch, string refName) => _moves.Add((branch, refName));
+
     /// <summary>A bare clone at dest (all branches and tags), HEAD on main.</summary>
     public string CloneBare(string dest)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(dest)!);
-        Git("checkout", "-q", "main");
+        bool empty = Commits.Count == 0 && Processes.RunAsync("git", WorkDir, _env, ["rev-parse", "-q", "--verify", "HEAD"]).GetAwaiter().GetResult().ExitCode != 0;
+        if (!empty)
+        {
+            Git("checkout", "-q", "main");
+        }
+
         var r = Processes.RunAsync("git", null, _env, ["clone", "-q", "--bare", WorkDir, dest]).GetAwaiter().GetResult();
         if (r.ExitCode != 0)
         {
             throw new InvalidOperationException("git clone --bare failed: " + r);
         }
 
-        // Branches other than the checked-out one come over as refs/heads too with --bare; nothing else to do.
+        foreach (var (branch, refName) in _moves)
+        {
+            string hash = Git("rev-parse", branch);
+            BareGit(dest, "update-ref", refName, hash);
+            BareGit(dest, "update-ref", "-d", "refs/heads/" + branch);
+        }
+
         return dest;
     }
 }
