@@ -107,21 +107,24 @@ public sealed class UpstreamChainTests
         Assert.Equal(HttpStatusCode.NotFound, r1.StatusCode);
         Assert.Contains("disabled", await r1.Content.ReadAsStringAsync());
 
+        // Direct mode answers the go command's way, without any network traffic for a path it can judge locally.
         await using var direct = await WarrenInstance.StartAsync("direct");
-        using var r2 = await direct.Client.GetAsync(Info);
+        using var r2 = await direct.Client.GetAsync("github.com/pkg/@v/list");
         Assert.Equal(HttpStatusCode.NotFound, r2.StatusCode);
-        Assert.Contains("direct mode is not available yet", await r2.Content.ReadAsStringAsync());
+        Assert.Contains("invalid github.com import path", await r2.Content.ReadAsStringAsync());
     }
 
     [Fact]
     public async Task No_proxy_modules_never_reach_a_proxy()
     {
         await using var upstream = await FakeUpstream.StartAsync(TestPaths.Corpus);
-        await using var warren = await WarrenInstance.StartAsync(upstream.Url, o => o.NoProxy = "github.com/pkg/*");
-        using var response = await warren.Client.GetAsync(Info);
+        // Matching modules go straight to their origin (here a path direct mode refuses without any traffic).
+        await using var warren = await WarrenInstance.StartAsync(upstream.Url, o => o.NoProxy = "github.com/pkg");
+        using var response = await warren.Client.GetAsync("github.com/pkg/@v/v1.0.0.info");
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
-        using var list = await warren.Client.GetAsync("github.com/pkg/errors/@v/list");
+        using var list = await warren.Client.GetAsync("github.com/pkg/@v/list");
         Assert.Equal(HttpStatusCode.NotFound, list.StatusCode);
+        Assert.Contains("invalid github.com import path", await list.Content.ReadAsStringAsync());
         Assert.Empty(upstream.Requests);
         using var other = await warren.Client.GetAsync("github.com/fatih/color/@v/list");
         Assert.Equal(HttpStatusCode.OK, other.StatusCode);
