@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Hosting;
@@ -41,6 +42,7 @@ public sealed class ModuleService
 {
     private const string JsonType = "application/json";
     private const string TextType = "text/plain; charset=utf-8";
+    private const int MaxFreshAnswers = 50_000;
 
     private readonly IModuleStore _store;
     private readonly MetadataIndex _index;
@@ -53,6 +55,9 @@ public sealed class ModuleService
     private readonly CancellationToken _lifetime;
     private readonly SingleFlight<FlightResult> _flights = new();
     private readonly SmallArtifactCache _small;
+
+    /// <summary>Fresh list/@latest/query answers as presented (merged), until their TTL ends.</summary>
+    private readonly ConcurrentDictionary<string, (byte[] Body, DateTimeOffset Until)> _fresh = new(StringComparer.Ordinal);
 
     public ModuleService(IModuleStore store, MetadataIndex index, UpstreamChain chain, NegativeCache negative, WarrenMetrics metrics,
         TimeProvider time, IOptions<WarrenOptions> options, IHostApplicationLifetime lifetime, ILogger<ModuleService> logger, SmallArtifactCache small)
@@ -178,11 +183,18 @@ public sealed class ModuleService
         Func<CancellationToken, Task<byte[]?>> fallback, string contentType, Func<byte[], Task>? onFresh, CancellationToken cancellationToken)
     {
         var label = request.Kind == RequestKind.Info ? "query" : request.Kind.Label();
-        var cached = await _index.GetAnswerAsync(key, cancellationToken).ConfigureAwait(false);
-        if (cached is not null && _time.GetUtcNow() - cached.FetchedAt < _options.ListTtl)
+        var now = _time.GetUtcNow();
+        if (_fresh.TryGetValue(key, out var remembered) && now < remembered.Until)
         {
             _metrics.CacheHit(label);
-            return Content(await present(cached.Body, cancellationToken).ConfigureAwait(false));
+            return Content(remembered.Body);
+        }
+
+        var cached = await _index.GetAnswerAsync(key, cancellationToken).ConfigureAwait(false);
+        if (cached is not null && now - cached.FetchedAt < _options.ListTtl)
+        {
+            _metrics.CacheHit(label);
+            return Remember(await present(cached.Body, cancellationToken).ConfigureAwait(false), cached.FetchedAt);
         }
 
         FlightResult flight;
@@ -202,7 +214,7 @@ public sealed class ModuleService
 
         if (flight.IsOk)
         {
-            return Content(await present(flight.Body!, cancellationToken).ConfigureAwait(false));
+            return Remember(await present(flight.Body!, cancellationToken).ConfigureAwait(false), now);
         }
 
         if (!flight.IsNotFound && cached is not null)
@@ -227,6 +239,24 @@ public sealed class ModuleService
         return new ErrorAnswer(flight.Status, flight.Message);
 
         ContentAnswer Content(byte[] body) => new(body, contentType, _options.ListTtl);
+
+        ContentAnswer Remember(byte[] body, DateTimeOffset fetchedAt)
+        {
+            if (_fresh.Count >= MaxFreshAnswers)
+            {
+                _fresh.Clear();
+            }
+
+            _fresh[key] = (body, fetchedAt + _options.ListTtl);
+            return Content(body);
+        }
+    }
+
+    /// <summary>A new version in the store changes what list and @latest present: forget the remembered answers.</summary>
+    private void Forget(string modulePath)
+    {
+        _fresh.TryRemove("list:" + modulePath, out _);
+        _fresh.TryRemove("latest:" + modulePath, out _);
     }
 
     private async Task<FlightResult> RefreshAsync(string key, ModuleRequest request, Func<byte[], string?> validate, Func<byte[], Task>? onFresh)
@@ -295,6 +325,7 @@ public sealed class ModuleService
         var staged = _store.NewStagingFile();
         await File.WriteAllBytesAsync(staged, info, _lifetime).ConfigureAwait(false);
         await _store.CommitAsync(staged, modulePath, version, ArtifactKind.Info, _lifetime).ConfigureAwait(false);
+        Forget(modulePath);
     }
 
     private async Task<FlightResult> IngestAsync(string modulePath, string version, ArtifactKind kind, string key)
@@ -409,6 +440,7 @@ public sealed class ModuleService
     private async Task CommitAsync(ModuleRequest request, string staged, ArtifactKind kind, string? hash, long size, string source)
     {
         await _store.CommitAsync(staged, request.ModulePath, request.Version!, kind, _lifetime).ConfigureAwait(false);
+        Forget(request.ModulePath);
         await _index.RecordArtifactAsync(request.ModulePath, request.Version!, kind, hash, size, source, _time.GetUtcNow(), _lifetime).ConfigureAwait(false);
         Log.Stored(_logger, request.ToString(), size, hash ?? "-", source);
     }
