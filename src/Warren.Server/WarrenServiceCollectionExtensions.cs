@@ -52,6 +52,7 @@ public static class WarrenServiceCollectionExtensions
                 OperationTimeout = o.GitTimeout,
                 Credentials = o.GitCredentials.ToDictionary(kv => kv.Key, kv => ParseCredential(kv.Value), StringComparer.OrdinalIgnoreCase),
                 NetrcPath = o.Netrc,
+                AllowCredentialsOverHttp = o.GitCredentialsOverHttp,
                 GitConfigGlobal = o.GitConfig,
                 HttpProxy = o.OutboundProxy ?? Environment.GetEnvironmentVariable("HTTP_PROXY") ?? Environment.GetEnvironmentVariable("http_proxy"),
                 HttpsProxy = o.OutboundProxy ?? Environment.GetEnvironmentVariable("HTTPS_PROXY") ?? Environment.GetEnvironmentVariable("https_proxy"),

@@ -37,6 +37,9 @@ public sealed class WarrenOptions
     /// Give them in appsettings.json or WARREN_GITCREDENTIALS__HOST variables, never as flags (flags show in process lists).</summary>
     public Dictionary<string, string> GitCredentials { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>Send git credentials over plain http too (only for hosts you trust on a private network); https only by default.</summary>
+    public bool GitCredentialsOverHttp { get; set; }
+
     /// <summary>A .netrc file for git hosts; null means $NETRC, then ~/.netrc.</summary>
     public string? Netrc { get; set; }
 
