@@ -1,0 +1,436 @@
+#!/usr/bin/env bash
+# Warren benchmark suite: Warren against nginx serving the same files, on this machine, in one run.
+#
+#   bash bench/run.sh
+#
+# 1. cold download of the whole corpus with the real go command: straight from nginx vs through a cold Warren
+# 2. warm throughput with wrk -t2 -c32: an .info, a ~45 KB zip, a ~8 MB zip (and the largest zip, for information)
+# 3. memory: Warren's RSS while BIG_CLIENTS clients download a BIG_MB MB zip at once
+#
+# Results: printed, and written to bench/results/latest.md (raw wrk output in bench/results/raw/).
+# Everything listens on 127.0.0.1, on free high ports; every process started here is stopped on exit.
+#
+# Overridable: GO, CORPUS, MANIFEST, COLD_ROUNDS, WRK_ROUNDS, WRK_SECONDS, WARMUP_SECONDS, BIG_MB, BIG_CLIENTS.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+GO=${GO:-/usr/lib/go-1.19/bin/go}
+CORPUS=${CORPUS:-/tmp/corpus-out}
+MANIFEST=${MANIFEST:-$REPO/../shared/corpus/manifest.tsv}
+COLD_ROUNDS=${COLD_ROUNDS:-3}
+WRK_SECONDS=${WRK_SECONDS:-10}
+WARMUP_SECONDS=${WARMUP_SECONDS:-2}
+WRK_ROUNDS=${WRK_ROUNDS:-2}
+BIG_MB=${BIG_MB:-100}
+BIG_CLIENTS=${BIG_CLIENTS:-100}
+RESULTS=$REPO/bench/results
+RAW=$RESULTS/raw
+
+for tool in dotnet nginx wrk curl python3 "$GO"; do
+    command -v "$tool" >/dev/null || { echo "bench: $tool not found" >&2; exit 1; }
+done
+
+WORK=$(mktemp -d /tmp/warren-bench.XXXXXX)
+PIDS=()
+cleanup() {
+    local rc=$?
+    set +e
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+    chmod -R u+w "$WORK" 2>/dev/null
+    rm -rf "$WORK"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+now() { date +%s.%N; }
+calc() { python3 -c "import sys; print(eval(sys.argv[1]))" "$1"; }
+fmt() { printf "%.${2:-2}f" "$1"; }
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+wait_http() { # URL PID
+    local i
+    for i in $(seq 1 300); do
+        curl -fs --noproxy '*' -o /dev/null "$1" && return 0
+        kill -0 "$2" 2>/dev/null || { echo "bench: process $2 died while starting ($1)" >&2; return 1; }
+        sleep 0.1
+    done
+    echo "bench: $1 did not come up" >&2
+    return 1
+}
+
+stop() { # PID
+    kill "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}
+
+CLK_TCK=$(getconf CLK_TCK)
+cpu_ticks() { # PID... -> utime+stime of the processes
+    local total=0 pid stat
+    for pid in "$@"; do
+        stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+        stat=${stat##*) }
+        set -- $stat
+        total=$((total + ${12} + ${13}))
+    done
+    echo "$total"
+}
+
+# ---------------------------------------------------------------------------------------------------------------------
+log "work dir $WORK"
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+mkdir -p "$RAW" "$WORK/empty" "$WORK/nginx"
+rm -f "$RAW"/*.txt
+
+if [[ ! -d $CORPUS ]]; then
+    log "corpus missing; building it in $CORPUS"
+    (cd "$REPO" && bash ../shared/corpus/regen.sh "$CORPUS")
+fi
+
+mapfile -t MODS < <(awk -F'\t' '!/^#/ && NF >= 2 { print $1 "@" $2 }' "$MANIFEST")
+log "${#MODS[@]} module versions in the manifest"
+
+log "publishing Warren (Release)"
+PUB="$WORK/publish"
+dotnet publish "$REPO/src/Warren.Cli" -c Release -o "$PUB" --nologo -v quiet >"$WORK/publish.log" 2>&1 ||
+    { cat "$WORK/publish.log" >&2; exit 1; }
+
+log "writing the ${BIG_MB} MB synthetic module example.com/big@v1.0.0"
+python3 "$REPO/bench/make_big_module.py" "$WORK/bigup" "$BIG_MB"
+BIG_REL=example.com/big/@v/v1.0.0.zip
+BIG_SIZE=$(stat -c %s "$WORK/bigup/$BIG_REL")
+
+# --- nginx: the corpus on NGINX_PORT ("straight upstream"), the big module on BIGUP_PORT -----------------------------
+NGINX_PORT=$(free_port)
+BIGUP_PORT=$(free_port)
+USER_LINE=""
+[[ $(id -u) == 0 ]] && USER_LINE="user root;"
+cat >"$WORK/nginx/nginx.conf" <<EOF
+$USER_LINE
+worker_processes 2;
+daemon off;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+    sendfile on;
+    tcp_nopush on;
+    access_log off;
+    keepalive_requests 1000000;
+    client_body_temp_path $WORK/nginx/body;
+    proxy_temp_path $WORK/nginx/proxy;
+    fastcgi_temp_path $WORK/nginx/fastcgi;
+    uwsgi_temp_path $WORK/nginx/uwsgi;
+    scgi_temp_path $WORK/nginx/scgi;
+    types { application/json info; application/zip zip; text/plain mod; }
+    default_type text/plain;
+    server { listen 127.0.0.1:$NGINX_PORT; root $CORPUS; }
+    server { listen 127.0.0.1:$BIGUP_PORT; root $WORK/bigup; }
+}
+EOF
+nginx -p "$WORK/nginx/" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" &
+NGINX_PID=$!
+PIDS+=("$NGINX_PID")
+wait_http "http://127.0.0.1:$NGINX_PORT/github.com/gorilla/mux/@v/list" "$NGINX_PID"
+NGINX_URL=http://127.0.0.1:$NGINX_PORT
+nginx_pids() { echo "$NGINX_PID" $(ps -o pid= --ppid "$NGINX_PID"); }
+log "nginx on $NGINX_URL (workers: $(nginx_pids))"
+
+WARREN_PID=""
+start_warren() { # NAME UPSTREAM -> WARREN_PID, WARREN_URL
+    local port
+    port=$(free_port)
+    dotnet "$PUB/warren.dll" serve --listen "127.0.0.1:$port" --root "$WORK/$1-store" --upstream "$2" --sumdb off \
+        >"$WORK/$1.log" 2>&1 &
+    WARREN_PID=$!
+    PIDS+=("$WARREN_PID")
+    WARREN_URL=http://127.0.0.1:$port
+    wait_http "$WARREN_URL/healthz" "$WARREN_PID"
+    log "warren '$1' pid $WARREN_PID on $WARREN_URL, upstream $2"
+}
+
+# --- 1. cold download of the whole corpus ---------------------------------------------------------------------------
+go_download() { # NAME PROXY_URL -> ELAPSED (seconds); fails unless go exits 0 with the manifest's sums
+    local cache=$WORK/gomodcache-$1 out=$RAW/go-$1.json rc t0 t1
+    rm -rf "$cache"
+    t0=$(now)
+    set +e
+    (cd "$WORK/empty" && env GOENV=off GO111MODULE=on GOSUMDB=off GONOSUMDB='*' GOFLAGS=-mod=mod GOTOOLCHAIN=local \
+        GOPROXY="$2" GOPRIVATE= GONOPROXY= GOINSECURE= GOMODCACHE="$cache" GOPATH="$WORK/gopath" GOCACHE="$WORK/gocache" \
+        "$GO" mod download -json "${MODS[@]}" >"$out" 2>"$out.stderr")
+    rc=$?
+    set -e
+    t1=$(now)
+    ELAPSED=$(calc "$t1 - $t0")
+    if [[ $rc != 0 ]]; then
+        echo "bench: go mod download via $2 exited $rc" >&2
+        head -20 "$out.stderr" >&2
+        exit 1
+    fi
+    python3 "$REPO/bench/check_download.py" "$MANIFEST" "$out" >"$out.check" || { cat "$out.check" >&2; exit 1; }
+    chmod -R u+w "$cache"
+    rm -rf "$cache"
+    log "go mod download via $1: $(fmt "$ELAPSED")s, exit 0, $(cat "$out.check")"
+}
+
+COLD_NGINX=()
+COLD_WARREN=()
+COLD_WARREN_CPU=()
+cold_warren_round() { # ROUND
+    [[ -n $WARREN_PID ]] && stop "$WARREN_PID"
+    rm -rf "$WORK/corpus-store"
+    start_warren corpus "$NGINX_URL"
+    local c0
+    c0=$(cpu_ticks "$WARREN_PID")
+    go_download "warren-cold-$1" "$WARREN_URL"
+    COLD_WARREN+=("$ELAPSED")
+    COLD_WARREN_CPU+=("$(calc "($(cpu_ticks "$WARREN_PID") - $c0) / $CLK_TCK")")
+}
+cold_nginx_round() { # ROUND
+    go_download "nginx-$1" "$NGINX_URL"
+    COLD_NGINX+=("$ELAPSED")
+}
+for round in $(seq 1 "$COLD_ROUNDS"); do
+    log "cold round $round of $COLD_ROUNDS"
+    if ((round % 2)); then
+        cold_nginx_round "$round"
+        cold_warren_round "$round"
+    else
+        cold_warren_round "$round"
+        cold_nginx_round "$round"
+    fi
+done
+median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+COLD_NGINX_MED=$(median "${COLD_NGINX[@]}")
+COLD_WARREN_MED=$(median "${COLD_WARREN[@]}")
+COLD_RATIO=$(calc "$COLD_WARREN_MED / $COLD_NGINX_MED")
+CORPUS_WARREN_PID=$WARREN_PID
+CORPUS_WARREN_URL=$WARREN_URL
+log "cold: nginx median $(fmt "$COLD_NGINX_MED")s, warren median $(fmt "$COLD_WARREN_MED")s, ratio $(fmt "$COLD_RATIO")"
+
+# --- 2. warm wrk runs -----------------------------------------------------------------------------------------------
+closest_zip() { # TARGET_BYTES -> corpus-relative path of the zip closest in size
+    (cd "$CORPUS" && find . -name '*.zip' -printf '%s %P\n') |
+        awk -v t="$1" '{ d = $1 - t; if (d < 0) d = -d; if (best == "" || d < bd) { bd = d; best = $2 } } END { print best }'
+}
+ZIP45=$(closest_zip $((45 * 1024)))
+ZIP8M=$(closest_zip $((8 * 1024 * 1024)))
+ZIPMAX=$(cd "$CORPUS" && find . -name '*.zip' -printf '%s %P\n' | sort -n | tail -1 | cut -d' ' -f2)
+INFO=${ZIP45%.zip}.info
+declare -A SIZE
+for rel in "$INFO" "$ZIP45" "$ZIP8M" "$ZIPMAX"; do
+    SIZE[$rel]=$(stat -c %s "$CORPUS/$rel")
+    # Warren must already hold it (the cold download stored it) and serve exactly the corpus bytes.
+    curl -fs --noproxy '*' -o "$WORK/check.bin" "$CORPUS_WARREN_URL/$rel"
+    cmp -s "$WORK/check.bin" "$CORPUS/$rel" || { echo "bench: Warren served different bytes for $rel" >&2; exit 1; }
+done
+
+wrk_field() { # FILE LABEL
+    awk -v l="$2" 'index($0, l) == 1 { print $2 }' "$1"
+}
+to_mb() { # wrk size like 12.34MB -> MB
+    python3 -c "
+import re, sys
+m = re.fullmatch(r'([0-9.]+)([KMGT]?B)', sys.argv[1])
+print(float(m.group(1)) * {'B': 1 / 2**20, 'KB': 1 / 1024, 'MB': 1, 'GB': 1024, 'TB': 2**20}[m.group(2)])" "$1"
+}
+
+run_wrk() { # NAME URL PIDS... -> RPS MBPS CPU (percent of one core, server processes only)
+    local name=$1 url=$2 out=$RAW/wrk-$1.txt c0 c1 t0 t1 bad
+    shift 2
+    wrk -t2 -c32 -d"${WARMUP_SECONDS}s" --timeout 60s "$url" >/dev/null
+    c0=$(cpu_ticks "$@")
+    t0=$(now)
+    wrk -t2 -c32 -d"${WRK_SECONDS}s" --timeout 60s --latency "$url" >"$out"
+    t1=$(now)
+    c1=$(cpu_ticks "$@")
+    bad=$(awk '/Non-2xx|Socket errors/' "$out")
+    if [[ -n $bad ]]; then
+        echo "bench: wrk $name: $bad" >&2
+        exit 1
+    fi
+    RPS=$(wrk_field "$out" Requests/sec:)
+    MBPS=$(to_mb "$(wrk_field "$out" Transfer/sec:)")
+    CPU=$(calc "($c1 - $c0) / $CLK_TCK / ($t1 - $t0) * 100")
+    P99=$(awk '$1 == "99%" { print $2 }' "$out")
+    log "wrk $name: $(fmt "$RPS" 0) req/s, $(fmt "$MBPS" 1) MB/s, server CPU $(fmt "$CPU" 0)%, p99 $P99"
+}
+
+# WRK_ROUNDS rounds, nginx first in odd rounds and Warren first in even ones; each figure is the median over rounds.
+declare -A W_RPS W_MB W_CPU W_P99 ROUND_RPS
+WARM_CASES=(info zip45 zip8m zipmax)
+declare -A CASE_PATH=([info]=$INFO [zip45]=$ZIP45 [zip8m]=$ZIP8M [zipmax]=$ZIPMAX)
+wrk_server() { # CASE SERVER ROUND
+    local rel=${CASE_PATH[$1]} key=$1-$2
+    if [[ $2 == nginx ]]; then
+        run_wrk "$key-$3" "$NGINX_URL/$rel" $(nginx_pids)
+    else
+        run_wrk "$key-$3" "$CORPUS_WARREN_URL/$rel" "$CORPUS_WARREN_PID"
+    fi
+    W_RPS[$key]+=" $RPS" W_MB[$key]+=" $MBPS" W_CPU[$key]+=" $CPU" W_P99[$key]+=" $P99"
+}
+for round in $(seq 1 "$WRK_ROUNDS"); do
+    log "warm round $round of $WRK_ROUNDS"
+    for c in "${WARM_CASES[@]}"; do
+        if ((round % 2)); then
+            wrk_server "$c" nginx "$round"
+            wrk_server "$c" warren "$round"
+        else
+            wrk_server "$c" warren "$round"
+            wrk_server "$c" nginx "$round"
+        fi
+    done
+done
+for key in "${!W_RPS[@]}"; do
+    ROUND_RPS[$key]=${W_RPS[$key]# }
+    W_RPS[$key]=$(median ${W_RPS[$key]})
+    W_MB[$key]=$(median ${W_MB[$key]})
+    W_CPU[$key]=$(median ${W_CPU[$key]})
+    W_P99[$key]=$(echo ${W_P99[$key]} | tr ' ' '/')
+done
+WARREN_RSS_AFTER_WRK=$(awk '/VmHWM/ { print $2 }' "/proc/$CORPUS_WARREN_PID/status")
+stop "$CORPUS_WARREN_PID"
+
+# --- 3. memory: BIG_CLIENTS clients download the big zip at once -----------------------------------------------------
+BIGUP_URL=http://127.0.0.1:$BIGUP_PORT
+start_warren big "$BIGUP_URL"
+BIG_PID=$WARREN_PID
+BIG_URL=$WARREN_URL
+status_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+RSS_IDLE=$(status_kb "$BIG_PID" VmRSS)
+t0=$(now)
+curl -fs --noproxy '*' -o "$WORK/big-check.zip" "$BIG_URL/$BIG_REL"
+BIG_INGEST_SECONDS=$(calc "$(now) - $t0")
+cmp -s "$WORK/big-check.zip" "$WORK/bigup/$BIG_REL" || { echo "bench: Warren served different bytes for the big zip" >&2; exit 1; }
+rm -f "$WORK/big-check.zip"
+HWM_INGEST=$(status_kb "$BIG_PID" VmHWM)
+RSS_WARM=$(status_kb "$BIG_PID" VmRSS)
+log "big zip ($BIG_SIZE bytes) ingested in $(fmt "$BIG_INGEST_SECONDS")s; RSS idle $((RSS_IDLE / 1024)) MB, peak during ingest $((HWM_INGEST / 1024)) MB"
+
+parallel_download() { # URL -> PAR_SECONDS; fails unless every client got the whole file
+    local url=$1 out=$WORK/parallel.txt pids=() i t0
+    : >"$out"
+    t0=$(now)
+    for i in $(seq 1 "$BIG_CLIENTS"); do
+        curl -s --noproxy '*' -o /dev/null -w '%{http_code} %{size_download}\n' "$url" >>"$out" &
+        pids+=($!)
+    done
+    for i in "${pids[@]}"; do wait "$i" || true; done
+    PAR_SECONDS=$(calc "$(now) - $t0")
+    local good
+    good=$(awk -v s="$BIG_SIZE" '$1 == 200 && $2 == s' "$out" | wc -l)
+    if [[ $good != "$BIG_CLIENTS" ]]; then
+        echo "bench: only $good of $BIG_CLIENTS downloads of $url were complete" >&2
+        sort "$out" | uniq -c >&2
+        exit 1
+    fi
+}
+
+# Forget the ingest peak so that VmHWM covers only the parallel downloads.
+echo 5 >"/proc/$BIG_PID/clear_refs" 2>/dev/null && HWM_RESET=yes || HWM_RESET=no
+SAMPLES=$RAW/rss-samples.tsv
+printf 'epoch\tVmRSS_kB\tVmHWM_kB\n' >"$SAMPLES"
+touch "$WORK/sampling"
+(
+    while [[ -e $WORK/sampling ]]; do
+        printf '%s\t%s\t%s\n' "$(now)" "$(status_kb "$BIG_PID" VmRSS)" "$(status_kb "$BIG_PID" VmHWM)" >>"$SAMPLES"
+        sleep 0.2
+    done
+) &
+SAMPLER_PID=$!
+PIDS+=("$SAMPLER_PID")
+c0=$(cpu_ticks "$BIG_PID")
+parallel_download "$BIG_URL/$BIG_REL"
+BIG_WARREN_SECONDS=$PAR_SECONDS
+BIG_WARREN_CPU=$(calc "($(cpu_ticks "$BIG_PID") - $c0) / $CLK_TCK")
+sleep 0.5
+rm -f "$WORK/sampling"
+wait "$SAMPLER_PID" || true
+HWM_LOAD=$(status_kb "$BIG_PID" VmHWM)
+RSS_PEAK_SAMPLED=$(awk 'NR > 1 && $2 > m { m = $2 } END { print m }' "$SAMPLES")
+NSAMPLES=$(($(wc -l <"$SAMPLES") - 1))
+if [[ $HWM_RESET == yes ]]; then
+    RSS_PEAK=$((HWM_LOAD > RSS_PEAK_SAMPLED ? HWM_LOAD : RSS_PEAK_SAMPLED))
+else
+    RSS_PEAK=$RSS_PEAK_SAMPLED
+fi
+log "$BIG_CLIENTS parallel downloads via Warren: $(fmt "$BIG_WARREN_SECONDS")s, CPU $(fmt "$BIG_WARREN_CPU")s, peak RSS $((RSS_PEAK / 1024)) MB ($NSAMPLES samples, VmHWM reset: $HWM_RESET)"
+parallel_download "$BIGUP_URL/$BIG_REL"
+BIG_NGINX_SECONDS=$PAR_SECONDS
+log "$BIG_CLIENTS parallel downloads via nginx: $(fmt "$BIG_NGINX_SECONDS")s"
+stop "$BIG_PID"
+
+# --- results --------------------------------------------------------------------------------------------------------
+verdict() { python3 -c "import sys; print('met' if eval(sys.argv[1]) else 'not met')" "$1"; }
+ratio() { calc "${W_RPS[$1-warren]} / ${W_RPS[$1-nginx]}"; }
+label() { echo "\`${CASE_PATH[$1]}\` ($(numfmt --to=iec-i --suffix=B "${SIZE[${CASE_PATH[$1]}]}"))"; }
+R_INFO=$(ratio info) R_ZIP45=$(ratio zip45) R_ZIP8M=$(ratio zip8m) R_ZIPMAX=$(ratio zipmax)
+MB=$((1024))
+
+{
+    echo "# Warren benchmark results"
+    echo
+    echo "Run $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))," \
+        "Linux $(uname -r), $(dotnet --version | sed 's/^/.NET SDK /'), $(nginx -v 2>&1 | sed 's/.*: //'), $("$GO" version | cut -d' ' -f3)."
+    echo "Corpus: ${#MODS[@]} module versions, $(du -sh "$CORPUS" | cut -f1)."
+    echo "Load average (1/5/15 min) at the start: $LOAD_START; at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
+    echo
+    echo "## Against the targets"
+    echo
+    echo "| measure | Warren | nginx | ratio | target | result |"
+    echo "|---|---|---|---|---|---|"
+    for c in info zip45 zip8m; do
+        r=$(ratio "$c")
+        case $c in info) t=0.8 n='`.info`' ;; zip45) t=0.7 n='45 KB zip' ;; zip8m) t=0.9 n='8 MB zip' ;; esac
+        echo "| $n warm, req/s | $(fmt "${W_RPS[$c-warren]}" 0) | $(fmt "${W_RPS[$c-nginx]}" 0) | $(fmt "$r") | ≥ $t | $(verdict "$r >= $t") |"
+    done
+    echo "| cold download of the corpus, s (median of $COLD_ROUNDS) | $(fmt "$COLD_WARREN_MED") | $(fmt "$COLD_NGINX_MED") | $(fmt "$COLD_RATIO") | ≤ 1.1 | $(verdict "$COLD_RATIO <= 1.1") |"
+    echo "| peak RSS, $BIG_CLIENTS clients × $((BIG_SIZE / 1000000)) MB zip | $((RSS_PEAK / MB)) MB | | | < 200 MB | $(verdict "$RSS_PEAK / 1024 < 200") |"
+    echo
+    echo "## Warm throughput (wrk -t2 -c32 -d${WRK_SECONDS}s after a ${WARMUP_SECONDS}s warm-up, $WRK_ROUNDS rounds, medians)"
+    echo
+    echo "Server CPU is the server processes' CPU time during a run as a percentage of one core (the machine has $(nproc); wrk runs on the same cores)."
+    echo
+    echo "| file | server | req/s (median) | req/s per round | MB/s | p99 latency per round | server CPU |"
+    echo "|---|---|---|---|---|---|---|"
+    for c in "${WARM_CASES[@]}"; do
+        for s in nginx warren; do
+            echo "| $(label "$c") | $s | $(fmt "${W_RPS[$c-$s]}" 0) | $(for r in ${ROUND_RPS[$c-$s]}; do printf '%.0f ' "$r"; done | sed 's/ $//; s/ / \/ /g') | $(fmt "${W_MB[$c-$s]}" 1) | ${W_P99[$c-$s]} | $(fmt "${W_CPU[$c-$s]}" 0)% |"
+        done
+    done
+    echo
+    echo "Ratios Warren/nginx: .info $(fmt "$R_INFO"), 45 KB zip $(fmt "$R_ZIP45"), 8 MB zip $(fmt "$R_ZIP8M"), largest zip $(fmt "$R_ZIPMAX") (no target; for information)."
+    echo "Warren peak RSS over the cold downloads and wrk runs: $((WARREN_RSS_AFTER_WRK / MB)) MB."
+    echo
+    echo "## Cold download of the corpus (go mod download -json, fresh GOMODCACHE each time)"
+    echo
+    echo "Every run exited 0 and reported the manifest's h1 sums for all ${#MODS[@]} module versions."
+    echo "Warren started each round with an empty store, fetching from the same nginx."
+    echo
+    echo "| round | nginx direct, s | through cold Warren, s | ratio | Warren CPU time, s |"
+    echo "|---|---|---|---|---|"
+    for i in $(seq 0 $((COLD_ROUNDS - 1))); do
+        echo "| $((i + 1)) | $(fmt "${COLD_NGINX[$i]}") | $(fmt "${COLD_WARREN[$i]}") | $(fmt "$(calc "${COLD_WARREN[$i]} / ${COLD_NGINX[$i]}")") | $(fmt "${COLD_WARREN_CPU[$i]}") |"
+    done
+    echo "| median | $(fmt "$COLD_NGINX_MED") | $(fmt "$COLD_WARREN_MED") | $(fmt "$COLD_RATIO") | $(fmt "$(median "${COLD_WARREN_CPU[@]}")") |"
+    echo
+    echo "## Memory ($BIG_CLIENTS parallel curl downloads of a $BIG_SIZE-byte random-content module zip)"
+    echo
+    echo "| | value |"
+    echo "|---|---|"
+    echo "| Warren RSS, idle after start | $((RSS_IDLE / MB)) MB |"
+    echo "| Warren peak RSS while ingesting the zip (first request) | $((HWM_INGEST / MB)) MB |"
+    echo "| Warren RSS after ingest | $((RSS_WARM / MB)) MB |"
+    echo "| **Warren peak RSS during the $BIG_CLIENTS downloads** | **$((RSS_PEAK / MB)) MB** (max of $NSAMPLES VmRSS samples every 200 ms: $((RSS_PEAK_SAMPLED / MB)) MB; VmHWM after reset: $([[ $HWM_RESET == yes ]] && echo "$((HWM_LOAD / MB)) MB" || echo n/a)) |"
+    echo "| time for all $BIG_CLIENTS downloads, Warren | $(fmt "$BIG_WARREN_SECONDS") s ($(fmt "$(calc "$BIG_CLIENTS * $BIG_SIZE / $BIG_WARREN_SECONDS / 2**20")" 0) MB/s), Warren CPU $(fmt "$BIG_WARREN_CPU") s |"
+    echo "| time for all $BIG_CLIENTS downloads, nginx | $(fmt "$BIG_NGINX_SECONDS") s ($(fmt "$(calc "$BIG_CLIENTS * $BIG_SIZE / $BIG_NGINX_SECONDS / 2**20")" 0) MB/s) |"
+} >"$RESULTS/latest.md"
+
+echo
+cat "$RESULTS/latest.md"
+log "written to bench/results/latest.md"
