@@ -64,6 +64,7 @@ public static class WarrenServiceCollectionExtensions
         services.AddSingleton<DirectSource>();
         services.AddSingleton<UpstreamChain>();
         services.AddSingleton(new SmallArtifactCache());
+        services.AddSingleton(new Endpoints.OpenFileCache());
         services.AddSingleton<ModuleService>();
         services.AddSingleton<SumDbProxy>();
         services.AddHostedService<StartupTasks>();

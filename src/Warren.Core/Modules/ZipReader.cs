@@ -568,10 +568,12 @@ internal sealed class ZipReader : IDisposable
     }
 }
 
-/// <summary>CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), slicing-by-8.</summary>
-internal struct Crc32Ieee
+/// <summary>CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320): the runtime's own zlib-ng crc32 (carry-less multiply,
+/// many GB/s) when it can be called, else slicing-by-8 tables.</summary>
+internal partial struct Crc32Ieee
 {
     private static readonly uint[] Table = BuildTable();
+    private static bool _nativeFailed;
     private uint _crc;
 
     public readonly uint Value => ~_crc;
@@ -579,6 +581,26 @@ internal struct Crc32Ieee
     public Crc32Ieee() => _crc = uint.MaxValue;
 
     public void Append(ReadOnlySpan<byte> data)
+    {
+        if (!_nativeFailed && !data.IsEmpty)
+        {
+            try
+            {
+                // zlib's crc32 takes and returns the finished (non-inverted) value.
+                _crc = ~NativeCrc32(~_crc, ref MemoryMarshal.GetReference(data), data.Length);
+                return;
+            }
+            catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+            {
+                _nativeFailed = true;
+            }
+        }
+
+        AppendManaged(data);
+    }
+
+    /// <summary>The slicing-by-8 implementation (also the reference the native path is tested against).</summary>
+    internal void AppendManaged(ReadOnlySpan<byte> data)
     {
         uint crc = _crc;
         // Index the 8 x 256 table through a reference: every index is masked to a byte, so it is always in range.
@@ -603,6 +625,9 @@ internal struct Crc32Ieee
         }
         _crc = crc;
     }
+
+    [LibraryImport("libSystem.IO.Compression.Native", EntryPoint = "CompressionNative_Crc32")]
+    private static partial uint NativeCrc32(uint crc, ref byte buffer, int length);
 
     private static uint[] BuildTable()
     {

@@ -84,6 +84,9 @@ public static class ProxyEndpoints
                     ? Results.File(file, contentType, lastModified: artifact.LastModified, entityTag: etag, enableRangeProcessing: true)
                     : Results.Stream(artifact.OpenRead(), contentType, lastModified: artifact.LastModified, entityTag: etag, enableRangeProcessing: true);
 
+            case OpenArtifactAnswer { File: var open }:
+                return new OpenFileResult(open, "application/zip", ImmutableCacheControl(options));
+
             case MemoryArtifactAnswer { Artifact: var cached }:
                 context.Response.Headers.CacheControl = ImmutableCacheControl(options);
                 return Results.Bytes(cached.Body, label == "info" ? "application/json" : "text/plain; charset=utf-8",

@@ -18,6 +18,9 @@ public abstract record ServeResult;
 /// <summary>A stored artifact; immutable ones are sent with long-lived cache headers.</summary>
 public sealed record ArtifactAnswer(StoredArtifact Artifact) : ServeResult;
 
+/// <summary>A stored zip whose file is held open.</summary>
+public sealed record OpenArtifactAnswer(Endpoints.OpenArtifact File) : ServeResult;
+
 /// <summary>A small immutable artifact served from memory.</summary>
 public sealed record MemoryArtifactAnswer(CachedArtifact Artifact) : ServeResult;
 
@@ -55,14 +58,16 @@ public sealed class ModuleService
     private readonly CancellationToken _lifetime;
     private readonly SingleFlight<FlightResult> _flights = new();
     private readonly SmallArtifactCache _small;
+    private readonly Endpoints.OpenFileCache _openFiles;
 
     /// <summary>Fresh list/@latest/query answers as presented (merged), until their TTL ends.</summary>
     private readonly ConcurrentDictionary<string, (byte[] Body, DateTimeOffset Until)> _fresh = new(StringComparer.Ordinal);
 
     public ModuleService(IModuleStore store, MetadataIndex index, UpstreamChain chain, NegativeCache negative, WarrenMetrics metrics,
-        TimeProvider time, IOptions<WarrenOptions> options, IHostApplicationLifetime lifetime, ILogger<ModuleService> logger, SmallArtifactCache small)
+        TimeProvider time, IOptions<WarrenOptions> options, IHostApplicationLifetime lifetime, ILogger<ModuleService> logger, SmallArtifactCache small, Endpoints.OpenFileCache openFiles)
     {
         _small = small;
+        _openFiles = openFiles;
         _store = store;
         _index = index;
         _chain = chain;
@@ -88,6 +93,12 @@ public sealed class ModuleService
         {
             _metrics.CacheHit(label);
             return new MemoryArtifactAnswer(cached);
+        }
+
+        if (kind == ArtifactKind.Zip && _openFiles.TryGet(key, out var open))
+        {
+            _metrics.CacheHit(label);
+            return new OpenArtifactAnswer(open);
         }
 
         var hit = await _store.GetAsync(modulePath, version, kind, cancellationToken).ConfigureAwait(false);
@@ -122,7 +133,12 @@ public sealed class ModuleService
 
     private async Task<ServeResult> RememberSmallAsync(string key, ArtifactKind kind, StoredArtifact artifact, CancellationToken cancellationToken)
     {
-        if (kind == ArtifactKind.Zip || artifact.Length > _small.MaxEntryBytes)
+        if (kind == ArtifactKind.Zip)
+        {
+            return _openFiles.Open(key, artifact) is { } open ? new OpenArtifactAnswer(open) : new ArtifactAnswer(artifact);
+        }
+
+        if (artifact.Length > _small.MaxEntryBytes)
         {
             return new ArtifactAnswer(artifact);
         }
