@@ -578,6 +578,9 @@ internal partial struct Crc32Ieee
 
     public readonly uint Value => ~_crc;
 
+    /// <summary>True while the runtime's native crc32 is in use (false after it could not be called).</summary>
+    internal static bool UsesNative => !_nativeFailed;
+
     public Crc32Ieee() => _crc = uint.MaxValue;
 
     public void Append(ReadOnlySpan<byte> data)
