@@ -1,0 +1,364 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using Warren.Core.SumDb;
+
+namespace Warren.Server.SumDb;
+
+/// <summary>A client of a checksum database (golang.org/x/mod/sumdb.Client): looks up the go.sum lines of a module
+/// version, authenticating them against the database's signed tree heads and checking that every head it sees lies on
+/// one timeline with the latest head it has verified before, which it persists.</summary>
+/// <remarks>
+/// <para>Endpoints are relative to the base URL: "latest", "lookup/&lt;path&gt;@&lt;version&gt;" and
+/// "tile/H/L/NNN[.p/W]". For sum.golang.org the base URL is "https://sum.golang.org/"; through a proxy it is
+/// "&lt;proxy&gt;/sumdb/sum.golang.org/".</para>
+/// <para>The latest verified signed tree note is kept in one file in the state directory (named after the key, so a
+/// new key starts a new timeline), replaced atomically. It only moves forward, and only to heads proven to extend it.
+/// A head that does not (a fork) is reported and never stored.</para>
+/// <para>Thread-safe. Lookups verify concurrently; updates of the stored head are serialised.</para>
+/// </remarks>
+public sealed class SumDbClient
+{
+    private const long MaxLookupBytes = 1 << 20;
+
+    private readonly NoteVerifier _verifier;
+    private readonly NoteVerifierList _verifiers;
+    private readonly Uri _baseUrl;
+    private readonly HttpClient _http;
+    private readonly string _tileCacheDirectory;
+    private readonly int _tileHeight;
+    private readonly SemaphoreSlim _latestLock = new(1, 1);
+    private (TreeHead Tree, byte[] Note)? _latest;
+    private bool _latestLoaded;
+
+    /// <param name="verifierKey">The database's note verifier key, "name+hash+key".</param>
+    /// <param name="baseUrl">The base URL of the database's endpoints.</param>
+    /// <param name="http">The client to fetch with (its timeout applies to each request).</param>
+    /// <param name="stateDirectory">Where the latest verified tree head is persisted.</param>
+    /// <param name="tileCacheDirectory">Where authenticated tiles are cached.</param>
+    /// <param name="tileHeight">The database's tile height (8 for sum.golang.org).</param>
+    /// <exception cref="ArgumentException">The key does not parse, or the URL is not absolute http(s).</exception>
+    public SumDbClient(string verifierKey, Uri baseUrl, HttpClient http, string stateDirectory, string tileCacheDirectory,
+        int tileHeight = SumDbProtocol.DefaultTileHeight)
+    {
+        ArgumentNullException.ThrowIfNull(baseUrl);
+        ArgumentNullException.ThrowIfNull(http);
+        ArgumentException.ThrowIfNullOrEmpty(stateDirectory);
+        ArgumentException.ThrowIfNullOrEmpty(tileCacheDirectory);
+        ArgumentOutOfRangeException.ThrowIfLessThan(tileHeight, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(tileHeight, Tile.MaxHeight);
+        if (!NoteVerifier.TryParse(verifierKey, out var verifier, out var error))
+        {
+            throw new ArgumentException($"invalid checksum database key: {error}", nameof(verifierKey));
+        }
+
+        if (!baseUrl.IsAbsoluteUri || (baseUrl.Scheme != Uri.UriSchemeHttp && baseUrl.Scheme != Uri.UriSchemeHttps))
+        {
+            throw new ArgumentException($"checksum database URL must be absolute http(s): {baseUrl}", nameof(baseUrl));
+        }
+
+        _verifier = verifier;
+        _verifiers = new NoteVerifierList(verifier);
+        _baseUrl = baseUrl.AbsoluteUri.EndsWith('/') ? baseUrl : new Uri(baseUrl.AbsoluteUri + "/");
+        _http = http;
+        _tileCacheDirectory = Path.GetFullPath(tileCacheDirectory);
+        _tileHeight = tileHeight;
+        LatestFile = Path.Combine(Path.GetFullPath(stateDirectory), LatestFileName(verifier));
+    }
+
+    /// <summary>The database's name (from its key).</summary>
+    public string Name => _verifier.Name;
+
+    /// <summary>The file holding the latest verified signed tree note.</summary>
+    public string LatestFile { get; }
+
+    /// <summary>The latest verified tree head as persisted, or null if none has been stored yet.</summary>
+    /// <exception cref="InvalidDataException">The stored note does not verify with the key.</exception>
+    public TreeHead? ReadStoredTreeHead()
+    {
+        if (!File.Exists(LatestFile))
+        {
+            return null;
+        }
+
+        return OpenStored(File.ReadAllBytes(LatestFile));
+    }
+
+    /// <summary>Looks up the go.sum hashes of module@version (a "/go.mod" suffix on version is ignored).</summary>
+    /// <exception cref="ArgumentException">The path or version cannot be escaped for a lookup.</exception>
+    /// <exception cref="OperationCanceledException">cancellationToken was cancelled.</exception>
+    public async Task<SumDbLookupResult> LookupAsync(string modulePath, string version, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(modulePath);
+        ArgumentNullException.ThrowIfNull(version);
+        if (version.EndsWith(GoSumLine.GoModSuffix, StringComparison.Ordinal))
+        {
+            version = version[..^GoSumLine.GoModSuffix.Length];
+        }
+
+        string lookupPath = SumDbProtocol.LookupPath(modulePath, version);
+        string what = $"{modulePath}@{version}";
+        try
+        {
+            // 1. Fetch.
+            var (status, body) = await SumDbClientHttp.GetAsync(_http, _baseUrl, lookupPath, MaxLookupBytes, cancellationToken).ConfigureAwait(false);
+            if (status == HttpStatusCode.NotFound || status == HttpStatusCode.Gone)
+            {
+                return SumDbLookupResult.NotFound($"{what}: not found in checksum database {Name} ({(int)status})");
+            }
+
+            if (status != HttpStatusCode.OK)
+            {
+                throw SumDbClientHttp.StatusError(_baseUrl, lookupPath, status);
+            }
+
+            // 2. Parse and open the signed tree head.
+            LookupResponse response;
+            TreeHead tree;
+            try
+            {
+                response = SumDbProtocol.ParseLookupResponse(body!);
+                tree = TreeHead.OpenSigned(response.SignedTree.Span, _verifiers);
+            }
+            catch (FormatException e)
+            {
+                return Invalid(what, $"malformed lookup response: {e.Message}");
+            }
+            catch (NoteException e)
+            {
+                return Invalid(what, $"verifying tree note: {e.Message}");
+            }
+
+            // 3. Check it against the stored head, moving that forward if the new one extends it.
+            if (await MergeLatestAsync(tree, response.SignedTree.ToArray(), what, cancellationToken).ConfigureAwait(false) is { } failure)
+            {
+                return failure;
+            }
+
+            // 4. Authenticate the record against the (now trusted) tree.
+            await WithTilesAsync(tiles => SumDbVerifier.CheckRecordAsync(tree, response.RecordId, response.RecordText, tiles, cancellationToken), cancellationToken)
+                .ConfigureAwait(false);
+
+            // 5. Extract the two hashes.
+            return ParseRecord(modulePath, version, response.RecordTextString);
+        }
+        catch (SumDbFetchException e)
+        {
+            return SumDbLookupResult.Failed($"{what}: checksum database {Name}: {e.Message}");
+        }
+        catch (SumDbInvalidResponseException e)
+        {
+            return Invalid(what, e.Message);
+        }
+        catch (TlogException e)
+        {
+            return Invalid(what, e.Message);
+        }
+        catch (InvalidDataException e)
+        {
+            return Invalid(what, e.Message);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return SumDbLookupResult.Failed($"{what}: checksum database {Name}: local state: {e.Message}");
+        }
+    }
+
+    /// <summary>The 502 body Warren sends when hashes from a source disagree with the checksum database, or null if
+    /// they agree. A null hash from the source is not compared (it was not computed).</summary>
+    /// <param name="modulePath">The module path.</param>
+    /// <param name="version">The version (without "/go.mod").</param>
+    /// <param name="source">Where the other hashes came from, e.g. "upstream https://proxy.golang.org".</param>
+    /// <param name="databaseName">The checksum database's name.</param>
+    /// <param name="zipHash">The source's zip h1, or null.</param>
+    /// <param name="goModHash">The source's go.mod h1, or null.</param>
+    /// <param name="databaseZipHash">The database's zip h1.</param>
+    /// <param name="databaseGoModHash">The database's go.mod h1.</param>
+    public static string? CompareHashes(string modulePath, string version, string source, string databaseName,
+        string? zipHash, string? goModHash, string? databaseZipHash, string? databaseGoModHash)
+    {
+        if (zipHash is not null && !string.Equals(zipHash, databaseZipHash, StringComparison.Ordinal))
+        {
+            return $"checksum mismatch: {modulePath}@{version}: zip h1 from {source} is {zipHash}, checksum database {databaseName} has {databaseZipHash ?? "none"}";
+        }
+
+        if (goModHash is not null && !string.Equals(goModHash, databaseGoModHash, StringComparison.Ordinal))
+        {
+            return $"checksum mismatch: {modulePath}@{version}: go.mod h1 from {source} is {goModHash}, checksum database {databaseName} has {databaseGoModHash ?? "none"}";
+        }
+
+        return null;
+    }
+
+    /// <summary><see cref="CompareHashes(string, string, string, string, string?, string?, string?, string?)"/>
+    /// against an Ok lookup result of this client's database.</summary>
+    public string? CompareHashes(string modulePath, string version, string source, string? zipHash, string? goModHash, SumDbLookupResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        if (!result.IsOk)
+        {
+            throw new ArgumentException("the lookup did not succeed", nameof(result));
+        }
+
+        return CompareHashes(modulePath, version, source, Name, zipHash, goModHash, result.ZipHash, result.GoModHash);
+    }
+
+    private SumDbLookupResult Invalid(string what, string message) =>
+        SumDbLookupResult.Invalid($"{what}: checksum database {Name}: {message}");
+
+    private SumDbLookupResult ParseRecord(string modulePath, string version, string text)
+    {
+        string what = $"{modulePath}@{version}";
+        IReadOnlyList<GoSumLine> lines;
+        try
+        {
+            lines = GoSumRecord.Parse(text);
+        }
+        catch (FormatException e)
+        {
+            return Invalid(what, $"malformed record: {e.Message}");
+        }
+
+        string? zip = null, mod = null;
+        foreach (var line in lines)
+        {
+            if (line.Path != modulePath)
+            {
+                continue;
+            }
+
+            if (line.Version == version)
+            {
+                if (zip is not null && zip != line.Hash)
+                {
+                    return Invalid(what, "record has conflicting zip hashes");
+                }
+
+                zip = line.Hash;
+            }
+            else if (line.Version == version + GoSumLine.GoModSuffix)
+            {
+                if (mod is not null && mod != line.Hash)
+                {
+                    return Invalid(what, "record has conflicting go.mod hashes");
+                }
+
+                mod = line.Hash;
+            }
+        }
+
+        if (zip is null || mod is null)
+        {
+            return Invalid(what, $"record does not hold {(zip is null ? "the zip hash" : "the go.mod hash")} of {what}");
+        }
+
+        return SumDbLookupResult.Ok(zip, mod);
+    }
+
+    /// <summary>Checks tree against the stored head and stores it if it is newer. Null on success.</summary>
+    private async Task<SumDbLookupResult?> MergeLatestAsync(TreeHead tree, byte[] note, string what, CancellationToken cancellationToken)
+    {
+        await _latestLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!_latestLoaded)
+            {
+                _latest = File.Exists(LatestFile) ? LoadStored() : null;
+                _latestLoaded = true;
+            }
+
+            if (_latest is not { } latest)
+            {
+                Store(tree, note);
+                return null;
+            }
+
+            var stored = latest.Tree;
+            if (tree.Size == stored.Size)
+            {
+                return tree.Hash == stored.Hash
+                    ? null
+                    : Fork(what, $"two different signed tree heads of size {tree.Size}: stored {stored.Hash}, server sent {tree.Hash}", stored);
+            }
+
+            try
+            {
+                if (tree.Size > stored.Size)
+                {
+                    await WithTilesAsync(tiles => SumDbVerifier.CheckTreesAsync(stored, tree, tiles, cancellationToken), cancellationToken).ConfigureAwait(false);
+                    Store(tree, note);
+                }
+                else
+                {
+                    await WithTilesAsync(tiles => SumDbVerifier.CheckTreesAsync(tree, stored, tiles, cancellationToken), cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (TreeForkException e)
+            {
+                return Fork(what, $"tree#{e.Older.Size} has hash {e.Older.Hash} but tree#{e.Newer.Size} ({e.Newer.Hash}) implies {e.NewerHashOfOlderSize}", stored);
+            }
+
+            return null;
+        }
+        finally
+        {
+            _latestLock.Release();
+        }
+    }
+
+    private SumDbLookupResult Fork(string what, string evidence, TreeHead stored) =>
+        SumDbLookupResult.Fork(
+            $"SECURITY ERROR: checksum database {Name} misbehavior detected (looking up {what}): {evidence}; keeping verified tree#{stored.Size}");
+
+    /// <summary>Runs a tile-based check. If it fails authentication and cached tiles were used, they are evicted and
+    /// the check is run once more from the network: a damaged cache must not wedge the client.</summary>
+    private async Task WithTilesAsync(Func<ITileReader, ValueTask> check, CancellationToken cancellationToken)
+    {
+        var tiles = new SumDbClientTiles(_http, _baseUrl, _tileCacheDirectory, _tileHeight);
+        try
+        {
+            await check(tiles).ConfigureAwait(false);
+        }
+        catch (TlogVerificationException e) when (e is not TreeForkException && tiles.FromCache.Count > 0)
+        {
+            tiles.Evict(tiles.FromCache);
+            cancellationToken.ThrowIfCancellationRequested();
+            await check(new SumDbClientTiles(_http, _baseUrl, _tileCacheDirectory, _tileHeight)).ConfigureAwait(false);
+        }
+    }
+
+    private (TreeHead, byte[]) LoadStored()
+    {
+        var note = File.ReadAllBytes(LatestFile);
+        return (OpenStored(note), note);
+    }
+
+    private TreeHead OpenStored(byte[] note)
+    {
+        try
+        {
+            return TreeHead.OpenSigned(note, _verifiers);
+        }
+        catch (Exception e) when (e is NoteException or FormatException)
+        {
+            throw new InvalidDataException($"stored tree head {LatestFile} does not verify: {e.Message}", e);
+        }
+    }
+
+    private void Store(TreeHead tree, byte[] note)
+    {
+        SumDbClientTiles.WriteAtomically(LatestFile, note);
+        _latest = (tree, note);
+    }
+
+    private static string LatestFileName(NoteVerifier verifier)
+    {
+        var name = new StringBuilder("latest-");
+        foreach (char c in verifier.Name)
+        {
+            name.Append(char.IsAsciiLetterOrDigit(c) || c == '.' || c == '-' ? c : '_');
+        }
+
+        return name.Append('-').Append(verifier.KeyHash.ToString("x8", CultureInfo.InvariantCulture)).ToString();
+    }
+}
