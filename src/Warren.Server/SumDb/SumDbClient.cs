@@ -15,7 +15,8 @@ namespace Warren.Server.SumDb;
 /// <para>The latest verified signed tree note is kept in one file in the state directory (named after the key, so a
 /// new key starts a new timeline), replaced atomically. It only moves forward, and only to heads proven to extend it.
 /// A head that does not (a fork) is reported and never stored.</para>
-/// <para>Thread-safe. Lookups verify concurrently; updates of the stored head are serialised.</para>
+/// <para>Thread-safe. Lookups verify concurrently; checks and updates of the stored head are serialised within this
+/// instance (the file is re-read for each, but instances sharing a state directory do not lock each other out).</para>
 /// </remarks>
 public sealed class SumDbClient
 {
@@ -28,8 +29,6 @@ public sealed class SumDbClient
     private readonly string _tileCacheDirectory;
     private readonly int _tileHeight;
     private readonly SemaphoreSlim _latestLock = new(1, 1);
-    private (TreeHead Tree, byte[] Note)? _latest;
-    private bool _latestLoaded;
 
     /// <param name="verifierKey">The database's note verifier key, "name+hash+key".</param>
     /// <param name="baseUrl">The base URL of the database's endpoints.</param>
@@ -261,19 +260,13 @@ public sealed class SumDbClient
         await _latestLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (!_latestLoaded)
+            // The file is the source of truth (re-read each time, so instances sharing it see each other's heads).
+            if (ReadStoredTreeHead() is not { } stored)
             {
-                _latest = File.Exists(LatestFile) ? LoadStored() : null;
-                _latestLoaded = true;
-            }
-
-            if (_latest is not { } latest)
-            {
-                Store(tree, note);
+                Store(note);
                 return null;
             }
 
-            var stored = latest.Tree;
             if (tree.Size == stored.Size)
             {
                 return tree.Hash == stored.Hash
@@ -286,7 +279,7 @@ public sealed class SumDbClient
                 if (tree.Size > stored.Size)
                 {
                     await WithTilesAsync(tiles => SumDbVerifier.CheckTreesAsync(stored, tree, tiles, cancellationToken), cancellationToken).ConfigureAwait(false);
-                    Store(tree, note);
+                    Store(note);
                 }
                 else
                 {
@@ -327,12 +320,6 @@ public sealed class SumDbClient
         }
     }
 
-    private (TreeHead, byte[]) LoadStored()
-    {
-        var note = File.ReadAllBytes(LatestFile);
-        return (OpenStored(note), note);
-    }
-
     private TreeHead OpenStored(byte[] note)
     {
         try
@@ -345,11 +332,7 @@ public sealed class SumDbClient
         }
     }
 
-    private void Store(TreeHead tree, byte[] note)
-    {
-        SumDbClientTiles.WriteAtomically(LatestFile, note);
-        _latest = (tree, note);
-    }
+    private void Store(byte[] note) => SumDbClientTiles.WriteAtomically(LatestFile, note);
 
     private static string LatestFileName(NoteVerifier verifier)
     {

@@ -312,6 +312,58 @@ public sealed class SumDbClientTests : IDisposable
     }
 
     [Fact]
+    public async Task Partial_tiles_are_cached_and_dropped_once_the_full_tile_is_cached()
+    {
+        await using var db = await TestSumDb.StartAsync();
+        db.Add("example.com/a", "v1.0.0");
+        db.AddFiller(2);
+        var client = NewClient(db);
+        Assert.True((await client.LookupAsync("example.com/a", "v1.0.0")).IsOk);
+        var partials = Path.Combine(_tiles, "tile", "8", "0", "000.p");
+        Assert.True(File.Exists(Path.Combine(partials, "3")));
+
+        db.AddFiller(300, "example.com/grow");
+        Assert.True((await client.LookupAsync("example.com/grow299", "v1.0.0")).IsOk);
+        Assert.True(File.Exists(Path.Combine(_tiles, "tile", "8", "0", "000")));
+        Assert.False(Directory.Exists(partials));
+    }
+
+    [Fact]
+    public async Task Concurrent_lookups_while_the_log_grows_all_verify()
+    {
+        await using var db = await TestSumDb.StartAsync();
+        db.AddFiller(50);
+        var client = NewClient(db);
+        var tasks = new List<Task<SumDbLookupResult>>();
+        for (int round = 0; round < 5; round++)
+        {
+            db.AddFiller(120, $"example.com/round{round}-");
+            for (int i = 0; i < 10; i++)
+            {
+                tasks.Add(client.LookupAsync($"example.com/round{round}-{i * 7}", "v1.0.0"));
+                tasks.Add(client.LookupAsync($"example.com/filler{i * 3}", "v1.0.0"));
+            }
+        }
+
+        foreach (var result in await Task.WhenAll(tasks))
+        {
+            Assert.True(result.IsOk, result.Message);
+        }
+
+        Assert.Equal(await db.TreeAsync(), client.ReadStoredTreeHead());
+    }
+
+    [Fact]
+    public async Task Cancellation_is_thrown_not_reported()
+    {
+        await using var db = await TestSumDb.StartAsync();
+        db.Add("example.com/a", "v1.0.0");
+        using var cts = new CancellationTokenSource();
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => NewClient(db).LookupAsync("example.com/a", "v1.0.0", cts.Token));
+    }
+
+    [Fact]
     public async Task A_corrupted_cache_tile_is_evicted_and_fetched_again()
     {
         await using var db = await TestSumDb.StartAsync();
