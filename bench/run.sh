@@ -26,60 +26,9 @@ BIG_CLIENTS=${BIG_CLIENTS:-100}
 RESULTS=$REPO/bench/results
 RAW=$RESULTS/raw
 
-for tool in dotnet nginx wrk curl python3 "$GO"; do
-    command -v "$tool" >/dev/null || { echo "bench: $tool not found" >&2; exit 1; }
-done
-
-WORK=$(mktemp -d /tmp/warren-bench.XXXXXX)
-PIDS=()
-cleanup() {
-    local rc=$?
-    set +e
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
-    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null; done
-    chmod -R u+w "$WORK" 2>/dev/null
-    rm -rf "$WORK"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-now() { date +%s.%N; }
-calc() { python3 -c "import sys; print(eval(sys.argv[1]))" "$1"; }
-fmt() { printf "%.${2:-2}f" "$1"; }
-
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-wait_http() { # URL PID
-    local i
-    for i in $(seq 1 300); do
-        curl -fs --noproxy '*' -o /dev/null "$1" && return 0
-        kill -0 "$2" 2>/dev/null || { echo "bench: process $2 died while starting ($1)" >&2; return 1; }
-        sleep 0.1
-    done
-    echo "bench: $1 did not come up" >&2
-    return 1
-}
-
-stop() { # PID
-    kill "$1" 2>/dev/null || true
-    wait "$1" 2>/dev/null || true
-}
-
-CLK_TCK=$(getconf CLK_TCK)
-cpu_ticks() { # PID... -> utime+stime of the processes
-    local total=0 pid stat
-    for pid in "$@"; do
-        stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
-        stat=${stat##*) }
-        set -- $stat
-        total=$((total + ${12} + ${13}))
-    done
-    echo "$total"
-}
+# shellcheck source=bench/common.sh
+source "$REPO/bench/common.sh"
+bench_init dotnet nginx wrk curl python3 "$GO"
 
 # ---------------------------------------------------------------------------------------------------------------------
 log "work dir $WORK"
@@ -95,10 +44,7 @@ fi
 mapfile -t MODS < <(awk -F'\t' '!/^#/ && NF >= 2 { print $1 "@" $2 }' "$MANIFEST")
 log "${#MODS[@]} module versions in the manifest"
 
-log "publishing Warren (Release)"
-PUB="$WORK/publish"
-dotnet publish "$REPO/src/Warren.Cli" -c Release -o "$PUB" --nologo -v quiet >"$WORK/publish.log" 2>&1 ||
-    { cat "$WORK/publish.log" >&2; exit 1; }
+publish_warren
 
 log "writing the ${BIG_MB} MB synthetic module example.com/big@v1.0.0"
 python3 "$REPO/bench/make_big_module.py" "$WORK/bigup" "$BIG_MB"
@@ -205,7 +151,6 @@ for round in $(seq 1 "$COLD_ROUNDS"); do
         cold_nginx_round "$round"
     fi
 done
-median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 COLD_NGINX_MED=$(median "${COLD_NGINX[@]}")
 COLD_WARREN_MED=$(median "${COLD_WARREN[@]}")
 COLD_RATIO=$(calc "$COLD_WARREN_MED / $COLD_NGINX_MED")
@@ -230,9 +175,6 @@ for rel in "$INFO" "$ZIP45" "$ZIP8M" "$ZIPMAX"; do
     cmp -s "$WORK/check.bin" "$CORPUS/$rel" || { echo "bench: Warren served different bytes for $rel" >&2; exit 1; }
 done
 
-wrk_field() { # FILE LABEL
-    awk -v l="$2" 'index($0, l) == 1 { print $2 }' "$1"
-}
 to_mb() { # wrk size like 12.34MB -> MB
     python3 -c "
 import re, sys
@@ -366,7 +308,6 @@ log "$BIG_CLIENTS parallel downloads via nginx: $(fmt "$BIG_NGINX_SECONDS")s"
 stop "$BIG_PID"
 
 # --- results --------------------------------------------------------------------------------------------------------
-verdict() { python3 -c "import sys; print('met' if eval(sys.argv[1]) else 'not met')" "$1"; }
 ratio() { calc "${W_RPS[$1-warren]} / ${W_RPS[$1-nginx]}"; }
 label() { echo "\`${CASE_PATH[$1]}\` ($(numfmt --to=iec-i --suffix=B "${SIZE[${CASE_PATH[$1]}]}"))"; }
 R_INFO=$(ratio info) R_ZIP45=$(ratio zip45) R_ZIP8M=$(ratio zip8m) R_ZIPMAX=$(ratio zipmax)
