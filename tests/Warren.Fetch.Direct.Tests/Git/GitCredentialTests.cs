@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Warren.Fetch.Direct.Git;
 
 namespace Warren.Fetch.Direct.Tests.Git;
@@ -55,50 +54,12 @@ public sealed class GitCredentialTests : IAsyncLifetime
     /// <summary>Runs the operation while polling every process's command line; returns what git processes were seen.
     /// As a control, it also checks that a git-remote-http process was caught holding the secret in its environment
     /// (the intended channel), so the scan demonstrably ran while the secret was in use.</summary>
-    private async Task<(T Result, List<string> GitCommandLines)> WhileScanningAsync<T>(Func<Task<T>> operation)
+    private async Task<(T Result, IReadOnlyList<string> GitCommandLines)> WhileScanningAsync<T>(Func<Task<T>> operation)
     {
-        var seen = new ConcurrentDictionary<string, bool>();
-        var leaks = new ConcurrentBag<string>();
-        var secretInEnvironment = 0;
-        using var stop = new CancellationTokenSource();
-        var scanner = Task.Run(() =>
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                foreach (var (pid, cmd) in ProcFs.CommandLinesWithIds())
-                {
-                    if (cmd.Contains(_secret, StringComparison.Ordinal))
-                    {
-                        leaks.Add(cmd);
-                    }
-
-                    if (cmd.Contains("remote-http", StringComparison.Ordinal)
-                        && ProcFs.Environment(pid).Contains("WARREN_GIT_CREDENTIAL_PASSWORD=" + _secret, StringComparison.Ordinal))
-                    {
-                        Interlocked.Exchange(ref secretInEnvironment, 1);
-                    }
-
-                    if (cmd.Contains("git", StringComparison.Ordinal) || cmd.Contains("WARREN_GIT", StringComparison.Ordinal))
-                    {
-                        seen.TryAdd(cmd, true);
-                    }
-                }
-            }
-        });
-        T result;
-        try
-        {
-            result = await operation();
-        }
-        finally
-        {
-            await stop.CancelAsync();
-            await scanner;
-        }
-
-        Assert.Empty(leaks);
-        Assert.Equal(1, secretInEnvironment);
-        return (result, seen.Keys.ToList());
+        var (result, scan) = await ProcFs.ScanWhileAsync(_secret, operation, "WARREN_GIT_CREDENTIAL_PASSWORD=" + _secret);
+        Assert.Empty(scan.Leaks);
+        Assert.True(scan.EnvironmentProbeSeen);
+        return (result, scan.GitCommandLines);
     }
 
     private void AssertNoSecretAnywhere(GitMirrorManager manager, params DirectResult[] results)
