@@ -174,9 +174,9 @@ public class DirHashTests
                 continue;
             }
             string got = DirHash.HashGoMod(File.ReadAllBytes(v.ModPath));
-            if (got != v.GoModHash)
+            if (got != v.ModHash)
             {
-                failures.Add($"{v}: go.mod hash {got}, go client {v.GoModHash}");
+                failures.Add($"{v}: go.mod hash {got}, go client {v.ModHash}");
             }
         }
         Assert.True(failures.Count == 0, string.Join('\n', failures));

@@ -367,7 +367,7 @@ public class ModuleZipTests
                 failures.Add($"{v}: missing {v.ZipPath}");
                 continue;
             }
-            var result = ModuleZip.Check(v.ZipPath, v.Module, v.Version);
+            var result = ModuleZip.Check(v.ZipPath, v.Path, v.Version);
             if (!result.IsValid)
             {
                 failures.Add($"{v}: rejected: {result.Error}");

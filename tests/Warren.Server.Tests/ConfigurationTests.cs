@@ -43,7 +43,7 @@ public sealed class ConfigurationTests
         await File.WriteAllTextAsync(Path.Combine(dir, "appsettings.json"),
             """{ "Warren": { "Upstream": "https://from-appsettings.example", "SumDb": "off", "NoProxy": "from.appsettings/*", "ListTtl": "00:00:42" } }""");
         var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { TestPaths.WarrenDll, "serve", "--listen", "127.0.0.1:1", "--root", Path.Combine(dir, "store"), "--no-sumdb", "[bad-from-flag" })
+        foreach (var a in new[] { WarrenProcess.Dll, "serve", "--listen", "127.0.0.1:1", "--root", Path.Combine(dir, "store"), "--no-sumdb", "[bad-from-flag" })
         {
             psi.ArgumentList.Add(a);
         }

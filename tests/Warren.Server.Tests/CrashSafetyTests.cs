@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Warren.Core.Modules;
 using Warren.Server.Tests.Infrastructure;
 
@@ -82,84 +81,5 @@ public sealed class CrashSafetyTests
             var verify = await go.RunAsync(verifyDir, "mod", "verify");
             Assert.True(verify.ExitCode == 0 && verify.Stdout.Contains("all modules verified"), verify.ToString());
         }
-    }
-}
-
-/// <summary>`warren serve` as a separate process, so it can be killed with SIGKILL.</summary>
-public sealed class WarrenProcess : IDisposable
-{
-    private readonly Process _process;
-
-    private WarrenProcess(Process process, string url)
-    {
-        _process = process;
-        Url = url;
-    }
-
-    public string Url { get; }
-
-    public static async Task<WarrenProcess> StartAsync(string root, string upstream)
-    {
-        var port = UpstreamChainTests.FreePort();
-        var psi = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in new[] { TestPaths.WarrenDll, "serve", "--listen", $"127.0.0.1:{port}", "--root", root, "--upstream", upstream, "--sumdb", "off", "--private", "" })
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        var process = Process.Start(psi)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        var url = $"http://127.0.0.1:{port}";
-        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        for (var i = 0; i < 200; i++)
-        {
-            try
-            {
-                if ((await client.GetAsync(url + "/healthz")).IsSuccessStatusCode)
-                {
-                    return new WarrenProcess(process, url);
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-            catch (TaskCanceledException)
-            {
-            }
-
-            if (process.HasExited)
-            {
-                throw new InvalidOperationException($"warren serve exited with {process.ExitCode}");
-            }
-
-            await Task.Delay(100);
-        }
-
-        process.Kill();
-        throw new TimeoutException("warren serve did not become healthy");
-    }
-
-    /// <summary>SIGKILL: no shutdown code runs.</summary>
-    public void Kill()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill();
-            _process.WaitForExit();
-        }
-    }
-
-    public void Dispose()
-    {
-        Kill();
-        _process.Dispose();
     }
 }

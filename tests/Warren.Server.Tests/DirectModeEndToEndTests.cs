@@ -65,7 +65,7 @@ public sealed class DirectModeEndToEndTests
         var created = File.ReadAllText(Path.Combine(mirror, "warren", "created"));
 
         // Upstream gains a tag; the next request for it fetches only what is new.
-        await GitCorpusServer.RunAsync("git", "--git-dir", Path.Combine(git.Repos, "github.com", "pkg", "errors.git"), "tag", "v0.9.2", "284691ab71dd");
+        await Processes.RunCheckedAsync("git", null, null, "--git-dir", Path.Combine(git.Repos, "github.com", "pkg", "errors.git"), "tag", "v0.9.2", "284691ab71dd");
         await Task.Delay(TimeSpan.FromSeconds(1.2));
         using var second = await warren.Client.GetAsync("github.com/pkg/errors/@v/v0.9.2.info");
         Assert.Equal(200, (int)second.StatusCode);

@@ -154,7 +154,7 @@ public sealed class HttpSemanticsTests
     [InlineData("loop", "http://127.0.0.1:{port}", "points back at this server")]
     public async Task Bad_configuration_stops_start_up_with_a_clear_message(string setting, string value, string reason)
     {
-        var port = UpstreamChainTests.FreePort();
+        var port = Loopback.FreePort();
         var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => WarrenInstance.StartAsync("off", o =>
         {
             switch (setting)

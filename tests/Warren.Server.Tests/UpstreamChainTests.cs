@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Http;
 using Warren.Server.Tests.Infrastructure;
 using Warren.Server.Upstream;
@@ -76,7 +75,7 @@ public sealed class UpstreamChainTests
     [Fact]
     public async Task Refused_connection_is_a_502_never_a_404_and_is_not_cached()
     {
-        var port = FreePort();
+        var port = Loopback.FreePort();
         await using var warren = await WarrenInstance.StartAsync($"http://127.0.0.1:{port}");
         using var response = await warren.Client.GetAsync(Info);
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
@@ -150,12 +149,5 @@ public sealed class UpstreamChainTests
     {
         Assert.Null(ProxyChain.TryParse(value, out var error));
         Assert.Contains(reason, error);
-    }
-
-    internal static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,12 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Warren.Fetch.Direct.Discovery;
 
 namespace Warren.Fetch.Direct.Tests.Discovery;
@@ -33,16 +28,9 @@ public sealed class FakeProxy : IAsyncDisposable
 
     public static async Task<FakeProxy> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        WebApplication app = builder.Build();
         FakeProxy? proxy = null;
-        app.Run(context => proxy!.HandleAsync(context));
-        await app.StartAsync();
-        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
-        int port = new Uri(addresses.First()).Port;
-        proxy = new FakeProxy(app, port);
+        var (app, url) = await LoopbackApp.StartAsync(context => proxy!.HandleAsync(context));
+        proxy = new FakeProxy(app, new Uri(url).Port);
         return proxy;
     }
 
@@ -74,11 +62,7 @@ public sealed class FakeProxy : IAsyncDisposable
         UseProxy = true,
     });
 
-    public async ValueTask DisposeAsync()
-    {
-        await app.StopAsync();
-        await app.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => LoopbackApp.StopAsync(app);
 }
 
 public class ProxyDiscoveryTests

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Warren.Fetch.Direct.Git;
 
 namespace Warren.Fetch.Direct.Tests.Git;
@@ -10,7 +9,7 @@ public sealed class GitCredentialTests : IAsyncLifetime
 
     // Unique, so finding it anywhere can only mean a leak from this test.
     private readonly string _secret = "pw-" + Guid.NewGuid().ToString("N");
-    private readonly string _dir = GitTestSupport.NewTempDir("git-auth");
+    private readonly string _dir = TestPaths.NewTempDir("git-auth");
     private readonly CapturingLogger _log = new();
     private HttpBackendServer _server = null!;
     private UpstreamRepo _upstream = null!;
@@ -22,7 +21,7 @@ public sealed class GitCredentialTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var repos = Path.Combine(_dir, "repos");
-        _upstream = GitTestSupport.CreateUpstream(repos, "team/private.git");
+        _upstream = TestGit.CreateUpstream(repos, "team/private.git");
         _upstream.Commit("first", "v1.0.0");
         _server = await HttpBackendServer.StartAsync(repos, User, _secret);
     }
@@ -55,50 +54,12 @@ public sealed class GitCredentialTests : IAsyncLifetime
     /// <summary>Runs the operation while polling every process's command line; returns what git processes were seen.
     /// As a control, it also checks that a git-remote-http process was caught holding the secret in its environment
     /// (the intended channel), so the scan demonstrably ran while the secret was in use.</summary>
-    private async Task<(T Result, List<string> GitCommandLines)> WhileScanningAsync<T>(Func<Task<T>> operation)
+    private async Task<(T Result, IReadOnlyList<string> GitCommandLines)> WhileScanningAsync<T>(Func<Task<T>> operation)
     {
-        var seen = new ConcurrentDictionary<string, bool>();
-        var leaks = new ConcurrentBag<string>();
-        var secretInEnvironment = 0;
-        using var stop = new CancellationTokenSource();
-        var scanner = Task.Run(() =>
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                foreach (var (pid, cmd) in GitTestSupport.ProcessCommandLinesWithIds())
-                {
-                    if (cmd.Contains(_secret, StringComparison.Ordinal))
-                    {
-                        leaks.Add(cmd);
-                    }
-
-                    if (cmd.Contains("remote-http", StringComparison.Ordinal)
-                        && GitTestSupport.ProcessEnvironment(pid).Contains("WARREN_GIT_CREDENTIAL_PASSWORD=" + _secret, StringComparison.Ordinal))
-                    {
-                        Interlocked.Exchange(ref secretInEnvironment, 1);
-                    }
-
-                    if (cmd.Contains("git", StringComparison.Ordinal) || cmd.Contains("WARREN_GIT", StringComparison.Ordinal))
-                    {
-                        seen.TryAdd(cmd, true);
-                    }
-                }
-            }
-        });
-        T result;
-        try
-        {
-            result = await operation();
-        }
-        finally
-        {
-            await stop.CancelAsync();
-            await scanner;
-        }
-
-        Assert.Empty(leaks);
-        Assert.Equal(1, secretInEnvironment);
-        return (result, seen.Keys.ToList());
+        var (result, scan) = await ProcFs.ScanWhileAsync(_secret, operation, "WARREN_GIT_CREDENTIAL_PASSWORD=" + _secret);
+        Assert.Empty(scan.Leaks);
+        Assert.True(scan.EnvironmentProbeSeen);
+        return (result, scan.GitCommandLines);
     }
 
     private void AssertNoSecretAnywhere(GitMirrorManager manager, params DirectResult[] results)
@@ -158,7 +119,7 @@ public sealed class GitCredentialTests : IAsyncLifetime
 
         Assert.Equal(DirectResult.Success, ensure);
         Assert.Contains(seen, c => c.Contains("remote-http", StringComparison.Ordinal));
-        Assert.Equal("v1.0.0", GitTestSupport.Git(null, "--git-dir=" + gitDir, "tag", "--list"));
+        Assert.Equal("v1.0.0", TestGit.Run(null, "--git-dir=" + gitDir, "tag", "--list"));
 
         // An incremental fetch authenticates the same way.
         _upstream.Commit("second", "v1.1.0");
@@ -166,7 +127,7 @@ public sealed class GitCredentialTests : IAsyncLifetime
         Assert.Equal(DirectResult.Success, refresh);
         Assert.Contains(seenFetch, c => c.Contains("remote-http", StringComparison.Ordinal));
         Assert.Equal(1, manager.GetStats(Url).Fetches);
-        Assert.Contains("v1.1.0", GitTestSupport.Git(null, "--git-dir=" + gitDir, "tag", "--list"), StringComparison.Ordinal);
+        Assert.Contains("v1.1.0", TestGit.Run(null, "--git-dir=" + gitDir, "tag", "--list"), StringComparison.Ordinal);
         AssertNoSecretAnywhere(manager, ensure, refresh);
     }
 
@@ -205,7 +166,7 @@ public sealed class GitCredentialTests : IAsyncLifetime
         var ((gitDir, result), _) = await WhileScanningAsync(() => manager.EnsureAsync(withSecret, default));
 
         Assert.Equal(DirectResult.Success, result);
-        Assert.Equal(Url, GitTestSupport.Git(null, "--git-dir=" + gitDir, "config", "remote.origin.url"));
+        Assert.Equal(Url, TestGit.Run(null, "--git-dir=" + gitDir, "config", "remote.origin.url"));
         Assert.Equal(manager.GetMirrorDirectory(Url), gitDir);
         AssertNoSecretAnywhere(manager, result);
         Assert.DoesNotContain(_secret, manager.Redact($"fatal: unable to access '{withSecret}/'"), StringComparison.Ordinal);
@@ -231,7 +192,7 @@ public sealed class GitCredentialTests : IAsyncLifetime
         var repos = Path.Combine(_dir, "repos");
         for (var i = 0; i < 3; i++)
         {
-            GitTestSupport.CreateUpstream(repos, $"team/r{i}.git").Commit("first", "v1.0.0");
+            TestGit.CreateUpstream(repos, $"team/r{i}.git").Commit("first", "v1.0.0");
         }
 
         using var manager = new GitMirrorManager(new GitMirrorOptions

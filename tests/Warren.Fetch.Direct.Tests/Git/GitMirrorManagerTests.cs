@@ -1,43 +1,26 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Warren.Fetch.Direct.Git;
 
 namespace Warren.Fetch.Direct.Tests.Git;
 
-/// <summary>Collects formatted log lines (to check that no secret is ever logged).</summary>
-internal sealed class CapturingLogger : ILogger
-{
-    public ConcurrentQueue<string> Lines { get; } = new();
-
-    public IDisposable? BeginScope<TState>(TState state)
-        where TState : notnull => null;
-
-    public bool IsEnabled(LogLevel logLevel) => true;
-
-    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-    {
-        ArgumentNullException.ThrowIfNull(formatter);
-        Lines.Enqueue($"{logLevel} {formatter(state, exception)} {exception}");
-    }
-}
-
 /// <summary>Mirrors of repositories served by the shared git_serve.py (git smart HTTP on 127.0.0.1).</summary>
-public sealed class GitMirrorManagerTests : IDisposable
+public sealed class GitMirrorManagerTests : IAsyncLifetime
 {
-    private readonly string _dir = GitTestSupport.NewTempDir("git-mirror");
+    private readonly string _dir = TestPaths.NewTempDir("git-mirror");
     private readonly string _repos;
-    private readonly GitServe _serve;
+    private GitServe _serve = null!;
 
     public GitMirrorManagerTests()
     {
         _repos = Path.Combine(_dir, "repos");
         Directory.CreateDirectory(_repos);
-        _serve = GitServe.Start(_repos);
     }
 
-    public void Dispose()
+    public async Task InitializeAsync() => _serve = await GitServe.StartAsync(_repos);
+
+    public async Task DisposeAsync()
     {
-        _serve.Dispose();
+        await _serve.DisposeAsync();
         try
         {
             Directory.Delete(_dir, recursive: true);
@@ -61,7 +44,10 @@ public sealed class GitMirrorManagerTests : IDisposable
     }
 
     private static string[] Tags(string gitDir) =>
-        GitTestSupport.Git(null, "--git-dir=" + gitDir, "tag", "--list").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        TestGit.Run(null, "--git-dir=" + gitDir, "tag", "--list").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+    /// <summary>The inode number of a path (stat -c %i): unchanged while the directory is not replaced.</summary>
+    private static string InodeOf(string path) => Processes.RunChecked("stat", null, null, "-c", "%i", path).Stdout.Trim();
 
     private static string[] LogLines(string gitDir) =>
         File.ReadAllLines(Path.Combine(gitDir, GitMirrorManager.MetadataDirectory, GitMirrorManager.OperationsLog));
@@ -69,10 +55,10 @@ public sealed class GitMirrorManagerTests : IDisposable
     [Fact]
     public async Task Ensure_clones_then_refresh_fetches_only_the_new_tag_into_the_same_directory()
     {
-        var up = GitTestSupport.CreateUpstream(_repos, "git.example.test/team/lib.git");
+        var up = TestGit.CreateUpstream(_repos, "git.example.test/team/lib.git");
         var first = up.Commit("first", "v1.0.0");
         up.Commit("feature work", branch: "feature");
-        var url = $"{_serve.BaseUrl}/git.example.test/team/lib";
+        var url = $"{_serve.Url}/git.example.test/team/lib";
         using var manager = NewManager();
 
         var (gitDir, result) = await manager.EnsureAsync(url, default);
@@ -83,16 +69,16 @@ public sealed class GitMirrorManagerTests : IDisposable
         Assert.StartsWith(manager.MirrorRoot, gitDir, StringComparison.Ordinal);
         Assert.EndsWith("-127.0.0.1-git.example.test-team-lib", gitDir, StringComparison.Ordinal);
         Assert.Equal(["v1.0.0"], Tags(gitDir));
-        Assert.Equal(first, GitTestSupport.Git(null, "--git-dir=" + gitDir, "rev-parse", "refs/heads/main"));
-        Assert.Equal("refs/heads/main", GitTestSupport.Git(null, "--git-dir=" + gitDir, "symbolic-ref", "HEAD"));
-        Assert.Equal("true", GitTestSupport.Git(null, "--git-dir=" + gitDir, "rev-parse", "--is-bare-repository"));
+        Assert.Equal(first, TestGit.Run(null, "--git-dir=" + gitDir, "rev-parse", "refs/heads/main"));
+        Assert.Equal("refs/heads/main", TestGit.Run(null, "--git-dir=" + gitDir, "symbolic-ref", "HEAD"));
+        Assert.Equal("true", TestGit.Run(null, "--git-dir=" + gitDir, "rev-parse", "--is-bare-repository"));
         Assert.Equal(new GitMirrorStats(1, 0, 1, manager.GetStats(url).LastSuccess), manager.GetStats(url));
         Assert.Empty(Directory.GetDirectories(manager.MirrorRoot, ".tmp-*"));
 
         var marker = await File.ReadAllTextAsync(Path.Combine(gitDir, GitMirrorManager.MetadataDirectory, GitMirrorManager.CreatedMarker));
         var sentinel = Path.Combine(gitDir, "test-sentinel");
         await File.WriteAllTextAsync(sentinel, "still the same directory");
-        var inode = GitTestSupport.InodeOf(gitDir);
+        var inode = InodeOf(gitDir);
 
         // Within the freshness window an unforced refresh does not touch the network.
         Assert.Equal(DirectResult.Success, await manager.RefreshAsync(url, force: false, default));
@@ -100,17 +86,17 @@ public sealed class GitMirrorManagerTests : IDisposable
 
         // Upstream moves on: a new annotated tag, and the feature branch is deleted.
         var second = up.Commit("second", "v1.1.0", annotated: true);
-        GitTestSupport.Git(up.Work, "push", "--quiet", "origin", ":refs/heads/feature");
+        TestGit.Run(up.Work, "push", "--quiet", "origin", ":refs/heads/feature");
         Assert.Equal(DirectResult.Success, await manager.RefreshAsync(url, force: true, default));
 
         var stats = manager.GetStats(url);
         Assert.Equal(1, stats.Clones);
         Assert.Equal(1, stats.Fetches);
         Assert.Equal(["v1.0.0", "v1.1.0"], Tags(gitDir));
-        Assert.Equal(second, GitTestSupport.Git(null, "--git-dir=" + gitDir, "rev-parse", "v1.1.0^{commit}"));
-        Assert.Equal("refs/heads/main", GitTestSupport.Git(null, "--git-dir=" + gitDir, "for-each-ref", "--format=%(refname)", "refs/heads"));
+        Assert.Equal(second, TestGit.Run(null, "--git-dir=" + gitDir, "rev-parse", "v1.1.0^{commit}"));
+        Assert.Equal("refs/heads/main", TestGit.Run(null, "--git-dir=" + gitDir, "for-each-ref", "--format=%(refname)", "refs/heads"));
         Assert.True(File.Exists(sentinel), "the mirror directory was recreated");
-        Assert.Equal(inode, GitTestSupport.InodeOf(gitDir));
+        Assert.Equal(inode, InodeOf(gitDir));
         Assert.Equal(marker, await File.ReadAllTextAsync(Path.Combine(gitDir, GitMirrorManager.MetadataDirectory, GitMirrorManager.CreatedMarker)));
         Assert.True(File.Exists(Path.Combine(gitDir, "FETCH_HEAD")), "an incremental git fetch wrote FETCH_HEAD");
         var log = LogLines(gitDir);
@@ -136,9 +122,9 @@ public sealed class GitMirrorManagerTests : IDisposable
     [Fact]
     public async Task Concurrent_forced_refreshes_share_one_fetch()
     {
-        var up = GitTestSupport.CreateUpstream(_repos, "team/shared.git");
+        var up = TestGit.CreateUpstream(_repos, "team/shared.git");
         up.Commit("first", "v0.1.0");
-        var url = $"{_serve.BaseUrl}/team/shared.git";
+        var url = $"{_serve.Url}/team/shared.git";
         using var manager = NewManager();
         Assert.Equal(DirectResult.Success, (await manager.EnsureAsync(url, default)).Result);
         up.Commit("second", "v0.2.0");
@@ -159,9 +145,9 @@ public sealed class GitMirrorManagerTests : IDisposable
     [Fact]
     public async Task Concurrent_ensures_share_one_clone()
     {
-        var up = GitTestSupport.CreateUpstream(_repos, "team/once.git");
+        var up = TestGit.CreateUpstream(_repos, "team/once.git");
         up.Commit("first", "v1.0.0");
-        var url = $"{_serve.BaseUrl}/team/once";
+        var url = $"{_serve.Url}/team/once";
         using var manager = NewManager();
 
         var results = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => manager.EnsureAsync(url, default)));
@@ -174,7 +160,7 @@ public sealed class GitMirrorManagerTests : IDisposable
     public async Task Missing_repository_is_not_found_and_leaves_nothing_behind()
     {
         using var manager = NewManager();
-        var url = $"{_serve.BaseUrl}/team/no-such-repo";
+        var url = $"{_serve.Url}/team/no-such-repo";
 
         var (gitDir, result) = await manager.EnsureAsync(url, default);
 
@@ -189,7 +175,7 @@ public sealed class GitMirrorManagerTests : IDisposable
     public async Task Unreachable_host_is_a_failure()
     {
         using var manager = NewManager();
-        var url = $"http://127.0.0.1:{GitTestSupport.FreePort()}/team/lib";
+        var url = $"http://127.0.0.1:{Loopback.FreePort()}/team/lib";
 
         var (gitDir, result) = await manager.EnsureAsync(url, default);
 
@@ -213,10 +199,10 @@ public sealed class GitMirrorManagerTests : IDisposable
     [Fact]
     public async Task InsteadOf_from_the_configured_global_git_config_is_honoured()
     {
-        var up = GitTestSupport.CreateUpstream(_repos, "git.example.test/team/rewritten.git");
+        var up = TestGit.CreateUpstream(_repos, "git.example.test/team/rewritten.git");
         up.Commit("first", "v1.0.0");
         var config = Path.Combine(_dir, "gitconfig");
-        await File.WriteAllTextAsync(config, $"[url \"{_serve.BaseUrl}/git.example.test/\"]\n\tinsteadOf = https://git.example.test/\n");
+        await File.WriteAllTextAsync(config, $"[url \"{_serve.Url}/git.example.test/\"]\n\tinsteadOf = https://git.example.test/\n");
         using var manager = NewManager(o => new GitMirrorOptions
         {
             MirrorRoot = o.MirrorRoot, GitConfigGlobal = config, IgnoreSystemGitConfig = true, UseNetrc = false, NoProxy = o.NoProxy,
@@ -226,19 +212,19 @@ public sealed class GitMirrorManagerTests : IDisposable
 
         Assert.Equal(DirectResult.Success, result);
         Assert.Equal(["v1.0.0"], Tags(gitDir!));
-        Assert.Equal("https://git.example.test/team/rewritten", GitTestSupport.Git(null, "--git-dir=" + gitDir, "config", "remote.origin.url"));
+        Assert.Equal("https://git.example.test/team/rewritten", TestGit.Run(null, "--git-dir=" + gitDir, "config", "remote.origin.url"));
     }
 
     [Fact]
     public async Task Http_proxy_setting_reaches_git()
     {
         // git_serve.py answers absolute-form proxy requests; the host name does not resolve, so only the proxy can help.
-        var up = GitTestSupport.CreateUpstream(_repos, "git.example.invalid/team/proxied.git");
+        var up = TestGit.CreateUpstream(_repos, "git.example.invalid/team/proxied.git");
         up.Commit("first", "v2.0.0");
         using var manager = NewManager(o => new GitMirrorOptions
         {
             MirrorRoot = o.MirrorRoot, GitConfigGlobal = "/dev/null", IgnoreSystemGitConfig = true, UseNetrc = false,
-            HttpProxy = _serve.BaseUrl, NoProxy = "localhost",
+            HttpProxy = _serve.Url, NoProxy = "localhost",
         });
 
         var (gitDir, result) = await manager.EnsureAsync("http://git.example.invalid/team/proxied", default);
@@ -250,9 +236,9 @@ public sealed class GitMirrorManagerTests : IDisposable
     [Fact]
     public async Task Leftovers_of_a_crash_are_cleaned_and_a_half_made_mirror_is_replaced()
     {
-        var up = GitTestSupport.CreateUpstream(_repos, "team/crash.git");
+        var up = TestGit.CreateUpstream(_repos, "team/crash.git");
         up.Commit("first", "v1.0.0");
-        var url = $"{_serve.BaseUrl}/team/crash";
+        var url = $"{_serve.Url}/team/crash";
         var root = Path.Combine(_dir, "store", ".warren", "git");
         Directory.CreateDirectory(root);
         string? target;
@@ -279,9 +265,9 @@ public sealed class GitMirrorManagerTests : IDisposable
     [Fact]
     public async Task Refresh_creates_a_missing_mirror_and_the_delegate_refreshes()
     {
-        var up = GitTestSupport.CreateUpstream(_repos, "team/delegate.git");
+        var up = TestGit.CreateUpstream(_repos, "team/delegate.git");
         up.Commit("first", "v1.0.0");
-        var url = $"{_serve.BaseUrl}/team/delegate";
+        var url = $"{_serve.Url}/team/delegate";
         using var manager = NewManager();
         var refresh = manager.RefreshDelegate(url);
 

@@ -7,21 +7,15 @@ namespace Warren.Fetch.Direct.Tests.Repo;
 /// <summary>The 8 bare repositories of shared/corpus/git/make_git_repos.py, built from the corpus zips.</summary>
 public sealed class CorpusGitFixture : IAsyncLifetime
 {
-    private readonly string _root = DirectTestPaths.NewTempDir("corpus-git");
+    private readonly string _root = TestPaths.NewTempDir("corpus-git");
 
     public string ReposDir => Path.Combine(_root, "repos");
 
-    public async Task InitializeAsync()
-    {
-        string corpus = DirectTestPaths.Corpus;
-        var env = Processes.BaseEnvironment(_root);
-        var r = await Processes.RunAsync("python3", null, env, [DirectTestPaths.MakeGitReposScript, corpus, _root]);
-        Assert.True(r.ExitCode == 0, "make_git_repos.py failed: " + r);
-    }
+    public Task InitializeAsync() => GitCorpusServer.BuildReposAsync(_root);
 
     public Task DisposeAsync()
     {
-        DirectTestPaths.TryDeleteDirectory(_root);
+        TestPaths.TryDeleteDirectory(_root);
         return Task.CompletedTask;
     }
 
@@ -52,7 +46,7 @@ public sealed class CorpusDirectTests(CorpusGitFixture fixture) : IClassFixture<
     public static TheoryData<string, string, string, string> Downloads()
     {
         var data = new TheoryData<string, string, string, string>();
-        foreach (var line in File.ReadLines(DirectTestPaths.DirectResults))
+        foreach (var line in File.ReadLines(TestPaths.DirectResults))
         {
             var f = line.Split('\t');
             if (f.Length == 5 && f[2].StartsWith("h1:", StringComparison.Ordinal))
@@ -77,7 +71,7 @@ public sealed class CorpusDirectTests(CorpusGitFixture fixture) : IClassFixture<
         Assert.True(mod.Ok, mod.Message);
         Assert.Equal(goModSum, DirHash.HashGoMod(mod.Value));
 
-        string dir = DirectTestPaths.NewTempDir("corpus-zip");
+        string dir = TestPaths.NewTempDir("corpus-zip");
         try
         {
             string zip = Path.Combine(dir, "m.zip");
@@ -88,7 +82,7 @@ public sealed class CorpusDirectTests(CorpusGitFixture fixture) : IClassFixture<
         }
         finally
         {
-            DirectTestPaths.TryDeleteDirectory(dir);
+            TestPaths.TryDeleteDirectory(dir);
         }
     }
 
@@ -96,7 +90,7 @@ public sealed class CorpusDirectTests(CorpusGitFixture fixture) : IClassFixture<
     public static TheoryData<string, string> VersionLists()
     {
         var data = new TheoryData<string, string>();
-        foreach (var line in File.ReadLines(DirectTestPaths.DirectResults))
+        foreach (var line in File.ReadLines(TestPaths.DirectResults))
         {
             const string marker = "go list -m -versions ";
             if (line.StartsWith(marker, StringComparison.Ordinal))
@@ -125,7 +119,7 @@ public sealed class CorpusDirectTests(CorpusGitFixture fixture) : IClassFixture<
     public static TheoryData<string, string, string, string> Queries()
     {
         var data = new TheoryData<string, string, string, string>();
-        foreach (var line in File.ReadLines(DirectTestPaths.DirectResults))
+        foreach (var line in File.ReadLines(TestPaths.DirectResults))
         {
             const string marker = "go list -m ";
             if (line.StartsWith(marker, StringComparison.Ordinal) && !line.StartsWith("go list -m -versions", StringComparison.Ordinal))

@@ -15,7 +15,7 @@ internal sealed record QueryOutcome(string Version, string? Error, string? Sum, 
 /// every query in one `go mod download -json` and every version list in one `go list -m -versions -retracted`.</summary>
 public sealed class DirectParityFixture : IAsyncLifetime
 {
-    private readonly string _root = DirectTestPaths.NewTempDir("direct-parity");
+    private readonly string _root = TestPaths.NewTempDir("direct-parity");
 
     internal List<CraftedRepo> Repos { get; private set; } = [];
 
@@ -27,12 +27,16 @@ public sealed class DirectParityFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        DirectTestPaths.RequireGo();
+        TestPaths.RequireGo();
         string reposDir = Path.Combine(_root, "repos");
         Repos = CraftedRepos.BuildAll(reposDir, Path.Combine(_root, "work"));
 
-        await using var server = await GitServer.StartAsync(reposDir, Repos[0].Root);
-        var go = new GoDirect(Path.Combine(_root, "gohome"), server.Port);
+        await using var server = await GitServe.StartAsync(reposDir);
+        var home = Path.Combine(_root, "gohome");
+        var go = new GoRunner("direct", home)
+            .WithGitConfig(TestGit.WriteGitHubInsteadOf(Path.Combine(home, "gitconfig"), server.Url))
+            .With("NO_PROXY", "127.0.0.1,localhost");
+        var work = Directory.CreateDirectory(Path.Combine(home, "work")).FullName;
         var args = new List<string> { "mod", "download", "-json" };
         foreach (var repo in Repos)
         {
@@ -44,14 +48,14 @@ public sealed class DirectParityFixture : IAsyncLifetime
 
         var listArgs = new List<string> { "list", "-m", "-json", "-e", "-versions", "-retracted" };
         listArgs.AddRange(Repos.SelectMany(r => r.Modules));
-        var downloads = go.RunAsync([.. args]);
-        var lists = go.RunAsync([.. listArgs]);
+        var downloads = go.RunAsync(work, [.. args]);
+        var lists = go.RunAsync(work, [.. listArgs]);
         var d = await downloads;
         var l = await lists;
         GoLog = "go mod download: " + d + "\ngo list: " + l;
 
         int i = 3;
-        foreach (var o in Processes.JsonStream(d.Stdout))
+        foreach (var o in GoRunner.JsonStream(d.Stdout))
         {
             string key = args[i++];
             string? Get(string name) => o.TryGetProperty(name, out var p) ? p.GetString() : null;
@@ -65,7 +69,7 @@ public sealed class DirectParityFixture : IAsyncLifetime
             Go[key] = new QueryOutcome(Get("Version") ?? "", Get("Error"), Get("Sum"), Get("GoModSum"), time);
         }
 
-        foreach (var o in Processes.JsonStream(l.Stdout))
+        foreach (var o in GoRunner.JsonStream(l.Stdout))
         {
             string path = o.GetProperty("Path").GetString()!;
             var versions = o.TryGetProperty("Versions", out var vs) ? vs.EnumerateArray().Select(v => v.GetString()!).ToArray() : [];
@@ -78,7 +82,7 @@ public sealed class DirectParityFixture : IAsyncLifetime
     {
         if (Environment.GetEnvironmentVariable("WARREN_KEEP_TEST_DIRS") != "1")
         {
-            DirectTestPaths.TryDeleteDirectory(_root);
+            TestPaths.TryDeleteDirectory(_root);
         }
 
         return Task.CompletedTask;
@@ -131,7 +135,7 @@ public sealed class DirectParityFixture : IAsyncLifetime
         var repo = Repo(name);
         var diffs = new List<string>();
         var table = new StringBuilder();
-        string scratch = DirectTestPaths.NewTempDir("zips");
+        string scratch = TestPaths.NewTempDir("zips");
         try
         {
             foreach (var (module, query) in repo.ResolvedQueries())
@@ -173,7 +177,7 @@ public sealed class DirectParityFixture : IAsyncLifetime
         }
         finally
         {
-            DirectTestPaths.TryDeleteDirectory(scratch);
+            TestPaths.TryDeleteDirectory(scratch);
         }
 
         return (diffs, table.ToString());

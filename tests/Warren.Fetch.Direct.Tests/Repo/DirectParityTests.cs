@@ -121,7 +121,7 @@ public sealed class DirectParityTests(DirectParityFixture fixture) : IClassFixtu
         var repo = fixture.Repo(repoName);
         string module = sub.Length == 0 ? repo.Root : repo.Root + "/" + sub;
         var code = new CodeRepo(DirectParityFixture.Local(repo.BareDir), module, repo.Root);
-        string dir = DirectTestPaths.NewTempDir("zip");
+        string dir = TestPaths.NewTempDir("zip");
         try
         {
             string zip = Path.Combine(dir, "m.zip");
@@ -132,7 +132,7 @@ public sealed class DirectParityTests(DirectParityFixture fixture) : IClassFixtu
         }
         finally
         {
-            DirectTestPaths.TryDeleteDirectory(dir);
+            TestPaths.TryDeleteDirectory(dir);
         }
     }
 }

@@ -6,7 +6,7 @@ namespace Warren.Fetch.Direct.Tests.Repo;
 /// go command can fetch, file reads, the info/attributes line, and the refresh delegate.</summary>
 public sealed class LocalGitRepositoryTests : IDisposable
 {
-    private readonly string _root = DirectTestPaths.NewTempDir("local-git");
+    private readonly string _root = TestPaths.NewTempDir("local-git");
     private readonly RepoBuilder _builder;
     private readonly string _bare;
 
@@ -24,7 +24,7 @@ public sealed class LocalGitRepositoryTests : IDisposable
         _bare = _builder.CloneBare(Path.Combine(_root, "m.git"));
     }
 
-    public void Dispose() => DirectTestPaths.TryDeleteDirectory(_root);
+    public void Dispose() => TestPaths.TryDeleteDirectory(_root);
 
     [Fact]
     public async Task Refs_are_heads_tags_and_HEAD_with_annotated_tags_peeled()

@@ -28,7 +28,8 @@ public sealed class WarrenInstance : IAsyncDisposable
 
     public WarrenMetrics Metrics => _app.Services.GetRequiredService<WarrenMetrics>();
 
-    public static async Task<WarrenInstance> StartAsync(string upstream, Action<WarrenOptions>? configure = null, string? root = null)
+    /// <param name="beforeStart">Runs on the built application before it starts (to add a logger provider or middleware).</param>
+    public static async Task<WarrenInstance> StartAsync(string upstream, Action<WarrenOptions>? configure = null, string? root = null, Action<WebApplication>? beforeStart = null)
     {
         root ??= TestPaths.NewTempDir("store");
         var app = WarrenHost.Build(o =>
@@ -43,6 +44,7 @@ public sealed class WarrenInstance : IAsyncDisposable
             o.Fsync = false;
             configure?.Invoke(o);
         }, getEnv: _ => null);
+        beforeStart?.Invoke(app);
         await app.StartAsync();
         return new WarrenInstance(app, root);
     }

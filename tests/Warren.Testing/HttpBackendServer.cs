@@ -1,19 +1,13 @@
 using System.Diagnostics;
-using System.Net;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
-namespace Warren.Fetch.Direct.Tests.Git;
+namespace Warren.Testing;
 
 /// <summary>A Kestrel app on 127.0.0.1 serving bare repositories through `git http-backend` (CGI), optionally only to
 /// requests carrying the expected basic-authentication header, optionally slow; counts requests and concurrency.</summary>
-internal sealed class HttpBackendServer : IAsyncDisposable
+public sealed class HttpBackendServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private int _active;
@@ -38,18 +32,14 @@ internal sealed class HttpBackendServer : IAsyncDisposable
 
     public int AuthorizedRequests => Volatile.Read(ref _authorized);
 
+    /// <summary>Serves the bare repositories under projectRoot (GIT_PROJECT_ROOT); with a user, only to requests carrying
+    /// that user's basic-authentication header (others get 401 with a Basic challenge).</summary>
     public static async Task<HttpBackendServer> StartAsync(string projectRoot, string? user = null, string? password = null)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        HttpBackendServer? self = null;
         var expected = user is null ? null : "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(user + ":" + password));
-        app.Run(ctx => self!.HandleAsync(ctx, projectRoot, expected, user));
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        self = new HttpBackendServer(app, address.TrimEnd('/'));
+        HttpBackendServer? self = null;
+        var (app, url) = await LoopbackApp.StartAsync(ctx => self!.HandleAsync(ctx, projectRoot, expected, user)).ConfigureAwait(false);
+        self = new HttpBackendServer(app, url);
         return self;
     }
 
@@ -179,9 +169,5 @@ internal sealed class HttpBackendServer : IAsyncDisposable
 
     private static int IndexOf(byte[] haystack, ReadOnlySpan<byte> needle) => haystack.AsSpan().IndexOf(needle);
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => LoopbackApp.StopAsync(_app);
 }

@@ -1,15 +1,10 @@
-using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 
-namespace Warren.Server.Tests.Infrastructure;
+namespace Warren.Testing;
 
-public sealed record GoResult(int ExitCode, string Stdout, string Stderr)
-{
-    public override string ToString() => $"exit {ExitCode}\nstdout:\n{Stdout}\nstderr:\n{Stderr}";
-}
-
-/// <summary>Runs the real go command with an isolated environment: fresh module cache, GOPROXY pointing where the test says.</summary>
+/// <summary>Runs the real go command with an isolated environment: its own HOME and module cache, no go env file, no
+/// checksum database, GOPROXY pointing where the test says, nothing inherited from this process.</summary>
 public sealed class GoRunner
 {
     private readonly Dictionary<string, string> _env;
@@ -17,8 +12,10 @@ public sealed class GoRunner
     public GoRunner(string proxy, string? home = null)
     {
         home ??= TestPaths.NewTempDir("gohome");
+        Directory.CreateDirectory(home);
+        Home = home;
         ModCache = Path.Combine(home, "modcache");
-        _env = new Dictionary<string, string>
+        _env = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["PATH"] = Path.GetDirectoryName(TestPaths.Go) + ":/usr/local/bin:/usr/bin:/bin",
             ["HOME"] = home,
@@ -39,50 +36,24 @@ public sealed class GoRunner
         };
     }
 
+    public string Home { get; }
+
     public string ModCache { get; }
 
+    /// <summary>Sets (or replaces) an environment variable.</summary>
     public GoRunner With(string key, string value)
     {
         _env[key] = value;
         return this;
     }
 
-    public async Task<GoResult> RunAsync(string workDir, params string[] args)
-    {
-        var psi = new ProcessStartInfo(TestPaths.Go)
-        {
-            WorkingDirectory = workDir,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        psi.Environment.Clear();
-        foreach (var (k, v) in _env)
-        {
-            psi.Environment[k] = v;
-        }
+    /// <summary>git (run by the go command in direct mode) reads only this configuration file and never prompts.</summary>
+    public GoRunner WithGitConfig(string gitConfig) =>
+        With("GIT_CONFIG_GLOBAL", gitConfig).With("GIT_CONFIG_NOSYSTEM", "1").With("GIT_TERMINAL_PROMPT", "0");
 
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var process = Process.Start(psi)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(8));
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException("go " + string.Join(' ', args) + " did not finish in 8 minutes");
-        }
-
-        return new GoResult(process.ExitCode, await stdout, await stderr);
-    }
+    /// <summary>Runs go with these arguments in workDir; a run longer than 8 minutes is killed and a <see cref="TimeoutException"/>.</summary>
+    public Task<ProcessResult> RunAsync(string workDir, params string[] args) =>
+        Processes.RunAsync(TestPaths.RequireGo(), workDir, _env, args, timeout: TimeSpan.FromMinutes(8));
 
     /// <summary>The objects of a `go ... -json` stream.</summary>
     public static List<JsonElement> JsonStream(string text)

@@ -1,17 +1,19 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
-using Warren.Server;
 
-namespace Warren.Server.Tests.Infrastructure;
+namespace Warren.Testing;
 
 /// <summary>A GOPROXY on 127.0.0.1 serving a directory tree, recording every request, with hooks to misbehave.</summary>
 public sealed class FakeUpstream : IAsyncDisposable
 {
-    private readonly WebApplication _app;
     private readonly string _root;
+    private WebApplication _app = null!;
+
+    private FakeUpstream(string root)
+    {
+        _root = root;
+    }
 
     public ConcurrentDictionary<string, int> Hits { get; } = new(StringComparer.Ordinal);
 
@@ -28,29 +30,15 @@ public sealed class FakeUpstream : IAsyncDisposable
 
     public TimeSpan ChunkDelay { get; set; }
 
-    public string Url { get; }
+    public string Url { get; private set; } = "";
 
-    public int Port { get; }
-
-    private FakeUpstream(WebApplication app, string root, int port)
-    {
-        _app = app;
-        _root = root;
-        Port = port;
-        Url = $"http://127.0.0.1:{port}";
-    }
+    public int Port { get; private set; }
 
     public static async Task<FakeUpstream> StartAsync(string root, int port = 0)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, port));
-        var app = builder.Build();
-        FakeUpstream? self = null;
-        app.Run(context => self!.HandleAsync(context));
-        await app.StartAsync();
-        var address = WarrenHost.Addresses(app).Single();
-        self = new FakeUpstream(app, root, new Uri(address).Port);
+        var self = new FakeUpstream(root);
+        (self._app, self.Url) = await LoopbackApp.StartAsync(self.HandleAsync, port).ConfigureAwait(false);
+        self.Port = new Uri(self.Url).Port;
         return self;
     }
 
@@ -63,10 +51,10 @@ public sealed class FakeUpstream : IAsyncDisposable
         Requests.Enqueue(path);
         if (Delay > TimeSpan.Zero)
         {
-            await Task.Delay(Delay);
+            await Task.Delay(Delay).ConfigureAwait(false);
         }
 
-        if (Intercept is { } hook && await hook(context))
+        if (Intercept is { } hook && await hook(context).ConfigureAwait(false))
         {
             return;
         }
@@ -75,37 +63,38 @@ public sealed class FakeUpstream : IAsyncDisposable
         if (!file.StartsWith(_root, StringComparison.Ordinal) || !File.Exists(file))
         {
             context.Response.StatusCode = 404;
-            await context.Response.WriteAsync("not found: " + path + "\n");
+            await context.Response.WriteAsync("not found: " + path + "\n").ConfigureAwait(false);
             return;
         }
 
-        await SendFileAsync(context, file);
+        await SendFileAsync(context, file).ConfigureAwait(false);
     }
 
+    /// <summary>Sends a file as the response body (in chunks when <see cref="ChunkSize"/> is set).</summary>
     public async Task SendFileAsync(HttpContext context, string file)
     {
+        ArgumentNullException.ThrowIfNull(context);
         var length = new FileInfo(file).Length;
         context.Response.ContentLength = length;
-        await using var stream = File.OpenRead(file);
-        if (ChunkSize <= 0)
+        var stream = File.OpenRead(file);
+        await using (stream.ConfigureAwait(false))
         {
-            await stream.CopyToAsync(context.Response.Body, context.RequestAborted);
-            return;
-        }
+            if (ChunkSize <= 0)
+            {
+                await stream.CopyToAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
+                return;
+            }
 
-        var buffer = new byte[ChunkSize];
-        int n;
-        while ((n = await stream.ReadAsync(buffer, context.RequestAborted)) > 0)
-        {
-            await context.Response.Body.WriteAsync(buffer.AsMemory(0, n), context.RequestAborted);
-            await context.Response.Body.FlushAsync(context.RequestAborted);
-            await Task.Delay(ChunkDelay, context.RequestAborted);
+            var buffer = new byte[ChunkSize];
+            int n;
+            while ((n = await stream.ReadAsync(buffer, context.RequestAborted).ConfigureAwait(false)) > 0)
+            {
+                await context.Response.Body.WriteAsync(buffer.AsMemory(0, n), context.RequestAborted).ConfigureAwait(false);
+                await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+                await Task.Delay(ChunkDelay, context.RequestAborted).ConfigureAwait(false);
+            }
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => LoopbackApp.StopAsync(_app);
 }
