@@ -18,15 +18,16 @@ public sealed class ConcurrencyTests
         var expected = SHA256.HashData(await File.ReadAllBytesAsync(largest));
 
         using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 200 }) { Timeout = TimeSpan.FromMinutes(3) };
-        using var start = new ManualResetEventSlim();
+        // An awaited gate, not a blocking one: 200 blocked pool threads would starve every server in this process.
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var tasks = Enumerable.Range(0, 200).Select(_ => Task.Run(async () =>
         {
-            start.Wait();
+            await start.Task;
             using var response = await client.GetAsync(warren.Url + "/" + relative);
             var body = await response.Content.ReadAsByteArrayAsync();
             return ((int)response.StatusCode, SHA256.HashData(body));
         })).ToList();
-        start.Set();
+        start.SetResult();
         var results = await Task.WhenAll(tasks);
 
         Assert.All(results, r => Assert.Equal(200, r.Item1));

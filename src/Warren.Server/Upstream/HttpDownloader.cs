@@ -89,9 +89,15 @@ public sealed class HttpDownloader
 
             return FetchOutcome.Ok(source, written);
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            return FetchOutcome.Failed(source, $"{shown}: timed out after {_options.UpstreamTimeout.TotalSeconds:0.#}s", 504);
+            // Either our own limit for the whole request, or the handler's connect timeout.
+            var what = timeout.IsCancellationRequested
+                ? $"timed out after {_options.UpstreamTimeout.TotalSeconds:0.#}s"
+                : ex.InnerException is TimeoutException
+                    ? $"connecting timed out after {_options.ConnectTimeout.TotalSeconds:0.#}s"
+                    : "request cancelled: " + OneLine(ex);
+            return FetchOutcome.Failed(source, $"{shown}: {what}", 504);
         }
         catch (HttpRequestException ex)
         {
