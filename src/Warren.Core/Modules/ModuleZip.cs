@@ -257,7 +257,7 @@ public static class ModuleZip
 
     /// <summary>zip's collisionChecker: case-insensitive collisions, duplicate files, and paths that are both a file and
     /// a directory, checked for the path and each of its parent directories.</summary>
-    private static string? CheckCollision(Dictionary<string, (string Path, bool IsDir)> seen, string path, bool isDir)
+    internal static string? CheckCollision(Dictionary<string, (string Path, bool IsDir)> seen, string path, bool isDir)
     {
         while (true)
         {

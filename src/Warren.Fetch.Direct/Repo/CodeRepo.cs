@@ -52,7 +52,7 @@ public sealed class CodeRepo
         var (pathPrefix, pathMajor, ok) = Warren.Core.Modules.ModulePath.SplitPathVersion(modulePath);
         if (!ok)
         {
-            _initError = "invalid module path " + GoText.Quote(modulePath);
+            _initError = "invalid module path " + GoQuoting.Quote(modulePath);
             return;
         }
 
@@ -453,7 +453,7 @@ public sealed class CodeRepo
                 }
                 else
                 {
-                    errIncompatible = ModuleError(v, $"module contains a go.mod file, so module path must match major version ({GoText.Quote(PathJoin(PathPrefix, SemVer.Major(v)))})");
+                    errIncompatible = ModuleError(v, $"module contains a go.mod file, so module path must match major version ({GoQuoting.Quote(PathJoin(PathPrefix, SemVer.Major(v)))})");
                 }
             }
             else if (v.EndsWith("+incompatible", StringComparison.Ordinal))
@@ -756,7 +756,7 @@ public sealed class CodeRepo
                     throw NotFound($"{CodeRoot}/{file2} is missing module path at revision {rev}");
                 }
 
-                throw NotFound($"{CodeRoot}/{file2} has non-...{PathMajor} module path {GoText.Quote(mpath2)} at revision {rev}");
+                throw NotFound($"{CodeRoot}/{file2} has non-...{PathMajor} module path {GoQuoting.Quote(mpath2)} at revision {rev}");
             }
         }
 
@@ -775,15 +775,15 @@ public sealed class CodeRepo
 
             if (PathMajor.Length != 0)
             {
-                throw NotFound($"{file1} has non-...{PathMajor} module path {GoText.Quote(mpath1)}{suffix} at revision {rev}");
+                throw NotFound($"{file1} has non-...{PathMajor} module path {GoQuoting.Quote(mpath1)}{suffix} at revision {rev}");
             }
 
             if (!Warren.Core.Modules.ModulePath.SplitPathVersion(mpath1).Ok)
             {
-                throw NotFound($"{file1} has malformed module path {GoText.Quote(mpath1)}{suffix} at revision {rev}");
+                throw NotFound($"{file1} has malformed module path {GoQuoting.Quote(mpath1)}{suffix} at revision {rev}");
             }
 
-            throw NotFound($"{file1} has post-{SemVer.Major(version)} module path {GoText.Quote(mpath1)}{suffix} at revision {rev}");
+            throw NotFound($"{file1} has post-{SemVer.Major(version)} module path {GoQuoting.Quote(mpath1)}{suffix} at revision {rev}");
         }
 
         if (CodeDir.Length == 0 && (PathMajor.Length == 0 || PathMajor.StartsWith('.')))
@@ -880,7 +880,7 @@ public sealed class CodeRepo
     }
 
     /// <summary>modfile.AutoQuote.</summary>
-    internal static string AutoQuote(string s) => MustQuote(s) ? GoText.Quote(s) : s;
+    internal static string AutoQuote(string s) => MustQuote(s) ? GoQuoting.Quote(s) : s;
 
     /// <summary>modfile.MustQuote.</summary>
     internal static bool MustQuote(string s)
@@ -899,7 +899,7 @@ public sealed class CodeRepo
 
                     break;
                 default:
-                    if (!GoText.IsPrint(r))
+                    if (!GoQuoting.IsPrint(r))
                     {
                         return true;
                     }
@@ -1198,7 +1198,7 @@ public sealed class CodeRepo
             return a;
         }
 
-        return ModuleZipBuilder.CleanPath(a + "/" + b);
+        return ModuleZip.CleanPath(a + "/" + b);
     }
 
     private static string TrimSuffix(string s, string suffix) => s.EndsWith(suffix, StringComparison.Ordinal) ? s[..^suffix.Length] : s;

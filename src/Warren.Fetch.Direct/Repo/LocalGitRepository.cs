@@ -1,3 +1,4 @@
+using Warren.Core.Modules;
 using System.Globalization;
 using System.Text;
 
@@ -284,7 +285,7 @@ public sealed class LocalGitRepository : IGitRepository
         return nl < 0 ? s : s[..nl];
     }
 
-    private static string GoQuote(string s) => GoText.Quote(s);
+    private static string GoQuote(string s) => GoQuoting.Quote(s);
 }
 
 /// <summary>A git invocation failed in a way that is not "no such revision or file" (an infrastructure failure).</summary>

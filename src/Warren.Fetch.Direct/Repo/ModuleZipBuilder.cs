@@ -205,7 +205,7 @@ internal static class ModuleZipBuilder
         foreach (var f in files)
         {
             string p = f.Path;
-            if (p != CleanPath(p))
+            if (p != ModuleZip.CleanPath(p))
             {
                 AddError(p, false, "file path is not clean");
                 continue;
@@ -248,7 +248,7 @@ internal static class ModuleZipBuilder
                 continue;
             }
 
-            if (CheckCollision(collisions, p, isDir: false) is { } collision)
+            if (ModuleZip.CheckCollision(collisions, p, isDir: false) is { } collision)
             {
                 AddError(p, false, collision);
                 continue;
@@ -331,7 +331,7 @@ internal static class ModuleZipBuilder
                 long copied = await CopyLimitedAsync(source, target, f.Size + 1, cancellationToken).ConfigureAwait(false);
                 if (copied > f.Size)
                 {
-                    throw new RepoException(DirectStatus.Failed, $"create zip: file {GoText.Quote(f.Path)} is larger than declared size");
+                    throw new RepoException(DirectStatus.Failed, $"create zip: file {GoQuoting.Quote(f.Path)} is larger than declared size");
                 }
             }
         }
@@ -390,113 +390,4 @@ internal static class ModuleZipBuilder
         return i < 0 ? ("", p) : (p[..(i + 1)], p[(i + 1)..]);
     }
 
-    /// <summary>zip's collisionChecker.check.</summary>
-    private static string? CheckCollision(Dictionary<string, (string Path, bool IsDir)> seen, string p, bool isDir)
-    {
-        while (true)
-        {
-            string fold = FoldKey(p);
-            if (seen.TryGetValue(fold, out var other))
-            {
-                if (p != other.Path)
-                {
-                    return $"case-insensitive file name collision: {GoText.Quote(other.Path)} and {GoText.Quote(p)}";
-                }
-
-                if (isDir != other.IsDir)
-                {
-                    return $"entry {GoText.Quote(p)} is both a file and a directory";
-                }
-
-                if (!isDir)
-                {
-                    return $"multiple entries for file {GoText.Quote(p)}";
-                }
-            }
-            else
-            {
-                seen[fold] = (p, isDir);
-            }
-
-            int slash = p.LastIndexOf('/');
-            if (slash < 0)
-            {
-                return null;
-            }
-
-            p = p[..slash];
-            isDir = true;
-        }
-    }
-
-    /// <summary>strToFold: equal keys exactly when strings.EqualFold says equal (upper then lower case per rune; U+017F folds with 's').</summary>
-    private static string FoldKey(string s)
-    {
-        bool simple = true;
-        foreach (char c in s)
-        {
-            if (c >= 0x80 || c is >= 'A' and <= 'Z')
-            {
-                simple = false;
-                break;
-            }
-        }
-
-        if (simple)
-        {
-            return s;
-        }
-
-        var sb = new StringBuilder(s.Length);
-        foreach (var rune in s.EnumerateRunes())
-        {
-            var folded = rune.Value == 0x17F ? new Rune('s') : Rune.ToLowerInvariant(Rune.ToUpperInvariant(rune));
-            sb.Append(folded.ToString());
-        }
-
-        return sb.ToString();
-    }
-
-    /// <summary>Go's path.Clean.</summary>
-    internal static string CleanPath(string path)
-    {
-        if (path.Length == 0)
-        {
-            return ".";
-        }
-
-        bool rooted = path[0] == '/';
-        var parts = new List<string>();
-        foreach (string elem in path.Split('/'))
-        {
-            if (elem.Length == 0 || elem == ".")
-            {
-                continue;
-            }
-
-            if (elem == "..")
-            {
-                if (parts.Count > 0 && parts[^1] != "..")
-                {
-                    parts.RemoveAt(parts.Count - 1);
-                }
-                else if (!rooted)
-                {
-                    parts.Add("..");
-                }
-
-                continue;
-            }
-
-            parts.Add(elem);
-        }
-
-        string joined = string.Join('/', parts);
-        if (rooted)
-        {
-            return "/" + joined;
-        }
-
-        return joined.Length == 0 ? "." : joined;
-    }
 }
