@@ -26,23 +26,7 @@ public sealed class BackgroundProcess : IDisposable, IAsyncDisposable
     /// <summary>Starts a program with this process's environment plus <paramref name="env"/>.</summary>
     public static BackgroundProcess Start(string program, IEnumerable<string> args, IReadOnlyDictionary<string, string>? env = null, string? workDir = null)
     {
-        ArgumentNullException.ThrowIfNull(args);
-        var psi = new ProcessStartInfo(program)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        if (workDir is not null)
-        {
-            psi.WorkingDirectory = workDir;
-        }
-
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
+        var psi = Processes.StartInfo(program, workDir, args);
         foreach (var (k, v) in env ?? new Dictionary<string, string>())
         {
             psi.Environment[k] = v;

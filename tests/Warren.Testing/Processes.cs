@@ -15,19 +15,8 @@ public static class Processes
     /// this process's environment is inherited. Killed (and a <see cref="TimeoutException"/>) after the timeout (5 minutes).</summary>
     public static async Task<ProcessResult> RunAsync(string program, string? workDir, IReadOnlyDictionary<string, string>? env, IEnumerable<string> args, string? stdin = null, TimeSpan? timeout = null)
     {
-        ArgumentNullException.ThrowIfNull(args);
-        var psi = new ProcessStartInfo(program)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        if (workDir is not null)
-        {
-            psi.WorkingDirectory = workDir;
-        }
-
+        var psi = StartInfo(program, workDir, args);
+        psi.RedirectStandardInput = true;
         if (env is not null)
         {
             psi.Environment.Clear();
@@ -35,11 +24,6 @@ public static class Processes
             {
                 psi.Environment[k] = v;
             }
-        }
-
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
         }
 
         using var process = Process.Start(psi)!;
@@ -78,6 +62,29 @@ public static class Processes
     /// <summary>The synchronous <see cref="RunCheckedAsync"/>, for fixtures built in constructors.</summary>
     public static ProcessResult RunChecked(string program, string? workDir, IReadOnlyDictionary<string, string>? env, params string[] args) =>
         RunCheckedAsync(program, workDir, env, args).GetAwaiter().GetResult();
+
+    /// <summary>A start for a program with its output redirected (and not shell-executed).</summary>
+    internal static ProcessStartInfo StartInfo(string program, string? workDir, IEnumerable<string> args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var psi = new ProcessStartInfo(program)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        if (workDir is not null)
+        {
+            psi.WorkingDirectory = workDir;
+        }
+
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        return psi;
+    }
 
     /// <summary>A minimal environment for git and python: no user or system git configuration, no prompts, C locale.</summary>
     public static Dictionary<string, string> BaseEnvironment(string home) => new(StringComparer.Ordinal)
