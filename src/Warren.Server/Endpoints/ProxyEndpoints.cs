@@ -122,8 +122,6 @@ public static class ProxyEndpoints
         return Results.Text(message.Replace('\n', ' ') + "\n", "text/plain; charset=utf-8", Encoding.UTF8, status);
     }
 
-    private static string HttpDownloaderLine(Exception ex) => Upstream.HttpDownloader.OneLine(ex);
-
     /// <summary>Counts requests by route and status and bytes served; refuses requests that looped back to this instance.</summary>
     public static IApplicationBuilder UseWarrenObservability(this IApplicationBuilder app)
     {
@@ -154,7 +152,7 @@ public static class ProxyEndpoints
                     context.Response.StatusCode = ex is IOException ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status500InternalServerError;
                     context.Response.Headers.CacheControl = "no-store";
                     await context.Response.WriteAsync(ex is IOException
-                        ? "store unavailable: " + HttpDownloaderLine(ex) + "\n"
+                        ? "store unavailable: " + Upstream.HttpDownloader.OneLine(ex) + "\n"
                         : "internal error (" + ex.GetType().Name + "); see the server log\n", context.RequestAborted);
                 }
             }

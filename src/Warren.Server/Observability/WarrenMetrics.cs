@@ -34,9 +34,25 @@ public sealed class WarrenMetrics
 
     public void Coalesced() => Interlocked.Increment(ref _coalesced);
 
-    public void FetchStarted() => Interlocked.Increment(ref _inFlight);
+    /// <summary>Runs one upstream fetch counted as in flight, and records its duration and outcome under kind.</summary>
+    public async Task<(FetchOutcome Outcome, TimeSpan Elapsed)> MeasureFetchAsync(string kind, Func<Task<FetchOutcome>> fetch)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        Interlocked.Increment(ref _inFlight);
+        FetchOutcome outcome;
+        try
+        {
+            outcome = await fetch().ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
 
-    public void FetchEnded() => Interlocked.Decrement(ref _inFlight);
+        var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+        UpstreamFetch(kind, outcome.Status, elapsed);
+        return (outcome, elapsed);
+    }
 
     public long InFlight => Interlocked.Read(ref _inFlight);
 

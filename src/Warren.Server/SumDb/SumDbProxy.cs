@@ -224,19 +224,8 @@ public sealed partial class SumDbProxy
         {
             var file = _store.NewStagingFile();
             var uri = new Uri(b.AbsoluteUri.TrimEnd('/') + "/" + sub);
-            _metrics.FetchStarted();
-            var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            FetchOutcome outcome;
-            try
-            {
-                outcome = await _downloader.DownloadAsync(uri, HttpDownloader.Redact(b), file, 16L << 20, _lifetime).ConfigureAwait(false);
-            }
-            finally
-            {
-                _metrics.FetchEnded();
-            }
-
-            _metrics.UpstreamFetch("sumdb", outcome.Status, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+            var (outcome, _) = await _metrics.MeasureFetchAsync("sumdb",
+                () => _downloader.DownloadAsync(uri, HttpDownloader.Redact(b), file, 16L << 20, _lifetime)).ConfigureAwait(false);
             if (outcome.IsOk)
             {
                 return (outcome, file);

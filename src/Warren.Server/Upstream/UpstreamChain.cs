@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Warren.Core.Modules;
@@ -83,25 +82,18 @@ public sealed class UpstreamChain
     private async Task<ChainResult> TryOneAsync(IModuleSource source, ModuleRequest request, Func<string> newStagingFile, CancellationToken cancellationToken)
     {
         var file = newStagingFile();
-        var started = Stopwatch.GetTimestamp();
-        _metrics.FetchStarted();
         FetchOutcome outcome;
+        TimeSpan elapsed;
         try
         {
-            outcome = await source.FetchAsync(request, file, cancellationToken).ConfigureAwait(false);
+            (outcome, elapsed) = await _metrics.MeasureFetchAsync(request.Kind.Label(), () => source.FetchAsync(request, file, cancellationToken)).ConfigureAwait(false);
         }
         catch
         {
             TryDelete(file);
             throw;
         }
-        finally
-        {
-            _metrics.FetchEnded();
-        }
 
-        var elapsed = Stopwatch.GetElapsedTime(started);
-        _metrics.UpstreamFetch(request.Kind.Label(), outcome.Status, elapsed);
         Log.UpstreamFetch(_logger, request.ToString(), source.Name, outcome.Status, outcome.StatusCode, elapsed.TotalMilliseconds, outcome.Reason);
         if (!outcome.IsOk)
         {
