@@ -29,6 +29,13 @@ if [ ! -f "$WARREN_CORPUS_DIR/corpus-manifest.tsv" ]; then
   bash "$shared/corpus/regen.sh" "$WARREN_CORPUS_DIR"
 fi
 
+# A full run writes a few GB of module caches and stores under $TMPDIR/warren-tests (removed as each test process exits).
+tmp=${TMPDIR:-/tmp}
+free_kb=$(df -Pk "$tmp" | awk 'NR==2 {print $4}')
+if [ "${free_kb:-0}" -lt $((4 * 1024 * 1024)) ]; then
+  echo "warning: only $((free_kb / 1024)) MB free in $tmp; the tests need about 4 GB" >&2
+fi
+
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e

@@ -52,12 +52,39 @@ public static class TestPaths
     public static string RequireGo() =>
         RequireFile(Go, "the real go command is needed (Debian: apt-get install golang-1.19-go; or set WARREN_GO)");
 
-    /// <summary>A new empty directory under $TMPDIR/warren-tests.</summary>
+    private static readonly Lazy<string> RunRoot = new(CreateRunRoot);
+
+    /// <summary>A new empty directory under $TMPDIR/warren-tests/run-PID, which is deleted when this process exits
+    /// (module caches, stores and repositories of a full run take gigabytes).</summary>
     public static string NewTempDir(string prefix)
     {
-        var dir = Path.Combine(Path.GetTempPath(), "warren-tests", prefix + "-" + Guid.NewGuid().ToString("N")[..10]);
+        var dir = Path.Combine(RunRoot.Value, prefix + "-" + Guid.NewGuid().ToString("N")[..10]);
         Directory.CreateDirectory(dir);
         return dir;
+    }
+
+    /// <summary>Creates this process's directory, first removing what earlier runs left behind (directories of
+    /// processes that are gone), and arranges for it to be deleted at exit.</summary>
+    private static string CreateRunRoot()
+    {
+        var parent = Path.Combine(Path.GetTempPath(), "warren-tests");
+        Directory.CreateDirectory(parent);
+        foreach (var old in Directory.EnumerateDirectories(parent))
+        {
+            var name = Path.GetFileName(old);
+            bool stale = name.StartsWith("run-", StringComparison.Ordinal)
+                ? !int.TryParse(name.AsSpan(4), out var pid) || !Directory.Exists("/proc/" + pid)
+                : Directory.GetLastWriteTimeUtc(old) < DateTime.UtcNow.AddHours(-1);
+            if (stale)
+            {
+                TryDeleteDirectory(old);
+            }
+        }
+
+        var root = Path.Combine(parent, "run-" + Environment.ProcessId);
+        Directory.CreateDirectory(root);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => TryDeleteDirectory(root);
+        return root;
     }
 
     /// <summary>Deletes a directory tree, making read-only directories (the go module cache) writable first; failures are ignored.</summary>
