@@ -4,5 +4,6 @@ using Warren.Cli.Commands;
 var root = new RootCommand("warren: a caching Go module proxy and toolkit.\n\nExamples:\n  warren serve\n  warren serve --listen 0.0.0.0:3000 --upstream https://proxy.golang.org,direct --root /var/cache/warren")
 {
     new ServeCommand(),
+    new SumDbCommand(),
 };
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -7,8 +7,9 @@ using Warren.Server.Storage;
 
 namespace Warren.Server;
 
-/// <summary>At start-up: remove what an interrupted run left in staging, open the index, and say what is served.</summary>
-internal sealed class StartupTasks(IModuleStore store, MetadataIndex index, IOptions<WarrenOptions> options, ILogger<StartupTasks> logger) : IHostedService
+/// <summary>At start-up: remove what an interrupted run left in staging, open the index and the hosted checksum
+/// database's log (taking its single-writer lock), and say what is served.</summary>
+internal sealed class StartupTasks(IModuleStore store, MetadataIndex index, SumDb.HostedSumDb hosted, IOptions<WarrenOptions> options, ILogger<StartupTasks> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -19,6 +20,7 @@ internal sealed class StartupTasks(IModuleStore store, MetadataIndex index, IOpt
         }
 
         _ = index;
+        hosted.Open();
         var o = options.Value;
         Log.Starting(logger, o.Root!, o.Upstream!, o.SumDb!);
         return Task.CompletedTask;

@@ -65,7 +65,11 @@ public static class WarrenServiceCollectionExtensions
         services.AddSingleton<UpstreamChain>();
         services.AddSingleton(new SmallArtifactCache());
         services.AddSingleton(new Endpoints.OpenFileCache());
+        services.AddSingleton<ChecksumPolicy>();
+        services.AddSingleton<HostedSumDb>();
+        services.AddSingleton<ChecksumVerifier>();
         services.AddSingleton<ModuleService>();
+        services.AddSingleton<HostedSumDbHandler>();
         services.AddSingleton<SumDbProxy>();
         services.AddHostedService<StartupTasks>();
         return services;

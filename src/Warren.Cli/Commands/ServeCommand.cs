@@ -13,7 +13,10 @@ public sealed class ServeCommand : Command
     private readonly Option<string?> _listen = new("--listen") { Description = "HOST:PORT to listen on (default 127.0.0.1:3000)" };
     private readonly Option<string?> _root = new("--root") { Description = "store directory (default: the user cache directory's warren/download)" };
     private readonly Option<string?> _upstream = new("--upstream") { Description = "upstream chain in GOPROXY syntax, e.g. \"https://a,https://b|https://c,direct\" or off (default: $GOPROXY, then https://proxy.golang.org,direct)" };
-    private readonly Option<string?> _sumdb = new("--sumdb") { Description = "checksum database to proxy, GOSUMDB syntax \"NAME[+KEY] [URL]\" or off (default: $GOSUMDB, then sum.golang.org)" };
+    private readonly Option<string?> _sumdb = new("--sumdb") { Description = "checksum database every ingested module is verified against and /sumdb/ proxies, GOSUMDB syntax \"NAME[+KEY] [URL]\" or off (default: $GOSUMDB, then sum.golang.org)" };
+    private readonly Option<string?> _hostedSumDb = new("--hosted-sumdb") { Description = "host a checksum database under /sumdb/NAME/, signed with this NAME.signer file (from warren sumdb keygen)" };
+    private readonly Option<string?> _hostedPatterns = new("--hosted-sumdb-patterns") { Description = "GOPRIVATE-style patterns of the modules the hosted database logs (default: every module not skipped)" };
+    private readonly Option<string?> _sumdbPolicy = new("--sumdb-policy") { Description = "per-pattern verification \"GLOBS=sumdb|hosted|skip;…\", first match wins (default: private/no-sumdb paths hosted or skipped, others sumdb)" };
     private readonly Option<string?> _private = new("--private") { Description = "GOPRIVATE-style patterns (default: $GOPRIVATE)" };
     private readonly Option<string?> _noProxy = new("--no-proxy") { Description = "GONOPROXY-style patterns: fetched directly, never from a proxy (default: $GONOPROXY, then --private)" };
     private readonly Option<string?> _noSumDb = new("--no-sumdb") { Description = "GONOSUMDB-style patterns (default: $GONOSUMDB, then --private)" };
@@ -23,7 +26,7 @@ public sealed class ServeCommand : Command
     public ServeCommand()
         : base("serve", "Run the caching Go module proxy (GOPROXY protocol, /sumdb/ proxy, /healthz, /readyz, /metrics).")
     {
-        foreach (var option in new Option[] { _listen, _root, _upstream, _sumdb, _private, _noProxy, _noSumDb, _listTtl, _negativeTtl })
+        foreach (var option in new Option[] { _listen, _root, _upstream, _sumdb, _hostedSumDb, _hostedPatterns, _sumdbPolicy, _private, _noProxy, _noSumDb, _listTtl, _negativeTtl })
         {
             Add(option);
         }
@@ -39,6 +42,9 @@ public sealed class ServeCommand : Command
             o.Root = parse.GetValue(_root) ?? o.Root;
             o.Upstream = parse.GetValue(_upstream) ?? o.Upstream;
             o.SumDb = parse.GetValue(_sumdb) ?? o.SumDb;
+            o.HostedSumDb = parse.GetValue(_hostedSumDb) ?? o.HostedSumDb;
+            o.HostedSumDbPatterns = parse.GetValue(_hostedPatterns) ?? o.HostedSumDbPatterns;
+            o.SumDbPolicy = parse.GetValue(_sumdbPolicy) ?? o.SumDbPolicy;
             o.Private = parse.GetValue(_private) ?? o.Private;
             o.NoProxy = parse.GetValue(_noProxy) ?? o.NoProxy;
             o.NoSumDb = parse.GetValue(_noSumDb) ?? o.NoSumDb;

@@ -15,6 +15,20 @@ public sealed class WarrenOptions
     /// <summary>GOSUMDB syntax ("NAME[+KEY] [URL]" or "off"); null means the server's GOSUMDB, then sum.golang.org.</summary>
     public string? SumDb { get; set; }
 
+    /// <summary>The signer key file ("NAME.signer", from `warren sumdb keygen`) of the checksum database this server
+    /// hosts under /sumdb/NAME/; null hosts none.</summary>
+    public string? HostedSumDb { get; set; }
+
+    /// <summary>GOPRIVATE-style globs restricting which modules the hosted checksum database logs; empty logs every
+    /// module that is not skipped by <see cref="SumDbPolicy"/>.</summary>
+    public string? HostedSumDbPatterns { get; set; }
+
+    /// <summary>Per-pattern verification, "GLOBS=MODE;GLOBS=MODE", first match wins; MODE is "sumdb" (the configured
+    /// checksum database), "hosted" (the hosted one: trust on first use, then never changed) or "skip". Modules no
+    /// entry matches: no-sumdb/private ones are "hosted" when a database is hosted, else "skip"; others "sumdb" (or
+    /// "hosted"/"skip" when the sumdb is off).</summary>
+    public string? SumDbPolicy { get; set; }
+
     /// <summary>GOPRIVATE globs.</summary>
     public string? Private { get; set; }
 

@@ -35,14 +35,24 @@ public sealed class WarrenOptionsValidator : IValidateOptions<WarrenOptions>
 
         if (options.SumDb is not null)
         {
-            SumDbConfig.TryParse(options.SumDb, out var sumdbError);
+            var sumdb = SumDbConfig.TryParse(options.SumDb, out var sumdbError);
             if (sumdbError is not null)
             {
                 problems.Add("sumdb: " + sumdbError);
             }
+            else if (sumdb is not null && sumdb.EffectiveKey is null)
+            {
+                problems.Add($"sumdb \"{options.SumDb}\": no key for {sumdb.Name}; give it as NAME+HASH+KEY [URL]");
+            }
+            else if (sumdb?.Key is { } key && !Warren.Core.SumDb.NoteVerifier.TryParse(key, out _, out var keyError))
+            {
+                problems.Add($"sumdb key: {keyError}");
+            }
         }
 
-        foreach (var (label, value) in new[] { ("private", options.Private), ("no-proxy", options.NoProxy), ("no-sumdb", options.NoSumDb), ("insecure", options.GoInsecure) })
+        ValidateHosted(options, problems);
+
+        foreach (var (label, value) in new[] { ("private", options.Private), ("no-proxy", options.NoProxy), ("no-sumdb", options.NoSumDb), ("insecure", options.GoInsecure), ("hosted sumdb patterns", options.HostedSumDbPatterns) })
         {
             if (!string.IsNullOrEmpty(value) && ModulePatterns.Validate(value) is { } patternError)
             {
@@ -87,6 +97,50 @@ public sealed class WarrenOptionsValidator : IValidateOptions<WarrenOptions>
         }
 
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
+
+    private static void ValidateHosted(WarrenOptions options, List<string> problems)
+    {
+        string? hostedName = null;
+        if (!string.IsNullOrEmpty(options.HostedSumDb))
+        {
+            if (HostedSumDbKey.TryLoad(options.HostedSumDb, out var signer, out var error))
+            {
+                hostedName = signer.Name;
+                var sumdb = options.SumDb is null ? null : SumDbConfig.TryParse(options.SumDb, out _);
+                if (sumdb is not null && sumdb.Name == hostedName)
+                {
+                    problems.Add($"hosted sumdb {hostedName}: the same name as the checksum database it verifies against");
+                }
+            }
+            else
+            {
+                problems.Add("hosted sumdb: " + error);
+            }
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.SumDbPolicy))
+        {
+            if (!ChecksumPolicy.TryParseRules(options.SumDbPolicy, out var rules, out var error))
+            {
+                problems.Add($"sumdb policy \"{options.SumDbPolicy}\": {error}");
+            }
+            else
+            {
+                var sumdbOff = options.SumDb is null || SumDbConfig.TryParse(options.SumDb, out _) is null;
+                foreach (var rule in rules)
+                {
+                    if (rule.Mode == ChecksumMode.Hosted && hostedName is null)
+                    {
+                        problems.Add($"sumdb policy \"{rule.Patterns}=hosted\": no hosted checksum database (--hosted-sumdb)");
+                    }
+                    else if (rule.Mode == ChecksumMode.SumDb && sumdbOff)
+                    {
+                        problems.Add($"sumdb policy \"{rule.Patterns}=sumdb\": the checksum database is off (--sumdb)");
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -30,6 +30,9 @@ public sealed record ContentAnswer(byte[] Body, string ContentType, TimeSpan Max
 /// <summary>A refusal: the status and a one-line reason for the body.</summary>
 public sealed record ErrorAnswer(int Status, string Message) : ServeResult;
 
+/// <summary>The h1 hashes of a stored version, or why there are none.</summary>
+public sealed record StoredHashes(string? ZipHash, string? GoModHash, ErrorAnswer? Error);
+
 /// <summary>The result of one shared upstream fetch.</summary>
 internal sealed record FlightResult(int Status, string Message, byte[]? Body = null)
 {
@@ -59,13 +62,16 @@ public sealed class ModuleService
     private readonly SingleFlight<FlightResult> _flights = new();
     private readonly SmallArtifactCache _small;
     private readonly Endpoints.OpenFileCache _openFiles;
+    private readonly SumDb.ChecksumVerifier _verifier;
 
     /// <summary>Fresh list/@latest/query answers as presented (merged), until their TTL ends.</summary>
     private readonly ConcurrentDictionary<string, (byte[] Body, DateTimeOffset Until)> _fresh = new(StringComparer.Ordinal);
 
     public ModuleService(IModuleStore store, MetadataIndex index, UpstreamChain chain, NegativeCache negative, WarrenMetrics metrics,
-        TimeProvider time, IOptions<WarrenOptions> options, IHostApplicationLifetime lifetime, ILogger<ModuleService> logger, SmallArtifactCache small, Endpoints.OpenFileCache openFiles)
+        TimeProvider time, IOptions<WarrenOptions> options, IHostApplicationLifetime lifetime, ILogger<ModuleService> logger, SmallArtifactCache small, Endpoints.OpenFileCache openFiles,
+        SumDb.ChecksumVerifier verifier)
     {
+        _verifier = verifier;
         _small = small;
         _openFiles = openFiles;
         _store = store;
@@ -402,6 +408,12 @@ public sealed class ModuleService
         }
 
         var hash = DirHash.HashGoMod(body);
+        var verdict = await _verifier.VerifyAsync(request.ModulePath, request.Version!, null, hash, source, _lifetime).ConfigureAwait(false);
+        if (!verdict.IsOk)
+        {
+            return new FlightResult(verdict.Status, verdict.Message);
+        }
+
         await CommitAsync(request, staged, ArtifactKind.Mod, hash, body.Length, source).ConfigureAwait(false);
         return FlightResult.Stored;
     }
@@ -446,10 +458,18 @@ public sealed class ModuleService
         }
 
         var hash = check.ZipHash ?? DirHash.HashZip(staged, _lifetime);
+        var modHash = DirHash.HashGoMod(modBytes);
+        var verdict = await _verifier.VerifyAsync(path, version, hash, modHash, source, _lifetime).ConfigureAwait(false);
+        if (!verdict.IsOk)
+        {
+            return new FlightResult(verdict.Status, verdict.Message);
+        }
+
         var hashFile = _store.NewStagingFile();
         await File.WriteAllTextAsync(hashFile, hash, _lifetime).ConfigureAwait(false);
         await _store.CommitAsync(hashFile, path, version, ArtifactKind.ZipHash, _lifetime).ConfigureAwait(false);
         await CommitAsync(request, staged, ArtifactKind.Zip, hash, new FileInfo(staged).Length, source).ConfigureAwait(false);
+        await _verifier.LogAsync(path, version, hash, modHash, _lifetime).ConfigureAwait(false);
         return FlightResult.Stored;
     }
 
@@ -459,6 +479,41 @@ public sealed class ModuleService
         Forget(request.ModulePath);
         await _index.RecordArtifactAsync(request.ModulePath, request.Version!, kind, hash, size, source, _time.GetUtcNow(), _lifetime).ConfigureAwait(false);
         Log.Stored(_logger, request.ToString(), size, hash ?? "-", source);
+    }
+
+    /// <summary>The zip and go.mod h1 of a version, fetching and checking its zip and .mod first if the store lacks
+    /// them; or the refusal to pass on.</summary>
+    public async Task<StoredHashes> GetHashesAsync(string modulePath, string version, CancellationToken cancellationToken)
+    {
+        foreach (var kind in new[] { ArtifactKind.Zip, ArtifactKind.Mod })
+        {
+            if (await GetArtifactAsync(modulePath, version, kind, cancellationToken).ConfigureAwait(false) is ErrorAnswer error)
+            {
+                return new StoredHashes(null, null, error);
+            }
+        }
+
+        var zipHash = await _store.GetAsync(modulePath, version, ArtifactKind.ZipHash, cancellationToken).ConfigureAwait(false);
+        var mod = await _store.GetAsync(modulePath, version, ArtifactKind.Mod, cancellationToken).ConfigureAwait(false);
+        if (zipHash is null || mod is null)
+        {
+            return new StoredHashes(null, null, new ErrorAnswer(502, $"{modulePath}@{version}: stored hashes disappeared"));
+        }
+
+        string zip;
+        await using (var stream = zipHash.OpenRead())
+        using (var reader = new StreamReader(stream))
+        {
+            zip = (await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false)).Trim();
+        }
+
+        var modBytes = new byte[mod.Length];
+        await using (var stream = mod.OpenRead())
+        {
+            await stream.ReadExactlyAsync(modBytes, cancellationToken).ConfigureAwait(false);
+        }
+
+        return new StoredHashes(zip, DirHash.HashGoMod(modBytes), null);
     }
 
     /// <summary>The go.mod the go command uses for a module whose zip has none.</summary>

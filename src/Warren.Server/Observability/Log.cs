@@ -32,4 +32,22 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4000, Level = LogLevel.Warning, Message = "Refused a request that looped back to this instance: {Path}")]
     public static partial void LoopDetected(ILogger logger, string path);
+
+    [LoggerMessage(EventId = 5000, Level = LogLevel.Error, Message = "Refused {Module}@{Version} from {Source}: {Reason}")]
+    public static partial void ChecksumMismatch(ILogger logger, string module, string version, string source, string reason);
+
+    [LoggerMessage(EventId = 5001, Level = LogLevel.Critical, Message = "Checksum database {Database} misbehaves (forked log); refusing to trust it: {Reason}")]
+    public static partial void SumDbFork(ILogger logger, string database, string reason);
+
+    [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "Could not verify {Module}@{Version} against checksum database {Database}: {Reason}")]
+    public static partial void VerificationFailed(ILogger logger, string module, string version, string database, string reason);
+
+    [LoggerMessage(EventId = 5003, Level = LogLevel.Information, Message = "Hosting checksum database {Database} ({Size} records) in {Directory}")]
+    public static partial void HostedOpened(ILogger logger, string database, long size, string directory);
+
+    [LoggerMessage(EventId = 5004, Level = LogLevel.Error, Message = "Hosted checksum database {Database} already holds other hashes for {Module}@{Version} ({Existing}); not logging {Offered}")]
+    public static partial void HostedConflict(ILogger logger, string database, string module, string version, string existing, string offered);
+
+    [LoggerMessage(EventId = 5005, Level = LogLevel.Warning, Message = "Could not log {Module}@{Version} in hosted checksum database {Database}")]
+    public static partial void HostedAppendFailed(ILogger logger, string module, string version, string database, Exception exception);
 }

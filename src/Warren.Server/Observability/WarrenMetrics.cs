@@ -17,6 +17,12 @@ public sealed class WarrenMetrics
     private readonly ConcurrentDictionary<string, long> _bytes = new();
     private readonly ConcurrentDictionary<string, long> _rejected = new();
     private readonly ConcurrentDictionary<(string Kind, string Outcome), Histogram> _fetches = new();
+    private static readonly double[] VerifyBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+    private readonly ConcurrentDictionary<(string Kind, string Outcome), Histogram> _verifications = new();
+    private readonly ConcurrentDictionary<string, long> _mismatches = new();
+    private long _hostedRecords;
+    private long _hostedAppends;
     private long _inFlight;
     private long _coalesced;
 
@@ -67,6 +73,27 @@ public sealed class WarrenMetrics
         _fetches.GetOrAdd((kind, label), static _ => new Histogram(DurationBuckets.Length)).Observe(elapsed.TotalSeconds, DurationBuckets);
     }
 
+    /// <summary>One checksum verification of a module's hashes: database is "sumdb" or "hosted"; outcome "ok",
+    /// "mismatch", "not_found", "failed", "invalid" or "fork".</summary>
+    public void SumDbVerification(string database, string outcome, TimeSpan elapsed) =>
+        _verifications.GetOrAdd((database, outcome), static _ => new Histogram(VerifyBuckets.Length)).Observe(elapsed.TotalSeconds, VerifyBuckets);
+
+    /// <summary>Verifications of one outcome (all databases); used by tests.</summary>
+    public long SumDbVerifications(string outcome) => _verifications.Where(kv => kv.Key.Outcome == outcome).Sum(kv => kv.Value.Count);
+
+    public void ChecksumMismatch(string database) => Add(_mismatches, database, 1);
+
+    public long ChecksumMismatches => _mismatches.Values.Sum();
+
+    /// <summary>Records appended to the hosted checksum database, and its size afterwards.</summary>
+    public void HostedAppended(long count, long size)
+    {
+        Interlocked.Add(ref _hostedAppends, count);
+        Interlocked.Exchange(ref _hostedRecords, size);
+    }
+
+    public void HostedSize(long size) => Interlocked.Exchange(ref _hostedRecords, size);
+
     /// <summary>Total upstream fetches of one kind (all outcomes); used by tests and diagnostics.</summary>
     public long UpstreamFetches(string kind) => _fetches.Where(kv => kv.Key.Kind == kind).Sum(kv => kv.Value.Count);
 
@@ -93,24 +120,36 @@ public sealed class WarrenMetrics
         Header(sb, "warren_upstream_fetches_in_flight", "gauge", "Upstream fetches under way.");
         sb.Append(ci, $"warren_upstream_fetches_in_flight {InFlight}\n");
 
-        Header(sb, "warren_upstream_fetch_duration_seconds", "histogram", "Upstream fetches by kind and outcome.");
-        foreach (var ((kind, outcome), h) in _fetches.OrderBy(k => k.Key.Kind, StringComparer.Ordinal).ThenBy(k => k.Key.Outcome, StringComparer.Ordinal))
+        Histograms(sb, "warren_upstream_fetch_duration_seconds", "Upstream fetches by kind and outcome.", "kind", _fetches, DurationBuckets);
+        Histograms(sb, "warren_sumdb_verify_duration_seconds", "Checksum verifications of ingested modules by database and outcome.", "database", _verifications, VerifyBuckets);
+        Counter(sb, "warren_checksum_mismatches_total", "Modules refused because their hashes differ from the checksum database.", "database", _mismatches);
+        Header(sb, "warren_hosted_sumdb_records", "gauge", "Records in the hosted checksum database.");
+        sb.Append(ci, $"warren_hosted_sumdb_records {Interlocked.Read(ref _hostedRecords)}\n");
+        Header(sb, "warren_hosted_sumdb_appends_total", "counter", "Records appended to the hosted checksum database by this process.");
+        sb.Append(ci, $"warren_hosted_sumdb_appends_total {Interlocked.Read(ref _hostedAppends)}\n");
+        return sb.ToString();
+    }
+
+    private static void Histograms(StringBuilder sb, string name, string help, string firstLabel,
+        ConcurrentDictionary<(string Kind, string Outcome), Histogram> map, double[] bounds)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        Header(sb, name, "histogram", help);
+        foreach (var ((kind, outcome), h) in map.OrderBy(k => k.Key.Kind, StringComparer.Ordinal).ThenBy(k => k.Key.Outcome, StringComparer.Ordinal))
         {
-            var labels = $"kind=\"{kind}\",outcome=\"{outcome}\"";
+            var labels = $"{firstLabel}=\"{kind}\",outcome=\"{outcome}\"";
             var (counts, count, sum) = h.Snapshot();
             long cumulative = 0;
-            for (var i = 0; i < DurationBuckets.Length; i++)
+            for (var i = 0; i < bounds.Length; i++)
             {
                 cumulative += counts[i];
-                sb.Append(ci, $"warren_upstream_fetch_duration_seconds_bucket{{{labels},le=\"{DurationBuckets[i]}\"}} {cumulative}\n");
+                sb.Append(ci, $"{name}_bucket{{{labels},le=\"{bounds[i]}\"}} {cumulative}\n");
             }
 
-            sb.Append(ci, $"warren_upstream_fetch_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {count}\n");
-            sb.Append(ci, $"warren_upstream_fetch_duration_seconds_sum{{{labels}}} {sum}\n");
-            sb.Append(ci, $"warren_upstream_fetch_duration_seconds_count{{{labels}}} {count}\n");
+            sb.Append(ci, $"{name}_bucket{{{labels},le=\"+Inf\"}} {count}\n");
+            sb.Append(ci, $"{name}_sum{{{labels}}} {sum}\n");
+            sb.Append(ci, $"{name}_count{{{labels}}} {count}\n");
         }
-
-        return sb.ToString();
     }
 
     private static void Header(StringBuilder sb, string name, string type, string help) =>

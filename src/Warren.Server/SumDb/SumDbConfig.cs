@@ -3,11 +3,24 @@ namespace Warren.Server.SumDb;
 /// <summary>A checksum database in GOSUMDB syntax: "NAME[+KEY] [URL]".</summary>
 public sealed record SumDbConfig(string Name, string? Key, Uri? Url)
 {
-    /// <summary>Parses GOSUMDB syntax; null with no error for "off".</summary>
+    /// <summary>The go command's built-in key of sum.golang.org (cmd/go knownGOSUMDB).</summary>
+    public const string GoSumDbKey = "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8";
+
+    /// <summary>The verifier key: the configured one, else the go command's built-in key for the name, else null.</summary>
+    public string? EffectiveKey => Key ?? (Name == "sum.golang.org" ? GoSumDbKey : null);
+
+    /// <summary>Parses GOSUMDB syntax; null with no error for "off". "sum.golang.google.cn" means sum.golang.org
+    /// reached at https://sum.golang.google.cn, as in the go command.</summary>
     public static SumDbConfig? TryParse(string value, out string? error)
     {
         error = null;
-        var fields = value.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+        var trimmed = value.Trim();
+        if (trimmed == "sum.golang.google.cn")
+        {
+            trimmed = "sum.golang.org https://sum.golang.google.cn";
+        }
+
+        var fields = trimmed.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
         if (fields.Length == 0 || fields is ["off"])
         {
             return null;

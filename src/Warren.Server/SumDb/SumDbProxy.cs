@@ -27,10 +27,15 @@ public sealed partial class SumDbProxy
     private readonly ILogger<SumDbProxy> _logger;
     private readonly CancellationToken _lifetime;
     private readonly SingleFlight<FlightResult> _flights = new();
+    private readonly HostedSumDbHandler _hosted;
+    private readonly ChecksumPolicy _policy;
 
     public SumDbProxy(IModuleStore store, MetadataIndex index, HttpDownloader downloader, UpstreamChain chain, NegativeCache negative,
-        WarrenMetrics metrics, TimeProvider time, IOptions<WarrenOptions> options, IHostApplicationLifetime lifetime, ILogger<SumDbProxy> logger)
+        WarrenMetrics metrics, TimeProvider time, IOptions<WarrenOptions> options, IHostApplicationLifetime lifetime, ILogger<SumDbProxy> logger,
+        HostedSumDbHandler hosted, ChecksumPolicy policy)
     {
+        _hosted = hosted;
+        _policy = policy;
         _options = options.Value;
         _config = SumDbConfig.TryParse(_options.SumDb ?? GoEnvironment.DefaultSumDb, out _);
         _store = store;
@@ -50,6 +55,11 @@ public sealed partial class SumDbProxy
     /// <summary>Answers the part of the URL after "/sumdb/".</summary>
     public async Task<ServeResult> HandleAsync(string rest, CancellationToken cancellationToken)
     {
+        if (_hosted.Matches(rest, out var hostedSub))
+        {
+            return await _hosted.HandleAsync(hostedSub, cancellationToken).ConfigureAwait(false);
+        }
+
         if (_config is null || !rest.StartsWith(_config.Name + "/", StringComparison.Ordinal))
         {
             return new ErrorAnswer(404, "not found: this proxy does not serve that checksum database");
@@ -68,9 +78,15 @@ public sealed partial class SumDbProxy
 
         if (sub.StartsWith("lookup/", StringComparison.Ordinal))
         {
-            if (ValidateLookup(sub["lookup/".Length..]) is { } problem)
+            if (ValidateLookup(sub["lookup/".Length..], out var path) is { } problem)
             {
                 return new ErrorAnswer(400, "invalid lookup: " + problem);
+            }
+
+            if (_policy.IsPrivate(path))
+            {
+                // A go client without GONOSUMDB/GOPRIVATE would leak the path; Warren does not pass it on.
+                return new ErrorAnswer(403, $"forbidden: {path} is private (no-sumdb/private patterns); it is not sent to checksum database {_config.Name}");
             }
         }
         else if (!TilePath().IsMatch(sub))
@@ -81,15 +97,16 @@ public sealed partial class SumDbProxy
         return await ImmutableAsync(sub, cancellationToken).ConfigureAwait(false);
     }
 
-    private static string? ValidateLookup(string escaped)
+    private static string? ValidateLookup(string escaped, out string path)
     {
+        path = "";
         var at = escaped.LastIndexOf('@');
         if (at <= 0)
         {
             return "want MODULE@VERSION";
         }
 
-        if (!ModulePath.TryUnescapePath(escaped[..at], out var path, out var error))
+        if (!ModulePath.TryUnescapePath(escaped[..at], out path, out var error))
         {
             return error;
         }

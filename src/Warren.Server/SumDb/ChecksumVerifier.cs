@@ -1,0 +1,191 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Warren.Server.Configuration;
+using Warren.Server.Observability;
+using Warren.Server.Upstream;
+
+namespace Warren.Server.SumDb;
+
+/// <summary>The verdict on a module's hashes: accepted, or refused with a status and a one-line body.</summary>
+public sealed record ChecksumVerdict(bool IsOk, int Status, string Message)
+{
+    public static readonly ChecksumVerdict Ok = new(true, 200, "");
+
+    public static ChecksumVerdict Refused(int status, string message) => new(false, status, SumDbLookupResult.OneLine(message));
+}
+
+/// <summary>Checks the hashes of every module version Warren ingests against a checksum database, as the policy
+/// decides for its path, and logs accepted versions in the hosted database. Nothing is stored unless this says yes.</summary>
+/// <remarks>Against the configured database the record is looked up at its URL, or through the first upstream proxy's
+/// /sumdb/NAME/ when no URL is given (as the go command does), then https://NAME; the signed tree head and the
+/// record's inclusion proof are verified, and every head is checked to extend the last one verified (kept in the store
+/// under .warren/sumdb). Tiles are cached in the store beside the ones the /sumdb/ proxy serves. Private paths never
+/// reach that database.</remarks>
+public sealed class ChecksumVerifier
+{
+    private const int MaxRemembered = 100_000;
+
+    private readonly ChecksumPolicy _policy;
+    private readonly HostedSumDb _hosted;
+    private readonly SumDbClient? _client;
+    private readonly WarrenMetrics _metrics;
+    private readonly ILogger<ChecksumVerifier> _logger;
+    private readonly ConcurrentDictionary<string, SumDbLookupResult> _verified = new(StringComparer.Ordinal);
+
+    public ChecksumVerifier(IOptions<WarrenOptions> options, ChecksumPolicy policy, HostedSumDb hosted, UpstreamChain chain,
+        WarrenMetrics metrics, ILogger<ChecksumVerifier> logger)
+    {
+        var o = options.Value;
+        _policy = policy;
+        _hosted = hosted;
+        _metrics = metrics;
+        _logger = logger;
+        var config = o.SumDb is null ? null : SumDbConfig.TryParse(o.SumDb, out _);
+        if (config?.EffectiveKey is { } key)
+        {
+            var root = Path.GetFullPath(o.Root!);
+            BaseUrl = BaseUrlFor(config, chain);
+            _client = new SumDbClient(key, BaseUrl, HttpDownloader.CreateClient(o), Path.Combine(root, ".warren", "sumdb"),
+                TileCacheDirectory(root, config.Name));
+        }
+    }
+
+    /// <summary>Where lookups and tiles of the configured database are fetched from, or null when it is off.</summary>
+    public Uri? BaseUrl { get; }
+
+    /// <summary>The configured database's client (null when off).</summary>
+    public SumDbClient? Client => _client;
+
+    /// <summary>Where tiles of a database are cached: the same place the /sumdb/ proxy keeps them.</summary>
+    public static string TileCacheDirectory(string storeRoot, string name) => Path.Combine(storeRoot, "sumdb", name);
+
+    /// <summary>The configured URL; else the first upstream proxy's /sumdb/NAME/; else https://NAME/.</summary>
+    public static Uri BaseUrlFor(SumDbConfig config, UpstreamChain chain)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(chain);
+        if (config.Url is { } url)
+        {
+            return url;
+        }
+
+        var proxy = chain.Proxies.FirstOrDefault(p => !p.BaseUri.IsFile);
+        return proxy is not null
+            ? new Uri(proxy.BaseUri.AbsoluteUri.TrimEnd('/') + "/sumdb/" + config.Name + "/")
+            : new Uri("https://" + config.Name + "/");
+    }
+
+    /// <summary>Checks the given hashes (either may be null: not computed yet) of module@version from source.</summary>
+    public async Task<ChecksumVerdict> VerifyAsync(string modulePath, string version, string? zipHash, string? goModHash, string source,
+        CancellationToken cancellationToken)
+    {
+        var decision = _policy.Decide(modulePath);
+        switch (decision.Mode)
+        {
+            case ChecksumMode.Skip:
+                return ChecksumVerdict.Ok;
+            case ChecksumMode.Hosted:
+                return VerifyHosted(modulePath, version, zipHash, goModHash, source);
+            default:
+                return await VerifySumDbAsync(modulePath, version, zipHash, goModHash, source, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Logs an accepted module version in the hosted database when the policy says so. Failures are logged and
+    /// do not fail the request: the version is logged when it is next looked up.</summary>
+    public async Task LogAsync(string modulePath, string version, string zipHash, string goModHash, CancellationToken cancellationToken)
+    {
+        if (!_hosted.IsEnabled || !_policy.Decide(modulePath).LogInHosted)
+        {
+            return;
+        }
+
+        try
+        {
+            await _hosted.AppendAsync(modulePath, version, zipHash, goModHash, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            Log.HostedAppendFailed(_logger, modulePath, version, _hosted.Name!, e);
+        }
+    }
+
+    private ChecksumVerdict VerifyHosted(string modulePath, string version, string? zipHash, string? goModHash, string source)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var logged = _hosted.Find(modulePath, version);
+        if (logged is null)
+        {
+            // Trust on first use: the version is logged once it is stored.
+            _metrics.SumDbVerification("hosted", "first_use", Stopwatch.GetElapsedTime(started));
+            return ChecksumVerdict.Ok;
+        }
+
+        var mismatch = SumDbClient.CompareHashes(modulePath, version, source, _hosted.Name!, zipHash, goModHash, logged.Value.ZipHash, logged.Value.GoModHash);
+        return Judge("hosted", modulePath, version, source, mismatch, started);
+    }
+
+    private async Task<ChecksumVerdict> VerifySumDbAsync(string modulePath, string version, string? zipHash, string? goModHash, string source,
+        CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var key = modulePath + "@" + version;
+        if (!_verified.TryGetValue(key, out var result))
+        {
+            result = await _client!.LookupAsync(modulePath, version, cancellationToken).ConfigureAwait(false);
+            if (result.IsOk)
+            {
+                if (_verified.Count >= MaxRemembered)
+                {
+                    _verified.Clear();
+                }
+
+                _verified[key] = result;
+            }
+        }
+
+        if (result.IsOk)
+        {
+            return Judge("sumdb", modulePath, version, source, _client!.CompareHashes(modulePath, version, source, zipHash, goModHash, result), started);
+        }
+
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        switch (result.Status)
+        {
+            case SumDbLookupStatus.Fork:
+                _metrics.SumDbVerification("sumdb", "fork", elapsed);
+                Log.SumDbFork(_logger, _client!.Name, result.Message);
+                return ChecksumVerdict.Refused(502, $"verifying {key}: {result.Message}");
+            case SumDbLookupStatus.NotFound:
+                _metrics.SumDbVerification("sumdb", "not_found", elapsed);
+                Log.VerificationFailed(_logger, modulePath, version, _client!.Name, result.Message);
+                return ChecksumVerdict.Refused(502, $"verifying {key}: {result.Message}; not stored (set no-sumdb or a policy for modules the database cannot know)");
+            case SumDbLookupStatus.Invalid:
+                _metrics.SumDbVerification("sumdb", "invalid", elapsed);
+                Log.VerificationFailed(_logger, modulePath, version, _client!.Name, result.Message);
+                return ChecksumVerdict.Refused(502, $"verifying {key}: {result.Message}");
+            default:
+                _metrics.SumDbVerification("sumdb", "failed", elapsed);
+                Log.VerificationFailed(_logger, modulePath, version, _client!.Name, result.Message);
+                return ChecksumVerdict.Refused(result.Message.Contains("timed out", StringComparison.Ordinal) ? 504 : 502,
+                    $"verifying {key}: checksum database unavailable: {result.Message}");
+        }
+    }
+
+    private ChecksumVerdict Judge(string database, string modulePath, string version, string source, string? mismatch, long started)
+    {
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        if (mismatch is null)
+        {
+            _metrics.SumDbVerification(database, "ok", elapsed);
+            return ChecksumVerdict.Ok;
+        }
+
+        _metrics.SumDbVerification(database, "mismatch", elapsed);
+        _metrics.ChecksumMismatch(database);
+        Log.ChecksumMismatch(_logger, modulePath, version, source, mismatch);
+        return ChecksumVerdict.Refused(502, mismatch);
+    }
+}

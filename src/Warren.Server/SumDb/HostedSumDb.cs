@@ -1,0 +1,115 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Warren.Core.SumDb;
+using Warren.Server.Configuration;
+using Warren.Server.Observability;
+
+namespace Warren.Server.SumDb;
+
+/// <summary>The checksum database this server hosts (--hosted-sumdb), if any: its signer and its log, kept in the
+/// store under .warren/sumdb-hosted/NAME. The log is opened at start-up, which takes its single-writer lock.</summary>
+public sealed class HostedSumDb : IDisposable
+{
+    private readonly WarrenOptions _options;
+    private readonly WarrenMetrics _metrics;
+    private readonly ILogger<HostedSumDb> _logger;
+    private HostedLog? _log;
+
+    public HostedSumDb(IOptions<WarrenOptions> options, WarrenMetrics metrics, ILogger<HostedSumDb> logger)
+    {
+        _options = options.Value;
+        _metrics = metrics;
+        _logger = logger;
+        if (!string.IsNullOrEmpty(_options.HostedSumDb) && HostedSumDbKey.TryLoad(_options.HostedSumDb, out var signer, out _))
+        {
+            Signer = signer;
+        }
+    }
+
+    /// <summary>The signer, or null when no database is hosted.</summary>
+    public NoteSigner? Signer { get; }
+
+    public bool IsEnabled => Signer is not null;
+
+    /// <summary>The hosted database's name, or null.</summary>
+    public string? Name => Signer?.Name;
+
+    /// <summary>The open log (after start-up).</summary>
+    /// <exception cref="InvalidOperationException">No database is hosted, or start-up has not opened it.</exception>
+    public HostedLog Log => _log ?? throw new InvalidOperationException("no hosted checksum database is open");
+
+    /// <summary>Where the log lives: a directory per database name in the store.</summary>
+    public static string DirectoryFor(string storeRoot, string name)
+    {
+        var safe = new System.Text.StringBuilder();
+        foreach (char c in name)
+        {
+            safe.Append(char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' ? c : '_');
+        }
+
+        return Path.Combine(Path.GetFullPath(storeRoot), ".warren", "sumdb-hosted", safe.ToString());
+    }
+
+    /// <summary>Opens the log; an IOException (another process holds it, unreadable files) stops start-up.</summary>
+    public void Open()
+    {
+        if (Signer is null || _log is not null)
+        {
+            return;
+        }
+
+        var directory = DirectoryFor(_options.Root!, Signer.Name);
+        _log = HostedLog.Open(directory, Signer, _options.Fsync);
+        _metrics.HostedSize(_log.Size);
+        Observability.Log.HostedOpened(_logger, Signer.Name, _log.Size, directory);
+    }
+
+    /// <summary>The zip and go.mod hashes the log holds for module@version, or null.</summary>
+    public (string ZipHash, string GoModHash)? Find(string modulePath, string version)
+    {
+        if (_log is null || !_log.TryLookup(modulePath, version, out _, out var text))
+        {
+            return null;
+        }
+
+        string? zip = null, mod = null;
+        foreach (var line in GoSumRecord.Parse(System.Text.Encoding.UTF8.GetString(text)))
+        {
+            if (line.Path != modulePath)
+            {
+                continue;
+            }
+
+            if (line.Version == version)
+            {
+                zip = line.Hash;
+            }
+            else if (line.Version == version + GoSumLine.GoModSuffix)
+            {
+                mod = line.Hash;
+            }
+        }
+
+        return zip is not null && mod is not null ? (zip, mod) : null;
+    }
+
+    /// <summary>Appends module@version unless it is logged already; a conflict is logged as an error and reported.</summary>
+    public async Task<HostedAppendResult> AppendAsync(string modulePath, string version, string zipHash, string goModHash, CancellationToken cancellationToken)
+    {
+        var result = await Log.AppendAsync(modulePath, version, zipHash, goModHash, cancellationToken).ConfigureAwait(false);
+        switch (result.Status)
+        {
+            case HostedAppendStatus.Added:
+                _metrics.HostedAppended(1, Log.Size);
+                break;
+            case HostedAppendStatus.Conflict:
+                Observability.Log.HostedConflict(_logger, Name!, modulePath, version,
+                    $"{result.ExistingZipHash} {result.ExistingGoModHash}", $"{zipHash} {goModHash}");
+                break;
+        }
+
+        return result;
+    }
+
+    public void Dispose() => _log?.Dispose();
+}

@@ -1,0 +1,136 @@
+using System.Text;
+using Warren.Server.SumDb;
+using Warren.Server.Tests.Infrastructure;
+
+namespace Warren.Server.Tests.SumDb;
+
+/// <summary>The real go client judges Warren's hosted checksum database: GOSUMDB points at it, GONOSUMDB is empty,
+/// and every module the go command downloads is verified against it, with proofs.</summary>
+public sealed class HostedSumDbGoTests
+{
+    internal const string Name = "sum.warren.test";
+
+    /// <summary>A fresh key pair of a hosted database: the signer file and the verifier key.</summary>
+    internal static (string Signer, string VerifierKey) NewKey(string name = Name)
+    {
+        var (signer, _, verifier) = HostedSumDbKey.Generate(name, TestPaths.NewTempDir("keys"));
+        return (signer, verifier);
+    }
+
+    /// <summary>A go client that verifies everything against the hosted database of warren, through warren.</summary>
+    internal static GoRunner GoVerifyingWith(string warrenUrl, string verifierKey, string name = Name, string? home = null) =>
+        new GoRunner(warrenUrl, home).With("GOSUMDB", $"{verifierKey} {warrenUrl}/sumdb/{name}").With("GONOSUMDB", "");
+
+    internal static string CopyValidateClosed()
+    {
+        var work = TestPaths.NewTempDir("closed");
+        foreach (var file in Directory.GetFiles(TestPaths.ValidateClosed))
+        {
+            var target = Path.Combine(work, Path.GetFileName(file));
+            File.Copy(file, target);
+            File.SetAttributes(target, FileAttributes.Normal);
+        }
+
+        return work;
+    }
+
+    [Fact]
+    public async Task Go_builds_validate_closed_verifying_every_module_against_the_hosted_database_and_accepts_later_versions()
+    {
+        await using var upstream = await FakeUpstream.StartAsync(TestPaths.Corpus);
+        var (signer, verifierKey) = NewKey();
+        await using var warren = await WarrenInstance.StartAsync(upstream.Url, o => o.HostedSumDb = signer);
+        var go = GoVerifyingWith(warren.Url, verifierKey);
+        var work = CopyValidateClosed();
+
+        var build = await go.RunAsync(work, "build", "./...");
+        Assert.True(build.ExitCode == 0, build.ToString());
+        var download = await go.RunAsync(work, "mod", "download", "-json", "all");
+        Assert.True(download.ExitCode == 0, download.ToString());
+        var modules = GoRunner.JsonStream(download.Stdout);
+        Assert.True(modules.Count >= 50, $"only {modules.Count} modules");
+        Assert.DoesNotContain(modules, m => m.TryGetProperty("Error", out _));
+
+        // The go command really consulted the database: it keeps the latest verified tree head it saw, and the
+        // database holds the manifest's hashes (what the go client computes itself).
+        var latestFile = Path.Combine(go.Home, "gopath", "pkg", "sumdb", Name, "latest");
+        Assert.True(File.Exists(latestFile), "the go command kept no tree head of " + Name);
+        var firstSize = TreeSize(File.ReadAllText(latestFile));
+        Assert.True(firstSize >= modules.Count, $"tree of {firstSize} records for {modules.Count} modules");
+        var entry = Manifest.Get("github.com/BurntSushi/toml", "v1.2.0");
+        var lookup = await warren.Client.GetStringAsync($"sumdb/{Name}/lookup/github.com/!burnt!sushi/toml@v1.2.0");
+        Assert.Contains($"github.com/BurntSushi/toml v1.2.0 {entry.ZipHash}\n", lookup);
+        Assert.Contains($"github.com/BurntSushi/toml v1.2.0/go.mod {entry.ModHash}\n", lookup);
+
+        // A version logged later (the tree grew) is accepted: the go command checks the new head extends the old one.
+        var later = Manifest.All.First(e => !modules.Any(m => m.GetProperty("Path").GetString() == e.Path && m.GetProperty("Version").GetString() == e.Version));
+        var outside = TestPaths.NewTempDir("later");
+        var more = await go.RunAsync(outside, "mod", "download", "-json", later.ToString());
+        Assert.True(more.ExitCode == 0, more.ToString());
+        Assert.Equal(later.ZipHash, GoRunner.JsonStream(more.Stdout).Single().GetProperty("Sum").GetString());
+        Assert.True(TreeSize(File.ReadAllText(latestFile)) > firstSize, "the go command did not see the grown tree");
+    }
+
+    [Fact]
+    public async Task Go_refuses_a_tampered_record_and_a_tampered_tile()
+    {
+        await using var upstream = await FakeUpstream.StartAsync(TestPaths.Corpus);
+        var (signer, verifierKey) = NewKey();
+        var root = TestPaths.NewTempDir("store");
+        var entry = Manifest.Get("github.com/BurntSushi/toml", "v1.2.0");
+        var outside = TestPaths.NewTempDir("outside");
+
+        await using (var warren = await WarrenInstance.StartAsync(upstream.Url, o => o.HostedSumDb = signer, root))
+        {
+            // Log a few versions, the one under test in the middle.
+            foreach (var e in Manifest.All.Take(3).Append(entry).Concat(Manifest.All.Skip(10).Take(3)))
+            {
+                using var response = await warren.Client.GetAsync($"sumdb/{Name}/lookup/{Manifest.Escape(e.Path)}@{Manifest.Escape(e.Version)}");
+                Assert.Equal(200, (int)response.StatusCode);
+            }
+
+            var control = await GoVerifyingWith(warren.Url, verifierKey).RunAsync(outside, "mod", "download", "-json", entry.ToString());
+            Assert.True(control.ExitCode == 0, control.ToString());
+        }
+
+        var log = HostedSumDb.DirectoryFor(root, Name);
+        var records = Path.Combine(log, "records.dat");
+        var hashes = Path.Combine(log, "hashes.dat");
+        var genuineRecords = File.ReadAllBytes(records);
+        var genuineHashes = File.ReadAllBytes(hashes);
+
+        // 1. A record altered in place: one character of the zip hash.
+        var text = Encoding.UTF8.GetString(genuineRecords);
+        var at = text.IndexOf(entry.ZipHash, StringComparison.Ordinal) + 10;
+        Assert.True(at > 10);
+        var tampered = (byte[])genuineRecords.Clone();
+        tampered[at] = (byte)(tampered[at] == (byte)'A' ? 'B' : 'A');
+        File.WriteAllBytes(records, tampered);
+        await AssertGoRefusesAsync(upstream.Url, signer, root, verifierKey, entry);
+
+        // 2. A hash tile altered: the stored hash of the first record.
+        File.WriteAllBytes(records, genuineRecords);
+        var flipped = (byte[])genuineHashes.Clone();
+        flipped[0] ^= 0x55;
+        File.WriteAllBytes(hashes, flipped);
+        await AssertGoRefusesAsync(upstream.Url, signer, root, verifierKey, entry);
+
+        // The untouched log verifies again.
+        File.WriteAllBytes(hashes, genuineHashes);
+        await using (var warren = await WarrenInstance.StartAsync(upstream.Url, o => o.HostedSumDb = signer, root))
+        {
+            var again = await GoVerifyingWith(warren.Url, verifierKey).RunAsync(outside, "mod", "download", "-json", entry.ToString());
+            Assert.True(again.ExitCode == 0, again.ToString());
+        }
+    }
+
+    private static async Task AssertGoRefusesAsync(string upstream, string signer, string root, string verifierKey, ManifestEntry entry)
+    {
+        await using var warren = await WarrenInstance.StartAsync(upstream, o => o.HostedSumDb = signer, root);
+        var result = await GoVerifyingWith(warren.Url, verifierKey).RunAsync(TestPaths.NewTempDir("outside"), "mod", "download", "-json", entry.ToString());
+        Assert.True(result.ExitCode != 0, "the go command accepted a tampered log:\n" + result);
+        Assert.Contains("verifying", result.ToString(), StringComparison.Ordinal);
+    }
+
+    internal static long TreeSize(string signedNote) => long.Parse(signedNote.Split('\n')[1], System.Globalization.CultureInfo.InvariantCulture);
+}
