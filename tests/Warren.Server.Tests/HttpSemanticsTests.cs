@@ -104,7 +104,7 @@ public sealed class HttpSemanticsTests
         await File.WriteAllBytesAsync(Path.Combine(sumRoot, "tile", "8", "0", "000.p", "5"), new byte[160]);
         await File.WriteAllTextAsync(Path.Combine(sumRoot, "lookup", "github.com", "pkg", "errors@v0.9.1"), "12\nrecord\n");
         await using var sumdb = await FakeUpstream.StartAsync(sumRoot);
-        await using var warren = await WarrenInstance.StartAsync("off", o => o.SumDb = $"sum.example.com/db+abcd {sumdb.Url}");
+        await using var warren = await WarrenInstance.StartAsync("off", o => o.SumDb = $"{Warren.Core.SumDb.NoteKeys.GenerateKey("sum.example.com/db").VerifierKey} {sumdb.Url}");
 
         using var supported = await warren.Client.GetAsync("sumdb/sum.example.com/db/supported");
         Assert.Equal(HttpStatusCode.OK, supported.StatusCode);
