@@ -41,6 +41,9 @@ trap 'rm -f "$log"' EXIT
 set +e
 dotnet test Warren.sln -c Release --nologo 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
+# The test processes' temporary trees (module caches are read-only, hence the chmod).
+chmod -R u+w "$tmp/warren-tests" 2>/dev/null || true
+rm -rf "$tmp/warren-tests"
 set -e
 passed=$(grep -Eo 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
 failed=$(grep -Eo 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
