@@ -5,5 +5,9 @@ var root = new RootCommand("warren: a caching Go module proxy and toolkit.\n\nEx
 {
     new ServeCommand(),
     new SumDbCommand(),
+    new DoctorCommand(),
+    new VerifyCommand(),
+    new PrefetchCommand(),
+    new ExplainCommand(),
 };
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
