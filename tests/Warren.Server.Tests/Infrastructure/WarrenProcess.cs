@@ -16,10 +16,10 @@ public sealed class WarrenProcess : IDisposable
 
     public string Url { get; }
 
-    public static async Task<WarrenProcess> StartAsync(string root, string upstream)
+    public static async Task<WarrenProcess> StartAsync(string root, string upstream, params string[] extra)
     {
         var port = Loopback.FreePort();
-        var process = BackgroundProcess.Start("dotnet", [Dll, "serve", "--listen", $"127.0.0.1:{port}", "--root", root, "--upstream", upstream, "--sumdb", "off", "--private", ""]);
+        var process = BackgroundProcess.Start("dotnet", [Dll, "serve", "--listen", $"127.0.0.1:{port}", "--root", root, "--upstream", upstream, "--sumdb", "off", "--private", "", .. extra]);
         var url = $"http://127.0.0.1:{port}";
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         for (var i = 0; i < 200; i++)

@@ -134,3 +134,62 @@ public sealed class HostedSumDbGoTests
 
     internal static long TreeSize(string signedNote) => long.Parse(signedNote.Split('\n')[1], System.Globalization.CultureInfo.InvariantCulture);
 }
+
+/// <summary>kill -9 while the hosted database is appending: what survives is a verifiable prefix, and the log goes on.</summary>
+public sealed class HostedSumDbCrashTests
+{
+    [Fact]
+    public async Task Kill_9_during_appends_leaves_a_log_the_go_command_verifies_and_appending_continues()
+    {
+        await using var upstream = await FakeUpstream.StartAsync(TestPaths.Corpus);
+        var (signer, verifierKey) = HostedSumDbGoTests.NewKey();
+        var root = TestPaths.NewTempDir("crash-hosted");
+        var entries = Manifest.All.Where((_, i) => i % 3 == 0).Take(60).ToList();
+
+        using (var server = await WarrenProcess.StartAsync(root, upstream.Url, "--hosted-sumdb", signer))
+        {
+            using var client = new HttpClient { Timeout = TimeSpan.FromMinutes(2) };
+            upstream.ChunkSize = 16 * 1024;
+            upstream.ChunkDelay = TimeSpan.FromMilliseconds(10);
+            var lookups = entries.Select(e => client.GetAsync($"{server.Url}/sumdb/{HostedSumDbGoTests.Name}/lookup/{Manifest.Escape(e.Path)}@{Manifest.Escape(e.Version)}")).ToList();
+
+            // Kill once appending is under way.
+            for (var i = 0; i < 600 && HostedSumDbGoTests.TreeSize(await client.GetStringAsync($"{server.Url}/sumdb/{HostedSumDbGoTests.Name}/latest")) < 3; i++)
+            {
+                await Task.Delay(20);
+            }
+
+            server.Kill();
+            foreach (var t in lookups)
+            {
+                try
+                {
+                    using var _ = await t;
+                }
+                catch (HttpRequestException)
+                {
+                }
+            }
+        }
+
+        // Restarted on the same store, the log opens (uncommitted tails dropped) and the go client verifies all of it.
+        upstream.ChunkSize = 0;
+        using (var server = await WarrenProcess.StartAsync(root, upstream.Url, "--hosted-sumdb", signer))
+        {
+            using var client = new HttpClient();
+            var before = HostedSumDbGoTests.TreeSize(await client.GetStringAsync($"{server.Url}/sumdb/{HostedSumDbGoTests.Name}/latest"));
+            Assert.True(before < entries.Count, $"the kill came too late to interrupt anything ({before} records)");
+
+            var go = HostedSumDbGoTests.GoVerifyingWith(server.Url, verifierKey);
+            var result = await go.RunAsync(TestPaths.NewTempDir("crash-go"), ["mod", "download", "-json", .. entries.Select(e => e.ToString())]);
+            Assert.True(result.ExitCode == 0, result.ToString());
+            foreach (var o in GoRunner.JsonStream(result.Stdout))
+            {
+                Assert.Equal(Manifest.Get(o.GetProperty("Path").GetString()!, o.GetProperty("Version").GetString()!).ZipHash, o.GetProperty("Sum").GetString());
+            }
+
+            var after = HostedSumDbGoTests.TreeSize(await client.GetStringAsync($"{server.Url}/sumdb/{HostedSumDbGoTests.Name}/latest"));
+            Assert.Equal(entries.Count, after);
+        }
+    }
+}
