@@ -99,12 +99,14 @@ public sealed class HttpSemanticsTests
         var sumRoot = TestPaths.NewTempDir("sumdb");
         Directory.CreateDirectory(Path.Combine(sumRoot, "tile", "8", "0"));
         Directory.CreateDirectory(Path.Combine(sumRoot, "lookup", "github.com", "pkg"));
-        await File.WriteAllTextAsync(Path.Combine(sumRoot, "latest"), "go.sum database tree\n5\nhash=\n\n— sig\n");
+        var (signerKey, verifierKey) = Warren.Core.SumDb.NoteKeys.GenerateKey("sum.example.com/db");
+        var signedHead = new Warren.Core.SumDb.TreeHead(5, Warren.Core.SumDb.Tlog.RecordHash("five"u8)).Sign(Warren.Core.SumDb.NoteSigner.Parse(signerKey));
+        await File.WriteAllBytesAsync(Path.Combine(sumRoot, "latest"), signedHead);
         Directory.CreateDirectory(Path.Combine(sumRoot, "tile", "8", "0", "000.p"));
         await File.WriteAllBytesAsync(Path.Combine(sumRoot, "tile", "8", "0", "000.p", "5"), new byte[160]);
         await File.WriteAllTextAsync(Path.Combine(sumRoot, "lookup", "github.com", "pkg", "errors@v0.9.1"), "12\nrecord\n");
         await using var sumdb = await FakeUpstream.StartAsync(sumRoot);
-        await using var warren = await WarrenInstance.StartAsync("off", o => o.SumDb = $"{Warren.Core.SumDb.NoteKeys.GenerateKey("sum.example.com/db").VerifierKey} {sumdb.Url}");
+        await using var warren = await WarrenInstance.StartAsync("off", o => o.SumDb = $"{verifierKey} {sumdb.Url}");
 
         using var supported = await warren.Client.GetAsync("sumdb/sum.example.com/db/supported");
         Assert.Equal(HttpStatusCode.OK, supported.StatusCode);
@@ -132,6 +134,43 @@ public sealed class HttpSemanticsTests
         Assert.Contains("invalid lookup", body);
         var (badEndpoint, _) = await HostileInputTests.RawGetAsync(warren.Url, "/sumdb/sum.example.com/db/tile/x/y");
         Assert.Equal(404, badEndpoint);
+    }
+
+    [Fact]
+    public async Task A_proxied_latest_that_does_not_verify_or_forks_is_refused_and_not_cached()
+    {
+        var sumRoot = TestPaths.NewTempDir("sumdb");
+        var (signerKey, verifierKey) = Warren.Core.SumDb.NoteKeys.GenerateKey("sum.example.com");
+        var signer = Warren.Core.SumDb.NoteSigner.Parse(signerKey);
+        var latest = Path.Combine(sumRoot, "latest");
+        await File.WriteAllBytesAsync(latest, new Warren.Core.SumDb.TreeHead(5, Warren.Core.SumDb.Tlog.RecordHash("a"u8)).Sign(signer));
+        await using var sumdb = await FakeUpstream.StartAsync(sumRoot);
+        await using var warren = await WarrenInstance.StartAsync("off", o =>
+        {
+            o.SumDb = $"{verifierKey} {sumdb.Url}";
+            o.ListTtl = TimeSpan.FromMilliseconds(1);
+        });
+        Assert.Equal(HttpStatusCode.OK, (await warren.Client.GetAsync("sumdb/sum.example.com/latest")).StatusCode);
+
+        // Same size, other hash, same key: a fork.
+        await File.WriteAllBytesAsync(latest, new Warren.Core.SumDb.TreeHead(5, Warren.Core.SumDb.Tlog.RecordHash("b"u8)).Sign(signer));
+        await Task.Delay(5);
+        using (var fork = await warren.Client.GetAsync("sumdb/sum.example.com/latest"))
+        {
+            Assert.Equal(HttpStatusCode.BadGateway, fork.StatusCode);
+            Assert.Contains("SECURITY ERROR", await fork.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        // Signed by another key: does not verify.
+        var other = Warren.Core.SumDb.NoteSigner.Parse(Warren.Core.SumDb.NoteKeys.GenerateKey("sum.example.com").SignerKey);
+        await File.WriteAllBytesAsync(latest, new Warren.Core.SumDb.TreeHead(6, Warren.Core.SumDb.Tlog.RecordHash("c"u8)).Sign(other));
+        await Task.Delay(5);
+        using (var forged = await warren.Client.GetAsync("sumdb/sum.example.com/latest"))
+        {
+            var body = await forged.Content.ReadAsStringAsync();
+            Assert.Equal(HttpStatusCode.BadGateway, forged.StatusCode);
+            Assert.Contains("verifying tree note", body, StringComparison.Ordinal);
+        }
     }
 
     [Fact]

@@ -163,6 +163,35 @@ public sealed class SumDbClient
         }
     }
 
+    /// <summary>Checks a signed tree note (a database's "latest") against the key and the stored head, moving the
+    /// stored head forward when the note extends it. Ok, Invalid (does not verify) or Fork.</summary>
+    public async Task<SumDbLookupResult> CheckTreeNoteAsync(byte[] signedNote, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(signedNote);
+        TreeHead tree;
+        try
+        {
+            tree = TreeHead.OpenSigned(signedNote, _verifiers);
+        }
+        catch (Exception e) when (e is NoteException or FormatException)
+        {
+            return Invalid("latest", $"verifying tree note: {e.Message}");
+        }
+
+        try
+        {
+            return await MergeLatestAsync(tree, signedNote, "latest", cancellationToken).ConfigureAwait(false) ?? SumDbLookupResult.Ok("", "");
+        }
+        catch (SumDbFetchException e)
+        {
+            return SumDbLookupResult.Failed($"latest: checksum database {Name}: {e.Message}");
+        }
+        catch (Exception e) when (e is SumDbInvalidResponseException or TlogException or InvalidDataException)
+        {
+            return Invalid("latest", e.Message);
+        }
+    }
+
     /// <summary>The 502 body Warren sends when hashes from a source disagree with the checksum database, or null if
     /// they agree. A null hash from the source is not compared (it was not computed).</summary>
     /// <param name="modulePath">The module path.</param>

@@ -29,11 +29,15 @@ public sealed partial class SumDbProxy
     private readonly SingleFlight<FlightResult> _flights = new();
     private readonly HostedSumDbHandler _hosted;
     private readonly ChecksumPolicy _policy;
+    private readonly ChecksumVerifier _verifier;
+
+    private const string RefusedHead = "refused the checksum database's latest tree head: ";
 
     public SumDbProxy(IModuleStore store, MetadataIndex index, HttpDownloader downloader, UpstreamChain chain, NegativeCache negative,
         WarrenMetrics metrics, TimeProvider time, IOptions<WarrenOptions> options, IHostApplicationLifetime lifetime, ILogger<SumDbProxy> logger,
-        HostedSumDbHandler hosted, ChecksumPolicy policy)
+        HostedSumDbHandler hosted, ChecksumPolicy policy, ChecksumVerifier verifier)
     {
+        _verifier = verifier;
         _hosted = hosted;
         _policy = policy;
         _options = options.Value;
@@ -186,6 +190,22 @@ public sealed partial class SumDbProxy
             try
             {
                 var body = await File.ReadAllBytesAsync(file!, _lifetime).ConfigureAwait(false);
+
+                // The head is checked like the verifier's own: a forked or forged log is not passed on.
+                if (_verifier.Client is { } client && client.Name == _config.Name)
+                {
+                    var check = await client.CheckTreeNoteAsync(body, _lifetime).ConfigureAwait(false);
+                    if (!check.IsOk)
+                    {
+                        if (check.Status == SumDbLookupStatus.Fork)
+                        {
+                            Log.SumDbFork(_logger, _config.Name, check.Message);
+                        }
+
+                        return new FlightResult(502, RefusedHead + check.Message);
+                    }
+                }
+
                 await _index.PutAnswerAsync(key, body, _time.GetUtcNow(), _lifetime).ConfigureAwait(false);
                 return new FlightResult(200, "", body);
             }
@@ -200,7 +220,8 @@ public sealed partial class SumDbProxy
             return new ContentAnswer(flight.Body!, "text/plain; charset=utf-8", TimeSpan.Zero);
         }
 
-        if (cached is not null && !flight.IsNotFound)
+        // A head that failed verification is an alarm, not an outage: no stale copy hides it.
+        if (cached is not null && !flight.IsNotFound && !flight.Message.StartsWith(RefusedHead, StringComparison.Ordinal))
         {
             _metrics.StaleServed("sumdb_latest");
             Log.ServingStale(_logger, "sumdb latest", flight.Message);
