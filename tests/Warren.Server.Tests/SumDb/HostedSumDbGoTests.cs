@@ -21,19 +21,6 @@ public sealed class HostedSumDbGoTests
     internal static GoRunner GoVerifyingWith(string warrenUrl, string verifierKey, string name = Name, string? home = null) =>
         new GoRunner(warrenUrl, home).With("GOSUMDB", $"{verifierKey} {warrenUrl}/sumdb/{name}").With("GONOSUMDB", "");
 
-    internal static string CopyValidateClosed()
-    {
-        var work = TestPaths.NewTempDir("closed");
-        foreach (var file in Directory.GetFiles(TestPaths.ValidateClosed))
-        {
-            var target = Path.Combine(work, Path.GetFileName(file));
-            File.Copy(file, target);
-            File.SetAttributes(target, FileAttributes.Normal);
-        }
-
-        return work;
-    }
-
     [Fact]
     public async Task Go_builds_validate_closed_verifying_every_module_against_the_hosted_database_and_accepts_later_versions()
     {
@@ -41,15 +28,7 @@ public sealed class HostedSumDbGoTests
         var (signer, verifierKey) = NewKey();
         await using var warren = await WarrenInstance.StartAsync(upstream.Url, o => o.HostedSumDb = signer);
         var go = GoVerifyingWith(warren.Url, verifierKey);
-        var work = CopyValidateClosed();
-
-        var build = await go.RunAsync(work, "build", "./...");
-        Assert.True(build.ExitCode == 0, build.ToString());
-        var download = await go.RunAsync(work, "mod", "download", "-json", "all");
-        Assert.True(download.ExitCode == 0, download.ToString());
-        var modules = GoRunner.JsonStream(download.Stdout);
-        Assert.True(modules.Count >= 50, $"only {modules.Count} modules");
-        Assert.DoesNotContain(modules, m => m.TryGetProperty("Error", out _));
+        var modules = await ValidateClosed.BuildAndDownloadAllAsync(go, ValidateClosed.Copy());
 
         // The go command really consulted the database: it keeps the latest verified tree head it saw, and the
         // database holds the manifest's hashes (what the go client computes itself).
