@@ -74,7 +74,7 @@ public sealed class WarrenMetrics
     }
 
     /// <summary>One checksum verification of a module's hashes: database is "sumdb" or "hosted"; outcome "ok",
-    /// "mismatch", "not_found", "failed", "invalid" or "fork".</summary>
+    /// "first_use" (hosted: logged on first sight), "mismatch", "not_found", "failed", "invalid" or "fork".</summary>
     public void SumDbVerification(string database, string outcome, TimeSpan elapsed) =>
         _verifications.GetOrAdd((database, outcome), static _ => new Histogram(VerifyBuckets.Length)).Observe(elapsed.TotalSeconds, VerifyBuckets);
 
