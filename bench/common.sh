@@ -1,4 +1,4 @@
-# Shared by the benchmark scripts (bench/run.sh, bench/direct.sh); sourced, not run.
+# Shared by the benchmark scripts (bench/run.sh, bench/direct.sh, bench/sumdb.sh); sourced, not run.
 #
 # Before sourcing, the script sets REPO; after sourcing it calls bench_init TOOL... which checks the tools, makes
 # the work directory WORK (mktemp under /tmp) and installs the cleanup trap. Every process whose pid is added to
@@ -69,6 +69,56 @@ publish_warren() { # -> PUB (the published Warren.Cli, Release)
     PUB="$WORK/publish"
     dotnet publish "$REPO/src/Warren.Cli" -c Release -o "$PUB" --nologo -v quiet >"$WORK/publish.log" 2>&1 ||
         { cat "$WORK/publish.log" >&2; exit 1; }
+}
+
+# nginx serving directories as GOPROXY trees on 127.0.0.1, one server block per PORT=DIR; config, logs and temporary
+# files in WORK/nginx. -> NGINX_PID (added to PIDS). The caller waits for it with wait_http.
+start_nginx() { # PORT=DIR...
+    local user_line="" servers="" spec
+    [[ $(id -u) == 0 ]] && user_line="user root;"
+    for spec in "$@"; do
+        servers+="    server { listen 127.0.0.1:${spec%%=*}; root ${spec#*=}; }"$'\n'
+    done
+    mkdir -p "$WORK/nginx"
+    cat >"$WORK/nginx/nginx.conf" <<EOF
+$user_line
+worker_processes 2;
+daemon off;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+    sendfile on;
+    tcp_nopush on;
+    access_log off;
+    keepalive_requests 1000000;
+    client_body_temp_path $WORK/nginx/body;
+    proxy_temp_path $WORK/nginx/proxy;
+    fastcgi_temp_path $WORK/nginx/fastcgi;
+    uwsgi_temp_path $WORK/nginx/uwsgi;
+    scgi_temp_path $WORK/nginx/scgi;
+    types { application/json info; application/zip zip; text/plain mod; }
+    default_type text/plain;
+$servers}
+EOF
+    nginx -p "$WORK/nginx/" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" &
+    NGINX_PID=$!
+    PIDS+=("$NGINX_PID")
+}
+
+nginx_pids() { echo "$NGINX_PID" $(ps -o pid= --ppid "$NGINX_PID"); }
+
+# `warren serve ARG...` of the published Warren (PUB) on a free port of 127.0.0.1, output in WORK/NAME.log; waits for
+# /healthz. -> WARREN_PID (added to PIDS), WARREN_URL
+launch_warren() { # NAME ARG...
+    local name=$1 port
+    shift
+    port=$(free_port)
+    dotnet "$PUB/warren.dll" serve --listen "127.0.0.1:$port" "$@" >"$WORK/$name.log" 2>&1 &
+    WARREN_PID=$!
+    PIDS+=("$WARREN_PID")
+    WARREN_URL=http://127.0.0.1:$port
+    wait_http "$WARREN_URL/healthz" "$WARREN_PID"
 }
 
 wrk_field() { # FILE LABEL

@@ -54,49 +54,14 @@ BIG_SIZE=$(stat -c %s "$WORK/bigup/$BIG_REL")
 # --- nginx: the corpus on NGINX_PORT ("straight upstream"), the big module on BIGUP_PORT -----------------------------
 NGINX_PORT=$(free_port)
 BIGUP_PORT=$(free_port)
-USER_LINE=""
-[[ $(id -u) == 0 ]] && USER_LINE="user root;"
-cat >"$WORK/nginx/nginx.conf" <<EOF
-$USER_LINE
-worker_processes 2;
-daemon off;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-    sendfile on;
-    tcp_nopush on;
-    access_log off;
-    keepalive_requests 1000000;
-    client_body_temp_path $WORK/nginx/body;
-    proxy_temp_path $WORK/nginx/proxy;
-    fastcgi_temp_path $WORK/nginx/fastcgi;
-    uwsgi_temp_path $WORK/nginx/uwsgi;
-    scgi_temp_path $WORK/nginx/scgi;
-    types { application/json info; application/zip zip; text/plain mod; }
-    default_type text/plain;
-    server { listen 127.0.0.1:$NGINX_PORT; root $CORPUS; }
-    server { listen 127.0.0.1:$BIGUP_PORT; root $WORK/bigup; }
-}
-EOF
-nginx -p "$WORK/nginx/" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" &
-NGINX_PID=$!
-PIDS+=("$NGINX_PID")
+start_nginx "$NGINX_PORT=$CORPUS" "$BIGUP_PORT=$WORK/bigup"
 wait_http "http://127.0.0.1:$NGINX_PORT/github.com/gorilla/mux/@v/list" "$NGINX_PID"
 NGINX_URL=http://127.0.0.1:$NGINX_PORT
-nginx_pids() { echo "$NGINX_PID" $(ps -o pid= --ppid "$NGINX_PID"); }
 log "nginx on $NGINX_URL (workers: $(nginx_pids))"
 
 WARREN_PID=""
 start_warren() { # NAME UPSTREAM -> WARREN_PID, WARREN_URL
-    local port
-    port=$(free_port)
-    dotnet "$PUB/warren.dll" serve --listen "127.0.0.1:$port" --root "$WORK/$1-store" --upstream "$2" --sumdb off \
-        >"$WORK/$1.log" 2>&1 &
-    WARREN_PID=$!
-    PIDS+=("$WARREN_PID")
-    WARREN_URL=http://127.0.0.1:$port
-    wait_http "$WARREN_URL/healthz" "$WARREN_PID"
+    launch_warren "$1" --root "$WORK/$1-store" --upstream "$2" --sumdb off
     log "warren '$1' pid $WARREN_PID on $WARREN_URL, upstream $2"
 }
 
