@@ -30,6 +30,12 @@ public sealed class SumDbClient
     private readonly int _tileHeight;
     private readonly SemaphoreSlim _latestLock = new(1, 1);
 
+    /// <summary>The last signed note whose signature verified, and its tree: the same bytes need no second Ed25519
+    /// check (lookups mostly carry the same head, and the stored head is re-read for every merge).</summary>
+    private volatile VerifiedNote? _lastVerified;
+
+    private sealed record VerifiedNote(byte[] Note, TreeHead Tree);
+
     /// <param name="verifierKey">The database's note verifier key, "name+hash+key".</param>
     /// <param name="baseUrl">The base URL of the database's endpoints.</param>
     /// <param name="http">The client to fetch with (its timeout applies to each request).</param>
@@ -83,6 +89,19 @@ public sealed class SumDbClient
         return OpenStored(File.ReadAllBytes(LatestFile));
     }
 
+    /// <summary>TreeHead.OpenSigned, remembering the last note that verified.</summary>
+    private TreeHead OpenVerified(ReadOnlySpan<byte> note)
+    {
+        if (_lastVerified is { } last && note.SequenceEqual(last.Note))
+        {
+            return last.Tree;
+        }
+
+        var tree = TreeHead.OpenSigned(note, _verifiers);
+        _lastVerified = new VerifiedNote(note.ToArray(), tree);
+        return tree;
+    }
+
     /// <summary>Looks up the go.sum hashes of module@version (a "/go.mod" suffix on version is ignored).</summary>
     /// <exception cref="ArgumentException">The path or version cannot be escaped for a lookup.</exception>
     /// <exception cref="OperationCanceledException">cancellationToken was cancelled.</exception>
@@ -117,7 +136,7 @@ public sealed class SumDbClient
             try
             {
                 response = SumDbProtocol.ParseLookupResponse(body!);
-                tree = TreeHead.OpenSigned(response.SignedTree.Span, _verifiers);
+                tree = OpenVerified(response.SignedTree.Span);
             }
             catch (FormatException e)
             {
@@ -171,7 +190,7 @@ public sealed class SumDbClient
         TreeHead tree;
         try
         {
-            tree = TreeHead.OpenSigned(signedNote, _verifiers);
+            tree = OpenVerified(signedNote);
         }
         catch (Exception e) when (e is NoteException or FormatException)
         {
@@ -353,7 +372,7 @@ public sealed class SumDbClient
     {
         try
         {
-            return TreeHead.OpenSigned(note, _verifiers);
+            return OpenVerified(note);
         }
         catch (Exception e) when (e is NoteException or FormatException)
         {
