@@ -187,6 +187,50 @@ public sealed class PrefetchTests
     }
 
     [Fact]
+    public async Task A_requirement_missing_upstream_is_one_failure_and_the_rest_is_still_fetched()
+    {
+        await using var upstream = await FakeUpstream.StartAsync(TestPaths.Corpus);
+        var work = TestPaths.NewTempDir("prefetch-missing-req");
+        await File.WriteAllTextAsync(Path.Combine(work, "go.mod"), """
+            module example.com/missing
+
+            go 1.19
+
+            require (
+            	github.com/fatih/color v1.99.0
+            	github.com/mattn/go-isatty v0.0.17
+            	github.com/mattn/go-colorable v0.1.13
+            )
+
+            replace example.com/local => ../local
+            """);
+
+        var result = await new Prefetcher(new PrefetchOptions([work], upstream.Url)).RunAsync(CancellationToken.None);
+
+        Assert.Equal(2, result.Report.ExitCode);
+        var failure = Assert.Single(result.Report.Findings, f => f.Verdict == Verdict.Fail && f.Check != "prefetch.summary");
+        Assert.Equal(("prefetch.fetch", "github.com/fatih/color@v1.99.0"), (failure.Check, failure.Subject));
+        Assert.Contains("404", failure.Evidence, StringComparison.Ordinal);
+        var warning = Assert.Single(result.Report.Findings, f => f.Verdict == Verdict.Warn);
+        Assert.Equal(("prefetch.replace-dir", "example.com/local"), (warning.Check, warning.Subject));
+        Assert.Equal(1, upstream.HitsFor("/github.com/fatih/color/@v/v1.99.0.mod"));
+        Assert.Equal(0, upstream.HitsFor("/github.com/fatih/color/@v/v1.99.0.zip"));
+        Assert.Equal(1, upstream.HitsFor("/github.com/mattn/go-isatty/@v/v0.0.17.zip"));
+        Assert.Equal(1, upstream.HitsFor("/github.com/mattn/go-colorable/@v/v0.1.13.zip"));
+    }
+
+    [Fact]
+    public void Go_sum_lines_and_go_versions_are_read_as_the_go_command_reads_them()
+    {
+        var lines = GoSumFile.Parse("a.example/m v1.0.0 h1:zip=\na.example/m v1.0.0/go.mod h1:mod=\n\nbroken line\nb.example/n v0.1.0/go.mod h1:other=\n");
+        Assert.Equal(
+            [new GoSumLine("a.example/m", "v1.0.0", false, "h1:zip="), new GoSumLine("a.example/m", "v1.0.0", true, "h1:mod="), new GoSumLine("b.example/n", "v0.1.0", true, "h1:other=")],
+            lines);
+        Assert.Equal((false, false, true, true, true), (BuildListResolver.PrunedGoVersion(null), BuildListResolver.PrunedGoVersion("1.16"),
+            BuildListResolver.PrunedGoVersion("1.17"), BuildListResolver.PrunedGoVersion("1.21rc1"), BuildListResolver.PrunedGoVersion("2.0")));
+    }
+
+    [Fact]
     public async Task A_zip_whose_hash_differs_from_go_sum_is_refused_and_not_written()
     {
         await using var upstream = await FakeUpstream.StartAsync(TestPaths.Corpus);
@@ -229,6 +273,18 @@ public sealed class PrefetchTests
 
         var usage = await Processes.RunAsync("dotnet", work, null, [WarrenDll, "prefetch", "--proxy", upstream.Url, "--jobs", "0", goSum]);
         Assert.True(usage.ExitCode == 64, usage.ToString());
+
+        // Without --proxy: the first proxy of GOPROXY (as `go env` reports it).
+        var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+            .ToDictionary(e => (string)e.Key, e => (string)e.Value!, StringComparer.Ordinal);
+        env["GOPROXY"] = upstream.Url + ",direct";
+        env["GOENV"] = "off";
+        var goSumOk = Path.Combine(work, "ok.sum");
+        await File.WriteAllTextAsync(goSumOk, $"github.com/mattn/go-isatty v0.0.17/go.mod {isatty.ModHash}\n");
+        var byEnv = await Processes.RunAsync("dotnet", work, env, [WarrenDll, "prefetch", "--json", goSumOk]);
+        Assert.True(byEnv.ExitCode == 0, byEnv.ToString());
+        Assert.Contains("fetched through " + upstream.Url, byEnv.Stdout, StringComparison.Ordinal);
+        Assert.Equal(2, upstream.HitsFor("/github.com/mattn/go-isatty/@v/v0.0.17.mod"));
     }
 
     private static string Url(string path, string version, string suffix)
