@@ -83,7 +83,7 @@ public sealed class ModuleProxyClient : IDisposable
         var url = Url(module, suffix);
         try
         {
-            using var response = await _http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            using var response = await GetWithRetriesAsync(url, cancellationToken).ConfigureAwait(false);
             if (response.StatusCode != HttpStatusCode.OK)
             {
                 throw new ProxyFetchException($"GET {url}: {(int)response.StatusCode} {response.ReasonPhrase}", response.StatusCode);
@@ -129,6 +129,40 @@ public sealed class ModuleProxyClient : IDisposable
             throw new ProxyFetchException($"GET {url}: timed out", e);
         }
     }
+
+    /// <summary>The response headers of a GET; a connection failure, a 429 or a 5xx answer is tried again (before any
+    /// of the body was read, so nothing is written twice) after a short pause, up to <see cref="Attempts"/> times.</summary>
+    private async Task<HttpResponseMessage> GetWithRetriesAsync(string url, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            HttpResponseMessage response;
+            try
+            {
+                response = await _http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            }
+            catch (HttpRequestException) when (attempt < Attempts)
+            {
+                await Task.Delay(RetryPause * attempt, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            var transient = response.StatusCode == HttpStatusCode.TooManyRequests || (int)response.StatusCode >= 500;
+            if (!transient || attempt >= Attempts)
+            {
+                return response;
+            }
+
+            response.Dispose();
+            await Task.Delay(RetryPause * attempt, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Tries per request when the proxy fails transiently (3).</summary>
+    public int Attempts { get; init; } = 3;
+
+    /// <summary>The pause before the first retry, doubled before the second (250 ms).</summary>
+    public TimeSpan RetryPause { get; init; } = TimeSpan.FromMilliseconds(250);
 
     public void Dispose() => _http.Dispose();
 }

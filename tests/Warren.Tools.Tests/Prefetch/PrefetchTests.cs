@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http;
 using System.Diagnostics;
 using System.Text.Json;
 using Warren.Core.Modules;
@@ -217,6 +218,42 @@ public sealed class PrefetchTests
         Assert.Equal(0, upstream.HitsFor("/github.com/fatih/color/@v/v1.99.0.zip"));
         Assert.Equal(1, upstream.HitsFor("/github.com/mattn/go-isatty/@v/v0.0.17.zip"));
         Assert.Equal(1, upstream.HitsFor("/github.com/mattn/go-colorable/@v/v0.1.13.zip"));
+    }
+
+    [Fact]
+    public async Task A_transient_proxy_failure_is_retried_and_a_persistent_one_reported_with_its_status()
+    {
+        await using var upstream = await FakeUpstream.StartAsync(TestPaths.Corpus);
+        var flaky = 0;
+        upstream.Intercept = async context =>
+        {
+            var path = context.Request.Path.Value!;
+            var fail = path == "/github.com/mattn/go-isatty/@v/v0.0.17.zip" ? Interlocked.Increment(ref flaky) == 1
+                : path == "/github.com/mattn/go-isatty/@v/v0.0.16.zip";
+            if (fail)
+            {
+                context.Response.StatusCode = 503;
+                await context.Response.WriteAsync("try later");
+            }
+
+            return fail;
+        };
+        var work = TestPaths.NewTempDir("prefetch-flaky");
+        var goSum = Path.Combine(work, "go.sum");
+        await File.WriteAllTextAsync(goSum, $"""
+            github.com/mattn/go-isatty v0.0.17 {Manifest.Get("github.com/mattn/go-isatty", "v0.0.17").ZipHash}
+            github.com/mattn/go-isatty v0.0.16 {Manifest.Get("github.com/mattn/go-isatty", "v0.0.16").ZipHash}
+
+            """);
+
+        var result = await new Prefetcher(new PrefetchOptions([goSum], upstream.Url)).RunAsync(CancellationToken.None);
+
+        Assert.Equal((1, 1), (result.Modules, result.Failures));
+        Assert.Equal(2, upstream.HitsFor("/github.com/mattn/go-isatty/@v/v0.0.17.zip"));
+        Assert.Equal(3, upstream.HitsFor("/github.com/mattn/go-isatty/@v/v0.0.16.zip"));
+        var failure = Assert.Single(result.Report.Findings, f => f.Check == "prefetch.fetch");
+        Assert.Equal("github.com/mattn/go-isatty@v0.0.16", failure.Subject);
+        Assert.Contains("503 Service Unavailable", failure.Evidence, StringComparison.Ordinal);
     }
 
     [Fact]
