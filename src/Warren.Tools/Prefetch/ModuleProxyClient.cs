@@ -50,6 +50,12 @@ public sealed class ModuleProxyClient : IDisposable
 
     public string BaseUrl => _base;
 
+    /// <summary>Tries per request when the proxy fails transiently (3).</summary>
+    public int Attempts { get; init; } = 3;
+
+    /// <summary>The pause before the first retry, doubled before the second (250 ms).</summary>
+    public TimeSpan RetryPause { get; init; } = TimeSpan.FromMilliseconds(250);
+
     /// <summary>The URL of path/@v/version + suffix (".info", ".mod", ".zip"), with the path and version escaped.</summary>
     /// <exception cref="ProxyFetchException">The path or version cannot be escaped.</exception>
     public string Url(ModuleKey module, string suffix)
@@ -157,12 +163,6 @@ public sealed class ModuleProxyClient : IDisposable
             await Task.Delay(RetryPause * attempt, cancellationToken).ConfigureAwait(false);
         }
     }
-
-    /// <summary>Tries per request when the proxy fails transiently (3).</summary>
-    public int Attempts { get; init; } = 3;
-
-    /// <summary>The pause before the first retry, doubled before the second (250 ms).</summary>
-    public TimeSpan RetryPause { get; init; } = TimeSpan.FromMilliseconds(250);
 
     public void Dispose() => _http.Dispose();
 }

@@ -56,6 +56,8 @@ public sealed class Prefetcher
     /// <summary>Called with (module versions done, module versions planned) while fetching.</summary>
     public Action<int, int>? OnFetchProgress { get; set; }
 
+    /// <summary>Plans and fetches everything the inputs name; failures become findings, never exceptions (but
+    /// cancellation). Call once per instance.</summary>
     public async Task<PrefetchResult> RunAsync(CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
