@@ -17,7 +17,7 @@ public sealed class ExplainCommand : Command
 
             Each failure gets a classification (net.refused, net.dns, net.timeout, net.tls, auth, notfound, gone,
             version.unknown-revision, version.invalid, proxy.error, checksum.mismatch, sumdb.unreachable,
-            sumdb.private-path, disk.full, gosum.missing, false-success, unknown), the module it concerns, the
+            sumdb.private-path, disk.full, gosum.missing, gomod.missing-requirement, false-success, unknown), the module it concerns, the
             offending line and a fix. BuildKit prefixes ("#8 12.34 ") and classic builder status lines are ignored.
             Exit code: 0 nothing failed, 1 only unrecognised go errors, 2 failures were found.
 

@@ -38,6 +38,12 @@ internal static class Fixes
         };
     }
 
+    public static string PlainHttp(string? host) =>
+        $"{host ?? "the server"} speaks plain HTTP, not TLS: write http:// for it in GOPROXY (or GOSUMDB), or enable TLS on the server";
+
+    public static string MissingRequirement(string? package) =>
+        $"go.mod does not require a module providing {package ?? "the package"}: run `go get {package ?? "PACKAGE"}` (or go mod tidy) and commit go.mod and go.sum; in a Dockerfile copy go.mod and go.sum before building";
+
     public static string Auth(string? host) =>
         $"{host ?? "the server"} refused or asked for credentials: add a ~/.netrc entry (machine HOST login USER password TOKEN) for it, or a git `url.\"https://TOKEN@HOST/\".insteadOf`; for private modules set GOPRIVATE=<pattern> so they are fetched directly with those credentials";
 

@@ -21,6 +21,7 @@ public static class ExplainIds
     public const string SumDbPrivatePath = "sumdb.private-path";
     public const string DiskFull = "disk.full";
     public const string GoSumMissing = "gosum.missing";
+    public const string MissingRequirement = "gomod.missing-requirement";
     public const string FalseSuccess = "false-success";
     public const string Unknown = "unknown";
     public const string FailedWithoutCause = "exit.unexplained";
@@ -115,6 +116,12 @@ public static partial class LogExplainer
             return Fail(ExplainIds.GoSumMissing, Fixes.GoSumMissing(text, subject));
         }
 
+        if (Has(text, "no required module provides package") || (Has(text, "cannot find module providing package") && Has(text, "import lookup disabled")))
+        {
+            var package = ProvidesPackage().Match(text) is { Success: true } p ? p.Groups["package"].Value : null;
+            return Fail(ExplainIds.MissingRequirement, Fixes.MissingRequirement(package)) with { Subject = subject ?? package };
+        }
+
         if (IsSumDbLookup(text))
         {
             var db = SumDbHost(text) ?? "the checksum database";
@@ -132,7 +139,8 @@ public static partial class LogExplainer
 
         if (Network(text) is { } network)
         {
-            return Fail(network, Fixes.Network(network, host));
+            bool plainHttp = Has(text, "first record does not look like a TLS handshake") || Has(text, "server gave HTTP response to HTTPS client");
+            return Fail(network, plainHttp ? Fixes.PlainHttp(host) : Fixes.Network(network, host));
         }
 
         if (Has(text, "401 Unauthorized") || Has(text, "403 Forbidden") || Has(text, "terminal prompts disabled")
@@ -202,7 +210,7 @@ public static partial class LogExplainer
             return ExplainIds.NetTimeout;
         }
 
-        if (Has(text, "x509: ") || Has(text, "tls: ") || Has(text, "SSL certificate problem"))
+        if (Has(text, "x509: ") || Has(text, "tls: ") || Has(text, "SSL certificate problem") || Has(text, "server gave HTTP response to HTTPS client"))
         {
             return ExplainIds.NetTls;
         }
@@ -296,6 +304,9 @@ public static partial class LogExplainer
 
     [GeneratedRegex(@"(?<![\w.@/~-])(?<path>[A-Za-z0-9][\w.~-]*(?:/[\w.~+-]+)*)@(?<version>[\w.+~-]*[\w+~-])(?:/go\.mod)?(?=[:\s""')]|$)")]
     private static partial Regex ModuleAtVersion();
+
+    [GeneratedRegex(@"(?:no required module provides|cannot find module providing) package (?<package>[^\s;:]+)")]
+    private static partial Regex ProvidesPackage();
 
     [GeneratedRegex(@"^v\d+\.\d+\.\d+")]
     private static partial Regex SemVerLike();

@@ -29,6 +29,40 @@ public sealed class ExplainRealGoTests
     }
 
     [Fact]
+    public async Task Https_to_a_plain_http_proxy_is_tls()
+    {
+        await using var proxy = await FakeUpstream.StartAsync(TestPaths.Corpus);
+        var go = new GoRunner($"https://127.0.0.1:{proxy.Port}");
+        var (log, exit) = await RunAsync(go, NewModule(), "mod", "download", "-json", Leaf.ToString());
+        Assert.NotEqual(0, exit);
+
+        var finding = Assert.Single(ExplainLog(log, exit).Findings);
+        Assert.Equal((ExplainIds.NetTls, Leaf.ToString()), (finding.Check, finding.Subject));
+        Assert.Contains("http://", finding.Fix, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Build_importing_a_package_no_required_module_provides()
+    {
+        const string main = "package main\n\nimport _ \"gopkg.in/ini.v1\"\n\nfunc main() {}\n";
+        var dir = NewModule(mainGo: main);
+
+        // go build's default (-mod=readonly from go.mod's go version) and an explicit -mod=readonly over GOFLAGS=-mod=mod
+        // word it differently.
+        var byDefault = await RunAsync(new GoRunner("off").With("GOFLAGS", ""), dir, "build", "./...");
+        var explicitly = await RunAsync(new GoRunner("off"), dir, "build", "-mod=readonly", "./...");
+        Assert.Contains("no required module provides package", byDefault.Log, StringComparison.Ordinal);
+        Assert.Contains("import lookup disabled", explicitly.Log, StringComparison.Ordinal);
+        foreach (var (log, exit) in new[] { byDefault, explicitly })
+        {
+            Assert.NotEqual(0, exit);
+            var finding = Assert.Single(ExplainLog(log, exit).Findings);
+            Assert.Equal((ExplainIds.MissingRequirement, "gopkg.in/ini.v1"), (finding.Check, finding.Subject));
+            Assert.Contains("go get gopkg.in/ini.v1", finding.Fix, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task Proxy_answering_500_is_a_proxy_error()
     {
         await using var proxy = await FakeUpstream.StartAsync(TestPaths.Corpus);
