@@ -62,20 +62,27 @@ public sealed class ExplainRealGoTests
         }
     }
 
-    [Fact]
-    public async Task Proxy_answering_500_is_a_proxy_error()
+    [Theory]
+    [InlineData(500, "500 Internal Server Error", ExplainIds.ProxyError)]
+    [InlineData(502, "502 Bad Gateway", ExplainIds.ProxyError)]
+    [InlineData(410, "410 Gone", ExplainIds.Gone)]
+    [InlineData(404, "404 Not Found", ExplainIds.NotFound)]
+    public async Task Proxy_error_statuses(int status, string statusLine, string id)
     {
         await using var proxy = await FakeUpstream.StartAsync(TestPaths.Corpus);
-        proxy.Intercept = Answer(500, "upstream exploded\n");
+        proxy.Intercept = Answer(status, "upstream says no\n");
         var go = new GoRunner(proxy.Url);
         var (log, exit) = await RunAsync(go, NewModule(), "get", $"{Leaf.Path}@{Leaf.Version}");
         Assert.NotEqual(0, exit);
-        Assert.Contains("500 Internal Server Error", log, StringComparison.Ordinal);
+        Assert.Contains(statusLine, log, StringComparison.Ordinal);
 
         var finding = Assert.Single(ExplainLog(log, exit).Findings);
-        Assert.Equal(ExplainIds.ProxyError, finding.Check);
-        Assert.Contains("HTTP 500", finding.Fix, StringComparison.Ordinal);
-        Assert.Contains("upstream exploded", finding.Evidence, StringComparison.Ordinal);
+        Assert.Equal((id, Verdict.Fail), (finding.Check, finding.Verdict));
+        Assert.Contains("upstream says no", finding.Evidence, StringComparison.Ordinal);
+        if (id == ExplainIds.ProxyError)
+        {
+            Assert.Contains($"HTTP {status}", finding.Fix, StringComparison.Ordinal);
+        }
     }
 
     [Theory]
@@ -281,6 +288,18 @@ public sealed class ExplainRealGoTests
         Assert.Equal("notfound", finding.GetProperty("check").GetString());
         Assert.Equal("Fail", finding.GetProperty("verdict").GetString());
         Assert.Equal("example.net/not/there@v1.0.0", finding.GetProperty("subject").GetString());
+
+        // A file argument and the table for people.
+        var file = Path.Combine(TestPaths.NewTempDir("explain-cli"), "build.log");
+        await File.WriteAllTextAsync(file, dockerLog);
+        var table = await Processes.RunAsync("dotnet", null, null, [dll, "explain", file]);
+        Assert.True(table.ExitCode == ReportExitCodes.Failures, table.ToString());
+        Assert.Contains("notfound", table.Stdout, StringComparison.Ordinal);
+        Assert.Contains("1 failures", table.Stdout, StringComparison.Ordinal);
+
+        // A missing file is a usage error.
+        var missing = await Processes.RunAsync("dotnet", null, null, [dll, "explain", file + ".nope"]);
+        Assert.Equal(64, missing.ExitCode);
 
         // The same JSON with the exit code swallowed: a false success as well.
         var swallowed = await Processes.RunAsync("dotnet", null, null, [dll, "explain", "-", "--json", "--exit-code", "0"], stdin: log);
