@@ -59,7 +59,7 @@ public static partial class LogExplainer
         {
             var entry = ToEntry(error.Error);
             var finding = Classify(entry, unknownAlways: true)!;
-            findings.Add(finding with { Subject = finding.Subject ?? error.Subject });
+            findings.Add(finding with { Subject = error.Path.Length > 0 ? error.Subject : finding.Subject });
         }
 
         bool exitedZero = exitCode is { } code ? code == 0 : !log.HasFailureMarker;
