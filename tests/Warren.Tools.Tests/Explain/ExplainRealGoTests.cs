@@ -103,6 +103,28 @@ public sealed class ExplainRealGoTests
     }
 
     [Fact]
+    public async Task Direct_mode_git_without_credentials_is_auth()
+    {
+        const string module = "github.com/private/repo";
+        var root = TestPaths.NewTempDir("explain-git");
+        var repos = Path.Combine(root, "repos");
+        TestGit.CreateUpstream(repos, module + ".git")
+            .Write("go.mod", $"module {module}\n\ngo 1.19\n")
+            .Write("repo.go", "package repo\n")
+            .Commit("first", "v1.0.0");
+        await using var server = await HttpBackendServer.StartAsync(repos, "alice", "pw-" + Guid.NewGuid().ToString("N"));
+        var gitConfig = TestGit.WriteGitHubInsteadOf(Path.Combine(root, "gitconfig"), server.BaseUrl);
+        var go = new GoRunner("direct").WithGitConfig(gitConfig).With("NO_PROXY", "127.0.0.1,localhost");
+        var (log, exit) = await RunAsync(go, NewModule(), "mod", "download", "-json", $"{module}@v1.0.0");
+        Assert.NotEqual(0, exit);
+        Assert.True(server.UnauthorizedRequests > 0, log);
+
+        var finding = Assert.Single(ExplainLog(log, exit).Findings);
+        Assert.Equal((ExplainIds.Auth, $"{module}@v1.0.0"), (finding.Check, finding.Subject));
+        Assert.Contains("terminal prompts disabled", finding.Evidence, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Modules_and_versions_the_proxy_does_not_have()
     {
         await using var proxy = await FakeUpstream.StartAsync(TestPaths.Corpus);
