@@ -15,10 +15,12 @@ public sealed class ExplainCommand : Command
         : base("explain", """
             Explain the failures in the output of go mod download (-json), go build, go get or a Docker build log.
 
-            Each failure gets a classification (net.refused, net.dns, net.timeout, net.tls, auth, notfound, gone,
-            version.unknown-revision, version.invalid, proxy.error, checksum.mismatch, sumdb.unreachable,
-            sumdb.private-path, disk.full, gosum.missing, gomod.missing-requirement, false-success, unknown), the module it concerns, the
-            offending line and a fix. BuildKit prefixes ("#8 12.34 ") and classic builder status lines are ignored.
+            Each failure gets a classification, the module it concerns, the offending line and a fix:
+            net.refused, net.dns, net.timeout, net.tls, auth, notfound, gone, version.unknown-revision,
+            version.invalid, proxy.error, checksum.mismatch, sumdb.unreachable, sumdb.private-path, disk.full,
+            gosum.missing, gomod.missing-requirement, false-success (Error fields in a -json stream of a command
+            that exited 0), unknown (a go error line not recognised), exit.unexplained (--exit-code not 0, nothing
+            recognised). BuildKit prefixes ("#8 12.34 ") and classic builder status lines are ignored.
             Exit code: 0 nothing failed, 1 only unrecognised go errors, 2 failures were found.
 
             Examples:

@@ -77,7 +77,7 @@ internal static class ExplainGoLogs
     public static HashSet<(string Check, string? Subject)> Classes(Report report) =>
         report.Findings.Select(f => (f.Check, f.Subject)).ToHashSet();
 
-    /// <summary>Explains a log, with the log in the assertion message when something is off.</summary>
+    /// <summary>Explains a log (<see cref="LogExplainer.Explain"/>).</summary>
     public static Report ExplainLog(string log, int? exitCode = null) => LogExplainer.Explain(log, exitCode);
 
     /// <summary>Each line prefixed as BuildKit's plain progress shows a RUN step's output, between its status lines.</summary>

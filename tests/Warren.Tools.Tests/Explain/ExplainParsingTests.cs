@@ -12,7 +12,7 @@ public sealed class ExplainParsingTests
     {
         // Hand-written: a test cannot fill a disk. The shape is the go command's extraction error.
         const string log = "go: downloading golang.org/x/text v0.3.7\n"
-            + "go: golang.org/x/text@v0.3.7: write /root/go/pkg/mod/cache/download/golang.org/x/text/@v/v0.3.7.zip1234.tmp: no space left on device\n";
+            + "go: golang.org/x/text@v0.3.7: write /go/pkg/mod/cache/download/golang.org/x/text/@v/v0.3.7.zip1234.tmp: no space left on device\n";
         var report = LogExplainer.Explain(log, 1);
         var finding = Assert.Single(report.Findings);
         Assert.Equal((ExplainIds.DiskFull, "golang.org/x/text@v0.3.7"), (finding.Check, finding.Subject));
@@ -63,7 +63,7 @@ public sealed class ExplainParsingTests
         // Hand-written in the shape proxy.golang.org's checksum database answers for a private repository.
         const string log = "go: git.corp.example/team/lib@v1.2.0: verifying module: git.corp.example/team/lib@v1.2.0: reading https://sum.golang.org/lookup/git.corp.example/team/lib@v1.2.0: 404 Not Found\n"
             + "\tserver response:\n"
-            + "\tnot found: git.corp.example/team/lib@v1.2.0: invalid version: git ls-remote -q origin in /tmp/gopath/pkg/mod/cache/vcs/abc: exit status 128:\n"
+            + "\tnot found: git.corp.example/team/lib@v1.2.0: invalid version: git ls-remote -q origin in /go/pkg/mod/cache/vcs/abc: exit status 128:\n"
             + "\t\tfatal: could not read Username for 'https://git.corp.example': terminal prompts disabled\n";
         var finding = Assert.Single(LogExplainer.Explain(log, 1).Findings);
         Assert.Equal((ExplainIds.SumDbPrivatePath, "git.corp.example/team/lib@v1.2.0"), (finding.Check, finding.Subject));
