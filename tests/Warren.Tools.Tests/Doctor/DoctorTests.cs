@@ -1,0 +1,144 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Warren.Tools.Reporting;
+
+namespace Warren.Tools.Tests.Doctor;
+
+/// <summary>warren doctor against broken and healthy set-ups built from real servers on 127.0.0.1 and the real go client.</summary>
+public sealed class DoctorTests(DoctorCorpusFixture corpus) : IClassFixture<DoctorCorpusFixture>
+{
+    [Fact]
+    public async Task Healthy_setup_passes_with_only_the_GOSUMDB_off_warning()
+    {
+        var env = DoctorSupport.Environment(corpus.Proxy.Url + ",direct");
+        env["GOMODCACHE"] = corpus.ModCache;
+        var report = await DoctorSupport.RunAsync(env, corpus.CopyModule());
+
+        Assert.True(report.Count(Verdict.Fail) == 0, report.Dump());
+        Assert.Equal(1, report.ExitCode);
+        var warning = Assert.Single(report.Findings, f => f.Verdict == Verdict.Warn);
+        Assert.Equal("env.gosumdb", warning.Check);
+        Assert.Contains("checksums", warning.Evidence, StringComparison.Ordinal);
+        foreach (var check in new[] { "env.goproxy", "env.goflags", "net.proxy", "module.gomod", "module.resolve", "module.gosum", "disk.gomodcache", "disk.gocache", "disk.leftovers" })
+        {
+            Assert.True(report.Of(check).Any(f => f.Verdict == Verdict.Pass), $"{check} did not pass: {report.Dump()}");
+        }
+
+        var requires = File.ReadAllText(Path.Combine(corpus.Module, "go.mod")).Split('\n').Count(l => l.StartsWith('\t'));
+        Assert.True(requires > 5, "the tidy module has requirements");
+        Assert.Contains($"{requires} of {requires} requirements resolve", report.Of("module.resolve").Single().Evidence, StringComparison.Ordinal);
+        Assert.Contains("answers 200", report.Of("net.proxy").Single().Evidence, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Proxy_on_a_closed_port_fails_net_proxy()
+    {
+        var url = $"http://127.0.0.1:{Loopback.FreePort()}";
+        var env = DoctorSupport.Environment(url);
+        var report = await DoctorSupport.RunAsync(env, TestPaths.NewTempDir("doctor-empty"));
+
+        var finding = Assert.Single(report.Of("net.proxy"));
+        Assert.Equal(Verdict.Fail, finding.Verdict);
+        Assert.Equal(url, finding.Subject);
+        Assert.Contains("connection refused", finding.Evidence, StringComparison.Ordinal);
+        Assert.Contains(" ms", finding.Evidence, StringComparison.Ordinal);
+        Assert.Equal(2, report.ExitCode);
+    }
+
+    [Fact]
+    public async Task Proxy_answering_500_fails_net_proxy_and_module_resolve()
+    {
+        await using var broken = await FakeUpstream.StartAsync(TestPaths.Corpus);
+        broken.Intercept = async ctx =>
+        {
+            ctx.Response.StatusCode = 500;
+            await ctx.Response.WriteAsync("boom\n");
+            return true;
+        };
+        var env = DoctorSupport.Environment(broken.Url + ",direct");
+        var report = await DoctorSupport.RunAsync(env, corpus.CopyModule());
+
+        var finding = Assert.Single(report.Of("net.proxy"));
+        Assert.Equal(Verdict.Fail, finding.Verdict);
+        Assert.Contains("answers 500", finding.Evidence, StringComparison.Ordinal);
+        Assert.Contains(report.Of("module.resolve"), f => f.Verdict == Verdict.Fail && f.Evidence.Contains("500", StringComparison.Ordinal));
+        Assert.True(broken.Requests.Any(r => r.EndsWith("/@v/list", StringComparison.Ordinal)), "the probe asks for a module of the go.mod");
+        Assert.Equal(2, report.ExitCode);
+    }
+
+    [Fact]
+    public async Task Go_sum_missing_lines_fails_module_gosum_naming_the_module()
+    {
+        var dir = corpus.CopyModule();
+        var goSum = Path.Combine(dir, "go.sum");
+        var lines = File.ReadAllLines(goSum);
+        var victim = lines.First(l => !l.Contains("/go.mod ", StringComparison.Ordinal)).Split(' ');
+        File.WriteAllLines(goSum, lines.Where(l => !l.StartsWith($"{victim[0]} {victim[1]} ", StringComparison.Ordinal)));
+
+        var report = await DoctorSupport.RunAsync(DoctorSupport.Environment(corpus.Proxy.Url), dir);
+
+        var finding = Assert.Single(report.Of("module.gosum"), f => f.Verdict == Verdict.Fail);
+        Assert.Equal($"{victim[0]}@{victim[1]}", finding.Subject);
+        Assert.Contains($"\"{victim[0]} {victim[1]} h1:\"", finding.Evidence, StringComparison.Ordinal);
+        Assert.Contains("go mod tidy", finding.Fix, StringComparison.Ordinal);
+        Assert.Equal(2, report.ExitCode);
+    }
+
+    [Fact]
+    public async Task Half_written_download_in_the_module_cache_is_named()
+    {
+        var env = DoctorSupport.Environment(corpus.Proxy.Url);
+        var partial = Path.Combine(env["GOMODCACHE"]!, "cache", "download", "example.com", "half", "@v", "v1.0.0.zip.partial");
+        Directory.CreateDirectory(Path.GetDirectoryName(partial)!);
+        await File.WriteAllTextAsync(partial, "PK");
+
+        var report = await DoctorSupport.RunAsync(env, TestPaths.NewTempDir("doctor-empty"));
+
+        var finding = Assert.Single(report.Of("disk.leftovers"));
+        Assert.Equal(Verdict.Warn, finding.Verdict);
+        Assert.Contains(partial, finding.Evidence, StringComparison.Ordinal);
+        Assert.Contains("go clean -modcache", finding.Fix, StringComparison.Ordinal);
+        Assert.True(report.Count(Verdict.Fail) == 0, report.Dump());
+        Assert.Equal(1, report.ExitCode);
+    }
+
+    [Fact]
+    public async Task Variables_with_bad_syntax_or_meaning_are_named()
+    {
+        var env = DoctorSupport.Environment(corpus.Proxy.Url);
+        env["GOPRIVATE"] = "example.com/[";
+        env["GOFLAGS"] = "-mod=vendor -frobnicate";
+        env["GOSUMDB"] = "sum.example.com";
+        var report = await DoctorSupport.RunAsync(env, corpus.CopyModule());
+
+        Assert.Equal(Verdict.Fail, report.Of("env.goprivate").Single().Verdict);
+        Assert.Contains(report.Of("env.goflags"), f => f.Verdict == Verdict.Fail && f.Evidence.Contains("no vendor directory", StringComparison.Ordinal));
+        Assert.Contains(report.Of("env.goflags"), f => f.Verdict == Verdict.Warn && f.Evidence.Contains("-frobnicate", StringComparison.Ordinal));
+        Assert.Contains("no verifier key", report.Of("env.gosumdb").Single().Evidence, StringComparison.Ordinal);
+        Assert.Contains("no direct", report.Of("env.goproxy").Single().Evidence, StringComparison.Ordinal);
+        Assert.Equal(2, report.ExitCode);
+    }
+
+    [Fact]
+    public async Task The_cli_prints_the_report_as_json_with_the_exit_code()
+    {
+        var env = DoctorSupport.Environment(corpus.Proxy.Url + ",direct");
+        var dir = corpus.CopyModule();
+        var cliEnv = env.Where(kv => kv.Value is not null).ToDictionary(kv => kv.Key, kv => kv.Value!, StringComparer.Ordinal);
+        cliEnv["DOTNET_CLI_HOME"] = env["HOME"]!;
+        cliEnv["DOTNET_NOLOGO"] = "1";
+        var cli = await Processes.RunAsync("dotnet", dir, cliEnv,
+            [Path.Combine(AppContext.BaseDirectory, "warren.dll"), "doctor", "--module-dir", dir, "--json", "--timeout", "5"], timeout: TimeSpan.FromMinutes(2));
+
+        Assert.True(cli.ExitCode == 1, cli.ToString());
+        using var json = JsonDocument.Parse(cli.Stdout);
+        Assert.Equal("doctor", json.RootElement.GetProperty("command").GetString());
+        Assert.Equal(1, json.RootElement.GetProperty("exitCode").GetInt32());
+        Assert.Equal(0, json.RootElement.GetProperty("summary").GetProperty("fail").GetInt32());
+        var findings = json.RootElement.GetProperty("findings").EnumerateArray().ToList();
+        Assert.Contains(findings, f => f.GetProperty("check").GetString() == "env.gosumdb" && f.GetProperty("verdict").GetString() == "Warn");
+        Assert.Contains(findings, f => f.GetProperty("check").GetString() == "net.proxy" && f.GetProperty("verdict").GetString() == "Pass"
+            && f.GetProperty("subject").GetString() == corpus.Proxy.Url);
+        Assert.Contains(findings, f => f.GetProperty("check").GetString() == "module.gosum" && f.GetProperty("verdict").GetString() == "Pass");
+    }
+}
