@@ -86,7 +86,7 @@ public sealed partial class DoctorRunner
         }
 
         CheckNoSumDb(findings, settings, privateOnes);
-        await CheckPrivateAccessAsync(findings, settings, privateOnes, cancellationToken).ConfigureAwait(false);
+        await CheckPrivateAccessAsync(findings, privateOnes, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The module versions go.mod asks for, after replace directives (directory replacements are local and skipped).</summary>

@@ -90,9 +90,8 @@ public sealed partial class DoctorRunner
         return rules;
     }
 
-    private async Task CheckPrivateAccessAsync(List<Finding> findings, Settings settings, List<Resolution> privateOnes, CancellationToken cancellationToken)
+    private async Task CheckPrivateAccessAsync(List<Finding> findings, List<Resolution> privateOnes, CancellationToken cancellationToken)
     {
-        _ = settings;
         if (privateOnes.Count == 0)
         {
             return;

@@ -42,7 +42,7 @@ public sealed partial class DoctorRunner
     {
         var findings = new List<Finding>();
         progress?.Report(new DoctorProgress("variables", 0, 0));
-        var modFile = LoadGoMod(findings, out var goModFinding);
+        var modFile = LoadGoMod(out var goModFinding);
         var settings = CheckVariables(findings, modFile is not null);
 
         using var client = new HttpClient(_handlerFactory(), disposeHandler: true) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
@@ -76,9 +76,8 @@ public sealed partial class DoctorRunner
         string GoNoSumDb,
         string GoPrivate);
 
-    private GoModFile? LoadGoMod(List<Finding> findings, out Finding? finding)
+    private GoModFile? LoadGoMod(out Finding? finding)
     {
-        _ = findings;
         var path = Path.Combine(_options.ModuleDir, "go.mod");
         if (!File.Exists(path))
         {

@@ -61,7 +61,7 @@ internal sealed class Http(HttpClient client, TimeSpan timeout, TimeProvider tim
             _ => "request failed",
         };
         var detail = socket?.Message ?? e.InnerException?.Message ?? e.Message;
-        return $"{kind} ({detail})";
+        return detail.Equals(kind, StringComparison.OrdinalIgnoreCase) ? kind : $"{kind} ({detail})";
     }
 
     private static T? FindInner<T>(Exception e)

@@ -120,6 +120,44 @@ public sealed class DoctorTests(DoctorCorpusFixture corpus) : IClassFixture<Doct
     }
 
     [Fact]
+    public async Task Proxies_are_reached_through_HTTP_PROXY_unless_NO_PROXY_exempts_them()
+    {
+        // The GOPROXY host does not exist; only the outbound proxy (the corpus server, taking absolute-form requests) knows it.
+        const string Unresolvable = "http://goproxy.doctor.invalid";
+        var env = DoctorSupport.Environment(Unresolvable);
+        env["HTTP_PROXY"] = corpus.Proxy.Url;
+        var report = await DoctorSupport.RunAsync(env, corpus.CopyModule());
+
+        var reached = Assert.Single(report.Of("net.proxy"));
+        Assert.True(reached.Verdict == Verdict.Pass, report.Dump());
+        Assert.Contains($"via outbound proxy {corpus.Proxy.Url}", reached.Evidence, StringComparison.Ordinal);
+        Assert.Equal(Verdict.Pass, report.Of("module.resolve").Single().Verdict);
+
+        env["NO_PROXY"] = "localhost,.doctor.invalid";
+        var direct = await DoctorSupport.RunAsync(env, corpus.CopyModule());
+        var failed = Assert.Single(direct.Of("net.proxy"));
+        Assert.Equal(Verdict.Fail, failed.Verdict);
+        Assert.Contains("DNS lookup failed", failed.Evidence, StringComparison.Ordinal);
+        Assert.Equal(2, direct.ExitCode);
+    }
+
+    [Theory]
+    [InlineData("github.com/org/repo/sub/v2", "https://github.com/org/repo")]
+    [InlineData("git.example.com/team/lib.git/v3", "https://git.example.com/team/lib.git")]
+    [InlineData("example.com/team/lib/v2", "https://example.com/team/lib")]
+    public void Repository_urls_are_guessed_like_the_go_command_without_discovery(string module, string url) =>
+        Assert.Equal(url, Warren.Tools.Doctor.DoctorRunner.RepositoryUrl(module));
+
+    [Fact]
+    public void The_longest_insteadOf_prefix_wins()
+    {
+        (string, string)[] rules = [("ssh://git@host/", "https://host/"), ("https://mirror/team/", "https://host/team/")];
+        Assert.Equal("https://mirror/team/repo", Warren.Tools.Doctor.DoctorRunner.ApplyInsteadOf("https://host/team/repo", rules));
+        Assert.Equal("ssh://git@host/other/repo", Warren.Tools.Doctor.DoctorRunner.ApplyInsteadOf("https://host/other/repo", rules));
+        Assert.Equal("https://elsewhere/x", Warren.Tools.Doctor.DoctorRunner.ApplyInsteadOf("https://elsewhere/x", rules));
+    }
+
+    [Fact]
     public async Task The_cli_prints_the_report_as_json_with_the_exit_code()
     {
         var env = DoctorSupport.Environment(corpus.Proxy.Url + ",direct");
