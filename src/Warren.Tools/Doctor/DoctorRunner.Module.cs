@@ -13,6 +13,7 @@ public sealed partial class DoctorRunner
         Error,
         NoProxy,
         Direct,
+        DirectOnly,
         Off,
     }
 
@@ -50,6 +51,13 @@ public sealed partial class DoctorRunner
         {
             findings.Add(new Finding("module.resolve", Verdict.Pass,
                 $"{resolved} of {targets.Count} requirements resolve through GOPROXY (.info and .mod)"));
+        }
+
+        var directOnly = resolutions.Count(r => r.Outcome == Outcome.DirectOnly);
+        if (directOnly > 0)
+        {
+            findings.Add(new Finding("module.resolve", Verdict.Pass,
+                $"{directOnly} requirements are fetched directly from their origins (no proxy before direct in GOPROXY); not probed"));
         }
 
         var privateOnes = new List<Resolution>();
@@ -129,7 +137,10 @@ public sealed partial class DoctorRunner
 
             if (spec.IsDirect)
             {
-                return new Resolution(path, version, Outcome.Direct, Join(missing).TrimEnd(' ', ';'));
+                // Only a module every proxy lacked looks private; with no proxy before direct nothing was asked.
+                return missing.Count == 0 && lastError is null
+                    ? new Resolution(path, version, Outcome.DirectOnly, "no proxy before direct")
+                    : new Resolution(path, version, Outcome.Direct, Join(missing).TrimEnd(' ', ';'));
             }
 
             var (status, evidence) = await FetchAsync(spec, path, version, http, cancellationToken).ConfigureAwait(false);

@@ -65,7 +65,7 @@ public sealed partial class DoctorRunner
         }
         else
         {
-            findings.Add(new Finding("env.goproxy", Verdict.Pass, $"GOPROXY={value}: {chain.Count - 1} proxies, then direct"));
+            findings.Add(new Finding("env.goproxy", Verdict.Pass, $"GOPROXY={value}: {chain.Count - 1} {(chain.Count == 2 ? "proxy" : "proxies")}, then direct"));
         }
 
         return chain;

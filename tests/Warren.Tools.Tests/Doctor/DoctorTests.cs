@@ -158,6 +158,49 @@ public sealed class DoctorTests(DoctorCorpusFixture corpus) : IClassFixture<Doct
     }
 
     [Fact]
+    public async Task A_proxy_slower_than_the_timeout_fails_with_timeout()
+    {
+        await using var slow = await FakeUpstream.StartAsync(TestPaths.Corpus);
+        slow.Delay = TimeSpan.FromSeconds(3);
+        var env = DoctorSupport.Environment(slow.Url);
+        var report = await DoctorSupport.RunAsync(env, TestPaths.NewTempDir("doctor-empty"), timeoutSeconds: 0.5);
+
+        var finding = Assert.Single(report.Of("net.proxy"));
+        Assert.Equal(Verdict.Fail, finding.Verdict);
+        Assert.Contains("timeout (no answer within 0.5 s)", finding.Evidence, StringComparison.Ordinal);
+        Assert.Equal(2, report.ExitCode);
+    }
+
+    [Fact]
+    public async Task Only_a_lock_still_held_after_ten_minutes_is_reported()
+    {
+        var env = DoctorSupport.Environment(corpus.Proxy.Url);
+        var dir = Path.Combine(env["GOMODCACHE"]!, "cache", "download", "example.com", "m", "@v");
+        Directory.CreateDirectory(dir);
+        var held = Path.Combine(dir, "v1.0.0.lock");
+        var released = Path.Combine(dir, "v1.1.0.lock");
+        foreach (var file in new[] { held, released })
+        {
+            await File.WriteAllTextAsync(file, "");
+            File.SetLastWriteTimeUtc(file, DateTime.UtcNow.AddMinutes(-20));
+        }
+
+        // The go command leaves its lock files behind; only one still locked (flock) means a stuck process.
+        using (new FileStream(held, FileMode.Open, FileAccess.ReadWrite, FileShare.None))
+        {
+            var report = await DoctorSupport.RunAsync(env, TestPaths.NewTempDir("doctor-empty"));
+            var finding = Assert.Single(report.Of("disk.locks"));
+            Assert.Equal(Verdict.Warn, finding.Verdict);
+            Assert.Contains(held, finding.Evidence, StringComparison.Ordinal);
+            Assert.DoesNotContain(released, finding.Evidence, StringComparison.Ordinal);
+        }
+
+        var after = await DoctorSupport.RunAsync(env, TestPaths.NewTempDir("doctor-empty"));
+        Assert.Empty(after.Of("disk.locks"));
+        Assert.Equal(Verdict.Pass, after.Of("disk.leftovers").Single().Verdict);
+    }
+
+    [Fact]
     public async Task The_cli_prints_the_report_as_json_with_the_exit_code()
     {
         var env = DoctorSupport.Environment(corpus.Proxy.Url + ",direct");
