@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Warren.Core.SumDb;
 using Warren.Tools.Reporting;
 
 namespace Warren.Tools.Tests.Doctor;
@@ -201,6 +202,46 @@ public sealed class DoctorTests(DoctorCorpusFixture corpus) : IClassFixture<Doct
     }
 
     [Fact]
+    public async Task The_checksum_database_is_checked_through_the_proxy_that_serves_it()
+    {
+        const string Name = "sum.doctor.test";
+        var (signerKey, verifierKey) = NoteKeys.GenerateKey(Name);
+        var (otherSigner, _) = NoteKeys.GenerateKey(Name);
+        var latest = new TreeHead(7, LogHash.Zero).Sign(NoteSigner.Parse(signerKey));
+        await using var proxy = await FakeUpstream.StartAsync(TestPaths.Corpus);
+        proxy.Intercept = async ctx =>
+        {
+            switch (ctx.Request.Path.Value)
+            {
+                case $"/sumdb/{Name}/supported":
+                    return true;
+                case $"/sumdb/{Name}/latest":
+                    await ctx.Response.Body.WriteAsync(latest);
+                    return true;
+                default:
+                    return false;
+            }
+        };
+        var env = DoctorSupport.Environment(proxy.Url + ",direct");
+        env["GOSUMDB"] = verifierKey;
+
+        var report = await DoctorSupport.RunAsync(env, TestPaths.NewTempDir("doctor-empty"));
+
+        Assert.Equal(Verdict.Pass, report.Of("env.gosumdb").Single().Verdict);
+        var sumdb = report.Of("net.sumdb").ToList();
+        Assert.True(sumdb.All(f => f.Verdict == Verdict.Pass), report.Dump());
+        Assert.Contains(sumdb, f => f.Evidence.Contains("through this proxy", StringComparison.Ordinal));
+        Assert.Contains(sumdb, f => f.Evidence.Contains("signed tree of 7 records verifies", StringComparison.Ordinal));
+        Assert.Equal(0, report.ExitCode);
+
+        // A tree head signed by another key is named, not trusted.
+        latest = new TreeHead(7, LogHash.Zero).Sign(NoteSigner.Parse(otherSigner));
+        var forged = await DoctorSupport.RunAsync(env, TestPaths.NewTempDir("doctor-empty"));
+        Assert.Contains(forged.Of("net.sumdb"), f => f.Verdict == Verdict.Fail && f.Evidence.Contains("does not verify", StringComparison.Ordinal));
+        Assert.Equal(2, forged.ExitCode);
+    }
+
+    [Fact]
     public async Task The_cli_prints_the_report_as_json_with_the_exit_code()
     {
         var env = DoctorSupport.Environment(corpus.Proxy.Url + ",direct");
@@ -221,5 +262,9 @@ public sealed class DoctorTests(DoctorCorpusFixture corpus) : IClassFixture<Doct
         Assert.Contains(findings, f => f.GetProperty("check").GetString() == "net.proxy" && f.GetProperty("verdict").GetString() == "Pass"
             && f.GetProperty("subject").GetString() == corpus.Proxy.Url);
         Assert.Contains(findings, f => f.GetProperty("check").GetString() == "module.gosum" && f.GetProperty("verdict").GetString() == "Pass");
+
+        var usage = await Processes.RunAsync("dotnet", dir, cliEnv,
+            [Path.Combine(AppContext.BaseDirectory, "warren.dll"), "doctor", "--timeout", "0"], timeout: TimeSpan.FromMinutes(2));
+        Assert.True(usage.ExitCode == 64, usage.ToString());
     }
 }
