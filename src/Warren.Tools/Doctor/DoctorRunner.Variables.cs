@@ -15,7 +15,7 @@ public sealed partial class DoctorRunner
         "a", "asan", "asmflags", "buildmode", "buildvcs", "compiler", "cover", "covermode", "coverpkg", "gccgoflags", "gcflags",
         "installsuffix", "ldflags", "linkshared", "mod", "modcacherw", "modfile", "msan", "n", "overlay", "p", "pgo", "pkgdir",
         "race", "tags", "toolexec", "trimpath", "v", "work", "x", "json", "count", "failfast", "short", "timeout", "vet",
-        "benchtime", "cpu", "parallel", "shuffle", "benchmem", "run", "bench", "covermode", "coverprofile",
+        "benchtime", "cpu", "parallel", "shuffle", "benchmem", "run", "bench", "coverprofile",
     };
 
     private Settings CheckVariables(List<Finding> findings, bool hasGoMod)
@@ -30,7 +30,7 @@ public sealed partial class DoctorRunner
                 "unset GO111MODULE (or go env -w GO111MODULE=on)"));
         }
 
-        return new Settings(chain, sumdb, key, _go["GONOPROXY"], _go["GONOSUMDB"], _go["GOPRIVATE"]);
+        return new Settings(chain, sumdb, key, _go["GONOPROXY"], _go["GONOSUMDB"]);
     }
 
     private List<ProxySpec>? CheckGoProxy(List<Finding> findings)

@@ -73,8 +73,7 @@ public sealed partial class DoctorRunner
         SumDbConfig? SumDb,
         string? SumDbKey,
         string GoNoProxy,
-        string GoNoSumDb,
-        string GoPrivate);
+        string GoNoSumDb);
 
     private GoModFile? LoadGoMod(out Finding? finding)
     {

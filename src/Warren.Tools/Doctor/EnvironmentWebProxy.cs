@@ -3,7 +3,8 @@ using System.Net;
 namespace Warren.Tools.Doctor;
 
 /// <summary>The outbound proxy the go command would use: HTTPS_PROXY / HTTP_PROXY (either case) with NO_PROXY exceptions
-/// (host names, domain suffixes with or without a leading dot, "*", host:port, IP addresses and CIDR ranges).</summary>
+/// (host names, domain suffixes with or without a leading dot, "*", host:port, IP addresses and CIDR ranges). As in the go
+/// command, requests to localhost and loopback addresses never go through a proxy.</summary>
 public sealed class EnvironmentWebProxy : IWebProxy
 {
     private readonly Uri? _https;
@@ -51,6 +52,11 @@ public sealed class EnvironmentWebProxy : IWebProxy
         }
 
         var name = host.IdnHost.Trim('[', ']');
+        if (name.Equals("localhost", StringComparison.OrdinalIgnoreCase) || (IPAddress.TryParse(name, out var address) && IPAddress.IsLoopback(address)))
+        {
+            return true;
+        }
+
         foreach (var entry in _noProxy)
         {
             if (entry == "*")
