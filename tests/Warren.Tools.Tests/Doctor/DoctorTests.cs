@@ -242,6 +242,24 @@ public sealed class DoctorTests(DoctorCorpusFixture corpus) : IClassFixture<Doct
     }
 
     [Fact]
+    public async Task A_file_proxy_is_a_directory_that_must_exist()
+    {
+        var missing = Path.Combine(TestPaths.NewTempDir("doctor-gone"), "nothing");
+        var env = DoctorSupport.Environment($"file://{missing},file://{TestPaths.Corpus}");
+        var report = await DoctorSupport.RunAsync(env, corpus.CopyModule());
+
+        var proxies = report.Of("net.proxy").ToList();
+        Assert.Equal(2, proxies.Count);
+        Assert.Equal(Verdict.Fail, proxies[0].Verdict);
+        Assert.Contains("does not exist", proxies[0].Evidence, StringComparison.Ordinal);
+        Assert.Equal(Verdict.Pass, proxies[1].Verdict);
+
+        // 404 from the first entry falls through to the corpus, which has every requirement.
+        Assert.Equal(Verdict.Pass, report.Of("module.resolve").Single().Verdict);
+        Assert.Equal(2, report.ExitCode);
+    }
+
+    [Fact]
     public async Task The_cli_prints_the_report_as_json_with_the_exit_code()
     {
         var env = DoctorSupport.Environment(corpus.Proxy.Url + ",direct");
