@@ -250,11 +250,16 @@ internal sealed class VersionCheck
             if (differing.Count > 0)
             {
                 Problem("gosum.mismatch", Verdict.Fail,
-                    $"checksum mismatch: {entry.Where} has {line.Hash}; the cache's {string.Join(", ", differing.Select(d => $"{d.What} is {d.Hash}"))}",
+                    $"checksum mismatch: {entry.Where} has {line.Hash}; the cache's {Describe(differing)}",
                     Refetch + " (and checks it against go.sum)", line.IsGoMod ? Remedy.Mod : Remedy.Zip);
             }
         }
     }
+
+    /// <summary>"zip, dir are h1:A; .ziphash is h1:B": the cache's hashes grouped by value.</summary>
+    private static string Describe(List<(string What, string Hash)> hashes) =>
+        string.Join("; ", hashes.GroupBy(h => h.Hash, StringComparer.Ordinal)
+            .Select(g => $"{string.Join(", ", g.Select(h => h.What))} {(g.Count() == 1 ? "is" : "are")} {g.Key}"));
 
     private async Task CompareSumDbAsync(SumDbClient sumDb, List<(string What, string Hash)> zipHashes, string? modActual, CancellationToken cancellationToken)
     {
@@ -272,9 +277,10 @@ internal sealed class VersionCheck
         switch (result.Status)
         {
             case SumDbLookupStatus.Ok:
-                foreach (var (what, hash) in zipHashes.Where(z => z.Hash != result.ZipHash))
+                var differing = zipHashes.Where(z => z.Hash != result.ZipHash).ToList();
+                if (differing.Count > 0)
                 {
-                    Problem("sumdb.mismatch", Verdict.Fail, $"checksum mismatch: the cache's {what} is {hash}, checksum database {sumDb.Name} has {result.ZipHash}",
+                    Problem("sumdb.mismatch", Verdict.Fail, $"checksum mismatch: checksum database {sumDb.Name} has {result.ZipHash}; the cache's {Describe(differing)}",
                         Refetch + " (and checks it against the checksum database)", Remedy.Zip);
                 }
 

@@ -257,12 +257,43 @@ public sealed class VerifyTests
         var finding = Assert.Single(About(report, poisoned));
         Assert.Equal(("gosum.mismatch", Verdict.Fail), (finding.Check, finding.Verdict));
         Assert.Contains(poisoned.ZipHash, finding.Evidence, StringComparison.Ordinal);
-        Assert.Contains(".ziphash is", finding.Evidence, StringComparison.Ordinal);
-        Assert.Contains("dir is", finding.Evidence, StringComparison.Ordinal);
+        Assert.Contains($"has {poisoned.ZipHash}; the cache's .ziphash, zip, dir are h1:", finding.Evidence, StringComparison.Ordinal);
         foreach (var m in M.Where(m => m != poisoned))
         {
             AssertHealthy(report, m);
         }
+    }
+
+    [Fact]
+    public async Task Cache_is_checked_against_a_checksum_database()
+    {
+        await using var cache = await VerifyCache.CreateAsync();
+        await using var db = await VerifyTestSumDb.StartAsync();
+        var (lying, missing) = (M[1], M[4]);
+        foreach (var m in M.Where(m => m != missing))
+        {
+            db.Add(m.Path, m.Version, m == lying ? VerifyTestSumDb.FakeHash("not the zip") : m.ZipHash, m.ModHash);
+        }
+
+        var state = TestPaths.NewTempDir("verify-sumdb");
+        var report = await ModCacheVerifier.VerifyAsync(new VerifyOptions(cache.ModCache)
+        {
+            SumDb = new Warren.Server.SumDb.SumDbConfig("sum.test.example", db.VerifierKey, new Uri(db.Url)),
+            SumDbStateDirectory = state,
+        }, CancellationToken.None);
+
+        Assert.Equal(2, report.ExitCode);
+        var lie = Assert.Single(About(report, lying));
+        Assert.Equal(("sumdb.mismatch", Verdict.Fail), (lie.Check, lie.Verdict));
+        Assert.Contains($"has {VerifyTestSumDb.FakeHash("not the zip")}; the cache's .ziphash, zip, dir are {lying.ZipHash}", lie.Evidence, StringComparison.Ordinal);
+        Assert.Equal(("sumdb.not-found", Verdict.Warn), (About(report, missing)[0].Check, About(report, missing)[0].Verdict));
+        foreach (var m in M.Where(m => m != lying && m != missing))
+        {
+            AssertHealthy(report, m);
+            Assert.Contains("matches sum.test.example", About(report, m)[0].Evidence, StringComparison.Ordinal);
+        }
+
+        Assert.NotEmpty(Directory.GetFiles(state, "*", SearchOption.AllDirectories));
     }
 
     [Fact]
