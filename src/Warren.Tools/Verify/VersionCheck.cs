@@ -136,7 +136,8 @@ internal sealed class VersionCheck
             Problem("cache.partial-leftover", Verdict.Warn, $"{_v.CacheFile("partial")} is left from an interrupted extraction", Refetch, Remedy.Partial);
         }
 
-        if (_v.Has("lock") && !(hasZip && zipHashRecorded is not null) && !_problems.Any(p => p.Remedy.HasFlag(Remedy.Zip)))
+        var completed = zipHashRecorded is not null && (hasZip || (_v.ExtractedDir is not null && !hasPartial));
+        if (_v.Has("lock") && !completed && !_problems.Any(p => p.Remedy.HasFlag(Remedy.Zip)))
         {
             Problem("cache.download-interrupted", Verdict.Warn, $"{_v.CacheFile("lock")} exists without a complete zip and .ziphash: a download was interrupted or failed",
                 Refetch, Remedy.Lock | Remedy.Temp);

@@ -112,7 +112,7 @@ public sealed class VerifyTests
     }
 
     [Fact]
-    public async Task Killed_download_and_interrupted_extraction_are_found_and_fixed()
+    public async Task Killed_download_interrupted_extraction_and_missing_files_are_found_and_fixed()
     {
         await using var cache = await VerifyCache.CreateAsync();
         var big = Manifest.Get("golang.org/x/text", "v0.7.0");
@@ -165,8 +165,17 @@ public sealed class VerifyTests
         var extracting = M[0];
         await File.WriteAllTextAsync(cache.CacheFile(extracting, "partial"), "");
 
+        // A zip whose .ziphash was lost, and an extracted directory whose zip was removed.
+        var (noZipHash, noZip) = (M[2], M[3]);
+        File.Delete(cache.CacheFile(noZipHash, "ziphash"));
+        File.Delete(cache.Zip(noZip));
+
         var report = await cache.VerifyAsync();
         Assert.Equal(2, report.ExitCode);
+        var lost = Assert.Single(About(report, noZipHash));
+        Assert.Equal(("cache.ziphash-missing", Verdict.Fail), (lost.Check, lost.Verdict));
+        var zipless = Assert.Single(About(report, noZip));
+        Assert.Equal(("cache.dir-without-zip", Verdict.Warn), (zipless.Check, zipless.Verdict));
         var killed = About(report, big);
         Assert.Contains(killed, f => f.Check == "cache.tmp-leftover" && f.Evidence.Contains(Path.GetFileName(tmp), StringComparison.Ordinal));
         Assert.Contains(killed, f => f.Check == "cache.download-interrupted" && f.Verdict == Verdict.Warn);
@@ -180,6 +189,10 @@ public sealed class VerifyTests
         Assert.False(File.Exists(cache.CacheFile(extracting, "partial")));
         Assert.False(Directory.Exists(cache.Dir(extracting)));
         Assert.True(File.Exists(cache.Zip(extracting)));
+        Assert.False(File.Exists(cache.Zip(noZipHash)));
+        Assert.False(Directory.Exists(cache.Dir(noZipHash)));
+        Assert.True(Directory.Exists(cache.Dir(noZip)));
+        Assert.True(File.Exists(cache.CacheFile(noZip, "ziphash")));
 
         cache.Upstream.Intercept = null;
         await cache.DownloadAsync([.. M, big]);
