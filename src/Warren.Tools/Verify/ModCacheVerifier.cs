@@ -99,7 +99,7 @@ public static class ModCacheVerifier
             + (options.SumDb is not null ? $", checksum database {options.SumDb.Name}" : "");
         return worst == Verdict.Pass
             ? new Finding("verify.summary", Verdict.Pass, $"all verified: {counts}")
-            : new Finding("verify.summary", worst, $"{bad} entries with problems among {counts}" + (options.Fix ? "; --fix removed what it reports as fixed" : ""),
+            : new Finding("verify.summary", worst, $"problems in {bad} of {counts}" + (options.Fix ? "; --fix removed what it reports as fixed" : ""),
                 options.Fix ? "run the go command again to fetch what was removed" : "rerun with --fix to remove the corrupted entries, then download again");
     }
 

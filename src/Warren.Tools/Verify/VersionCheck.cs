@@ -51,6 +51,9 @@ internal sealed class VersionCheck
 
     private string Subject => _v.Key;
 
+    /// <summary>A path relative to the module cache, for evidence.</summary>
+    private string Rel(string path) => Path.GetRelativePath(_modCache, path);
+
     private void Problem(string check, Verdict verdict, string evidence, string fix, Remedy remedy) =>
         _problems.Add((new Finding(check, verdict, evidence, fix, Subject), remedy));
 
@@ -81,16 +84,16 @@ internal sealed class VersionCheck
             }
             catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
             {
-                Problem("cache.zip-unreadable", Verdict.Fail, $"zip {zip} is not a readable module zip: {e.Message}", Refetch, Remedy.Zip);
+                Problem("cache.zip-unreadable", Verdict.Fail, $"zip {Rel(zip!)} is not a readable module zip: {e.Message}", Refetch, Remedy.Zip);
             }
 
             if (zipHashRecorded is null && !_v.Has("ziphash"))
             {
-                Problem("cache.ziphash-missing", Verdict.Fail, $"zip {zip} has no .ziphash (go mod verify: missing ziphash)", Refetch, Remedy.Zip);
+                Problem("cache.ziphash-missing", Verdict.Fail, $"zip {Rel(zip!)} has no .ziphash (go mod verify: missing ziphash)", Refetch, Remedy.Zip);
             }
             else if (zipActual is not null && zipHashRecorded is not null && zipActual != zipHashRecorded)
             {
-                Problem("cache.zip-hash", Verdict.Fail, $"zip has been modified: {zip} hashes to {zipActual}, its .ziphash records {zipHashRecorded}",
+                Problem("cache.zip-hash", Verdict.Fail, $"zip has been modified: {Rel(zip!)} hashes to {zipActual}, its .ziphash records {zipHashRecorded}",
                     Refetch, Remedy.Zip);
             }
         }
@@ -99,7 +102,7 @@ internal sealed class VersionCheck
         {
             if (hasPartial)
             {
-                Problem("cache.dir-partial", Verdict.Fail, $"extraction of {dir} was interrupted (its .partial marker exists)",
+                Problem("cache.dir-partial", Verdict.Fail, $"extraction of {Rel(dir)} was interrupted (its .partial marker exists)",
                     "warren verify --fix removes it; the go command extracts it again", Remedy.Dir);
             }
             else
@@ -110,36 +113,36 @@ internal sealed class VersionCheck
                     dirActual = DirHash.HashDir(dir, _v.Key, cancellationToken);
                     if (expected is null)
                     {
-                        Problem("cache.dir-unverifiable", Verdict.Warn, $"extracted directory {dir} has neither zip nor .ziphash to check it against (the go command treats it as incomplete)",
+                        Problem("cache.dir-unverifiable", Verdict.Warn, $"extracted directory {Rel(dir)} has neither zip nor .ziphash to check it against (the go command treats it as incomplete)",
                             "warren verify --fix removes it; the next go command download fetches it again", Remedy.Dir);
                     }
                     else if (dirActual != expected)
                     {
-                        Problem("cache.dir-hash", Verdict.Fail, $"dir has been modified: {dir} hashes to {dirActual}, expected {expected} ({(zipHashRecorded is not null ? ".ziphash" : "zip")})",
+                        Problem("cache.dir-hash", Verdict.Fail, $"dir has been modified: {Rel(dir)} hashes to {dirActual}, expected {expected} ({(zipHashRecorded is not null ? ".ziphash" : "zip")})",
                             "warren verify --fix removes it; the go command extracts it again from the zip", Remedy.Dir);
                     }
                 }
                 catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
                 {
-                    Problem("cache.dir-unreadable", Verdict.Fail, $"cannot hash {dir}: {e.Message}", "warren verify --fix removes it", Remedy.Dir);
+                    Problem("cache.dir-unreadable", Verdict.Fail, $"cannot hash {Rel(dir)}: {e.Message}", "warren verify --fix removes it", Remedy.Dir);
                 }
             }
 
             if (!hasZip && zipHashRecorded is not null)
             {
-                Problem("cache.dir-without-zip", Verdict.Warn, $"extracted directory {dir} has no cached zip (only its .ziphash)",
+                Problem("cache.dir-without-zip", Verdict.Warn, $"extracted directory {Rel(dir)} has no cached zip (only its .ziphash)",
                     "go mod download fetches the zip again if needed", Remedy.None);
             }
         }
         else if (hasPartial)
         {
-            Problem("cache.partial-leftover", Verdict.Warn, $"{_v.CacheFile("partial")} is left from an interrupted extraction", Refetch, Remedy.Partial);
+            Problem("cache.partial-leftover", Verdict.Warn, $"{Rel(_v.CacheFile("partial")!)} is left from an interrupted extraction", Refetch, Remedy.Partial);
         }
 
         var completed = zipHashRecorded is not null && (hasZip || (_v.ExtractedDir is not null && !hasPartial));
         if (_v.Has("lock") && !completed && !_problems.Any(p => p.Remedy.HasFlag(Remedy.Zip)))
         {
-            Problem("cache.download-interrupted", Verdict.Warn, $"{_v.CacheFile("lock")} exists without a complete zip and .ziphash: a download was interrupted or failed",
+            Problem("cache.download-interrupted", Verdict.Warn, $"{Rel(_v.CacheFile("lock")!)} exists without a complete zip and .ziphash: a download was interrupted or failed",
                 Refetch, Remedy.Lock | Remedy.Temp);
         }
 
@@ -157,7 +160,7 @@ internal sealed class VersionCheck
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                Problem("cache.mod-unreadable", Verdict.Fail, $"cannot read {_v.CacheFile("mod")}: {e.Message}", Refetch, Remedy.Mod);
+                Problem("cache.mod-unreadable", Verdict.Fail, $"cannot read {Rel(_v.CacheFile("mod")!)}: {e.Message}", Refetch, Remedy.Mod);
             }
         }
 
@@ -168,12 +171,12 @@ internal sealed class VersionCheck
                 var named = ModCacheVerifier.InfoVersion(await File.ReadAllBytesAsync(_v.CacheFile("info")!, cancellationToken).ConfigureAwait(false));
                 if (named != _v.Version)
                 {
-                    Problem("cache.info-invalid", Verdict.Fail, $"{_v.CacheFile("info")} is not the .info of {_v.Version} (version: {named ?? "unparsable"})", Refetch, Remedy.Info);
+                    Problem("cache.info-invalid", Verdict.Fail, $"{Rel(_v.CacheFile("info")!)} is not the .info of {_v.Version} (version: {named ?? "unparsable"})", Refetch, Remedy.Info);
                 }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                Problem("cache.info-invalid", Verdict.Fail, $"cannot read {_v.CacheFile("info")}: {e.Message}", Refetch, Remedy.Info);
+                Problem("cache.info-invalid", Verdict.Fail, $"cannot read {Rel(_v.CacheFile("info")!)}: {e.Message}", Refetch, Remedy.Info);
             }
         }
 
