@@ -281,11 +281,11 @@ public sealed class VerifyTests
     public async Task Cache_is_checked_against_a_checksum_database()
     {
         await using var cache = await VerifyCache.CreateAsync();
-        await using var db = await VerifyTestSumDb.StartAsync();
+        await using var db = await TestSumDb.StartAsync();
         var (lying, missing) = (M[1], M[4]);
         foreach (var m in M.Where(m => m != missing))
         {
-            db.Add(m.Path, m.Version, m == lying ? VerifyTestSumDb.FakeHash("not the zip") : m.ZipHash, m.ModHash);
+            db.Add(m.Path, m.Version, m == lying ? TestSumDb.FakeHash("not the zip") : m.ZipHash, m.ModHash);
         }
 
         var state = TestPaths.NewTempDir("verify-sumdb");
@@ -298,7 +298,7 @@ public sealed class VerifyTests
         Assert.Equal(2, report.ExitCode);
         var lie = Assert.Single(About(report, lying));
         Assert.Equal(("sumdb.mismatch", Verdict.Fail), (lie.Check, lie.Verdict));
-        Assert.Contains($"has {VerifyTestSumDb.FakeHash("not the zip")}; the cache's .ziphash, zip, dir are {lying.ZipHash}", lie.Evidence, StringComparison.Ordinal);
+        Assert.Contains($"has {TestSumDb.FakeHash("not the zip")}; the cache's .ziphash, zip, dir are {lying.ZipHash}", lie.Evidence, StringComparison.Ordinal);
         Assert.Equal(("sumdb.not-found", Verdict.Warn), (About(report, missing)[0].Check, About(report, missing)[0].Verdict));
         foreach (var m in M.Where(m => m != lying && m != missing))
         {

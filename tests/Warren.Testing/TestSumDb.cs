@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Warren.Core.SumDb;
 
-namespace Warren.Server.Tests.SumDb;
+namespace Warren.Testing;
 
 /// <summary>A real checksum database on 127.0.0.1, built from the Core primitives: a tree of go.sum records signed
 /// with a fresh key, serving /latest, /lookup/… and /tile/…, with hooks to misbehave.</summary>
@@ -69,15 +69,9 @@ public sealed class TestSumDb : IAsyncDisposable
 
     public static async Task<TestSumDb> StartAsync(string name = "sum.test.example")
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0));
-        var app = builder.Build();
         TestSumDb? self = null;
-        app.Run(context => self!.HandleAsync(context));
-        await app.StartAsync();
-        var address = WarrenHost.Addresses(app).Single();
-        self = new TestSumDb(app, new Uri(address).Port, name);
+        var (app, url) = await LoopbackApp.StartAsync(context => self!.HandleAsync(context)).ConfigureAwait(false);
+        self = new TestSumDb(app, new Uri(url).Port, name);
         return self;
     }
 
