@@ -15,26 +15,30 @@ public sealed class GoRunner
         Directory.CreateDirectory(home);
         Home = home;
         ModCache = Path.Combine(home, "modcache");
-        _env = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            ["PATH"] = Path.GetDirectoryName(TestPaths.Go) + ":/usr/local/bin:/usr/bin:/bin",
-            ["HOME"] = home,
-            ["GOENV"] = "off",
-            ["GO111MODULE"] = "on",
-            ["GOPROXY"] = proxy,
-            ["GOSUMDB"] = "off",
-            ["GONOSUMDB"] = "*",
-            ["GOPRIVATE"] = "",
-            ["GONOPROXY"] = "",
-            ["GOINSECURE"] = "",
-            ["GOFLAGS"] = "-mod=mod",
-            ["GOMODCACHE"] = ModCache,
-            ["GOCACHE"] = Path.Combine(home, "gocache"),
-            ["GOPATH"] = Path.Combine(home, "gopath"),
-            ["GOTOOLCHAIN"] = "local",
-            ["CGO_ENABLED"] = "0",
-        };
+        _env = IsolatedEnvironment(proxy, home);
     }
+
+    /// <summary>The environment of an isolated go command: its own HOME, caches and GOPATH under home, no go env
+    /// file, no checksum database, GOPROXY as given, nothing inherited.</summary>
+    public static Dictionary<string, string> IsolatedEnvironment(string proxy, string home) => new(StringComparer.Ordinal)
+    {
+        ["PATH"] = Path.GetDirectoryName(TestPaths.Go) + ":/usr/local/bin:/usr/bin:/bin",
+        ["HOME"] = home,
+        ["GOENV"] = "off",
+        ["GO111MODULE"] = "on",
+        ["GOPROXY"] = proxy,
+        ["GOSUMDB"] = "off",
+        ["GONOSUMDB"] = "*",
+        ["GOPRIVATE"] = "",
+        ["GONOPROXY"] = "",
+        ["GOINSECURE"] = "",
+        ["GOFLAGS"] = "-mod=mod",
+        ["GOMODCACHE"] = Path.Combine(home, "modcache"),
+        ["GOCACHE"] = Path.Combine(home, "gocache"),
+        ["GOPATH"] = Path.Combine(home, "gopath"),
+        ["GOTOOLCHAIN"] = "local",
+        ["CGO_ENABLED"] = "0",
+    };
 
     public string Home { get; }
 

@@ -12,27 +12,11 @@ internal static class DoctorSupport
     public static Dictionary<string, string?> Environment(string proxy, string? home = null)
     {
         home ??= TestPaths.NewTempDir("doctor-home");
-        return new Dictionary<string, string?>(StringComparer.Ordinal)
-        {
-            ["PATH"] = Path.GetDirectoryName(TestPaths.Go) + ":/usr/local/bin:/usr/bin:/bin",
-            ["HOME"] = home,
-            ["GOENV"] = "off",
-            ["GO111MODULE"] = "on",
-            ["GOPROXY"] = proxy,
-            ["GOSUMDB"] = "off",
-            ["GONOSUMDB"] = "",
-            ["GOPRIVATE"] = "",
-            ["GONOPROXY"] = "",
-            ["GOINSECURE"] = "",
-            ["GOFLAGS"] = "-mod=mod",
-            ["GOMODCACHE"] = Path.Combine(home, "modcache"),
-            ["GOCACHE"] = Path.Combine(home, "gocache"),
-            ["GOPATH"] = Path.Combine(home, "gopath"),
-            ["GOTOOLCHAIN"] = "local",
-            ["CGO_ENABLED"] = "0",
-            ["GIT_CONFIG_NOSYSTEM"] = "1",
-            ["GIT_CONFIG_GLOBAL"] = "/dev/null",
-        };
+        var env = GoRunner.IsolatedEnvironment(proxy, home).ToDictionary(kv => kv.Key, kv => (string?)kv.Value, StringComparer.Ordinal);
+        env["GONOSUMDB"] = "";
+        env["GIT_CONFIG_NOSYSTEM"] = "1";
+        env["GIT_CONFIG_GLOBAL"] = "/dev/null";
+        return env;
     }
 
     /// <summary>`go env -json` with the real go binary, then every check.</summary>
