@@ -30,13 +30,7 @@ public sealed class DirectModeCredentialsTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var repos = Path.Combine(_dir, "repos");
-        TestGit.CreateUpstream(repos, Module + ".git")
-            .Write("go.mod", $"module {Module}\n\ngo 1.19\n")
-            .Write("repo.go", "package repo\n\n// Answer is the answer.\nfunc Answer() int { return 42 }\n")
-            .Commit("first", Version);
-        _server = await HttpBackendServer.StartAsync(repos, User, _secret);
-        _gitConfig = TestGit.WriteGitHubInsteadOf(Path.Combine(_dir, "gitconfig"), _server.BaseUrl);
+        (_server, _gitConfig) = await HttpBackendServer.StartPrivateModuleAsync(_dir, Module, Version, User, _secret);
 
         // Warren must never fall back to the ~/.netrc of whoever runs the tests.
         _noNetrc = Path.Combine(_dir, "empty-netrc");

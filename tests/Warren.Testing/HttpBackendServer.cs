@@ -32,6 +32,21 @@ public sealed class HttpBackendServer : IAsyncDisposable
 
     public int AuthorizedRequests => Volatile.Read(ref _authorized);
 
+    /// <summary>A private module's repository (a go.mod and one package, tagged version) under dir/repos, served
+    /// with basic authentication, and a git config file under dir that reaches it through url.insteadOf for
+    /// github.com.</summary>
+    public static async Task<(HttpBackendServer Server, string GitConfig)> StartPrivateModuleAsync(string dir, string module, string version,
+        string user, string password)
+    {
+        var repos = Path.Combine(dir, "repos");
+        TestGit.CreateUpstream(repos, module + ".git")
+            .Write("go.mod", $"module {module}\n\ngo 1.19\n")
+            .Write("repo.go", "package repo\n\n// Answer is the answer.\nfunc Answer() int { return 42 }\n")
+            .Commit("first", version);
+        var server = await StartAsync(repos, user, password).ConfigureAwait(false);
+        return (server, TestGit.WriteGitHubInsteadOf(Path.Combine(dir, "gitconfig"), server.BaseUrl));
+    }
+
     /// <summary>Serves the bare repositories under projectRoot (GIT_PROJECT_ROOT); with a user, only to requests carrying
     /// that user's basic-authentication header (others get 401 with a Basic challenge).</summary>
     public static async Task<HttpBackendServer> StartAsync(string projectRoot, string? user = null, string? password = null)

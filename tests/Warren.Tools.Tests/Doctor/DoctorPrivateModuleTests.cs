@@ -24,13 +24,7 @@ public sealed class DoctorPrivateModuleTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var repos = Path.Combine(_dir, "repos");
-        TestGit.CreateUpstream(repos, Module + ".git")
-            .Write("go.mod", $"module {Module}\n\ngo 1.19\n")
-            .Write("repo.go", "package repo\n\n// Answer is the answer.\nfunc Answer() int { return 42 }\n")
-            .Commit("first", Version);
-        _server = await HttpBackendServer.StartAsync(repos, User, _secret);
-        _gitConfig = TestGit.WriteGitHubInsteadOf(Path.Combine(_dir, "gitconfig"), _server.BaseUrl);
+        (_server, _gitConfig) = await HttpBackendServer.StartPrivateModuleAsync(_dir, Module, Version, User, _secret);
         var empty = Path.Combine(_dir, "empty-proxy");
         Directory.CreateDirectory(empty);
         _emptyProxy = await FakeUpstream.StartAsync(empty);
