@@ -69,16 +69,21 @@ public sealed class VerifyCommand : Command
         }
 
         var modCache = parse.GetValue(_modCache);
-        if (string.IsNullOrEmpty(modCache))
+        var noSumDb = "";
+        if (string.IsNullOrEmpty(modCache) || sumDb is not null)
         {
             var env = await GoEnvironmentSnapshot.LoadAsync(GoEnvironmentSnapshot.ProcessEnvironment(), null, cancellationToken).ConfigureAwait(false);
-            modCache = env["GOMODCACHE"];
+            modCache = string.IsNullOrEmpty(modCache) ? env["GOMODCACHE"] : modCache;
+
+            // Private paths are never sent to the checksum database.
+            noSumDb = string.Join(',', new[] { env["GOPRIVATE"], env["GONOSUMDB"] }.Where(p => p.Length > 0));
         }
 
         var report = await ModCacheVerifier.VerifyAsync(new VerifyOptions(modCache)
         {
             GoSumFiles = parse.GetValue(_goSum) ?? [],
             SumDb = sumDb,
+            NoSumDb = noSumDb,
             Fix = parse.GetValue(_fix),
             Jobs = jobs,
         }, cancellationToken).ConfigureAwait(false);

@@ -52,7 +52,7 @@ public static class ModCacheVerifier
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Jobs), CancellationToken = cancellationToken };
         await Parallel.ForEachAsync(versions, parallel, async (version, ct) =>
         {
-            var check = new VersionCheck(modCache, version, goSum.GetValueOrDefault(version.Key));
+            var check = new VersionCheck(modCache, version, goSum.GetValueOrDefault(version.Key), options.NoSumDb);
             await check.RunAsync(sumDb, ct).ConfigureAwait(false);
             if (options.Fix)
             {
@@ -118,7 +118,8 @@ public static class ModCacheVerifier
             return null;
         }
 
-        var state = options.SumDbStateDirectory ?? Path.Combine(Path.GetTempPath(), "warren", "verify-sumdb");
+        // A fresh directory of this user's (mode 700) unless one is given: nobody else can plant tiles in it.
+        var state = options.SumDbStateDirectory ?? Directory.CreateTempSubdirectory("warren-verify-sumdb-").FullName;
         var url = config.Url ?? new Uri("https://" + config.Name);
         return new SumDbClient(key, url, options.Http ?? ownHttp!, Path.Combine(state, "state"), Path.Combine(state, "tiles"));
     }

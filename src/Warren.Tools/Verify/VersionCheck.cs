@@ -39,13 +39,19 @@ internal sealed class VersionCheck
     private readonly CachedVersion _v;
     private readonly List<GoSumEntry>? _goSum;
     private readonly List<(Finding Finding, Remedy Remedy)> _problems = [];
+    private readonly string _noSumDb;
+    private bool _skippedPrivate;
 
-    public VersionCheck(string modCache, CachedVersion version, List<GoSumEntry>? goSum)
+    public VersionCheck(string modCache, CachedVersion version, List<GoSumEntry>? goSum, string noSumDb = "")
     {
         _modCache = modCache;
         _v = version;
         _goSum = goSum;
+        _noSumDb = noSumDb;
     }
+
+    /// <summary>GOPRIVATE/GONOSUMDB: the path must not be sent to the checksum database.</summary>
+    private bool IsPrivate() => _noSumDb.Length > 0 && Warren.Core.Modules.ModulePatterns.MatchPrefixPatterns(_noSumDb, _v.Path);
 
     public List<Finding> Findings { get; } = [];
 
@@ -198,7 +204,11 @@ internal sealed class VersionCheck
         }
 
         CompareGoSum(cacheZipHashes, modActual);
-        if (sumDb is not null && (cacheZipHashes.Count > 0 || modActual is not null))
+        if (sumDb is not null && (cacheZipHashes.Count > 0 || modActual is not null) && IsPrivate())
+        {
+            _skippedPrivate = true;
+        }
+        else if (sumDb is not null && (cacheZipHashes.Count > 0 || modActual is not null))
         {
             await CompareSumDbAsync(sumDb, cacheZipHashes, modActual, cancellationToken).ConfigureAwait(false);
         }
@@ -221,7 +231,11 @@ internal sealed class VersionCheck
                 what.Add("matches go.sum");
             }
 
-            if (sumDb is not null)
+            if (_skippedPrivate)
+            {
+                what.Add($"private (GOPRIVATE/GONOSUMDB): not looked up in {sumDb!.Name}");
+            }
+            else if (sumDb is not null)
             {
                 what.Add("matches " + sumDb.Name);
             }

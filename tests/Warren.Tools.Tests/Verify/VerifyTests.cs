@@ -307,6 +307,20 @@ public sealed class VerifyTests
         }
 
         Assert.NotEmpty(Directory.GetFiles(state, "*", SearchOption.AllDirectories));
+
+        // A private path (GOPRIVATE/GONOSUMDB) is never sent to the database: not even the lying one is looked up.
+        int LookupsOfLying() => db.Requests.Count(r => r.StartsWith("/lookup/" + Manifest.Escape(lying.Path) + "@", StringComparison.Ordinal));
+        var before = LookupsOfLying();
+        Assert.True(before > 0);
+        var privateReport = await ModCacheVerifier.VerifyAsync(new VerifyOptions(cache.ModCache)
+        {
+            SumDb = new Warren.Server.SumDb.SumDbConfig("sum.test.example", db.VerifierKey, new Uri(db.Url)),
+            SumDbStateDirectory = state,
+            NoSumDb = lying.Path,
+        }, CancellationToken.None);
+        Assert.Contains("private (GOPRIVATE/GONOSUMDB)", Assert.Single(About(privateReport, lying)).Evidence, StringComparison.Ordinal);
+        Assert.Equal(before, LookupsOfLying());
+        Assert.Equal(1, privateReport.ExitCode);
     }
 
     [Fact]
