@@ -29,7 +29,10 @@ public sealed class ChecksumVerifier
 
     private readonly ChecksumPolicy _policy;
     private readonly HostedSumDb _hosted;
-    private readonly SumDbClient? _client;
+    private readonly IReadOnlyList<SumDbClient> _candidates;
+    private readonly HttpClient? _http;
+    private readonly SemaphoreSlim _selecting = new(1, 1);
+    private SumDbClient? _client;
     private readonly WarrenMetrics _metrics;
     private readonly ILogger<ChecksumVerifier> _logger;
     private readonly ConcurrentDictionary<string, SumDbLookupResult> _verified = new(StringComparer.Ordinal);
@@ -46,35 +49,97 @@ public sealed class ChecksumVerifier
         if (config?.EffectiveKey is { } key)
         {
             var root = Path.GetFullPath(o.Root!);
-            BaseUrl = BaseUrlFor(config, chain);
-            _client = new SumDbClient(key, BaseUrl, HttpDownloader.CreateClient(o), Path.Combine(root, ".warren", "sumdb"),
-                TileCacheDirectory(root, config.Name));
+            _http = HttpDownloader.CreateClient(o);
+            _candidates = [.. BaseUrlsFor(config, chain).Select(url => new SumDbClient(key, url, _http, Path.Combine(root, ".warren", "sumdb"),
+                TileCacheDirectory(root, config.Name)))];
+            if (_candidates.Count == 1)
+            {
+                _client = _candidates[0];
+            }
+        }
+        else
+        {
+            _candidates = [];
         }
     }
 
-    /// <summary>Where lookups and tiles of the configured database are fetched from, or null when it is off.</summary>
-    public Uri? BaseUrl { get; }
+    /// <summary>The configured database's client (null when off): at its URL, else through the first upstream proxy
+    /// that answers /sumdb/NAME/supported with 200, else at https://NAME/ (the go command's rule). The choice is made
+    /// once, unless no proxy could be asked (a network failure), when it is made again next time.</summary>
+    public async Task<SumDbClient?> GetClientAsync(CancellationToken cancellationToken)
+    {
+        if (_client is not null || _candidates.Count == 0)
+        {
+            return _client;
+        }
 
-    /// <summary>The configured database's client (null when off).</summary>
-    public SumDbClient? Client => _client;
+        await _selecting.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_client is not null)
+            {
+                return _client;
+            }
+
+            var unsure = false;
+            for (var i = 0; i < _candidates.Count - 1; i++)
+            {
+                var status = await ProbeSupportedAsync(_candidates[i].BaseUrl, cancellationToken).ConfigureAwait(false);
+                if (status == 200)
+                {
+                    return _client = _candidates[i];
+                }
+
+                unsure |= status is null;
+            }
+
+            var fallback = _candidates[^1];
+            if (!unsure)
+            {
+                _client = fallback;
+            }
+
+            return fallback;
+        }
+        finally
+        {
+            _selecting.Release();
+        }
+    }
+
+    private async Task<int?> ProbeSupportedAsync(Uri baseUrl, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await _http!.GetAsync(new Uri(baseUrl, "supported"), cancellationToken).ConfigureAwait(false);
+            return (int)response.StatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return null;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+    }
 
     /// <summary>Where tiles of a database are cached: the same place the /sumdb/ proxy keeps them.</summary>
     public static string TileCacheDirectory(string storeRoot, string name) => Path.Combine(storeRoot, "sumdb", name);
 
-    /// <summary>The configured URL; else the first upstream proxy's /sumdb/NAME/; else https://NAME/.</summary>
-    public static Uri BaseUrlFor(SumDbConfig config, UpstreamChain chain)
+    /// <summary>Where the database may be reached, in order: its configured URL alone; else each upstream proxy's
+    /// /sumdb/NAME/, then https://NAME/.</summary>
+    public static IReadOnlyList<Uri> BaseUrlsFor(SumDbConfig config, UpstreamChain chain)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(chain);
         if (config.Url is { } url)
         {
-            return url;
+            return [url];
         }
 
-        var proxy = chain.Proxies.FirstOrDefault(p => !p.BaseUri.IsFile);
-        return proxy is not null
-            ? new Uri(proxy.BaseUri.AbsoluteUri.TrimEnd('/') + "/sumdb/" + config.Name + "/")
-            : new Uri("https://" + config.Name + "/");
+        return [.. chain.Proxies.Where(p => !p.BaseUri.IsFile).Select(p => new Uri(p.BaseUri.AbsoluteUri.TrimEnd('/') + "/sumdb/" + config.Name + "/")),
+            new Uri("https://" + config.Name + "/")];
     }
 
     /// <summary>Checks the given hashes (either may be null: not computed yet) of module@version from source.</summary>
@@ -132,9 +197,10 @@ public sealed class ChecksumVerifier
     {
         var started = Stopwatch.GetTimestamp();
         var key = modulePath + "@" + version;
+        var client = (await GetClientAsync(cancellationToken).ConfigureAwait(false))!;
         if (!_verified.TryGetValue(key, out var result))
         {
-            result = await _client!.LookupAsync(modulePath, version, cancellationToken).ConfigureAwait(false);
+            result = await client.LookupAsync(modulePath, version, cancellationToken).ConfigureAwait(false);
             if (result.IsOk)
             {
                 if (_verified.Count >= MaxRemembered)
@@ -148,7 +214,7 @@ public sealed class ChecksumVerifier
 
         if (result.IsOk)
         {
-            return Judge("sumdb", modulePath, version, source, _client!.CompareHashes(modulePath, version, source, zipHash, goModHash, result), started);
+            return Judge("sumdb", modulePath, version, source, client.CompareHashes(modulePath, version, source, zipHash, goModHash, result), started);
         }
 
         var elapsed = Stopwatch.GetElapsedTime(started);
@@ -156,19 +222,19 @@ public sealed class ChecksumVerifier
         {
             case SumDbLookupStatus.Fork:
                 _metrics.SumDbVerification("sumdb", "fork", elapsed);
-                Log.SumDbFork(_logger, _client!.Name, result.Message);
+                Log.SumDbFork(_logger, client.Name, result.Message);
                 return ChecksumVerdict.Refused(502, $"verifying {key}: {result.Message}");
             case SumDbLookupStatus.NotFound:
                 _metrics.SumDbVerification("sumdb", "not_found", elapsed);
-                Log.VerificationFailed(_logger, modulePath, version, _client!.Name, result.Message);
+                Log.VerificationFailed(_logger, modulePath, version, client.Name, result.Message);
                 return ChecksumVerdict.Refused(502, $"verifying {key}: {result.Message}; not stored (set no-sumdb or a policy for modules the database cannot know)");
             case SumDbLookupStatus.Invalid:
                 _metrics.SumDbVerification("sumdb", "invalid", elapsed);
-                Log.VerificationFailed(_logger, modulePath, version, _client!.Name, result.Message);
+                Log.VerificationFailed(_logger, modulePath, version, client.Name, result.Message);
                 return ChecksumVerdict.Refused(502, $"verifying {key}: {result.Message}");
             default:
                 _metrics.SumDbVerification("sumdb", "failed", elapsed);
-                Log.VerificationFailed(_logger, modulePath, version, _client!.Name, result.Message);
+                Log.VerificationFailed(_logger, modulePath, version, client.Name, result.Message);
                 return ChecksumVerdict.Refused(result.Message.Contains("timed out", StringComparison.Ordinal) ? 504 : 502,
                     $"verifying {key}: checksum database unavailable: {result.Message}");
         }

@@ -71,6 +71,9 @@ public sealed class SumDbClient
         LatestFile = Path.Combine(Path.GetFullPath(stateDirectory), LatestFileName(verifier));
     }
 
+    /// <summary>The base URL lookups and tiles are fetched from.</summary>
+    public Uri BaseUrl => _baseUrl;
+
     /// <summary>The database's name (from its key).</summary>
     public string Name => _verifier.Name;
 

@@ -192,7 +192,7 @@ public sealed partial class SumDbProxy
                 var body = await File.ReadAllBytesAsync(file!, _lifetime).ConfigureAwait(false);
 
                 // The head is checked like the verifier's own: a forked or forged log is not passed on.
-                if (_verifier.Client is { } client && client.Name == _config.Name)
+                if (await _verifier.GetClientAsync(_lifetime).ConfigureAwait(false) is { } client && client.Name == _config.Name)
                 {
                     var check = await client.CheckTreeNoteAsync(body, _lifetime).ConfigureAwait(false);
                     if (!check.IsOk)

@@ -132,6 +132,27 @@ public sealed class WarrenVerifiesWarrenTests
         Assert.Equal(2, client);
     }
 
+    [Fact]
+    public async Task Without_a_URL_lookups_go_through_the_first_upstream_proxy_that_supports_the_database()
+    {
+        await using var genuine = await FakeUpstream.StartAsync(TestPaths.Corpus);
+        var (signer, verifierKey) = HostedSumDbGoTests.NewKey();
+        await using var first = await WarrenInstance.StartAsync(genuine.Url, o => o.HostedSumDb = signer);
+
+        // The first proxy of the chain has no modules and no checksum database (404 to /sumdb/NAME/supported).
+        await using var bare = await FakeUpstream.StartAsync(TestPaths.NewTempDir("bare"));
+        await using var second = await WarrenInstance.StartAsync($"{bare.Url},{first.Url}", o => o.SumDb = verifierKey);
+
+        var entry = Manifest.All.First(e => e.Path.StartsWith("golang.org/x/", StringComparison.Ordinal));
+        using var zip = await second.Client.GetAsync($"{Manifest.Escape(entry.Path)}/@v/{Manifest.Escape(entry.Version)}.zip");
+        Assert.Equal(200, (int)zip.StatusCode);
+        Assert.Contains(bare.Requests, r => r == $"/sumdb/{Name}/supported");
+        Assert.DoesNotContain(bare.Requests, r => r.Contains("/lookup/", StringComparison.Ordinal));
+        Assert.True(second.Metrics.SumDbVerifications("ok") >= 1);
+        var lookup = await first.Client.GetStringAsync($"sumdb/{Name}/lookup/{Manifest.Escape(entry.Path)}@{Manifest.Escape(entry.Version)}");
+        Assert.Contains(entry.ZipHash, lookup, StringComparison.Ordinal);
+    }
+
     private static async Task LogAsync(WarrenInstance warren, params ManifestEntry[] entries)
     {
         foreach (var e in entries)
