@@ -134,6 +134,11 @@ public sealed class HttpSemanticsTests
         Assert.Contains("invalid lookup", body);
         var (badEndpoint, _) = await HostileInputTests.RawGetAsync(warren.Url, "/sumdb/sum.example.com/db/tile/x/y");
         Assert.Equal(404, badEndpoint);
+
+        // ".." inside a path element is a valid module path: passed on (not cached), never a 500.
+        var (dots, _) = await HostileInputTests.RawGetAsync(warren.Url, "/sumdb/sum.example.com/db/lookup/example.com/a..b@v1.0.0");
+        Assert.Equal(404, dots);
+        Assert.Equal(1, sumdb.HitsFor("/lookup/example.com/a..b@v1.0.0"));
     }
 
     [Fact]

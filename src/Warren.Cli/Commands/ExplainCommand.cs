@@ -39,6 +39,12 @@ public sealed class ExplainCommand : Command
     private async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
     {
         var file = parse.GetValue(_file);
+        if (file is null && !Console.IsInputRedirected)
+        {
+            await Console.Error.WriteLineAsync("warren explain: give a log FILE, or pipe the log in (go mod download -json 2>&1 | warren explain)").ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
+
         string text;
         try
         {

@@ -126,6 +126,12 @@ public sealed partial class SumDbProxy
     private async Task<ServeResult> ImmutableAsync(string sub, CancellationToken cancellationToken)
     {
         var relative = "sumdb/" + _config!.Name + "/" + sub;
+        if (relative.Contains("..", StringComparison.Ordinal))
+        {
+            // A valid module path may hold ".." inside an element ("a..b"); the store does not take such names.
+            return await UncachedAsync(sub).ConfigureAwait(false);
+        }
+
         var hit = await _store.GetBlobAsync(relative, cancellationToken).ConfigureAwait(false);
         if (hit is not null)
         {
@@ -166,6 +172,25 @@ public sealed partial class SumDbProxy
 
         hit = await _store.GetBlobAsync(relative, cancellationToken).ConfigureAwait(false);
         return hit is not null ? new ArtifactAnswer(hit) : new ErrorAnswer(502, "stored checksum database content disappeared");
+    }
+
+    private async Task<ServeResult> UncachedAsync(string sub)
+    {
+        var (outcome, file) = await FetchAsync(sub).ConfigureAwait(false);
+        if (!outcome.IsOk)
+        {
+            var failure = Failure("sumdb:" + sub, outcome);
+            return new ErrorAnswer(failure.Status, failure.Message);
+        }
+
+        try
+        {
+            return new ContentAnswer(await File.ReadAllBytesAsync(file!, _lifetime).ConfigureAwait(false), "text/plain; charset=utf-8", TimeSpan.Zero);
+        }
+        finally
+        {
+            UpstreamChain.TryDelete(file!);
+        }
     }
 
     private async Task<ServeResult> LatestAsync(CancellationToken cancellationToken)

@@ -37,6 +37,14 @@ public sealed partial class DoctorRunner
                 findings.Add(new Finding("net.proxy", Verdict.Fail, $"GET {url}{via} {probe.Describe()}: the proxy is failing",
                     "check the proxy's logs and health, or put it behind '|' in GOPROXY so errors fall through", spec.Url));
             }
+            else if (probe.Status is 401 or 403 or 407)
+            {
+                findings.Add(new Finding("net.proxy", Verdict.Fail, $"GET {url}{via} {probe.Describe()}: the proxy wants credentials",
+                    probe.Status == 407
+                        ? "give the outbound proxy's credentials in HTTPS_PROXY (http://user:token@host:port)"
+                        : "put the proxy's credentials in ~/.netrc (machine HOST login USER password TOKEN) or in the GOPROXY URL",
+                    spec.Url));
+            }
             else if (probe.Status is not null)
             {
                 findings.Add(new Finding("net.proxy", Verdict.Pass, $"reachable: GET {url}{via} {probe.Describe()}", null, spec.Url));

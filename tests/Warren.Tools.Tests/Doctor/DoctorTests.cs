@@ -47,6 +47,25 @@ public sealed class DoctorTests(DoctorCorpusFixture corpus) : IClassFixture<Doct
     }
 
     [Fact]
+    public async Task Proxy_wanting_credentials_fails_net_proxy_with_the_netrc_fix()
+    {
+        await using var locked = await FakeUpstream.StartAsync(TestPaths.Corpus);
+        locked.Intercept = async ctx =>
+        {
+            ctx.Response.StatusCode = 401;
+            await ctx.Response.WriteAsync("unauthorized\n");
+            return true;
+        };
+        var report = await DoctorSupport.RunAsync(DoctorSupport.Environment(locked.Url + ",direct"), corpus.CopyModule());
+
+        var finding = Assert.Single(report.Of("net.proxy"));
+        Assert.Equal(Verdict.Fail, finding.Verdict);
+        Assert.Contains("wants credentials", finding.Evidence, StringComparison.Ordinal);
+        Assert.Contains(".netrc", finding.Fix, StringComparison.Ordinal);
+        Assert.Equal(2, report.ExitCode);
+    }
+
+    [Fact]
     public async Task Proxy_answering_500_fails_net_proxy_and_module_resolve()
     {
         await using var broken = await FakeUpstream.StartAsync(TestPaths.Corpus);
