@@ -120,11 +120,15 @@ public sealed class HttpSemanticsTests
             Assert.Equal(HttpStatusCode.OK, tile.StatusCode);
             Assert.Equal(160, (await tile.Content.ReadAsByteArrayAsync()).Length);
             Assert.Contains(tile.Headers.CacheControl!.Extensions, e => e.Name == "immutable");
-            Assert.Equal("12\nrecord\n", await warren.Client.GetStringAsync("sumdb/sum.example.com/db/lookup/github.com/pkg/errors@v0.9.1"));
+
+            // A lookup that does not verify is refused, and not kept.
+            using var lookup = await warren.Client.GetAsync("sumdb/sum.example.com/db/lookup/github.com/pkg/errors@v0.9.1");
+            Assert.Equal(HttpStatusCode.BadGateway, lookup.StatusCode);
+            Assert.Contains("refused the checksum database's answer", await lookup.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
 
         Assert.Equal(1, sumdb.HitsFor("/tile/8/0/000.p/5"));
-        Assert.Equal(1, sumdb.HitsFor("/lookup/github.com/pkg/errors@v0.9.1"));
+        Assert.Equal(2, sumdb.HitsFor("/lookup/github.com/pkg/errors@v0.9.1"));
         Assert.True(File.Exists(Path.Combine(warren.Root, "sumdb", "sum.example.com", "db", "tile", "8", "0", "000.p", "5")));
 
         var (badTile, _) = await HostileInputTests.RawGetAsync(warren.Url, "/sumdb/sum.example.com/db/tile/8/0/../../../../etc/passwd");
@@ -139,6 +143,31 @@ public sealed class HttpSemanticsTests
         var (dots, _) = await HostileInputTests.RawGetAsync(warren.Url, "/sumdb/sum.example.com/db/lookup/example.com/a..b@v1.0.0");
         Assert.Equal(404, dots);
         Assert.Equal(1, sumdb.HitsFor("/lookup/example.com/a..b@v1.0.0"));
+    }
+
+    [Fact]
+    public async Task Proxied_lookups_are_kept_only_once_proven()
+    {
+        await using var db = await TestSumDb.StartAsync();
+        db.AddFiller(300);
+        db.Add("github.com/pkg/errors", "v0.9.1");
+        db.Add("github.com/pkg/errors", "v0.9.0");
+        await using var warren = await WarrenInstance.StartAsync("off", o => o.SumDb = $"{db.VerifierKey} {db.Url}");
+
+        for (var i = 0; i < 2; i++)
+        {
+            var body = await warren.Client.GetStringAsync("sumdb/sum.test.example/lookup/github.com/pkg/errors@v0.9.1");
+            Assert.Contains("github.com/pkg/errors v0.9.1 h1:", body, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(1, db.Requests.Count(r => r == "/lookup/github.com/pkg/errors@v0.9.1"));
+        Assert.True(File.Exists(Path.Combine(warren.Root, "sumdb", "sum.test.example", "lookup", "github.com", "pkg", "errors@v0.9.1")));
+
+        // A record altered on the way does not match its tile hash: refused, not kept.
+        db.TamperRecord = text => text.Replace("h1:", "h1:A", StringComparison.Ordinal);
+        using var tampered = await warren.Client.GetAsync("sumdb/sum.test.example/lookup/github.com/pkg/errors@v0.9.0");
+        Assert.Equal(HttpStatusCode.BadGateway, tampered.StatusCode);
+        Assert.False(File.Exists(Path.Combine(warren.Root, "sumdb", "sum.test.example", "lookup", "github.com", "pkg", "errors@v0.9.0")));
     }
 
     [Fact]

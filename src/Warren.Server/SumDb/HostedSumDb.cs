@@ -62,6 +62,10 @@ public sealed class HostedSumDb : IDisposable
         _log = HostedLog.Open(directory, Signer, _options.Fsync);
         _metrics.HostedSize(_log.Size);
         Observability.Log.HostedOpened(_logger, Signer.Name, _log.Size, directory);
+        if (_options.SumDb is null || SumDbConfig.TryParse(_options.SumDb, out _) is null)
+        {
+            Observability.Log.HostedUnverifiedPublic(_logger, Signer.Name);
+        }
     }
 
     /// <summary>The zip and go.mod hashes the log holds for module@version, or null.</summary>

@@ -133,12 +133,28 @@ public sealed class SumDbClient
                 throw SumDbClientHttp.StatusError(_baseUrl, lookupPath, status);
             }
 
+            return await VerifyLookupBodyAsync(modulePath, version, body!, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SumDbFetchException e)
+        {
+            return SumDbLookupResult.Failed($"{what}: checksum database {Name}: {e.Message}");
+        }
+    }
+
+    /// <summary>Authenticates a lookup response body for module@version (as a proxy received it): the signed tree head
+    /// against the key and the verified timeline, the record's inclusion proof, and the record's two hashes.</summary>
+    public async Task<SumDbLookupResult> VerifyLookupBodyAsync(string modulePath, string version, byte[] body, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        string what = $"{modulePath}@{version}";
+        try
+        {
             // 2. Parse and open the signed tree head.
             LookupResponse response;
             TreeHead tree;
             try
             {
-                response = SumDbProtocol.ParseLookupResponse(body!);
+                response = SumDbProtocol.ParseLookupResponse(body);
                 tree = OpenVerified(response.SignedTree.Span);
             }
             catch (FormatException e)

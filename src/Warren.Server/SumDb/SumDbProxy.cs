@@ -156,6 +156,13 @@ public sealed partial class SumDbProxy
 
             try
             {
+                // A lookup is kept forever: only once it is proven (signed head, timeline, inclusion proof).
+                if (sub.StartsWith("lookup/", StringComparison.Ordinal) &&
+                    await VerifyLookupAsync(sub["lookup/".Length..], file!).ConfigureAwait(false) is { } refusal)
+                {
+                    return refusal;
+                }
+
                 await _store.CommitBlobAsync(file!, relative, _lifetime).ConfigureAwait(false);
             }
             finally
@@ -172,6 +179,34 @@ public sealed partial class SumDbProxy
 
         hit = await _store.GetBlobAsync(relative, cancellationToken).ConfigureAwait(false);
         return hit is not null ? new ArtifactAnswer(hit) : new ErrorAnswer(502, "stored checksum database content disappeared");
+    }
+
+    private async Task<FlightResult?> VerifyLookupAsync(string escaped, string file)
+    {
+        if (await _verifier.GetClientAsync(_lifetime).ConfigureAwait(false) is not { } client || client.Name != _config!.Name)
+        {
+            return null;
+        }
+
+        var at = escaped.LastIndexOf('@');
+        if (!ModulePath.TryUnescapePath(escaped[..at], out var path, out _) || !ModulePath.TryUnescapeVersion(escaped[(at + 1)..], out var version, out _))
+        {
+            return new FlightResult(400, "invalid lookup");
+        }
+
+        var body = await File.ReadAllBytesAsync(file, _lifetime).ConfigureAwait(false);
+        var check = await client.VerifyLookupBodyAsync(path, version, body, _lifetime).ConfigureAwait(false);
+        if (check.IsOk)
+        {
+            return null;
+        }
+
+        if (check.Status == SumDbLookupStatus.Fork)
+        {
+            Log.SumDbFork(_logger, _config.Name, check.Message);
+        }
+
+        return new FlightResult(502, "refused the checksum database's answer: " + check.Message);
     }
 
     private async Task<ServeResult> UncachedAsync(string sub)

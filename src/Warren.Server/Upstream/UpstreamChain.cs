@@ -25,7 +25,8 @@ public sealed class UpstreamChain
             ?? throw new InvalidOperationException(error);
         _direct = direct;
         _entries = specs.Select(s => (s.IsDirect ? _direct : s.IsOff ? new OffSource() : (IModuleSource)new ProxySource(s.Url, downloader), s.FallBackOnError)).ToArray();
-        _noProxy = o.NoProxy ?? "";
+        // GONOPROXY, and GOPRIVATE whatever GONOPROXY says: a private path is never shown to an upstream proxy.
+        _noProxy = string.Join(',', new[] { o.NoProxy, o.Private }.Where(p => !string.IsNullOrWhiteSpace(p)));
         _metrics = metrics;
         _logger = logger;
     }
