@@ -60,11 +60,12 @@ public sealed class ModCacheLayout
         }
     }
 
-    /// <summary>A fresh temporary name beside target (whose directory is created).</summary>
+    /// <summary>A fresh temporary name beside target (whose directory is created), named as the go command names its
+    /// own (target + random digits + ".tmp"), so that `go clean` and `warren verify` recognise a leftover.</summary>
     public static string TempName(string target)
     {
         ArgumentNullException.ThrowIfNull(target);
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-        return target + ".tmp-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+        return target + RandomNumberGenerator.GetInt32(1, int.MaxValue).ToString(System.Globalization.CultureInfo.InvariantCulture) + ".tmp";
     }
 }

@@ -150,7 +150,7 @@ public sealed class PrefetchTests
             }
         }
 
-        Assert.Empty(Directory.EnumerateFiles(modCache, "*.tmp-*", SearchOption.AllDirectories));
+        Assert.Empty(Directory.EnumerateFiles(modCache, "*.tmp", SearchOption.AllDirectories));
         Assert.Equal(sums.Count(l => !l.GoModOnly), result.Zips);
 
         // No network at all: GOPROXY=off, GOFLAGS=-mod=mod.
