@@ -18,6 +18,7 @@ public sealed class SumDbKeygenCommand : Command
 {
     private readonly Argument<string> _name = new("NAME") { Description = "the database's name, a host name such as sum.example.com" };
     private readonly Option<string> _out = new("--out") { Description = "directory for NAME.signer (mode 600) and NAME.verifier", Required = true };
+    private readonly Option<bool> _json = new("--json") { Description = "print the files written and the verifier key as JSON" };
 
     public SumDbKeygenCommand()
         : base("keygen", """
@@ -34,6 +35,7 @@ public sealed class SumDbKeygenCommand : Command
     {
         Add(_name);
         Add(_out);
+        Add(_json);
         SetAction(Run);
     }
 
@@ -44,6 +46,12 @@ public sealed class SumDbKeygenCommand : Command
         try
         {
             var (signer, verifier, key) = HostedSumDbKey.Generate(name, directory);
+            if (parse.GetValue(_json))
+            {
+                Console.Out.WriteLine(System.Text.Json.JsonSerializer.Serialize(new { signerFile = signer, verifierFile = verifier, verifierKey = key }));
+                return ExitCodes.Ok;
+            }
+
             Console.Out.WriteLine($"wrote {signer} (secret, mode 600)");
             Console.Out.WriteLine($"wrote {verifier}");
             Console.Out.WriteLine(key);

@@ -111,6 +111,13 @@ public sealed class ChecksumPolicyTests
         var again = await Processes.RunAsync("dotnet", dir, env, [WarrenProcess.Dll, "sumdb", "keygen", "sum.corp.example", "--out", dir]);
         Assert.Equal(73, again.ExitCode);
         Assert.Contains("not overwriting", again.Stderr, StringComparison.Ordinal);
+        var json = await Processes.RunAsync("dotnet", dir, env, [WarrenProcess.Dll, "sumdb", "keygen", "sum.other.example", "--out", dir, "--json"]);
+        Assert.Equal(0, json.ExitCode);
+        using (var doc = System.Text.Json.JsonDocument.Parse(json.Stdout))
+        {
+            Assert.Equal(File.ReadAllText(Path.Combine(dir, "sum.other.example.verifier")).Trim(), doc.RootElement.GetProperty("verifierKey").GetString());
+        }
+
         var bad = await Processes.RunAsync("dotnet", dir, env, [WarrenProcess.Dll, "sumdb", "keygen", "no+plus", "--out", dir]);
         Assert.Equal(64, bad.ExitCode);
         var help = await Processes.RunAsync("dotnet", dir, env, [WarrenProcess.Dll, "sumdb", "keygen", "--help"]);
