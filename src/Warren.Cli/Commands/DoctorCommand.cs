@@ -53,7 +53,7 @@ public sealed class DoctorCommand : Command
 
         var json = parse.GetValue(_json);
         var environment = GoEnvironmentSnapshot.ProcessEnvironment();
-        var go = await GoEnvironmentSnapshot.LoadAsync(environment, null, cancellationToken).ConfigureAwait(false);
+        var go = await GoEnvironmentSnapshot.LoadAsync(environment, null, cancellationToken, moduleDir).ConfigureAwait(false);
         var runner = new DoctorRunner(go, new DoctorOptions
         {
             ModuleDir = moduleDir,

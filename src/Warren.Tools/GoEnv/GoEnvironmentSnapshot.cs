@@ -34,15 +34,16 @@ public sealed class GoEnvironmentSnapshot
     public IReadOnlyDictionary<string, string> Values => _values;
 
     /// <summary>Reads the settings: runs `go env -json` (goBinary, else `go` on PATH, else none) with the given
-    /// environment; falls back to the environment and the go defaults.</summary>
+    /// environment, in workingDirectory when given (a module's go.work and toolchain settings apply there); falls back to
+    /// the environment and the go defaults.</summary>
     public static async Task<GoEnvironmentSnapshot> LoadAsync(IReadOnlyDictionary<string, string?> environment, string? goBinary,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, string? workingDirectory = null)
     {
         ArgumentNullException.ThrowIfNull(environment);
         var go = goBinary ?? FindOnPath("go", environment.GetValueOrDefault("PATH"));
         if (go is not null)
         {
-            var values = await TryGoEnvAsync(go, environment, cancellationToken).ConfigureAwait(false);
+            var values = await TryGoEnvAsync(go, environment, workingDirectory, cancellationToken).ConfigureAwait(false);
             if (values is not null)
             {
                 return new GoEnvironmentSnapshot(values, "go env", go);
@@ -80,10 +81,11 @@ public sealed class GoEnvironmentSnapshot
     }
 
     private static async Task<Dictionary<string, string>?> TryGoEnvAsync(string go, IReadOnlyDictionary<string, string?> environment,
-        CancellationToken cancellationToken)
+        string? workingDirectory, CancellationToken cancellationToken)
     {
         var start = new ProcessStartInfo(go, ["env", "-json"])
         {
+            WorkingDirectory = workingDirectory is not null && Directory.Exists(workingDirectory) ? workingDirectory : "",
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
