@@ -46,42 +46,26 @@ public sealed class DoctorTests(DoctorCorpusFixture corpus) : IClassFixture<Doct
         Assert.Equal(2, report.ExitCode);
     }
 
-    [Fact]
-    public async Task Proxy_wanting_credentials_fails_net_proxy_with_the_netrc_fix()
-    {
-        await using var locked = await FakeUpstream.StartAsync(TestPaths.Corpus);
-        locked.Intercept = async ctx =>
-        {
-            ctx.Response.StatusCode = 401;
-            await ctx.Response.WriteAsync("unauthorized\n");
-            return true;
-        };
-        var report = await DoctorSupport.RunAsync(DoctorSupport.Environment(locked.Url + ",direct"), corpus.CopyModule());
-
-        var finding = Assert.Single(report.Of("net.proxy"));
-        Assert.Equal(Verdict.Fail, finding.Verdict);
-        Assert.Contains("wants credentials", finding.Evidence, StringComparison.Ordinal);
-        Assert.Contains(".netrc", finding.Fix, StringComparison.Ordinal);
-        Assert.Equal(2, report.ExitCode);
-    }
-
-    [Fact]
-    public async Task Proxy_answering_500_fails_net_proxy_and_module_resolve()
+    [Theory]
+    [InlineData(500, "answers 500", "'|' in GOPROXY")]
+    [InlineData(401, "wants credentials", ".netrc")]
+    [InlineData(403, "wants credentials", ".netrc")]
+    public async Task Proxy_failing_or_wanting_credentials_fails_net_proxy_with_its_fix(int status, string evidence, string fix)
     {
         await using var broken = await FakeUpstream.StartAsync(TestPaths.Corpus);
         broken.Intercept = async ctx =>
         {
-            ctx.Response.StatusCode = 500;
-            await ctx.Response.WriteAsync("boom\n");
+            ctx.Response.StatusCode = status;
+            await ctx.Response.WriteAsync("no\n");
             return true;
         };
-        var env = DoctorSupport.Environment(broken.Url + ",direct");
-        var report = await DoctorSupport.RunAsync(env, corpus.CopyModule());
+        var report = await DoctorSupport.RunAsync(DoctorSupport.Environment(broken.Url + ",direct"), corpus.CopyModule());
 
         var finding = Assert.Single(report.Of("net.proxy"));
         Assert.Equal(Verdict.Fail, finding.Verdict);
-        Assert.Contains("answers 500", finding.Evidence, StringComparison.Ordinal);
-        Assert.Contains(report.Of("module.resolve"), f => f.Verdict == Verdict.Fail && f.Evidence.Contains("500", StringComparison.Ordinal));
+        Assert.Contains(evidence, finding.Evidence, StringComparison.Ordinal);
+        Assert.Contains(fix, finding.Fix, StringComparison.Ordinal);
+        Assert.Contains(report.Of("module.resolve"), f => f.Verdict == Verdict.Fail && f.Evidence.Contains(status.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
         Assert.True(broken.Requests.Any(r => r.EndsWith("/@v/list", StringComparison.Ordinal)), "the probe asks for a module of the go.mod");
         Assert.Equal(2, report.ExitCode);
     }
