@@ -114,4 +114,43 @@ public static class GoSumRecord
         string prefix = path + " " + version + " ";
         return [.. text.Split('\n').Where(line => line.StartsWith(prefix, StringComparison.Ordinal))];
     }
+
+    /// <summary>The zip and go.mod hashes record text holds for path@version (either null when absent).</summary>
+    /// <returns>False, with the problem, when the text is malformed or holds two different hashes of one kind.</returns>
+    public static bool TryFindHashes(string text, string path, string version, out string? zipHash, out string? goModHash,
+        [NotNullWhen(false)] out string? error)
+    {
+        zipHash = goModHash = null;
+        IReadOnlyList<GoSumLine> lines;
+        try
+        {
+            lines = Parse(text);
+        }
+        catch (FormatException e)
+        {
+            error = $"malformed record: {e.Message}";
+            return false;
+        }
+
+        foreach (var line in lines.Where(l => l.Path == path))
+        {
+            bool isZip = line.Version == version;
+            if (!isZip && line.Version != version + GoSumLine.GoModSuffix)
+            {
+                continue;
+            }
+
+            ref string? slot = ref isZip ? ref zipHash : ref goModHash;
+            if (slot is not null && slot != line.Hash)
+            {
+                error = $"record has conflicting {(isZip ? "zip" : "go.mod")} hashes";
+                return false;
+            }
+
+            slot = line.Hash;
+        }
+
+        error = null;
+        return true;
+    }
 }

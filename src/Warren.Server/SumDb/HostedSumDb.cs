@@ -76,24 +76,7 @@ public sealed class HostedSumDb : IDisposable
             return null;
         }
 
-        string? zip = null, mod = null;
-        foreach (var line in GoSumRecord.Parse(System.Text.Encoding.UTF8.GetString(text)))
-        {
-            if (line.Path != modulePath)
-            {
-                continue;
-            }
-
-            if (line.Version == version)
-            {
-                zip = line.Hash;
-            }
-            else if (line.Version == version + GoSumLine.GoModSuffix)
-            {
-                mod = line.Hash;
-            }
-        }
-
+        GoSumRecord.TryFindHashes(System.Text.Encoding.UTF8.GetString(text), modulePath, version, out var zip, out var mod, out _);
         return zip is not null && mod is not null ? (zip, mod) : null;
     }
 

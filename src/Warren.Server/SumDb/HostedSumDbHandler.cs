@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using Warren.Core.Modules;
 using Warren.Core.SumDb;
 using Warren.Server.Configuration;
 using Warren.Server.Ingest;
@@ -75,24 +74,7 @@ public sealed class HostedSumDbHandler
 
     private async Task<ServeResult> LookupAsync(string escaped, CancellationToken cancellationToken)
     {
-        var at = escaped.LastIndexOf('@');
-        if (at <= 0)
-        {
-            return new ErrorAnswer(400, "invalid lookup: want MODULE@VERSION");
-        }
-
-        if (!ModulePath.TryUnescapePath(escaped[..at], out var path, out var error) ||
-            !ModulePath.TryUnescapeVersion(escaped[(at + 1)..], out var version, out error))
-        {
-            return new ErrorAnswer(400, "invalid lookup: " + error);
-        }
-
-        if (version.EndsWith(GoSumLine.GoModSuffix, StringComparison.Ordinal))
-        {
-            version = version[..^GoSumLine.GoModSuffix.Length];
-        }
-
-        if (ModuleVersion.Check(path, version) is { } problem)
+        if (SumDbProxy.ValidateLookup(escaped, out var path, out var version) is { } problem)
         {
             return new ErrorAnswer(400, "invalid lookup: " + problem);
         }

@@ -275,42 +275,9 @@ public sealed class SumDbClient
     private SumDbLookupResult ParseRecord(string modulePath, string version, string text)
     {
         string what = $"{modulePath}@{version}";
-        IReadOnlyList<GoSumLine> lines;
-        try
+        if (!GoSumRecord.TryFindHashes(text, modulePath, version, out var zip, out var mod, out var error))
         {
-            lines = GoSumRecord.Parse(text);
-        }
-        catch (FormatException e)
-        {
-            return Invalid(what, $"malformed record: {e.Message}");
-        }
-
-        string? zip = null, mod = null;
-        foreach (var line in lines)
-        {
-            if (line.Path != modulePath)
-            {
-                continue;
-            }
-
-            if (line.Version == version)
-            {
-                if (zip is not null && zip != line.Hash)
-                {
-                    return Invalid(what, "record has conflicting zip hashes");
-                }
-
-                zip = line.Hash;
-            }
-            else if (line.Version == version + GoSumLine.GoModSuffix)
-            {
-                if (mod is not null && mod != line.Hash)
-                {
-                    return Invalid(what, "record has conflicting go.mod hashes");
-                }
-
-                mod = line.Hash;
-            }
+            return Invalid(what, error);
         }
 
         if (zip is null || mod is null)

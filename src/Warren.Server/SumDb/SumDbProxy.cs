@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Warren.Core.Modules;
+using Warren.Core.SumDb;
 using Warren.Server.Configuration;
 using Warren.Server.Ingest;
 using Warren.Server.Observability;
@@ -82,7 +83,7 @@ public sealed partial class SumDbProxy
 
         if (sub.StartsWith("lookup/", StringComparison.Ordinal))
         {
-            if (ValidateLookup(sub["lookup/".Length..], out var path) is { } problem)
+            if (ValidateLookup(sub["lookup/".Length..], out var path, out _) is { } problem)
             {
                 return new ErrorAnswer(400, "invalid lookup: " + problem);
             }
@@ -101,9 +102,12 @@ public sealed partial class SumDbProxy
         return await ImmutableAsync(sub, cancellationToken).ConfigureAwait(false);
     }
 
-    private static string? ValidateLookup(string escaped, out string path)
+    /// <summary>Checks the "MODULE@VERSION" of a lookup URL (escaped); null when valid, with the module path and the
+    /// canonical version (a "/go.mod" suffix removed), else the problem.</summary>
+    internal static string? ValidateLookup(string escaped, out string path, out string version)
     {
         path = "";
+        version = "";
         var at = escaped.LastIndexOf('@');
         if (at <= 0)
         {
@@ -115,12 +119,17 @@ public sealed partial class SumDbProxy
             return error;
         }
 
-        if (!ModulePath.TryUnescapeVersion(escaped[(at + 1)..], out var version, out error))
+        if (!ModulePath.TryUnescapeVersion(escaped[(at + 1)..], out version, out error))
         {
             return error;
         }
 
-        return ModuleVersion.Check(path, version.EndsWith("/go.mod", StringComparison.Ordinal) ? version[..^7] : version);
+        if (version.EndsWith(GoSumLine.GoModSuffix, StringComparison.Ordinal))
+        {
+            version = version[..^GoSumLine.GoModSuffix.Length];
+        }
+
+        return ModuleVersion.Check(path, version);
     }
 
     private async Task<ServeResult> ImmutableAsync(string sub, CancellationToken cancellationToken)
@@ -188,10 +197,9 @@ public sealed partial class SumDbProxy
             return null;
         }
 
-        var at = escaped.LastIndexOf('@');
-        if (!ModulePath.TryUnescapePath(escaped[..at], out var path, out _) || !ModulePath.TryUnescapeVersion(escaped[(at + 1)..], out var version, out _))
+        if (ValidateLookup(escaped, out var path, out var version) is { } problem)
         {
-            return new FlightResult(400, "invalid lookup");
+            return new FlightResult(400, "invalid lookup: " + problem);
         }
 
         var body = await File.ReadAllBytesAsync(file, _lifetime).ConfigureAwait(false);

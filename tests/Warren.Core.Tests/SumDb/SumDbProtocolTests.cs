@@ -98,4 +98,23 @@ public class SumDbProtocolTests
         Assert.Throws<ArgumentException>(() => SumDbProtocol.FormatDataTile(tile, records[..1]));
         Assert.Throws<ArgumentException>(() => SumDbProtocol.FormatDataTile(tile with { Level = 0 }, records));
     }
+
+    [Fact]
+    public void A_record_gives_the_zip_and_go_mod_hashes_of_its_module_version_or_says_what_is_wrong()
+    {
+        const string Zip = "h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+        const string Mod = "h1:BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB=";
+        var text = GoSumRecord.Format("example.com/m", "v1.0.0", Zip, Mod);
+        Assert.True(GoSumRecord.TryFindHashes(text, "example.com/m", "v1.0.0", out var zip, out var mod, out _));
+        Assert.Equal((Zip, Mod), (zip, mod));
+
+        Assert.True(GoSumRecord.TryFindHashes(text, "example.com/other", "v1.0.0", out zip, out mod, out _));
+        Assert.Equal((null, null), (zip, mod));
+
+        var conflicting = text + $"example.com/m v1.0.0/go.mod {Zip}\n";
+        Assert.False(GoSumRecord.TryFindHashes(conflicting, "example.com/m", "v1.0.0", out _, out _, out var error));
+        Assert.Equal("record has conflicting go.mod hashes", error);
+        Assert.False(GoSumRecord.TryFindHashes("two fields\n", "example.com/m", "v1.0.0", out _, out _, out error));
+        Assert.StartsWith("malformed record: ", error, StringComparison.Ordinal);
+    }
 }
