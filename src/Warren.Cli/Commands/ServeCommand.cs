@@ -22,11 +22,25 @@ public sealed class ServeCommand : Command
     private readonly Option<string?> _noSumDb = new("--no-sumdb") { Description = "GONOSUMDB-style patterns (default: $GONOSUMDB, then --private)" };
     private readonly Option<TimeSpan?> _listTtl = new("--list-ttl") { Description = "how long list and @latest answers are fresh (default 00:05:00)" };
     private readonly Option<TimeSpan?> _negativeTtl = new("--negative-ttl") { Description = "how long \"not found\" is remembered (default 00:01:00)" };
+    private readonly Option<string?> _authFile = new("--auth-file") { Description = "turn access control on with this auth file (principals, hashed tokens, grants; manage it with warren token)" };
+    private readonly Option<string?> _anonymous = new("--anonymous") { Description = "GOPRIVATE-style patterns readable without a token when --auth-file is given (default: none)" };
+    private readonly Option<string?> _adminListen = new("--admin-listen") { Description = "HOST:PORT of a second listener that serves /metrics without a token" };
+    private readonly Option<string?> _authorizeByOrigin = new("--authorize-by-origin") { Description = "GOPRIVATE-style patterns served only to clients whose Basic password can read the origin repository" };
+    private readonly Option<TimeSpan?> _originAuthzTtl = new("--origin-authz-ttl") { Description = "how long an origin authorization decision is remembered (default 00:05:00)" };
+    private readonly Option<double?> _rateLimit = new("--rate-limit") { Description = "requests per second per principal, or per client IP when anonymous; 0 turns it off (default 500)" };
+    private readonly Option<int?> _rateLimitBurst = new("--rate-limit-burst") { Description = "requests a principal may make at once above the rate (default 1000)" };
+    private readonly Option<string?> _egressAllow = new("--egress-allow") { Description = "destinations allowed despite the default denial of internal addresses: hosts, IPs or CIDRs, each optionally :PORT" };
+    private readonly Option<string?> _egressDeny = new("--egress-deny") { Description = "more destinations to deny, same syntax as --egress-allow" };
+    private readonly Option<string?> _direct = new("--direct") { Description = "GOPRIVATE-style patterns of the module paths that may be fetched direct from their origin (default: every path)" };
+    private readonly Option<int?> _maxFetches = new("--max-concurrent-fetches") { Description = "concurrent outbound HTTP fetches across all hosts (default 64)" };
+    private readonly Option<int?> _maxGit = new("--max-git-processes") { Description = "concurrent git processes (default 16)" };
 
     public ServeCommand()
         : base("serve", "Run the caching Go module proxy (GOPROXY protocol, /sumdb/ proxy, /healthz, /readyz, /metrics).")
     {
-        foreach (var option in new Option[] { _listen, _root, _upstream, _sumdb, _hostedSumDb, _hostedPatterns, _sumdbPolicy, _private, _noProxy, _noSumDb, _listTtl, _negativeTtl })
+        foreach (var option in new Option[] { _listen, _root, _upstream, _sumdb, _hostedSumDb, _hostedPatterns, _sumdbPolicy, _private, _noProxy, _noSumDb, _listTtl, _negativeTtl,
+                     _authFile, _anonymous, _adminListen, _authorizeByOrigin, _originAuthzTtl, _rateLimit, _rateLimitBurst,
+                     _egressAllow, _egressDeny, _direct, _maxFetches, _maxGit })
         {
             Add(option);
         }
@@ -50,6 +64,18 @@ public sealed class ServeCommand : Command
             o.NoSumDb = parse.GetValue(_noSumDb) ?? o.NoSumDb;
             o.ListTtl = parse.GetValue(_listTtl) ?? o.ListTtl;
             o.NegativeTtl = parse.GetValue(_negativeTtl) ?? o.NegativeTtl;
+            o.AuthFile = parse.GetValue(_authFile) ?? o.AuthFile;
+            o.Anonymous = parse.GetValue(_anonymous) ?? o.Anonymous;
+            o.AdminListen = parse.GetValue(_adminListen) ?? o.AdminListen;
+            o.AuthorizeByOrigin = parse.GetValue(_authorizeByOrigin) ?? o.AuthorizeByOrigin;
+            o.OriginAuthzTtl = parse.GetValue(_originAuthzTtl) ?? o.OriginAuthzTtl;
+            o.RateLimit = parse.GetValue(_rateLimit) ?? o.RateLimit;
+            o.RateLimitBurst = parse.GetValue(_rateLimitBurst) ?? o.RateLimitBurst;
+            o.EgressAllow = parse.GetValue(_egressAllow) ?? o.EgressAllow;
+            o.EgressDeny = parse.GetValue(_egressDeny) ?? o.EgressDeny;
+            o.Direct = parse.GetValue(_direct) ?? o.Direct;
+            o.MaxConcurrentFetches = parse.GetValue(_maxFetches) ?? o.MaxConcurrentFetches;
+            o.MaxGitProcesses = parse.GetValue(_maxGit) ?? o.MaxGitProcesses;
         }
 
         WebApplication app;

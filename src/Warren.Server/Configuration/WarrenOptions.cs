@@ -89,4 +89,49 @@ public sealed class WarrenOptions
 
     /// <summary>fsync artifacts before they become visible (survives power loss, not only a killed process).</summary>
     public bool Fsync { get; set; } = true;
+
+    // --- Access control (client authentication and authorization) ---
+
+    /// <summary>The auth file (principals with hashed tokens, grants, admin flag, expiry); null leaves access control off.</summary>
+    public string? AuthFile { get; set; }
+
+    /// <summary>GOPRIVATE-style patterns readable without a token when an auth file is given; empty by default.</summary>
+    public string? Anonymous { get; set; }
+
+    /// <summary>HOST:PORT of a second listener serving /metrics (and nothing else) without a token; null serves /metrics
+    /// on the main listener to admin tokens only (or to everyone when there is no auth file).</summary>
+    public string? AdminListen { get; set; }
+
+    /// <summary>GOPRIVATE-style patterns whose modules are served only to clients whose Basic password can read the
+    /// origin repository (checked with git ls-remote).</summary>
+    public string? AuthorizeByOrigin { get; set; }
+
+    /// <summary>How long one origin authorization decision (credential hash, repository) is remembered.</summary>
+    public TimeSpan OriginAuthzTtl { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Requests per second each principal (or client IP when anonymous) may make; 0 turns the limit off.</summary>
+    public double RateLimit { get; set; } = 500;
+
+    /// <summary>Requests a principal may make at once above the steady rate.</summary>
+    public int RateLimitBurst { get; set; } = 1000;
+
+    // --- Outbound policy ---
+
+    /// <summary>Exceptions to the default denial of internal destinations: host names, IPs or CIDRs, each optionally
+    /// ":PORT" (IPv6 in brackets), comma-separated.</summary>
+    public string? EgressAllow { get; set; }
+
+    /// <summary>More destinations to deny, same syntax as <see cref="EgressAllow"/>.</summary>
+    public string? EgressDeny { get; set; }
+
+    /// <summary>GOPRIVATE-style patterns of the module paths that may use direct mode; null means every path.</summary>
+    public string? Direct { get; set; }
+
+    // --- Resource limits ---
+
+    /// <summary>Concurrent outbound HTTP fetches (upstream proxies, discovery, sumdb) across all hosts.</summary>
+    public int MaxConcurrentFetches { get; set; } = 64;
+
+    /// <summary>Concurrent git processes across all repositories.</summary>
+    public int MaxGitProcesses { get; set; } = 16;
 }
