@@ -10,6 +10,7 @@ public sealed class DoctorCommand : Command
 {
     private readonly Option<string?> _moduleDir = new("--module-dir") { Description = "the module to check (go.mod, go.sum); default: the current directory" };
     private readonly Option<bool> _json = new("--json") { Description = "print the report as JSON" };
+    private readonly Option<string> _color = ReportOutput.ColorOption();
     private readonly Option<double> _timeout = new("--timeout") { Description = "seconds each network request or git command may take", DefaultValueFactory = _ => 10 };
 
     public DoctorCommand()
@@ -27,11 +28,14 @@ public sealed class DoctorCommand : Command
               warren doctor
               warren doctor --module-dir ./service --timeout 5
               GOPRIVATE=git.example.com/team warren doctor --json | jq '.findings[] | select(.verdict != "Pass")'
-            """)
+              warren doctor | grep -v -P '^PASS\t'
+
+            """ + ReportOutput.Help)
     {
         Add(_moduleDir);
         Add(_json);
         Add(_timeout);
+        Add(_color);
         SetAction((parse, ct) => RunAsync(parse, ct));
     }
 
@@ -61,14 +65,15 @@ public sealed class DoctorCommand : Command
             Environment = environment,
         });
 
+        var style = ReportOutput.Style(parse, _color);
         Warren.Tools.Reporting.Report report;
-        if (json || Console.IsOutputRedirected)
+        if (json || !style.Terminal)
         {
             report = await runner.RunAsync(null, cancellationToken).ConfigureAwait(false);
         }
         else
         {
-            report = await AnsiConsole.Progress()
+            report = await style.CreateConsole(Console.Out).Progress()
                 .AutoClear(true)
                 .StartAsync(async context =>
                 {
@@ -109,8 +114,18 @@ public sealed class DoctorCommand : Command
         }
         else
         {
-            AnsiConsole.MarkupLine($"[grey]settings from {Markup.Escape(go.Source)}{(go.GoBinary is null ? "" : " (" + Markup.Escape(go.GoBinary) + ")")}, module dir {Markup.Escape(moduleDir)}[/]");
-            report.Render(AnsiConsole.Console);
+            var settings = $"settings from {go.Source}{(go.GoBinary is null ? "" : " (" + go.GoBinary + ")")}, module dir {moduleDir}";
+            if (style.Terminal)
+            {
+                var console = style.CreateConsole(Console.Out);
+                console.MarkupLine($"[grey]{Markup.Escape(settings)}[/]");
+                report.Render(console);
+            }
+            else
+            {
+                Console.Out.WriteLine(settings);
+                report.WriteLines(Console.Out, style.Color);
+            }
         }
 
         return report.ExitCode;

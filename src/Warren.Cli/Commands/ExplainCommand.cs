@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Spectre.Console;
 using Warren.Tools.Explain;
 
 namespace Warren.Cli.Commands;
@@ -10,6 +9,7 @@ public sealed class ExplainCommand : Command
     private readonly Argument<string?> _file = new("FILE") { Description = "the log to read; - or nothing for stdin", Arity = ArgumentArity.ZeroOrOne };
     private readonly Option<int?> _exitCode = new("--exit-code") { Description = "the exit code of the command that printed the log (0 makes Error fields of a -json stream a false success)" };
     private readonly Option<bool> _json = new("--json") { Description = "print the report as JSON" };
+    private readonly Option<string> _color = ReportOutput.ColorOption();
 
     public ExplainCommand()
         : base("explain", """
@@ -28,11 +28,14 @@ public sealed class ExplainCommand : Command
               docker build --progress=plain . 2>&1 | warren explain -
               warren explain build.log --json
               warren explain download.json --exit-code 0
-            """)
+              warren explain build.log | grep -P '^FAIL\t'
+
+            """ + ReportOutput.Help)
     {
         Add(_file);
         Add(_exitCode);
         Add(_json);
+        Add(_color);
         SetAction(RunAsync);
     }
 
@@ -65,7 +68,7 @@ public sealed class ExplainCommand : Command
         }
         else
         {
-            report.Render(AnsiConsole.Console);
+            report.Write(Console.Out, ReportOutput.Style(parse, _color));
         }
 
         return report.ExitCode;

@@ -12,6 +12,7 @@ public sealed class PrefetchCommand : Command
     private readonly Option<string?> _modCache = new("--modcache") { Description = "write the files into this module cache (GOMODCACHE layout, zips checked against go.sum) instead of only warming the proxy" };
     private readonly Option<int> _jobs = new("--jobs") { Description = "concurrent requests", DefaultValueFactory = _ => 8 };
     private readonly Option<bool> _json = new("--json") { Description = "print the report as JSON" };
+    private readonly Option<string> _color = ReportOutput.ColorOption();
     private readonly Argument<string[]> _inputs = new("go.mod|go.sum|DIR") { Description = "go.mod files (their build list is computed), go.sum files (every line), or module directories", Arity = ArgumentArity.OneOrMore };
 
     public PrefetchCommand()
@@ -35,9 +36,11 @@ public sealed class PrefetchCommand : Command
               warren prefetch --proxy http://warren:3000 --jobs 16 services/*/go.mod
               warren prefetch --modcache /go/pkg/mod go.sum
               warren prefetch --json . > prefetch.json
-            """)
+              warren prefetch --proxy http://warren:3000 go.sum | grep -P '^FAIL\t' | cut -f3
+
+            """ + ReportOutput.Help)
     {
-        foreach (var option in new Option[] { _proxy, _modCache, _jobs, _json })
+        foreach (var option in new Option[] { _proxy, _modCache, _jobs, _json, _color })
         {
             Add(option);
         }
@@ -75,10 +78,11 @@ public sealed class PrefetchCommand : Command
         }
 
         var prefetcher = new Prefetcher(new PrefetchOptions(parse.GetValue(_inputs)!, proxy, parse.GetValue(_modCache), jobs));
+        var style = ReportOutput.Style(parse, _color);
         PrefetchResult result;
-        if (!json && AnsiConsole.Profile.Capabilities.Interactive)
+        if (!json && style.Terminal)
         {
-            result = await AnsiConsole.Progress()
+            result = await style.CreateConsole(Console.Out).Progress()
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
                 .StartAsync(async ctx =>
                 {
@@ -115,7 +119,7 @@ public sealed class PrefetchCommand : Command
         }
         else
         {
-            result.Report.Render(AnsiConsole.Console);
+            result.Report.Write(Console.Out, style);
         }
 
         return result.Report.ExitCode;

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Spectre.Console;
 using Warren.Server.SumDb;
 using Warren.Tools.GoEnv;
 using Warren.Tools.Verify;
@@ -12,7 +11,7 @@ public sealed class VerifyCommand : Command
     private readonly Option<string?> _modCache = new("--modcache") { Description = "the module cache to verify (default: GOMODCACHE from go env)" };
     private readonly Option<string[]> _goSum = new("--go-sum")
     {
-        Description = "go.sum files whose lines are compared with the cache (repeatable)",
+        Description = "go.sum files whose lines are compared with the cache: --go-sum a/go.sum b/go.sum, or repeated; the list ends at the next option",
         AllowMultipleArgumentsPerToken = true,
     };
 
@@ -20,6 +19,7 @@ public sealed class VerifyCommand : Command
     private readonly Option<bool> _fix = new("--fix") { Description = "remove the corrupted entries and leftovers so that the go command fetches them again" };
     private readonly Option<bool> _json = new("--json") { Description = "print the report as JSON" };
     private readonly Option<int> _jobs = new("--jobs") { Description = "module versions checked at once (default: processor count)", DefaultValueFactory = _ => Environment.ProcessorCount };
+    private readonly Option<string> _color = ReportOutput.ColorOption();
 
     public VerifyCommand()
         : base("verify", """
@@ -37,7 +37,9 @@ public sealed class VerifyCommand : Command
               warren verify --go-sum go.sum --json
               warren verify --modcache /srv/gomodcache --sumdb sum.golang.org --jobs 8
               warren verify --fix && go mod download
-            """)
+              warren verify --modcache /srv/gomodcache > verify.txt; grep -P '^FAIL\t' verify.txt | cut -f3
+
+            """ + ReportOutput.Help)
     {
         Add(_modCache);
         Add(_goSum);
@@ -45,6 +47,8 @@ public sealed class VerifyCommand : Command
         Add(_fix);
         Add(_json);
         Add(_jobs);
+        Add(_color);
+        _goSum.Validators.Add(ReportOutput.NoOptionsAsValues);
         SetAction(RunAsync);
     }
 
@@ -94,7 +98,7 @@ public sealed class VerifyCommand : Command
         }
         else
         {
-            report.Render(AnsiConsole.Console);
+            report.Write(Console.Out, ReportOutput.Style(parse, _color));
         }
 
         return report.ExitCode;
