@@ -123,6 +123,30 @@ public sealed class CliOutputTests
         await AssertPlainAsync(run, "FAIL", "doctor", module, env, args);
     }
 
+    [Fact]
+    public async Task On_a_terminal_a_table_of_COLUMNS_width_that_keeps_the_module_version_whole()
+    {
+        // script(1) runs warren on a pseudo-terminal: standard output is a terminal there.
+        var work = TestPaths.NewTempDir("cliout-tty");
+        var log = Path.Combine(work, "build.log");
+        await File.WriteAllTextAsync(log, $"go: {Module}: reading http://127.0.0.1:9/{Path0}/@v/{Version}.info: 404 Not Found\n");
+        var command = $"'{Dotnet}' '{WarrenDll}' explain '{log}'";
+
+        var colour = await Processes.RunAsync("script", work, Environment(work, ("COLUMNS", "200"), ("TERM", "xterm")), ["-q", "-e", "-c", command, "/dev/null"], timeout: TimeSpan.FromMinutes(2));
+        Assert.True(colour.ExitCode == 2, colour.ToString());
+        var lines = colour.Stdout.Replace("\r", "", StringComparison.Ordinal).Split('\n');
+        var row = Assert.Single(lines, l => l.Contains(Module, StringComparison.Ordinal) && l.Contains("FAIL", StringComparison.Ordinal));
+        Assert.StartsWith("│", row, StringComparison.Ordinal);
+        Assert.Contains("\u001b[", row, StringComparison.Ordinal); // the verdict is coloured
+        Assert.Contains(lines, l => l.Contains('╭', StringComparison.Ordinal) && l[l.IndexOf('╭', StringComparison.Ordinal)..].Length == 200);
+
+        var plain = await Processes.RunAsync("script", work, Environment(work, ("COLUMNS", "200"), ("TERM", "xterm"), ("NO_COLOR", "1")), ["-q", "-e", "-c", command, "/dev/null"], timeout: TimeSpan.FromMinutes(2));
+        Assert.True(plain.ExitCode == 2, plain.ToString());
+        Assert.Contains(Module, plain.Stdout, StringComparison.Ordinal);
+        Assert.Contains("│", plain.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotMatch(@"\u001b\[[0-9;]*m", plain.Stdout); // no colour (the runtime may still switch the keypad mode)
+    }
+
     /// <summary>No escape codes or box drawing; every finding of the JSON report is one line (VERDICT, CHECK, SUBJECT,
     /// EVIDENCE, FIX), and the real grep finds the module@version on a line with its verdict.</summary>
     private static async Task AssertPlainAsync(Run run, string verdict, string command, string work, Dictionary<string, string> env, params string[] args)
