@@ -47,17 +47,23 @@ public static class AccessControl
         ArgumentNullException.ThrowIfNull(app);
         var options = app.ApplicationServices.GetRequiredService<IOptions<WarrenOptions>>().Value;
         var logger = app.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger("Warren.Server.Auth");
-        if (string.IsNullOrEmpty(options.AuthFile) && !IsLoopbackOnly(options.Listen))
-        {
-            AuthLog.OpenWithoutAuth(logger, options.Listen);
-        }
-
+        WarnIfOpen(options, logger);
         if (!string.IsNullOrEmpty(options.AdminListen))
         {
             AuthLog.AdminListener(logger, options.AdminListen);
         }
 
         return app.UseMiddleware<AccessControlMiddleware>();
+    }
+
+    /// <summary>Warns when Warren listens beyond loopback without an auth file.</summary>
+    public static void WarnIfOpen(WarrenOptions options, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (string.IsNullOrEmpty(options.AuthFile) && !IsLoopbackOnly(options.Listen))
+        {
+            AuthLog.OpenWithoutAuth(logger, options.Listen);
+        }
     }
 
     /// <summary>Adds the admin listener (HOST:PORT) to Kestrel: its connections are marked, and serve /metrics only.</summary>
