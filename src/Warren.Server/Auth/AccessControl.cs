@@ -195,6 +195,7 @@ internal sealed class AccessControlMiddleware
         var principal = auth.Status == AuthStatus.Valid ? auth.Principal : null;
         var name = principal?.Name ?? AuthFile.AnonymousName;
         context.Items[AccessControl.PrincipalItem] = name;
+        var logName = auth.Principal?.Name ?? name;
         if (_limiter is not null && !TryAcquire(context, principal?.PartitionKey ?? PrincipalRateLimiter.PartitionOf(context.Connection.RemoteIpAddress)))
         {
             await RateLimitedAsync(context, name, target).ConfigureAwait(false);
@@ -216,7 +217,7 @@ internal sealed class AccessControlMiddleware
 
         if (credential == Credential.Token && principal is null)
         {
-            await DenyAsync(context, name, target, 401, auth.Status == AuthStatus.Expired
+            await DenyAsync(context, logName, target, 401, auth.Status == AuthStatus.Expired
                 ? "unauthorized: token expired on " + auth.Principal!.Expires!.Value.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture)
                 : "unauthorized: unknown or revoked token").ConfigureAwait(false);
             return;

@@ -66,7 +66,10 @@ public sealed class AuthStore : IDisposable
     private readonly ConcurrentDictionary<TokenDigest, AuthPrincipal?> _cache = new();
     private readonly SemaphoreSlim _hashing = new(Math.Max(1, Environment.ProcessorCount / 2));
     private readonly Lock _reloadLock = new();
+    private static readonly TimeSpan SettleDelay = TimeSpan.FromMilliseconds(200);
+
     private readonly FileSystemWatcher? _watcher;
+    private readonly ITimer? _settle;
     private volatile Snapshot _snapshot;
     private (DateTime Mtime, long Length) _fileStamp;
     private (DateTime Mtime, long Length) _failedStamp;
@@ -94,10 +97,18 @@ public sealed class AuthStore : IDisposable
             {
                 NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.FileName | NotifyFilters.Size | NotifyFilters.CreationTime,
             };
-            _watcher.Changed += (_, _) => _dirty = true;
-            _watcher.Created += (_, _) => _dirty = true;
-            _watcher.Renamed += (_, _) => _dirty = true;
-            _watcher.Deleted += (_, _) => _dirty = true;
+            // A change is picked up at once (after a short pause for the writer to finish), not only at the next request.
+            var settle = _time.CreateTimer(_ => ReloadIfChanged(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _settle = settle;
+            FileSystemEventHandler changed = (_, _) =>
+            {
+                _dirty = true;
+                settle.Change(SettleDelay, Timeout.InfiniteTimeSpan);
+            };
+            _watcher.Changed += changed;
+            _watcher.Created += changed;
+            _watcher.Deleted += changed;
+            _watcher.Renamed += (sender, e) => changed(sender, e);
             _watcher.EnableRaisingEvents = true;
         }
         catch (Exception e) when (e is IOException or ArgumentException or PlatformNotSupportedException)
@@ -203,6 +214,7 @@ public sealed class AuthStore : IDisposable
     public void Dispose()
     {
         _watcher?.Dispose();
+        _settle?.Dispose();
         _hashing.Dispose();
     }
 

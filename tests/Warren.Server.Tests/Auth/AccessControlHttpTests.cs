@@ -133,7 +133,7 @@ public sealed class AccessControlHttpTests : IAsyncLifetime
         Assert.Equal("forbidden: token \"user\" is not an admin token; /metrics needs one\n", body);
         var (ok, metrics, _) = await AuthTestFiles.GetAsync(warren.Client, "metrics", AuthTestFiles.Basic(ops));
         Assert.Equal(200, ok);
-        Assert.Contains("warren_requests_total", metrics, StringComparison.Ordinal);
+        Assert.Contains("warren_http_requests_total", metrics, StringComparison.Ordinal);
 
         Assert.Equal(200, (await AuthTestFiles.GetAsync(warren.Client, "healthz")).Status);
         Assert.Equal(200, (await AuthTestFiles.GetAsync(warren.Client, "readyz")).Status);
@@ -164,7 +164,7 @@ public sealed class AccessControlHttpTests : IAsyncLifetime
             using var main = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
             var (status, metrics, _) = await AuthTestFiles.GetAsync(admin, "metrics");
             Assert.Equal(200, status);
-            Assert.Contains("warren_requests_total", metrics, StringComparison.Ordinal);
+            Assert.Contains("warren_http_requests_total", metrics, StringComparison.Ordinal);
             Assert.Equal(404, (await AuthTestFiles.GetAsync(admin, Color)).Status);
             Assert.Equal(401, (await AuthTestFiles.GetAsync(main, "metrics")).Status);
         }
@@ -180,7 +180,7 @@ public sealed class AccessControlHttpTests : IAsyncLifetime
     {
         var file = AuthTestFiles.NewFile();
         var alice = AuthTestFiles.Add(file, "alice", "github.com/fatih");
-        await using var warren = await StartAsync(file, o => o.SumDb = "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ltjk7a5ZYM8m6Sk2 http://127.0.0.1:9");
+        await using var warren = await StartAsync(file, o => o.SumDb = "sum.golang.org http://127.0.0.1:9");
 
         // Decided before anything is fetched: the sumdb URL above is never contacted for a refused request.
         Assert.Equal(401, (await AuthTestFiles.GetAsync(warren.Client, "sumdb/sum.golang.org/lookup/github.com/fatih/color@v1.13.0")).Status);
@@ -200,7 +200,7 @@ public sealed class AccessControlHttpTests : IAsyncLifetime
 
         var (open, _, openResponse) = await AuthTestFiles.GetAsync(warren.Client, Isatty);
         Assert.Equal(200, open);
-        Assert.Equal("public, max-age=31536000, immutable", openResponse.Headers.CacheControl!.ToString());
+        Assert.Equal("public, max-age=31536000, immutable", CacheControl(openResponse));
 
         foreach (var path in new[] { Color, "github.com/fatih/color/@v/v1.13.0.mod", "github.com/fatih/color/@v/v1.13.0.zip", "github.com/fatih/color/@v/list" })
         {
@@ -212,27 +212,47 @@ public sealed class AccessControlHttpTests : IAsyncLifetime
 
         // A second time, from Warren's in-memory caches, still private.
         var (_, _, again) = await AuthTestFiles.GetAsync(warren.Client, Color, AuthTestFiles.Bearer(alice));
-        Assert.Equal("private, max-age=31536000, immutable", again.Headers.CacheControl!.ToString());
+        Assert.Equal("private, max-age=31536000, immutable", CacheControl(again));
     }
 
     [Fact]
     public async Task Without_an_auth_file_everything_is_open_and_private_paths_are_sent_Cache_Control_private()
     {
-        await using var warren = await WarrenInstance.StartAsync(_upstream.Url, o => o.Private = "github.com/fatih");
-        var (status, _, response) = await AuthTestFiles.GetAsync(warren.Client, "github.com/fatih/color/@v/v1.13.0.zip");
-        Assert.Equal(200, status);
-        Assert.Equal("private, max-age=31536000, immutable", response.Headers.CacheControl!.ToString());
+        // Private paths are fetched direct, never from a proxy: the store is filled first, with nothing private.
+        var root = TestPaths.NewTempDir("store");
+        await using (var fill = await WarrenInstance.StartAsync(_upstream.Url, root: root))
+        {
+            foreach (var ext in new[] { "info", "mod", "zip" })
+            {
+                Assert.Equal(200, (await AuthTestFiles.GetAsync(fill.Client, "github.com/fatih/color/@v/v1.13.0." + ext)).Status);
+            }
+
+            var (_, _, before) = await AuthTestFiles.GetAsync(fill.Client, "github.com/fatih/color/@v/v1.13.0.zip");
+            Assert.Equal("public, max-age=31536000, immutable", CacheControl(before));
+        }
+
+        // (Only stored versions are asked for: a private path goes direct, which has no origin to reach here.)
+        await using var warren = await WarrenInstance.StartAsync(_upstream.Url, o => o.Private = "github.com/fatih", root: root);
+        foreach (var path in new[] { "github.com/fatih/color/@v/v1.13.0.zip", "github.com/fatih/color/@v/v1.13.0.info", "github.com/fatih/color/@v/v1.13.0.mod" })
+        {
+            var (status, body, response) = await AuthTestFiles.GetAsync(warren.Client, path);
+            Assert.True(status == 200, $"{path}: {status} {body}");
+            Assert.Equal("private, max-age=31536000, immutable", CacheControl(response));
+        }
+
         var (publicStatus, _, publicResponse) = await AuthTestFiles.GetAsync(warren.Client, Isatty);
         Assert.Equal(200, publicStatus);
-        Assert.Equal("public, max-age=31536000, immutable", publicResponse.Headers.CacheControl!.ToString());
+        Assert.Equal("public, max-age=31536000, immutable", CacheControl(publicResponse));
         Assert.Equal(HttpStatusCode.OK, (await warren.Client.GetAsync("metrics")).StatusCode);
     }
 
-    private static async Task WaitForReloadAsync(WarrenInstance warren, string token) =>
+    private static string CacheControl(HttpResponseMessage response) => response.Headers.NonValidated["Cache-Control"].ToString();
+
+    private async Task WaitForReloadAsync(WarrenInstance warren, string token) =>
         await WaitUntilAsync(async () => (await AuthTestFiles.GetAsync(warren.Client, "healthz", AuthTestFiles.Bearer(token))).Status == 200 &&
                                          (await AuthTestFiles.GetAsync(warren.Client, "sumdb/x/supported", AuthTestFiles.Bearer(token))).Status != 401);
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    private async Task WaitUntilAsync(Func<Task<bool>> condition)
     {
         for (var i = 0; i < 100; i++)
         {
@@ -244,6 +264,6 @@ public sealed class AccessControlHttpTests : IAsyncLifetime
             await Task.Delay(100);
         }
 
-        Assert.Fail("condition not met within 10 s");
+        Assert.Fail("condition not met within 10 s; log:\n" + _logs.Lines.Count + " lines\n" + string.Join("\n", _logs.Lines.Where(l => !l.Contains("Lifetime", StringComparison.Ordinal)).TakeLast(30)));
     }
 }
