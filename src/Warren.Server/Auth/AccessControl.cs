@@ -24,6 +24,12 @@ public static class AccessControl
     /// <summary>HttpContext.Items key, present when the answer must not be kept by shared caches.</summary>
     public const string PrivateItem = "warren.private";
 
+    /// <summary>The log category of denied requests and private artifacts served (filter it with Logging:LogLevel).</summary>
+    public const string AccessLogCategory = "Warren.Server.Access";
+
+    /// <summary>HttpContext.Items key: the <see cref="ProxyRequest"/> already parsed, reused by the endpoint.</summary>
+    internal const string RequestItem = "warren.request";
+
     /// <summary>ConnectionContext.Items key of connections accepted on the admin listener.</summary>
     internal const string AdminConnectionItem = "warren.admin";
 
@@ -138,7 +144,7 @@ internal sealed class AccessControlMiddleware
         _next = next;
         _store = store;
         _limiter = limiter.Limiter;
-        _logger = loggers.CreateLogger("Warren.Server.Auth");
+        _logger = loggers.CreateLogger(AccessControl.AccessLogCategory);
         var o = options.Value;
         _anonymous = GlobList.Parse(o.Anonymous);
         _private = GlobList.Parse(o.Private);
@@ -169,11 +175,11 @@ internal sealed class AccessControlMiddleware
     {
         if (_limiter is not null && !TryAcquire(context, PrincipalRateLimiter.PartitionOf(context.Connection.RemoteIpAddress)))
         {
-            await RateLimitedAsync(context, AuthFile.AnonymousName, Target.Of(path)).ConfigureAwait(false);
+            await RateLimitedAsync(context, AuthFile.AnonymousName, Target.Of(context, path)).ConfigureAwait(false);
             return;
         }
 
-        if (!_private.IsEmpty && Target.Of(path) is { Module: { } module } target && _private.Matches(module))
+        if (!_private.IsEmpty && Target.Of(context, path) is { Module: { } module } target && _private.Matches(module))
         {
             await ServePrivateAsync(context, AuthFile.AnonymousName, target).ConfigureAwait(false);
             return;
@@ -184,7 +190,7 @@ internal sealed class AccessControlMiddleware
 
     private async Task AuthorizeAsync(HttpContext context, string path)
     {
-        var target = Target.Of(path);
+        var target = Target.Of(context, path);
         var credential = ReadCredential(context.Request, out var token);
         AuthResult auth = default;
         if (credential == Credential.Token)
@@ -391,7 +397,8 @@ internal sealed class AccessControlMiddleware
     /// <summary>What a request asks for: the module path (and version) when it names one, and an artifact label.</summary>
     private readonly record struct Target(string? Module, string? Version, string Artifact)
     {
-        public static Target Of(string path)
+        /// <summary>Parses the path once; the endpoint reuses the parsed request.</summary>
+        public static Target Of(HttpContext context, string path)
         {
             if (path == "/metrics")
             {
@@ -404,6 +411,7 @@ internal sealed class AccessControlMiddleware
                 return new Target(null, null, "other");
             }
 
+            context.Items[AccessControl.RequestItem] = request;
             if (request.Route != ProxyRoute.SumDb)
             {
                 return new Target(request.ModulePath, request.Version, request.Route.ToString().ToLowerInvariant());

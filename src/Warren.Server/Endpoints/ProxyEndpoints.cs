@@ -45,7 +45,10 @@ public static class ProxyEndpoints
             return Error(context, "invalid", rawError.Status, rawError.Message);
         }
 
-        var request = ProxyRequestParser.Parse(context.Request.Path.Value ?? "/", out var error);
+        ProxyRequestError? error = null;
+        var request = context.Items.TryGetValue(AccessControl.RequestItem, out var parsed) && parsed is ProxyRequest known
+            ? known
+            : ProxyRequestParser.Parse(context.Request.Path.Value ?? "/", out error);
         if (request is null)
         {
             return Error(context, "invalid", error!.Status, error.Message);
