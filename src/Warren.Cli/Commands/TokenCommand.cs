@@ -118,6 +118,7 @@ public sealed class TokenCreateCommand : Command
         }
 
         var now = DateTimeOffset.UtcNow;
+        now = now.AddTicks(-(now.Ticks % TimeSpan.TicksPerSecond));
         DateTimeOffset? expires = null;
         if (parse.GetValue(_expires) is { } expiresText)
         {

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Warren.Core.Modules;
@@ -51,14 +52,19 @@ public static class AccessControl
     public static IApplicationBuilder UseWarrenAccessControl(this IApplicationBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        var options = app.ApplicationServices.GetRequiredService<IOptions<WarrenOptions>>().Value;
-        var logger = app.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger("Warren.Server.Auth");
-        WarnIfOpen(options, logger);
-        if (!string.IsNullOrEmpty(options.AdminListen))
-        {
-            AuthLog.AdminListener(logger, options.AdminListen);
-        }
+        var services = app.ApplicationServices;
 
+        // At start, once the options were validated (not while the application is built).
+        services.GetRequiredService<IHostApplicationLifetime>().ApplicationStarted.Register(() =>
+        {
+            var options = services.GetRequiredService<IOptions<WarrenOptions>>().Value;
+            var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Warren.Server.Auth");
+            WarnIfOpen(options, logger);
+            if (!string.IsNullOrEmpty(options.AdminListen))
+            {
+                AuthLog.AdminListener(logger, options.AdminListen);
+            }
+        });
         return app.UseMiddleware<AccessControlMiddleware>();
     }
 
