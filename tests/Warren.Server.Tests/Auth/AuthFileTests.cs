@@ -5,8 +5,8 @@ using Warren.Server.Configuration;
 
 namespace Warren.Server.Tests.Auth;
 
-[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 /// <summary>The auth file format, its checks, atomic mode-600 writes, and the token cache.</summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class AuthFileTests
 {
     [Fact]

@@ -4,8 +4,8 @@ using Warren.Server.Tests.Infrastructure;
 
 namespace Warren.Server.Tests.Auth;
 
-[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 /// <summary>`warren token create|list|revoke` as a process, and the token it prints working against a running Warren.</summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class TokenCommandTests
 {
     private static Task<ProcessResult> WarrenAsync(string workDir, Dictionary<string, string>? env, params string[] args)
