@@ -6,6 +6,7 @@ var root = new RootCommand("warren: a caching Go module proxy and toolkit.\n\nEx
 {
     new ServeCommand(),
     new SumDbCommand(),
+    new TokenCommand(),
     new DoctorCommand(),
     new VerifyCommand(),
     new PrefetchCommand(),

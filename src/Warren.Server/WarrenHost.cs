@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Warren.Server.Auth;
 using Warren.Server.Configuration;
 using Warren.Server.Endpoints;
 
@@ -54,10 +55,16 @@ public static class WarrenHost
                     k.ListenLocalhost(listen.Port);
                 }
             }
+
+            if (!string.IsNullOrEmpty(effective.AdminListen))
+            {
+                AccessControl.ListenAdmin(k, effective.AdminListen);
+            }
         });
 
         var app = builder.Build();
         app.UseWarrenObservability();
+        app.UseWarrenAccessControl();
         app.MapWarren();
         return app;
     }

@@ -51,6 +51,7 @@ public sealed class WarrenOptionsValidator : IValidateOptions<WarrenOptions>
         }
 
         ValidateHosted(options, problems);
+        ValidateAccessControl(options, listen, problems);
 
         foreach (var (label, value) in new[] { ("private", options.Private), ("no-proxy", options.NoProxy), ("no-sumdb", options.NoSumDb), ("insecure", options.GoInsecure), ("hosted sumdb patterns", options.HostedSumDbPatterns) })
         {
@@ -97,6 +98,55 @@ public sealed class WarrenOptionsValidator : IValidateOptions<WarrenOptions>
         }
 
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
+
+    private static void ValidateAccessControl(WarrenOptions options, ListenAddress? listen, List<string> problems)
+    {
+        if (!string.IsNullOrEmpty(options.AuthFile))
+        {
+            try
+            {
+                Auth.AuthFile.Load(options.AuthFile);
+            }
+            catch (Auth.AuthFileException e)
+            {
+                problems.Add(e.Message);
+            }
+        }
+
+        if (!string.IsNullOrEmpty(options.Anonymous))
+        {
+            if (ModulePatterns.Validate(options.Anonymous) is { } anonymousError)
+            {
+                problems.Add($"anonymous \"{options.Anonymous}\": {anonymousError}");
+            }
+            else if (string.IsNullOrEmpty(options.AuthFile))
+            {
+                problems.Add($"anonymous \"{options.Anonymous}\": only means something with an auth file (--auth-file); without one everything is readable");
+            }
+        }
+
+        if (!string.IsNullOrEmpty(options.AdminListen))
+        {
+            if (!ListenAddress.TryParse(options.AdminListen, out var admin, out var adminError))
+            {
+                problems.Add($"admin listen: {adminError}");
+            }
+            else if (listen is not null && admin!.Port != 0 && admin.Port == listen.Port)
+            {
+                problems.Add($"admin listen {options.AdminListen}: the same port as --listen {options.Listen}");
+            }
+        }
+
+        if (double.IsNaN(options.RateLimit) || double.IsInfinity(options.RateLimit) || options.RateLimit < 0 || options.RateLimit > 1_000_000)
+        {
+            problems.Add($"rate limit {options.RateLimit.ToString(System.Globalization.CultureInfo.InvariantCulture)}: want requests per second from 0 (off) to 1000000");
+        }
+
+        if (options.RateLimit > 0 && options.RateLimitBurst is < 1 or > 10_000_000)
+        {
+            problems.Add($"rate limit burst {options.RateLimitBurst}: want 1 to 10000000");
+        }
     }
 
     private static void ValidateHosted(WarrenOptions options, List<string> problems)

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
+using Warren.Server.Auth;
 using Warren.Server.Configuration;
 using Warren.Server.Ingest;
 using Warren.Server.Observability;
@@ -44,7 +45,10 @@ public static class ProxyEndpoints
             return Error(context, "invalid", rawError.Status, rawError.Message);
         }
 
-        var request = ProxyRequestParser.Parse(context.Request.Path.Value ?? "/", out var error);
+        ProxyRequestError? error = null;
+        var request = context.Items.TryGetValue(AccessControl.RequestItem, out var parsed) && parsed is ProxyRequest known
+            ? known
+            : ProxyRequestParser.Parse(context.Request.Path.Value ?? "/", out error);
         if (request is null)
         {
             return Error(context, "invalid", error!.Status, error.Message);
@@ -78,23 +82,23 @@ public static class ProxyEndpoints
                     "sumdb" => context.Request.Path.Value!.Contains("/tile/", StringComparison.Ordinal) ? "application/octet-stream" : "text/plain; charset=utf-8",
                     _ => "text/plain; charset=utf-8",
                 };
-                context.Response.Headers.CacheControl = ImmutableCacheControl(options);
+                context.Response.Headers.CacheControl = AccessControl.CacheControl(context, ImmutableCacheControl(options));
                 var etag = new EntityTagHeaderValue(artifact.ETag);
                 return artifact.PhysicalPath is { } file
                     ? Results.File(file, contentType, lastModified: artifact.LastModified, entityTag: etag, enableRangeProcessing: true)
                     : Results.Stream(artifact.OpenRead(), contentType, lastModified: artifact.LastModified, entityTag: etag, enableRangeProcessing: true);
 
             case OpenArtifactAnswer { File: var open }:
-                return new OpenFileResult(open, "application/zip", ImmutableCacheControl(options));
+                return new OpenFileResult(open, "application/zip", AccessControl.CacheControl(context, ImmutableCacheControl(options)));
 
             case MemoryArtifactAnswer { Artifact: var cached }:
-                context.Response.Headers.CacheControl = ImmutableCacheControl(options);
+                context.Response.Headers.CacheControl = AccessControl.CacheControl(context, ImmutableCacheControl(options));
                 return Results.Bytes(cached.Body, label == "info" ? "application/json" : "text/plain; charset=utf-8",
                     lastModified: cached.LastModified, entityTag: new EntityTagHeaderValue(cached.ETag), enableRangeProcessing: true);
 
             case ContentAnswer content:
                 context.Response.Headers.CacheControl = content.MaxAge > TimeSpan.Zero
-                    ? "public, max-age=" + ((long)content.MaxAge.TotalSeconds).ToString(CultureInfo.InvariantCulture)
+                    ? AccessControl.CacheControl(context, "public, max-age=" + ((long)content.MaxAge.TotalSeconds).ToString(CultureInfo.InvariantCulture))
                     : "no-cache";
                 return Results.Bytes(content.Body, content.ContentType);
 

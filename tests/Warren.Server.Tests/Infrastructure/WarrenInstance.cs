@@ -14,7 +14,7 @@ public sealed class WarrenInstance : IAsyncDisposable
     {
         _app = app;
         Root = root;
-        Url = WarrenHost.Addresses(app).Single().TrimEnd('/');
+        Url = WarrenHost.Addresses(app).First(a => a.StartsWith("http:", StringComparison.Ordinal)).TrimEnd('/');
         Client = new HttpClient { BaseAddress = new Uri(Url + "/"), Timeout = TimeSpan.FromMinutes(5) };
     }
 
