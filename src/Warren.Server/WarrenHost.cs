@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Warren.Server.Auth;
 using Warren.Server.Configuration;
 using Warren.Server.Endpoints;
 
@@ -16,7 +17,9 @@ public static class WarrenHost
 {
     /// <summary>Precedence: flags (overrides) over WARREN_* variables over appsettings.json ("Warren" section) over GO* variables over go defaults.</summary>
     /// <param name="contentRoot">Where appsettings.json is read from; the current directory by default.</param>
-    public static WebApplication Build(Action<WarrenOptions>? overrides = null, string[]? args = null, Func<string, string?>? getEnv = null, string? contentRoot = null)
+    /// <param name="services">Runs after Warren's services are registered (tests replace e.g. the TimeProvider).</param>
+    public static WebApplication Build(Action<WarrenOptions>? overrides = null, string[]? args = null, Func<string, string?>? getEnv = null, string? contentRoot = null,
+        Action<IServiceCollection>? services = null)
     {
         getEnv ??= Environment.GetEnvironmentVariable;
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args ?? [], ContentRootPath = contentRoot });
@@ -38,6 +41,7 @@ public static class WarrenHost
         }
 
         builder.Services.AddWarren(Configure);
+        services?.Invoke(builder.Services);
         var effective = new WarrenOptions();
         Configure(effective);
         builder.WebHost.ConfigureKestrel(k =>
@@ -58,6 +62,7 @@ public static class WarrenHost
 
         var app = builder.Build();
         app.UseWarrenObservability();
+        app.UseOriginAuthorization();
         app.MapWarren();
         return app;
     }

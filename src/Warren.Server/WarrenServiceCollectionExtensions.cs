@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Warren.Fetch.Direct;
 using Warren.Fetch.Direct.Discovery;
 using Warren.Fetch.Direct.Git;
+using Warren.Server.Auth;
 using Warren.Server.Configuration;
 using Warren.Server.Ingest;
 using Warren.Server.Observability;
@@ -71,6 +72,7 @@ public static class WarrenServiceCollectionExtensions
         services.AddSingleton<ModuleService>();
         services.AddSingleton<HostedSumDbHandler>();
         services.AddSingleton<SumDbProxy>();
+        services.AddOriginAuthorization();
         services.AddHostedService<StartupTasks>();
         return services;
     }

@@ -96,7 +96,27 @@ public sealed class WarrenOptionsValidator : IValidateOptions<WarrenOptions>
             problems.Add("negative TTL must not be negative");
         }
 
+        ValidateOriginAuthorization(options, problems);
+
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
+
+    private static void ValidateOriginAuthorization(WarrenOptions options, List<string> problems)
+    {
+        if (string.IsNullOrWhiteSpace(options.AuthorizeByOrigin))
+        {
+            return;
+        }
+
+        if (ModulePatterns.Validate(options.AuthorizeByOrigin) is { } patternError)
+        {
+            problems.Add($"authorize-by-origin \"{options.AuthorizeByOrigin}\": {patternError}");
+        }
+
+        if (options.OriginAuthzTtl < TimeSpan.Zero)
+        {
+            problems.Add($"origin authz TTL must not be negative, not {options.OriginAuthzTtl}");
+        }
     }
 
     private static void ValidateHosted(WarrenOptions options, List<string> problems)
