@@ -185,6 +185,57 @@ public sealed class OriginAuthorizationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Warrens_own_netrc_never_stands_in_for_the_clients_credential()
+    {
+        var netrc = Path.Combine(_dir, "warren-netrc");
+        await File.WriteAllTextAsync(netrc, $"machine 127.0.0.1\n  login {User}\n  password {_secret}\n");
+        await using var warren = await StartWarrenAsync(o =>
+        {
+            o.GitCredentials.Clear();
+            o.Netrc = netrc;
+        });
+
+        Assert.Equal(HttpStatusCode.Forbidden, (await GetAsync(warren, $"{Module}/@v/{Version}.info", Basic(User, _wrong))).Status);
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(warren, $"{Module}/@v/{Version}.info", Basic(User, _secret))).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await GetAsync(warren, $"{Module}/@v/{Version}.zip", Basic("mallory", _wrong))).Status);
+    }
+
+    [Fact]
+    public async Task An_unreachable_origin_is_a_502_and_a_slow_one_a_504_and_neither_is_remembered()
+    {
+        // Another loopback port with nothing listening stands for a Git host that is down.
+        var closed = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        closed.Start();
+        var closedPort = ((IPEndPoint)closed.LocalEndpoint).Port;
+        closed.Stop();
+        var downConfig = TestGit.WriteGitHubInsteadOf(Path.Combine(_dir, "gitconfig-down"), $"http://127.0.0.1:{closedPort}");
+        await using (var warren = await StartWarrenAsync(o => o.GitConfig = downConfig))
+        {
+            var authorizer = warren.Services.GetRequiredService<OriginAuthorizer>();
+            for (var i = 1; i <= 2; i++)
+            {
+                var (status, body, _) = await GetAsync(warren, $"{Module}/@v/{Version}.info", Basic(User, _secret));
+                Assert.True(status == HttpStatusCode.BadGateway, $"{(int)status} {body}");
+                Assert.StartsWith("bad gateway: could not check the credential with the origin repository", body, StringComparison.Ordinal);
+                Assert.Equal(i, authorizer.Checks);
+            }
+
+            Assert.Equal(0, authorizer.CachedDecisions);
+        }
+
+        await using (var warren = await StartWarrenAsync(o => o.GitTimeout = TimeSpan.FromSeconds(1)))
+        {
+            _server.Delay = TimeSpan.FromSeconds(3);
+            var (status, body, _) = await GetAsync(warren, $"{Module}/@v/{Version}.info", Basic(User, _secret));
+            Assert.True(status == HttpStatusCode.GatewayTimeout, $"{(int)status} {body}");
+            Assert.StartsWith("gateway timeout:", body, StringComparison.Ordinal);
+            Assert.Equal(0, warren.Services.GetRequiredService<OriginAuthorizer>().CachedDecisions);
+        }
+
+        Assert.Contains(_logs.Lines, l => l.Contains("Could not check alice's access to the origin of", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Without_the_option_nothing_is_asked_of_the_client()
     {
         await using var warren = await StartWarrenAsync(o => o.AuthorizeByOrigin = null);
