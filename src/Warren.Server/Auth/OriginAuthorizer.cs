@@ -37,7 +37,7 @@ public sealed record OriginDecision(OriginVerdict Verdict, string Repository, st
 /// user and password, repository URL) for <see cref="WarrenOptions.OriginAuthzTtl"/>, bounded in count; concurrent
 /// identical checks share one run. The raw credential is never stored: the cache key is an HMAC-SHA-256 under a random
 /// key of this process, so not even a memory dump of the cache allows guessing passwords offline.</summary>
-public sealed class OriginAuthorizer : IDisposable
+public sealed class OriginAuthorizer
 {
     /// <summary>Most decisions remembered; the oldest goes first.</summary>
     public const int DefaultCapacity = 10_000;
@@ -52,8 +52,7 @@ public sealed class OriginAuthorizer : IDisposable
     private readonly ILogger _logger;
     private readonly TimeSpan _ttl;
     private readonly TimeSpan _timeout;
-    private readonly HMACSHA256 _hmac = new(RandomNumberGenerator.GetBytes(32));
-    private readonly Lock _hmacGate = new();
+    private readonly byte[] _hashKey = RandomNumberGenerator.GetBytes(32);
     private readonly OriginDecisionCache _cache;
     private readonly SingleFlight<OriginDecision> _flights = new();
     private long _checks;
@@ -79,19 +78,23 @@ public sealed class OriginAuthorizer : IDisposable
     public int CachedDecisions => _cache.Count;
 
     /// <summary>The first configured pattern covering modulePath, or null when the module is not origin-authorized. Paths
-    /// are also matched in lower case: hosts and some Git hosts ignore case, so "Corp.example/X" must not escape a
-    /// pattern written for "corp.example/x".</summary>
-    public string? MatchingPattern(string modulePath)
+    /// and patterns are also compared in lower case: hosts and some Git hosts ignore case, so "github.com/corp/x" must
+    /// not escape a pattern written as "github.com/Corp".</summary>
+    public string? MatchingPattern(string modulePath) => MatchingPattern(_patterns, modulePath);
+
+    internal static string? MatchingPattern(string patterns, string modulePath)
     {
-        if (_patterns.Length == 0)
+        ArgumentNullException.ThrowIfNull(patterns);
+        ArgumentNullException.ThrowIfNull(modulePath);
+        if (patterns.Length == 0)
         {
             return null;
         }
 
         var lower = modulePath.ToLowerInvariant();
-        foreach (var glob in _patterns.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        foreach (var glob in patterns.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            if (ModulePatterns.MatchPrefixPatterns(glob, modulePath) || ModulePatterns.MatchPrefixPatterns(glob, lower))
+            if (ModulePatterns.MatchPrefixPatterns(glob, modulePath) || ModulePatterns.MatchPrefixPatterns(glob.ToLowerInvariant(), lower))
             {
                 return glob;
             }
@@ -132,8 +135,6 @@ public sealed class OriginAuthorizer : IDisposable
         return await _flights.RunAsync(key, () => CheckAsync(key, root.Url, credential), cancellationToken, out _).ConfigureAwait(false);
     }
 
-    public void Dispose() => _hmac.Dispose();
-
     private async Task<OriginDecision> CheckAsync(string key, string repository, GitCredential credential)
     {
         // A flight joined just after another finished finds its decision here.
@@ -167,10 +168,7 @@ public sealed class OriginAuthorizer : IDisposable
         var bytes = Encoding.UTF8.GetBytes(user + "\n" + password);
         try
         {
-            lock (_hmacGate)
-            {
-                return Convert.ToHexString(_hmac.ComputeHash(bytes));
-            }
+            return Convert.ToHexString(HMACSHA256.HashData(_hashKey, bytes));
         }
         finally
         {

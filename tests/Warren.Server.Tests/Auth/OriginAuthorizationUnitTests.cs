@@ -49,6 +49,16 @@ public sealed class OriginAuthorizationUnitTests
     public void Other_paths_name_no_module(string path) =>
         Assert.False(OriginAuthorizationMiddleware.TryTarget(path, out _, out _, out _));
 
+    [Theory]
+    [InlineData("github.com/corp", "github.com/corp/repo", "github.com/corp")]
+    [InlineData("github.com/corp", "github.com/Corp/repo", "github.com/corp")]
+    [InlineData("github.com/Corp", "github.com/corp/repo/v2", "github.com/Corp")]
+    [InlineData("other.example, *.corp.example", "git.corp.example/x", "*.corp.example")]
+    [InlineData("github.com/corp", "github.com/corporate/repo", null)]
+    [InlineData("", "github.com/corp/repo", null)]
+    public void Patterns_match_path_prefixes_whatever_the_case(string patterns, string module, string? expected) =>
+        Assert.Equal(expected, OriginAuthorizer.MatchingPattern(patterns, module));
+
     [Fact]
     public void The_decision_cache_forgets_expired_entries_and_evicts_the_oldest_when_full()
     {
