@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Warren.Core.Modules;
@@ -55,10 +56,14 @@ public sealed class OriginAuthorizer
     private readonly byte[] _hashKey = RandomNumberGenerator.GetBytes(32);
     private readonly OriginDecisionCache _cache;
     private readonly SingleFlight<OriginDecision> _flights = new();
+    private readonly CancellationToken _stopping;
     private long _checks;
 
-    public OriginAuthorizer(IOptions<WarrenOptions> options, RepoDiscovery discovery, GitMirrorManager git, TimeProvider time, ILogger<OriginAuthorizer> logger)
+    public OriginAuthorizer(IOptions<WarrenOptions> options, RepoDiscovery discovery, GitMirrorManager git, TimeProvider time, IHostApplicationLifetime lifetime,
+        ILogger<OriginAuthorizer> logger)
     {
+        ArgumentNullException.ThrowIfNull(lifetime);
+        _stopping = lifetime.ApplicationStopping;
         ArgumentNullException.ThrowIfNull(options);
         var o = options.Value;
         _patterns = o.AuthorizeByOrigin ?? "";
@@ -145,7 +150,23 @@ public sealed class OriginAuthorizer
 
         Interlocked.Increment(ref _checks);
         var started = Stopwatch.GetTimestamp();
-        var result = await _git.CheckAccessAsync(repository, credential, _timeout, CancellationToken.None).ConfigureAwait(false);
+        DirectResult result;
+        try
+        {
+            // Under the server's lifetime, not the first caller's request: the others waiting on this flight still want it.
+            result = await _git.CheckAccessAsync(repository, credential, _timeout, _stopping).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            result = DirectResult.Failed("shutting down");
+        }
+#pragma warning disable CA1031 // A fault of the check (git missing, say) is a 502 for this request, never an exception with a credential near it.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            result = DirectResult.Failed(ex.GetType().Name + ": " + _git.Redact(ex.Message.ReplaceLineEndings(" ")));
+        }
+
         var decision = result.Status switch
         {
             DirectStatus.Ok => new OriginDecision(OriginVerdict.Allowed, repository, "git ls-remote succeeded"),
