@@ -84,13 +84,13 @@ public sealed class OriginAuthorizationUnitTests
     [Fact]
     public void Bad_patterns_and_a_negative_TTL_stop_start_up_with_one_line_each()
     {
-        var options = new WarrenOptions { Root = "/tmp/x", Upstream = "off", AuthorizeByOrigin = "github.com/corp,[bad", OriginAuthzTtl = TimeSpan.FromMinutes(-1) };
+        var options = new WarrenOptions { Root = "store", Upstream = "off", AuthorizeByOrigin = "github.com/corp,[bad", OriginAuthzTtl = TimeSpan.FromMinutes(-1) };
         var result = new WarrenOptionsValidator().Validate(null, options);
         Assert.True(result.Failed);
         Assert.Contains(result.Failures!, f => f.StartsWith("authorize-by-origin \"github.com/corp,[bad\": invalid pattern", StringComparison.Ordinal));
         Assert.Contains(result.Failures!, f => f.StartsWith("origin authz TTL must not be negative", StringComparison.Ordinal));
 
-        var good = new WarrenOptions { Root = "/tmp/x", Upstream = "off", AuthorizeByOrigin = "github.com/corp,*.corp.example" };
+        var good = new WarrenOptions { Root = "store", Upstream = "off", AuthorizeByOrigin = "github.com/corp,*.corp.example" };
         Assert.True(new WarrenOptionsValidator().Validate(null, good).Succeeded);
     }
 
