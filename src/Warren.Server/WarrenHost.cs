@@ -17,7 +17,9 @@ public static class WarrenHost
 {
     /// <summary>Precedence: flags (overrides) over WARREN_* variables over appsettings.json ("Warren" section) over GO* variables over go defaults.</summary>
     /// <param name="contentRoot">Where appsettings.json is read from; the current directory by default.</param>
-    public static WebApplication Build(Action<WarrenOptions>? overrides = null, string[]? args = null, Func<string, string?>? getEnv = null, string? contentRoot = null)
+    /// <param name="services">Runs after Warren's services are registered (tests replace e.g. the TimeProvider).</param>
+    public static WebApplication Build(Action<WarrenOptions>? overrides = null, string[]? args = null, Func<string, string?>? getEnv = null, string? contentRoot = null,
+        Action<IServiceCollection>? services = null)
     {
         getEnv ??= Environment.GetEnvironmentVariable;
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args ?? [], ContentRootPath = contentRoot });
@@ -39,6 +41,7 @@ public static class WarrenHost
         }
 
         builder.Services.AddWarren(Configure);
+        services?.Invoke(builder.Services);
         var effective = new WarrenOptions();
         Configure(effective);
         builder.WebHost.ConfigureKestrel(k =>
@@ -65,6 +68,7 @@ public static class WarrenHost
         var app = builder.Build();
         app.UseWarrenObservability();
         app.UseWarrenAccessControl();
+        app.UseOriginAuthorization();
         app.MapWarren();
         return app;
     }

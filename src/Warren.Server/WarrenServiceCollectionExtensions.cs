@@ -72,6 +72,7 @@ public static class WarrenServiceCollectionExtensions
         services.AddSingleton<ModuleService>();
         services.AddSingleton<HostedSumDbHandler>();
         services.AddSingleton<SumDbProxy>();
+        services.AddOriginAuthorization();
         services.AddHostedService<StartupTasks>();
         services.AddWarrenAccessControl();
         return services;

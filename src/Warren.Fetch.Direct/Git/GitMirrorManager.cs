@@ -141,6 +141,121 @@ public sealed class GitMirrorManager : IDisposable
     public Func<bool, CancellationToken, Task<DirectResult>> RefreshDelegate(string repoUrl) =>
         (force, cancellationToken) => RefreshAsync(repoUrl, force, cancellationToken);
 
+    /// <summary>Whether <paramref name="credential"/> can read <paramref name="repoUrl"/>: one `git ls-remote URL HEAD`
+    /// that presents this credential and no other (configured, .netrc and URL credentials are not used; git gets an empty
+    /// private HOME, so curl finds no .netrc either). No mirror is touched and nothing is written. The credential travels
+    /// like the configured ones (environment and the inline helper, only to the host git contacts after insteadOf; plain
+    /// http only with <see cref="GitMirrorOptions.AllowCredentialsOverHttp"/>) and is not kept or logged.
+    /// Ok: readable; NotFound: credential refused or no such repository; Failed/Timeout: the origin could not tell.</summary>
+    public async Task<DirectResult> CheckAccessAsync(string repoUrl, GitCredential credential, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(credential);
+        var url = Parse(repoUrl);
+        if (url is null)
+        {
+            return DirectResult.NotFound($"git: invalid repository URL {_redactor.Redact(repoUrl ?? "")}");
+        }
+
+        var display = url.Url;
+        if (!_options.AllowedSchemes.Contains(url.Scheme, StringComparer.OrdinalIgnoreCase))
+        {
+            return DirectResult.NotFound($"git: repository URL scheme {url.Scheme} is not allowed: {display}");
+        }
+
+        if (HasBreak(credential.Username) || HasBreak(credential.Password))
+        {
+            return DirectResult.NotFound($"git ls-remote {display}: the credential contains a line break");
+        }
+
+        var redactor = new SecretRedactor();
+        redactor.Add(credential);
+        var env = new Dictionary<string, string>(_baseEnvironment, StringComparer.Ordinal)
+        {
+            ["HOME"] = PrivateHome(),
+            ["GIT_CONFIG_GLOBAL"] = _options.GitConfigGlobal ?? UserGlobalConfig(),
+        };
+
+        var getUrl = await _git.RunAsync(null, ["ls-remote", "--get-url", url.Url], timeout, cancellationToken, extraEnvironment: env).ConfigureAwait(false);
+        var effective = (getUrl.Ok ? GitRemoteUrl.TryParse(getUrl.StdoutText.Trim()) : null) ?? url;
+        if (!_options.AllowedSchemes.Contains(effective.Scheme, StringComparer.OrdinalIgnoreCase))
+        {
+            return DirectResult.NotFound($"git ls-remote {display}: rewritten to a URL whose scheme ({effective.Scheme}) is not allowed");
+        }
+
+        var send = effective.Scheme == "https" || (effective.Scheme == "http" && _options.AllowCredentialsOverHttp);
+        if (send)
+        {
+            foreach (var (k, v) in NetworkEnvironment(effective, credential))
+            {
+                env[k] = v;
+            }
+        }
+        else
+        {
+            // Not even the user's credential helpers may answer: only the client's own credential counts.
+            var n = int.TryParse(Environment.GetEnvironmentVariable("GIT_CONFIG_COUNT"), NumberStyles.None, CultureInfo.InvariantCulture, out var c) ? c : 0;
+            env[$"GIT_CONFIG_KEY_{n}"] = "credential.helper";
+            env[$"GIT_CONFIG_VALUE_{n}"] = "";
+            env["GIT_CONFIG_COUNT"] = (n + 1).ToString(CultureInfo.InvariantCulture);
+        }
+
+        var gate = _hosts.GetOrAdd(effective.Host.ToLowerInvariant(), _ => new SemaphoreSlim(_options.MaxConcurrentOperationsPerHost));
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        GitRun ls;
+        try
+        {
+            ls = await _git.RunAsync(null, ["ls-remote", effective.Url, "HEAD"], timeout, cancellationToken, extraEnvironment: env).ConfigureAwait(false);
+        }
+        finally
+        {
+            gate.Release();
+        }
+
+        if (ls.Ok)
+        {
+            return DirectResult.Success;
+        }
+
+        var failure = GitFailure.Classify($"git ls-remote {display}", ls, timeout, redactor);
+        return failure with { Message = _redactor.Redact(failure.Message) };
+    }
+
+    /// <summary>An empty directory (mode 700) used as git's HOME for access checks, so no ~/.netrc or credential store of
+    /// this process's user takes part.</summary>
+    private string PrivateHome()
+    {
+        var home = Path.Combine(MirrorRoot, ".home-access-check");
+        if (!Directory.Exists(home))
+        {
+            if (OperatingSystem.IsWindows())
+            {
+                Directory.CreateDirectory(home);
+            }
+            else
+            {
+                Directory.CreateDirectory(home, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+        }
+
+        return home;
+    }
+
+    /// <summary>The user's global git configuration file (what git reads without GIT_CONFIG_GLOBAL), or /dev/null.</summary>
+    private static string UserGlobalConfig()
+    {
+        var home = Environment.GetEnvironmentVariable("HOME") ?? Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        var xdg = Environment.GetEnvironmentVariable("XDG_CONFIG_HOME") is { Length: > 0 } x ? x : Path.Combine(home, ".config");
+        foreach (var candidate in new[] { Path.Combine(home, ".gitconfig"), Path.Combine(xdg, "git", "config") })
+        {
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return OperatingSystem.IsWindows() ? "NUL" : "/dev/null";
+    }
+
     /// <summary>Removes secrets from text (URL user information, configured and .netrc passwords).</summary>
     public string Redact(string text) => _redactor.Redact(text);
 

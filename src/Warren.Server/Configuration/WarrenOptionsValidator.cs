@@ -97,6 +97,8 @@ public sealed class WarrenOptionsValidator : IValidateOptions<WarrenOptions>
             problems.Add("negative TTL must not be negative");
         }
 
+        ValidateOriginAuthorization(options, problems);
+
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
     }
 
@@ -146,6 +148,24 @@ public sealed class WarrenOptionsValidator : IValidateOptions<WarrenOptions>
         if (options.RateLimit > 0 && options.RateLimitBurst is < 1 or > 10_000_000)
         {
             problems.Add($"rate limit burst {options.RateLimitBurst}: want 1 to 10000000");
+        }
+    }
+
+    private static void ValidateOriginAuthorization(WarrenOptions options, List<string> problems)
+    {
+        if (string.IsNullOrWhiteSpace(options.AuthorizeByOrigin))
+        {
+            return;
+        }
+
+        if (ModulePatterns.Validate(options.AuthorizeByOrigin) is { } patternError)
+        {
+            problems.Add($"authorize-by-origin \"{options.AuthorizeByOrigin}\": {patternError}");
+        }
+
+        if (options.OriginAuthzTtl < TimeSpan.Zero)
+        {
+            problems.Add($"origin authz TTL must not be negative, not {options.OriginAuthzTtl}");
         }
     }
 

@@ -28,8 +28,12 @@ public sealed class WarrenInstance : IAsyncDisposable
 
     public WarrenMetrics Metrics => _app.Services.GetRequiredService<WarrenMetrics>();
 
+    public IServiceProvider Services => _app.Services;
+
     /// <param name="beforeStart">Runs on the built application before it starts (to add a logger provider or middleware).</param>
-    public static async Task<WarrenInstance> StartAsync(string upstream, Action<WarrenOptions>? configure = null, string? root = null, Action<WebApplication>? beforeStart = null)
+    /// <param name="services">Runs after Warren's services are registered (e.g. to replace the TimeProvider).</param>
+    public static async Task<WarrenInstance> StartAsync(string upstream, Action<WarrenOptions>? configure = null, string? root = null, Action<WebApplication>? beforeStart = null,
+        Action<IServiceCollection>? services = null)
     {
         root ??= TestPaths.NewTempDir("store");
         var app = WarrenHost.Build(o =>
@@ -43,7 +47,7 @@ public sealed class WarrenInstance : IAsyncDisposable
             o.NoSumDb = "";
             o.Fsync = false;
             configure?.Invoke(o);
-        }, getEnv: _ => null);
+        }, getEnv: _ => null, services: services);
         beforeStart?.Invoke(app);
         await app.StartAsync();
         return new WarrenInstance(app, root);
