@@ -4,7 +4,9 @@
 #   bash bench/run.sh
 #
 # 1. cold download of the whole corpus with the real go command: straight from nginx vs through a cold Warren
-# 2. warm throughput with wrk -t2 -c32: an .info, a ~45 KB zip, a ~8 MB zip (and the largest zip, for information)
+# 2. warm throughput with wrk -t2 -c32: an .info, a ~45 KB zip, a ~8 MB zip (and the largest zip, for information);
+#    the .info and the 45 KB zip also through a second Warren on a copy of the store with an auth file, every request
+#    carrying a token (access control's cost)
 # 3. memory: Warren's RSS while BIG_CLIENTS clients download a BIG_MB MB zip at once
 #
 # Results: printed, and written to bench/results/latest.md (raw wrk output in bench/results/raw/).
@@ -147,13 +149,15 @@ m = re.fullmatch(r'([0-9.]+)([KMGT]?B)', sys.argv[1])
 print(float(m.group(1)) * {'B': 1 / 2**20, 'KB': 1 / 1024, 'MB': 1, 'GB': 1024, 'TB': 2**20}[m.group(2)])" "$1"
 }
 
-run_wrk() { # NAME URL PIDS... -> RPS MBPS CPU (percent of one core, server processes only)
+run_wrk() { # NAME URL PIDS... -> RPS MBPS CPU (percent of one core, server processes only); WRK_AUTH: a header value
     local name=$1 url=$2 out=$RAW/wrk-$1.txt c0 c1 t0 t1 bad
+    local -a hdr=()
+    [[ -n ${WRK_AUTH:-} ]] && hdr=(-H "Authorization: $WRK_AUTH")
     shift 2
-    wrk -t2 -c32 -d"${WARMUP_SECONDS}s" --timeout 60s "$url" >/dev/null
+    wrk -t2 -c32 -d"${WARMUP_SECONDS}s" --timeout 60s "${hdr[@]}" "$url" >/dev/null
     c0=$(cpu_ticks "$@")
     t0=$(now)
-    wrk -t2 -c32 -d"${WRK_SECONDS}s" --timeout 60s --latency "$url" >"$out"
+    wrk -t2 -c32 -d"${WRK_SECONDS}s" --timeout 60s --latency "${hdr[@]}" "$url" >"$out"
     t1=$(now)
     c1=$(cpu_ticks "$@")
     bad=$(awk '/Non-2xx|Socket errors/' "$out")
@@ -168,31 +172,49 @@ run_wrk() { # NAME URL PIDS... -> RPS MBPS CPU (percent of one core, server proc
     log "wrk $name: $(fmt "$RPS" 0) req/s, $(fmt "$MBPS" 1) MB/s, server CPU $(fmt "$CPU" 0)%, p99 $P99"
 }
 
+# Access control's cost: a second Warren on a copy of the store, with an auth file and a token on every request
+# (the rate limit off, as for a trusted build farm; the token grants every module, so every answer is a private one).
+cp -a "$WORK/corpus-store" "$WORK/auth-store"
+rm -f "$WORK/auth-store/.warren/serve.lock"
+AUTH_TOKEN=$(dotnet "$PUB/warren.dll" token create bench --grant '*' --auth-file "$WORK/auth.json" | tail -1)
+WARREN_PID=""
+launch_warren auth --root "$WORK/auth-store" --upstream "$NGINX_URL" --sumdb off --auth-file "$WORK/auth.json" --rate-limit 0
+AUTH_WARREN_PID=$WARREN_PID
+AUTH_WARREN_URL=$WARREN_URL
+for rel in "$INFO" "$ZIP45"; do
+    code=$(curl -s --noproxy '*' -o /dev/null -w '%{http_code}' "$AUTH_WARREN_URL/$rel")
+    [[ $code == 401 ]] || { echo "bench: the auth Warren answered $code without a token" >&2; exit 1; }
+    curl -fs --noproxy '*' -H "Authorization: Bearer $AUTH_TOKEN" -o "$WORK/check.bin" "$AUTH_WARREN_URL/$rel"
+    cmp -s "$WORK/check.bin" "$CORPUS/$rel" || { echo "bench: the auth Warren served different bytes for $rel" >&2; exit 1; }
+done
+log "warren 'auth' pid $AUTH_WARREN_PID on $AUTH_WARREN_URL"
+
 # WRK_ROUNDS rounds, nginx first in odd rounds and Warren first in even ones; each figure is the median over rounds.
 declare -A W_RPS W_MB W_CPU W_P99 ROUND_RPS
 WARM_CASES=(info zip45 zip8m zipmax)
+AUTH_CASES=(info zip45)
 declare -A CASE_PATH=([info]=$INFO [zip45]=$ZIP45 [zip8m]=$ZIP8M [zipmax]=$ZIPMAX)
 wrk_server() { # CASE SERVER ROUND
     local rel=${CASE_PATH[$1]} key=$1-$2
-    if [[ $2 == nginx ]]; then
-        run_wrk "$key-$3" "$NGINX_URL/$rel" $(nginx_pids)
-    else
-        run_wrk "$key-$3" "$CORPUS_WARREN_URL/$rel" "$CORPUS_WARREN_PID"
-    fi
+    case $2 in
+        nginx) run_wrk "$key-$3" "$NGINX_URL/$rel" $(nginx_pids) ;;
+        warren) run_wrk "$key-$3" "$CORPUS_WARREN_URL/$rel" "$CORPUS_WARREN_PID" ;;
+        auth) WRK_AUTH="Bearer $AUTH_TOKEN" run_wrk "$key-$3" "$AUTH_WARREN_URL/$rel" "$AUTH_WARREN_PID" ;;
+    esac
     W_RPS[$key]+=" $RPS" W_MB[$key]+=" $MBPS" W_CPU[$key]+=" $CPU" W_P99[$key]+=" $P99"
 }
 for round in $(seq 1 "$WRK_ROUNDS"); do
     log "warm round $round of $WRK_ROUNDS"
     for c in "${WARM_CASES[@]}"; do
-        if ((round % 2)); then
-            wrk_server "$c" nginx "$round"
-            wrk_server "$c" warren "$round"
-        else
-            wrk_server "$c" warren "$round"
-            wrk_server "$c" nginx "$round"
-        fi
+        servers=(nginx warren)
+        [[ " ${AUTH_CASES[*]} " == *" $c "* ]] && servers+=(auth)
+        ((round % 2)) || mapfile -t servers < <(printf '%s\n' "${servers[@]}" | tac)
+        for s in "${servers[@]}"; do
+            wrk_server "$c" "$s" "$round"
+        done
     done
 done
+stop "$AUTH_WARREN_PID"
 for key in "${!W_RPS[@]}"; do
     ROUND_RPS[$key]=${W_RPS[$key]# }
     W_RPS[$key]=$(median ${W_RPS[$key]})
@@ -296,6 +318,11 @@ MB=$((1024))
         echo "| $n warm, req/s | $(fmt "${W_RPS[$c-warren]}" 0) | $(fmt "${W_RPS[$c-nginx]}" 0) | $(fmt "$r") | ≥ $t | $(verdict "$r >= $t") |"
     done
     echo "| cold download of the corpus, s (median of $COLD_ROUNDS) | $(fmt "$COLD_WARREN_MED") | $(fmt "$COLD_NGINX_MED") | $(fmt "$COLD_RATIO") | ≤ 1.1 | $(verdict "$COLD_RATIO <= 1.1") |"
+    for c in "${AUTH_CASES[@]}"; do
+        r=$(ratio "$c") ra=$(calc "${W_RPS[$c-auth]} / ${W_RPS[$c-nginx]}")
+        n=$([[ $c == info ]] && echo '`.info`' || echo '45 KB zip')
+        echo "| $n warm with an auth file and a token on every request, req/s | $(fmt "${W_RPS[$c-auth]}" 0) | $(fmt "${W_RPS[$c-nginx]}" 0) | $(fmt "$ra") | within 10% of $(fmt "$r") (no auth) | $(verdict "$ra >= 0.9 * $r") |"
+    done
     echo "| peak RSS, $BIG_CLIENTS clients × $((BIG_SIZE / 1000000)) MB zip | $((RSS_PEAK / MB)) MB | | | < 200 MB | $(verdict "$RSS_PEAK / 1024 < 200") |"
     echo
     echo "## Warm throughput (wrk -t2 -c32 -d${WRK_SECONDS}s after a ${WARMUP_SECONDS}s warm-up, $WRK_ROUNDS rounds, medians)"
@@ -305,7 +332,8 @@ MB=$((1024))
     echo "| file | server | req/s (median) | req/s per round | MB/s | p99 latency per round | server CPU |"
     echo "|---|---|---|---|---|---|---|"
     for c in "${WARM_CASES[@]}"; do
-        for s in nginx warren; do
+        for s in nginx warren auth; do
+            [[ -n ${W_RPS[$c-$s]:-} ]] || continue
             echo "| $(label "$c") | $s | $(fmt "${W_RPS[$c-$s]}" 0) | $(for r in ${ROUND_RPS[$c-$s]}; do printf '%.0f ' "$r"; done | sed 's/ $//; s/ / \/ /g') | $(fmt "${W_MB[$c-$s]}" 1) | ${W_P99[$c-$s]} | $(fmt "${W_CPU[$c-$s]}" 0)% |"
         done
     done
