@@ -69,7 +69,7 @@ public static class EgressAddress
             return address.MapToIPv4();
         }
 
-        return address.ScopeId != 0 ? new IPAddress(address.GetAddressBytes()) : address;
+        return address.AddressFamily == AddressFamily.InterNetworkV6 && address.ScopeId != 0 ? new IPAddress(address.GetAddressBytes()) : address;
     }
 
     /// <summary>Host names compared by the policy: lower case, no trailing dot, no IPv6 brackets.</summary>

@@ -148,7 +148,7 @@ public sealed record EgressRule
         if (slash >= 0 || LooksLikeAddress(addressPart))
         {
             var ipText = slash >= 0 ? addressPart[..slash] : addressPart;
-            if (!IPAddress.TryParse(ipText, out var ip) || (ip.AddressFamily == AddressFamily.InterNetwork && ipText.Count(c => c == '.') != 3) || ip.ScopeId != 0)
+            if (!IPAddress.TryParse(ipText, out var ip) || (ip.AddressFamily == AddressFamily.InterNetwork && ipText.Count(c => c == '.') != 3) || (ip.AddressFamily == AddressFamily.InterNetworkV6 && ip.ScopeId != 0))
             {
                 error = $"invalid IP address \"{ipText}\"";
                 return false;
