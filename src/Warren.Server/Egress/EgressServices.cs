@@ -9,7 +9,8 @@ namespace Warren.Server.Egress;
 
 /// <summary>Builds the outbound policy from the options: --egress-allow, --egress-deny, and the operator-chosen
 /// endpoints that are allowed implicitly, exactly as configured (host and port): every http(s) upstream proxy, the
-/// checksum database's URL (or https://NAME when it has none) and the outbound proxy.</summary>
+/// checksum database's URL (or https://NAME when it has none) and the outbound proxy (configured, or from the
+/// proxy variables of the environment).</summary>
 public static class EgressServices
 {
     public static EgressPolicy CreatePolicy(WarrenOptions options, WarrenMetrics metrics, ILogger logger)
@@ -51,9 +52,16 @@ public static class EgressServices
             }
         }
 
-        if (options.OutboundProxy is { Length: > 0 } proxy && Uri.TryCreate(proxy, UriKind.Absolute, out var p))
+        // The outbound proxy: configured, or else the proxy variables HttpClient and git read from the environment.
+        string?[] proxies = options.OutboundProxy is { Length: > 0 } configured
+            ? [configured]
+            : [.. new[] { "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy" }.Select(Environment.GetEnvironmentVariable)];
+        foreach (var proxy in proxies)
         {
-            urls.Add(p);
+            if (proxy is { Length: > 0 } && Uri.TryCreate(proxy.Contains("://", StringComparison.Ordinal) ? proxy : "http://" + proxy, UriKind.Absolute, out var p))
+            {
+                urls.Add(p);
+            }
         }
 
         return urls.Select(u => (u.IdnHost, u.Port)).Distinct().ToArray();
