@@ -39,7 +39,8 @@ public static class WarrenServiceCollectionExtensions
             var o = sp.GetRequiredService<IOptions<WarrenOptions>>().Value;
             return new RepoDiscovery(HttpDownloader.CreateClient(o, sp.GetRequiredService<Warren.Fetch.Direct.Egress.EgressPolicy>()), new RepoDiscoveryOptions
             {
-                GitEgress = sp.GetRequiredService<GitMirrorManager>().Egress,
+                // The probe's git gets no proxy settings of Warren's, so it is resolved, checked and pinned.
+                GitEgress = new Warren.Fetch.Direct.Egress.GitEgress(sp.GetRequiredService<Warren.Fetch.Direct.Egress.EgressPolicy>()),
                 GoInsecure = o.GoInsecure ?? "",
                 TimeProvider = sp.GetRequiredService<TimeProvider>(),
                 Git = sp.GetRequiredService<GitRunner>(),

@@ -164,6 +164,21 @@ public sealed class EgressPolicyTests
         Assert.DoesNotContain("good.example", text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Configured_upstreams_the_sumdb_and_the_outbound_proxy_are_allowed_exactly_as_configured()
+    {
+        var endpoints = Egress.EgressServices.ImplicitEndpoints(new Warren.Server.Configuration.WarrenOptions
+        {
+            Upstream = "http://127.0.0.1:3100,https://athens.corp.example|direct",
+            SumDb = "sum.corp.example+abcd1234+AAAA http://127.0.0.1:3200",
+            OutboundProxy = "http://10.9.9.9:3128",
+        }).ToList();
+        Assert.Equal([("127.0.0.1", 3100), ("athens.corp.example", 443), ("127.0.0.1", 3200), ("10.9.9.9", 3128)], endpoints);
+
+        var byName = Egress.EgressServices.ImplicitEndpoints(new Warren.Server.Configuration.WarrenOptions { Upstream = "off", SumDb = "sum.golang.org", OutboundProxy = "http://proxy.corp.example:8080" });
+        Assert.Equal([("sum.golang.org", 443), ("proxy.corp.example", 8080)], byName);
+    }
+
     /// <summary>A loopback server answering ?go-get=1 (as the outbound proxy, so for any host) with the meta tag of
     /// the longest matching path; CONNECT (https) is refused so that the GOINSECURE http retry follows.</summary>
     private static async Task<FakeUpstream> StartDiscoveryAsync(Dictionary<string, string> tags)

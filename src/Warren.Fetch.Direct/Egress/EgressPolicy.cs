@@ -102,9 +102,6 @@ public sealed class EgressPolicy
         _onDenied = onDenied;
     }
 
-    /// <summary>A policy that allows everything (for library use without a policy).</summary>
-    public static EgressPolicy AllowAll { get; } = new([EgressRuleAll.V4, EgressRuleAll.V6]);
-
     /// <summary>The check that needs no resolution: IP literals fully, host names against deny entries, "localhost"
     /// names as loopback. Used for every request (also for the host an outbound proxy is asked for, which it resolves
     /// itself). Null when nothing refuses the destination yet.</summary>
@@ -258,13 +255,5 @@ public sealed class EgressPolicy
         }
 
         return refusal;
-    }
-
-    private static class EgressRuleAll
-    {
-        public static readonly EgressRule V4 = Parse("0.0.0.0/0");
-        public static readonly EgressRule V6 = Parse("::/0");
-
-        private static EgressRule Parse(string text) => EgressRule.TryParse(text, out var r, out _) ? r : throw new InvalidOperationException(text);
     }
 }

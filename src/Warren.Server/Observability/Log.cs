@@ -59,6 +59,6 @@ internal static partial class Log
     [LoggerMessage(EventId = 6200, Level = LogLevel.Warning, Message = "Egress refused {Host}:{Port} {Address} ({Reason}): {Detail}")]
     public static partial void EgressDenied(ILogger logger, string host, int port, string address, string reason, string detail);
 
-    [LoggerMessage(EventId = 6201, Level = LogLevel.Information, Message = "Direct mode refused for {Module}: it does not match --direct {Patterns}")]
+    [LoggerMessage(EventId = 6201, Level = LogLevel.Debug, Message = "Direct mode refused for {Module}: it does not match --direct {Patterns}")]
     public static partial void DirectNotAllowed(ILogger logger, string module, string patterns);
 }
