@@ -123,6 +123,28 @@ public sealed class EgressPolicyTests
     }
 
     [Fact]
+    public async Task Through_an_outbound_proxy_the_policy_applies_to_the_host_asked_for()
+    {
+        await using var discovery = await StartDiscoveryAsync(new Dictionary<string, string>
+        {
+            ["blocked.example/m"] = "blocked.example/m mod https://proxy.golang.org",
+        });
+        await using var warren = await StartWarrenAsync(discovery, o => o.EgressDeny = "blocked.example");
+
+        using var literal = await warren.Client.GetAsync("10.0.0.5/x/@v/list");
+        Assert.Equal(404, (int)literal.StatusCode);
+        Assert.Contains("destination 10.0.0.5:443 refused by the egress policy (private address)", await literal.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        using var denied = await warren.Client.GetAsync("blocked.example/m/@v/list");
+        Assert.Equal(404, (int)denied.StatusCode);
+        var deniedBody = await denied.Content.ReadAsStringAsync();
+        Assert.True(deniedBody.Contains("destination blocked.example:80 refused by the egress policy (listed in --egress-deny)", StringComparison.Ordinal), deniedBody);
+
+        // Neither was asked of the proxy.
+        Assert.Empty(discovery.Requests);
+    }
+
+    [Fact]
     public async Task Direct_patterns_limit_which_paths_use_direct_mode()
     {
         await using var corpus = await FakeUpstream.StartAsync(TestPaths.Corpus);
