@@ -6,6 +6,7 @@ using Warren.Fetch.Direct.Discovery;
 using Warren.Fetch.Direct.Git;
 using Warren.Server.Auth;
 using Warren.Server.Configuration;
+using Warren.Server.Egress;
 using Warren.Server.Ingest;
 using Warren.Server.Observability;
 using Warren.Server.Storage;
@@ -28,15 +29,19 @@ public static class WarrenServiceCollectionExtensions
         services.AddSingleton<FileSystemModuleStore>();
         services.AddSingleton<IModuleStore>(sp => sp.GetRequiredService<FileSystemModuleStore>());
         services.AddSingleton<MetadataIndex>();
+        services.AddSingleton(sp => EgressServices.CreatePolicy(sp.GetRequiredService<IOptions<WarrenOptions>>().Value,
+            sp.GetRequiredService<WarrenMetrics>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("Warren.Server.Egress")));
         services.AddSingleton(sp => new HttpDownloader(
-            HttpDownloader.CreateClient(sp.GetRequiredService<IOptions<WarrenOptions>>().Value),
+            HttpDownloader.CreateClient(sp.GetRequiredService<IOptions<WarrenOptions>>().Value, sp.GetRequiredService<Warren.Fetch.Direct.Egress.EgressPolicy>()),
             sp.GetRequiredService<IOptions<WarrenOptions>>(), sp.GetRequiredService<InstanceIdentity>()));
         services.AddSingleton<GitRunner>();
         services.AddSingleton(sp =>
         {
             var o = sp.GetRequiredService<IOptions<WarrenOptions>>().Value;
-            return new RepoDiscovery(HttpDownloader.CreateClient(o), new RepoDiscoveryOptions
+            return new RepoDiscovery(HttpDownloader.CreateClient(o, sp.GetRequiredService<Warren.Fetch.Direct.Egress.EgressPolicy>()), new RepoDiscoveryOptions
             {
+                // The probe's git gets no proxy settings of Warren's, so it is resolved, checked and pinned.
+                GitEgress = new Warren.Fetch.Direct.Egress.GitEgress(sp.GetRequiredService<Warren.Fetch.Direct.Egress.EgressPolicy>()),
                 GoInsecure = o.GoInsecure ?? "",
                 TimeProvider = sp.GetRequiredService<TimeProvider>(),
                 Git = sp.GetRequiredService<GitRunner>(),
@@ -58,6 +63,7 @@ public static class WarrenServiceCollectionExtensions
                 HttpProxy = o.OutboundProxy ?? Environment.GetEnvironmentVariable("HTTP_PROXY") ?? Environment.GetEnvironmentVariable("http_proxy"),
                 HttpsProxy = o.OutboundProxy ?? Environment.GetEnvironmentVariable("HTTPS_PROXY") ?? Environment.GetEnvironmentVariable("https_proxy"),
                 NoProxy = o.OutboundProxyBypass ?? Environment.GetEnvironmentVariable("NO_PROXY") ?? Environment.GetEnvironmentVariable("no_proxy"),
+                EgressPolicy = sp.GetRequiredService<Warren.Fetch.Direct.Egress.EgressPolicy>(),
             }, sp.GetRequiredService<GitRunner>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger<GitMirrorManager>());
         });
         services.AddSingleton(sp => new DirectFetcher(sp.GetRequiredService<RepoDiscovery>(), sp.GetRequiredService<GitMirrorManager>(),

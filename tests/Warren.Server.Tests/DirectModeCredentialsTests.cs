@@ -91,6 +91,9 @@ public sealed class DirectModeCredentialsTests : IAsyncLifetime
             o.OutboundProxyBypass = "127.0.0.1,localhost";
             o.Netrc = _noNetrc;
 
+            // Loopback is refused by the egress policy unless allowed: exactly the git server's port.
+            o.EgressAllow = HostKey;
+
             // The test server is plain http on loopback; https-only is the default.
             o.GitCredentialsOverHttp = true;
             credentials(o);

@@ -115,6 +115,7 @@ public sealed class DirectModeEndToEndTests
             o.OutboundProxy = discovery.Url;
             o.OutboundProxyBypass = "127.0.0.1,localhost";
             o.GoInsecure = "gopkg.in/yaml.v2";
+            o.EgressAllow = "127.0.0.1:" + corpus.Port;
         });
 
         var go = new GoRunner(warren.Url);

@@ -4,6 +4,8 @@ using System.Net;
 using System.Text;
 using System.Text.RegularExpressions;
 using Warren.Core.Modules;
+using Warren.Fetch.Direct.Egress;
+using Warren.Fetch.Direct.Git;
 
 namespace Warren.Fetch.Direct.Discovery;
 
@@ -169,7 +171,31 @@ public sealed partial class RepoDiscovery
         }
 
         GitRunner git = options.Git ?? new GitRunner();
-        GitRun run = await git.RunAsync(Path.GetTempPath(), ["ls-remote", url], options.PingTimeout, cancellationToken).ConfigureAwait(false);
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (options.GitEgress is { } egress)
+        {
+            // The remote git really contacts, after url.<base>.insteadOf rewriting, must pass the policy.
+            GitRun getUrl = await git.RunAsync(Path.GetTempPath(), ["ls-remote", "--get-url", url], options.PingTimeout, cancellationToken).ConfigureAwait(false);
+            GitRemoteUrl? remote = (getUrl.Ok ? GitRemoteUrl.TryParse(getUrl.StdoutText.Trim()) : null) ?? GitRemoteUrl.TryParse(url);
+            if (remote is null)
+            {
+                return false;
+            }
+
+            GitEgressDecision decision = await egress.DecideAsync(remote, cancellationToken).ConfigureAwait(false);
+            if (decision.Refusal is not null)
+            {
+                return false;
+            }
+
+            GitEgress.AddConfig(env, decision.Config);
+        }
+        else
+        {
+            GitEgress.AddConfig(env, [new("http.followRedirects", "false")]);
+        }
+
+        GitRun run = await git.RunAsync(Path.GetTempPath(), ["ls-remote", url], options.PingTimeout, cancellationToken, extraEnvironment: env).ConfigureAwait(false);
         return run.Ok;
     }
 
@@ -445,6 +471,12 @@ public sealed partial class RepoDiscovery
         {
             string seconds = timeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
             return new Fetched(shown, 0, "", [], $"Get {GoImportMeta.Quote(shown)}: timeout after {seconds}s", DirectStatus.Timeout);
+        }
+        catch (Exception e) when (EgressDeniedException.Find(e) is { } refusal)
+        {
+            // A refused destination is as permanent as an unreachable origin is to the go command (lookupDirect
+            // reports every discovery error as "not exist"): not found, with the policy's one-line reason.
+            return new Fetched(shown, 0, "", [], $"Get {GoImportMeta.Quote(shown)}: {refusal.Message}", DirectStatus.NotFound);
         }
         catch (Exception e) when (e is HttpRequestException or IOException or InvalidOperationException)
         {

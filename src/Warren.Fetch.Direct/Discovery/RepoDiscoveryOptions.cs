@@ -42,4 +42,9 @@ public sealed class RepoDiscoveryOptions
     /// <summary>GIT_ALLOW_PROTOCOL (colon-separated schemes): when set, the git URL schemes that count as secure;
     /// otherwise https, ssh, git+ssh (and bzr+ssh, svn+ssh).</summary>
     public string? GitAllowProtocol { get; init; }
+
+    /// <summary>The outbound policy for the scheme probe's git (after url.insteadOf rewriting): a refused remote counts
+    /// as not answering, and git gets the pinning and no-redirect settings. Null applies none. (The HTTP client given to
+    /// <see cref="RepoDiscovery"/> carries the policy for ?go-get=1 requests.)</summary>
+    public Egress.GitEgress? GitEgress { get; init; }
 }

@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Warren.Fetch.Direct.Egress;
 
 namespace Warren.Fetch.Direct.Git;
 
@@ -87,11 +88,15 @@ public sealed class GitMirrorManager : IDisposable
         }
 
         _baseEnvironment = BuildBaseEnvironment(options);
+        Egress = options.EgressPolicy is { } policy ? new GitEgress(policy, IsProxied) : null;
         CleanLeftovers();
     }
 
     /// <summary>The directory holding the mirrors (absolute).</summary>
     public string MirrorRoot { get; }
+
+    /// <summary>The outbound policy for git remotes, aware of the proxies git is given; null without a policy.</summary>
+    public GitEgress? Egress { get; }
 
     /// <summary>Where the mirror of repoUrl lives (whether or not it exists yet).</summary>
     public string GetMirrorDirectory(string repoUrl) => Path.Combine(MirrorRoot, DirectoryName(Parse(repoUrl) ?? throw new ArgumentException("not a git repository URL", nameof(repoUrl))));
@@ -182,21 +187,26 @@ public sealed class GitMirrorManager : IDisposable
             return DirectResult.NotFound($"git ls-remote {display}: rewritten to a URL whose scheme ({effective.Scheme}) is not allowed");
         }
 
-        var send = effective.Scheme == "https" || (effective.Scheme == "http" && _options.AllowCredentialsOverHttp);
-        if (send)
+        var egress = Egress is { } policy
+            ? await policy.DecideAsync(effective, cancellationToken).ConfigureAwait(false)
+            : new GitEgressDecision(null, [new("http.followRedirects", "false")]);
+        if (egress.Refusal is { } refused)
         {
-            foreach (var (k, v) in NetworkEnvironment(effective, credential))
-            {
-                env[k] = v;
-            }
+            var text = $"git ls-remote {display}: {refused.Message}";
+            return refused.Kind == "unresolvable" ? DirectResult.Failed(text) : DirectResult.NotFound(text);
         }
-        else
+
+        var send = effective.Scheme == "https" || (effective.Scheme == "http" && _options.AllowCredentialsOverHttp);
+        var config = new List<KeyValuePair<string, string>>(egress.Config);
+        if (!send)
         {
             // Not even the user's credential helpers may answer: only the client's own credential counts.
-            var n = int.TryParse(Environment.GetEnvironmentVariable("GIT_CONFIG_COUNT"), NumberStyles.None, CultureInfo.InvariantCulture, out var c) ? c : 0;
-            env[$"GIT_CONFIG_KEY_{n}"] = "credential.helper";
-            env[$"GIT_CONFIG_VALUE_{n}"] = "";
-            env["GIT_CONFIG_COUNT"] = (n + 1).ToString(CultureInfo.InvariantCulture);
+            config.Add(new("credential.helper", ""));
+        }
+
+        foreach (var (k, v) in NetworkEnvironment(effective, send ? credential : null, config))
+        {
+            env[k] = v;
         }
 
         var gate = _hosts.GetOrAdd(effective.Host.ToLowerInvariant(), _ => new SemaphoreSlim(_options.MaxConcurrentOperationsPerHost));
@@ -488,7 +498,16 @@ public sealed class GitMirrorManager : IDisposable
             return DirectResult.Failed($"git ls-remote {display}: the credential for {effective.Authority} contains a line break");
         }
 
-        var env = NetworkEnvironment(effective, credential);
+        var egress = Egress is { } policy
+            ? await policy.DecideAsync(effective, _stopping).ConfigureAwait(false)
+            : new GitEgressDecision(null, [new("http.followRedirects", "false")]);
+        if (egress.Refusal is { } refused)
+        {
+            var text = $"git ls-remote {display}: {refused.Message}";
+            return refused.Kind == "unresolvable" ? DirectResult.Failed(text) : DirectResult.NotFound(text);
+        }
+
+        var env = NetworkEnvironment(effective, credential, egress.Config);
         lock (s.Gate)
         {
             s.RemoteChecks++;
@@ -580,26 +599,37 @@ public sealed class GitMirrorManager : IDisposable
 
     private static bool HasBreak(string s) => s.AsSpan().IndexOfAny('\n', '\r', '\0') >= 0;
 
-    private Dictionary<string, string> NetworkEnvironment(GitRemoteUrl effective, GitCredential? credential)
+    private Dictionary<string, string> NetworkEnvironment(GitRemoteUrl effective, GitCredential? credential, IReadOnlyList<KeyValuePair<string, string>> egressConfig)
     {
         var env = new Dictionary<string, string>(_baseEnvironment, StringComparer.Ordinal);
-        if (credential is null)
+        var config = new List<KeyValuePair<string, string>>(egressConfig);
+        if (credential is not null)
         {
-            return env;
+            config.Add(new("credential.helper", ""));
+            config.Add(new("credential.helper", CredentialHelper));
+            env["WARREN_GIT_CREDENTIAL_PROTOCOL"] = effective.Scheme;
+            env["WARREN_GIT_CREDENTIAL_HOST"] = effective.Authority;
+            env["WARREN_GIT_CREDENTIAL_USERNAME"] = credential.Username;
+            env["WARREN_GIT_CREDENTIAL_PASSWORD"] = credential.Password;
         }
 
         // Appended after any GIT_CONFIG_COUNT entries the process already has.
-        var n = int.TryParse(Environment.GetEnvironmentVariable("GIT_CONFIG_COUNT"), NumberStyles.None, CultureInfo.InvariantCulture, out var c) ? c : 0;
-        env[$"GIT_CONFIG_KEY_{n}"] = "credential.helper";
-        env[$"GIT_CONFIG_VALUE_{n}"] = "";
-        env[$"GIT_CONFIG_KEY_{n + 1}"] = "credential.helper";
-        env[$"GIT_CONFIG_VALUE_{n + 1}"] = CredentialHelper;
-        env["GIT_CONFIG_COUNT"] = (n + 2).ToString(CultureInfo.InvariantCulture);
-        env["WARREN_GIT_CREDENTIAL_PROTOCOL"] = effective.Scheme;
-        env["WARREN_GIT_CREDENTIAL_HOST"] = effective.Authority;
-        env["WARREN_GIT_CREDENTIAL_USERNAME"] = credential.Username;
-        env["WARREN_GIT_CREDENTIAL_PASSWORD"] = credential.Password;
+        GitEgress.AddConfig(env, config);
         return env;
+    }
+
+    /// <summary>Whether git reaches an http(s) remote through a proxy (from the proxy settings git is given).</summary>
+    private bool IsProxied(GitRemoteUrl remote)
+    {
+        string? Get(string name) => _baseEnvironment.TryGetValue(name, out var v) ? v : Environment.GetEnvironmentVariable(name);
+        var proxy = remote.Scheme == "https" ? Get("https_proxy") ?? Get("HTTPS_PROXY") : Get("http_proxy");
+        if (string.IsNullOrEmpty(proxy))
+        {
+            return false;
+        }
+
+        var noProxy = Get("no_proxy") ?? Get("NO_PROXY") ?? "";
+        return !NoProxyList.Matches(noProxy, remote.Host, GitEgress.PortOf(remote) ?? 0);
     }
 
     private static Dictionary<string, string> BuildBaseEnvironment(GitMirrorOptions options)

@@ -59,4 +59,8 @@ public sealed class GitMirrorOptions
     /// <summary>URL schemes git may use (GIT_ALLOW_PROTOCOL); "ext" and friends stay forbidden. Add "file" for local
     /// repositories.</summary>
     public IReadOnlyCollection<string> AllowedSchemes { get; init; } = ["https", "http", "ssh", "git"];
+
+    /// <summary>The outbound policy every remote git contacts must pass (resolved, checked and pinned; see
+    /// <see cref="Egress.GitEgress"/>); null applies none. Redirects are never followed either way.</summary>
+    public Egress.EgressPolicy? EgressPolicy { get; init; }
 }

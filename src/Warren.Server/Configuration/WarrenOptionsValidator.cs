@@ -61,6 +61,8 @@ public sealed class WarrenOptionsValidator : IValidateOptions<WarrenOptions>
             }
         }
 
+        ValidateEgress(options, problems);
+
         if (string.IsNullOrWhiteSpace(options.Root))
         {
             problems.Add("root: no store directory");
@@ -166,6 +168,24 @@ public sealed class WarrenOptionsValidator : IValidateOptions<WarrenOptions>
         if (options.OriginAuthzTtl < TimeSpan.Zero)
         {
             problems.Add($"origin authz TTL must not be negative, not {options.OriginAuthzTtl}");
+        }
+    }
+
+    /// <summary>One line per bad entry of --egress-allow, --egress-deny and --direct.</summary>
+    private static void ValidateEgress(WarrenOptions options, List<string> problems)
+    {
+        foreach (var (label, value) in new[] { ("egress-allow", options.EgressAllow), ("egress-deny", options.EgressDeny) })
+        {
+            Warren.Fetch.Direct.Egress.EgressRule.ParseList(value, out var errors);
+            problems.AddRange(errors.Select(e => $"{label} {e}"));
+        }
+
+        foreach (var glob in (options.Direct ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (ModulePatterns.Validate(glob) is { } patternError)
+            {
+                problems.Add($"direct: {patternError}");
+            }
         }
     }
 

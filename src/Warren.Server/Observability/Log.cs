@@ -53,4 +53,12 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 5006, Level = LogLevel.Warning, Message = "Hosted checksum database {Database} logs public modules on first use, unverified: no public checksum database is configured (--sumdb off)")]
     public static partial void HostedUnverifiedPublic(ILogger logger, string database);
+
+    // --- Outbound policy (6200-6299) ---
+
+    [LoggerMessage(EventId = 6200, Level = LogLevel.Warning, Message = "Egress refused {Host}:{Port} {Address} ({Reason}): {Detail}")]
+    public static partial void EgressDenied(ILogger logger, string host, int port, string address, string reason, string detail);
+
+    [LoggerMessage(EventId = 6201, Level = LogLevel.Debug, Message = "Direct mode refused for {Module}: it does not match --direct {Patterns}")]
+    public static partial void DirectNotAllowed(ILogger logger, string module, string patterns);
 }

@@ -16,6 +16,7 @@ public sealed class WarrenMetrics
     private readonly ConcurrentDictionary<string, long> _stale = new();
     private readonly ConcurrentDictionary<string, long> _bytes = new();
     private readonly ConcurrentDictionary<string, long> _rejected = new();
+    private readonly ConcurrentDictionary<string, long> _egressDenied = new();
     private readonly ConcurrentDictionary<(string Kind, string Outcome), Histogram> _fetches = new();
     private static readonly double[] VerifyBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -37,6 +38,12 @@ public sealed class WarrenMetrics
     public void BytesServed(string kind, long bytes) => Add(_bytes, kind, bytes);
 
     public void IngestRejected(string reason) => Add(_rejected, reason, 1);
+
+    /// <summary>A destination refused by the outbound policy; reason is the refusal's classification.</summary>
+    public void EgressDenied(string reason) => Add(_egressDenied, reason, 1);
+
+    /// <summary>Refusals by the outbound policy so far (all reasons).</summary>
+    public long EgressDeniedTotal => _egressDenied.Values.Sum();
 
     public void Coalesced() => Interlocked.Increment(ref _coalesced);
 
@@ -115,6 +122,7 @@ public sealed class WarrenMetrics
         Counter(sb, "warren_stale_served_total", "Expired list/latest answers served because upstream failed.", "kind", _stale);
         Counter(sb, "warren_bytes_served_total", "Response body bytes sent.", "kind", _bytes);
         Counter(sb, "warren_ingest_rejected_total", "Upstream artifacts refused by integrity checks.", "reason", _rejected);
+        Counter(sb, "warren_egress_denied_total", "Outbound connections and redirects refused by the egress policy.", "reason", _egressDenied);
         Header(sb, "warren_coalesced_requests_total", "counter", "Requests that waited on another request's upstream fetch.");
         sb.Append(ci, $"warren_coalesced_requests_total {Interlocked.Read(ref _coalesced)}\n");
         Header(sb, "warren_upstream_fetches_in_flight", "gauge", "Upstream fetches under way.");

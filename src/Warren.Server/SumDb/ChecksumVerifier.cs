@@ -38,7 +38,7 @@ public sealed class ChecksumVerifier
     private readonly ConcurrentDictionary<string, SumDbLookupResult> _verified = new(StringComparer.Ordinal);
 
     public ChecksumVerifier(IOptions<WarrenOptions> options, ChecksumPolicy policy, HostedSumDb hosted, UpstreamChain chain,
-        WarrenMetrics metrics, ILogger<ChecksumVerifier> logger)
+        WarrenMetrics metrics, ILogger<ChecksumVerifier> logger, Warren.Fetch.Direct.Egress.EgressPolicy egress)
     {
         var o = options.Value;
         _policy = policy;
@@ -49,7 +49,7 @@ public sealed class ChecksumVerifier
         if (config?.EffectiveKey is { } key)
         {
             var root = Path.GetFullPath(o.Root!);
-            _http = HttpDownloader.CreateClient(o);
+            _http = HttpDownloader.CreateClient(o, egress);
             _candidates = [.. BaseUrlsFor(config, chain).Select(url => new SumDbClient(key, url, _http, Path.Combine(root, ".warren", "sumdb"),
                 TileCacheDirectory(root, config.Name)))];
             if (_candidates.Count == 1)

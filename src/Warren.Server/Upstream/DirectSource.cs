@@ -1,17 +1,35 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Warren.Core.Modules;
 using Warren.Fetch.Direct;
+using Warren.Server.Configuration;
+using Warren.Server.Observability;
 
 namespace Warren.Server.Upstream;
 
-/// <summary>`direct`: the origin repositories, through git (or the GOPROXY a go-import "mod" tag names).</summary>
-public sealed class DirectSource(DirectFetcher fetcher, HttpDownloader downloader) : IModuleSource
+/// <summary>`direct`: the origin repositories, through git (or the GOPROXY a go-import "mod" tag names). Only module
+/// paths matching --direct (when given) may use it; every other path gets the "not found" an empty source gives.</summary>
+public sealed class DirectSource(DirectFetcher fetcher, HttpDownloader downloader, IOptions<WarrenOptions> options, ILogger<DirectSource> logger) : IModuleSource
 {
+    private const int MaxModProxies = 1024;
+
     private readonly ConcurrentDictionary<string, ProxySource> _modProxies = new(StringComparer.Ordinal);
+    private readonly string? _directPatterns = options.Value.Direct;
+
+    /// <summary>Whether --direct lets this module path use direct mode.</summary>
+    public bool IsAllowed(string modulePath) => _directPatterns is null || ModulePatterns.MatchPrefixPatterns(_directPatterns, modulePath);
 
     public string Name => "direct";
 
     public async Task<FetchOutcome> FetchAsync(ModuleRequest request, string destinationPath, CancellationToken cancellationToken)
     {
+        if (!IsAllowed(request.ModulePath))
+        {
+            Log.DirectNotAllowed(logger, request.ModulePath, _directPatterns!);
+            return FetchOutcome.NotFound(Name, $"{request.ModulePath}: direct mode is not enabled for this module path");
+        }
+
         var kind = request.Kind switch
         {
             RequestKind.List => DirectKind.List,
@@ -23,7 +41,12 @@ public sealed class DirectSource(DirectFetcher fetcher, HttpDownloader downloade
         var fetch = await fetcher.FetchAsync(request.ModulePath, request.Version, kind, destinationPath, cancellationToken).ConfigureAwait(false);
         if (fetch.ModProxy is { } proxy)
         {
-            var source = _modProxies.GetOrAdd(proxy.AbsoluteUri, url => new ProxySource(url, downloader));
+            if (_modProxies.Count >= MaxModProxies)
+            {
+                _modProxies.Clear();
+            }
+
+            var source = _modProxies.GetOrAdd(proxy.AbsoluteUri, url => new ProxySource(url, downloader, discovered: true));
             return await source.FetchAsync(request, destinationPath, cancellationToken).ConfigureAwait(false);
         }
 

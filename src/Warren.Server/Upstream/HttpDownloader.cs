@@ -27,7 +27,12 @@ public sealed class HttpDownloader
     public static string Redact(Uri uri) =>
         string.IsNullOrEmpty(uri.UserInfo) ? uri.GetLeftPart(UriPartial.Path) : new UriBuilder(uri) { UserName = "", Password = "" }.Uri.GetLeftPart(UriPartial.Path);
 
-    public async Task<FetchOutcome> DownloadAsync(Uri uri, string source, string destinationPath, long maxBytes, CancellationToken cancellationToken)
+    /// <param name="configured">True for a configured upstream proxy or checksum database: the first line of an error
+    /// body may be shown to clients (in the GOPROXY protocol a 404/410 body explains itself), and a refusal by the
+    /// egress policy (a cross-host redirect, --egress-deny) is a failure (502). False for a discovered origin (a
+    /// go-import "mod" tag): its text is never echoed (the status and a classification are enough), and a refusal
+    /// answers like a missing module (404), as an unreachable origin does for the go command.</param>
+    public async Task<FetchOutcome> DownloadAsync(Uri uri, string source, string destinationPath, long maxBytes, CancellationToken cancellationToken, bool configured = true)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_options.UpstreamTimeout);
@@ -41,13 +46,13 @@ public sealed class HttpDownloader
             var status = (int)response.StatusCode;
             if (status is 404 or 410)
             {
-                var reason = await ReadReasonAsync(response, token).ConfigureAwait(false);
+                var reason = configured ? await ReadReasonAsync(response, token).ConfigureAwait(false) : $"{shown}: {status} {response.ReasonPhrase}";
                 return FetchOutcome.NotFound(source, reason.Length > 0 ? reason : $"{status} {response.ReasonPhrase}", status);
             }
 
             if (!response.IsSuccessStatusCode)
             {
-                var reason = await ReadReasonAsync(response, token).ConfigureAwait(false);
+                var reason = configured ? await ReadReasonAsync(response, token).ConfigureAwait(false) : "";
                 var text = $"{shown}: {status} {response.ReasonPhrase}" + (reason.Length > 0 ? ": " + reason : "");
                 return FetchOutcome.Failed(source, text, status == 504 ? 504 : 502);
             }
@@ -98,6 +103,12 @@ public sealed class HttpDownloader
                     ? $"connecting timed out after {_options.ConnectTimeout.TotalSeconds:0.#}s"
                     : "request cancelled: " + OneLine(ex);
             return FetchOutcome.Failed(source, $"{shown}: {what}", 504);
+        }
+        catch (HttpRequestException ex) when (Warren.Fetch.Direct.Egress.EgressDeniedException.Find(ex) is { } refusal)
+        {
+            return configured
+                ? FetchOutcome.Failed(source, $"{shown}: {refusal.Message}")
+                : FetchOutcome.NotFound(source, $"{shown}: {refusal.Message}");
         }
         catch (HttpRequestException ex)
         {
@@ -166,8 +177,9 @@ public sealed class HttpDownloader
         return FirstLine(message);
     }
 
-    /// <summary>Builds the shared upstream HttpClient: pooled connections, connect timeout, standard proxy variables.</summary>
-    public static HttpClient CreateClient(WarrenOptions options)
+    /// <summary>Builds the shared upstream HttpClient: pooled connections, connect timeout, standard proxy variables;
+    /// with a policy, every connection and redirect hop passes it (and only same-host redirects are followed).</summary>
+    public static HttpClient CreateClient(WarrenOptions options, Warren.Fetch.Direct.Egress.EgressPolicy? egress = null)
     {
         var handler = new SocketsHttpHandler
         {
@@ -179,7 +191,9 @@ public sealed class HttpDownloader
             AllowAutoRedirect = true,
             MaxAutomaticRedirections = 5,
         };
-        return new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+        return egress is null
+            ? new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan }
+            : new HttpClient(Warren.Fetch.Direct.Egress.EgressHttpHandler.Create(egress, handler)) { Timeout = Timeout.InfiniteTimeSpan };
     }
 }
 

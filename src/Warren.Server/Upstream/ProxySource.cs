@@ -5,9 +5,12 @@ public sealed class ProxySource : IModuleSource
 {
     private readonly Uri _base;
     private readonly HttpDownloader _downloader;
+    private readonly bool _discovered;
 
-    public ProxySource(string url, HttpDownloader downloader)
+    /// <param name="discovered">A proxy named by a go-import "mod" tag rather than configured: its error bodies are never relayed.</param>
+    public ProxySource(string url, HttpDownloader downloader, bool discovered = false)
     {
+        _discovered = discovered;
         _base = new Uri(url.TrimEnd('/') + "/");
         _downloader = downloader;
         Name = HttpDownloader.Redact(new Uri(url));
@@ -26,7 +29,7 @@ public sealed class ProxySource : IModuleSource
             return await CopyFileAsync(Path.Combine(_base.LocalPath, relative), destinationPath, max, cancellationToken).ConfigureAwait(false);
         }
 
-        return await _downloader.DownloadAsync(new Uri(_base, relative), Name, destinationPath, max, cancellationToken).ConfigureAwait(false);
+        return await _downloader.DownloadAsync(new Uri(_base, relative), Name, destinationPath, max, cancellationToken, configured: !_discovered).ConfigureAwait(false);
     }
 
     private async Task<FetchOutcome> CopyFileAsync(string path, string destinationPath, long max, CancellationToken cancellationToken)

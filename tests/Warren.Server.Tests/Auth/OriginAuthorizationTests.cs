@@ -209,7 +209,11 @@ public sealed class OriginAuthorizationTests : IAsyncLifetime
         var closedPort = ((IPEndPoint)closed.LocalEndpoint).Port;
         closed.Stop();
         var downConfig = TestGit.WriteGitHubInsteadOf(Path.Combine(_dir, "gitconfig-down"), $"http://127.0.0.1:{closedPort}");
-        await using (var warren = await StartWarrenAsync(o => o.GitConfig = downConfig))
+        await using (var warren = await StartWarrenAsync(o =>
+        {
+            o.GitConfig = downConfig;
+            o.EgressAllow = $"127.0.0.1:{GitPort},127.0.0.1:{closedPort}";
+        }))
         {
             var authorizer = warren.Services.GetRequiredService<OriginAuthorizer>();
             for (var i = 1; i <= 2; i++)
