@@ -25,6 +25,10 @@ public class GitRunner
     /// <summary>Extra environment for every invocation (e.g. GIT_CONFIG_GLOBAL, HTTP proxy variables).</summary>
     public IDictionary<string, string> Environment { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
+    /// <summary>Variables of this process's environment that git children do not inherit (applied before
+    /// <see cref="Environment"/> and the per-call environment, which may set them again).</summary>
+    public ISet<string> RemovedEnvironment { get; } = new HashSet<string>(StringComparer.Ordinal);
+
     /// <summary>Runs git in workingDirectory (or null) with args; stdout to memory, or streamed to stdoutFile when given.</summary>
     public virtual async Task<GitRun> RunAsync(string? workingDirectory, IReadOnlyList<string> args, TimeSpan timeout, CancellationToken cancellationToken,
         string? stdoutFile = null, IReadOnlyDictionary<string, string>? extraEnvironment = null)
@@ -44,6 +48,11 @@ public class GitRunner
         foreach (var a in args)
         {
             psi.ArgumentList.Add(a);
+        }
+
+        foreach (var k in RemovedEnvironment)
+        {
+            psi.Environment.Remove(k);
         }
 
         psi.Environment["GIT_TERMINAL_PROMPT"] = "0";

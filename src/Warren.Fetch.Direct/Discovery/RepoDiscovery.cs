@@ -4,6 +4,7 @@ using System.Net;
 using System.Text;
 using System.Text.RegularExpressions;
 using Warren.Core.Modules;
+using Warren.Fetch.Direct.Git;
 
 namespace Warren.Fetch.Direct.Discovery;
 
@@ -32,6 +33,7 @@ public sealed partial class RepoDiscovery
 
     private readonly HttpClient http;
     private readonly RepoDiscoveryOptions options;
+    private readonly Lazy<HardenedGit> defaultGit;
     private readonly ConcurrentDictionary<string, (RepoRoot Root, DateTimeOffset Expires)> cache = new(StringComparer.Ordinal);
 
     public RepoDiscovery(HttpClient http, RepoDiscoveryOptions? options = null)
@@ -39,6 +41,8 @@ public sealed partial class RepoDiscovery
         ArgumentNullException.ThrowIfNull(http);
         this.http = http;
         this.options = options ?? new RepoDiscoveryOptions();
+        RepoDiscoveryOptions o = this.options;
+        defaultGit = new Lazy<HardenedGit>(() => new HardenedGit(new GitNetworkOptions(), o.Git));
     }
 
     /// <summary>The repository root for a module path, or why there is none.</summary>
@@ -168,9 +172,11 @@ public sealed partial class RepoDiscovery
             return await ping(url, cancellationToken).ConfigureAwait(false);
         }
 
-        GitRunner git = options.Git ?? new GitRunner();
-        GitRun run = await git.RunAsync(Path.GetTempPath(), ["ls-remote", url], options.PingTimeout, cancellationToken).ConfigureAwait(false);
-        return run.Ok;
+        // The same hardened git as the mirrors: private HOME and configuration, GIT_ALLOW_PROTOCOL, ssh BatchMode,
+        // Warren's credential helper only.
+        HardenedGit git = options.HardenedGit ?? defaultGit.Value;
+        var (result, _) = await git.LsRemoteAsync(url, options.PingTimeout, cancellationToken).ConfigureAwait(false);
+        return result.Status == DirectStatus.Ok;
     }
 
     /// <summary>The checks after a root is known: a version control system this implementation has, and a URL whose
