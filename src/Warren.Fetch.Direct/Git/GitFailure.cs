@@ -68,7 +68,9 @@ public sealed partial class SecretRedactor
         return text;
     }
 
-    [GeneratedRegex(@"([A-Za-z][A-Za-z0-9+.\-]*://)[^/\s@'""]+@", RegexOptions.CultureInvariant)]
+    // Greedy up to the last '@' before the path: a password may hold an unescaped '@'. Stops at ',' and '|', the
+    // separators of a GOPROXY list, so the next entry's host stays visible.
+    [GeneratedRegex(@"([A-Za-z][A-Za-z0-9+.\-]*://)[^/\s'"",|]+@", RegexOptions.CultureInvariant)]
     private static partial Regex UserInfo();
 
     [GeneratedRegex(@"(?i)(authorization:\s*(?:basic|bearer|token))\s+\S+", RegexOptions.CultureInvariant)]

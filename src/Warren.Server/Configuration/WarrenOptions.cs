@@ -134,4 +134,10 @@ public sealed class WarrenOptions
 
     /// <summary>Concurrent git processes across all repositories.</summary>
     public int MaxGitProcesses { get; set; } = 16;
+
+    // --- Upstream credentials ---
+
+    /// <summary>Send upstream credentials (user:password in an http:// upstream URL, .netrc entries for an http upstream
+    /// the operator configured) over plain http too; https only by default, as the go command does.</summary>
+    public bool UpstreamCredentialsOverHttp { get; set; }
 }

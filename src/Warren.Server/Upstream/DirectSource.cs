@@ -4,7 +4,7 @@ using Warren.Fetch.Direct;
 namespace Warren.Server.Upstream;
 
 /// <summary>`direct`: the origin repositories, through git (or the GOPROXY a go-import "mod" tag names).</summary>
-public sealed class DirectSource(DirectFetcher fetcher, HttpDownloader downloader) : IModuleSource
+public sealed class DirectSource(DirectFetcher fetcher, HttpDownloader downloader, UpstreamCredentials? credentials = null) : IModuleSource
 {
     private readonly ConcurrentDictionary<string, ProxySource> _modProxies = new(StringComparer.Ordinal);
 
@@ -23,11 +23,11 @@ public sealed class DirectSource(DirectFetcher fetcher, HttpDownloader downloade
         var fetch = await fetcher.FetchAsync(request.ModulePath, request.Version, kind, destinationPath, cancellationToken).ConfigureAwait(false);
         if (fetch.ModProxy is { } proxy)
         {
-            var source = _modProxies.GetOrAdd(proxy.AbsoluteUri, url => new ProxySource(url, downloader));
+            var source = _modProxies.GetOrAdd(proxy.AbsoluteUri, url => new ProxySource(url, downloader, credentials));
             return await source.FetchAsync(request, destinationPath, cancellationToken).ConfigureAwait(false);
         }
 
-        var message = HttpDownloader.FirstLine(fetch.Result.Message);
+        var message = downloader.Redact(HttpDownloader.FirstLine(fetch.Result.Message));
         return fetch.Result.Status switch
         {
             DirectStatus.Ok => FetchOutcome.Ok(Name, new FileInfo(destinationPath).Length),

@@ -1,7 +1,9 @@
 using System.Buffers;
 using System.Net;
+using System.Net.Http.Headers;
 using System.Text;
 using Microsoft.Extensions.Options;
+using Warren.Fetch.Direct.Git;
 using Warren.Server.Configuration;
 
 namespace Warren.Server.Upstream;
@@ -14,20 +16,36 @@ public sealed class HttpDownloader
 
     private readonly HttpClient _client;
     private readonly WarrenOptions _options;
+    private readonly SecretRedactor _redactor;
 
-    public HttpDownloader(HttpClient client, IOptions<WarrenOptions> options, InstanceIdentity identity)
+    public HttpDownloader(HttpClient client, IOptions<WarrenOptions> options, InstanceIdentity identity, SecretRedactor? redactor = null)
     {
         _client = client;
         _options = options.Value;
+        _redactor = redactor ?? new SecretRedactor();
         InstanceId = identity.Id;
     }
 
     public string InstanceId { get; }
 
+    /// <summary>A URL as shown in messages and logs: no user information, no query.</summary>
     public static string Redact(Uri uri) =>
         string.IsNullOrEmpty(uri.UserInfo) ? uri.GetLeftPart(UriPartial.Path) : new UriBuilder(uri) { UserName = "", Password = "" }.Uri.GetLeftPart(UriPartial.Path);
 
-    public async Task<FetchOutcome> DownloadAsync(Uri uri, string source, string destinationPath, long maxBytes, CancellationToken cancellationToken)
+    /// <summary>Text bound for a message, a log line or an error body without user information, tokens or known secrets.</summary>
+    public string Redact(string text) => _redactor.Redact(text);
+
+    /// <summary>GETs uri into destinationPath. authorization, when given, goes with this request only: it is dropped when
+    /// the response redirects (so it never reaches another host).</summary>
+    public async Task<FetchOutcome> DownloadAsync(Uri uri, string source, string destinationPath, long maxBytes, CancellationToken cancellationToken,
+        AuthenticationHeaderValue? authorization = null)
+    {
+        var outcome = await DownloadCoreAsync(uri, source, destinationPath, maxBytes, authorization, cancellationToken).ConfigureAwait(false);
+        return outcome.IsOk ? outcome : outcome with { Reason = _redactor.Redact(outcome.Reason) };
+    }
+
+    private async Task<FetchOutcome> DownloadCoreAsync(Uri uri, string source, string destinationPath, long maxBytes, AuthenticationHeaderValue? authorization,
+        CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_options.UpstreamTimeout);
@@ -37,6 +55,7 @@ public sealed class HttpDownloader
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, uri);
             request.Headers.TryAddWithoutValidation(ViaHeader, InstanceId);
+            request.Headers.Authorization = authorization;
             using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token).ConfigureAwait(false);
             var status = (int)response.StatusCode;
             if (status is 404 or 410)

@@ -1,16 +1,31 @@
+using System.Net.Http.Headers;
+using Warren.Fetch.Direct.Git;
+
 namespace Warren.Server.Upstream;
 
-/// <summary>An upstream GOPROXY, over http(s) or a file:// tree.</summary>
+/// <summary>An upstream GOPROXY, over http(s) or a file:// tree. User information in the URL is taken out of it and
+/// sent as HTTP Basic authentication to this proxy only (see <see cref="UpstreamCredentials"/>).</summary>
 public sealed class ProxySource : IModuleSource
 {
     private readonly Uri _base;
     private readonly HttpDownloader _downloader;
+    private readonly AuthenticationHeaderValue? _authorization;
 
-    public ProxySource(string url, HttpDownloader downloader)
+    /// <param name="url">The proxy's base URL.</param>
+    /// <param name="downloader">Fetches over http(s).</param>
+    /// <param name="credentials">Where credentials come from; null sends none.</param>
+    /// <param name="configured">True for an upstream the operator configured (not one a go-import tag named).</param>
+    public ProxySource(string url, HttpDownloader downloader, UpstreamCredentials? credentials = null, bool configured = false)
     {
-        _base = new Uri(url.TrimEnd('/') + "/");
+        ArgumentNullException.ThrowIfNull(url);
+        var uri = new Uri(url);
+        var embedded = UpstreamCredentials.FromUserInfo(uri);
+        credentials?.Redactor.Add(embedded);
+        var clean = string.IsNullOrEmpty(uri.UserInfo) ? uri : new UriBuilder(uri) { UserName = "", Password = "" }.Uri;
+        _base = new Uri(clean.AbsoluteUri.TrimEnd('/') + "/");
         _downloader = downloader;
-        Name = HttpDownloader.Redact(new Uri(url));
+        Name = HttpDownloader.Redact(uri);
+        _authorization = _base.IsFile ? null : credentials?.For(_base, embedded, configured);
     }
 
     public string Name { get; }
@@ -26,7 +41,7 @@ public sealed class ProxySource : IModuleSource
             return await CopyFileAsync(Path.Combine(_base.LocalPath, relative), destinationPath, max, cancellationToken).ConfigureAwait(false);
         }
 
-        return await _downloader.DownloadAsync(new Uri(_base, relative), Name, destinationPath, max, cancellationToken).ConfigureAwait(false);
+        return await _downloader.DownloadAsync(new Uri(_base, relative), Name, destinationPath, max, cancellationToken, _authorization).ConfigureAwait(false);
     }
 
     private async Task<FetchOutcome> CopyFileAsync(string path, string destinationPath, long max, CancellationToken cancellationToken)
