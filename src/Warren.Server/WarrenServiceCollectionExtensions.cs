@@ -37,7 +37,12 @@ public static class WarrenServiceCollectionExtensions
         // Hardened git: every git child (mirrors, the .git probe, local reads) gets the private home under
         // <store>/.warren/home, the operator's GitConfig (or an empty one), and Warren's credential helper only.
         services.AddSingleton(sp => BuildGitMirrorOptions(sp.GetRequiredService<IOptions<WarrenOptions>>().Value));
-        services.AddSingleton(sp => new HardenedGit(sp.GetRequiredService<GitMirrorOptions>(), runner: null, sp.GetRequiredService<SecretRedactor>()));
+        services.AddSingleton(sp =>
+        {
+            var git = new HardenedGit(sp.GetRequiredService<GitMirrorOptions>(), runner: null, sp.GetRequiredService<SecretRedactor>());
+            Log.GitHardened(sp.GetRequiredService<ILoggerFactory>().CreateLogger<HardenedGit>(), git.Home, git.BaseEnvironment["GIT_CONFIG_GLOBAL"]);
+            return git;
+        });
         services.AddSingleton(sp => sp.GetRequiredService<HardenedGit>().Runner);
         services.AddSingleton(sp =>
         {

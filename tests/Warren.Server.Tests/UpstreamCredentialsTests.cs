@@ -179,7 +179,7 @@ public sealed class UpstreamCredentialsTests : IAsyncLifetime
         Assert.Equal(Manifest.Get(Module, Version).ZipHash, o.GetProperty("Sum").GetString());
         Assert.NotEmpty(_authorizations);
         Assert.All(_authorizations, a => Assert.Equal(Basic, a));
-        Assert.NotEmpty(_logs.Lines);
+        Assert.Contains(_logs.Lines, l => l.Contains($"Upstream http://127.0.0.1:{_upstream.Port}/ gets HTTP Basic credentials from .netrc", StringComparison.Ordinal));
         Assert.All(_logs.Lines, l => Assert.DoesNotContain(_secret, l, StringComparison.Ordinal));
         Assert.DoesNotContain(_secret, result.ToString(), StringComparison.Ordinal);
     }
@@ -208,6 +208,8 @@ public sealed class UpstreamCredentialsTests : IAsyncLifetime
             using var response = await warren.Client.GetAsync(Info);
             Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
         }
+
+        Assert.Contains(_logs.Lines, l => l.Contains("is plain http: its .netrc entry is not sent", StringComparison.Ordinal));
 
         Assert.Equal(2, _authorizations.Count);
         Assert.All(_authorizations, a => Assert.Equal("", a));

@@ -25,8 +25,19 @@ public sealed class ProxySource : IModuleSource
         _base = new Uri(clean.AbsoluteUri.TrimEnd('/') + "/");
         _downloader = downloader;
         Name = HttpDownloader.Redact(uri);
-        _authorization = _base.IsFile ? null : credentials?.For(_base, embedded, configured);
+        if (credentials is not null && !_base.IsFile)
+        {
+            _authorization = credentials.For(_base, embedded, configured);
+            CredentialSource = _authorization is null ? null : embedded is not null ? "the user information of its URL" : ".netrc";
+            NetrcWithheld = _authorization is null && _base.Scheme == Uri.UriSchemeHttp && credentials.HasNetrcEntry(_base.IdnHost);
+        }
     }
+
+    /// <summary>Where this proxy's credentials come from ("the user information of its URL", ".netrc"); null when none are sent.</summary>
+    public string? CredentialSource { get; }
+
+    /// <summary>True when the .netrc has an entry for this plain-http proxy that is not sent.</summary>
+    public bool NetrcWithheld { get; }
 
     public string Name { get; }
 

@@ -30,6 +30,17 @@ public sealed class UpstreamChain
         _noProxy = string.Join(',', new[] { o.NoProxy, o.Private }.Where(p => !string.IsNullOrWhiteSpace(p)));
         _metrics = metrics;
         _logger = logger;
+        foreach (var proxy in Proxies)
+        {
+            if (proxy.CredentialSource is { } from)
+            {
+                Log.UpstreamCredentials(logger, proxy.Name, from);
+            }
+            else if (proxy.NetrcWithheld)
+            {
+                Log.UpstreamCredentialsWithheld(logger, proxy.Name);
+            }
+        }
     }
 
     /// <summary>The upstream proxies (http/https), in order.</summary>

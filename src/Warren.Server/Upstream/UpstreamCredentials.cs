@@ -55,6 +55,9 @@ public sealed class UpstreamCredentials
         return password.Length == 0 ? null : new GitCredential(Uri.UnescapeDataString(info[..colon]), password);
     }
 
+    /// <summary>Whether the .netrc has a machine entry for the host name.</summary>
+    public bool HasNetrcEntry(string host) => Netrc.Find(_netrc, host) is not null;
+
     /// <summary>The Authorization header for a request to target: embedded (from the configured URL) when given, else
     /// .netrc by host name; null when nothing matches or the scheme must not carry credentials.</summary>
     public AuthenticationHeaderValue? For(Uri target, GitCredential? embedded, bool configured)
