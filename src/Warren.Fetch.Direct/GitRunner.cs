@@ -29,6 +29,10 @@ public class GitRunner
     /// <see cref="Environment"/> and the per-call environment, which may set them again).</summary>
     public ISet<string> RemovedEnvironment { get; } = new HashSet<string>(StringComparer.Ordinal);
 
+    /// <summary>Standard output kept in memory is cut off here: the process is killed and the run fails (exit code -1,
+    /// a one-line stderr), so no repository can make Warren hold an unbounded answer. Large outputs go to a file.</summary>
+    public long MaxOutputBytes { get; set; } = 64L << 20;
+
     /// <summary>Runs git in workingDirectory (or null) with args; stdout to memory, or streamed to stdoutFile when given.</summary>
     public virtual async Task<GitRun> RunAsync(string? workingDirectory, IReadOnlyList<string> args, TimeSpan timeout, CancellationToken cancellationToken,
         string? stdoutFile = null, IReadOnlyDictionary<string, string>? extraEnvironment = null)
@@ -79,6 +83,7 @@ public class GitRunner
         var stderrTask = process.StandardError.ReadToEndAsync(timer.Token);
         byte[] stdout = [];
         var timedOut = false;
+        var tooLarge = false;
         try
         {
             if (stdoutFile is not null)
@@ -89,22 +94,34 @@ public class GitRunner
             else
             {
                 using var ms = new MemoryStream();
-                await process.StandardOutput.BaseStream.CopyToAsync(ms, timer.Token).ConfigureAwait(false);
-                stdout = ms.ToArray();
+                var buffer = new byte[81920];
+                int n;
+                while ((n = await process.StandardOutput.BaseStream.ReadAsync(buffer, timer.Token).ConfigureAwait(false)) > 0)
+                {
+                    if (ms.Length + n > MaxOutputBytes)
+                    {
+                        tooLarge = true;
+                        break;
+                    }
+
+                    ms.Write(buffer, 0, n);
+                }
+
+                if (tooLarge)
+                {
+                    Kill(process);
+                }
+                else
+                {
+                    stdout = ms.ToArray();
+                }
             }
 
             await process.WaitForExitAsync(timer.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
-            try
-            {
-                process.Kill(entireProcessTree: true);
-            }
-            catch (InvalidOperationException)
-            {
-            }
-
+            Kill(process);
             cancellationToken.ThrowIfCancellationRequested();
             timedOut = true;
         }
@@ -119,6 +136,22 @@ public class GitRunner
             stderr = "";
         }
 
+        if (tooLarge)
+        {
+            return new GitRun(-1, [], $"fatal: git output exceeds {MaxOutputBytes} bytes", false);
+        }
+
         return new GitRun(timedOut ? -1 : process.ExitCode, stdout, stderr, timedOut);
+    }
+
+    private static void Kill(Process process)
+    {
+        try
+        {
+            process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+        }
     }
 }

@@ -69,5 +69,15 @@ public sealed class LargeBlobTests : IDisposable
         // The direct read refuses it the same way.
         var direct = await Assert.ThrowsAsync<GitCommandException>(() => repo.ReadFileAsync(commit, "go.mod", ModuleZip.MaxGoMod, default));
         Assert.Contains("is too large", direct.Message, StringComparison.Ordinal);
+
+        // Any output kept in memory is bounded too: the run is cut off, not buffered.
+        var runner = new GitRunner { MaxOutputBytes = 1 << 20 };
+        before = GC.GetTotalAllocatedBytes(precise: true);
+        var cut = await runner.RunAsync(Path.Combine(builder.WorkDir, ".git"), ["cat-file", "blob", commit + ":go.mod"], TimeSpan.FromMinutes(1), default);
+        allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+        Assert.False(cut.Ok);
+        Assert.Empty(cut.Stdout);
+        Assert.Equal("fatal: git output exceeds 1048576 bytes", cut.Stderr);
+        Assert.True(allocated < 8L << 20, $"the cut-off run allocated {allocated} bytes");
     }
 }
