@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Warren.Fetch.Direct.Git;
 
 /// <summary>The one way Warren runs git against the network (mirror clones and fetches, the ".git"-suffix scheme probe
@@ -174,11 +176,13 @@ public sealed class HardenedGit
             return env;
         }
 
-        env["GIT_CONFIG_KEY_0"] = "credential.helper";
-        env["GIT_CONFIG_VALUE_0"] = "";
-        env["GIT_CONFIG_KEY_1"] = "credential.helper";
-        env["GIT_CONFIG_VALUE_1"] = CredentialHelper;
-        env["GIT_CONFIG_COUNT"] = "2";
+        // Appended after any GIT_CONFIG_KEY_n/VALUE_n entries of the base environment (the inherited ones are removed).
+        var n = env.TryGetValue("GIT_CONFIG_COUNT", out var count) && int.TryParse(count, NumberStyles.None, CultureInfo.InvariantCulture, out var c) ? c : 0;
+        env[$"GIT_CONFIG_KEY_{n}"] = "credential.helper";
+        env[$"GIT_CONFIG_VALUE_{n}"] = "";
+        env[$"GIT_CONFIG_KEY_{n + 1}"] = "credential.helper";
+        env[$"GIT_CONFIG_VALUE_{n + 1}"] = CredentialHelper;
+        env["GIT_CONFIG_COUNT"] = (n + 2).ToString(CultureInfo.InvariantCulture);
         env["WARREN_GIT_CREDENTIAL_PROTOCOL"] = effective.Scheme;
         env["WARREN_GIT_CREDENTIAL_HOST"] = effective.Authority;
         env["WARREN_GIT_CREDENTIAL_USERNAME"] = credential.Username;
