@@ -25,6 +25,14 @@ public class GitRunner
     /// <summary>Extra environment for every invocation (e.g. GIT_CONFIG_GLOBAL, HTTP proxy variables).</summary>
     public IDictionary<string, string> Environment { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
+    /// <summary>Variables of this process's environment that git children do not inherit (applied before
+    /// <see cref="Environment"/> and the per-call environment, which may set them again).</summary>
+    public ISet<string> RemovedEnvironment { get; } = new HashSet<string>(StringComparer.Ordinal);
+
+    /// <summary>Standard output kept in memory is cut off here: the process is killed and the run fails (exit code -1,
+    /// a one-line stderr), so no repository can make Warren hold an unbounded answer. Large outputs go to a file.</summary>
+    public long MaxOutputBytes { get; set; } = 64L << 20;
+
     /// <summary>Runs git in workingDirectory (or null) with args; stdout to memory, or streamed to stdoutFile when given.</summary>
     public virtual async Task<GitRun> RunAsync(string? workingDirectory, IReadOnlyList<string> args, TimeSpan timeout, CancellationToken cancellationToken,
         string? stdoutFile = null, IReadOnlyDictionary<string, string>? extraEnvironment = null)
@@ -44,6 +52,11 @@ public class GitRunner
         foreach (var a in args)
         {
             psi.ArgumentList.Add(a);
+        }
+
+        foreach (var k in RemovedEnvironment)
+        {
+            psi.Environment.Remove(k);
         }
 
         psi.Environment["GIT_TERMINAL_PROMPT"] = "0";
@@ -70,6 +83,7 @@ public class GitRunner
         var stderrTask = process.StandardError.ReadToEndAsync(timer.Token);
         byte[] stdout = [];
         var timedOut = false;
+        var tooLarge = false;
         try
         {
             if (stdoutFile is not null)
@@ -80,22 +94,34 @@ public class GitRunner
             else
             {
                 using var ms = new MemoryStream();
-                await process.StandardOutput.BaseStream.CopyToAsync(ms, timer.Token).ConfigureAwait(false);
-                stdout = ms.ToArray();
+                var buffer = new byte[81920];
+                int n;
+                while ((n = await process.StandardOutput.BaseStream.ReadAsync(buffer, timer.Token).ConfigureAwait(false)) > 0)
+                {
+                    if (ms.Length + n > MaxOutputBytes)
+                    {
+                        tooLarge = true;
+                        break;
+                    }
+
+                    ms.Write(buffer, 0, n);
+                }
+
+                if (tooLarge)
+                {
+                    Kill(process);
+                }
+                else
+                {
+                    stdout = ms.ToArray();
+                }
             }
 
             await process.WaitForExitAsync(timer.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
-            try
-            {
-                process.Kill(entireProcessTree: true);
-            }
-            catch (InvalidOperationException)
-            {
-            }
-
+            Kill(process);
             cancellationToken.ThrowIfCancellationRequested();
             timedOut = true;
         }
@@ -110,6 +136,22 @@ public class GitRunner
             stderr = "";
         }
 
+        if (tooLarge)
+        {
+            return new GitRun(-1, [], $"fatal: git output exceeds {MaxOutputBytes} bytes", false);
+        }
+
         return new GitRun(timedOut ? -1 : process.ExitCode, stdout, stderr, timedOut);
+    }
+
+    private static void Kill(Process process)
+    {
+        try
+        {
+            process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+        }
     }
 }

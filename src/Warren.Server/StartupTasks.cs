@@ -22,7 +22,7 @@ internal sealed class StartupTasks(IModuleStore store, MetadataIndex index, SumD
         _ = index;
         hosted.Open();
         var o = options.Value;
-        Log.Starting(logger, o.Root!, o.Upstream!, o.SumDb!);
+        Log.Starting(logger, o.Root!, Fetch.Direct.Git.SecretRedactor.RedactText(o.Upstream!), Fetch.Direct.Git.SecretRedactor.RedactText(o.SumDb!));
         return Task.CompletedTask;
     }
 

@@ -31,41 +31,38 @@ public static class WarrenServiceCollectionExtensions
         services.AddSingleton<MetadataIndex>();
         services.AddSingleton(sp => EgressServices.CreatePolicy(sp.GetRequiredService<IOptions<WarrenOptions>>().Value,
             sp.GetRequiredService<WarrenMetrics>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("Warren.Server.Egress")));
+
+        // One redactor for every message, log line and error body: URL user information, tokens, known secrets.
+        services.AddSingleton<SecretRedactor>();
+        services.AddSingleton<UpstreamCredentials>();
         services.AddSingleton(sp => new HttpDownloader(
             HttpDownloader.CreateClient(sp.GetRequiredService<IOptions<WarrenOptions>>().Value, sp.GetRequiredService<Warren.Fetch.Direct.Egress.EgressPolicy>()),
-            sp.GetRequiredService<IOptions<WarrenOptions>>(), sp.GetRequiredService<InstanceIdentity>()));
-        services.AddSingleton<GitRunner>();
+            sp.GetRequiredService<IOptions<WarrenOptions>>(), sp.GetRequiredService<InstanceIdentity>(), sp.GetRequiredService<SecretRedactor>()));
+
+        // Hardened git: every git child (mirrors, the .git probe, local reads) gets the private home under
+        // <store>/.warren/home, the operator's GitConfig (or an empty one), and Warren's credential helper only.
+        services.AddSingleton(sp => BuildGitMirrorOptions(sp.GetRequiredService<IOptions<WarrenOptions>>().Value,
+            sp.GetRequiredService<Warren.Fetch.Direct.Egress.EgressPolicy>()));
+        services.AddSingleton(sp =>
+        {
+            var git = new HardenedGit(sp.GetRequiredService<GitMirrorOptions>(), runner: null, sp.GetRequiredService<SecretRedactor>());
+            Log.GitHardened(sp.GetRequiredService<ILoggerFactory>().CreateLogger<HardenedGit>(), git.Home, git.BaseEnvironment["GIT_CONFIG_GLOBAL"]);
+            return git;
+        });
+        services.AddSingleton(sp => sp.GetRequiredService<HardenedGit>().Runner);
         services.AddSingleton(sp =>
         {
             var o = sp.GetRequiredService<IOptions<WarrenOptions>>().Value;
             return new RepoDiscovery(HttpDownloader.CreateClient(o, sp.GetRequiredService<Warren.Fetch.Direct.Egress.EgressPolicy>()), new RepoDiscoveryOptions
             {
-                // The probe's git gets no proxy settings of Warren's, so it is resolved, checked and pinned.
-                GitEgress = new Warren.Fetch.Direct.Egress.GitEgress(sp.GetRequiredService<Warren.Fetch.Direct.Egress.EgressPolicy>()),
                 GoInsecure = o.GoInsecure ?? "",
                 TimeProvider = sp.GetRequiredService<TimeProvider>(),
                 Git = sp.GetRequiredService<GitRunner>(),
+                HardenedGit = sp.GetRequiredService<HardenedGit>(),
             });
         });
-        services.AddSingleton(sp =>
-        {
-            var o = sp.GetRequiredService<IOptions<WarrenOptions>>().Value;
-            return new GitMirrorManager(new GitMirrorOptions
-            {
-                MirrorRoot = Path.Combine(Path.GetFullPath(o.Root!), ".warren", "git"),
-                FreshnessWindow = o.GitFreshness,
-                MaxConcurrentOperationsPerHost = o.GitHostConcurrency,
-                OperationTimeout = o.GitTimeout,
-                Credentials = o.GitCredentials.ToDictionary(kv => kv.Key, kv => ParseCredential(kv.Value), StringComparer.OrdinalIgnoreCase),
-                NetrcPath = o.Netrc,
-                AllowCredentialsOverHttp = o.GitCredentialsOverHttp,
-                GitConfigGlobal = o.GitConfig,
-                HttpProxy = o.OutboundProxy ?? Environment.GetEnvironmentVariable("HTTP_PROXY") ?? Environment.GetEnvironmentVariable("http_proxy"),
-                HttpsProxy = o.OutboundProxy ?? Environment.GetEnvironmentVariable("HTTPS_PROXY") ?? Environment.GetEnvironmentVariable("https_proxy"),
-                NoProxy = o.OutboundProxyBypass ?? Environment.GetEnvironmentVariable("NO_PROXY") ?? Environment.GetEnvironmentVariable("no_proxy"),
-                EgressPolicy = sp.GetRequiredService<Warren.Fetch.Direct.Egress.EgressPolicy>(),
-            }, sp.GetRequiredService<GitRunner>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger<GitMirrorManager>());
-        });
+        services.AddSingleton(sp => new GitMirrorManager(sp.GetRequiredService<GitMirrorOptions>(), sp.GetRequiredService<HardenedGit>(),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger<GitMirrorManager>()));
         services.AddSingleton(sp => new DirectFetcher(sp.GetRequiredService<RepoDiscovery>(), sp.GetRequiredService<GitMirrorManager>(),
             sp.GetRequiredService<GitRunner>(), sp.GetRequiredService<IOptions<WarrenOptions>>().Value.GitTimeout));
         services.AddSingleton<DirectSource>();
@@ -82,6 +79,28 @@ public static class WarrenServiceCollectionExtensions
         services.AddHostedService<StartupTasks>();
         services.AddWarrenAccessControl();
         return services;
+    }
+
+    /// <summary>Mirrors under &lt;store&gt;/.warren/git; git's private HOME is &lt;store&gt;/.warren/home.</summary>
+    private static GitMirrorOptions BuildGitMirrorOptions(WarrenOptions o, Warren.Fetch.Direct.Egress.EgressPolicy egress)
+    {
+        var warren = Path.Combine(Path.GetFullPath(o.Root!), ".warren");
+        return new GitMirrorOptions
+        {
+            MirrorRoot = Path.Combine(warren, "git"),
+            PrivateHome = Path.Combine(warren, "home"),
+            FreshnessWindow = o.GitFreshness,
+            MaxConcurrentOperationsPerHost = o.GitHostConcurrency,
+            OperationTimeout = o.GitTimeout,
+            Credentials = o.GitCredentials.ToDictionary(kv => kv.Key, kv => ParseCredential(kv.Value), StringComparer.OrdinalIgnoreCase),
+            NetrcPath = o.Netrc,
+            AllowCredentialsOverHttp = o.GitCredentialsOverHttp,
+            GitConfigGlobal = o.GitConfig,
+            HttpProxy = o.OutboundProxy ?? Environment.GetEnvironmentVariable("HTTP_PROXY") ?? Environment.GetEnvironmentVariable("http_proxy"),
+            HttpsProxy = o.OutboundProxy ?? Environment.GetEnvironmentVariable("HTTPS_PROXY") ?? Environment.GetEnvironmentVariable("https_proxy"),
+            NoProxy = o.OutboundProxyBypass ?? Environment.GetEnvironmentVariable("NO_PROXY") ?? Environment.GetEnvironmentVariable("no_proxy"),
+            EgressPolicy = egress,
+        };
     }
 
     /// <summary>"user:password", or a bare token.</summary>

@@ -46,7 +46,7 @@ public sealed class EgressPolicyTests
 
         var go = await new GoRunner(warren.Url).RunAsync(TestPaths.NewTempDir("egress-go"), "mod", "download", "-json", "public.example/lib@v1.0.0");
         Assert.NotEqual(0, go.ExitCode);
-        Assert.Contains("404 Not Found", go.ToString(), StringComparison.Ordinal);
+        Assert.True(go.ToString().Contains("404 Not Found", StringComparison.Ordinal), go.ToString());
         Assert.Contains($"127.0.0.1:{denied.Port} refused by the egress policy (loopback address)", go.ToString(), StringComparison.Ordinal);
         Assert.Equal(0, denied.Connections);
     }

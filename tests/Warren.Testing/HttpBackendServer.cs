@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
@@ -31,6 +32,16 @@ public sealed class HttpBackendServer : IAsyncDisposable
     public int UnauthorizedRequests => Volatile.Read(ref _unauthorized);
 
     public int AuthorizedRequests => Volatile.Read(ref _authorized);
+
+    /// <summary>Every Authorization header received, as sent.</summary>
+    public ConcurrentQueue<string> AuthorizationHeaders { get; } = new();
+
+    /// <summary>The passwords of the Basic Authorization headers received (decoded).</summary>
+    public IReadOnlyList<string> BasicPasswords => AuthorizationHeaders
+        .Where(h => h.StartsWith("Basic ", StringComparison.Ordinal))
+        .Select(h => Encoding.UTF8.GetString(Convert.FromBase64String(h[6..].Trim())))
+        .Select(up => up.Contains(':', StringComparison.Ordinal) ? up[(up.IndexOf(':', StringComparison.Ordinal) + 1)..] : up)
+        .ToList();
 
     /// <summary>A private module's repository (a go.mod and one package, tagged version) under dir/repos, served
     /// with basic authentication, and a git config file under dir that reaches it through url.insteadOf for
@@ -68,6 +79,11 @@ public sealed class HttpBackendServer : IAsyncDisposable
 
         try
         {
+            if (ctx.Request.Headers.Authorization.Count > 0)
+            {
+                AuthorizationHeaders.Enqueue(ctx.Request.Headers.Authorization.ToString());
+            }
+
             if (Delay > TimeSpan.Zero)
             {
                 await Task.Delay(Delay);

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Warren.Fetch.Direct.Git;
 using Warren.Server;
 using Warren.Server.Configuration;
 
@@ -34,13 +35,14 @@ public sealed class ServeCommand : Command
     private readonly Option<string?> _direct = new("--direct") { Description = "GOPRIVATE-style patterns of the module paths that may be fetched direct from their origin (default: every path)" };
     private readonly Option<int?> _maxFetches = new("--max-concurrent-fetches") { Description = "concurrent outbound HTTP fetches across all hosts (default 64)" };
     private readonly Option<int?> _maxGit = new("--max-git-processes") { Description = "concurrent git processes (default 16)" };
+    private readonly Option<bool> _upstreamCredentialsOverHttp = new("--upstream-credentials-over-http") { Description = "also send upstream credentials (user:password in the URL, .netrc) to http:// upstreams (default: https only)" };
 
     public ServeCommand()
         : base("serve", "Run the caching Go module proxy (GOPROXY protocol, /sumdb/ proxy, /healthz, /readyz, /metrics).")
     {
         foreach (var option in new Option[] { _listen, _root, _upstream, _sumdb, _hostedSumDb, _hostedPatterns, _sumdbPolicy, _private, _noProxy, _noSumDb, _listTtl, _negativeTtl,
                      _authFile, _anonymous, _adminListen, _authorizeByOrigin, _originAuthzTtl, _rateLimit, _rateLimitBurst,
-                     _egressAllow, _egressDeny, _direct, _maxFetches, _maxGit })
+                     _egressAllow, _egressDeny, _direct, _maxFetches, _maxGit, _upstreamCredentialsOverHttp })
         {
             Add(option);
         }
@@ -76,6 +78,7 @@ public sealed class ServeCommand : Command
             o.Direct = parse.GetValue(_direct) ?? o.Direct;
             o.MaxConcurrentFetches = parse.GetValue(_maxFetches) ?? o.MaxConcurrentFetches;
             o.MaxGitProcesses = parse.GetValue(_maxGit) ?? o.MaxGitProcesses;
+            o.UpstreamCredentialsOverHttp = parse.GetValue(_upstreamCredentialsOverHttp) || o.UpstreamCredentialsOverHttp;
         }
 
         WebApplication app;
@@ -88,14 +91,14 @@ public sealed class ServeCommand : Command
         {
             foreach (var failure in ex.Failures)
             {
-                await Console.Error.WriteLineAsync("warren serve: invalid configuration: " + failure).ConfigureAwait(false);
+                await Console.Error.WriteLineAsync("warren serve: invalid configuration: " + SecretRedactor.RedactText(failure)).ConfigureAwait(false);
             }
 
             return ExitCodes.BadConfiguration;
         }
         catch (IOException ex)
         {
-            await Console.Error.WriteLineAsync("warren serve: cannot start: " + ex.Message).ConfigureAwait(false);
+            await Console.Error.WriteLineAsync("warren serve: cannot start: " + SecretRedactor.RedactText(ex.Message)).ConfigureAwait(false);
             return ExitCodes.CannotStart;
         }
 

@@ -34,6 +34,7 @@ public sealed partial class RepoDiscovery
 
     private readonly HttpClient http;
     private readonly RepoDiscoveryOptions options;
+    private readonly Lazy<HardenedGit> defaultGit;
     private readonly ConcurrentDictionary<string, (RepoRoot Root, DateTimeOffset Expires)> cache = new(StringComparer.Ordinal);
 
     public RepoDiscovery(HttpClient http, RepoDiscoveryOptions? options = null)
@@ -41,6 +42,8 @@ public sealed partial class RepoDiscovery
         ArgumentNullException.ThrowIfNull(http);
         this.http = http;
         this.options = options ?? new RepoDiscoveryOptions();
+        RepoDiscoveryOptions o = this.options;
+        defaultGit = new Lazy<HardenedGit>(() => new HardenedGit(new GitNetworkOptions(), o.Git));
     }
 
     /// <summary>The repository root for a module path, or why there is none.</summary>
@@ -170,33 +173,11 @@ public sealed partial class RepoDiscovery
             return await ping(url, cancellationToken).ConfigureAwait(false);
         }
 
-        GitRunner git = options.Git ?? new GitRunner();
-        var env = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (options.GitEgress is { } egress)
-        {
-            // The remote git really contacts, after url.<base>.insteadOf rewriting, must pass the policy.
-            GitRun getUrl = await git.RunAsync(Path.GetTempPath(), ["ls-remote", "--get-url", url], options.PingTimeout, cancellationToken).ConfigureAwait(false);
-            GitRemoteUrl? remote = (getUrl.Ok ? GitRemoteUrl.TryParse(getUrl.StdoutText.Trim()) : null) ?? GitRemoteUrl.TryParse(url);
-            if (remote is null)
-            {
-                return false;
-            }
-
-            GitEgressDecision decision = await egress.DecideAsync(remote, cancellationToken).ConfigureAwait(false);
-            if (decision.Refusal is not null)
-            {
-                return false;
-            }
-
-            GitEgress.AddConfig(env, decision.Config);
-        }
-        else
-        {
-            GitEgress.AddConfig(env, [new("http.followRedirects", "false")]);
-        }
-
-        GitRun run = await git.RunAsync(Path.GetTempPath(), ["ls-remote", url], options.PingTimeout, cancellationToken, extraEnvironment: env).ConfigureAwait(false);
-        return run.Ok;
+        // The same hardened git as the mirrors: private HOME and configuration, GIT_ALLOW_PROTOCOL, ssh BatchMode,
+        // Warren's credential helper only.
+        HardenedGit git = options.HardenedGit ?? defaultGit.Value;
+        var (result, _) = await git.LsRemoteAsync(url, options.PingTimeout, cancellationToken).ConfigureAwait(false);
+        return result.Status == DirectStatus.Ok;
     }
 
     /// <summary>The checks after a root is known: a version control system this implementation has, and a URL whose

@@ -1,3 +1,5 @@
+using Warren.Fetch.Direct.Git;
+
 namespace Warren.Fetch.Direct.Discovery;
 
 /// <summary>Settings for <see cref="RepoDiscovery"/>.</summary>
@@ -33,8 +35,13 @@ public sealed class RepoDiscoveryOptions
     /// probe: given the candidate URL, true if it is usable. Null runs git through <see cref="Git"/>.</summary>
     public Func<string, CancellationToken, Task<bool>>? PingRepository { get; init; }
 
-    /// <summary>Runs git for the default scheme probe; null means a plain <see cref="GitRunner"/>.</summary>
+    /// <summary>Runs git for the default scheme probe when <see cref="HardenedGit"/> is null (hardened with default
+    /// settings); null means a new <see cref="GitRunner"/>.</summary>
     public GitRunner? Git { get; init; }
+
+    /// <summary>The hardened git (shared with the mirrors: same private home, configuration and credentials) that runs
+    /// the scheme probe; null builds one with default settings over <see cref="Git"/>.</summary>
+    public HardenedGit? HardenedGit { get; init; }
 
     /// <summary>Time limit for one scheme probe.</summary>
     public TimeSpan PingTimeout { get; init; } = TimeSpan.FromSeconds(60);
@@ -42,9 +49,4 @@ public sealed class RepoDiscoveryOptions
     /// <summary>GIT_ALLOW_PROTOCOL (colon-separated schemes): when set, the git URL schemes that count as secure;
     /// otherwise https, ssh, git+ssh (and bzr+ssh, svn+ssh).</summary>
     public string? GitAllowProtocol { get; init; }
-
-    /// <summary>The outbound policy for the scheme probe's git (after url.insteadOf rewriting): a refused remote counts
-    /// as not answering, and git gets the pinning and no-redirect settings. Null applies none. (The HTTP client given to
-    /// <see cref="RepoDiscovery"/> carries the policy for ?go-get=1 requests.)</summary>
-    public Egress.GitEgress? GitEgress { get; init; }
 }

@@ -3,8 +3,9 @@ using System.Text.RegularExpressions;
 
 namespace Warren.Fetch.Direct.Git;
 
-/// <summary>Removes secrets from text bound for messages and logs: URL user information and every known secret (also
-/// percent-encoded and inside a basic-authentication value).</summary>
+/// <summary>Removes secrets from text bound for messages and logs: URL user information, Authorization values, token-like
+/// query parameters (access_token=, token=, ...) and every known secret (also percent-encoded and inside a
+/// basic-authentication value). <see cref="RedactText"/> does the first three for components that know no secrets.</summary>
 public sealed partial class SecretRedactor
 {
     private readonly List<string> _secrets = [];
@@ -44,11 +45,18 @@ public sealed partial class SecretRedactor
         Add(Convert.ToBase64String(Encoding.UTF8.GetBytes(credential.Username + ":" + credential.Password)));
     }
 
-    public string Redact(string text)
+    /// <summary>URL user information, Authorization header values and token-like query parameters become "***".</summary>
+    public static string RedactText(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
         text = UserInfo().Replace(text, "$1***@");
         text = AuthorizationHeader().Replace(text, "$1 ***");
+        return TokenParameter().Replace(text, "$1***");
+    }
+
+    public string Redact(string text)
+    {
+        text = RedactText(text);
         lock (_gate)
         {
             foreach (var s in _secrets)
@@ -60,11 +68,16 @@ public sealed partial class SecretRedactor
         return text;
     }
 
-    [GeneratedRegex(@"([A-Za-z][A-Za-z0-9+.\-]*://)[^/\s@'""]+@", RegexOptions.CultureInvariant)]
+    // Greedy up to the last '@' before the path: a password may hold an unescaped '@'. Stops at ',' and '|', the
+    // separators of a GOPROXY list, so the next entry's host stays visible.
+    [GeneratedRegex(@"([A-Za-z][A-Za-z0-9+.\-]*://)[^/\s'"",|]+@", RegexOptions.CultureInvariant)]
     private static partial Regex UserInfo();
 
     [GeneratedRegex(@"(?i)(authorization:\s*(?:basic|bearer|token))\s+\S+", RegexOptions.CultureInvariant)]
     private static partial Regex AuthorizationHeader();
+
+    [GeneratedRegex(@"(?i)([?&;](?:access_token|private_token|token|auth|password|passwd|pwd|secret|api_key|apikey|key|sig|signature|x-amz-signature|x-amz-credential)=)[^&#\s'""]+", RegexOptions.CultureInvariant)]
+    private static partial Regex TokenParameter();
 }
 
 /// <summary>Turns a failed git network operation into a one-line <see cref="DirectResult"/>, the way the go command

@@ -41,54 +41,38 @@ public sealed class GitMirrorManager : IDisposable
     private const string StagingPrefix = ".tmp-";
     private const string TrashPrefix = ".trash-";
 
-    // Run by git through the shell with " get", " store" or " erase" appended. It reads git's request (protocol=, host=,
-    // ...) up to the empty line and answers only a "get" for the expected protocol and host, from the environment.
-    private const string CredentialHelper =
-        "!f() { test \"$1\" = get || return 0; p=; h=; " +
-        "while IFS= read -r l && test -n \"$l\"; do case \"$l\" in protocol=*) p=\"${l#protocol=}\";; host=*) h=\"${l#host=}\";; esac; done; " +
-        "test \"$p\" = \"$WARREN_GIT_CREDENTIAL_PROTOCOL\" && test \"$h\" = \"$WARREN_GIT_CREDENTIAL_HOST\" || return 0; " +
-        "printf 'username=%s\\npassword=%s\\n' \"$WARREN_GIT_CREDENTIAL_USERNAME\" \"$WARREN_GIT_CREDENTIAL_PASSWORD\"; }; f";
-
     private static readonly string[] FetchRefspecs = ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"];
 
     private readonly GitMirrorOptions _options;
-    private readonly GitRunner _git;
+    private readonly HardenedGit _git;
     private readonly ILogger _logger;
-    private readonly SecretRedactor _redactor = new();
-    private readonly IReadOnlyList<NetrcEntry> _netrc;
-    private readonly Dictionary<string, string> _baseEnvironment;
-    private readonly Dictionary<string, GitCredential> _credentials;
+    private readonly SecretRedactor _redactor;
     private readonly ConcurrentDictionary<string, MirrorState> _mirrors = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _hosts = new(StringComparer.OrdinalIgnoreCase);
     private readonly CancellationTokenSource _shutdown = new();
     private readonly CancellationToken _stopping;
 
+    /// <summary>A manager whose git runs through its own <see cref="HardenedGit"/> built from options.</summary>
     public GitMirrorManager(GitMirrorOptions options, GitRunner? git = null, ILogger? logger = null)
+        : this(options, new HardenedGit(options, git), logger)
+    {
+    }
+
+    /// <summary>A manager sharing hardened (its credentials, configuration and private home; those of options are not
+    /// used) with discovery's probe and other git users.</summary>
+    public GitMirrorManager(GitMirrorOptions options, HardenedGit hardened, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(hardened);
         ArgumentException.ThrowIfNullOrEmpty(options.MirrorRoot);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxConcurrentOperationsPerHost, 1);
         _options = options;
-        _git = git ?? new GitRunner();
+        _git = hardened;
+        _redactor = hardened.Redactor;
         _logger = logger ?? NullLogger.Instance;
         _stopping = _shutdown.Token;
         MirrorRoot = Path.GetFullPath(options.MirrorRoot);
         Directory.CreateDirectory(MirrorRoot);
-
-        _credentials = new Dictionary<string, GitCredential>(options.Credentials, StringComparer.OrdinalIgnoreCase);
-        foreach (var c in _credentials.Values)
-        {
-            _redactor.Add(c);
-        }
-
-        _netrc = options.UseNetrc ? Netrc.Load(options.NetrcPath ?? Netrc.DefaultPath()) : [];
-        foreach (var e in _netrc)
-        {
-            _redactor.Add(new GitCredential(e.Login, e.Password));
-        }
-
-        _baseEnvironment = BuildBaseEnvironment(options);
-        Egress = options.EgressPolicy is { } policy ? new GitEgress(policy, IsProxied) : null;
         CleanLeftovers();
     }
 
@@ -96,7 +80,7 @@ public sealed class GitMirrorManager : IDisposable
     public string MirrorRoot { get; }
 
     /// <summary>The outbound policy for git remotes, aware of the proxies git is given; null without a policy.</summary>
-    public GitEgress? Egress { get; }
+    public GitEgress? Egress => _git.Egress;
 
     /// <summary>Where the mirror of repoUrl lives (whether or not it exists yet).</summary>
     public string GetMirrorDirectory(string repoUrl) => Path.Combine(MirrorRoot, DirectoryName(Parse(repoUrl) ?? throw new ArgumentException("not a git repository URL", nameof(repoUrl))));
@@ -161,109 +145,23 @@ public sealed class GitMirrorManager : IDisposable
             return DirectResult.NotFound($"git: invalid repository URL {_redactor.Redact(repoUrl ?? "")}");
         }
 
-        var display = url.Url;
-        if (!_options.AllowedSchemes.Contains(url.Scheme, StringComparer.OrdinalIgnoreCase))
+        if (HardenedGit.IsUnusable(credential))
         {
-            return DirectResult.NotFound($"git: repository URL scheme {url.Scheme} is not allowed: {display}");
+            return DirectResult.NotFound($"git ls-remote {url.Url}: the credential contains a line break");
         }
 
-        if (HasBreak(credential.Username) || HasBreak(credential.Password))
-        {
-            return DirectResult.NotFound($"git ls-remote {display}: the credential contains a line break");
-        }
-
-        var redactor = new SecretRedactor();
-        redactor.Add(credential);
-        var env = new Dictionary<string, string>(_baseEnvironment, StringComparer.Ordinal)
-        {
-            ["HOME"] = PrivateHome(),
-            ["GIT_CONFIG_GLOBAL"] = _options.GitConfigGlobal ?? UserGlobalConfig(),
-        };
-
-        var getUrl = await _git.RunAsync(null, ["ls-remote", "--get-url", url.Url], timeout, cancellationToken, extraEnvironment: env).ConfigureAwait(false);
-        var effective = (getUrl.Ok ? GitRemoteUrl.TryParse(getUrl.StdoutText.Trim()) : null) ?? url;
-        if (!_options.AllowedSchemes.Contains(effective.Scheme, StringComparer.OrdinalIgnoreCase))
-        {
-            return DirectResult.NotFound($"git ls-remote {display}: rewritten to a URL whose scheme ({effective.Scheme}) is not allowed");
-        }
-
-        var egress = Egress is { } policy
-            ? await policy.DecideAsync(effective, cancellationToken).ConfigureAwait(false)
-            : new GitEgressDecision(null, [new("http.followRedirects", "false")]);
-        if (egress.Refusal is { } refused)
-        {
-            var text = $"git ls-remote {display}: {refused.Message}";
-            return refused.Kind == "unresolvable" ? DirectResult.Failed(text) : DirectResult.NotFound(text);
-        }
-
-        var send = effective.Scheme == "https" || (effective.Scheme == "http" && _options.AllowCredentialsOverHttp);
-        var config = new List<KeyValuePair<string, string>>(egress.Config);
-        if (!send)
-        {
-            // Not even the user's credential helpers may answer: only the client's own credential counts.
-            config.Add(new("credential.helper", ""));
-        }
-
-        foreach (var (k, v) in NetworkEnvironment(effective, send ? credential : null, config))
-        {
-            env[k] = v;
-        }
-
-        var gate = _hosts.GetOrAdd(effective.Host.ToLowerInvariant(), _ => new SemaphoreSlim(_options.MaxConcurrentOperationsPerHost));
+        var gate = _hosts.GetOrAdd(url.Host.ToLowerInvariant(), _ => new SemaphoreSlim(_options.MaxConcurrentOperationsPerHost));
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        GitRun ls;
         try
         {
-            ls = await _git.RunAsync(null, ["ls-remote", effective.Url, "HEAD"], timeout, cancellationToken, extraEnvironment: env).ConfigureAwait(false);
+            // Only this credential: the hardened git has a private HOME and Warren's helper answers with it alone.
+            var (result, _) = await _git.LsRemoteAsync(url.Url, timeout, cancellationToken, credential, ["HEAD"]).ConfigureAwait(false);
+            return result.Status == DirectStatus.Ok ? DirectResult.Success : result with { Message = _redactor.Redact(result.Message) };
         }
         finally
         {
             gate.Release();
         }
-
-        if (ls.Ok)
-        {
-            return DirectResult.Success;
-        }
-
-        var failure = GitFailure.Classify($"git ls-remote {display}", ls, timeout, redactor);
-        return failure with { Message = _redactor.Redact(failure.Message) };
-    }
-
-    /// <summary>An empty directory (mode 700) used as git's HOME for access checks, so no ~/.netrc or credential store of
-    /// this process's user takes part.</summary>
-    private string PrivateHome()
-    {
-        var home = Path.Combine(MirrorRoot, ".home-access-check");
-        if (!Directory.Exists(home))
-        {
-            if (OperatingSystem.IsWindows())
-            {
-                Directory.CreateDirectory(home);
-            }
-            else
-            {
-                Directory.CreateDirectory(home, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            }
-        }
-
-        return home;
-    }
-
-    /// <summary>The user's global git configuration file (what git reads without GIT_CONFIG_GLOBAL), or /dev/null.</summary>
-    private static string UserGlobalConfig()
-    {
-        var home = Environment.GetEnvironmentVariable("HOME") ?? Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-        var xdg = Environment.GetEnvironmentVariable("XDG_CONFIG_HOME") is { Length: > 0 } x ? x : Path.Combine(home, ".config");
-        foreach (var candidate in new[] { Path.Combine(home, ".gitconfig"), Path.Combine(xdg, "git", "config") })
-        {
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        return OperatingSystem.IsWindows() ? "NUL" : "/dev/null";
     }
 
     /// <summary>Removes secrets from text (URL user information, configured and .netrc passwords).</summary>
@@ -288,7 +186,7 @@ public sealed class GitMirrorManager : IDisposable
             return false;
         }
 
-        if (!_options.AllowedSchemes.Contains(url.Scheme, StringComparer.OrdinalIgnoreCase))
+        if (!_git.IsAllowedScheme(url.Scheme))
         {
             invalid = DirectResult.NotFound($"git: repository URL scheme {url.Scheme} is not allowed: {url.Url}");
             return false;
@@ -485,35 +383,30 @@ public sealed class GitMirrorManager : IDisposable
         var display = s.Url.Url;
 
         // The URL git really uses, after url.<base>.insteadOf: credentials and the host limit follow it.
-        var getUrl = await LocalAsync(gitDir, ["ls-remote", "--get-url", "origin"]).ConfigureAwait(false);
-        var effective = (getUrl.Ok ? GitRemoteUrl.TryParse(getUrl.StdoutText.Trim()) : null) ?? s.Url;
-        if (!_options.AllowedSchemes.Contains(effective.Scheme, StringComparer.OrdinalIgnoreCase))
+        var effective = await _git.EffectiveUrlAsync(gitDir, "origin", _options.OperationTimeout, _stopping).ConfigureAwait(false) ?? s.Url;
+        if (!_git.IsAllowedScheme(effective.Scheme))
         {
             return DirectResult.NotFound($"git ls-remote {display}: rewritten to a URL whose scheme ({effective.Scheme}) is not allowed");
         }
 
-        var credential = ResolveCredential(s, effective);
-        if (credential is not null && (HasBreak(credential.Username) || HasBreak(credential.Password)))
+        var credential = _git.ResolveCredential(effective, s.Url, s.EmbeddedCredential);
+        if (HardenedGit.IsUnusable(credential))
         {
             return DirectResult.Failed($"git ls-remote {display}: the credential for {effective.Authority} contains a line break");
         }
 
-        var egress = Egress is { } policy
-            ? await policy.DecideAsync(effective, _stopping).ConfigureAwait(false)
-            : new GitEgressDecision(null, [new("http.followRedirects", "false")]);
+        var egress = await _git.DecideEgressAsync(effective, _stopping).ConfigureAwait(false);
         if (egress.Refusal is { } refused)
         {
-            var text = $"git ls-remote {display}: {refused.Message}";
-            return refused.Kind == "unresolvable" ? DirectResult.Failed(text) : DirectResult.NotFound(text);
+            return HardenedGit.Refused($"git ls-remote {display}", refused);
         }
 
-        var env = NetworkEnvironment(effective, credential, egress.Config);
         lock (s.Gate)
         {
             s.RemoteChecks++;
         }
 
-        var ls = await NetworkAsync(effective, gitDir, ["ls-remote", "--symref", "origin", "HEAD", "refs/heads/*", "refs/tags/*"], env).ConfigureAwait(false);
+        var ls = await NetworkAsync(effective, gitDir, ["ls-remote", "--symref", "origin", "HEAD", "refs/heads/*", "refs/tags/*"], credential, egress.Config).ConfigureAwait(false);
         if (!ls.Ok)
         {
             return GitFailure.Classify($"git ls-remote {display}", ls, _options.OperationTimeout, _redactor);
@@ -539,7 +432,7 @@ public sealed class GitMirrorManager : IDisposable
             }
 
             string[] args = ["fetch", "--quiet", "--force", "--prune", "--no-tags", "--no-recurse-submodules", "origin", .. FetchRefspecs];
-            var fetch = await NetworkAsync(effective, gitDir, args, env).ConfigureAwait(false);
+            var fetch = await NetworkAsync(effective, gitDir, args, credential, egress.Config).ConfigureAwait(false);
             if (!cloning)
             {
                 AppendLog(Path.Combine(gitDir, MetadataDirectory), "fetch", fetch.Ok ? DirectResult.Success : DirectResult.Failed(""));
@@ -572,121 +465,13 @@ public sealed class GitMirrorManager : IDisposable
         return DirectResult.Success;
     }
 
-    private GitCredential? ResolveCredential(MirrorState s, GitRemoteUrl effective)
-    {
-        if (effective.Scheme == "http" ? !_options.AllowCredentialsOverHttp : effective.Scheme != "https")
-        {
-            return null;
-        }
-
-        if (s.EmbeddedCredential is { } embedded && string.Equals(effective.Authority, s.Url.Authority, StringComparison.OrdinalIgnoreCase))
-        {
-            return embedded;
-        }
-
-        if (_credentials.TryGetValue(effective.Authority, out var byAuthority))
-        {
-            return byAuthority;
-        }
-
-        if (_credentials.TryGetValue(effective.Host, out var byHost))
-        {
-            return byHost;
-        }
-
-        return Netrc.Find(_netrc, effective.Host) is { } n ? new GitCredential(n.Login, n.Password) : null;
-    }
-
-    private static bool HasBreak(string s) => s.AsSpan().IndexOfAny('\n', '\r', '\0') >= 0;
-
-    private Dictionary<string, string> NetworkEnvironment(GitRemoteUrl effective, GitCredential? credential, IReadOnlyList<KeyValuePair<string, string>> egressConfig)
-    {
-        var env = new Dictionary<string, string>(_baseEnvironment, StringComparer.Ordinal);
-        var config = new List<KeyValuePair<string, string>>(egressConfig);
-        if (credential is not null)
-        {
-            config.Add(new("credential.helper", ""));
-            config.Add(new("credential.helper", CredentialHelper));
-            env["WARREN_GIT_CREDENTIAL_PROTOCOL"] = effective.Scheme;
-            env["WARREN_GIT_CREDENTIAL_HOST"] = effective.Authority;
-            env["WARREN_GIT_CREDENTIAL_USERNAME"] = credential.Username;
-            env["WARREN_GIT_CREDENTIAL_PASSWORD"] = credential.Password;
-        }
-
-        // Appended after any GIT_CONFIG_COUNT entries the process already has.
-        GitEgress.AddConfig(env, config);
-        return env;
-    }
-
-    /// <summary>Whether git reaches an http(s) remote through a proxy (from the proxy settings git is given).</summary>
-    private bool IsProxied(GitRemoteUrl remote)
-    {
-        string? Get(string name) => _baseEnvironment.TryGetValue(name, out var v) ? v : Environment.GetEnvironmentVariable(name);
-        var proxy = remote.Scheme == "https" ? Get("https_proxy") ?? Get("HTTPS_PROXY") : Get("http_proxy");
-        if (string.IsNullOrEmpty(proxy))
-        {
-            return false;
-        }
-
-        var noProxy = Get("no_proxy") ?? Get("NO_PROXY") ?? "";
-        return !NoProxyList.Matches(noProxy, remote.Host, GitEgress.PortOf(remote) ?? 0);
-    }
-
-    private static Dictionary<string, string> BuildBaseEnvironment(GitMirrorOptions options)
-    {
-        var env = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            ["GIT_ALLOW_PROTOCOL"] = string.Join(':', options.AllowedSchemes),
-        };
-        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("GIT_SSH")) && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("GIT_SSH_COMMAND")))
-        {
-            // As the go command does: never wait for a password or host-key question.
-            env["GIT_SSH_COMMAND"] = "ssh -o ControlMaster=no -o BatchMode=yes";
-        }
-
-        if (options.GitConfigGlobal is not null)
-        {
-            env["GIT_CONFIG_GLOBAL"] = options.GitConfigGlobal;
-        }
-
-        if (options.IgnoreSystemGitConfig)
-        {
-            env["GIT_CONFIG_NOSYSTEM"] = "1";
-        }
-
-        // libcurl reads only the lower-case http_proxy (the upper-case one is ignored against CGI "httpoxy"); Go reads
-        // HTTP_PROXY too, so hand it on unless this process is itself a CGI program, as Go's httpproxy package decides.
-        var cgi = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("REQUEST_METHOD"));
-        SetProxy(env, "http_proxy", options.HttpProxy, allowUpper: !cgi);
-        SetProxy(env, "https_proxy", options.HttpsProxy, allowUpper: true);
-        SetProxy(env, "no_proxy", options.NoProxy, allowUpper: true);
-        return env;
-    }
-
-    private static void SetProxy(Dictionary<string, string> env, string lower, string? configured, bool allowUpper)
-    {
-        var upper = lower.ToUpperInvariant();
-        if (configured is not null)
-        {
-            env[lower] = configured;
-            env[upper] = configured;
-            return;
-        }
-
-        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable(lower)) && allowUpper
-            && Environment.GetEnvironmentVariable(upper) is { Length: > 0 } fromUpper)
-        {
-            env[lower] = fromUpper;
-        }
-    }
-
-    private async Task<GitRun> NetworkAsync(GitRemoteUrl effective, string gitDir, string[] args, Dictionary<string, string> env)
+    private async Task<GitRun> NetworkAsync(GitRemoteUrl effective, string gitDir, string[] args, GitCredential? credential, IReadOnlyList<KeyValuePair<string, string>> config)
     {
         var gate = _hosts.GetOrAdd(effective.Host.ToLowerInvariant(), _ => new SemaphoreSlim(_options.MaxConcurrentOperationsPerHost));
         await gate.WaitAsync(_stopping).ConfigureAwait(false);
         try
         {
-            return await _git.RunAsync(null, ["--git-dir=" + gitDir, .. args], _options.OperationTimeout, _stopping, extraEnvironment: env).ConfigureAwait(false);
+            return await _git.RunNetworkAsync(gitDir, effective, credential, args, _options.OperationTimeout, _stopping, config).ConfigureAwait(false);
         }
         finally
         {
@@ -694,8 +479,7 @@ public sealed class GitMirrorManager : IDisposable
         }
     }
 
-    private Task<GitRun> LocalAsync(string? gitDir, string[] args) =>
-        _git.RunAsync(null, gitDir is null ? args : ["--git-dir=" + gitDir, .. args], _options.OperationTimeout, _stopping, extraEnvironment: _baseEnvironment);
+    private Task<GitRun> LocalAsync(string? gitDir, string[] args) => _git.RunLocalAsync(gitDir, args, _options.OperationTimeout, _stopping);
 
     internal static (Dictionary<string, string> Refs, string? Head) ParseLsRemote(string output)
     {

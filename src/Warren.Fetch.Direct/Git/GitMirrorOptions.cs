@@ -10,21 +10,9 @@ public sealed record GitCredential(string Username, string Password)
     public override string ToString() => $"GitCredential {{ Username = {Username}, Password = *** }}";
 }
 
-/// <summary>Settings of <see cref="GitMirrorManager"/>.</summary>
-public sealed class GitMirrorOptions
+/// <summary>How git reaches the network (<see cref="HardenedGit"/>): credentials, configuration, proxies, schemes.</summary>
+public class GitNetworkOptions
 {
-    /// <summary>The directory holding one bare mirror per repository URL (e.g. &lt;store&gt;/.warren/git).</summary>
-    public required string MirrorRoot { get; init; }
-
-    /// <summary>A refresh is skipped when the last successful one is younger than this (unless forced).</summary>
-    public TimeSpan FreshnessWindow { get; init; } = TimeSpan.FromSeconds(30);
-
-    /// <summary>At most this many git network operations (ls-remote, fetch) run at once against one host.</summary>
-    public int MaxConcurrentOperationsPerHost { get; init; } = 4;
-
-    /// <summary>The time limit of one git invocation.</summary>
-    public TimeSpan OperationTimeout { get; init; } = TimeSpan.FromMinutes(5);
-
     /// <summary>Credentials per host: the key is "host" or "host:port" (the latter wins), compared with the host git
     /// actually talks to (after url.&lt;base&gt;.insteadOf rewriting). They win over .netrc entries.</summary>
     public IReadOnlyDictionary<string, GitCredential> Credentials { get; init; } = new Dictionary<string, GitCredential>();
@@ -39,12 +27,17 @@ public sealed class GitMirrorOptions
     /// anyone on the path. (Tests serving on 127.0.0.1 turn it on.)</summary>
     public bool AllowCredentialsOverHttp { get; init; }
 
-    /// <summary>Use this file as git's global configuration (GIT_CONFIG_GLOBAL) instead of ~/.gitconfig; null keeps the
-    /// user's, so url.&lt;base&gt;.insteadOf and http.* settings there apply.</summary>
+    /// <summary>git's global configuration (GIT_CONFIG_GLOBAL), e.g. url.&lt;base&gt;.insteadOf and http.* settings chosen
+    /// by the operator; null means an empty file in <see cref="PrivateHome"/>. The user's ~/.gitconfig is never read.</summary>
     public string? GitConfigGlobal { get; init; }
 
-    /// <summary>Ignore the system git configuration (GIT_CONFIG_NOSYSTEM=1).</summary>
-    public bool IgnoreSystemGitConfig { get; init; }
+    /// <summary>Ignore the system git configuration (GIT_CONFIG_NOSYSTEM=1); on by default.</summary>
+    public bool IgnoreSystemGitConfig { get; init; } = true;
+
+    /// <summary>The empty, private HOME of git children (mode 700, emptied when a <see cref="HardenedGit"/> is made), so
+    /// neither git nor libcurl reads the user's ~/.gitconfig, ~/.config/git or ~/.netrc. Null means a directory of
+    /// its own: a temporary directory made once per process (Warren's server gives "&lt;store&gt;/.warren/home").</summary>
+    public string? PrivateHome { get; init; }
 
     /// <summary>Proxy for http URLs; null passes the process environment through (HTTP_PROXY is also given to git as
     /// http_proxy, the only spelling libcurl reads for http).</summary>
@@ -63,4 +56,20 @@ public sealed class GitMirrorOptions
     /// <summary>The outbound policy every remote git contacts must pass (resolved, checked and pinned; see
     /// <see cref="Egress.GitEgress"/>); null applies none. Redirects are never followed either way.</summary>
     public Egress.EgressPolicy? EgressPolicy { get; init; }
+}
+
+/// <summary>Settings of <see cref="GitMirrorManager"/>.</summary>
+public sealed class GitMirrorOptions : GitNetworkOptions
+{
+    /// <summary>The directory holding one bare mirror per repository URL (e.g. &lt;store&gt;/.warren/git).</summary>
+    public required string MirrorRoot { get; init; }
+
+    /// <summary>A refresh is skipped when the last successful one is younger than this (unless forced).</summary>
+    public TimeSpan FreshnessWindow { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>At most this many git network operations (ls-remote, fetch) run at once against one host.</summary>
+    public int MaxConcurrentOperationsPerHost { get; init; } = 4;
+
+    /// <summary>The time limit of one git invocation.</summary>
+    public TimeSpan OperationTimeout { get; init; } = TimeSpan.FromMinutes(5);
 }

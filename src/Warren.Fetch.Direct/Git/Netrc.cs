@@ -8,7 +8,10 @@ public sealed record NetrcEntry(string Machine, string Login, string Password)
 
 /// <summary>.netrc reading as the go command does it (cmd/go/internal/auth/netrc.go): whitespace-separated tokens;
 /// an entry is recorded once it has machine, login and password; "macdef" skips to the next empty line; parsing stops
-/// at "default" (so, like cmd/go, a default entry is never used: it would hand one secret to every host).</summary>
+/// at the keyword "default" (so, like cmd/go, a default entry is never used: it would hand one secret to every host).
+/// Stricter than cmd/go in one corner: cmd/go stops only at a "default" left over at the end of a line, so in
+/// "machine a login u" / "default login d" / "password p" it gives host a the default's password; here parsing stops
+/// at "default" wherever it is a keyword. A value spelled "default" (a password) is an ordinary value.</summary>
 public static class Netrc
 {
     public static IReadOnlyList<NetrcEntry> Parse(string data)
@@ -17,6 +20,7 @@ public static class Netrc
         var entries = new List<NetrcEntry>();
         string? machine = null, login = null, password = null;
         var inMacro = false;
+        var stop = false;
         foreach (var line in data.Split('\n'))
         {
             if (inMacro)
@@ -31,7 +35,7 @@ public static class Netrc
 
             var f = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
             var i = 0;
-            for (; i < f.Length - 1; i += 2)
+            for (; i < f.Length - 1 && !stop; i += 2)
             {
                 switch (f[i])
                 {
@@ -49,6 +53,9 @@ public static class Netrc
                     case "macdef":
                         inMacro = true;
                         break;
+                    case "default":
+                        stop = true;
+                        continue;
                     default:
                         break;
                 }
@@ -60,7 +67,7 @@ public static class Netrc
                 }
             }
 
-            if (Array.IndexOf(f, "default") >= 0)
+            if (stop || (i < f.Length && f[i] == "default"))
             {
                 // "There can be only one default token, and it must be after all machine tokens."
                 break;

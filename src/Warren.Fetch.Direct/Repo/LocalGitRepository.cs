@@ -170,13 +170,32 @@ public sealed class LocalGitRepository : IGitRepository
 
     /// <summary><c>git cat-file blob commit:path</c>, as the go command reads go.mod and LICENSE: null when that fails (no
     /// such path, a directory or a submodule). A symbolic link reads as its target text, as it does for the go command.</summary>
-    /// <remarks>The go command has no size limit here; a file larger than maxBytes is reported as a failure instead of
-    /// being held in memory (maxBytes is 16 MiB for go.mod and LICENSE, the limits of a module zip).</remarks>
+    /// <remarks>The size is asked first (<c>git cat-file -s</c>, which reads no content): a file larger than maxBytes
+    /// (16 MiB for go.mod and LICENSE, cmd/go's codehost.MaxGoMod and MaxLICENSE) is refused with a one-line error
+    /// before a byte of it is read, so a huge blob costs no memory.</remarks>
     public async Task<byte[]?> ReadFileAsync(string commit, string path, long maxBytes, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(commit);
         ArgumentNullException.ThrowIfNull(path);
-        var run = await RunAsync(["cat-file", "blob", commit + ":" + path], cancellationToken).ConfigureAwait(false);
+        var spec = commit + ":" + path;
+        var size = await RunAsync(["cat-file", "-s", spec], cancellationToken).ConfigureAwait(false);
+        ThrowIfTimedOut(size, "git cat-file");
+        if (!size.Ok)
+        {
+            return null;
+        }
+
+        if (!long.TryParse(size.StdoutText.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var bytes))
+        {
+            throw new GitCommandException("unexpected response from git cat-file -s: " + GoQuote(size.StdoutText));
+        }
+
+        if (bytes > maxBytes)
+        {
+            throw new GitCommandException(TooLarge(path, commit, bytes, maxBytes));
+        }
+
+        var run = await RunAsync(["cat-file", "blob", spec], cancellationToken).ConfigureAwait(false);
         ThrowIfTimedOut(run, "git cat-file");
         if (!run.Ok)
         {
@@ -185,11 +204,14 @@ public sealed class LocalGitRepository : IGitRepository
 
         if (run.Stdout.Length > maxBytes)
         {
-            throw new GitCommandException($"{path} at revision {commit} is too large ({run.Stdout.Length} bytes; limit is {maxBytes} bytes)");
+            throw new GitCommandException(TooLarge(path, commit, run.Stdout.Length, maxBytes));
         }
 
         return run.Stdout;
     }
+
+    internal static string TooLarge(string path, string commit, long size, long maxBytes) =>
+        $"{path} at revision {commit} is too large ({size} bytes; max size is {maxBytes} bytes)";
 
     /// <summary>
     /// The go command's ReadZip: ensures info/attributes ends with <c>* -export-subst -export-ignore</c>, then runs

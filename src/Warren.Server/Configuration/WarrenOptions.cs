@@ -54,10 +54,12 @@ public sealed class WarrenOptions
     /// <summary>Send git credentials over plain http too (only for hosts you trust on a private network); https only by default.</summary>
     public bool GitCredentialsOverHttp { get; set; }
 
-    /// <summary>A .netrc file for git hosts; null means $NETRC, then ~/.netrc.</summary>
+    /// <summary>A .netrc file for git hosts and upstream proxies ("machine" entries; "default" is never used); null means
+    /// $NETRC, then ~/.netrc.</summary>
     public string? Netrc { get; set; }
 
-    /// <summary>A git config file to use instead of the user's global one (url.insteadOf and the like); null keeps the user's.</summary>
+    /// <summary>The only global git configuration git children read (url.insteadOf and the like); null means an empty one.
+    /// The user's ~/.gitconfig is never read: git runs with a private HOME under the store.</summary>
     public string? GitConfig { get; set; }
 
     /// <summary>Limit for one git operation (clone, fetch, archive).</summary>
@@ -134,4 +136,10 @@ public sealed class WarrenOptions
 
     /// <summary>Concurrent git processes across all repositories.</summary>
     public int MaxGitProcesses { get; set; } = 16;
+
+    // --- Upstream credentials ---
+
+    /// <summary>Send upstream credentials (user:password in an http:// upstream URL, .netrc entries for an http upstream
+    /// the operator configured) over plain http too; https only by default, as the go command does.</summary>
+    public bool UpstreamCredentialsOverHttp { get; set; }
 }

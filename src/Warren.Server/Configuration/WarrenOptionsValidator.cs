@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Options;
 using Warren.Core.Modules;
+using Warren.Fetch.Direct.Git;
 using Warren.Server.SumDb;
 using Warren.Server.Upstream;
 
@@ -20,15 +21,27 @@ public sealed class WarrenOptionsValidator : IValidateOptions<WarrenOptions>
         var chain = ProxyChain.TryParse(options.Upstream ?? "", out var chainError);
         if (chain is null)
         {
-            problems.Add($"upstream \"{options.Upstream}\": {chainError}");
+            problems.Add(SecretRedactor.RedactText($"upstream \"{options.Upstream}\": {chainError}"));
         }
-        else if (listen is not null)
+        else
+        {
+            foreach (var spec in chain)
+            {
+                if (Uri.TryCreate(spec.Url, UriKind.Absolute, out var withUser) && withUser.Scheme == Uri.UriSchemeHttp
+                    && UpstreamCredentials.FromUserInfo(withUser) is not null && !options.UpstreamCredentialsOverHttp)
+                {
+                    problems.Add($"upstream \"{HttpDownloader.Redact(withUser)}\": refusing to pass credentials to an insecure (http) URL; use https, or set UpstreamCredentialsOverHttp (--upstream-credentials-over-http)");
+                }
+            }
+        }
+
+        if (chain is not null && listen is not null)
         {
             foreach (var spec in chain)
             {
                 if (Uri.TryCreate(spec.Url, UriKind.Absolute, out var uri) && !uri.IsFile && listen.Port != 0 && uri.Port == listen.Port && listen.IsSameHost(uri.Host))
                 {
-                    problems.Add($"upstream \"{spec.Url}\" points back at this server ({options.Listen}); that would loop");
+                    problems.Add($"upstream \"{HttpDownloader.Redact(uri)}\" points back at this server ({options.Listen}); that would loop");
                 }
             }
         }

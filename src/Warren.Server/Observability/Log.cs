@@ -61,4 +61,15 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 6201, Level = LogLevel.Debug, Message = "Direct mode refused for {Module}: it does not match --direct {Patterns}")]
     public static partial void DirectNotAllowed(ILogger logger, string module, string patterns);
+
+    // --- Hardened git and upstream credentials (6300-6399); every argument is free of secrets ---
+
+    [LoggerMessage(EventId = 6300, Level = LogLevel.Information, Message = "git runs with the private home {Home} and the global configuration {GitConfig}; the user's git configuration and .netrc are not read")]
+    public static partial void GitHardened(ILogger logger, string home, string gitConfig);
+
+    [LoggerMessage(EventId = 6301, Level = LogLevel.Information, Message = "Upstream {Upstream} gets HTTP Basic credentials from {CredentialSource}")]
+    public static partial void UpstreamCredentials(ILogger logger, string upstream, string credentialSource);
+
+    [LoggerMessage(EventId = 6302, Level = LogLevel.Warning, Message = "Upstream {Upstream} is plain http: its .netrc entry is not sent (UpstreamCredentialsOverHttp allows it)")]
+    public static partial void UpstreamCredentialsWithheld(ILogger logger, string upstream);
 }

@@ -10,7 +10,7 @@ namespace Warren.Server.Upstream;
 
 /// <summary>`direct`: the origin repositories, through git (or the GOPROXY a go-import "mod" tag names). Only module
 /// paths matching --direct (when given) may use it; every other path gets the "not found" an empty source gives.</summary>
-public sealed class DirectSource(DirectFetcher fetcher, HttpDownloader downloader, IOptions<WarrenOptions> options, ILogger<DirectSource> logger) : IModuleSource
+public sealed class DirectSource(DirectFetcher fetcher, HttpDownloader downloader, IOptions<WarrenOptions> options, ILogger<DirectSource> logger, UpstreamCredentials? credentials = null) : IModuleSource
 {
     private const int MaxModProxies = 1024;
 
@@ -46,11 +46,11 @@ public sealed class DirectSource(DirectFetcher fetcher, HttpDownloader downloade
                 _modProxies.Clear();
             }
 
-            var source = _modProxies.GetOrAdd(proxy.AbsoluteUri, url => new ProxySource(url, downloader, discovered: true));
+            var source = _modProxies.GetOrAdd(proxy.AbsoluteUri, url => new ProxySource(url, downloader, credentials));
             return await source.FetchAsync(request, destinationPath, cancellationToken).ConfigureAwait(false);
         }
 
-        var message = HttpDownloader.FirstLine(fetch.Result.Message);
+        var message = downloader.Redact(HttpDownloader.FirstLine(fetch.Result.Message));
         return fetch.Result.Status switch
         {
             DirectStatus.Ok => FetchOutcome.Ok(Name, new FileInfo(destinationPath).Length),

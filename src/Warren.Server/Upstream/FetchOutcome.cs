@@ -21,7 +21,9 @@ public sealed record FetchOutcome(FetchStatus Status, int StatusCode, string Rea
 
     public static FetchOutcome Ok(string source, long bytes) => new(FetchStatus.Ok, 200, "", source, bytes);
 
-    public static FetchOutcome NotFound(string source, string reason, int status = 404) => new(FetchStatus.NotFound, status, reason, source);
+    public static FetchOutcome NotFound(string source, string reason, int status = 404) =>
+        new(FetchStatus.NotFound, status, Warren.Fetch.Direct.Git.SecretRedactor.RedactText(reason), source);
 
-    public static FetchOutcome Failed(string source, string reason, int status = 502) => new(FetchStatus.Failed, status, reason, source);
+    public static FetchOutcome Failed(string source, string reason, int status = 502) =>
+        new(FetchStatus.Failed, status, Warren.Fetch.Direct.Git.SecretRedactor.RedactText(reason), source);
 }

@@ -1,7 +1,9 @@
 using System.Buffers;
 using System.Net;
+using System.Net.Http.Headers;
 using System.Text;
 using Microsoft.Extensions.Options;
+using Warren.Fetch.Direct.Git;
 using Warren.Server.Configuration;
 
 namespace Warren.Server.Upstream;
@@ -14,25 +16,41 @@ public sealed class HttpDownloader
 
     private readonly HttpClient _client;
     private readonly WarrenOptions _options;
+    private readonly SecretRedactor _redactor;
 
-    public HttpDownloader(HttpClient client, IOptions<WarrenOptions> options, InstanceIdentity identity)
+    public HttpDownloader(HttpClient client, IOptions<WarrenOptions> options, InstanceIdentity identity, SecretRedactor? redactor = null)
     {
         _client = client;
         _options = options.Value;
+        _redactor = redactor ?? new SecretRedactor();
         InstanceId = identity.Id;
     }
 
     public string InstanceId { get; }
 
+    /// <summary>A URL as shown in messages and logs: no user information, no query.</summary>
     public static string Redact(Uri uri) =>
         string.IsNullOrEmpty(uri.UserInfo) ? uri.GetLeftPart(UriPartial.Path) : new UriBuilder(uri) { UserName = "", Password = "" }.Uri.GetLeftPart(UriPartial.Path);
 
+    /// <summary>Text bound for a message, a log line or an error body without user information, tokens or known secrets.</summary>
+    public string Redact(string text) => _redactor.Redact(text);
+
+    /// <summary>GETs uri into destinationPath. authorization, when given, goes with this request only: it is dropped when
+    /// the response redirects (so it never reaches another host).</summary>
     /// <param name="configured">True for a configured upstream proxy or checksum database: the first line of an error
     /// body may be shown to clients (in the GOPROXY protocol a 404/410 body explains itself), and a refusal by the
     /// egress policy (a cross-host redirect, --egress-deny) is a failure (502). False for a discovered origin (a
     /// go-import "mod" tag): its text is never echoed (the status and a classification are enough), and a refusal
     /// answers like a missing module (404), as an unreachable origin does for the go command.</param>
-    public async Task<FetchOutcome> DownloadAsync(Uri uri, string source, string destinationPath, long maxBytes, CancellationToken cancellationToken, bool configured = true)
+    public async Task<FetchOutcome> DownloadAsync(Uri uri, string source, string destinationPath, long maxBytes, CancellationToken cancellationToken,
+        AuthenticationHeaderValue? authorization = null, bool configured = true)
+    {
+        var outcome = await DownloadCoreAsync(uri, source, destinationPath, maxBytes, authorization, configured, cancellationToken).ConfigureAwait(false);
+        return outcome.IsOk ? outcome : outcome with { Reason = _redactor.Redact(outcome.Reason) };
+    }
+
+    private async Task<FetchOutcome> DownloadCoreAsync(Uri uri, string source, string destinationPath, long maxBytes, AuthenticationHeaderValue? authorization,
+        bool configured, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_options.UpstreamTimeout);
@@ -42,6 +60,7 @@ public sealed class HttpDownloader
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, uri);
             request.Headers.TryAddWithoutValidation(ViaHeader, InstanceId);
+            request.Headers.Authorization = authorization;
             using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token).ConfigureAwait(false);
             var status = (int)response.StatusCode;
             if (status is 404 or 410)

@@ -1,20 +1,45 @@
+using System.Net.Http.Headers;
+using Warren.Fetch.Direct.Git;
+
 namespace Warren.Server.Upstream;
 
-/// <summary>An upstream GOPROXY, over http(s) or a file:// tree.</summary>
+/// <summary>An upstream GOPROXY, over http(s) or a file:// tree. User information in the URL is taken out of it and
+/// sent as HTTP Basic authentication to this proxy only (see <see cref="UpstreamCredentials"/>).</summary>
 public sealed class ProxySource : IModuleSource
 {
     private readonly Uri _base;
     private readonly HttpDownloader _downloader;
-    private readonly bool _discovered;
+    private readonly AuthenticationHeaderValue? _authorization;
+    private readonly bool _configured;
 
-    /// <param name="discovered">A proxy named by a go-import "mod" tag rather than configured: its error bodies are never relayed.</param>
-    public ProxySource(string url, HttpDownloader downloader, bool discovered = false)
+    /// <param name="url">The proxy's base URL.</param>
+    /// <param name="downloader">Fetches over http(s).</param>
+    /// <param name="credentials">Where credentials come from; null sends none.</param>
+    /// <param name="configured">True for an upstream the operator configured (not one a go-import tag named).</param>
+    public ProxySource(string url, HttpDownloader downloader, UpstreamCredentials? credentials = null, bool configured = false)
     {
-        _discovered = discovered;
-        _base = new Uri(url.TrimEnd('/') + "/");
+        ArgumentNullException.ThrowIfNull(url);
+        _configured = configured;
+        var uri = new Uri(url);
+        var embedded = UpstreamCredentials.FromUserInfo(uri);
+        credentials?.Redactor.Add(embedded);
+        var clean = string.IsNullOrEmpty(uri.UserInfo) ? uri : new UriBuilder(uri) { UserName = "", Password = "" }.Uri;
+        _base = new Uri(clean.AbsoluteUri.TrimEnd('/') + "/");
         _downloader = downloader;
-        Name = HttpDownloader.Redact(new Uri(url));
+        Name = HttpDownloader.Redact(uri);
+        if (credentials is not null && !_base.IsFile)
+        {
+            _authorization = credentials.For(_base, embedded, configured);
+            CredentialSource = _authorization is null ? null : embedded is not null ? "the user information of its URL" : ".netrc";
+            NetrcWithheld = _authorization is null && _base.Scheme == Uri.UriSchemeHttp && credentials.HasNetrcEntry(_base.IdnHost);
+        }
     }
+
+    /// <summary>Where this proxy's credentials come from ("the user information of its URL", ".netrc"); null when none are sent.</summary>
+    public string? CredentialSource { get; }
+
+    /// <summary>True when the .netrc has an entry for this plain-http proxy that is not sent.</summary>
+    public bool NetrcWithheld { get; }
 
     public string Name { get; }
 
@@ -29,7 +54,7 @@ public sealed class ProxySource : IModuleSource
             return await CopyFileAsync(Path.Combine(_base.LocalPath, relative), destinationPath, max, cancellationToken).ConfigureAwait(false);
         }
 
-        return await _downloader.DownloadAsync(new Uri(_base, relative), Name, destinationPath, max, cancellationToken, configured: !_discovered).ConfigureAwait(false);
+        return await _downloader.DownloadAsync(new Uri(_base, relative), Name, destinationPath, max, cancellationToken, _authorization, _configured).ConfigureAwait(false);
     }
 
     private async Task<FetchOutcome> CopyFileAsync(string path, string destinationPath, long max, CancellationToken cancellationToken)

@@ -18,17 +18,29 @@ public sealed class UpstreamChain
     private readonly WarrenMetrics _metrics;
     private readonly ILogger<UpstreamChain> _logger;
 
-    public UpstreamChain(IOptions<WarrenOptions> options, HttpDownloader downloader, DirectSource direct, WarrenMetrics metrics, ILogger<UpstreamChain> logger)
+    public UpstreamChain(IOptions<WarrenOptions> options, HttpDownloader downloader, DirectSource direct, WarrenMetrics metrics, ILogger<UpstreamChain> logger,
+        UpstreamCredentials? credentials = null)
     {
         var o = options.Value;
         var specs = ProxyChain.TryParse(o.Upstream ?? GoEnvironment.DefaultProxy, out var error)
             ?? throw new InvalidOperationException(error);
         _direct = direct;
-        _entries = specs.Select(s => (s.IsDirect ? _direct : s.IsOff ? new OffSource() : (IModuleSource)new ProxySource(s.Url, downloader), s.FallBackOnError)).ToArray();
+        _entries = specs.Select(s => (s.IsDirect ? _direct : s.IsOff ? new OffSource() : (IModuleSource)new ProxySource(s.Url, downloader, credentials, configured: true), s.FallBackOnError)).ToArray();
         // GONOPROXY, and GOPRIVATE whatever GONOPROXY says: a private path is never shown to an upstream proxy.
         _noProxy = string.Join(',', new[] { o.NoProxy, o.Private }.Where(p => !string.IsNullOrWhiteSpace(p)));
         _metrics = metrics;
         _logger = logger;
+        foreach (var proxy in Proxies)
+        {
+            if (proxy.CredentialSource is { } from)
+            {
+                Log.UpstreamCredentials(logger, proxy.Name, from);
+            }
+            else if (proxy.NetrcWithheld)
+            {
+                Log.UpstreamCredentialsWithheld(logger, proxy.Name);
+            }
+        }
     }
 
     /// <summary>The upstream proxies (http/https), in order.</summary>

@@ -79,16 +79,18 @@ public sealed class GitEgressTests : IAsyncLifetime
         using var internalPort = new CountingListener();
         var config = Path.Combine(_dir, "probe-gitconfig");
         await File.WriteAllTextAsync(config, $"[url \"http://127.0.0.1:{internalPort.Port}/\"]\n\tinsteadOf = https://git.egress.test/\n");
-        var git = new GitRunner();
-        git.Environment["GIT_CONFIG_GLOBAL"] = config;
-        git.Environment["GIT_CONFIG_NOSYSTEM"] = "1";
-
         async Task<RepoRoot?> ResolveAsync(string allow)
         {
             var discovery = new RepoDiscovery(new HttpClient(), new RepoDiscoveryOptions
             {
-                Git = git,
-                GitEgress = new GitEgress(Policy(allow)),
+                // The scheme probe runs through the hardened git, which carries the policy.
+                HardenedGit = new HardenedGit(new GitNetworkOptions
+                {
+                    GitConfigGlobal = config,
+                    EgressPolicy = Policy(allow),
+                    PrivateHome = Path.Combine(_dir, "probe-home-" + allow.Length),
+                    UseNetrc = false,
+                }),
                 PingTimeout = TimeSpan.FromSeconds(20),
                 CacheTtl = TimeSpan.Zero,
             });

@@ -55,6 +55,20 @@ public sealed class NetrcTests
     }
 
     [Fact]
+    public void A_default_entry_never_lends_its_password_and_a_value_named_default_is_a_value()
+    {
+        // cmd/go would finish "machine a" with the default entry's password here; Warren stops at the keyword.
+        Assert.Empty(Netrc.Parse("machine a login u\ndefault login d\npassword p\nmachine b login v password w\n"));
+        Assert.Empty(Netrc.Parse("machine a login u default password p\n"));
+
+        Assert.Equal(
+        [
+            new NetrcEntry("h", "u", "default"),
+            new NetrcEntry("k", "v", "w"),
+        ], Netrc.Parse("machine h login u password default\nmachine k login v password w\n"));
+    }
+
+    [Fact]
     public void Lookup_is_by_host_name_and_first_match_wins()
     {
         var entries = Netrc.Parse("machine example.com login a password one\nmachine example.com login b password two\n");

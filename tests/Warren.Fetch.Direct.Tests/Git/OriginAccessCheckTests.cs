@@ -58,14 +58,17 @@ public sealed class OriginAccessCheckTests : IAsyncLifetime
         var missing = await manager.CheckAccessAsync($"{_server.BaseUrl}/team/none.git", new GitCredential(User, _secret), TimeSpan.FromSeconds(30), default);
         Assert.Equal(DirectStatus.NotFound, missing.Status);
 
-        // git ran with an empty private HOME (no ~/.netrc for curl), never with a secret in its arguments, and no mirror was made.
+        // git ran with the private HOME (no ~/.netrc for curl), never with a secret in its arguments, and no mirror was made.
         var lsRemotes = recorder.Runs.Where(r => r.Args.Contains("HEAD")).ToList();
         Assert.Equal(4, lsRemotes.Count);
         Assert.All(recorder.Runs, r =>
         {
             Assert.DoesNotContain(r.Args, a => a.Contains(_secret, StringComparison.Ordinal) || a.Contains(wrong, StringComparison.Ordinal));
             var home = r.Environment["HOME"];
-            Assert.True(Directory.Exists(home) && !Directory.EnumerateFileSystemEntries(home).Any(), home);
+            // The hardened private home holds only git's empty configuration: no .netrc, no credential store.
+            Assert.True(Directory.Exists(home), home);
+            Assert.DoesNotContain(Directory.EnumerateFileSystemEntries(home, "*", SearchOption.AllDirectories),
+                f => Path.GetFileName(f) is ".netrc" or "_netrc" or ".git-credentials" || (File.Exists(f) && new FileInfo(f).Length > 0));
         });
         Assert.Equal(wrong, lsRemotes[0].Environment["WARREN_GIT_CREDENTIAL_PASSWORD"]);
         Assert.Equal("mallory", lsRemotes[1].Environment["WARREN_GIT_CREDENTIAL_USERNAME"]);

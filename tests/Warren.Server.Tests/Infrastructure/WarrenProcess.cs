@@ -16,10 +16,16 @@ public sealed class WarrenProcess : IDisposable
 
     public string Url { get; }
 
-    public static async Task<WarrenProcess> StartAsync(string root, string upstream, params string[] extra)
+    /// <summary>What the process printed so far (stdout and stderr interleaved).</summary>
+    public string Output => _process.Output;
+
+    public static Task<WarrenProcess> StartAsync(string root, string upstream, params string[] extra) => StartAsync(root, upstream, null, extra);
+
+    /// <summary>Starts `warren serve` with this process's environment plus env.</summary>
+    public static async Task<WarrenProcess> StartAsync(string root, string upstream, IReadOnlyDictionary<string, string>? env, params string[] extra)
     {
         var port = Loopback.FreePort();
-        var process = BackgroundProcess.Start("dotnet", [Dll, "serve", "--listen", $"127.0.0.1:{port}", "--root", root, "--upstream", upstream, "--sumdb", "off", "--private", "", .. extra]);
+        var process = BackgroundProcess.Start("dotnet", [Dll, "serve", "--listen", $"127.0.0.1:{port}", "--root", root, "--upstream", upstream, "--sumdb", "off", "--private", "", .. extra], env);
         var url = $"http://127.0.0.1:{port}";
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         for (var i = 0; i < 200; i++)
