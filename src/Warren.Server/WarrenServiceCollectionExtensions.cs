@@ -24,6 +24,7 @@ public static class WarrenServiceCollectionExtensions
         services.AddSingleton<InstanceIdentity>();
         services.AddSingleton<WarrenMetrics>();
         services.AddSingleton(sp => new NegativeCache(sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<StoreLock>();
         services.AddSingleton<FileSystemModuleStore>();
         services.AddSingleton<IModuleStore>(sp => sp.GetRequiredService<FileSystemModuleStore>());
         services.AddSingleton<MetadataIndex>();

@@ -110,6 +110,11 @@ public sealed class ModuleService
         var hit = await _store.GetAsync(modulePath, version, kind, cancellationToken).ConfigureAwait(false);
         if (hit is not null)
         {
+            if (kind == ArtifactKind.Zip && await RebuildZipHashAsync(modulePath, version, hit, cancellationToken).ConfigureAwait(false) is { } broken)
+            {
+                return broken;
+            }
+
             _metrics.CacheHit(label);
             return await RememberSmallAsync(key, kind, hit, cancellationToken).ConfigureAwait(false);
         }
@@ -493,6 +498,12 @@ public sealed class ModuleService
             }
         }
 
+        if (await _store.GetAsync(modulePath, version, ArtifactKind.Zip, cancellationToken).ConfigureAwait(false) is { } storedZip &&
+            await RebuildZipHashAsync(modulePath, version, storedZip, cancellationToken).ConfigureAwait(false) is { } broken)
+        {
+            return new StoredHashes(null, null, broken);
+        }
+
         var zipHash = await _store.GetAsync(modulePath, version, ArtifactKind.ZipHash, cancellationToken).ConfigureAwait(false);
         var mod = await _store.GetAsync(modulePath, version, ArtifactKind.Mod, cancellationToken).ConfigureAwait(false);
         if (zipHash is null || mod is null)
@@ -514,6 +525,34 @@ public sealed class ModuleService
         }
 
         return new StoredHashes(zip, DirHash.HashGoMod(modBytes), null);
+    }
+
+    /// <summary>A stored zip whose .ziphash is missing (lost, or deleted by hand) gets it back: the h1 is computed from
+    /// the zip, which passed every check when it was ingested, and compared with the hash the index recorded then. Null
+    /// when the .ziphash is there (again); a refusal when the zip no longer has the hash it was stored with.</summary>
+    private async Task<ErrorAnswer?> RebuildZipHashAsync(string modulePath, string version, StoredArtifact zip, CancellationToken cancellationToken)
+    {
+        if (zip.PhysicalPath is not { } zipPath ||
+            await _store.GetAsync(modulePath, version, ArtifactKind.ZipHash, cancellationToken).ConfigureAwait(false) is not null)
+        {
+            return null;
+        }
+
+        var hash = DirHash.HashZip(zipPath, cancellationToken);
+        var recorded = await _index.GetHashAsync(modulePath, version, ArtifactKind.Zip, cancellationToken).ConfigureAwait(false);
+        if (recorded is not null && !string.Equals(recorded, hash, StringComparison.Ordinal))
+        {
+            return new ErrorAnswer(502, $"{modulePath}@{version}: the stored zip's hash {hash} differs from the {recorded} recorded when it was stored");
+        }
+
+        var staged = _store.NewStagingFile();
+        await File.WriteAllTextAsync(staged, hash, cancellationToken).ConfigureAwait(false);
+        if (await _store.CommitAsync(staged, modulePath, version, ArtifactKind.ZipHash, cancellationToken).ConfigureAwait(false))
+        {
+            Log.ZipHashRebuilt(_logger, modulePath, version, hash);
+        }
+
+        return null;
     }
 
     /// <summary>The go.mod at the root of a stored (already checked) module zip, or null when it has none.</summary>

@@ -16,6 +16,9 @@ public sealed class WarrenProcess : IDisposable
 
     public string Url { get; }
 
+    /// <summary>The server's process id.</summary>
+    public int Pid => _process.Id;
+
     public static async Task<WarrenProcess> StartAsync(string root, string upstream, params string[] extra)
     {
         var port = Loopback.FreePort();
