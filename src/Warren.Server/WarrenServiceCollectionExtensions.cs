@@ -23,15 +23,16 @@ public static class WarrenServiceCollectionExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<InstanceIdentity>();
         services.AddSingleton<WarrenMetrics>();
-        services.AddSingleton(sp => new NegativeCache(sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new NegativeCache(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<WarrenOptions>>().Value.MemoryCacheEntries));
         services.AddSingleton<StoreLock>();
         services.AddSingleton<FileSystemModuleStore>();
         services.AddSingleton<IModuleStore>(sp => sp.GetRequiredService<FileSystemModuleStore>());
         services.AddSingleton<MetadataIndex>();
+        services.AddSingleton<ResourceLimits>();
         services.AddSingleton(sp => new HttpDownloader(
             HttpDownloader.CreateClient(sp.GetRequiredService<IOptions<WarrenOptions>>().Value),
-            sp.GetRequiredService<IOptions<WarrenOptions>>(), sp.GetRequiredService<InstanceIdentity>()));
-        services.AddSingleton<GitRunner>();
+            sp.GetRequiredService<IOptions<WarrenOptions>>(), sp.GetRequiredService<InstanceIdentity>(), sp.GetRequiredService<ResourceLimits>().Fetches));
+        services.AddSingleton(sp => new GitRunner { ProcessGate = sp.GetRequiredService<ResourceLimits>().GitProcesses });
         services.AddSingleton(sp =>
         {
             var o = sp.GetRequiredService<IOptions<WarrenOptions>>().Value;
@@ -40,6 +41,8 @@ public static class WarrenServiceCollectionExtensions
                 GoInsecure = o.GoInsecure ?? "",
                 TimeProvider = sp.GetRequiredService<TimeProvider>(),
                 Git = sp.GetRequiredService<GitRunner>(),
+                CacheMaxEntries = o.MemoryCacheEntries,
+                FetchGate = sp.GetRequiredService<ResourceLimits>().Fetches,
             });
         });
         services.AddSingleton(sp =>
@@ -64,8 +67,12 @@ public static class WarrenServiceCollectionExtensions
             sp.GetRequiredService<GitRunner>(), sp.GetRequiredService<IOptions<WarrenOptions>>().Value.GitTimeout));
         services.AddSingleton<DirectSource>();
         services.AddSingleton<UpstreamChain>();
-        services.AddSingleton(new SmallArtifactCache());
-        services.AddSingleton(new Endpoints.OpenFileCache());
+        services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<WarrenOptions>>().Value;
+            return new SmallArtifactCache(o.MemoryCacheBytes, maxEntries: o.MemoryCacheEntries);
+        });
+        services.AddSingleton(sp => new Endpoints.OpenFileCache(sp.GetRequiredService<IOptions<WarrenOptions>>().Value.OpenFiles));
         services.AddSingleton<ChecksumPolicy>();
         services.AddSingleton<HostedSumDb>();
         services.AddSingleton<ChecksumVerifier>();

@@ -1,5 +1,5 @@
-using System.Collections.Concurrent;
 using Microsoft.Win32.SafeHandles;
+using Warren.Core.Limits;
 using Warren.Server.Storage;
 
 namespace Warren.Server.Endpoints;
@@ -8,13 +8,16 @@ namespace Warren.Server.Endpoints;
 public sealed record OpenArtifact(SafeFileHandle Handle, string Path, long Length, DateTimeOffset LastModified, string ETag);
 
 /// <summary>Open handles of hot immutable files (like nginx's open_file_cache): a warm request costs a lookup and the
-/// reads, not an open, stat and close. Files are never rewritten, so an open handle never goes stale. Evicted handles
-/// are not closed here (a response may still be reading them); their finalizer closes them once unreferenced.</summary>
+/// reads, not an open, stat and close. Files are never rewritten, so an open handle never goes stale. At most capacity
+/// handles are held; an evicted handle is disposed at once. A response still reading it holds a reference
+/// (SafeHandle.DangerousAddRef, see <see cref="OpenFileResult"/>), so the descriptor is closed when that response ends.</summary>
 public sealed class OpenFileCache(int capacity = 512)
 {
-    private readonly ConcurrentDictionary<string, OpenArtifact> _open = new(StringComparer.Ordinal);
+    private readonly BoundedCache<OpenArtifact> _open = new(capacity, onEvicted: static f => f.Handle.Dispose());
 
-    public bool TryGet(string key, out OpenArtifact file) => _open.TryGetValue(key, out file!);
+    public int Count => _open.Count;
+
+    public bool TryGet(string key, out OpenArtifact file) => _open.TryGet(key, out file);
 
     /// <summary>Opens the stored artifact's file (null when it has no local file) and remembers it under key.</summary>
     public OpenArtifact? Open(string key, StoredArtifact artifact)
@@ -35,14 +38,12 @@ public sealed class OpenFileCache(int capacity = 512)
         }
 
         var file = new OpenArtifact(handle, path, artifact.Length, artifact.LastModified, artifact.ETag);
-        if (_open.Count >= capacity)
+        var held = _open.GetOrAdd(key, file);
+        if (!ReferenceEquals(held, file))
         {
-            foreach (var k in _open.Keys.Take(capacity / 4))
-            {
-                _open.TryRemove(k, out _);
-            }
+            handle.Dispose();
         }
 
-        return _open.GetOrAdd(key, file);
+        return held;
     }
 }

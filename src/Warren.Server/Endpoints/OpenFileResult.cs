@@ -11,6 +11,37 @@ public sealed class OpenFileResult(OpenArtifact file, string contentType, string
 
     public async Task ExecuteAsync(HttpContext httpContext)
     {
+        // Hold the handle while sending: the cache may evict (and dispose) it meanwhile; the descriptor is closed when
+        // the last holder lets go. An already evicted handle means a plain file response.
+        var held = false;
+        try
+        {
+            file.Handle.DangerousAddRef(ref held);
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+
+        if (!held)
+        {
+            httpContext.Response.Headers.CacheControl = cacheControl;
+            await Results.File(file.Path, contentType, lastModified: file.LastModified, entityTag: new EntityTagHeaderValue(file.ETag), enableRangeProcessing: true)
+                .ExecuteAsync(httpContext).ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await SendAsync(httpContext).ConfigureAwait(false);
+        }
+        finally
+        {
+            file.Handle.DangerousRelease();
+        }
+    }
+
+    private async Task SendAsync(HttpContext httpContext)
+    {
         var request = httpContext.Request.Headers;
         var response = httpContext.Response;
         if (request.Range.Count > 0 || request.IfNoneMatch.Count > 0 || request.IfModifiedSince.Count > 0 || request.IfMatch.Count > 0 ||

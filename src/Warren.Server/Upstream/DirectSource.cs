@@ -1,4 +1,4 @@
-using System.Collections.Concurrent;
+using Warren.Core.Limits;
 using Warren.Fetch.Direct;
 
 namespace Warren.Server.Upstream;
@@ -6,7 +6,8 @@ namespace Warren.Server.Upstream;
 /// <summary>`direct`: the origin repositories, through git (or the GOPROXY a go-import "mod" tag names).</summary>
 public sealed class DirectSource(DirectFetcher fetcher, HttpDownloader downloader) : IModuleSource
 {
-    private readonly ConcurrentDictionary<string, ProxySource> _modProxies = new(StringComparer.Ordinal);
+    // Keyed by what go-import tags name: bounded, so made-up proxies cannot grow it.
+    private readonly BoundedCache<ProxySource> _modProxies = new(256);
 
     public string Name => "direct";
 
@@ -23,7 +24,7 @@ public sealed class DirectSource(DirectFetcher fetcher, HttpDownloader downloade
         var fetch = await fetcher.FetchAsync(request.ModulePath, request.Version, kind, destinationPath, cancellationToken).ConfigureAwait(false);
         if (fetch.ModProxy is { } proxy)
         {
-            var source = _modProxies.GetOrAdd(proxy.AbsoluteUri, url => new ProxySource(url, downloader));
+            var source = _modProxies.GetOrAdd(proxy.AbsoluteUri, new ProxySource(proxy.AbsoluteUri, downloader));
             return await source.FetchAsync(request, destinationPath, cancellationToken).ConfigureAwait(false);
         }
 

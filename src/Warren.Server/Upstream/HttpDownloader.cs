@@ -14,10 +14,13 @@ public sealed class HttpDownloader
 
     private readonly HttpClient _client;
     private readonly WarrenOptions _options;
+    private readonly Warren.Core.Limits.ConcurrencyGate? _fetches;
 
-    public HttpDownloader(HttpClient client, IOptions<WarrenOptions> options, InstanceIdentity identity)
+    /// <param name="fetches">The process-wide limit on concurrent outbound fetches (null: none).</param>
+    public HttpDownloader(HttpClient client, IOptions<WarrenOptions> options, InstanceIdentity identity, Warren.Core.Limits.ConcurrencyGate? fetches = null)
     {
         _client = client;
+        _fetches = fetches;
         _options = options.Value;
         InstanceId = identity.Id;
     }
@@ -29,6 +32,7 @@ public sealed class HttpDownloader
 
     public async Task<FetchOutcome> DownloadAsync(Uri uri, string source, string destinationPath, long maxBytes, CancellationToken cancellationToken)
     {
+        using var slot = _fetches is { } gate ? await gate.EnterAsync(cancellationToken).ConfigureAwait(false) : default;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_options.UpstreamTimeout);
         var token = timeout.Token;
