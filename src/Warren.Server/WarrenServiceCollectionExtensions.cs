@@ -61,6 +61,10 @@ public static class WarrenServiceCollectionExtensions
                 HttpProxy = o.OutboundProxy ?? Environment.GetEnvironmentVariable("HTTP_PROXY") ?? Environment.GetEnvironmentVariable("http_proxy"),
                 HttpsProxy = o.OutboundProxy ?? Environment.GetEnvironmentVariable("HTTPS_PROXY") ?? Environment.GetEnvironmentVariable("https_proxy"),
                 NoProxy = o.OutboundProxyBypass ?? Environment.GetEnvironmentVariable("NO_PROXY") ?? Environment.GetEnvironmentVariable("no_proxy"),
+                TimeProvider = sp.GetRequiredService<TimeProvider>(),
+                QuotaBytes = Size(o.MirrorQuota),
+                MaxIdle = o.MirrorMaxIdle,
+                MaxRepositoryBytes = Size(o.MaxRepoSize),
             }, sp.GetRequiredService<GitRunner>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger<GitMirrorManager>());
         });
         services.AddSingleton(sp => new DirectFetcher(sp.GetRequiredService<RepoDiscovery>(), sp.GetRequiredService<GitMirrorManager>(),
@@ -80,8 +84,13 @@ public static class WarrenServiceCollectionExtensions
         services.AddSingleton<HostedSumDbHandler>();
         services.AddSingleton<SumDbProxy>();
         services.AddHostedService<StartupTasks>();
+        services.AddSingleton<StoreMaintenance>();
+        services.AddHostedService(sp => sp.GetRequiredService<StoreMaintenance>());
         return services;
     }
+
+    /// <summary>A validated size option ("20G"), or null.</summary>
+    private static long? Size(string? value) => value is not null && Warren.Core.Limits.ByteSize.TryParse(value, out var bytes, out _) ? bytes : null;
 
     /// <summary>"user:password", or a bare token.</summary>
     private static GitCredential ParseCredential(string value)

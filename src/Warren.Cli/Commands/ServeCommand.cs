@@ -35,12 +35,18 @@ public sealed class ServeCommand : Command
     private readonly Option<int?> _maxFetches = new("--max-concurrent-fetches") { Description = "concurrent outbound HTTP fetches across all hosts (default 64)" };
     private readonly Option<int?> _maxGit = new("--max-git-processes") { Description = "concurrent git processes (default 16)" };
 
+    // mirror limits
+    private readonly Option<string?> _mirrorQuota = new("--mirror-quota") { Description = "disk quota of the git mirrors, e.g. 20G or 500M; the least recently used idle mirrors are deleted to stay within it (default: none)" };
+    private readonly Option<TimeSpan?> _mirrorMaxIdle = new("--mirror-max-idle") { Description = "delete git mirrors unused for this long, e.g. 30.00:00:00 (default: keep)" };
+    private readonly Option<string?> _maxRepoSize = new("--max-repo-size") { Description = "refuse repositories larger than this, e.g. 2G (default: no limit)" };
+
     public ServeCommand()
         : base("serve", "Run the caching Go module proxy (GOPROXY protocol, /sumdb/ proxy, /healthz, /readyz, /metrics).")
     {
         foreach (var option in new Option[] { _listen, _root, _upstream, _sumdb, _hostedSumDb, _hostedPatterns, _sumdbPolicy, _private, _noProxy, _noSumDb, _listTtl, _negativeTtl,
                      _authFile, _anonymous, _adminListen, _authorizeByOrigin, _originAuthzTtl, _rateLimit, _rateLimitBurst,
-                     _egressAllow, _egressDeny, _direct, _maxFetches, _maxGit })
+                     _egressAllow, _egressDeny, _direct, _maxFetches, _maxGit,
+                     _mirrorQuota, _mirrorMaxIdle, _maxRepoSize })
         {
             Add(option);
         }
@@ -76,6 +82,11 @@ public sealed class ServeCommand : Command
             o.Direct = parse.GetValue(_direct) ?? o.Direct;
             o.MaxConcurrentFetches = parse.GetValue(_maxFetches) ?? o.MaxConcurrentFetches;
             o.MaxGitProcesses = parse.GetValue(_maxGit) ?? o.MaxGitProcesses;
+
+            // mirror limits
+            o.MirrorQuota = parse.GetValue(_mirrorQuota) ?? o.MirrorQuota;
+            o.MirrorMaxIdle = parse.GetValue(_mirrorMaxIdle) ?? o.MirrorMaxIdle;
+            o.MaxRepoSize = parse.GetValue(_maxRepoSize) ?? o.MaxRepoSize;
         }
 
         WebApplication app;
