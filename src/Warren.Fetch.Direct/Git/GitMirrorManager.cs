@@ -158,24 +158,12 @@ public sealed class GitMirrorManager : IDisposable
             return NoLease.Instance;
         }
 
-        var now = _options.TimeProvider.GetUtcNow();
-        bool touch;
         lock (state.Gate)
         {
             state.Users++;
-            state.LastUsed = now;
-            touch = now - state.LastTouched >= TimeSpan.FromMinutes(1);
-            if (touch)
-            {
-                state.LastTouched = now;
-            }
         }
 
-        if (touch)
-        {
-            Touch(state.Directory, now);
-        }
-
+        MarkUsed(state);
         return new Lease(this, state);
     }
 
@@ -322,29 +310,38 @@ public sealed class GitMirrorManager : IDisposable
         }
     }
 
-    /// <summary>When the mirror was last used, as its stamps tell (for mirrors this process has not used).</summary>
+    /// <summary>When the mirror was last used, as its stamps tell (for mirrors this process has not used): the used
+    /// stamp, else the creation marker.</summary>
     private static DateTimeOffset StampTime(string directory)
     {
         var meta = Path.Combine(directory, MetadataDirectory);
-        var latest = DateTime.MinValue;
-        foreach (var name in new[] { UsedStamp, CreatedMarker })
-        {
-            var path = Path.Combine(meta, name);
-            if (File.Exists(path) && File.GetLastWriteTimeUtc(path) is var t && t > latest)
-            {
-                latest = t;
-            }
-        }
-
-        return new DateTimeOffset(DateTime.SpecifyKind(latest, DateTimeKind.Utc), TimeSpan.Zero);
+        var used = Path.Combine(meta, UsedStamp);
+        var time = File.GetLastWriteTimeUtc(File.Exists(used) ? used : Path.Combine(meta, CreatedMarker));
+        return new DateTimeOffset(DateTime.SpecifyKind(time, DateTimeKind.Utc), TimeSpan.Zero);
     }
 
-    private static void Touch(string directory, DateTimeOffset now)
+    /// <summary>Records a use now, in memory and (at most once a minute, once the mirror exists) in its used stamp.</summary>
+    private void MarkUsed(MirrorState state)
+    {
+        var now = _options.TimeProvider.GetUtcNow();
+        lock (state.Gate)
+        {
+            state.LastUsed = now;
+            if (now - state.LastTouched < TimeSpan.FromMinutes(1) || !Touch(state.Directory, now))
+            {
+                return;
+            }
+
+            state.LastTouched = now;
+        }
+    }
+
+    private static bool Touch(string directory, DateTimeOffset now)
     {
         var meta = Path.Combine(directory, MetadataDirectory);
-        if (!Directory.Exists(meta))
+        if (!File.Exists(Path.Combine(meta, CreatedMarker)))
         {
-            return;
+            return false;
         }
 
         try
@@ -356,10 +353,12 @@ public sealed class GitMirrorManager : IDisposable
             }
 
             File.SetLastWriteTimeUtc(path, now.UtcDateTime);
+            return true;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // Being pruned or read-only: the in-memory time still counts.
+            return false;
         }
     }
 
@@ -415,6 +414,8 @@ public sealed class GitMirrorManager : IDisposable
         {
             state.Users--;
         }
+
+        MarkUsed(state);
     }
 
     private sealed class Lease(GitMirrorManager manager, MirrorState state) : IDisposable
