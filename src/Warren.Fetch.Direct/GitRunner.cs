@@ -65,7 +65,7 @@ public class GitRunner
             }
         }
 
-        using var slot = ProcessGate is { } gate ? await gate.EnterAsync(cancellationToken).ConfigureAwait(false) : default;
+        using var slot = ProcessGate is { } gate ? await gate.EnterAsync(cancellationToken).ConfigureAwait(false) : null;
         using var process = new Process { StartInfo = psi };
         process.Start();
         process.StandardInput.Close();

@@ -65,13 +65,13 @@ public sealed class ConcurrencyGate : IDisposable
         }
     }
 
-    /// <summary>One held slot.</summary>
-    public readonly struct Slot : IDisposable
+    /// <summary>One held slot; disposing it again does nothing.</summary>
+    public sealed class Slot : IDisposable
     {
-        private readonly ConcurrencyGate? _gate;
+        private ConcurrencyGate? _gate;
 
         internal Slot(ConcurrencyGate gate) => _gate = gate;
 
-        public void Dispose() => _gate?.Exit();
+        public void Dispose() => Interlocked.Exchange(ref _gate, null)?.Exit();
     }
 }

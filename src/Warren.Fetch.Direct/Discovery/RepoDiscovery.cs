@@ -408,7 +408,7 @@ public sealed partial class RepoDiscovery
             return new Fetched(shown, 0, "", [], $"parse {GoImportMeta.Quote(shown)}: invalid URL", DirectStatus.NotFound);
         }
 
-        using var slot = options.FetchGate is { } gate ? await gate.EnterAsync(cancellationToken).ConfigureAwait(false) : default;
+        using var slot = options.FetchGate is { } gate ? await gate.EnterAsync(cancellationToken).ConfigureAwait(false) : null;
         using var timer = new CancellationTokenSource(timeout, options.TimeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
         try

@@ -11,18 +11,9 @@ public sealed class OpenFileResult(OpenArtifact file, string contentType, string
 
     public async Task ExecuteAsync(HttpContext httpContext)
     {
-        // Hold the handle while sending: the cache may evict (and dispose) it meanwhile; the descriptor is closed when
-        // the last holder lets go. An already evicted handle means a plain file response.
-        var held = false;
-        try
-        {
-            file.Handle.DangerousAddRef(ref held);
-        }
-        catch (ObjectDisposedException)
-        {
-        }
-
-        if (!held)
+        // Hold the file while sending: the cache may evict it meanwhile, and the handle is closed when the last holder
+        // lets go. An already closed one means a plain file response.
+        if (!file.TryAcquire())
         {
             httpContext.Response.Headers.CacheControl = cacheControl;
             await Results.File(file.Path, contentType, lastModified: file.LastModified, entityTag: new EntityTagHeaderValue(file.ETag), enableRangeProcessing: true)
@@ -36,7 +27,7 @@ public sealed class OpenFileResult(OpenArtifact file, string contentType, string
         }
         finally
         {
-            file.Handle.DangerousRelease();
+            file.Release();
         }
     }
 

@@ -32,7 +32,7 @@ public sealed class HttpDownloader
 
     public async Task<FetchOutcome> DownloadAsync(Uri uri, string source, string destinationPath, long maxBytes, CancellationToken cancellationToken)
     {
-        using var slot = _fetches is { } gate ? await gate.EnterAsync(cancellationToken).ConfigureAwait(false) : default;
+        using var slot = _fetches is { } gate ? await gate.EnterAsync(cancellationToken).ConfigureAwait(false) : null;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_options.UpstreamTimeout);
         var token = timeout.Token;
