@@ -191,3 +191,40 @@ public sealed class ResourceLimitsTests
         }
     }
 }
+
+/// <summary>The limit options are checked at start-up, one line per problem.</summary>
+public sealed class ResourceLimitOptionsTests
+{
+    [Fact]
+    public void Bad_limits_are_refused_one_line_each()
+    {
+        var options = new Configuration.WarrenOptions
+        {
+            Root = "/store",
+            Upstream = "off",
+            MaxConcurrentFetches = 0,
+            MaxGitProcesses = -1,
+            MemoryCacheBytes = 0,
+            MirrorQuota = "20X",
+            MaxRepoSize = "-5G",
+            MirrorMaxIdle = TimeSpan.Zero,
+        };
+        var result = new Configuration.WarrenOptionsValidator().Validate(null, options);
+        Assert.True(result.Failed);
+        var failures = result.Failures!.ToList();
+        Assert.Contains("max concurrent fetches must be at least 1, not 0", failures);
+        Assert.Contains("max git processes must be at least 1, not -1", failures);
+        Assert.Contains("memory cache bytes must be at least 1, not 0", failures);
+        Assert.Contains(failures, f => f.StartsWith("mirror quota: invalid size \"20X\"", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.StartsWith("max repo size: invalid size \"-5G\"", StringComparison.Ordinal));
+        Assert.Contains("mirror max idle must be positive, not 00:00:00", failures);
+        Assert.All(failures, f => Assert.DoesNotContain('\n', f));
+    }
+
+    [Fact]
+    public void Good_limits_pass()
+    {
+        var options = new Configuration.WarrenOptions { Root = "/store", Upstream = "off", MirrorQuota = "20G", MaxRepoSize = "500M", MirrorMaxIdle = TimeSpan.FromDays(30) };
+        Assert.True(new Configuration.WarrenOptionsValidator().Validate(null, options).Succeeded);
+    }
+}
