@@ -38,7 +38,7 @@ public sealed class ChecksumVerifier
     private readonly ConcurrentDictionary<string, SumDbLookupResult> _verified = new(StringComparer.Ordinal);
 
     public ChecksumVerifier(IOptions<WarrenOptions> options, ChecksumPolicy policy, HostedSumDb hosted, UpstreamChain chain,
-        WarrenMetrics metrics, ILogger<ChecksumVerifier> logger, ResourceLimits? limits = null)
+        WarrenMetrics metrics, ILogger<ChecksumVerifier> logger)
     {
         var o = options.Value;
         _policy = policy;
@@ -50,11 +50,6 @@ public sealed class ChecksumVerifier
         {
             var root = Path.GetFullPath(o.Root!);
             _http = HttpDownloader.CreateClient(o);
-            if (limits is not null)
-            {
-                _http = limits.Limit(_http);
-            }
-
             _candidates = [.. BaseUrlsFor(config, chain).Select(url => new SumDbClient(key, url, _http, Path.Combine(root, ".warren", "sumdb"),
                 TileCacheDirectory(root, config.Name)))];
             if (_candidates.Count == 1)

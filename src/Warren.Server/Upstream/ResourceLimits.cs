@@ -31,33 +31,9 @@ public sealed class ResourceLimits : IDisposable
     /// <summary>git processes at once (<see cref="WarrenOptions.MaxGitProcesses"/>).</summary>
     public ConcurrencyGate GitProcesses { get; }
 
-    /// <summary>A client whose every request waits for a fetch slot and holds it until the response is read
-    /// (buffered: for small answers such as checksum database lookups and tiles).</summary>
-    public HttpClient Limit(HttpClient client) => new(new GatedHandler(Fetches, client)) { Timeout = Timeout.InfiniteTimeSpan };
-
     public void Dispose()
     {
         Fetches.Dispose();
         GitProcesses.Dispose();
-    }
-}
-
-/// <summary>Sends through an inner client while holding a slot of the gate.</summary>
-internal sealed class GatedHandler(ConcurrencyGate gate, HttpMessageInvoker inner) : HttpMessageHandler
-{
-    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-    {
-        using var slot = await gate.EnterAsync(cancellationToken).ConfigureAwait(false);
-        return await inner.SendAsync(request, cancellationToken).ConfigureAwait(false);
-    }
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            inner.Dispose();
-        }
-
-        base.Dispose(disposing);
     }
 }
