@@ -89,6 +89,8 @@ public sealed class ServeCommand : Command
             o.MaxRepoSize = parse.GetValue(_maxRepoSize) ?? o.MaxRepoSize;
         }
 
+        // The store may hold private code: everything this process (and git under it) creates is the user's alone.
+        Warren.Server.Storage.StoreFiles.RestrictProcessUmask();
         WebApplication app;
         try
         {

@@ -221,19 +221,27 @@ public sealed class MetadataIndex : IDisposable
 
     public bool IsHealthy(out string? reason)
     {
-        try
+        for (var attempt = 0; ; attempt++)
         {
-            using var connection = Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = "SELECT count(*) FROM answers WHERE 0";
-            command.ExecuteScalar();
-            reason = null;
-            return true;
-        }
-        catch (SqliteException ex)
-        {
-            reason = "metadata index: " + ex.Message;
-            return false;
+            var generation = Volatile.Read(ref _generation);
+            try
+            {
+                using var connection = Open();
+                using var command = connection.CreateCommand();
+                command.CommandText = "SELECT count(*) FROM answers WHERE 0";
+                command.ExecuteScalar();
+                reason = null;
+                return true;
+            }
+            catch (SqliteException ex) when (attempt == 0 && IsCorrupt(ex))
+            {
+                Recover(generation, ex);
+            }
+            catch (SqliteException ex)
+            {
+                reason = "metadata index: " + ex.Message;
+                return false;
+            }
         }
     }
 

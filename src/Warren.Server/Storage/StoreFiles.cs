@@ -90,8 +90,16 @@ public static class StoreFiles
         }
     }
 
+    /// <summary>Sets the process's umask to 077, so that whatever the serving process and its git children create
+    /// (mirrors, checksum database caches, staged downloads) is private to the user; returns the previous mask.
+    /// Nothing on Windows.</summary>
+    public static int RestrictProcessUmask() => OperatingSystem.IsWindows() ? 0 : Native.Umask(0x3f /* 077 */);
+
     private static class Native
     {
+        [DllImport("libc", EntryPoint = "umask")]
+        public static extern int Umask(int mask);
+
         [DllImport("libc", EntryPoint = "open", SetLastError = true)]
         public static extern int Open(byte[] path, int flags);
 
