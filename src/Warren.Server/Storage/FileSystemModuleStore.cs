@@ -23,8 +23,8 @@ public sealed class FileSystemModuleStore : IModuleStore, IDisposable
         _root = storeLock.Root;
         _fsync = options.Value.Fsync;
 
-        // Each process stages in a directory of its own, locked while it lives, so that several servers can share
-        // one store and a restarted one can tell a dead process's leftovers from a live one's downloads.
+        // Each process stages in a directory of its own, locked while it lives, so that a restarted server can tell a
+        // dead process's leftovers from a live one's downloads (one server per store: see StoreLock).
         _stagingParent = Path.Combine(_root, ".warren", "staging");
         _staging = Path.Combine(_stagingParent, Guid.NewGuid().ToString("N"));
         StoreFiles.CreateDirectory(_staging);
