@@ -53,6 +53,8 @@ public sealed class DirectFetcher
             return new DirectFetch(DirectResult.NotFound($"{root.Root}: unsupported version control system {root.Vcs}"));
         }
 
+        // Held while the mirror is read, so pruning never deletes it under us.
+        using var lease = _mirrors.Use(root.Url);
         var (gitDir, ensured) = await _mirrors.EnsureAsync(root.Url, cancellationToken).ConfigureAwait(false);
         if (gitDir is null)
         {

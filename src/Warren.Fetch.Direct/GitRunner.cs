@@ -22,6 +22,9 @@ public class GitRunner
 
     public string GitPath { get; }
 
+    /// <summary>A process-wide limit on git processes running at once (null: none); waiting for a slot respects cancellation.</summary>
+    public Warren.Core.Limits.ConcurrencyGate? ProcessGate { get; set; }
+
     /// <summary>Extra environment for every invocation (e.g. GIT_CONFIG_GLOBAL, HTTP proxy variables).</summary>
     public IDictionary<string, string> Environment { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
@@ -75,6 +78,7 @@ public class GitRunner
             }
         }
 
+        using var slot = ProcessGate is { } gate ? await gate.EnterAsync(cancellationToken).ConfigureAwait(false) : null;
         using var process = new Process { StartInfo = psi };
         process.Start();
         process.StandardInput.Close();

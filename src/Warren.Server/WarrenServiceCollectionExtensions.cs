@@ -25,27 +25,32 @@ public static class WarrenServiceCollectionExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<InstanceIdentity>();
         services.AddSingleton<WarrenMetrics>();
-        services.AddSingleton(sp => new NegativeCache(sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new NegativeCache(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<WarrenOptions>>().Value.MemoryCacheEntries));
+        services.AddSingleton<StoreLock>();
         services.AddSingleton<FileSystemModuleStore>();
         services.AddSingleton<IModuleStore>(sp => sp.GetRequiredService<FileSystemModuleStore>());
         services.AddSingleton<MetadataIndex>();
         services.AddSingleton(sp => EgressServices.CreatePolicy(sp.GetRequiredService<IOptions<WarrenOptions>>().Value,
             sp.GetRequiredService<WarrenMetrics>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("Warren.Server.Egress")));
+        services.AddSingleton<ResourceLimits>();
 
         // One redactor for every message, log line and error body: URL user information, tokens, known secrets.
         services.AddSingleton<SecretRedactor>();
         services.AddSingleton<UpstreamCredentials>();
         services.AddSingleton(sp => new HttpDownloader(
             HttpDownloader.CreateClient(sp.GetRequiredService<IOptions<WarrenOptions>>().Value, sp.GetRequiredService<Warren.Fetch.Direct.Egress.EgressPolicy>()),
-            sp.GetRequiredService<IOptions<WarrenOptions>>(), sp.GetRequiredService<InstanceIdentity>(), sp.GetRequiredService<SecretRedactor>()));
+            sp.GetRequiredService<IOptions<WarrenOptions>>(), sp.GetRequiredService<InstanceIdentity>(), sp.GetRequiredService<SecretRedactor>(),
+            sp.GetRequiredService<ResourceLimits>().Fetches));
 
         // Hardened git: every git child (mirrors, the .git probe, local reads) gets the private home under
-        // <store>/.warren/home, the operator's GitConfig (or an empty one), and Warren's credential helper only.
+        // <store>/.warren/home, the operator's GitConfig (or an empty one), and Warren's credential helper only;
+        // all of them share the process-wide limit on git processes.
         services.AddSingleton(sp => BuildGitMirrorOptions(sp.GetRequiredService<IOptions<WarrenOptions>>().Value,
-            sp.GetRequiredService<Warren.Fetch.Direct.Egress.EgressPolicy>()));
+            sp.GetRequiredService<Warren.Fetch.Direct.Egress.EgressPolicy>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp =>
         {
             var git = new HardenedGit(sp.GetRequiredService<GitMirrorOptions>(), runner: null, sp.GetRequiredService<SecretRedactor>());
+            git.Runner.ProcessGate = sp.GetRequiredService<ResourceLimits>().GitProcesses;
             Log.GitHardened(sp.GetRequiredService<ILoggerFactory>().CreateLogger<HardenedGit>(), git.Home, git.BaseEnvironment["GIT_CONFIG_GLOBAL"]);
             return git;
         });
@@ -59,6 +64,8 @@ public static class WarrenServiceCollectionExtensions
                 TimeProvider = sp.GetRequiredService<TimeProvider>(),
                 Git = sp.GetRequiredService<GitRunner>(),
                 HardenedGit = sp.GetRequiredService<HardenedGit>(),
+                CacheMaxEntries = o.MemoryCacheEntries,
+                FetchGate = sp.GetRequiredService<ResourceLimits>().Fetches,
             });
         });
         services.AddSingleton(sp => new GitMirrorManager(sp.GetRequiredService<GitMirrorOptions>(), sp.GetRequiredService<HardenedGit>(),
@@ -67,8 +74,12 @@ public static class WarrenServiceCollectionExtensions
             sp.GetRequiredService<GitRunner>(), sp.GetRequiredService<IOptions<WarrenOptions>>().Value.GitTimeout));
         services.AddSingleton<DirectSource>();
         services.AddSingleton<UpstreamChain>();
-        services.AddSingleton(new SmallArtifactCache());
-        services.AddSingleton(new Endpoints.OpenFileCache());
+        services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<WarrenOptions>>().Value;
+            return new SmallArtifactCache(o.MemoryCacheBytes, maxEntries: o.MemoryCacheEntries);
+        });
+        services.AddSingleton(sp => new Endpoints.OpenFileCache(sp.GetRequiredService<IOptions<WarrenOptions>>().Value.OpenFiles));
         services.AddSingleton<ChecksumPolicy>();
         services.AddSingleton<HostedSumDb>();
         services.AddSingleton<ChecksumVerifier>();
@@ -78,11 +89,13 @@ public static class WarrenServiceCollectionExtensions
         services.AddOriginAuthorization();
         services.AddHostedService<StartupTasks>();
         services.AddWarrenAccessControl();
+        services.AddSingleton<StoreMaintenance>();
+        services.AddHostedService(sp => sp.GetRequiredService<StoreMaintenance>());
         return services;
     }
 
     /// <summary>Mirrors under &lt;store&gt;/.warren/git; git's private HOME is &lt;store&gt;/.warren/home.</summary>
-    private static GitMirrorOptions BuildGitMirrorOptions(WarrenOptions o, Warren.Fetch.Direct.Egress.EgressPolicy egress)
+    private static GitMirrorOptions BuildGitMirrorOptions(WarrenOptions o, Warren.Fetch.Direct.Egress.EgressPolicy egress, TimeProvider time)
     {
         var warren = Path.Combine(Path.GetFullPath(o.Root!), ".warren");
         return new GitMirrorOptions
@@ -100,8 +113,15 @@ public static class WarrenServiceCollectionExtensions
             HttpsProxy = o.OutboundProxy ?? Environment.GetEnvironmentVariable("HTTPS_PROXY") ?? Environment.GetEnvironmentVariable("https_proxy"),
             NoProxy = o.OutboundProxyBypass ?? Environment.GetEnvironmentVariable("NO_PROXY") ?? Environment.GetEnvironmentVariable("no_proxy"),
             EgressPolicy = egress,
+            TimeProvider = time,
+            QuotaBytes = Size(o.MirrorQuota),
+            MaxIdle = o.MirrorMaxIdle,
+            MaxRepositoryBytes = Size(o.MaxRepoSize),
         };
     }
+
+    /// <summary>A validated size option ("20G"), or null.</summary>
+    private static long? Size(string? value) => value is not null && Warren.Core.Limits.ByteSize.TryParse(value, out var bytes, out _) ? bytes : null;
 
     /// <summary>"user:password", or a bare token.</summary>
     private static GitCredential ParseCredential(string value)

@@ -172,7 +172,7 @@ public sealed class DirectModeCredentialsTests : IAsyncLifetime
             {
                 bytes = File.ReadAllBytes(file);
             }
-            catch (IOException) when (Path.GetFileName(file) == ".lock")
+            catch (IOException) when (Path.GetFileName(file) is ".lock" or Storage.StoreLock.LockName)
             {
                 // Held exclusively by the running server; a lock file is not where a credential could be written.
                 continue;

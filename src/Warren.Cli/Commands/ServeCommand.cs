@@ -37,12 +37,18 @@ public sealed class ServeCommand : Command
     private readonly Option<int?> _maxGit = new("--max-git-processes") { Description = "concurrent git processes (default 16)" };
     private readonly Option<bool> _upstreamCredentialsOverHttp = new("--upstream-credentials-over-http") { Description = "also send upstream credentials (user:password in the URL, .netrc) to http:// upstreams (default: https only)" };
 
+    // mirror limits
+    private readonly Option<string?> _mirrorQuota = new("--mirror-quota") { Description = "disk quota of the git mirrors, e.g. 20G or 500M; the least recently used idle mirrors are deleted to stay within it (default: none)" };
+    private readonly Option<TimeSpan?> _mirrorMaxIdle = new("--mirror-max-idle") { Description = "delete git mirrors unused for this long, e.g. 30.00:00:00 (default: keep)" };
+    private readonly Option<string?> _maxRepoSize = new("--max-repo-size") { Description = "refuse repositories larger than this, e.g. 2G (default: no limit)" };
+
     public ServeCommand()
         : base("serve", "Run the caching Go module proxy (GOPROXY protocol, /sumdb/ proxy, /healthz, /readyz, /metrics).")
     {
         foreach (var option in new Option[] { _listen, _root, _upstream, _sumdb, _hostedSumDb, _hostedPatterns, _sumdbPolicy, _private, _noProxy, _noSumDb, _listTtl, _negativeTtl,
                      _authFile, _anonymous, _adminListen, _authorizeByOrigin, _originAuthzTtl, _rateLimit, _rateLimitBurst,
-                     _egressAllow, _egressDeny, _direct, _maxFetches, _maxGit, _upstreamCredentialsOverHttp })
+                     _egressAllow, _egressDeny, _direct, _maxFetches, _maxGit, _upstreamCredentialsOverHttp,
+                     _mirrorQuota, _mirrorMaxIdle, _maxRepoSize })
         {
             Add(option);
         }
@@ -79,8 +85,16 @@ public sealed class ServeCommand : Command
             o.MaxConcurrentFetches = parse.GetValue(_maxFetches) ?? o.MaxConcurrentFetches;
             o.MaxGitProcesses = parse.GetValue(_maxGit) ?? o.MaxGitProcesses;
             o.UpstreamCredentialsOverHttp = parse.GetValue(_upstreamCredentialsOverHttp) || o.UpstreamCredentialsOverHttp;
+
+
+            // mirror limits
+            o.MirrorQuota = parse.GetValue(_mirrorQuota) ?? o.MirrorQuota;
+            o.MirrorMaxIdle = parse.GetValue(_mirrorMaxIdle) ?? o.MirrorMaxIdle;
+            o.MaxRepoSize = parse.GetValue(_maxRepoSize) ?? o.MaxRepoSize;
         }
 
+        // The store may hold private code: everything this process (and git under it) creates is the user's alone.
+        Warren.Server.Storage.StoreFiles.RestrictProcessUmask();
         WebApplication app;
         try
         {

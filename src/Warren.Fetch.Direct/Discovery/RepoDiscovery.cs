@@ -1,8 +1,8 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.RegularExpressions;
+using Warren.Core.Limits;
 using Warren.Core.Modules;
 using Warren.Fetch.Direct.Egress;
 using Warren.Fetch.Direct.Git;
@@ -35,7 +35,7 @@ public sealed partial class RepoDiscovery
     private readonly HttpClient http;
     private readonly RepoDiscoveryOptions options;
     private readonly Lazy<HardenedGit> defaultGit;
-    private readonly ConcurrentDictionary<string, (RepoRoot Root, DateTimeOffset Expires)> cache = new(StringComparer.Ordinal);
+    private readonly BoundedCache<RepoRoot> cache;
 
     public RepoDiscovery(HttpClient http, RepoDiscoveryOptions? options = null)
     {
@@ -44,21 +44,16 @@ public sealed partial class RepoDiscovery
         this.options = options ?? new RepoDiscoveryOptions();
         RepoDiscoveryOptions o = this.options;
         defaultGit = new Lazy<HardenedGit>(() => new HardenedGit(new GitNetworkOptions(), o.Git));
+        cache = new BoundedCache<RepoRoot>(Math.Max(1, this.options.CacheMaxEntries), time: this.options.TimeProvider);
     }
 
     /// <summary>The repository root for a module path, or why there is none.</summary>
     public async Task<(RepoRoot? Root, DirectResult Result)> ResolveAsync(string modulePath, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(modulePath);
-        DateTimeOffset now = options.TimeProvider.GetUtcNow();
-        if (cache.TryGetValue(modulePath, out var cached))
+        if (cache.TryGet(modulePath, out var cached))
         {
-            if (cached.Expires > now)
-            {
-                return (cached.Root, DirectResult.Success);
-            }
-
-            cache.TryRemove(new KeyValuePair<string, (RepoRoot, DateTimeOffset)>(modulePath, cached));
+            return (cached, DirectResult.Success);
         }
 
         bool insecure = options.GoInsecure.Length > 0 && ModulePatterns.MatchPrefixPatterns(options.GoInsecure, modulePath);
@@ -75,8 +70,7 @@ public sealed partial class RepoDiscovery
 
         if (options.CacheTtl > TimeSpan.Zero)
         {
-            PruneCache(now);
-            cache[modulePath] = (outcome.Root, options.TimeProvider.GetUtcNow() + options.CacheTtl);
+            cache.Set(modulePath, outcome.Root, options.CacheTtl);
         }
 
         return (outcome.Root, DirectResult.Success);
@@ -84,22 +78,6 @@ public sealed partial class RepoDiscovery
 
     /// <summary>Forgets every cached resolution.</summary>
     public void ClearCache() => cache.Clear();
-
-    private void PruneCache(DateTimeOffset now)
-    {
-        if (cache.Count < 4096)
-        {
-            return;
-        }
-
-        foreach (var (key, value) in cache)
-        {
-            if (value.Expires <= now)
-            {
-                cache.TryRemove(new KeyValuePair<string, (RepoRoot, DateTimeOffset)>(key, value));
-            }
-        }
-    }
 
     /// <summary>The result of one step: a root, or a status and message.</summary>
     private sealed record Outcome(RepoRoot? Root, DirectStatus Status, string Message)
@@ -437,6 +415,7 @@ public sealed partial class RepoDiscovery
             return new Fetched(shown, 0, "", [], $"parse {GoImportMeta.Quote(shown)}: invalid URL", DirectStatus.NotFound);
         }
 
+        using var slot = options.FetchGate is { } gate ? await gate.EnterAsync(cancellationToken).ConfigureAwait(false) : null;
         using var timer = new CancellationTokenSource(timeout, options.TimeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
         try

@@ -49,4 +49,12 @@ public sealed class RepoDiscoveryOptions
     /// <summary>GIT_ALLOW_PROTOCOL (colon-separated schemes): when set, the git URL schemes that count as secure;
     /// otherwise https, ssh, git+ssh (and bzr+ssh, svn+ssh).</summary>
     public string? GitAllowProtocol { get; init; }
+
+    // --- Resource limits ---
+
+    /// <summary>At most this many resolutions are remembered (the least recently used go first).</summary>
+    public int CacheMaxEntries { get; init; } = 10_000;
+
+    /// <summary>A process-wide limit on concurrent outbound fetches that ?go-get=1 requests share (null: none).</summary>
+    public Warren.Core.Limits.ConcurrencyGate? FetchGate { get; init; }
 }

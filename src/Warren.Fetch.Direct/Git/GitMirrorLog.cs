@@ -19,4 +19,13 @@ internal static partial class GitMirrorLog
 
     [LoggerMessage(EventId = 5104, Level = LogLevel.Information, Message = "Removed {Count} leftover git mirror staging directories")]
     public static partial void CleanedLeftovers(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 6450, Level = LogLevel.Information, Message = "Pruned git mirror of {Url} ({Bytes} bytes, last used {LastUse:O}): {Reason}")]
+    public static partial void Pruned(ILogger logger, string url, long bytes, DateTimeOffset lastUse, string reason);
+
+    [LoggerMessage(EventId = 6451, Level = LogLevel.Warning, Message = "Refused repository {Url}: {Reason}")]
+    public static partial void TooLarge(ILogger logger, string url, string reason);
+
+    [LoggerMessage(EventId = 6452, Level = LogLevel.Warning, Message = "Git mirrors use {Bytes} bytes, over the quota of {Quota}; every remaining mirror is in use")]
+    public static partial void OverQuota(ILogger logger, long bytes, long quota);
 }

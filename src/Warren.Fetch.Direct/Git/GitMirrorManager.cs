@@ -38,6 +38,9 @@ public sealed class GitMirrorManager : IDisposable
     public const string OperationsLog = "operations.log";
 
     private const string FreshStamp = "fetched";
+
+    /// <summary>Touched (at most once a minute) when the mirror is used; its time orders pruning.</summary>
+    public const string UsedStamp = "used";
     private const string StagingPrefix = ".tmp-";
     private const string TrashPrefix = ".trash-";
 
@@ -48,7 +51,9 @@ public sealed class GitMirrorManager : IDisposable
     private readonly ILogger _logger;
     private readonly SecretRedactor _redactor;
     private readonly ConcurrentDictionary<string, MirrorState> _mirrors = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, SemaphoreSlim> _hosts = new(StringComparer.OrdinalIgnoreCase);
+    // Per-host gates exist only while an operation for that host runs or waits, so made-up hosts cannot grow this.
+    private readonly Dictionary<string, HostGate> _hosts = new(StringComparer.OrdinalIgnoreCase);
+    private readonly SemaphoreSlim _pruning = new(1, 1);
     private readonly CancellationTokenSource _shutdown = new();
     private readonly CancellationToken _stopping;
 
@@ -150,22 +155,305 @@ public sealed class GitMirrorManager : IDisposable
             return DirectResult.NotFound($"git ls-remote {url.Url}: the credential contains a line break");
         }
 
-        var gate = _hosts.GetOrAdd(url.Host.ToLowerInvariant(), _ => new SemaphoreSlim(_options.MaxConcurrentOperationsPerHost));
-        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            // Only this credential: the hardened git has a private HOME and Warren's helper answers with it alone.
-            var (result, _) = await _git.LsRemoteAsync(url.Url, timeout, cancellationToken, credential, ["HEAD"]).ConfigureAwait(false);
-            return result.Status == DirectStatus.Ok ? DirectResult.Success : result with { Message = _redactor.Redact(result.Message) };
-        }
-        finally
-        {
-            gate.Release();
-        }
+        // Only this credential: the hardened git has a private HOME and Warren's helper answers with it alone.
+        var (result, _) = await PerHostAsync(url.Host, cancellationToken,
+            () => _git.LsRemoteAsync(url.Url, timeout, cancellationToken, credential, ["HEAD"])).ConfigureAwait(false);
+        return result.Status == DirectStatus.Ok ? DirectResult.Success : result with { Message = _redactor.Redact(result.Message) };
     }
 
     /// <summary>Removes secrets from text (URL user information, configured and .netrc passwords).</summary>
     public string Redact(string text) => _redactor.Redact(text);
+
+    /// <summary>Marks the mirror of repoUrl as in use until the result is disposed: it is not pruned meanwhile, and its
+    /// last use (which orders pruning) is now. Take it before <see cref="EnsureAsync"/> and hold it while reading the mirror.</summary>
+    public IDisposable Use(string repoUrl)
+    {
+        if (!TryState(repoUrl, out var state, out _))
+        {
+            return NoLease.Instance;
+        }
+
+        lock (state.Gate)
+        {
+            state.Users++;
+        }
+
+        MarkUsed(state);
+        return new Lease(this, state);
+    }
+
+    /// <summary>Deletes mirrors unused for longer than <see cref="GitMirrorOptions.MaxIdle"/>, then, while the mirrors
+    /// take more than <see cref="GitMirrorOptions.QuotaBytes"/>, the least recently used ones. A mirror in use (a lease,
+    /// or a clone or fetch under way) is never deleted: its lock is held while it is moved away. Returns how many went.</summary>
+    public async Task<int> PruneAsync(CancellationToken cancellationToken)
+    {
+        if (_options.QuotaBytes is null && _options.MaxIdle is null)
+        {
+            return 0;
+        }
+
+        await _pruning.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var now = _options.TimeProvider.GetUtcNow();
+            var mirrors = new List<(string Directory, string Url, long Bytes, DateTimeOffset LastUse)>();
+            foreach (var dir in Directory.EnumerateDirectories(MirrorRoot))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var name = Path.GetFileName(dir);
+                if (name.StartsWith(StagingPrefix, StringComparison.Ordinal) || name.StartsWith(TrashPrefix, StringComparison.Ordinal) || !IsComplete(dir))
+                {
+                    continue;
+                }
+
+                var url = ReadCreatedUrl(dir);
+                var lastUse = url is not null && _mirrors.TryGetValue(url, out var known) && known.LastUsed is { } used ? used : StampTime(dir);
+                mirrors.Add((dir, url ?? "", DirectorySize(dir), lastUse));
+            }
+
+            mirrors.Sort((a, b) => a.LastUse.CompareTo(b.LastUse));
+            var total = mirrors.Sum(m => m.Bytes);
+            var pruned = 0;
+            foreach (var m in mirrors)
+            {
+                var idle = _options.MaxIdle is { } maxIdle && now - m.LastUse > maxIdle;
+                var over = _options.QuotaBytes is { } quota && total > quota;
+                if (!idle && !over)
+                {
+                    continue;
+                }
+
+                if (TryRemove(m.Directory, m.Url))
+                {
+                    total -= m.Bytes;
+                    pruned++;
+                    GitMirrorLog.Pruned(_logger, m.Url.Length > 0 ? _redactor.Redact(m.Url) : m.Directory, m.Bytes, m.LastUse,
+                        idle ? $"unused for more than {_options.MaxIdle}" : $"mirrors over the quota of {_options.QuotaBytes} bytes");
+                }
+            }
+
+            if (_options.QuotaBytes is { } q && total > q)
+            {
+                GitMirrorLog.OverQuota(_logger, total, q);
+            }
+
+            return pruned;
+        }
+        finally
+        {
+            _pruning.Release();
+        }
+    }
+
+    /// <summary>The total size of the files under a directory.</summary>
+    public static long DirectorySize(string directory)
+    {
+        long total = 0;
+        try
+        {
+            foreach (var file in new DirectoryInfo(directory).EnumerateFiles("*", SearchOption.AllDirectories))
+            {
+                total += file.Length;
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Vanished while counting: what was counted stands.
+        }
+
+        return total;
+    }
+
+    /// <summary>Moves the mirror away under its lock unless it is in use, then deletes it.</summary>
+    private bool TryRemove(string directory, string url)
+    {
+        var state = url.Length > 0 && Parse(url) is { } parsed
+            ? _mirrors.GetOrAdd(parsed.Url, _ => new MirrorState(parsed, directory))
+            : null;
+        var trash = Path.Combine(MirrorRoot, TrashPrefix + Guid.NewGuid().ToString("N"));
+        if (state is not null && string.Equals(state.Directory, directory, StringComparison.Ordinal))
+        {
+            lock (state.Gate)
+            {
+                if (state.Users > 0 || state.Inflight is not null)
+                {
+                    return false;
+                }
+
+                if (!MoveAway(directory, trash))
+                {
+                    return false;
+                }
+
+                state.LastSuccess = null;
+                state.StampLoaded = false;
+            }
+        }
+        else if (!MoveAway(directory, trash))
+        {
+            return false;
+        }
+
+        DeleteDirectory(trash);
+        return true;
+    }
+
+    private static bool MoveAway(string directory, string trash)
+    {
+        try
+        {
+            Directory.Move(directory, trash);
+            return true;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The URL in a mirror's creation marker ("id time url"), or null.</summary>
+    private static string? ReadCreatedUrl(string directory)
+    {
+        try
+        {
+            var parts = File.ReadAllText(Path.Combine(directory, MetadataDirectory, CreatedMarker)).Trim().Split(' ', 3);
+            return parts.Length == 3 ? parts[2] : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>When the mirror was last used, as its stamps tell (for mirrors this process has not used): the used
+    /// stamp, else the creation marker.</summary>
+    private static DateTimeOffset StampTime(string directory)
+    {
+        var meta = Path.Combine(directory, MetadataDirectory);
+        var used = Path.Combine(meta, UsedStamp);
+        var time = File.GetLastWriteTimeUtc(File.Exists(used) ? used : Path.Combine(meta, CreatedMarker));
+        return new DateTimeOffset(DateTime.SpecifyKind(time, DateTimeKind.Utc), TimeSpan.Zero);
+    }
+
+    /// <summary>Records a use now, in memory and (at most once a minute, once the mirror exists) in its used stamp.</summary>
+    private void MarkUsed(MirrorState state)
+    {
+        var now = _options.TimeProvider.GetUtcNow();
+        lock (state.Gate)
+        {
+            state.LastUsed = now;
+            if (now - state.LastTouched < TimeSpan.FromMinutes(1) || !Touch(state.Directory, now))
+            {
+                return;
+            }
+
+            state.LastTouched = now;
+        }
+    }
+
+    private static bool Touch(string directory, DateTimeOffset now)
+    {
+        var meta = Path.Combine(directory, MetadataDirectory);
+        if (!File.Exists(Path.Combine(meta, CreatedMarker)))
+        {
+            return false;
+        }
+
+        try
+        {
+            var path = Path.Combine(meta, UsedStamp);
+            if (!File.Exists(path))
+            {
+                File.WriteAllBytes(path, []);
+            }
+
+            File.SetLastWriteTimeUtc(path, now.UtcDateTime);
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Being pruned or read-only: the in-memory time still counts.
+            return false;
+        }
+    }
+
+    /// <summary>Refuses a repository whose mirror (at gitDir) is larger than the limit, remembering the refusal.</summary>
+    private DirectResult CheckSize(MirrorState s, string gitDir)
+    {
+        if (_options.MaxRepositoryBytes is not { } max)
+        {
+            return DirectResult.Success;
+        }
+
+        var size = DirectorySize(gitDir);
+        if (size <= max)
+        {
+            return DirectResult.Success;
+        }
+
+        var refusal = DirectResult.Failed($"git {_redactor.Redact(s.Url.Url)}: repository is {size} bytes, larger than the limit of {max} bytes (max-repo-size)");
+        lock (s.Gate)
+        {
+            s.Refusal = refusal;
+            s.RefusedUntil = _options.TimeProvider.GetUtcNow() + _options.RefusalMemory;
+        }
+
+        GitMirrorLog.TooLarge(_logger, _redactor.Redact(s.Url.Url), refusal.Message);
+        return refusal;
+    }
+
+    /// <summary>Forgets the states of repositories not in use (their mirrors stay on disk), to bound the table.</summary>
+    private void ForgetIdleStates()
+    {
+        var target = _options.MaxTrackedRepositories - (_options.MaxTrackedRepositories / 4);
+        foreach (var (url, state) in _mirrors.ToArray().OrderBy(kv => kv.Value.LastUsed ?? DateTimeOffset.MinValue))
+        {
+            if (_mirrors.Count <= target)
+            {
+                break;
+            }
+
+            lock (state.Gate)
+            {
+                if (state.Users == 0 && state.Inflight is null && _options.TimeProvider.GetUtcNow() >= state.RefusedUntil)
+                {
+                    _mirrors.TryRemove(new KeyValuePair<string, MirrorState>(url, state));
+                }
+            }
+        }
+    }
+
+    private void Release(MirrorState state)
+    {
+        lock (state.Gate)
+        {
+            state.Users--;
+        }
+
+        MarkUsed(state);
+    }
+
+    private sealed class Lease(GitMirrorManager manager, MirrorState state) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                manager.Release(state);
+            }
+        }
+    }
+
+    private sealed class NoLease : IDisposable
+    {
+        public static readonly NoLease Instance = new();
+
+        public void Dispose()
+        {
+        }
+    }
 
     public void Dispose()
     {
@@ -193,6 +481,11 @@ public sealed class GitMirrorManager : IDisposable
         }
 
         _redactor.Add(url.EmbeddedCredential);
+        if (_mirrors.Count >= _options.MaxTrackedRepositories && !_mirrors.ContainsKey(url.Url))
+        {
+            ForgetIdleStates();
+        }
+
         state = _mirrors.GetOrAdd(url.Url, _ => new MirrorState(url, Path.Combine(MirrorRoot, DirectoryName(url))));
         if (url.EmbeddedCredential is not null)
         {
@@ -206,6 +499,11 @@ public sealed class GitMirrorManager : IDisposable
     {
         lock (s.Gate)
         {
+            if (s.Refusal is { } refusal && _options.TimeProvider.GetUtcNow() < s.RefusedUntil)
+            {
+                return Task.FromResult(refusal);
+            }
+
             var exists = IsComplete(s.Directory);
             if (exists && ensureOnly)
             {
@@ -321,6 +619,11 @@ public sealed class GitMirrorManager : IDisposable
             }
 
             var update = await UpdateAsync(s, staging, cloning: true).ConfigureAwait(false);
+            if (update.Status == DirectStatus.Ok)
+            {
+                update = CheckSize(s, staging);
+            }
+
             var meta = Directory.CreateDirectory(Path.Combine(staging, MetadataDirectory)).FullName;
             AppendLog(meta, "clone", update);
             if (update.Status != DirectStatus.Ok)
@@ -362,6 +665,20 @@ public sealed class GitMirrorManager : IDisposable
     {
         var sw = Stopwatch.StartNew();
         var result = await UpdateAsync(s, s.Directory, cloning: false).ConfigureAwait(false);
+        if (result.Status == DirectStatus.Ok && CheckSize(s, s.Directory) is { Status: not DirectStatus.Ok } tooLarge)
+        {
+            // Grew past the limit: the mirror goes, the refusal is remembered.
+            var trash = Path.Combine(MirrorRoot, TrashPrefix + Guid.NewGuid().ToString("N"));
+            Directory.Move(s.Directory, trash);
+            DeleteDirectory(trash);
+            lock (s.Gate)
+            {
+                s.LastSuccess = null;
+            }
+
+            return tooLarge;
+        }
+
         var meta = Directory.CreateDirectory(Path.Combine(s.Directory, MetadataDirectory)).FullName;
         if (result.Status == DirectStatus.Ok)
         {
@@ -465,17 +782,48 @@ public sealed class GitMirrorManager : IDisposable
         return DirectResult.Success;
     }
 
-    private async Task<GitRun> NetworkAsync(GitRemoteUrl effective, string gitDir, string[] args, GitCredential? credential, IReadOnlyList<KeyValuePair<string, string>> config)
+    private Task<GitRun> NetworkAsync(GitRemoteUrl effective, string gitDir, string[] args, GitCredential? credential, IReadOnlyList<KeyValuePair<string, string>> config) =>
+        PerHostAsync(effective.Host, _stopping,
+            () => _git.RunNetworkAsync(gitDir, effective, credential, args, _options.OperationTimeout, _stopping, config));
+
+    /// <summary>Runs work within the per-host limit; a host's gate exists only while an operation for it runs or waits.</summary>
+    private async Task<T> PerHostAsync<T>(string hostName, CancellationToken cancellationToken, Func<Task<T>> work)
     {
-        var gate = _hosts.GetOrAdd(effective.Host.ToLowerInvariant(), _ => new SemaphoreSlim(_options.MaxConcurrentOperationsPerHost));
-        await gate.WaitAsync(_stopping).ConfigureAwait(false);
+        var host = hostName.ToLowerInvariant();
+        HostGate gate;
+        lock (_hosts)
+        {
+            if (!_hosts.TryGetValue(host, out gate!))
+            {
+                gate = new HostGate(_options.MaxConcurrentOperationsPerHost);
+                _hosts[host] = gate;
+            }
+
+            gate.Users++;
+        }
+
         try
         {
-            return await _git.RunNetworkAsync(gitDir, effective, credential, args, _options.OperationTimeout, _stopping, config).ConfigureAwait(false);
+            await gate.Slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return await work().ConfigureAwait(false);
+            }
+            finally
+            {
+                gate.Slots.Release();
+            }
         }
         finally
         {
-            gate.Release();
+            lock (_hosts)
+            {
+                if (--gate.Users == 0)
+                {
+                    _hosts.Remove(host);
+                    gate.Slots.Dispose();
+                }
+            }
         }
     }
 
@@ -661,5 +1009,23 @@ public sealed class GitMirrorManager : IDisposable
         public int Fetches { get; set; }
 
         public int RemoteChecks { get; set; }
+
+        /// <summary>Leases held (<see cref="Use"/>): while any is, the mirror is not pruned.</summary>
+        public int Users { get; set; }
+
+        public DateTimeOffset? LastUsed { get; set; }
+
+        public DateTimeOffset LastTouched { get; set; }
+
+        public DirectResult? Refusal { get; set; }
+
+        public DateTimeOffset RefusedUntil { get; set; }
+    }
+
+    private sealed class HostGate(int slots)
+    {
+        public SemaphoreSlim Slots { get; } = new(slots, slots);
+
+        public int Users { get; set; }
     }
 }

@@ -72,4 +72,26 @@ public sealed class GitMirrorOptions : GitNetworkOptions
 
     /// <summary>The time limit of one git invocation.</summary>
     public TimeSpan OperationTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    // --- Resource limits ---
+
+    /// <summary>The clock for last-use times, idleness and remembered refusals.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>Disk quota of all mirrors; <see cref="GitMirrorManager.PruneAsync"/> deletes the least recently used
+    /// mirrors not in use until the rest fit. Null: no quota.</summary>
+    public long? QuotaBytes { get; init; }
+
+    /// <summary>Mirrors unused for this long are deleted by <see cref="GitMirrorManager.PruneAsync"/>. Null: kept.</summary>
+    public TimeSpan? MaxIdle { get; init; }
+
+    /// <summary>A repository whose mirror grows larger than this after a clone or fetch is refused (its mirror
+    /// deleted). Null: no limit.</summary>
+    public long? MaxRepositoryBytes { get; init; }
+
+    /// <summary>How long a refusal for size is remembered before the repository is tried again.</summary>
+    public TimeSpan RefusalMemory { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>At most this many repositories are tracked in memory (idle ones are forgotten first; their mirrors stay).</summary>
+    public int MaxTrackedRepositories { get; init; } = 10_000;
 }

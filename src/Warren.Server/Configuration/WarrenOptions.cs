@@ -142,4 +142,37 @@ public sealed class WarrenOptions
     /// <summary>Send upstream credentials (user:password in an http:// upstream URL, .netrc entries for an http upstream
     /// the operator configured) over plain http too; https only by default, as the go command does.</summary>
     public bool UpstreamCredentialsOverHttp { get; set; }
+
+    // --- Resource limits: memory caches and the index's cached answers ---
+
+    /// <summary>Bytes of small artifacts (.info, .mod) kept in memory; list/@latest answers get a quarter of this again.</summary>
+    public long MemoryCacheBytes { get; set; } = 64L << 20;
+
+    /// <summary>Entries each in-memory cache (small artifacts, answers, "not found", discovery) holds at most.</summary>
+    public int MemoryCacheEntries { get; set; } = 100_000;
+
+    /// <summary>Stored zip files kept open for fast serving.</summary>
+    public int OpenFiles { get; set; } = 512;
+
+    /// <summary>Cached list/@latest/query/sumdb-latest answers older than this are deleted from the index (they serve as
+    /// the stale copy while upstream fails, so keep them longer than ListTtl).</summary>
+    public TimeSpan AnswersMaxAge { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>At most this many cached answers stay in the index (the most recently fetched).</summary>
+    public int AnswersMaxCount { get; set; } = 100_000;
+
+    /// <summary>How often the index's answers and the git mirrors are pruned.</summary>
+    public TimeSpan MaintenanceInterval { get; set; } = TimeSpan.FromMinutes(10);
+
+    // --- mirror limits ---
+
+    /// <summary>Disk quota of the git mirrors ("20G", "500M", bytes); over it, the least recently used idle mirrors are
+    /// deleted. Null: no quota.</summary>
+    public string? MirrorQuota { get; set; }
+
+    /// <summary>Mirrors unused for this long are deleted; null keeps them (unless the quota needs the room).</summary>
+    public TimeSpan? MirrorMaxIdle { get; set; }
+
+    /// <summary>Repositories larger than this ("2G", "500M", bytes) are refused and their mirror deleted. Null: no limit.</summary>
+    public string? MaxRepoSize { get; set; }
 }

@@ -113,6 +113,7 @@ public sealed class WarrenOptionsValidator : IValidateOptions<WarrenOptions>
         }
 
         ValidateOriginAuthorization(options, problems);
+        ValidateLimits(options, problems);
 
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
     }
@@ -198,6 +199,40 @@ public sealed class WarrenOptionsValidator : IValidateOptions<WarrenOptions>
             if (ModulePatterns.Validate(glob) is { } patternError)
             {
                 problems.Add($"direct: {patternError}");
+            }
+        }
+    }
+
+    /// <summary>Resource limits: concurrency, memory caches, the index's answers, mirror quota and sizes.</summary>
+    private static void ValidateLimits(WarrenOptions options, List<string> problems)
+    {
+        foreach (var (label, value) in new[] { ("max concurrent fetches", options.MaxConcurrentFetches), ("max git processes", options.MaxGitProcesses),
+                     ("memory cache entries", options.MemoryCacheEntries), ("open files", options.OpenFiles), ("answers max count", options.AnswersMaxCount) })
+        {
+            if (value < 1)
+            {
+                problems.Add($"{label} must be at least 1, not {value}");
+            }
+        }
+
+        if (options.MemoryCacheBytes < 1)
+        {
+            problems.Add($"memory cache bytes must be at least 1, not {options.MemoryCacheBytes}");
+        }
+
+        foreach (var (label, value) in new[] { ("answers max age", (TimeSpan?)options.AnswersMaxAge), ("maintenance interval", options.MaintenanceInterval), ("mirror max idle", options.MirrorMaxIdle) })
+        {
+            if (value is { } v && v <= TimeSpan.Zero)
+            {
+                problems.Add($"{label} must be positive, not {v}");
+            }
+        }
+
+        foreach (var (label, value) in new[] { ("mirror quota", options.MirrorQuota), ("max repo size", options.MaxRepoSize) })
+        {
+            if (value is not null && !Warren.Core.Limits.ByteSize.TryParse(value, out _, out var error))
+            {
+                problems.Add($"{label}: {error}");
             }
         }
     }

@@ -11,6 +11,28 @@ public sealed class OpenFileResult(OpenArtifact file, string contentType, string
 
     public async Task ExecuteAsync(HttpContext httpContext)
     {
+        // Hold the file while sending: the cache may evict it meanwhile, and the handle is closed when the last holder
+        // lets go. An already closed one means a plain file response.
+        if (!file.TryAcquire())
+        {
+            httpContext.Response.Headers.CacheControl = cacheControl;
+            await Results.File(file.Path, contentType, lastModified: file.LastModified, entityTag: new EntityTagHeaderValue(file.ETag), enableRangeProcessing: true)
+                .ExecuteAsync(httpContext).ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await SendAsync(httpContext).ConfigureAwait(false);
+        }
+        finally
+        {
+            file.Release();
+        }
+    }
+
+    private async Task SendAsync(HttpContext httpContext)
+    {
         var request = httpContext.Request.Headers;
         var response = httpContext.Response;
         if (request.Range.Count > 0 || request.IfNoneMatch.Count > 0 || request.IfModifiedSince.Count > 0 || request.IfMatch.Count > 0 ||

@@ -1,9 +1,9 @@
-using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Warren.Core.Limits;
 using Warren.Core.Modules;
 using Warren.Server.Configuration;
 using Warren.Server.Observability;
@@ -64,8 +64,8 @@ public sealed class ModuleService
     private readonly Endpoints.OpenFileCache _openFiles;
     private readonly SumDb.ChecksumVerifier _verifier;
 
-    /// <summary>Fresh list/@latest/query answers as presented (merged), until their TTL ends.</summary>
-    private readonly ConcurrentDictionary<string, (byte[] Body, DateTimeOffset Until)> _fresh = new(StringComparer.Ordinal);
+    /// <summary>Fresh list/@latest/query answers as presented (merged), until their TTL ends; bounded by count and bytes.</summary>
+    private readonly BoundedCache<byte[]> _fresh;
 
     public ModuleService(IModuleStore store, MetadataIndex index, UpstreamChain chain, NegativeCache negative, WarrenMetrics metrics,
         TimeProvider time, IOptions<WarrenOptions> options, IHostApplicationLifetime lifetime, ILogger<ModuleService> logger, SmallArtifactCache small, Endpoints.OpenFileCache openFiles,
@@ -83,6 +83,8 @@ public sealed class ModuleService
         _options = options.Value;
         _logger = logger;
         _lifetime = lifetime.ApplicationStopping;
+        _fresh = new BoundedCache<byte[]>(Math.Min(MaxFreshAnswers, _options.MemoryCacheEntries), Math.Max(1, _options.MemoryCacheBytes / 4),
+            static body => body.Length + 128, time: time);
     }
 
     /// <summary>.info, .mod or .zip of a canonical version.</summary>
@@ -110,6 +112,11 @@ public sealed class ModuleService
         var hit = await _store.GetAsync(modulePath, version, kind, cancellationToken).ConfigureAwait(false);
         if (hit is not null)
         {
+            if (kind == ArtifactKind.Zip && await RebuildZipHashAsync(modulePath, version, hit, cancellationToken).ConfigureAwait(false) is { } broken)
+            {
+                return broken;
+            }
+
             _metrics.CacheHit(label);
             return await RememberSmallAsync(key, kind, hit, cancellationToken).ConfigureAwait(false);
         }
@@ -206,10 +213,10 @@ public sealed class ModuleService
     {
         var label = request.Kind == RequestKind.Info ? "query" : request.Kind.Label();
         var now = _time.GetUtcNow();
-        if (_fresh.TryGetValue(key, out var remembered) && now < remembered.Until)
+        if (_fresh.TryGet(key, out var remembered))
         {
             _metrics.CacheHit(label);
-            return Content(remembered.Body);
+            return Content(remembered);
         }
 
         var cached = await _index.GetAnswerAsync(key, cancellationToken).ConfigureAwait(false);
@@ -264,12 +271,12 @@ public sealed class ModuleService
 
         ContentAnswer Remember(byte[] body, DateTimeOffset fetchedAt)
         {
-            if (_fresh.Count >= MaxFreshAnswers)
+            var ttl = fetchedAt + _options.ListTtl - _time.GetUtcNow();
+            if (ttl > TimeSpan.Zero)
             {
-                _fresh.Clear();
+                _fresh.Set(key, body, ttl);
             }
 
-            _fresh[key] = (body, fetchedAt + _options.ListTtl);
             return Content(body);
         }
     }
@@ -277,8 +284,8 @@ public sealed class ModuleService
     /// <summary>A new version in the store changes what list and @latest present: forget the remembered answers.</summary>
     private void Forget(string modulePath)
     {
-        _fresh.TryRemove("list:" + modulePath, out _);
-        _fresh.TryRemove("latest:" + modulePath, out _);
+        _fresh.Remove("list:" + modulePath);
+        _fresh.Remove("latest:" + modulePath);
     }
 
     private async Task<FlightResult> RefreshAsync(string key, ModuleRequest request, Func<byte[], string?> validate, Func<byte[], Task>? onFresh)
@@ -493,6 +500,12 @@ public sealed class ModuleService
             }
         }
 
+        if (await _store.GetAsync(modulePath, version, ArtifactKind.Zip, cancellationToken).ConfigureAwait(false) is { } storedZip &&
+            await RebuildZipHashAsync(modulePath, version, storedZip, cancellationToken).ConfigureAwait(false) is { } broken)
+        {
+            return new StoredHashes(null, null, broken);
+        }
+
         var zipHash = await _store.GetAsync(modulePath, version, ArtifactKind.ZipHash, cancellationToken).ConfigureAwait(false);
         var mod = await _store.GetAsync(modulePath, version, ArtifactKind.Mod, cancellationToken).ConfigureAwait(false);
         if (zipHash is null || mod is null)
@@ -514,6 +527,34 @@ public sealed class ModuleService
         }
 
         return new StoredHashes(zip, DirHash.HashGoMod(modBytes), null);
+    }
+
+    /// <summary>A stored zip whose .ziphash is missing (lost, or deleted by hand) gets it back: the h1 is computed from
+    /// the zip, which passed every check when it was ingested, and compared with the hash the index recorded then. Null
+    /// when the .ziphash is there (again); a refusal when the zip no longer has the hash it was stored with.</summary>
+    private async Task<ErrorAnswer?> RebuildZipHashAsync(string modulePath, string version, StoredArtifact zip, CancellationToken cancellationToken)
+    {
+        if (zip.PhysicalPath is not { } zipPath ||
+            await _store.GetAsync(modulePath, version, ArtifactKind.ZipHash, cancellationToken).ConfigureAwait(false) is not null)
+        {
+            return null;
+        }
+
+        var hash = DirHash.HashZip(zipPath, cancellationToken);
+        var recorded = await _index.GetHashAsync(modulePath, version, ArtifactKind.Zip, cancellationToken).ConfigureAwait(false);
+        if (recorded is not null && !string.Equals(recorded, hash, StringComparison.Ordinal))
+        {
+            return new ErrorAnswer(502, $"{modulePath}@{version}: the stored zip's hash {hash} differs from the {recorded} recorded when it was stored");
+        }
+
+        var staged = _store.NewStagingFile();
+        await File.WriteAllTextAsync(staged, hash, cancellationToken).ConfigureAwait(false);
+        if (await _store.CommitAsync(staged, modulePath, version, ArtifactKind.ZipHash, cancellationToken).ConfigureAwait(false))
+        {
+            Log.ZipHashRebuilt(_logger, modulePath, version, hash);
+        }
+
+        return null;
     }
 
     /// <summary>The go.mod at the root of a stored (already checked) module zip, or null when it has none.</summary>

@@ -1,23 +1,21 @@
-using System.Collections.Concurrent;
+using Warren.Core.Limits;
 
 namespace Warren.Server.Ingest;
 
-/// <summary>Short-lived memory of "not found from every source", so a storm of misses does not hammer upstream.</summary>
-public sealed class NegativeCache(TimeProvider time)
+/// <summary>Short-lived memory of "not found from every source", so a storm of misses does not hammer upstream.
+/// Bounded by entry count: past it, expired entries and then the least recently used go.</summary>
+public sealed class NegativeCache(TimeProvider time, int maxEntries = 100_000)
 {
-    private readonly ConcurrentDictionary<string, (int Status, string Reason, DateTimeOffset Until)> _entries = new(StringComparer.Ordinal);
+    private readonly BoundedCache<(int Status, string Reason)> _entries = new(maxEntries, time: time);
+
+    public int Count => _entries.Count;
 
     public bool TryGet(string key, out int status, out string reason)
     {
-        if (_entries.TryGetValue(key, out var entry))
+        if (_entries.TryGet(key, out var entry))
         {
-            if (entry.Until > time.GetUtcNow())
-            {
-                (status, reason) = (entry.Status, entry.Reason);
-                return true;
-            }
-
-            _entries.TryRemove(new KeyValuePair<string, (int, string, DateTimeOffset)>(key, entry));
+            (status, reason) = entry;
+            return true;
         }
 
         (status, reason) = (0, "");
@@ -26,25 +24,11 @@ public sealed class NegativeCache(TimeProvider time)
 
     public void Add(string key, int status, string reason, TimeSpan ttl)
     {
-        if (ttl <= TimeSpan.Zero)
+        if (ttl > TimeSpan.Zero)
         {
-            return;
+            _entries.Set(key, (status, reason), ttl);
         }
-
-        if (_entries.Count > 100_000)
-        {
-            var now = time.GetUtcNow();
-            foreach (var (k, v) in _entries)
-            {
-                if (v.Until <= now)
-                {
-                    _entries.TryRemove(k, out _);
-                }
-            }
-        }
-
-        _entries[key] = (status, reason, time.GetUtcNow() + ttl);
     }
 
-    public void Remove(string key) => _entries.TryRemove(key, out _);
+    public void Remove(string key) => _entries.Remove(key);
 }

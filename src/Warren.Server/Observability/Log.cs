@@ -72,4 +72,24 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 6302, Level = LogLevel.Warning, Message = "Upstream {Upstream} is plain http: its .netrc entry is not sent (UpstreamCredentialsOverHttp allows it)")]
     public static partial void UpstreamCredentialsWithheld(ILogger logger, string upstream);
+
+    // --- Resource limits and store hygiene (6400-6499) ---
+
+    [LoggerMessage(EventId = 6400, Level = LogLevel.Error, Message = "Metadata index {Path} is corrupt ({Reason}); moved it to {Aside} and started a new one, refilled from the store")]
+    public static partial void IndexCorrupt(ILogger logger, string path, string aside, string reason);
+
+    [LoggerMessage(EventId = 6401, Level = LogLevel.Information, Message = "Metadata index {Path} refilled from the store: {Count} artifacts")]
+    public static partial void IndexRebuilt(ILogger logger, string path, int count);
+
+    [LoggerMessage(EventId = 6402, Level = LogLevel.Error, Message = "Refilling metadata index {Path} from the store failed")]
+    public static partial void IndexRebuildFailed(ILogger logger, string path, Exception exception);
+
+    [LoggerMessage(EventId = 6403, Level = LogLevel.Warning, Message = "Rebuilt the missing .ziphash of {Module}@{Version}: {Hash}")]
+    public static partial void ZipHashRebuilt(ILogger logger, string module, string version, string hash);
+
+    [LoggerMessage(EventId = 6404, Level = LogLevel.Debug, Message = "Pruned {Count} cached answers from the metadata index")]
+    public static partial void AnswersPruned(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 6405, Level = LogLevel.Warning, Message = "Store maintenance failed")]
+    public static partial void MaintenanceFailed(ILogger logger, Exception exception);
 }

@@ -27,6 +27,11 @@ public sealed class WarrenMetrics
     private long _inFlight;
     private long _coalesced;
 
+    private readonly ConcurrentQueue<(string Name, string Help, Func<long> Read)> _gauges = new();
+
+    /// <summary>Adds a gauge read when the metrics are rendered (e.g. the in-use and waiting counts of a limit).</summary>
+    public void Gauge(string name, string help, Func<long> read) => _gauges.Enqueue((name, help, read));
+
     public void Request(string route, int status) => _requests.AddOrUpdate((route, status), 1, static (_, v) => v + 1);
 
     public void CacheHit(string kind) => Add(_hits, kind, 1);
@@ -135,6 +140,12 @@ public sealed class WarrenMetrics
         sb.Append(ci, $"warren_hosted_sumdb_records {Interlocked.Read(ref _hostedRecords)}\n");
         Header(sb, "warren_hosted_sumdb_appends_total", "counter", "Records appended to the hosted checksum database by this process.");
         sb.Append(ci, $"warren_hosted_sumdb_appends_total {Interlocked.Read(ref _hostedAppends)}\n");
+        foreach (var (name, help, read) in _gauges)
+        {
+            Header(sb, name, "gauge", help);
+            sb.Append(ci, $"{name} {read()}\n");
+        }
+
         return sb.ToString();
     }
 

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using Microsoft.Extensions.Options;
 using Warren.Core.Modules;
@@ -15,19 +14,22 @@ public sealed class FileSystemModuleStore : IModuleStore, IDisposable
     private readonly bool _fsync;
     private readonly string _stagingParent;
     private readonly FileStream _stagingLock;
-    private readonly ConcurrentDictionary<string, SemaphoreSlim> _listLocks = new(StringComparer.Ordinal);
+    // Striped, so the set of locks stays fixed however many modules pass through.
+    private readonly SemaphoreSlim[] _listLocks = Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
 
-    public FileSystemModuleStore(IOptions<WarrenOptions> options)
+    public FileSystemModuleStore(IOptions<WarrenOptions> options, StoreLock storeLock)
     {
-        _root = Path.GetFullPath(options.Value.Root ?? throw new InvalidOperationException("store root is not set"));
+        // The lock is taken (by resolving it) before anything in the store is touched.
+        _root = storeLock.Root;
         _fsync = options.Value.Fsync;
 
-        // Each process stages in a directory of its own, locked while it lives, so that several servers can share
-        // one store and a restarted one can tell a dead process's leftovers from a live one's downloads.
+        // Each process stages in a directory of its own, locked while it lives, so that a restarted server can tell a
+        // dead process's leftovers from a live one's downloads (one server per store: see StoreLock).
         _stagingParent = Path.Combine(_root, ".warren", "staging");
         _staging = Path.Combine(_stagingParent, Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_staging);
+        StoreFiles.CreateDirectory(_staging);
         _stagingLock = new FileStream(Path.Combine(_staging, LockName), FileMode.Create, FileAccess.ReadWrite, FileShare.None);
+        StoreFiles.MakePrivate(Path.Combine(_staging, LockName));
     }
 
     private const string LockName = ".lock";
@@ -162,7 +164,8 @@ public sealed class FileSystemModuleStore : IModuleStore, IDisposable
             () => new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous | FileOptions.SequentialScan));
     }
 
-    /// <summary>fsync the staged file, then rename it into place without replacing anything already there.</summary>
+    /// <summary>Make the staged file 0600 and fsync it, then rename it into place without replacing anything already
+    /// there, and fsync the directory so the rename survives a power loss too.</summary>
     private bool Publish(string stagedFile, string target)
     {
         if (File.Exists(target))
@@ -171,16 +174,19 @@ public sealed class FileSystemModuleStore : IModuleStore, IDisposable
             return false;
         }
 
+        StoreFiles.MakePrivate(stagedFile);
         if (_fsync)
         {
             using var fs = new FileStream(stagedFile, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
             fs.Flush(flushToDisk: true);
         }
 
-        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        var directory = Path.GetDirectoryName(target)!;
+        var created = CreateDirectories(directory);
         try
         {
             File.Move(stagedFile, target, overwrite: false);
+            SyncAfterRename(directory, created);
             return true;
         }
         catch (IOException) when (File.Exists(target))
@@ -188,6 +194,45 @@ public sealed class FileSystemModuleStore : IModuleStore, IDisposable
             // Another writer won the race with the same checked content.
             File.Delete(stagedFile);
             return false;
+        }
+    }
+
+    /// <summary>Creates directory and its missing parents (0700); returns the topmost one it created, or null.</summary>
+    private string? CreateDirectories(string directory)
+    {
+        string? topmost = null;
+        for (var d = directory; d.Length > _root.Length && !Directory.Exists(d); d = Path.GetDirectoryName(d)!)
+        {
+            topmost = d;
+        }
+
+        if (topmost is not null)
+        {
+            StoreFiles.CreateDirectory(directory);
+        }
+
+        return topmost;
+    }
+
+    /// <summary>When fsync is on: the directory the file was renamed into, and the parents of the directories just created.</summary>
+    private void SyncAfterRename(string directory, string? createdTopmost)
+    {
+        if (!_fsync)
+        {
+            return;
+        }
+
+        StoreFiles.SyncDirectory(directory);
+        if (createdTopmost is not null)
+        {
+            for (var d = Path.GetDirectoryName(directory)!; ; d = Path.GetDirectoryName(d)!)
+            {
+                StoreFiles.SyncDirectory(d);
+                if (string.Equals(d, Path.GetDirectoryName(createdTopmost), StringComparison.Ordinal))
+                {
+                    break;
+                }
+            }
         }
     }
 
@@ -228,7 +273,7 @@ public sealed class FileSystemModuleStore : IModuleStore, IDisposable
     /// <summary>Keeps @v/list equal to the held release versions, as the go command's cache does, so file:// serving works.</summary>
     private async Task RewriteListFileAsync(string modulePath, CancellationToken cancellationToken)
     {
-        var gate = _listLocks.GetOrAdd(modulePath, static _ => new SemaphoreSlim(1, 1));
+        var gate = _listLocks[(int)((uint)StringComparer.Ordinal.GetHashCode(modulePath) % (uint)_listLocks.Length)];
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -236,7 +281,10 @@ public sealed class FileSystemModuleStore : IModuleStore, IDisposable
             var staged = NewStagingFile();
             await File.WriteAllTextAsync(staged, string.Concat(releases.Select(v => v + "\n")), cancellationToken).ConfigureAwait(false);
             ModulePath.TryEscapePath(modulePath, out var escPath, out _);
-            File.Move(staged, Path.Combine(_root, escPath, "@v", "list"), overwrite: true);
+            StoreFiles.MakePrivate(staged);
+            var directory = Path.Combine(_root, escPath, "@v");
+            File.Move(staged, Path.Combine(directory, "list"), overwrite: true);
+            SyncAfterRename(directory, null);
         }
         finally
         {

@@ -1,7 +1,5 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.Runtime.InteropServices;
-using System.Text;
 using Microsoft.Win32.SafeHandles;
 using Warren.Core.SumDb;
 
@@ -331,41 +329,5 @@ internal sealed class HostedLogFiles : IDisposable
 
     /// <summary>fsyncs a directory, making the creation, removal and renaming of its entries durable. Windows has no
     /// such call (and needs none for its journaled metadata).</summary>
-    private static void SyncDirectory(string directory)
-    {
-        if (OperatingSystem.IsWindows())
-        {
-            return;
-        }
-
-        int fd = Native.Open(Encoding.UTF8.GetBytes(directory + "\0"), 0 /* O_RDONLY */);
-        if (fd < 0)
-        {
-            throw new IOException($"cannot open directory {directory} to sync it (errno {Marshal.GetLastPInvokeError()})");
-        }
-
-        try
-        {
-            if (Native.FSync(fd) != 0)
-            {
-                throw new IOException($"cannot sync directory {directory} (errno {Marshal.GetLastPInvokeError()})");
-            }
-        }
-        finally
-        {
-            _ = Native.Close(fd);
-        }
-    }
-
-    private static class Native
-    {
-        [DllImport("libc", EntryPoint = "open", SetLastError = true)]
-        public static extern int Open(byte[] path, int flags);
-
-        [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
-        public static extern int FSync(int fd);
-
-        [DllImport("libc", EntryPoint = "close")]
-        public static extern int Close(int fd);
-    }
+    private static void SyncDirectory(string directory) => Storage.StoreFiles.SyncDirectory(directory);
 }

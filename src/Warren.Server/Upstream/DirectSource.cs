@@ -1,6 +1,6 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Warren.Core.Limits;
 using Warren.Core.Modules;
 using Warren.Fetch.Direct;
 using Warren.Server.Configuration;
@@ -12,9 +12,8 @@ namespace Warren.Server.Upstream;
 /// paths matching --direct (when given) may use it; every other path gets the "not found" an empty source gives.</summary>
 public sealed class DirectSource(DirectFetcher fetcher, HttpDownloader downloader, IOptions<WarrenOptions> options, ILogger<DirectSource> logger, UpstreamCredentials? credentials = null) : IModuleSource
 {
-    private const int MaxModProxies = 1024;
-
-    private readonly ConcurrentDictionary<string, ProxySource> _modProxies = new(StringComparer.Ordinal);
+    // Keyed by what go-import tags name: bounded, so made-up proxies cannot grow it.
+    private readonly BoundedCache<ProxySource> _modProxies = new(256);
     private readonly string? _directPatterns = options.Value.Direct;
 
     /// <summary>Whether --direct lets this module path use direct mode.</summary>
@@ -41,12 +40,7 @@ public sealed class DirectSource(DirectFetcher fetcher, HttpDownloader downloade
         var fetch = await fetcher.FetchAsync(request.ModulePath, request.Version, kind, destinationPath, cancellationToken).ConfigureAwait(false);
         if (fetch.ModProxy is { } proxy)
         {
-            if (_modProxies.Count >= MaxModProxies)
-            {
-                _modProxies.Clear();
-            }
-
-            var source = _modProxies.GetOrAdd(proxy.AbsoluteUri, url => new ProxySource(url, downloader, credentials));
+            var source = _modProxies.GetOrAdd(proxy.AbsoluteUri, new ProxySource(proxy.AbsoluteUri, downloader, credentials));
             return await source.FetchAsync(request, destinationPath, cancellationToken).ConfigureAwait(false);
         }
 

@@ -17,10 +17,14 @@ public sealed class HttpDownloader
     private readonly HttpClient _client;
     private readonly WarrenOptions _options;
     private readonly SecretRedactor _redactor;
+    private readonly Warren.Core.Limits.ConcurrencyGate? _fetches;
 
-    public HttpDownloader(HttpClient client, IOptions<WarrenOptions> options, InstanceIdentity identity, SecretRedactor? redactor = null)
+    /// <param name="fetches">The process-wide limit on concurrent outbound fetches (null: none).</param>
+    public HttpDownloader(HttpClient client, IOptions<WarrenOptions> options, InstanceIdentity identity, SecretRedactor? redactor = null,
+        Warren.Core.Limits.ConcurrencyGate? fetches = null)
     {
         _client = client;
+        _fetches = fetches;
         _options = options.Value;
         _redactor = redactor ?? new SecretRedactor();
         InstanceId = identity.Id;
@@ -52,6 +56,7 @@ public sealed class HttpDownloader
     private async Task<FetchOutcome> DownloadCoreAsync(Uri uri, string source, string destinationPath, long maxBytes, AuthenticationHeaderValue? authorization,
         bool configured, CancellationToken cancellationToken)
     {
+        using var slot = _fetches is { } gate ? await gate.EnterAsync(cancellationToken).ConfigureAwait(false) : null;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_options.UpstreamTimeout);
         var token = timeout.Token;

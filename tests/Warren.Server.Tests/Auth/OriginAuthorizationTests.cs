@@ -301,7 +301,7 @@ public sealed class OriginAuthorizationTests : IAsyncLifetime
                 {
                     content = File.ReadAllBytes(file);
                 }
-                catch (IOException) when (Path.GetFileName(file) == ".lock")
+                catch (IOException) when (Path.GetFileName(file) is ".lock" or "serve.lock")
                 {
                     continue;
                 }

@@ -28,6 +28,7 @@ public sealed class WarrenInstance : IAsyncDisposable
 
     public WarrenMetrics Metrics => _app.Services.GetRequiredService<WarrenMetrics>();
 
+    /// <summary>The application's services.</summary>
     public IServiceProvider Services => _app.Services;
 
     /// <param name="beforeStart">Runs on the built application before it starts (to add a logger provider or middleware).</param>

@@ -16,6 +16,9 @@ public sealed class WarrenProcess : IDisposable
 
     public string Url { get; }
 
+    /// <summary>The server's process id.</summary>
+    public int Pid => _process.Id;
+
     /// <summary>What the process printed so far (stdout and stderr interleaved).</summary>
     public string Output => _process.Output;
 
