@@ -53,4 +53,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 5006, Level = LogLevel.Warning, Message = "Hosted checksum database {Database} logs public modules on first use, unverified: no public checksum database is configured (--sumdb off)")]
     public static partial void HostedUnverifiedPublic(ILogger logger, string database);
+
+    [LoggerMessage(EventId = 6500, Level = LogLevel.Warning, Message = "Serving {Request} from {Source} although {Difference}: no checksum database vouches for either (sumdb policy skip)")]
+    public static partial void ModDiffersFromZip(ILogger logger, string request, string source, string difference);
 }
