@@ -87,6 +87,10 @@ public sealed class FidelityEndToEndTests
         Assert.Equal("example.com/retract v1.0.0-bad [bad]\n", steps[2].Stdout);
         Assert.Contains("go: warning: example.com/retract@v1.0.0-bad: retracted by module author: bad", steps[3].Diagnostics);
         Assert.Contains("require example.com/retract v1.0.0-bad", steps[3].GoMod);
+
+        // The fixture is the module the go command's own tests use: script/mod_retract.txt records these sums.
+        Assert.Contains("example.com/retract v1.0.0-bad h1:liAW69rbtjY67x2CcNzat668L/w+YGgNX3lhJsWIJis=\n", steps[3].GoSum);
+        Assert.Contains("example.com/retract v1.0.0-bad/go.mod h1:0DvGGofJ9hr1q63cBrOY/jSY52OwhRGA0K47NE80I5Y=\n", steps[3].GoSum);
         Assert.Equal("example.com/retract/incompatible v2.0.0+incompatible\n", steps[4].Stdout);
         // A query may not select a retracted version; the version itself may be asked for, with a warning.
         Assert.Contains("go: example.com/retract/incompatible@v2.0.0: example.com/retract/incompatible@v2.0.0+incompatible: retracted by module author", steps[5].Diagnostics);
