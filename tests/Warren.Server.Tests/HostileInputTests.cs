@@ -211,6 +211,39 @@ public sealed class HostileInputTests
             l.Contains(zipHasGoMod ? "the go.mod in the zip differs from the .mod" : "the zip has no go.mod", StringComparison.Ordinal));
     }
 
+    /// <summary>A differing .mod is legal, but not one whose hash the checksum database contradicts: the .mod is checked
+    /// against its own /go.mod record, the zip against its h1.</summary>
+    [Fact]
+    public async Task A_differing_mod_the_checksum_database_contradicts_is_refused()
+    {
+        var module = "example.com/fidelity/contradicted";
+        var upstreamRoot = TestPaths.NewTempDir("contradicted-up");
+        var dir = Path.Combine(upstreamRoot, "example.com", "fidelity", "contradicted", "@v");
+        Directory.CreateDirectory(dir);
+        var zipGoMod = $"module {module}\n";
+        var mod = $"module {module}\n\nretract v0.9.0\n";
+        await File.WriteAllTextAsync(Path.Combine(dir, Version + ".mod"), mod);
+        await File.WriteAllTextAsync(Path.Combine(dir, Version + ".info"), "{\"Version\":\"v1.0.0\"}");
+        var zip = Path.Combine(dir, Version + ".zip");
+        MakeZip(zip, ($"{module}@{Version}/go.mod", zipGoMod), ($"{module}@{Version}/a.go", "package a\n"));
+        await using var upstream = await FakeUpstream.StartAsync(upstreamRoot);
+        await using var db = await TestSumDb.StartAsync();
+        db.AddFiller(3);
+
+        // The database vouches for the zip, and for a go.mod equal to the zip's: not the .mod upstream sends.
+        db.Add(module, Version, Core.Modules.DirHash.HashZip(zip), Core.Modules.DirHash.HashGoMod(Encoding.UTF8.GetBytes(zipGoMod)));
+        await using var warren = await WarrenInstance.StartAsync(upstream.Url, o => o.SumDb = $"{db.VerifierKey} {db.Url}");
+
+        var (status, body) = await RawGetAsync(warren.Url, $"/{module}/@v/{Version}.mod");
+        Assert.Equal(502, status);
+        Assert.StartsWith("checksum mismatch:", body, StringComparison.Ordinal);
+        Assert.Contains("go.mod", body, StringComparison.Ordinal);
+        var (zipStatus, _) = await RawGetAsync(warren.Url, $"/{module}/@v/{Version}.zip");
+        Assert.Equal(502, zipStatus);
+        Assert.Empty(Directory.EnumerateFiles(warren.Root, "*.mod", SearchOption.AllDirectories));
+        Assert.Empty(Directory.EnumerateFiles(warren.Root, "*.zip", SearchOption.AllDirectories));
+    }
+
     /// <summary>A .mod fetched after its zip is not compared with the stored zip: it is served as upstream sends it.</summary>
     [Fact]
     public async Task A_mod_fetched_after_its_zip_is_served_as_upstream_sends_it()
