@@ -446,11 +446,7 @@ public sealed class ModuleService
         // The go command hashes the .mod and the zip separately (a .mod may add retractions to a zip without go.mod):
         // a difference is legal, and the checksum database vouches for each. Where none does, it is reported.
         var expected = check.GoMod ?? SynthesizedGoMod(path);
-        if (!modBytes.AsSpan().SequenceEqual(expected) && !_verifier.Vouches(path))
-        {
-            _metrics.ModDiffersFromZip();
-            Log.ModDiffersFromZip(_logger, request.ToString(), source, check.GoMod is null ? "the zip has no go.mod and the .mod is not the synthesized one" : "the go.mod in the zip differs from the .mod");
-        }
+        var unvouchedDifference = !modBytes.AsSpan().SequenceEqual(expected) && !_verifier.Vouches(path);
 
         var hash = check.ZipHash ?? DirHash.HashZip(staged, _lifetime);
         var modHash = DirHash.HashGoMod(modBytes);
@@ -465,6 +461,11 @@ public sealed class ModuleService
         await _store.CommitAsync(hashFile, path, version, ArtifactKind.ZipHash, _lifetime).ConfigureAwait(false);
         await CommitAsync(request, staged, ArtifactKind.Zip, hash, new FileInfo(staged).Length, source).ConfigureAwait(false);
         await _verifier.LogAsync(path, version, hash, modHash, _lifetime).ConfigureAwait(false);
+        if (unvouchedDifference)
+        {
+            _metrics.ModDiffersFromZip();
+            Log.ModDiffersFromZip(_logger, request.ToString(), source, check.GoMod is null ? "the zip has no go.mod and the .mod is not the synthesized one" : "the go.mod in the zip differs from the .mod");
+        }
         return FlightResult.Stored;
     }
 
