@@ -1,5 +1,7 @@
 using System.IO.Compression;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Warren.Server.Tests.Infrastructure;
 
 namespace Warren.Server.Tests;
@@ -25,7 +27,8 @@ public sealed class HostileInputTests
         { "/github.com/pkg/errors/@v/notsemver.mod", 400, "not a canonical semantic version" },
         { "/github.com/pkg/errors/@v/v1.2.mod", 400, "not a canonical semantic version" },
         { "/github.com/pkg/errors/@v/v1.0.0+meta.zip", 400, "not a canonical semantic version" },
-        { "/github.com/pkg/errors/@v/v2.0.0.info", 404, "invalid version" },
+        { "/github.com/pkg/errors/@v/v2.0.0.mod", 404, "invalid version: should be v0 or v1, not v2" },
+        { "/github.com/pkg/errors/@v/v2.0.0.zip", 404, "invalid version: should be v0 or v1, not v2" },
         { "/github.com/pkg/errors/@v/v0.9.1.exe", 404, "unknown endpoint" },
         { "/nodot/errors/@v/list", 400, "missing dot in first path element" },
         { "/", 404, "not a module proxy endpoint" },
@@ -59,7 +62,9 @@ public sealed class HostileInputTests
         { "oversizedgomod", "invalid module zip" },
         { "othermodule", "invalid module zip" },
         { "otherversion", "invalid module zip" },
-        { "moddiffers", "differs from the .mod" },
+        { "modotherpath", "the .mod declares its path as example.com/other, not example.com/hostile/modotherpath" },
+        { "modunparsable", "the .mod does not parse: go.mod:" },
+        { "modnomodule", "the .mod has no module line" },
         { "truncated", "invalid module zip" },
         { "garbage", "invalid module zip" },
         { "wronglength", "upstream failed" },
@@ -75,7 +80,13 @@ public sealed class HostileInputTests
         var dir = Path.Combine(upstreamRoot, "example.com", "hostile", name, "@v");
         Directory.CreateDirectory(dir);
         var goMod = $"module {module}\n";
-        await File.WriteAllTextAsync(Path.Combine(dir, Version + ".mod"), goMod);
+        await File.WriteAllTextAsync(Path.Combine(dir, Version + ".mod"), name switch
+        {
+            "modotherpath" => "module example.com/other\n",
+            "modunparsable" => goMod + "require (\n\texample.com/x v1.0.0\n",
+            "modnomodule" => "go 1.19\n",
+            _ => goMod,
+        });
         await File.WriteAllTextAsync(Path.Combine(dir, Version + ".info"),
             name == "infoforotherversion" ? "{\"Version\":\"v1.0.1\"}" : "{\"Version\":\"v1.0.0\",\"Time\":\"2024-01-01T00:00:00Z\"}");
         var zip = Path.Combine(dir, Version + ".zip");
@@ -102,9 +113,6 @@ public sealed class HostileInputTests
                 break;
             case "otherversion":
                 MakeZip(zip, ($"{module}@v1.0.1/go.mod", goMod));
-                break;
-            case "moddiffers":
-                MakeZip(zip, (prefix + "go.mod", goMod + "\nrequire example.com/x v1.0.0\n"), (prefix + "a.go", "package a"));
                 break;
             case "truncated":
                 MakeZip(zip, (prefix + "go.mod", goMod), (prefix + "a.go", new string('a', 10000)));
@@ -140,7 +148,7 @@ public sealed class HostileInputTests
         var parent = TestPaths.NewTempDir("hostile-store");
         var root = Path.Combine(parent, "store");
         await using var warren = await WarrenInstance.StartAsync(upstream.Url, root: root);
-        var kind = name == "infoforotherversion" ? ".info" : ".zip";
+        var kind = name == "infoforotherversion" ? ".info" : name.StartsWith("mod", StringComparison.Ordinal) ? ".mod" : ".zip";
 
         var (code, body) = await RawGetAsync(warren.Url, $"/{module}/@v/{Version}{kind}");
 
@@ -148,6 +156,7 @@ public sealed class HostileInputTests
         Assert.Contains(reason, body);
         Assert.DoesNotContain('\n', body.TrimEnd('\n'));
         Assert.Empty(Directory.EnumerateFiles(root, "*" + kind, SearchOption.AllDirectories));
+        Assert.Empty(Directory.EnumerateFiles(root, "*.zip", SearchOption.AllDirectories));
         Assert.Empty(Directory.EnumerateFiles(root, "*.ziphash", SearchOption.AllDirectories));
         Assert.False(File.Exists(Path.Combine(parent, "evil.go")));
         Assert.Equal(new[] { "store" }, Directory.EnumerateFileSystemEntries(parent).Select(Path.GetFileName));
@@ -160,8 +169,84 @@ public sealed class HostileInputTests
         Assert.True(upstream.HitsFor(kind) > before);
     }
 
+    /// <summary>The go command hashes the .mod and the zip separately: a .mod that differs from the zip's go.mod (here
+    /// one adding a retraction and a requirement) is legal. With no checksum database vouching (sumdb off), both are
+    /// served as upstream sent them, with a warning and a counter.</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_mod_that_differs_from_the_go_mod_in_the_zip_is_served_as_sent_with_a_warning_and_a_counter(bool zipHasGoMod)
+    {
+        var module = "example.com/fidelity/differs";
+        var upstreamRoot = TestPaths.NewTempDir("differs-up");
+        var dir = Path.Combine(upstreamRoot, "example.com", "fidelity", "differs", "@v");
+        Directory.CreateDirectory(dir);
+        var mod = $"module {module}\n\ngo 1.15\n\nrequire example.com/x v1.0.0\n\nretract v0.9.0 // broken\n";
+        await File.WriteAllTextAsync(Path.Combine(dir, Version + ".mod"), mod);
+        await File.WriteAllTextAsync(Path.Combine(dir, Version + ".info"), "{\"Version\":\"v1.0.0\"}");
+        var prefix = $"{module}@{Version}/";
+        if (zipHasGoMod)
+        {
+            MakeZip(Path.Combine(dir, Version + ".zip"), (prefix + "go.mod", $"module {module}\n\ngo 1.15\n"), (prefix + "a.go", "package a\n"));
+        }
+        else
+        {
+            MakeZip(Path.Combine(dir, Version + ".zip"), (prefix + "a.go", "package a\n"));
+        }
+
+        await using var upstream = await FakeUpstream.StartAsync(upstreamRoot);
+        var logs = new CapturingLoggerProvider();
+        await using var warren = await WarrenInstance.StartAsync(upstream.Url,
+            beforeStart: app => app.Services.GetRequiredService<ILoggerFactory>().AddProvider(logs));
+
+        var (zipStatus, zipBody) = await RawGetAsync(warren.Url, $"/{module}/@v/{Version}.zip");
+        Assert.True(zipStatus == 200, zipBody);
+        var (modStatus, modBody) = await RawGetAsync(warren.Url, $"/{module}/@v/{Version}.mod");
+        Assert.Equal(200, modStatus);
+        Assert.Equal(mod, modBody);
+        Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(dir, Version + ".zip")),
+            await File.ReadAllBytesAsync(Path.Combine(warren.Root, "example.com", "fidelity", "differs", "@v", Version + ".zip")));
+        Assert.Contains("warren_mod_differs_from_zip_total 1\n", warren.Metrics.Render());
+        Assert.Contains(logs.Lines, l => l.StartsWith("Warning ", StringComparison.Ordinal) && l.Contains($"{module}@{Version}", StringComparison.Ordinal) &&
+            l.Contains(zipHasGoMod ? "the go.mod in the zip differs from the .mod" : "the zip has no go.mod", StringComparison.Ordinal));
+    }
+
+    /// <summary>A differing .mod is legal, but not one whose hash the checksum database contradicts: the .mod is checked
+    /// against its own /go.mod record, the zip against its h1.</summary>
     [Fact]
-    public async Task A_mod_fetched_after_its_zip_must_equal_the_go_mod_in_the_stored_zip()
+    public async Task A_differing_mod_the_checksum_database_contradicts_is_refused()
+    {
+        var module = "example.com/fidelity/contradicted";
+        var upstreamRoot = TestPaths.NewTempDir("contradicted-up");
+        var dir = Path.Combine(upstreamRoot, "example.com", "fidelity", "contradicted", "@v");
+        Directory.CreateDirectory(dir);
+        var zipGoMod = $"module {module}\n";
+        var mod = $"module {module}\n\nretract v0.9.0\n";
+        await File.WriteAllTextAsync(Path.Combine(dir, Version + ".mod"), mod);
+        await File.WriteAllTextAsync(Path.Combine(dir, Version + ".info"), "{\"Version\":\"v1.0.0\"}");
+        var zip = Path.Combine(dir, Version + ".zip");
+        MakeZip(zip, ($"{module}@{Version}/go.mod", zipGoMod), ($"{module}@{Version}/a.go", "package a\n"));
+        await using var upstream = await FakeUpstream.StartAsync(upstreamRoot);
+        await using var db = await TestSumDb.StartAsync();
+        db.AddFiller(3);
+
+        // The database vouches for the zip, and for a go.mod equal to the zip's: not the .mod upstream sends.
+        db.Add(module, Version, Core.Modules.DirHash.HashZip(zip), Core.Modules.DirHash.HashGoMod(Encoding.UTF8.GetBytes(zipGoMod)));
+        await using var warren = await WarrenInstance.StartAsync(upstream.Url, o => o.SumDb = $"{db.VerifierKey} {db.Url}");
+
+        var (status, body) = await RawGetAsync(warren.Url, $"/{module}/@v/{Version}.mod");
+        Assert.Equal(502, status);
+        Assert.StartsWith("checksum mismatch:", body, StringComparison.Ordinal);
+        Assert.Contains("go.mod", body, StringComparison.Ordinal);
+        var (zipStatus, _) = await RawGetAsync(warren.Url, $"/{module}/@v/{Version}.zip");
+        Assert.Equal(502, zipStatus);
+        Assert.Empty(Directory.EnumerateFiles(warren.Root, "*.mod", SearchOption.AllDirectories));
+        Assert.Empty(Directory.EnumerateFiles(warren.Root, "*.zip", SearchOption.AllDirectories));
+    }
+
+    /// <summary>A .mod fetched after its zip is not compared with the stored zip: it is served as upstream sends it.</summary>
+    [Fact]
+    public async Task A_mod_fetched_after_its_zip_is_served_as_upstream_sends_it()
     {
         var module = "example.com/hostile/latemod";
         var upstreamRoot = TestPaths.NewTempDir("hostile-up");
@@ -179,13 +264,48 @@ public sealed class HostileInputTests
 
         // A store seeded with the zip alone, and an upstream whose .mod has since changed.
         File.Delete(Path.Combine(root, "example.com", "hostile", "latemod", "@v", Version + ".mod"));
-        await File.WriteAllTextAsync(Path.Combine(dir, Version + ".mod"), $"module {module}\n\nrequire example.com/x v1.0.0\n");
+        var changed = $"module {module}\n\nrequire example.com/x v1.0.0\n";
+        await File.WriteAllTextAsync(Path.Combine(dir, Version + ".mod"), changed);
         await using var warren = await WarrenInstance.StartAsync(upstream.Url, root: root);
 
         var (status, body) = await RawGetAsync(warren.Url, $"/{module}/@v/{Version}.mod");
-        Assert.Equal(502, status);
-        Assert.Contains("the .mod differs from the go.mod in the stored zip", body);
-        Assert.False(File.Exists(Path.Combine(warren.Root, "example.com", "hostile", "latemod", "@v", Version + ".mod")));
+        Assert.Equal(200, status);
+        Assert.Equal(changed, body);
+        Assert.Equal(changed, await File.ReadAllTextAsync(Path.Combine(warren.Root, "example.com", "hostile", "latemod", "@v", Version + ".mod")));
+    }
+
+    /// <summary>A semantic version the path cannot have (v2.0.0 of a v0/v1 path) in VERSION.info is a query: asked
+    /// upstream and answered with the canonical version upstream resolves it to, once that is checked.</summary>
+    [Fact]
+    public async Task A_wrong_major_version_info_is_a_query_answered_with_the_resolved_version()
+    {
+        var module = "example.com/fidelity/query";
+        var upstreamRoot = TestPaths.NewTempDir("query-up");
+        var dir = Path.Combine(upstreamRoot, "example.com", "fidelity", "query", "@v");
+        Directory.CreateDirectory(dir);
+        var resolved = "{\"Version\":\"v2.0.0+incompatible\",\"Time\":\"2020-01-01T00:00:00Z\"}";
+        await File.WriteAllTextAsync(Path.Combine(dir, "v2.0.0.info"), resolved);
+        await File.WriteAllTextAsync(Path.Combine(dir, "v3.0.0.info"), "{\"Version\":\"v3.0.0\"}");
+        await using var upstream = await FakeUpstream.StartAsync(upstreamRoot);
+        await using var warren = await WarrenInstance.StartAsync(upstream.Url);
+
+        var (status, body) = await RawGetAsync(warren.Url, $"/{module}/@v/v2.0.0.info");
+        Assert.Equal(200, status);
+        Assert.Equal(resolved, body);
+        Assert.Equal(1, upstream.HitsFor("/@v/v2.0.0.info"));
+
+        // The resolved version is then known: its .info is served from the store.
+        var (again, againBody) = await RawGetAsync(warren.Url, $"/{module}/@v/v2.0.0+incompatible.info");
+        Assert.Equal(200, again);
+        Assert.Equal(resolved, againBody);
+        Assert.Equal(0, upstream.HitsFor("/@v/v2.0.0+incompatible.info"));
+
+        // An answer naming a version the path cannot have is refused; a query upstream does not know is a 404.
+        var (bad, badBody) = await RawGetAsync(warren.Url, $"/{module}/@v/v3.0.0.info");
+        Assert.Equal(502, bad);
+        Assert.Contains("the .info names an invalid version v3.0.0", badBody);
+        var (missing, _) = await RawGetAsync(warren.Url, $"/{module}/@v/v4.0.0.info");
+        Assert.Equal(404, missing);
     }
 
     private static void MakeZip(string path, params (string Name, string Content)[] entries)

@@ -10,7 +10,7 @@ public enum ProxyRoute
     Mod,
     Zip,
 
-    /// <summary>A non-canonical .info query (branch, tag, commit prefix).</summary>
+    /// <summary>An .info query that is not a version of the path (branch, tag, commit prefix, non-canonical or wrong-major version).</summary>
     Query,
     SumDb,
 }
@@ -150,6 +150,14 @@ public static class ProxyRequestParser
 
         if (ModuleVersion.Check(modulePath, version) is { } problem)
         {
+            if (route == ProxyRoute.Info)
+            {
+                // The go command stats any version query through VERSION.info, including a semantic version the path
+                // cannot have (v2.0.0 of a v0/v1 path): like a branch or a commit, upstream resolves it (to
+                // v2.0.0+incompatible). A .mod or .zip is only ever asked for a version valid for the path.
+                return new ProxyRequest(ProxyRoute.Query, modulePath, version);
+            }
+
             error = new ProxyRequestError(404, "not found: " + problem);
             return null;
         }

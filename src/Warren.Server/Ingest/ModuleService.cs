@@ -403,15 +403,9 @@ public sealed class ModuleService
     private async Task<FlightResult> IngestModAsync(ModuleRequest request, string staged, string source)
     {
         var body = await File.ReadAllBytesAsync(staged, _lifetime).ConfigureAwait(false);
-        var zip = await _store.GetAsync(request.ModulePath, request.Version!, ArtifactKind.Zip, _lifetime).ConfigureAwait(false);
-        if (zip?.PhysicalPath is { } zipPath)
+        if (CheckGoMod(request.ModulePath, body) is { } problem)
         {
-            // The stored zip passed every check when it was ingested: reading its go.mod entry is enough.
-            var expected = ReadStoredGoMod(zipPath, request.ModulePath, request.Version!) ?? SynthesizedGoMod(request.ModulePath);
-            if (!body.AsSpan().SequenceEqual(expected))
-            {
-                return Reject(request, source, "mod_mismatch", "the .mod differs from the go.mod in the stored zip");
-            }
+            return Reject(request, source, "invalid_mod", problem);
         }
 
         var hash = DirHash.HashGoMod(body);
@@ -456,13 +450,10 @@ public sealed class ModuleService
             await stream.ReadExactlyAsync(modBytes, _lifetime).ConfigureAwait(false);
         }
 
+        // The go command hashes the .mod and the zip separately (a .mod may add retractions to a zip without go.mod):
+        // a difference is legal, and the checksum database vouches for each. Where none does, it is reported.
         var expected = check.GoMod ?? SynthesizedGoMod(path);
-        if (!modBytes.AsSpan().SequenceEqual(expected))
-        {
-            return Reject(request, source, "mod_mismatch", check.GoMod is null
-                ? "the zip has no go.mod but the .mod is not the synthesized \"module " + path + "\""
-                : "the go.mod in the zip differs from the .mod");
-        }
+        var unvouchedDifference = !modBytes.AsSpan().SequenceEqual(expected) && !_verifier.Vouches(path);
 
         var hash = check.ZipHash ?? DirHash.HashZip(staged, _lifetime);
         var modHash = DirHash.HashGoMod(modBytes);
@@ -477,6 +468,11 @@ public sealed class ModuleService
         await _store.CommitAsync(hashFile, path, version, ArtifactKind.ZipHash, _lifetime).ConfigureAwait(false);
         await CommitAsync(request, staged, ArtifactKind.Zip, hash, new FileInfo(staged).Length, source).ConfigureAwait(false);
         await _verifier.LogAsync(path, version, hash, modHash, _lifetime).ConfigureAwait(false);
+        if (unvouchedDifference)
+        {
+            _metrics.ModDiffersFromZip();
+            Log.ModDiffersFromZip(_logger, request.ToString(), source, check.GoMod is null ? "the zip has no go.mod and the .mod is not the synthesized one" : "the go.mod in the zip differs from the .mod");
+        }
         return FlightResult.Stored;
     }
 
@@ -557,20 +553,28 @@ public sealed class ModuleService
         return null;
     }
 
-    /// <summary>The go.mod at the root of a stored (already checked) module zip, or null when it has none.</summary>
-    private static byte[]? ReadStoredGoMod(string zipPath, string modulePath, string version)
+    /// <summary>What the go command refuses in a dependency's go.mod: one that does not parse (modfile.ParseLax), has
+    /// no module line, or declares another module path than the one requested. Null when it is usable.</summary>
+    internal static string? CheckGoMod(string modulePath, byte[] body)
     {
-        using var archive = System.IO.Compression.ZipFile.OpenRead(zipPath);
-        var entry = archive.GetEntry(modulePath + "@" + version + "/go.mod");
-        if (entry is null)
+        GoModFile file;
+        try
         {
-            return null;
+            file = GoModFile.ParseLax("go.mod", body);
+        }
+        catch (GoModParseException ex)
+        {
+            return "the .mod does not parse: " + Endpoints.ProxyRequestParser.Printable(ex.Message.Split('\n')[0]);
         }
 
-        using var stream = entry.Open();
-        using var buffer = new MemoryStream((int)Math.Min(entry.Length, 16 << 20));
-        stream.CopyTo(buffer);
-        return buffer.ToArray();
+        if (string.IsNullOrEmpty(file.Module))
+        {
+            return "the .mod has no module line";
+        }
+
+        return file.Module == modulePath
+            ? null
+            : $"the .mod declares its path as {Endpoints.ProxyRequestParser.Printable(file.Module)}, not {modulePath}";
     }
 
     /// <summary>The go.mod the go command uses for a module whose zip has none.</summary>

@@ -92,4 +92,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 6405, Level = LogLevel.Warning, Message = "Store maintenance failed")]
     public static partial void MaintenanceFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 6500, Level = LogLevel.Warning, Message = "Serving {Request} from {Source} although {Difference}: no checksum database vouches for either (sumdb policy skip)")]
+    public static partial void ModDiffersFromZip(ILogger logger, string request, string source, string difference);
 }

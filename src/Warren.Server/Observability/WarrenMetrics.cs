@@ -26,6 +26,7 @@ public sealed class WarrenMetrics
     private long _hostedAppends;
     private long _inFlight;
     private long _coalesced;
+    private long _modDiffers;
 
     private readonly ConcurrentQueue<(string Name, string Help, Func<long> Read)> _gauges = new();
 
@@ -51,6 +52,9 @@ public sealed class WarrenMetrics
     public long EgressDeniedTotal => _egressDenied.Values.Sum();
 
     public void Coalesced() => Interlocked.Increment(ref _coalesced);
+
+    /// <summary>A version stored whose .mod differs from its zip's go.mod while no checksum database vouches for it.</summary>
+    public void ModDiffersFromZip() => Interlocked.Increment(ref _modDiffers);
 
     /// <summary>Runs one upstream fetch counted as in flight, and records its duration and outcome under kind.</summary>
     public async Task<(FetchOutcome Outcome, TimeSpan Elapsed)> MeasureFetchAsync(string kind, Func<Task<FetchOutcome>> fetch)
@@ -128,6 +132,8 @@ public sealed class WarrenMetrics
         Counter(sb, "warren_bytes_served_total", "Response body bytes sent.", "kind", _bytes);
         Counter(sb, "warren_ingest_rejected_total", "Upstream artifacts refused by integrity checks.", "reason", _rejected);
         Counter(sb, "warren_egress_denied_total", "Outbound connections and redirects refused by the egress policy.", "reason", _egressDenied);
+        Header(sb, "warren_mod_differs_from_zip_total", "counter", "Versions stored with a .mod that differs from the zip's go.mod, no checksum database vouching.");
+        sb.Append(ci, $"warren_mod_differs_from_zip_total {Interlocked.Read(ref _modDiffers)}\n");
         Header(sb, "warren_coalesced_requests_total", "counter", "Requests that waited on another request's upstream fetch.");
         sb.Append(ci, $"warren_coalesced_requests_total {Interlocked.Read(ref _coalesced)}\n");
         Header(sb, "warren_upstream_fetches_in_flight", "gauge", "Upstream fetches under way.");

@@ -142,6 +142,10 @@ public sealed class ChecksumVerifier
             new Uri("https://" + config.Name + "/")];
     }
 
+    /// <summary>Whether a checksum database (the configured one or the hosted one) vouches for the hashes of this path;
+    /// false when its policy is skip.</summary>
+    public bool Vouches(string modulePath) => _policy.Decide(modulePath).Mode != ChecksumMode.Skip;
+
     /// <summary>Checks the given hashes (either may be null: not computed yet) of module@version from source.</summary>
     public async Task<ChecksumVerdict> VerifyAsync(string modulePath, string version, string? zipHash, string? goModHash, string source,
         CancellationToken cancellationToken)

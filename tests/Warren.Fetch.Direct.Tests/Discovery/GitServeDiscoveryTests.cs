@@ -97,16 +97,12 @@ public class GitServeDiscoveryTests : IClassFixture<GitServeFixture>
         Assert.StartsWith("unrecognized import path \"golang.org/x/nonexist\": reading http://golang.org/x/nonexist?go-get=1: 404 ", result.Message, StringComparison.Ordinal);
     }
 
-    /// <summary>The go command, set up as shared/corpus/README.md describes, clones from the same URLs. Runs only when
-    /// Go 1.19 is installed (WARREN_GO, default /usr/lib/go-1.19/bin/go).</summary>
+    /// <summary>The go command, set up as shared/corpus/README.md describes, clones from the same URLs. Go 1.19 is
+    /// required (WARREN_GO, default /usr/lib/go-1.19/bin/go): without it this test fails, saying how to provide it.</summary>
     [Fact]
     public async Task The_go_command_uses_the_same_repository_urls()
     {
-        if (!File.Exists(TestPaths.Go))
-        {
-            return;
-        }
-
+        TestPaths.RequireGo();
         string home = Path.Combine(serve.WorkDir, "gohome-" + Guid.NewGuid().ToString("N")[..8]);
         var go = new GoRunner("direct", home)
             .WithGitConfig("/dev/null")
