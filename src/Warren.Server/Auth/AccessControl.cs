@@ -235,15 +235,17 @@ internal sealed class AccessControlMiddleware
             return;
         }
 
-        if (target.Artifact == "metrics")
+        if (target.Artifact is "metrics" or "sumdb-data")
         {
+            // Data tiles hold the logged records, module paths and all: only auditors (admins) may read every record.
+            var what = target.Artifact == "metrics" ? "/metrics" : "a checksum database data tile (it lists every logged module)";
             if (principal is null)
             {
-                await DenyAsync(context, name, target, 401, "unauthorized: no credential; /metrics needs an admin token").ConfigureAwait(false);
+                await DenyAsync(context, name, target, 401, $"unauthorized: no credential; {what} needs an admin token").ConfigureAwait(false);
             }
             else if (!principal.Admin)
             {
-                await DenyAsync(context, name, target, 403, $"forbidden: token \"{principal.Name}\" is not an admin token; /metrics needs one").ConfigureAwait(false);
+                await DenyAsync(context, name, target, 403, $"forbidden: token \"{principal.Name}\" is not an admin token; {what} needs one").ConfigureAwait(false);
             }
             else
             {
@@ -430,6 +432,12 @@ internal sealed class AccessControlMiddleware
                 SumDbProxy.ValidateLookup(rest[(slash + 1 + "lookup/".Length)..], out var module, out var version) is null)
             {
                 return new Target(module, version, "sumdb-lookup");
+            }
+
+            // NAME/tile/H/data/N: the records themselves (module paths included); the go command reads only hash tiles.
+            if (slash > 0 && rest.AsSpan(slash + 1).StartsWith("tile/", StringComparison.Ordinal) && rest.Contains("/data/", StringComparison.Ordinal))
+            {
+                return new Target(null, null, "sumdb-data");
             }
 
             return new Target(null, null, "sumdb");

@@ -140,6 +140,28 @@ public sealed class AccessControlHttpTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Checksum_database_data_tiles_which_list_every_logged_module_need_an_admin_token()
+    {
+        var file = AuthTestFiles.NewFile();
+        var user = AuthTestFiles.Add(file, "user", "*");
+        var ops = AuthTestFiles.Add(file, "ops", "", admin: true);
+        await using var warren = await StartAsync(file);
+
+        const string data = "sumdb/sum.golang.org/tile/8/data/000";
+        Assert.Equal(401, (await AuthTestFiles.GetAsync(warren.Client, data)).Status);
+        var (forbidden, body, _) = await AuthTestFiles.GetAsync(warren.Client, data, AuthTestFiles.Bearer(user));
+        Assert.Equal(403, forbidden);
+        Assert.Equal("forbidden: token \"user\" is not an admin token; a checksum database data tile (it lists every logged module) needs one\n", body);
+
+        // An admin passes access control (the database itself is off here, so the proxy then answers as it does for anyone).
+        Assert.NotEqual(403, (await AuthTestFiles.GetAsync(warren.Client, data, AuthTestFiles.Bearer(ops))).Status);
+        Assert.NotEqual(401, (await AuthTestFiles.GetAsync(warren.Client, data, AuthTestFiles.Bearer(ops))).Status);
+
+        // Hash tiles, which the go command reads to verify proofs, stay readable by any principal.
+        Assert.NotEqual(403, (await AuthTestFiles.GetAsync(warren.Client, "sumdb/sum.golang.org/tile/8/0/000", AuthTestFiles.Bearer(user))).Status);
+    }
+
+    [Fact]
     public async Task The_admin_listener_serves_metrics_without_a_token_and_nothing_else()
     {
         var file = AuthTestFiles.NewFile();
