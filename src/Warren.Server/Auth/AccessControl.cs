@@ -144,9 +144,12 @@ internal sealed class AccessControlMiddleware
     private readonly GlobList _private;
     private readonly GlobList _byOrigin;
     private readonly bool _adminListener;
+    private readonly AccessLogCoalescer _coalescer;
 
-    public AccessControlMiddleware(RequestDelegate next, AuthStore store, RateLimitHolder limiter, IOptions<WarrenOptions> options, ILoggerFactory loggers)
+    public AccessControlMiddleware(RequestDelegate next, AuthStore store, RateLimitHolder limiter, IOptions<WarrenOptions> options, ILoggerFactory loggers,
+        TimeProvider time)
     {
+        _coalescer = new AccessLogCoalescer(time, options.Value.AccessLogWindow);
         _next = next;
         _store = store;
         _limiter = limiter.Limiter;
@@ -303,9 +306,10 @@ internal sealed class AccessControlMiddleware
         context.Items[AccessControl.PrivateItem] = true;
         await _next(context).ConfigureAwait(false);
         var status = context.Response.StatusCode;
-        if (status < 400)
+        if (status < 400 && _logger.IsEnabled(LogLevel.Information) &&
+            _coalescer.ShouldLog(principal, target.Module, target.Version, target.Artifact, status, out var repeats))
         {
-            AuthLog.PrivateServed(_logger, principal, target.Describe(), target.Artifact, status);
+            AuthLog.PrivateServed(_logger, principal, target.Describe(), target.Artifact, status, repeats);
         }
     }
 
@@ -325,14 +329,22 @@ internal sealed class AccessControlMiddleware
     {
         var retryAfter = context.Items.TryGetValue("warren.retry-after", out var r) ? (long)r! : 1;
         context.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
-        AuthLog.Denied(_logger, principal, target.Describe(), target.Artifact, 429, "rate limit");
+        LogDenied(principal, target, 429, "rate limit");
         return Refuse(context, StatusCodes.Status429TooManyRequests,
             $"too many requests: {(principal == AuthFile.AnonymousName ? "this address" : "token \"" + principal + "\"")} is over the rate limit; retry after {retryAfter} s");
     }
 
+    private void LogDenied(string principal, Target target, int status, string reason)
+    {
+        if (_logger.IsEnabled(LogLevel.Information) && _coalescer.ShouldLog(principal, target.Module, target.Version, target.Artifact, status, out var repeats))
+        {
+            AuthLog.Denied(_logger, principal, target.Describe(), target.Artifact, status, reason, repeats);
+        }
+    }
+
     private Task DenyAsync(HttpContext context, string principal, Target target, int status, string message)
     {
-        AuthLog.Denied(_logger, principal, target.Describe(), target.Artifact, status, message);
+        LogDenied(principal, target, status, message);
         if (status == StatusCodes.Status401Unauthorized)
         {
             context.Response.Headers.WWWAuthenticate = Challenge;

@@ -17,11 +17,11 @@ internal static partial class AuthLog
     [LoggerMessage(EventId = 6003, Level = LogLevel.Warning, Message = "Warren listens on {Listen}, not a loopback address, without an auth file: anyone who can reach it reads every module it can fetch, private ones included (give --auth-file)")]
     public static partial void OpenWithoutAuth(ILogger logger, string listen);
 
-    [LoggerMessage(EventId = 6004, Level = LogLevel.Information, Message = "Denied {Principal} {Module} {Artifact}: {Status} {Reason}")]
-    public static partial void Denied(ILogger logger, string principal, string module, string artifact, int status, string reason);
+    [LoggerMessage(EventId = 6004, Level = LogLevel.Information, Message = "Denied {Principal} {Module} {Artifact}: {Status} {Reason} (identical refusals since the last such line: {Repeats})")]
+    public static partial void Denied(ILogger logger, string principal, string module, string artifact, int status, string reason, long repeats);
 
-    [LoggerMessage(EventId = 6005, Level = LogLevel.Information, Message = "Served private {Module} {Artifact} to {Principal}: {Status}")]
-    public static partial void PrivateServed(ILogger logger, string principal, string module, string artifact, int status);
+    [LoggerMessage(EventId = 6005, Level = LogLevel.Information, Message = "Served private {Module} {Artifact} to {Principal}: {Status} (identical answers since the last such line: {Repeats})")]
+    public static partial void PrivateServed(ILogger logger, string principal, string module, string artifact, int status, long repeats);
 
     [LoggerMessage(EventId = 6006, Level = LogLevel.Debug, Message = "Rate limited {Partition}: 429, retry after {RetryAfter} s")]
     public static partial void RateLimited(ILogger logger, string partition, long retryAfter);

@@ -111,6 +111,10 @@ public sealed class WarrenOptions
     /// <summary>How long one origin authorization decision (credential hash, repository) is remembered.</summary>
     public TimeSpan OriginAuthzTtl { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>The access log (private artifacts served, refusals) logs each distinct (principal, module@version,
+    /// artifact, status) at most once per this window, counting the identical events in between; zero logs every one.</summary>
+    public TimeSpan AccessLogWindow { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>Requests per second each principal (or client IP when anonymous) may make; 0 turns the limit off.</summary>
     public double RateLimit { get; set; } = 500;
 

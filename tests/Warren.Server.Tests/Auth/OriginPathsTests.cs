@@ -20,7 +20,7 @@ public sealed class OriginPathsTests
         {
             reached = true;
             return Task.CompletedTask;
-        }, store, new RateLimitHolder(null), Options.Create(options), NullLoggerFactory.Instance);
+        }, store, new RateLimitHolder(null), Options.Create(options), NullLoggerFactory.Instance, TimeProvider.System);
         var context = new DefaultHttpContext();
         context.Request.Path = path;
         context.Response.Body = new MemoryStream();
