@@ -84,9 +84,6 @@ public sealed class GitMirrorManager : IDisposable
     /// <summary>The directory holding the mirrors (absolute).</summary>
     public string MirrorRoot { get; }
 
-    /// <summary>The outbound policy for git remotes, aware of the proxies git is given; null without a policy.</summary>
-    public GitEgress? Egress => _git.Egress;
-
     /// <summary>Where the mirror of repoUrl lives (whether or not it exists yet).</summary>
     public string GetMirrorDirectory(string repoUrl) => Path.Combine(MirrorRoot, DirectoryName(Parse(repoUrl) ?? throw new ArgumentException("not a git repository URL", nameof(repoUrl))));
 
