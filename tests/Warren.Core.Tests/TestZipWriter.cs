@@ -36,9 +36,7 @@ internal static class TestZipWriter
             count++;
             byte[] name = entry.RawName ?? Encoding.UTF8.GetBytes(entry.Name);
             byte[] data = entry.RawData ?? (entry.Deflate ? DeflateBytes(entry.Content) : entry.Content);
-            var crc = new Crc32Ieee();
-            crc.Append(entry.Content);
-            uint crcValue = entry.Crc ?? crc.Value;
+            uint crcValue = entry.Crc ?? System.IO.Hashing.Crc32.HashToUInt32(entry.Content);
             uint usize = (uint)(entry.DeclaredSize ?? (ulong)entry.Content.Length);
             ushort method = entry.Deflate ? (ushort)8 : (ushort)0;
             ushort flags = 0x800;

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
+using System.IO.Hashing;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
 
@@ -121,7 +120,7 @@ internal sealed class ZipReader : IDisposable
 
         try
         {
-            var crc = new Crc32Ieee();
+            var crc = new Crc32();
             ulong nread = 0;
             while (true)
             {
@@ -151,12 +150,12 @@ internal sealed class ZipReader : IDisposable
             if (entry.HasDataDescriptor)
             {
                 CheckDataDescriptor(entry, dataOffset + compressedSize);
-                if (crc.Value != entry.Crc32)
+                if (crc.GetCurrentHashAsUInt32() != entry.Crc32)
                 {
                     throw new InvalidDataException($"{ErrChecksum} in file {entry.Name}");
                 }
             }
-            else if (entry.Crc32 != 0 && crc.Value != entry.Crc32)
+            else if (entry.Crc32 != 0 && crc.GetCurrentHashAsUInt32() != entry.Crc32)
             {
                 throw new InvalidDataException($"{ErrChecksum} in file {entry.Name}");
             }
@@ -565,93 +564,5 @@ internal sealed class ZipReader : IDisposable
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
         public override void SetLength(long value) => throw new NotSupportedException();
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    }
-}
-
-/// <summary>CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320): the runtime's own zlib-ng crc32 (carry-less multiply,
-/// many GB/s) when it can be called, else slicing-by-8 tables.</summary>
-internal partial struct Crc32Ieee
-{
-    private static readonly uint[] Table = BuildTable();
-    private static bool _nativeFailed;
-    private uint _crc;
-
-    public readonly uint Value => ~_crc;
-
-    /// <summary>True while the runtime's native crc32 is in use (false after it could not be called).</summary>
-    internal static bool UsesNative => !_nativeFailed;
-
-    public Crc32Ieee() => _crc = uint.MaxValue;
-
-    public void Append(ReadOnlySpan<byte> data)
-    {
-        if (!_nativeFailed && !data.IsEmpty)
-        {
-            try
-            {
-                // zlib's crc32 takes and returns the finished (non-inverted) value.
-                _crc = ~NativeCrc32(~_crc, ref MemoryMarshal.GetReference(data), data.Length);
-                return;
-            }
-            catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
-            {
-                _nativeFailed = true;
-            }
-        }
-
-        AppendManaged(data);
-    }
-
-    /// <summary>The slicing-by-8 implementation (also the reference the native path is tested against).</summary>
-    internal void AppendManaged(ReadOnlySpan<byte> data)
-    {
-        uint crc = _crc;
-        // Index the 8 x 256 table through a reference: every index is masked to a byte, so it is always in range.
-        ref uint t = ref MemoryMarshal.GetArrayDataReference(Table);
-        while (data.Length >= 8)
-        {
-            uint one = BinaryPrimitives.ReadUInt32LittleEndian(data) ^ crc;
-            uint two = BinaryPrimitives.ReadUInt32LittleEndian(data[4..]);
-            crc = Unsafe.Add(ref t, (7 * 256) + (int)(one & 0xff))
-                ^ Unsafe.Add(ref t, (6 * 256) + (int)((one >> 8) & 0xff))
-                ^ Unsafe.Add(ref t, (5 * 256) + (int)((one >> 16) & 0xff))
-                ^ Unsafe.Add(ref t, (4 * 256) + (int)(one >> 24))
-                ^ Unsafe.Add(ref t, (3 * 256) + (int)(two & 0xff))
-                ^ Unsafe.Add(ref t, (2 * 256) + (int)((two >> 8) & 0xff))
-                ^ Unsafe.Add(ref t, 256 + (int)((two >> 16) & 0xff))
-                ^ Unsafe.Add(ref t, (int)(two >> 24));
-            data = data[8..];
-        }
-        foreach (byte b in data)
-        {
-            crc = Unsafe.Add(ref t, (int)((crc ^ b) & 0xff)) ^ (crc >> 8);
-        }
-        _crc = crc;
-    }
-
-    [LibraryImport("libSystem.IO.Compression.Native", EntryPoint = "CompressionNative_Crc32")]
-    private static partial uint NativeCrc32(uint crc, ref byte buffer, int length);
-
-    private static uint[] BuildTable()
-    {
-        var table = new uint[8 * 256];
-        for (uint i = 0; i < 256; i++)
-        {
-            uint c = i;
-            for (int k = 0; k < 8; k++)
-            {
-                c = (c & 1) != 0 ? 0xEDB88320 ^ (c >> 1) : c >> 1;
-            }
-            table[i] = c;
-        }
-        for (int i = 0; i < 256; i++)
-        {
-            for (int s = 1; s < 8; s++)
-            {
-                uint prev = table[((s - 1) * 256) + i];
-                table[(s * 256) + i] = table[prev & 0xff] ^ (prev >> 8);
-            }
-        }
-        return table;
     }
 }
