@@ -5,11 +5,34 @@ using Warren.Server.Storage;
 namespace Warren.Server.Endpoints;
 
 /// <summary>An immutable stored file kept open, with what its response headers need. It is reference-counted: the
-/// cache holds one reference, each response reading it another (<see cref="TryAcquire"/>); the handle is closed when
-/// the last one is let go.</summary>
-public sealed record OpenArtifact(SafeFileHandle Handle, string Path, long Length, DateTimeOffset LastModified, string ETag)
+/// cache holds one reference, each response reading it another (<see cref="TryAcquire"/>); the handle is closed
+/// when the last one is let go, on the thread that lets it go (never by a finalizer).</summary>
+public sealed class OpenArtifact
 {
     private int _references = 1;
+
+    public OpenArtifact(SafeFileHandle handle, string path, long length, DateTimeOffset lastModified, string eTag)
+    {
+        ArgumentNullException.ThrowIfNull(handle);
+        Handle = handle;
+        Path = path;
+        Length = length;
+        LastModified = lastModified;
+        ETag = eTag;
+    }
+
+    public SafeFileHandle Handle { get; }
+
+    public string Path { get; }
+
+    public long Length { get; }
+
+    public DateTimeOffset LastModified { get; }
+
+    public string ETag { get; }
+
+    /// <summary>References held now (the cache's and the responses'); 0 once the handle is closed.</summary>
+    public int References => Math.Max(0, Volatile.Read(ref _references));
 
     /// <summary>Takes a reference; false when the handle is already closed.</summary>
     public bool TryAcquire()
@@ -32,9 +55,14 @@ public sealed record OpenArtifact(SafeFileHandle Handle, string Path, long Lengt
     /// <summary>Lets a reference go; the last one closes the handle.</summary>
     public void Release()
     {
-        if (Interlocked.Decrement(ref _references) == 0)
+        var left = Interlocked.Decrement(ref _references);
+        if (left == 0)
         {
             Handle.Dispose();
+        }
+        else if (left < 0)
+        {
+            throw new InvalidOperationException($"{Path}: released more often than acquired");
         }
     }
 }
@@ -42,19 +70,35 @@ public sealed record OpenArtifact(SafeFileHandle Handle, string Path, long Lengt
 /// <summary>Open handles of hot immutable files (like nginx's open_file_cache): a warm request costs a lookup and the
 /// reads, not an open, stat and close. Files are never rewritten, so an open handle never goes stale. At most capacity
 /// handles are held; an evicted handle is closed at once, or, when a response is still reading it (see
-/// <see cref="OpenArtifact.TryAcquire"/>), when that response ends.</summary>
-public sealed class OpenFileCache(int capacity = 512)
+/// <see cref="OpenArtifact.TryAcquire"/>), when that response ends. Disposing the cache (at shutdown) lets go of
+/// every handle it holds the same way.</summary>
+public sealed class OpenFileCache(int capacity = 512) : IDisposable
 {
     private readonly BoundedCache<OpenArtifact> _open = new(capacity, onEvicted: static f => f.Release());
+    private volatile bool _disposed;
 
     public int Count => _open.Count;
 
     public bool TryGet(string key, out OpenArtifact file) => _open.TryGet(key, out file);
 
-    /// <summary>Opens the stored artifact's file (null when it has no local file) and remembers it under key.</summary>
+    /// <summary>The cached file under key with a reference taken for the caller, who must <see cref="OpenArtifact.Release"/> it.</summary>
+    public bool TryAcquire(string key, out OpenArtifact file)
+    {
+        if (_open.TryGet(key, out file) && file.TryAcquire())
+        {
+            return true;
+        }
+
+        file = null!;
+        return false;
+    }
+
+    /// <summary>Opens the stored artifact's file (null when it has no local file, or the cache is disposed) and
+    /// remembers it under key.</summary>
     public OpenArtifact? Open(string key, StoredArtifact artifact)
     {
-        if (artifact.PhysicalPath is not { } path)
+        ArgumentNullException.ThrowIfNull(artifact);
+        if (_disposed || artifact.PhysicalPath is not { } path)
         {
             return null;
         }
@@ -73,9 +117,24 @@ public sealed class OpenFileCache(int capacity = 512)
         var held = _open.GetOrAdd(key, file);
         if (!ReferenceEquals(held, file))
         {
-            handle.Dispose();
+            // Another request opened it first: ours was never shared, so it closes now.
+            file.Release();
+        }
+
+        if (_disposed)
+        {
+            // Disposed meanwhile: make sure nothing added after the clear stays open.
+            _open.Clear();
         }
 
         return held;
+    }
+
+    /// <summary>Lets go of the cache's reference to every file: idle handles close now, those being sent when their
+    /// responses end.</summary>
+    public void Dispose()
+    {
+        _disposed = true;
+        _open.Clear();
     }
 }
