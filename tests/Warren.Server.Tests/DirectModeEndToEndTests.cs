@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Warren.Server.Tests.Infrastructure;
 
 namespace Warren.Server.Tests;
@@ -59,7 +60,8 @@ public sealed class DirectModeEndToEndTests
     public async Task A_second_version_is_an_incremental_fetch_of_the_same_mirror()
     {
         await using var git = await GitCorpusServer.StartAsync();
-        await using var warren = await StartDirectWarrenAsync(git);
+        var clock = new ManualTimeProvider(DateTimeOffset.UtcNow);
+        await using var warren = await StartDirectWarrenAsync(git, clock);
         using (var first = await warren.Client.GetAsync("github.com/pkg/errors/@v/v0.8.1.info"))
         {
             Assert.Equal(200, (int)first.StatusCode);
@@ -70,7 +72,7 @@ public sealed class DirectModeEndToEndTests
 
         // Upstream gains a tag; the next request for it fetches only what is new.
         await Processes.RunCheckedAsync("git", null, null, "--git-dir", Path.Combine(git.Repos, "github.com", "pkg", "errors.git"), "tag", "v0.9.2", "284691ab71dd");
-        await Task.Delay(TimeSpan.FromSeconds(1.2));
+        clock.Advance(TimeSpan.FromMinutes(2));
         using var second = await warren.Client.GetAsync("github.com/pkg/errors/@v/v0.9.2.info");
         Assert.Equal(200, (int)second.StatusCode);
         Assert.Contains("\"Version\":\"v0.9.2\"", await second.Content.ReadAsStringAsync());
@@ -130,15 +132,16 @@ public sealed class DirectModeEndToEndTests
         Assert.True(corpus.HitsFor("/gopkg.in/yaml.v2/@v/v2.4.0.zip") == 1);
     }
 
-    private static Task<WarrenInstance> StartDirectWarrenAsync(GitCorpusServer git) =>
+    /// <param name="clock">Replaces the server's clock (mirror freshness then moves only when the test advances it).</param>
+    private static Task<WarrenInstance> StartDirectWarrenAsync(GitCorpusServer git, TimeProvider? clock = null) =>
         WarrenInstance.StartAsync("direct", o =>
         {
             o.GitConfig = git.GitConfig;
             o.OutboundProxy = git.Url;
             o.OutboundProxyBypass = "127.0.0.1,localhost";
             o.GoInsecure = GitCorpusServer.GoInsecure;
-            o.GitFreshness = TimeSpan.FromSeconds(1);
-        });
+            o.GitFreshness = clock is null ? TimeSpan.FromSeconds(1) : TimeSpan.FromMinutes(1);
+        }, services: clock is null ? null : s => s.AddSingleton(clock));
 
     private static async Task<List<string>> DownloadAsync(GoRunner go, string work)
     {

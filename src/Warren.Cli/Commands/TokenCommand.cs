@@ -10,7 +10,8 @@ namespace Warren.Cli.Commands;
 /// <summary>`warren token`: manage the principals of an auth file.</summary>
 public sealed class TokenCommand : Command
 {
-    public TokenCommand()
+    /// <param name="time">The clock expiry is measured with; the system clock by default.</param>
+    public TokenCommand(TimeProvider? time = null)
         : base("token", """
             Manage the tokens of an auth file (warren serve --auth-file FILE).
 
@@ -18,8 +19,9 @@ public sealed class TokenCommand : Command
             --auth-file defaults to $WARREN_AUTHFILE, then Warren:AuthFile in ./appsettings.json.
             """)
     {
-        Add(new TokenCreateCommand());
-        Add(new TokenListCommand());
+        time ??= TimeProvider.System;
+        Add(new TokenCreateCommand(time));
+        Add(new TokenListCommand(time));
         Add(new TokenRevokeCommand());
     }
 
@@ -77,7 +79,9 @@ public sealed class TokenCreateCommand : Command
     private readonly Option<string?> _authFile = TokenCommand.AuthFileOption();
     private readonly Option<bool> _json = new("--json") { Description = "print {\"name\":…,\"token\":…}" };
 
-    public TokenCreateCommand()
+    private readonly TimeProvider _time;
+
+    public TokenCreateCommand(TimeProvider time)
         : base("create", """
             Create a principal and print its token, once, alone on the last line of output.
 
@@ -96,6 +100,7 @@ public sealed class TokenCreateCommand : Command
         Add(_authFile);
         Add(_json);
         SetAction(Run);
+        _time = time;
     }
 
     private int Run(ParseResult parse)
@@ -117,7 +122,7 @@ public sealed class TokenCreateCommand : Command
             return TokenCommand.Fail("create", "--grant: " + patternProblem, ExitCodes.Usage);
         }
 
-        var now = DateTimeOffset.UtcNow;
+        var now = _time.GetUtcNow();
         now = now.AddTicks(-(now.Ticks % TimeSpan.TicksPerSecond));
         DateTimeOffset? expires = null;
         if (parse.GetValue(_expires) is { } expiresText)
@@ -191,12 +196,15 @@ public sealed class TokenListCommand : Command
     private readonly Option<string?> _authFile = TokenCommand.AuthFileOption();
     private readonly Option<bool> _json = new("--json") { Description = "print a JSON array" };
 
-    public TokenListCommand()
+    private readonly TimeProvider _time;
+
+    public TokenListCommand(TimeProvider time)
         : base("list", "List the principals of the auth file: name, grants, admin, expiry (never token hashes).")
     {
         Add(_authFile);
         Add(_json);
         SetAction(Run);
+        _time = time;
     }
 
     private int Run(ParseResult parse)
@@ -216,7 +224,7 @@ public sealed class TokenListCommand : Command
             return TokenCommand.Fail("list", e.Message, ExitCodes.BadConfiguration);
         }
 
-        var now = DateTimeOffset.UtcNow;
+        var now = _time.GetUtcNow();
         if (parse.GetValue(_json))
         {
             var rows = doc.Principals.Select(p => new Dictionary<string, object?>

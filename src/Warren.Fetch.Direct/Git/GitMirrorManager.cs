@@ -535,7 +535,7 @@ public sealed class GitMirrorManager : IDisposable
             }
         }
 
-        return s.LastSuccess is { } last && DateTimeOffset.UtcNow - last < _options.FreshnessWindow;
+        return s.LastSuccess is { } last && _options.TimeProvider.GetUtcNow() - last < _options.FreshnessWindow;
     }
 
     private async Task<DirectResult> WorkAsync(MirrorState s, bool exists)
@@ -630,7 +630,7 @@ public sealed class GitMirrorManager : IDisposable
 
             await File.WriteAllTextAsync(Path.Combine(meta, FreshStamp), "", _stopping).ConfigureAwait(false);
             await File.WriteAllTextAsync(Path.Combine(meta, CreatedMarker),
-                $"{Guid.NewGuid():N} {DateTimeOffset.UtcNow:O} {s.Url.Url}\n", _stopping).ConfigureAwait(false);
+                $"{Guid.NewGuid():N} {_options.TimeProvider.GetUtcNow():O} {s.Url.Url}\n", _stopping).ConfigureAwait(false);
             try
             {
                 Directory.Move(staging, s.Directory);
@@ -643,7 +643,7 @@ public sealed class GitMirrorManager : IDisposable
 
             lock (s.Gate)
             {
-                s.LastSuccess = DateTimeOffset.UtcNow;
+                s.LastSuccess = _options.TimeProvider.GetUtcNow();
             }
 
             GitMirrorLog.Cloned(_logger, s.Url.Url, s.Directory, sw.Elapsed.TotalMilliseconds);
@@ -682,7 +682,7 @@ public sealed class GitMirrorManager : IDisposable
             await File.WriteAllTextAsync(Path.Combine(meta, FreshStamp), "", _stopping).ConfigureAwait(false);
             lock (s.Gate)
             {
-                s.LastSuccess = DateTimeOffset.UtcNow;
+                s.LastSuccess = _options.TimeProvider.GetUtcNow();
             }
 
             GitMirrorLog.Fetched(_logger, s.Url.Url, sw.Elapsed.TotalMilliseconds);
@@ -875,11 +875,11 @@ public sealed class GitMirrorManager : IDisposable
         return refs;
     }
 
-    private static void AppendLog(string metaDirectory, string operation, DirectResult result)
+    private void AppendLog(string metaDirectory, string operation, DirectResult result)
     {
         Directory.CreateDirectory(metaDirectory);
         File.AppendAllText(Path.Combine(metaDirectory, OperationsLog),
-            $"{DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ss.fffZ} {operation} {(result.Status == DirectStatus.Ok ? "ok" : "failed")}\n");
+            $"{_options.TimeProvider.GetUtcNow().UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ} {operation} {(result.Status == DirectStatus.Ok ? "ok" : "failed")}\n");
     }
 
     private static bool IsComplete(string directory) => File.Exists(Path.Combine(directory, MetadataDirectory, CreatedMarker));
@@ -929,7 +929,7 @@ public sealed class GitMirrorManager : IDisposable
             {
                 var pidText = name[StagingPrefix.Length..].Split('-')[0];
                 var alive = int.TryParse(pidText, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && pid != Environment.ProcessId && IsAlive(pid);
-                remove = !alive || DateTime.UtcNow - Directory.GetLastWriteTimeUtc(dir) > TimeSpan.FromDays(1);
+                remove = !alive || _options.TimeProvider.GetUtcNow().UtcDateTime - Directory.GetLastWriteTimeUtc(dir) > TimeSpan.FromDays(1);
             }
 
             if (remove)
