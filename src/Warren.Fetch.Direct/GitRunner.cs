@@ -40,6 +40,8 @@ public class GitRunner
     public virtual async Task<GitRun> RunAsync(string? workingDirectory, IReadOnlyList<string> args, TimeSpan timeout, CancellationToken cancellationToken,
         string? stdoutFile = null, IReadOnlyDictionary<string, string>? extraEnvironment = null)
     {
+        using var activity = Warren.Core.Diagnostics.WarrenActivity.Source.StartActivity(Warren.Core.Diagnostics.WarrenActivity.Git);
+        activity?.SetTag("warren.git.command", args.FirstOrDefault(a => !a.StartsWith('-')));
         var psi = new ProcessStartInfo(GitPath)
         {
             RedirectStandardOutput = true,

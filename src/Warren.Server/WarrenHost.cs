@@ -9,6 +9,7 @@ using Microsoft.Extensions.Logging;
 using Warren.Server.Auth;
 using Warren.Server.Configuration;
 using Warren.Server.Endpoints;
+using Warren.Server.Observability;
 
 namespace Warren.Server;
 
@@ -41,6 +42,7 @@ public static class WarrenHost
         }
 
         builder.Services.AddWarren(Configure);
+        builder.Services.AddWarrenTracing(TracingSettings.FromEnvironment(getEnv));
         services?.Invoke(builder.Services);
         var effective = new WarrenOptions();
         Configure(effective);

@@ -59,11 +59,16 @@ public sealed class FileSystemModuleStore : IModuleStore, IDisposable
         return Path.Combine(_root, escPath, "@v", escVersion + ext);
     }
 
-    public ValueTask<StoredArtifact?> GetAsync(string modulePath, string version, ArtifactKind kind, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(Describe(ArtifactPath(modulePath, version, kind)));
+    public ValueTask<StoredArtifact?> GetAsync(string modulePath, string version, ArtifactKind kind, CancellationToken cancellationToken)
+    {
+        using var activity = Warren.Core.Diagnostics.WarrenActivity.Source.StartActivity(Warren.Core.Diagnostics.WarrenActivity.StoreGet);
+        return ValueTask.FromResult(Describe(ArtifactPath(modulePath, version, kind)));
+    }
 
     public async ValueTask<bool> CommitAsync(string stagedFile, string modulePath, string version, ArtifactKind kind, CancellationToken cancellationToken)
     {
+        using var activity = Warren.Core.Diagnostics.WarrenActivity.Source.StartActivity(Warren.Core.Diagnostics.WarrenActivity.StoreCommit);
+        activity?.SetTag("warren.module", modulePath).SetTag("warren.version", version).SetTag("warren.kind", kind.ToString());
         var target = ArtifactPath(modulePath, version, kind);
         var created = Publish(stagedFile, target);
         if (created && kind is ArtifactKind.Info or ArtifactKind.Mod)

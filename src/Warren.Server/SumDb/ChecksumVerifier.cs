@@ -150,6 +150,8 @@ public sealed class ChecksumVerifier
     public async Task<ChecksumVerdict> VerifyAsync(string modulePath, string version, string? zipHash, string? goModHash, string source,
         CancellationToken cancellationToken)
     {
+        using var activity = Warren.Core.Diagnostics.WarrenActivity.Source.StartActivity(Warren.Core.Diagnostics.WarrenActivity.Verify);
+        activity?.SetTag("warren.module", modulePath).SetTag("warren.version", version);
         var decision = _policy.Decide(modulePath);
         switch (decision.Mode)
         {

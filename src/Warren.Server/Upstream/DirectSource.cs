@@ -23,6 +23,8 @@ public sealed class DirectSource(DirectFetcher fetcher, HttpDownloader downloade
 
     public async Task<FetchOutcome> FetchAsync(ModuleRequest request, string destinationPath, CancellationToken cancellationToken)
     {
+        using var activity = Warren.Core.Diagnostics.WarrenActivity.Source.StartActivity(Warren.Core.Diagnostics.WarrenActivity.UpstreamFetch);
+        activity?.SetTag("warren.upstream", Name).SetTag("warren.module", request.ModulePath).SetTag("warren.kind", request.Kind.ToString());
         if (!IsAllowed(request.ModulePath))
         {
             Log.DirectNotAllowed(logger, request.ModulePath, _directPatterns!);

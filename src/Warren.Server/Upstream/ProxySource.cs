@@ -47,6 +47,8 @@ public sealed class ProxySource : IModuleSource
 
     public async Task<FetchOutcome> FetchAsync(ModuleRequest request, string destinationPath, CancellationToken cancellationToken)
     {
+        using var activity = Warren.Core.Diagnostics.WarrenActivity.Source.StartActivity(Warren.Core.Diagnostics.WarrenActivity.UpstreamFetch);
+        activity?.SetTag("warren.upstream", Name).SetTag("warren.module", request.ModulePath).SetTag("warren.kind", request.Kind.ToString());
         var relative = request.ProxyPath();
         var max = request.Kind.MaxBytes();
         if (_base.IsFile)
