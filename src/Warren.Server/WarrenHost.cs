@@ -19,7 +19,7 @@ public static class WarrenHost
     /// <summary>Precedence: flags (overrides) over WARREN_* variables over appsettings.json ("Warren" section) over GO* variables over go defaults.</summary>
     /// <param name="contentRoot">Where appsettings.json is read from; the current directory by default.</param>
     /// <param name="services">Runs after Warren's services are registered (tests replace e.g. the TimeProvider).</param>
-    public static WebApplication Build(Action<WarrenOptions>? overrides = null, string[]? args = null, Func<string, string?>? getEnv = null, string? contentRoot = null,
+    public static WebApplication Build(Action<WarrenOptionsBuilder>? overrides = null, string[]? args = null, Func<string, string?>? getEnv = null, string? contentRoot = null,
         Action<IServiceCollection>? services = null)
     {
         getEnv ??= Environment.GetEnvironmentVariable;
@@ -33,19 +33,16 @@ public static class WarrenHost
         });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 
-        var section = builder.Configuration.GetSection("Warren");
-        void Configure(WarrenOptions o)
-        {
-            section.Bind(o);
-            overrides?.Invoke(o);
-            GoEnvironment.ApplyDefaults(o, getEnv);
-        }
+        // The options are gathered once, then frozen: nothing changes them while the server runs.
+        var draft = new WarrenOptionsBuilder();
+        builder.Configuration.GetSection("Warren").Bind(draft);
+        overrides?.Invoke(draft);
+        GoEnvironment.ApplyDefaults(draft, getEnv);
+        var effective = draft.Build();
 
-        builder.Services.AddWarren(Configure);
+        builder.Services.AddWarren(effective);
         builder.Services.AddWarrenTracing(TracingSettings.FromEnvironment(getEnv));
         services?.Invoke(builder.Services);
-        var effective = new WarrenOptions();
-        Configure(effective);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;

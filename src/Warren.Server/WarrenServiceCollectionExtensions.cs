@@ -17,10 +17,13 @@ namespace Warren.Server;
 
 public static class WarrenServiceCollectionExtensions
 {
-    /// <summary>Registers the proxy: options (validated at start-up), the filesystem store and index, upstream chain, sumdb proxy, metrics.</summary>
-    public static IServiceCollection AddWarren(this IServiceCollection services, Action<WarrenOptions> configure)
+    /// <summary>Registers the proxy: the frozen options (validated at start-up), the filesystem store and index,
+    /// upstream chain, sumdb proxy, metrics.</summary>
+    public static IServiceCollection AddWarren(this IServiceCollection services, WarrenOptions options)
     {
-        services.AddOptions<WarrenOptions>().Configure(configure).ValidateOnStart();
+        ArgumentNullException.ThrowIfNull(options);
+        services.AddSingleton<IOptionsFactory<WarrenOptions>>(sp => new FrozenOptionsFactory<WarrenOptions>(options, sp.GetServices<IValidateOptions<WarrenOptions>>()));
+        services.AddOptions<WarrenOptions>().ValidateOnStart();
         services.AddSingleton<IValidateOptions<WarrenOptions>, WarrenOptionsValidator>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<InstanceIdentity>();
@@ -109,19 +112,16 @@ public static class WarrenServiceCollectionExtensions
             NetrcPath = o.Netrc,
             AllowCredentialsOverHttp = o.GitCredentialsOverHttp,
             GitConfigGlobal = o.GitConfig,
-            HttpProxy = o.OutboundProxy ?? Environment.GetEnvironmentVariable("HTTP_PROXY") ?? Environment.GetEnvironmentVariable("http_proxy"),
-            HttpsProxy = o.OutboundProxy ?? Environment.GetEnvironmentVariable("HTTPS_PROXY") ?? Environment.GetEnvironmentVariable("https_proxy"),
-            NoProxy = o.OutboundProxyBypass ?? Environment.GetEnvironmentVariable("NO_PROXY") ?? Environment.GetEnvironmentVariable("no_proxy"),
+            HttpProxy = o.OutboundProxy ?? o.EnvironmentProxies.HttpProxy,
+            HttpsProxy = o.OutboundProxy ?? o.EnvironmentProxies.HttpsProxy,
+            NoProxy = o.OutboundProxyBypass ?? o.EnvironmentProxies.NoProxy,
             EgressPolicy = egress,
             TimeProvider = time,
-            QuotaBytes = Size(o.MirrorQuota),
+            QuotaBytes = o.MirrorQuotaSize.Bytes,
             MaxIdle = o.MirrorMaxIdle,
-            MaxRepositoryBytes = Size(o.MaxRepoSize),
+            MaxRepositoryBytes = o.MaxRepoSizeSize.Bytes,
         };
     }
-
-    /// <summary>A validated size option ("20G"), or null.</summary>
-    private static long? Size(string? value) => value is not null && Warren.Core.Limits.ByteSize.TryParse(value, out var bytes, out _) ? bytes : null;
 
     /// <summary>"user:password", or a bare token.</summary>
     private static GitCredential ParseCredential(string value)

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Reflection;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Warren.Server.Configuration;
@@ -18,7 +20,7 @@ public sealed class ConfigurationTests
             ["GONOSUMDB"] = "github.com/corp/*",
             ["HOME"] = "/home/u",
         };
-        var o = new WarrenOptions();
+        var o = new WarrenOptionsBuilder();
         GoEnvironment.ApplyDefaults(o, k => env.GetValueOrDefault(k));
         Assert.Equal("https://corp.example/proxy|https://proxy.golang.org,direct", o.Upstream);
         Assert.Equal("sum.golang.org", o.SumDb);
@@ -26,11 +28,11 @@ public sealed class ConfigurationTests
         Assert.Equal("github.com/corp/*", o.NoSumDb);
         Assert.Equal(Path.Combine("/home/u", ".cache", "warren", "download"), o.Root);
 
-        var none = new WarrenOptions { Upstream = "off" };
+        var none = new WarrenOptionsBuilder { Upstream = "off" };
         GoEnvironment.ApplyDefaults(none, _ => null);
         Assert.Equal("off", none.Upstream);
         Assert.Equal("", none.NoProxy);
-        var defaults = new WarrenOptions();
+        var defaults = new WarrenOptionsBuilder();
         GoEnvironment.ApplyDefaults(defaults, k => k == "XDG_CACHE_HOME" ? "/xdg" : null);
         Assert.Equal("https://proxy.golang.org,direct", defaults.Upstream);
         Assert.Equal(Path.Combine("/xdg", "warren", "download"), defaults.Root);
@@ -77,5 +79,103 @@ public sealed class ConfigurationTests
         Assert.Equal("https://from-appsettings.example", options.Upstream);
         Assert.Equal(TimeSpan.FromSeconds(42), options.ListTtl);
         await app.DisposeAsync();
+    }
+
+    [Fact]
+    public void The_proxy_variables_are_read_once_by_the_environment_hook_upper_case_first()
+    {
+        var reads = new Dictionary<string, int>(StringComparer.Ordinal);
+        var env = new Dictionary<string, string?>(StringComparer.Ordinal)
+        {
+            ["HTTP_PROXY"] = "http://upper.example:3128",
+            ["http_proxy"] = "http://lower.example:3128",
+            ["https_proxy"] = "http://secure.example:3129",
+            ["NO_PROXY"] = "127.0.0.1,.corp.example",
+        };
+        string? GetEnv(string name)
+        {
+            reads[name] = reads.GetValueOrDefault(name) + 1;
+            return env.GetValueOrDefault(name);
+        }
+
+        var draft = new WarrenOptionsBuilder { Upstream = "off" };
+        GoEnvironment.ApplyDefaults(draft, GetEnv);
+        GoEnvironment.ApplyDefaults(draft, GetEnv);
+        var options = draft.Build();
+        Assert.Equal(new ProxyEnvironment("http://upper.example:3128", "http://secure.example:3129", null, "127.0.0.1,.corp.example"), options.EnvironmentProxies);
+        foreach (var name in new[] { "HTTP_PROXY", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY" })
+        {
+            Assert.Equal(1, reads[name]);
+        }
+
+        // The outbound policy allows the proxies the options carry, not whatever the process environment says now.
+        var endpoints = Warren.Server.Egress.EgressServices.ImplicitEndpoints(options).ToList();
+        Assert.Contains(("upper.example", 3128), endpoints);
+        Assert.Contains(("secure.example", 3129), endpoints);
+        Assert.DoesNotContain(("lower.example", 3128), endpoints);
+        Assert.Empty(Warren.Server.Egress.EgressServices.ImplicitEndpoints(new WarrenOptions { Upstream = "off" }));
+    }
+
+    [Fact]
+    public void Options_are_frozen_once_built_and_the_builder_carries_every_option()
+    {
+        foreach (var property in typeof(WarrenOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        {
+            if (property.SetMethod is { IsPublic: true } setter)
+            {
+                Assert.True(setter.ReturnParameter.GetRequiredCustomModifiers().Contains(typeof(IsExternalInit)), $"WarrenOptions.{property.Name} has a public setter");
+            }
+        }
+
+        // Every option the builder has reaches the built options (a new option added to one and not the other fails here).
+        var settable = typeof(WarrenOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.SetMethod is { IsPublic: true }).ToList();
+        var builderProperties = typeof(WarrenOptionsBuilder).GetProperties(BindingFlags.Public | BindingFlags.Instance).Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+        Assert.Equal(settable.Select(p => p.Name).Order(StringComparer.Ordinal), builderProperties.Order(StringComparer.Ordinal));
+        var draft = new WarrenOptionsBuilder
+        {
+            Root = "/srv/warren",
+            ImmutableMaxAge = TimeSpan.FromHours(1),
+            MirrorQuota = "2G",
+            MaxRepoSize = "12 parsecs",
+            OpenFiles = 7,
+            MirrorMaxIdle = TimeSpan.FromDays(3),
+            EnvironmentProxies = new ProxyEnvironment("http://p:1", null, null, null),
+        };
+        draft.GitCredentials["git.example.com"] = "user:secret";
+        var built = draft.Build();
+        draft.GitCredentials["git.example.com"] = "changed";
+        draft.OpenFiles = 8;
+        Assert.Equal("user:secret", built.GitCredentials["GIT.example.com"]);
+        Assert.Equal(7, built.OpenFiles);
+        Assert.Equal("/srv/warren", built.Root);
+        Assert.Equal(TimeSpan.FromDays(3), built.MirrorMaxIdle);
+        Assert.Equal("http://p:1", built.EnvironmentProxies.HttpProxy);
+
+        // Derived values are computed when the option is set, never while serving.
+        Assert.Equal("public, max-age=3600, immutable", built.ImmutableCacheControl);
+        Assert.Equal("public, max-age=31536000, immutable", new WarrenOptions().ImmutableCacheControl);
+        Assert.Equal("public, max-age=60, immutable", (built with { ImmutableMaxAge = TimeSpan.FromMinutes(1) }).ImmutableCacheControl);
+        Assert.Equal(2L << 30, built.MirrorQuotaSize.Bytes);
+        Assert.Null(built.MaxRepoSizeSize.Bytes);
+        Assert.Contains("invalid size", built.MaxRepoSizeSize.Error, StringComparison.Ordinal);
+        Assert.Equal(default, new WarrenOptions().MirrorQuotaSize);
+        var problems = new WarrenOptionsValidator().Validate(null, built with { Upstream = "off" }).Failures!.ToList();
+        Assert.Single(problems, p => p.StartsWith("max repo size", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void The_host_serves_the_one_frozen_options_instance()
+    {
+        var app = WarrenHost.Build(o =>
+        {
+            o.Listen = "127.0.0.1:0";
+            o.Root = TestPaths.NewTempDir("store");
+            o.Upstream = "off";
+            o.SumDb = "off";
+        }, getEnv: k => k == "HTTPS_PROXY" ? "http://from-hook.example:8080" : null);
+        var first = app.Services.GetRequiredService<IOptions<WarrenOptions>>().Value;
+        Assert.Same(first, app.Services.GetRequiredService<IOptionsMonitor<WarrenOptions>>().CurrentValue);
+        Assert.Equal("http://from-hook.example:8080", first.EnvironmentProxies.HttpsProxy);
+        Assert.Equal("http://from-hook.example:8080", app.Services.GetRequiredService<Warren.Fetch.Direct.Git.GitMirrorOptions>().HttpsProxy);
     }
 }

@@ -84,7 +84,7 @@ public sealed class DirectModeCredentialsTests : IAsyncLifetime
         await AssertDownloadsLikeDirectModeAsync(warren);
     }
 
-    private Task<WarrenInstance> StartWarrenAsync(Action<WarrenOptions> credentials) =>
+    private Task<WarrenInstance> StartWarrenAsync(Action<WarrenOptionsBuilder> credentials) =>
         WarrenInstance.StartAsync("direct", o =>
         {
             o.GitConfig = _gitConfig;

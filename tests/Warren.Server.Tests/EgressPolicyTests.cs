@@ -222,7 +222,7 @@ public sealed class EgressPolicyTests
         return discovery;
     }
 
-    private static Task<WarrenInstance> StartWarrenAsync(FakeUpstream discovery, Action<Warren.Server.Configuration.WarrenOptions>? configure = null) =>
+    private static Task<WarrenInstance> StartWarrenAsync(FakeUpstream discovery, Action<Warren.Server.Configuration.WarrenOptionsBuilder>? configure = null) =>
         WarrenInstance.StartAsync("direct", o =>
         {
             o.OutboundProxy = discovery.Url;

@@ -62,7 +62,7 @@ public sealed class UpstreamCredentialsTests : IAsyncLifetime
 
     private string UrlWithPassword => $"http://{User}:{_secret}@127.0.0.1:{_upstream.Port}";
 
-    private Task<WarrenInstance> StartWarrenAsync(string upstream, Action<WarrenOptions>? configure = null) =>
+    private Task<WarrenInstance> StartWarrenAsync(string upstream, Action<WarrenOptionsBuilder>? configure = null) =>
         WarrenInstance.StartAsync(upstream, o =>
         {
             o.EgressAllow = $"127.0.0.1:{_upstream.Port}";

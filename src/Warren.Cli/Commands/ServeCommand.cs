@@ -58,7 +58,7 @@ public sealed class ServeCommand : Command
 
     private async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
     {
-        void Overrides(WarrenOptions o)
+        void Overrides(WarrenOptionsBuilder o)
         {
             o.Listen = parse.GetValue(_listen) ?? o.Listen;
             o.Root = parse.GetValue(_root) ?? o.Root;

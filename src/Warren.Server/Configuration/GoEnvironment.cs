@@ -6,9 +6,13 @@ public static class GoEnvironment
     public const string DefaultProxy = "https://proxy.golang.org,direct";
     public const string DefaultSumDb = "sum.golang.org";
 
-    /// <summary>Fills every setting that neither flags, appsettings nor WARREN_* gave from the process environment, then the go defaults.</summary>
-    public static void ApplyDefaults(WarrenOptions options, Func<string, string?> getEnv)
+    /// <summary>Fills every setting that neither flags, appsettings nor WARREN_* gave from the process environment, then
+    /// the go defaults. This is the one place the process environment is read for the options (the GO* variables and
+    /// the proxy variables), once, before the options are frozen.</summary>
+    public static void ApplyDefaults(WarrenOptionsBuilder options, Func<string, string?> getEnv)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(getEnv);
         static string? NonEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
 
         options.Upstream ??= NonEmpty(getEnv("GOPROXY")) ?? DefaultProxy;
@@ -18,6 +22,7 @@ public static class GoEnvironment
         options.NoSumDb ??= getEnv("GONOSUMDB") ?? options.Private;
         options.GoInsecure ??= getEnv("GOINSECURE") ?? "";
         options.Root ??= Path.Combine(UserCacheDirectory(getEnv), "warren", "download");
+        options.EnvironmentProxies ??= ProxyEnvironment.Read(getEnv);
     }
 
     /// <summary>os.UserCacheDir on Unix: $XDG_CACHE_HOME, else $HOME/.cache.</summary>

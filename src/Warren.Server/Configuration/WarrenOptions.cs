@@ -1,182 +1,252 @@
+using System.Globalization;
+using Warren.Core.Limits;
+
 namespace Warren.Server.Configuration;
 
-/// <summary>Everything `warren serve` can be told. Bound from appsettings.json ("Warren" section), WARREN_* variables and flags.</summary>
-public sealed class WarrenOptions
+/// <summary>Everything `warren serve` can be told, frozen at start-up: bound from appsettings.json ("Warren" section),
+/// WARREN_* variables and flags into a <see cref="WarrenOptionsBuilder"/>, completed from the process environment
+/// (<see cref="GoEnvironment"/>), then built into this record, which nothing changes afterwards. Values derived from
+/// the text of an option (sizes, the Cache-Control of immutable answers) are computed once, when the option is set.</summary>
+public sealed record WarrenOptions
 {
+    private static readonly TimeSpan DefaultImmutableMaxAge = TimeSpan.FromDays(365);
+
     /// <summary>HOST:PORT to listen on.</summary>
-    public string Listen { get; set; } = "127.0.0.1:3000";
+    public string Listen { get; init; } = "127.0.0.1:3000";
 
     /// <summary>Store root; null means the user cache directory's "warren/download".</summary>
-    public string? Root { get; set; }
+    public string? Root { get; init; }
 
     /// <summary>GOPROXY-syntax upstream chain; null means the server's GOPROXY, then the go command's default.</summary>
-    public string? Upstream { get; set; }
+    public string? Upstream { get; init; }
 
     /// <summary>GOSUMDB syntax ("NAME[+KEY] [URL]" or "off"); null means the server's GOSUMDB, then sum.golang.org.</summary>
-    public string? SumDb { get; set; }
+    public string? SumDb { get; init; }
 
     /// <summary>The signer key file ("NAME.signer", from `warren sumdb keygen`) of the checksum database this server
     /// hosts under /sumdb/NAME/; null hosts none.</summary>
-    public string? HostedSumDb { get; set; }
+    public string? HostedSumDb { get; init; }
 
     /// <summary>GOPRIVATE-style globs restricting which modules the hosted checksum database logs; empty logs every
     /// module that is not skipped by <see cref="SumDbPolicy"/>.</summary>
-    public string? HostedSumDbPatterns { get; set; }
+    public string? HostedSumDbPatterns { get; init; }
 
     /// <summary>Per-pattern verification, "GLOBS=MODE;GLOBS=MODE", first match wins; MODE is "sumdb" (the configured
     /// checksum database), "hosted" (the hosted one: trust on first use, then never changed) or "skip". Modules no
     /// entry matches: no-sumdb/private ones are "hosted" when a database is hosted, else "skip"; others "sumdb" (or
     /// "hosted"/"skip" when the sumdb is off).</summary>
-    public string? SumDbPolicy { get; set; }
+    public string? SumDbPolicy { get; init; }
 
     /// <summary>GOPRIVATE globs.</summary>
-    public string? Private { get; set; }
+    public string? Private { get; init; }
 
     /// <summary>GONOPROXY globs; null means Private.</summary>
-    public string? NoProxy { get; set; }
+    public string? NoProxy { get; init; }
 
     /// <summary>GONOSUMDB globs; null means Private.</summary>
-    public string? NoSumDb { get; set; }
+    public string? NoSumDb { get; init; }
 
     /// <summary>HTTP proxy for Warren's own outbound requests (upstreams, go-get discovery, git); null means $HTTPS_PROXY/$HTTP_PROXY.</summary>
-    public string? OutboundProxy { get; set; }
+    public string? OutboundProxy { get; init; }
 
     /// <summary>Hosts reached without the outbound proxy (NO_PROXY syntax); null means $NO_PROXY.</summary>
-    public string? OutboundProxyBypass { get; set; }
+    public string? OutboundProxyBypass { get; init; }
+
+    /// <summary>The proxy variables of the process environment (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, NO_PROXY), read
+    /// once at start-up by <see cref="GoEnvironment.ApplyDefaults"/>; used where no <see cref="OutboundProxy"/> is set.</summary>
+    public ProxyEnvironment EnvironmentProxies { get; init; } = ProxyEnvironment.None;
 
     /// <summary>GOINSECURE globs: module paths whose discovery and repositories may use plain http.</summary>
-    public string? GoInsecure { get; set; }
+    public string? GoInsecure { get; init; }
 
     /// <summary>Credentials for git hosts in direct mode: host (or host:port) → "user:password", or a bare token.
     /// Give them in appsettings.json or WARREN_GITCREDENTIALS__HOST variables, never as flags (flags show in process lists).</summary>
-    public Dictionary<string, string> GitCredentials { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+    public IReadOnlyDictionary<string, string> GitCredentials { get; init; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Send git credentials over plain http too (only for hosts you trust on a private network); https only by default.</summary>
-    public bool GitCredentialsOverHttp { get; set; }
+    public bool GitCredentialsOverHttp { get; init; }
 
     /// <summary>A .netrc file for git hosts and upstream proxies ("machine" entries; "default" is never used); null means
     /// $NETRC, then ~/.netrc.</summary>
-    public string? Netrc { get; set; }
+    public string? Netrc { get; init; }
 
     /// <summary>The only global git configuration git children read (url.insteadOf and the like); null means an empty one.
     /// The user's ~/.gitconfig is never read: git runs with a private HOME under the store.</summary>
-    public string? GitConfig { get; set; }
+    public string? GitConfig { get; init; }
 
     /// <summary>Limit for one git operation (clone, fetch, archive).</summary>
-    public TimeSpan GitTimeout { get; set; } = TimeSpan.FromMinutes(10);
+    public TimeSpan GitTimeout { get; init; } = TimeSpan.FromMinutes(10);
 
     /// <summary>Concurrent git network operations per host.</summary>
-    public int GitHostConcurrency { get; set; } = 4;
+    public int GitHostConcurrency { get; init; } = 4;
 
     /// <summary>How long a mirror counts as fresh before list/@latest/queries check the origin again.</summary>
-    public TimeSpan GitFreshness { get; set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan GitFreshness { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How long an upstream `list`, `@latest` or sumdb `latest` answer is fresh.</summary>
-    public TimeSpan ListTtl { get; set; } = TimeSpan.FromMinutes(5);
+    public TimeSpan ListTtl { get; init; } = TimeSpan.FromMinutes(5);
 
     /// <summary>How long a "not found" from every source is remembered.</summary>
-    public TimeSpan NegativeTtl { get; set; } = TimeSpan.FromMinutes(1);
+    public TimeSpan NegativeTtl { get; init; } = TimeSpan.FromMinutes(1);
 
     /// <summary>Limit for one upstream request (connect to last byte).</summary>
-    public TimeSpan UpstreamTimeout { get; set; } = TimeSpan.FromMinutes(5);
+    public TimeSpan UpstreamTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Connect timeout for upstream requests.</summary>
-    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>max-age of immutable artifacts (.info, .mod, .zip of canonical versions, sumdb tiles and lookups).</summary>
-    public TimeSpan ImmutableMaxAge { get; set; } = TimeSpan.FromDays(365);
+    public TimeSpan ImmutableMaxAge
+    {
+        get;
+        init
+        {
+            field = value;
+            ImmutableCacheControl = CacheControlFor(value);
+        }
+    } = DefaultImmutableMaxAge;
 
-    /// <summary>The Cache-Control value of immutable answers, computed once.</summary>
-    internal string? ImmutableCacheControl { get; set; }
+    /// <summary>The Cache-Control value of immutable answers (from <see cref="ImmutableMaxAge"/>).</summary>
+    public string ImmutableCacheControl { get; private init; } = CacheControlFor(DefaultImmutableMaxAge);
 
     /// <summary>fsync artifacts before they become visible (survives power loss, not only a killed process).</summary>
-    public bool Fsync { get; set; } = true;
+    public bool Fsync { get; init; } = true;
 
     // --- Access control (client authentication and authorization) ---
 
     /// <summary>The auth file (principals with hashed tokens, grants, admin flag, expiry); null leaves access control off.</summary>
-    public string? AuthFile { get; set; }
+    public string? AuthFile { get; init; }
 
     /// <summary>GOPRIVATE-style patterns readable without a token when an auth file is given; empty by default.</summary>
-    public string? Anonymous { get; set; }
+    public string? Anonymous { get; init; }
 
     /// <summary>HOST:PORT of a second listener serving /metrics (and nothing else) without a token; null serves /metrics
     /// on the main listener to admin tokens only (or to everyone when there is no auth file).</summary>
-    public string? AdminListen { get; set; }
+    public string? AdminListen { get; init; }
 
     /// <summary>GOPRIVATE-style patterns whose modules are served only to clients whose Basic password can read the
     /// origin repository (checked with git ls-remote).</summary>
-    public string? AuthorizeByOrigin { get; set; }
+    public string? AuthorizeByOrigin { get; init; }
 
     /// <summary>How long one origin authorization decision (credential hash, repository) is remembered.</summary>
-    public TimeSpan OriginAuthzTtl { get; set; } = TimeSpan.FromMinutes(5);
+    public TimeSpan OriginAuthzTtl { get; init; } = TimeSpan.FromMinutes(5);
 
     /// <summary>The access log (private artifacts served, refusals) logs each distinct (principal, module@version,
     /// artifact, status) at most once per this window, counting the identical events in between; zero logs every one.</summary>
-    public TimeSpan AccessLogWindow { get; set; } = TimeSpan.FromMinutes(1);
+    public TimeSpan AccessLogWindow { get; init; } = TimeSpan.FromMinutes(1);
 
     /// <summary>Requests per second each principal (or client IP when anonymous) may make; 0 turns the limit off.</summary>
-    public double RateLimit { get; set; } = 500;
+    public double RateLimit { get; init; } = 500;
 
     /// <summary>Requests a principal may make at once above the steady rate.</summary>
-    public int RateLimitBurst { get; set; } = 1000;
+    public int RateLimitBurst { get; init; } = 1000;
 
     // --- Outbound policy ---
 
     /// <summary>Exceptions to the default denial of internal destinations: host names, IPs or CIDRs, each optionally
     /// ":PORT" (IPv6 in brackets), comma-separated.</summary>
-    public string? EgressAllow { get; set; }
+    public string? EgressAllow { get; init; }
 
     /// <summary>More destinations to deny, same syntax as <see cref="EgressAllow"/>.</summary>
-    public string? EgressDeny { get; set; }
+    public string? EgressDeny { get; init; }
 
     /// <summary>GOPRIVATE-style patterns of the module paths that may use direct mode; null means every path.</summary>
-    public string? Direct { get; set; }
+    public string? Direct { get; init; }
 
     // --- Resource limits ---
 
     /// <summary>Concurrent outbound HTTP fetches (upstream proxies, discovery, sumdb) across all hosts.</summary>
-    public int MaxConcurrentFetches { get; set; } = 64;
+    public int MaxConcurrentFetches { get; init; } = 64;
 
     /// <summary>Concurrent git processes across all repositories.</summary>
-    public int MaxGitProcesses { get; set; } = 16;
+    public int MaxGitProcesses { get; init; } = 16;
 
     // --- Upstream credentials ---
 
     /// <summary>Send upstream credentials (user:password in an http:// upstream URL, .netrc entries for an http upstream
     /// the operator configured) over plain http too; https only by default, as the go command does.</summary>
-    public bool UpstreamCredentialsOverHttp { get; set; }
+    public bool UpstreamCredentialsOverHttp { get; init; }
 
     // --- Resource limits: memory caches and the index's cached answers ---
 
     /// <summary>Bytes of small artifacts (.info, .mod) kept in memory; list/@latest answers get a quarter of this again.</summary>
-    public long MemoryCacheBytes { get; set; } = 64L << 20;
+    public long MemoryCacheBytes { get; init; } = 64L << 20;
 
     /// <summary>Entries each in-memory cache (small artifacts, answers, "not found", discovery) holds at most.</summary>
-    public int MemoryCacheEntries { get; set; } = 100_000;
+    public int MemoryCacheEntries { get; init; } = 100_000;
 
     /// <summary>Stored zip files kept open for fast serving.</summary>
-    public int OpenFiles { get; set; } = 512;
+    public int OpenFiles { get; init; } = 512;
 
     /// <summary>Cached list/@latest/query/sumdb-latest answers older than this are deleted from the index (they serve as
     /// the stale copy while upstream fails, so keep them longer than ListTtl).</summary>
-    public TimeSpan AnswersMaxAge { get; set; } = TimeSpan.FromDays(7);
+    public TimeSpan AnswersMaxAge { get; init; } = TimeSpan.FromDays(7);
 
     /// <summary>At most this many cached answers stay in the index (the most recently fetched).</summary>
-    public int AnswersMaxCount { get; set; } = 100_000;
+    public int AnswersMaxCount { get; init; } = 100_000;
 
     /// <summary>How often the index's answers and the git mirrors are pruned.</summary>
-    public TimeSpan MaintenanceInterval { get; set; } = TimeSpan.FromMinutes(10);
+    public TimeSpan MaintenanceInterval { get; init; } = TimeSpan.FromMinutes(10);
 
     // --- mirror limits ---
 
     /// <summary>Disk quota of the git mirrors ("20G", "500M", bytes); over it, the least recently used idle mirrors are
     /// deleted. Null: no quota.</summary>
-    public string? MirrorQuota { get; set; }
+    public string? MirrorQuota
+    {
+        get;
+        init
+        {
+            field = value;
+            MirrorQuotaSize = SizeSetting.Parse(value);
+        }
+    }
+
+    /// <summary><see cref="MirrorQuota"/> parsed.</summary>
+    public SizeSetting MirrorQuotaSize { get; private init; }
 
     /// <summary>Mirrors unused for this long are deleted; null keeps them (unless the quota needs the room).</summary>
-    public TimeSpan? MirrorMaxIdle { get; set; }
+    public TimeSpan? MirrorMaxIdle { get; init; }
 
     /// <summary>Repositories larger than this ("2G", "500M", bytes) are refused and their mirror deleted. Null: no limit.</summary>
-    public string? MaxRepoSize { get; set; }
+    public string? MaxRepoSize
+    {
+        get;
+        init
+        {
+            field = value;
+            MaxRepoSizeSize = SizeSetting.Parse(value);
+        }
+    }
+
+    /// <summary><see cref="MaxRepoSize"/> parsed.</summary>
+    public SizeSetting MaxRepoSizeSize { get; private init; }
+
+    private static string CacheControlFor(TimeSpan maxAge) =>
+        "public, max-age=" + ((long)maxAge.TotalSeconds).ToString(CultureInfo.InvariantCulture) + ", immutable";
+}
+
+/// <summary>A size option ("20G", "500M", bytes) as given, parsed once: Bytes when valid, Error when not, both null
+/// when not given.</summary>
+public readonly record struct SizeSetting(string? Text, long? Bytes, string? Error)
+{
+    public static SizeSetting Parse(string? text) =>
+        text is null ? default
+        : ByteSize.TryParse(text, out var bytes, out var error) ? new SizeSetting(text, bytes, null)
+        : new SizeSetting(text, null, error);
+}
+
+/// <summary>The proxy variables of the environment, each as curl and Go read it (upper case, else lower case).</summary>
+public sealed record ProxyEnvironment(string? HttpProxy, string? HttpsProxy, string? AllProxy, string? NoProxy)
+{
+    public static ProxyEnvironment None { get; } = new(null, null, null, null);
+
+    public static ProxyEnvironment Read(Func<string, string?> getEnv)
+    {
+        ArgumentNullException.ThrowIfNull(getEnv);
+        string? Get(string upper) => NonEmpty(getEnv(upper)) ?? NonEmpty(getEnv(upper.ToLowerInvariant()));
+        return new ProxyEnvironment(Get("HTTP_PROXY"), Get("HTTPS_PROXY"), Get("ALL_PROXY"), Get("NO_PROXY"));
+    }
+
+    private static string? NonEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
 }

@@ -228,9 +228,9 @@ public sealed class WarrenOptionsValidator : IValidateOptions<WarrenOptions>
             }
         }
 
-        foreach (var (label, value) in new[] { ("mirror quota", options.MirrorQuota), ("max repo size", options.MaxRepoSize) })
+        foreach (var (label, size) in new[] { ("mirror quota", options.MirrorQuotaSize), ("max repo size", options.MaxRepoSizeSize) })
         {
-            if (value is not null && !Warren.Core.Limits.ByteSize.TryParse(value, out _, out var error))
+            if (size.Error is { } error)
             {
                 problems.Add($"{label}: {error}");
             }

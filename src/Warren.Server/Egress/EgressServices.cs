@@ -52,10 +52,11 @@ public static class EgressServices
             }
         }
 
-        // The outbound proxy: configured, or else the proxy variables HttpClient and git read from the environment.
+        // The outbound proxy: configured, or else the proxy variables HttpClient and git read from the environment
+        // (read once at start-up into the options).
         string?[] proxies = options.OutboundProxy is { Length: > 0 } configured
             ? [configured]
-            : [.. new[] { "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy" }.Select(Environment.GetEnvironmentVariable)];
+            : [options.EnvironmentProxies.HttpsProxy, options.EnvironmentProxies.HttpProxy, options.EnvironmentProxies.AllProxy];
         foreach (var proxy in proxies)
         {
             if (proxy is { Length: > 0 } && Uri.TryCreate(proxy.Contains("://", StringComparison.Ordinal) ? proxy : "http://" + proxy, UriKind.Absolute, out var p))

@@ -110,8 +110,7 @@ public static class ProxyEndpoints
         }
     }
 
-    private static string ImmutableCacheControl(WarrenOptions options) =>
-        options.ImmutableCacheControl ??= "public, max-age=" + ((long)options.ImmutableMaxAge.TotalSeconds).ToString(CultureInfo.InvariantCulture) + ", immutable";
+    private static string ImmutableCacheControl(WarrenOptions options) => options.ImmutableCacheControl;
 
     private static IResult Error(HttpContext context, string label, int status, string message)
     {

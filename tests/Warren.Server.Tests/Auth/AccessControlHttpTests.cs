@@ -19,7 +19,7 @@ public sealed class AccessControlHttpTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _upstream.DisposeAsync();
 
-    private Task<WarrenInstance> StartAsync(string authFile, Action<Configuration.WarrenOptions>? configure = null) =>
+    private Task<WarrenInstance> StartAsync(string authFile, Action<Configuration.WarrenOptionsBuilder>? configure = null) =>
         WarrenInstance.StartAsync(_upstream.Url, o =>
         {
             o.AuthFile = authFile;

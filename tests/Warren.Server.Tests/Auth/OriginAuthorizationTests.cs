@@ -248,7 +248,7 @@ public sealed class OriginAuthorizationTests : IAsyncLifetime
         Assert.Equal(0, warren.Services.GetRequiredService<OriginAuthorizer>().Checks);
     }
 
-    private Task<WarrenInstance> StartWarrenAsync(Action<WarrenOptions>? configure = null, Action<IServiceCollection>? services = null) =>
+    private Task<WarrenInstance> StartWarrenAsync(Action<WarrenOptionsBuilder>? configure = null, Action<IServiceCollection>? services = null) =>
         WarrenInstance.StartAsync("direct", o =>
         {
             o.GitConfig = _gitConfig;

@@ -30,7 +30,7 @@ internal sealed class TlsWarren : IAsyncDisposable
     /// <summary>The certificate, PEM; give it to the go command as SSL_CERT_FILE.</summary>
     public string CertificatePem { get; }
 
-    public static async Task<TlsWarren> StartAsync(string upstream, Action<WarrenOptions> configure)
+    public static async Task<TlsWarren> StartAsync(string upstream, Action<WarrenOptionsBuilder> configure)
     {
         var dir = TestPaths.NewTempDir("tls");
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);

@@ -33,7 +33,7 @@ public sealed class WarrenInstance : IAsyncDisposable
 
     /// <param name="beforeStart">Runs on the built application before it starts (to add a logger provider or middleware).</param>
     /// <param name="services">Runs after Warren's services are registered (e.g. to replace the TimeProvider).</param>
-    public static async Task<WarrenInstance> StartAsync(string upstream, Action<WarrenOptions>? configure = null, string? root = null, Action<WebApplication>? beforeStart = null,
+    public static async Task<WarrenInstance> StartAsync(string upstream, Action<WarrenOptionsBuilder>? configure = null, string? root = null, Action<WebApplication>? beforeStart = null,
         Action<IServiceCollection>? services = null)
     {
         root ??= TestPaths.NewTempDir("store");
