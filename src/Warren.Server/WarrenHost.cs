@@ -41,7 +41,7 @@ public static class WarrenHost
         var effective = draft.Build();
 
         builder.Services.AddWarren(effective);
-        builder.Services.AddWarrenTracing(TracingSettings.FromEnvironment(getEnv));
+        builder.Services.AddWarrenTracing(effective.Tracing);
         services?.Invoke(builder.Services);
         builder.WebHost.ConfigureKestrel(k =>
         {

@@ -23,6 +23,7 @@ public static class GoEnvironment
         options.GoInsecure ??= getEnv("GOINSECURE") ?? "";
         options.Root ??= Path.Combine(UserCacheDirectory(getEnv), "warren", "download");
         options.EnvironmentProxies ??= ProxyEnvironment.Read(getEnv);
+        options.Tracing ??= Observability.TracingSettings.FromEnvironment(getEnv);
     }
 
     /// <summary>os.UserCacheDir on Unix: $XDG_CACHE_HOME, else $HOME/.cache.</summary>

@@ -56,6 +56,9 @@ public sealed record WarrenOptions
     /// once at start-up by <see cref="GoEnvironment.ApplyDefaults"/>; used where no <see cref="OutboundProxy"/> is set.</summary>
     public ProxyEnvironment EnvironmentProxies { get; init; } = ProxyEnvironment.None;
 
+    /// <summary>Where traces are exported (the OTEL_* variables, read once at start-up by <see cref="GoEnvironment.ApplyDefaults"/>); off by default.</summary>
+    public Observability.TracingSettings Tracing { get; init; } = Observability.TracingSettings.Off;
+
     /// <summary>GOINSECURE globs: module paths whose discovery and repositories may use plain http.</summary>
     public string? GoInsecure { get; init; }
 

@@ -183,6 +183,9 @@ public sealed class WarrenOptionsBuilder
     /// <summary>The proxy variables of the environment; null until <see cref="GoEnvironment.ApplyDefaults"/> reads them.</summary>
     public ProxyEnvironment? EnvironmentProxies { get; set; }
 
+    /// <summary>Where traces are exported; null until <see cref="GoEnvironment.ApplyDefaults"/> reads the OTEL_* variables.</summary>
+    public Observability.TracingSettings? Tracing { get; set; }
+
     /// <summary>The immutable options (a copy: changing the builder afterwards changes nothing built).</summary>
     public WarrenOptions Build() => new()
     {
@@ -236,5 +239,6 @@ public sealed class WarrenOptionsBuilder
         MirrorMaxIdle = MirrorMaxIdle,
         MaxRepoSize = MaxRepoSize,
         EnvironmentProxies = EnvironmentProxies ?? ProxyEnvironment.None,
+        Tracing = Tracing ?? Observability.TracingSettings.Off,
     };
 }

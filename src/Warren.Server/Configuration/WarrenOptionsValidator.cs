@@ -114,6 +114,10 @@ public sealed class WarrenOptionsValidator : IValidateOptions<WarrenOptions>
 
         ValidateOriginAuthorization(options, problems);
         ValidateLimits(options, problems);
+        if (options.Tracing.Problem is { } tracing)
+        {
+            problems.Add(tracing);
+        }
 
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
     }

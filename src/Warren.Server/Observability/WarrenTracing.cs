@@ -7,48 +7,60 @@ using Warren.Core.Diagnostics;
 
 namespace Warren.Server.Observability;
 
-/// <summary>Where traces go, read once at start-up from the OpenTelemetry variables of the environment:
-/// OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT), OTEL_EXPORTER_OTLP_PROTOCOL ("grpc" or
-/// "http/protobuf") and OTEL_SERVICE_NAME. No endpoint: no tracing at all (no listener, so no span is created).</summary>
+/// <summary>Where traces go, read once at start-up (by the environment hook, into the options) from the OpenTelemetry
+/// variables: OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT), OTEL_EXPORTER_OTLP_PROTOCOL ("grpc"
+/// or "http/protobuf") and OTEL_SERVICE_NAME. No endpoint: no tracing at all (no listener, so no span is created).</summary>
 public sealed record TracingSettings(Uri? OtlpEndpoint, OtlpExportProtocol Protocol, string ServiceName)
 {
     public static TracingSettings Off { get; } = new(null, OtlpExportProtocol.Grpc, "warren");
 
-    public bool Enabled => OtlpEndpoint is not null;
+    /// <summary>What is wrong with the variables (one line, the variable named), reported by the options validator; null when nothing is.</summary>
+    public string? Problem { get; init; }
 
-    /// <summary>The settings the variables give; a malformed one is a start-up error (an exception, with the variable named).</summary>
+    public bool Enabled => OtlpEndpoint is not null && Problem is null;
+
+    /// <summary>The settings the variables give; a malformed variable leaves tracing off with a <see cref="Problem"/>.</summary>
     public static TracingSettings FromEnvironment(Func<string, string?> getEnv)
     {
         ArgumentNullException.ThrowIfNull(getEnv);
         static string? NonEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
 
         var protocol = NonEmpty(getEnv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")) ?? NonEmpty(getEnv("OTEL_EXPORTER_OTLP_PROTOCOL"));
-        var kind = protocol switch
-        {
-            null or "grpc" => OtlpExportProtocol.Grpc,
-            "http/protobuf" => OtlpExportProtocol.HttpProtobuf,
-            _ => throw new InvalidOperationException($"OTEL_EXPORTER_OTLP_PROTOCOL \"{protocol}\": want grpc or http/protobuf"),
-        };
         var service = NonEmpty(getEnv("OTEL_SERVICE_NAME")) ?? "warren";
-        Uri? endpoint = null;
-        if (NonEmpty(getEnv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")) is { } traces)
+        OtlpExportProtocol kind;
+        switch (protocol)
         {
-            endpoint = Absolute("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", traces);
+            case null or "grpc":
+                kind = OtlpExportProtocol.Grpc;
+                break;
+            case "http/protobuf":
+                kind = OtlpExportProtocol.HttpProtobuf;
+                break;
+            default:
+                return Off with { Problem = $"OTEL_EXPORTER_OTLP_PROTOCOL \"{protocol}\": want grpc or http/protobuf" };
         }
-        else if (NonEmpty(getEnv("OTEL_EXPORTER_OTLP_ENDPOINT")) is { } common)
+
+        var (variable, value) = NonEmpty(getEnv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")) is { } traces
+            ? ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", traces)
+            : ("OTEL_EXPORTER_OTLP_ENDPOINT", NonEmpty(getEnv("OTEL_EXPORTER_OTLP_ENDPOINT")));
+        if (value is null)
         {
-            // The signal-independent endpoint is a base: over HTTP the traces go to its /v1/traces.
-            var baseUri = Absolute("OTEL_EXPORTER_OTLP_ENDPOINT", common);
-            endpoint = kind == OtlpExportProtocol.HttpProtobuf ? new Uri(baseUri.AbsoluteUri.TrimEnd('/') + "/v1/traces") : baseUri;
+            return new TracingSettings(null, kind, service);
+        }
+
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var endpoint) || endpoint.Scheme is not ("http" or "https"))
+        {
+            return Off with { Problem = $"{variable} \"{value}\": want an http(s) URL" };
+        }
+
+        // The signal-independent endpoint is a base: over HTTP the traces go to its /v1/traces.
+        if (variable == "OTEL_EXPORTER_OTLP_ENDPOINT" && kind == OtlpExportProtocol.HttpProtobuf)
+        {
+            endpoint = new Uri(endpoint.AbsoluteUri.TrimEnd('/') + "/v1/traces");
         }
 
         return new TracingSettings(endpoint, kind, service);
     }
-
-    private static Uri Absolute(string variable, string value) =>
-        Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
-            ? uri
-            : throw new InvalidOperationException($"{variable} \"{value}\": want an http(s) URL");
 }
 
 public static class WarrenTracing

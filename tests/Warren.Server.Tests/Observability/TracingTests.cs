@@ -131,7 +131,20 @@ public sealed class TracingTests
             _ => null,
         });
         Assert.Equal(new Uri("http://127.0.0.1:9999/traces"), own.OtlpEndpoint);
-        Assert.Throws<InvalidOperationException>(() => TracingSettings.FromEnvironment(k => k == "OTEL_EXPORTER_OTLP_PROTOCOL" ? "carrier-pigeon" : null));
+
+        // A malformed variable is refused at start-up with one line naming it.
+        var bad = TracingSettings.FromEnvironment(k => k == "OTEL_EXPORTER_OTLP_PROTOCOL" ? "carrier-pigeon" : null);
+        Assert.False(bad.Enabled);
+        Assert.Contains("OTEL_EXPORTER_OTLP_PROTOCOL \"carrier-pigeon\"", bad.Problem, StringComparison.Ordinal);
+        var refused = WarrenHost.Build(o =>
+        {
+            o.Listen = "127.0.0.1:0";
+            o.Root = TestPaths.NewTempDir("store");
+            o.Upstream = "off";
+            o.SumDb = "off";
+        }, getEnv: k => k == "OTEL_EXPORTER_OTLP_ENDPOINT" ? "localhost:4317" : null);
+        var ex = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => refused.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Warren.Server.Configuration.WarrenOptions>>().Value);
+        Assert.Contains("OTEL_EXPORTER_OTLP_ENDPOINT \"localhost:4317\": want an http(s) URL", ex.Message, StringComparison.Ordinal);
     }
 
     /// <summary>Just enough of the OTLP protobuf schema (opentelemetry/proto/collector/trace/v1) to read spans.</summary>
