@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Warren.Server.Tests.Infrastructure;
 
 namespace Warren.Server.Tests;
@@ -113,7 +114,8 @@ public sealed class GoClientEndToEndTests
     public async Task Stale_list_and_latest_are_served_when_upstream_fails_after_expiry()
     {
         var upstream = await FakeUpstream.StartAsync(TestPaths.Corpus);
-        await using var warren = await WarrenInstance.StartAsync(upstream.Url, o => o.ListTtl = TimeSpan.FromMilliseconds(300));
+        var clock = new ManualTimeProvider(DateTimeOffset.UtcNow);
+        await using var warren = await WarrenInstance.StartAsync(upstream.Url, o => o.ListTtl = TimeSpan.FromMinutes(5), services: s => s.AddSingleton<TimeProvider>(clock));
         var work = TestPaths.NewTempDir("stale");
         var go = new GoRunner(warren.Url);
         var warm = await go.RunAsync(work, "list", "-m", "-versions", "github.com/fatih/color");
@@ -121,7 +123,7 @@ public sealed class GoClientEndToEndTests
         var latest = await warren.Client.GetStringAsync("github.com/google/shlex/@latest");
 
         await upstream.DisposeAsync();
-        await Task.Delay(500);
+        clock.Advance(TimeSpan.FromMinutes(6));
 
         var cold = new GoRunner(warren.Url);
         var again = await cold.RunAsync(work, "list", "-m", "-versions", "github.com/fatih/color");

@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Warren.Server.Tests.Infrastructure;
 using Warren.Server.Upstream;
 
@@ -56,7 +57,8 @@ public sealed class UpstreamChainTests
     public async Task Not_found_everywhere_is_a_404_with_the_reason_and_is_remembered_briefly()
     {
         await using var upstream = await FakeUpstream.StartAsync(TestPaths.Corpus);
-        await using var warren = await WarrenInstance.StartAsync(upstream.Url, o => o.NegativeTtl = TimeSpan.FromMilliseconds(400));
+        var clock = new ManualTimeProvider(DateTimeOffset.UtcNow);
+        await using var warren = await WarrenInstance.StartAsync(upstream.Url, o => o.NegativeTtl = TimeSpan.FromMinutes(1), services: s => s.AddSingleton<TimeProvider>(clock));
         const string missing = "github.com/pkg/errors/@v/v0.99.0.info";
 
         using var first = await warren.Client.GetAsync(missing);
@@ -66,7 +68,7 @@ public sealed class UpstreamChainTests
         Assert.Equal(HttpStatusCode.NotFound, second.StatusCode);
         Assert.Equal(1, upstream.HitsFor("v0.99.0.info"));
 
-        await Task.Delay(600);
+        clock.Advance(TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(1));
         using var third = await warren.Client.GetAsync(missing);
         Assert.Equal(HttpStatusCode.NotFound, third.StatusCode);
         Assert.Equal(2, upstream.HitsFor("v0.99.0.info"));
