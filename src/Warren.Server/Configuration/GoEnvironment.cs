@@ -22,8 +22,17 @@ public static class GoEnvironment
         options.NoSumDb ??= getEnv("GONOSUMDB") ?? options.Private;
         options.GoInsecure ??= getEnv("GOINSECURE") ?? "";
         options.Root ??= Path.Combine(UserCacheDirectory(getEnv), "warren", "download");
-        options.EnvironmentProxies ??= ProxyEnvironment.Read(getEnv);
+        options.EnvironmentProxies ??= ReadProxies(getEnv);
         options.Tracing ??= Observability.TracingSettings.FromEnvironment(getEnv);
+    }
+
+    /// <summary>HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY, each upper case, else lower case (as curl and Go read them).</summary>
+    public static ProxyEnvironment ReadProxies(Func<string, string?> getEnv)
+    {
+        ArgumentNullException.ThrowIfNull(getEnv);
+        string? Get(string upper) =>
+            getEnv(upper) is { Length: > 0 } value ? value : getEnv(upper.ToLowerInvariant()) is { Length: > 0 } lower ? lower : null;
+        return new ProxyEnvironment(Get("HTTP_PROXY"), Get("HTTPS_PROXY"), Get("ALL_PROXY"), Get("NO_PROXY"));
     }
 
     /// <summary>os.UserCacheDir on Unix: $XDG_CACHE_HOME, else $HOME/.cache.</summary>

@@ -243,13 +243,4 @@ public readonly record struct SizeSetting(string? Text, long? Bytes, string? Err
 public sealed record ProxyEnvironment(string? HttpProxy, string? HttpsProxy, string? AllProxy, string? NoProxy)
 {
     public static ProxyEnvironment None { get; } = new(null, null, null, null);
-
-    public static ProxyEnvironment Read(Func<string, string?> getEnv)
-    {
-        ArgumentNullException.ThrowIfNull(getEnv);
-        string? Get(string upper) => NonEmpty(getEnv(upper)) ?? NonEmpty(getEnv(upper.ToLowerInvariant()));
-        return new ProxyEnvironment(Get("HTTP_PROXY"), Get("HTTPS_PROXY"), Get("ALL_PROXY"), Get("NO_PROXY"));
-    }
-
-    private static string? NonEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
 }
