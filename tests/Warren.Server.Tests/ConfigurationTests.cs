@@ -131,6 +131,16 @@ public sealed class ConfigurationTests
         var settable = typeof(WarrenOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.SetMethod is { IsPublic: true }).ToList();
         var builderProperties = typeof(WarrenOptionsBuilder).GetProperties(BindingFlags.Public | BindingFlags.Instance).Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
         Assert.Equal(settable.Select(p => p.Name).Order(StringComparer.Ordinal), builderProperties.Order(StringComparer.Ordinal));
+        // And the builder's defaults are the options' defaults.
+        var defaults = new WarrenOptions();
+        var fromBuilder = new WarrenOptionsBuilder().Build();
+        foreach (var property in typeof(WarrenOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.Name != nameof(WarrenOptions.GitCredentials)))
+        {
+            Assert.True(Equals(property.GetValue(defaults), property.GetValue(fromBuilder)), $"default of {property.Name} differs between the builder and the options");
+        }
+
+        Assert.Empty(fromBuilder.GitCredentials);
+
         var draft = new WarrenOptionsBuilder
         {
             Root = "/srv/warren",
