@@ -174,9 +174,9 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
-    public void The_host_serves_the_one_frozen_options_instance()
+    public async Task The_host_serves_the_one_frozen_options_instance()
     {
-        var app = WarrenHost.Build(o =>
+        await using var app = WarrenHost.Build(o =>
         {
             o.Listen = "127.0.0.1:0";
             o.Root = TestPaths.NewTempDir("store");

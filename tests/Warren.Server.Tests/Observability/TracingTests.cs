@@ -101,10 +101,10 @@ public sealed class TracingTests
     }
 
     [Fact]
-    public void Without_an_endpoint_nothing_is_traced_and_the_variables_are_read_as_the_specification_says()
+    public async Task Without_an_endpoint_nothing_is_traced_and_the_variables_are_read_as_the_specification_says()
     {
         Assert.False(TracingSettings.FromEnvironment(_ => null).Enabled);
-        var app = WarrenHost.Build(o =>
+        await using var app = WarrenHost.Build(o =>
         {
             o.Listen = "127.0.0.1:0";
             o.Root = TestPaths.NewTempDir("store");
@@ -136,7 +136,7 @@ public sealed class TracingTests
         var bad = TracingSettings.FromEnvironment(k => k == "OTEL_EXPORTER_OTLP_PROTOCOL" ? "carrier-pigeon" : null);
         Assert.False(bad.Enabled);
         Assert.Contains("OTEL_EXPORTER_OTLP_PROTOCOL \"carrier-pigeon\"", bad.Problem, StringComparison.Ordinal);
-        var refused = WarrenHost.Build(o =>
+        await using var refused = WarrenHost.Build(o =>
         {
             o.Listen = "127.0.0.1:0";
             o.Root = TestPaths.NewTempDir("store");
