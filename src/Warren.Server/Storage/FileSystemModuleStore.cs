@@ -83,6 +83,14 @@ public sealed class FileSystemModuleStore : IModuleStore, IDisposable
     public ValueTask<bool> CommitBlobAsync(string stagedFile, string relativePath, CancellationToken cancellationToken) =>
         ValueTask.FromResult(Publish(stagedFile, BlobPath(relativePath)));
 
+    public ValueTask<bool> DeleteBlobAsync(string relativePath, CancellationToken cancellationToken)
+    {
+        var path = BlobPath(relativePath);
+        var existed = File.Exists(path);
+        File.Delete(path);
+        return ValueTask.FromResult(existed);
+    }
+
     public int CleanStaging()
     {
         var count = 0;

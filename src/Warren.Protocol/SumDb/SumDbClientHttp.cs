@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace Warren.Server.SumDb;
+namespace Warren.Protocol.SumDb;
 
 /// <summary>The database could not be reached or answered with an error: the lookup failed, nothing was proven.</summary>
 internal sealed class SumDbFetchException : Exception
