@@ -34,6 +34,8 @@ public sealed class ProxyFetchException : Exception
 /// anything but success turned into a <see cref="ProxyFetchException"/> (for prefetch, every failure is a finding).</summary>
 public sealed class ModuleProxyClient
 {
+    private static readonly GoProxyRequest StatusOnly = new(Configured: false);
+
     private readonly GoProxyClient _client;
     private readonly Uri _base;
 
@@ -67,7 +69,9 @@ public sealed class ModuleProxyClient
     public async Task<long> CopyAsync(ModuleKey module, string suffix, Stream destination, long limit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        var result = await _client.GetAsync(GoProxyClient.Join(_base, Relative(module, suffix)), destination, limit, cancellationToken).ConfigureAwait(false);
+        // The status line is the message ("GET URL: 404 Not Found"): a proxy's own text is not echoed.
+        var result = await _client.GetAsync(GoProxyClient.Join(_base, Relative(module, suffix)), destination, limit, cancellationToken, StatusOnly)
+            .ConfigureAwait(false);
         return result.IsOk
             ? result.Bytes
             : throw new ProxyFetchException("GET " + result.Reason, result.Failure == ProxyFailure.Status ? (HttpStatusCode?)result.HttpStatus : null);
