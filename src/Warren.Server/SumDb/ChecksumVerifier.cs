@@ -2,10 +2,10 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Warren.Server.Configuration;
-using Warren.Server.Observability;
 using Warren.Protocol;
 using Warren.Protocol.SumDb;
+using Warren.Server.Configuration;
+using Warren.Server.Observability;
 using Warren.Server.Storage;
 
 namespace Warren.Server.SumDb;
