@@ -188,9 +188,11 @@ public sealed class GoProxyClient
                 return Fail(ProxyFailure.Timeout, $"{shown}: timed out after {_options.RequestTimeout.TotalSeconds:0.#}s");
             }
 
-            return ex.InnerException is TimeoutException
-                ? Fail(ProxyFailure.ConnectTimeout, $"{shown}: connecting timed out" + (_options.ConnectTimeout is { } c ? $" after {c.TotalSeconds:0.#}s" : ""))
-                : Fail(ProxyFailure.Timeout, $"{shown}: request cancelled: {OneLine(ex)}");
+            // With a connect timeout configured (and the client's own timeout infinite) it is the handler's; else
+            // the HttpClient's timeout.
+            return ex.InnerException is not TimeoutException ? Fail(ProxyFailure.Timeout, $"{shown}: request cancelled: {OneLine(ex)}")
+                : _options.ConnectTimeout is { } connect ? Fail(ProxyFailure.ConnectTimeout, $"{shown}: connecting timed out after {connect.TotalSeconds:0.#}s")
+                : Fail(ProxyFailure.Timeout, $"{shown}: timed out");
         }
         catch (HttpRequestException ex) when (_options.FindRefusal?.Invoke(ex) is { } refusal)
         {

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using Warren.Core.SumDb;
+using Warren.Protocol.GoProxy;
 
 namespace Warren.Protocol.SumDb;
 
@@ -25,7 +26,7 @@ public sealed class SumDbClient
     private readonly NoteVerifier _verifier;
     private readonly NoteVerifierList _verifiers;
     private readonly Uri _baseUrl;
-    private readonly HttpClient _http;
+    private readonly GoProxyClient _http;
     private readonly ISumDbCache _cache;
     private readonly int _tileHeight;
     private readonly SemaphoreSlim _latestLock = new(1, 1);
@@ -75,7 +76,7 @@ public sealed class SumDbClient
         _verifier = verifier;
         _verifiers = new NoteVerifierList(verifier);
         _baseUrl = baseUrl.AbsoluteUri.EndsWith('/') ? baseUrl : new Uri(baseUrl.AbsoluteUri + "/");
-        _http = http;
+        _http = new GoProxyClient(http);
         _cache = cache;
         _tileHeight = tileHeight;
         StateName = StateNameOf(verifier);

@@ -1,4 +1,5 @@
 using System.Net;
+using Warren.Protocol.GoProxy;
 
 namespace Warren.Protocol.SumDb;
 
@@ -38,59 +39,25 @@ internal sealed class SumDbInvalidResponseException : Exception
     }
 }
 
-/// <summary>GETs against a checksum database's base URL, with bounded bodies and failures mapped to exceptions.</summary>
+/// <summary>GETs against a checksum database's base URL through the <see cref="GoProxyClient"/>, with bounded bodies and
+/// failures mapped to exceptions.</summary>
 internal static class SumDbClientHttp
 {
-    /// <summary>GETs base + path. Returns the status and, for 200, the body (at most maxBytes).</summary>
+    /// <summary>GETs base + path. Returns the status and, for a success, the body (at most maxBytes).</summary>
     /// <exception cref="SumDbFetchException">Network failure or timeout.</exception>
     /// <exception cref="SumDbInvalidResponseException">The body is larger than maxBytes.</exception>
     /// <exception cref="OperationCanceledException">cancellationToken was cancelled.</exception>
     public static async Task<(HttpStatusCode Status, byte[]? Body)> GetAsync(
-        HttpClient http, Uri baseUrl, string path, long maxBytes, CancellationToken cancellationToken)
+        GoProxyClient client, Uri baseUrl, string path, long maxBytes, CancellationToken cancellationToken)
     {
-        var url = new Uri(baseUrl, path);
-        try
+        var (result, body) = await client.GetBytesAsync(new Uri(baseUrl, path), maxBytes, cancellationToken).ConfigureAwait(false);
+        return result.Failure switch
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, url);
-            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-            if (response.StatusCode != HttpStatusCode.OK)
-            {
-                return (response.StatusCode, null);
-            }
-
-            if (response.Content.Headers.ContentLength is long declared && declared > maxBytes)
-            {
-                throw new SumDbInvalidResponseException($"{path}: response too large ({declared} bytes, limit {maxBytes})");
-            }
-
-            await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-            using var buffer = new MemoryStream();
-            var chunk = new byte[16 * 1024];
-            int n;
-            while ((n = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
-            {
-                if (buffer.Length + n > maxBytes)
-                {
-                    throw new SumDbInvalidResponseException($"{path}: response too large (limit {maxBytes} bytes)");
-                }
-
-                buffer.Write(chunk, 0, n);
-            }
-
-            return (HttpStatusCode.OK, buffer.ToArray());
-        }
-        catch (HttpRequestException e)
-        {
-            throw new SumDbFetchException($"GET {url}: {e.Message}", e);
-        }
-        catch (IOException e)
-        {
-            throw new SumDbFetchException($"GET {url}: {e.Message}", e);
-        }
-        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new SumDbFetchException($"GET {url}: timed out", e);
-        }
+            ProxyFailure.None => (HttpStatusCode.OK, body),
+            ProxyFailure.Status when result.HttpStatus is { } status => ((HttpStatusCode)status, null),
+            ProxyFailure.TooLarge => throw new SumDbInvalidResponseException($"{path}: response too large (limit {maxBytes} bytes)"),
+            _ => throw new SumDbFetchException("GET " + result.Reason),
+        };
     }
 
     /// <summary>The error for a non-200 status other than those the caller handles.</summary>

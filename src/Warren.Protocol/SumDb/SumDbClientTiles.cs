@@ -1,5 +1,6 @@
 using System.Net;
 using Warren.Core.SumDb;
+using Warren.Protocol.GoProxy;
 
 namespace Warren.Protocol.SumDb;
 
@@ -10,13 +11,13 @@ namespace Warren.Protocol.SumDb;
 /// <see cref="TileHashReader"/> has authenticated them.</remarks>
 internal sealed class SumDbClientTiles : ITileReader
 {
-    private readonly HttpClient _http;
+    private readonly GoProxyClient _http;
     private readonly Uri _baseUrl;
     private readonly ISumDbCache _cache;
     private readonly HashSet<Tile> _fromCache = [];
     private readonly Lock _gate = new();
 
-    public SumDbClientTiles(HttpClient http, Uri baseUrl, ISumDbCache cache, int height)
+    public SumDbClientTiles(GoProxyClient http, Uri baseUrl, ISumDbCache cache, int height)
     {
         _http = http;
         _baseUrl = baseUrl;

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Warren.Protocol;
+using Warren.Protocol.GoProxy;
 using Warren.Protocol.SumDb;
 using Warren.Server.Configuration;
 using Warren.Server.Observability;
@@ -114,21 +115,11 @@ public sealed class ChecksumVerifier
         }
     }
 
+    /// <summary>The status of BASE/supported, or null when there was no answer.</summary>
     private async Task<int?> ProbeSupportedAsync(Uri baseUrl, CancellationToken cancellationToken)
     {
-        try
-        {
-            using var response = await _http.GetAsync(new Uri(baseUrl, "supported"), cancellationToken).ConfigureAwait(false);
-            return (int)response.StatusCode;
-        }
-        catch (HttpRequestException)
-        {
-            return null;
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            return null;
-        }
+        var result = await new GoProxyClient(_http).GetAsync(new Uri(baseUrl, "supported"), Stream.Null, 1 << 16, cancellationToken).ConfigureAwait(false);
+        return result.HttpStatus;
     }
 
     /// <summary>Whether a checksum database (the configured one or the hosted one) vouches for the hashes of this path;
