@@ -30,7 +30,7 @@ public sealed partial class DoctorRunner
                 continue;
             }
 
-            var url = sample is null ? spec.Url + "/" : $"{spec.Url}/{EscapedPath(sample.Path)}/@v/list";
+            var url = sample is null ? spec.Url + "/" : $"{spec.Url}/{ListPath(sample.Path)}";
             var via = outbound.GetProxy(new Uri(url)) is { } p ? $" via outbound proxy {p.GetLeftPart(UriPartial.Authority)}" : "";
             var probe = await http.GetAsync(url, cancellationToken).ConfigureAwait(false);
             if (probe.Status is >= 500)

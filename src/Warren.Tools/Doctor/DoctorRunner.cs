@@ -106,7 +106,8 @@ public sealed partial class DoctorRunner
 
     internal static string Ms(TimeSpan t) => string.Create(CultureInfo.InvariantCulture, $"{t.TotalMilliseconds:0} ms");
 
-    private static string EscapedPath(string path) => ModulePath.TryEscapePath(path, out var e, out _) ? e : path;
+    /// <summary>path/@v/list below a proxy URL (unescaped when the path cannot be escaped: the probe then fails).</summary>
+    private static string ListPath(string path) => ModulePath.TryEscapePath(path, out _, out _) ? GoProxyPaths.List(path) : path + "/@v/list";
 
     /// <summary>path/@v/version + suffix below a proxy URL (unescaped when it cannot be escaped: the probe then fails).</summary>
     private static string VersionFile(string path, string version, string suffix) =>
