@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Warren.Fetch.Direct;
 using Warren.Fetch.Direct.Discovery;
 using Warren.Fetch.Direct.Git;
+using Warren.Protocol;
 using Warren.Server.Auth;
 using Warren.Server.Configuration;
 using Warren.Server.Egress;
@@ -33,15 +34,19 @@ public static class WarrenServiceCollectionExtensions
         services.AddSingleton<FileSystemModuleStore>();
         services.AddSingleton<IModuleStore>(sp => sp.GetRequiredService<FileSystemModuleStore>());
         services.AddSingleton<MetadataIndex>();
+        // The upstream chain and the checksum databases, parsed once (the validator has rejected what does not parse).
+        services.AddSingleton(sp => ProtocolSettingsFrom(sp.GetRequiredService<IOptions<WarrenOptions>>().Value));
         services.AddSingleton(sp => EgressServices.CreatePolicy(sp.GetRequiredService<IOptions<WarrenOptions>>().Value,
-            sp.GetRequiredService<WarrenMetrics>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("Warren.Server.Egress")));
+            sp.GetRequiredService<ProtocolSettings>(), sp.GetRequiredService<WarrenMetrics>(),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("Warren.Server.Egress")));
         services.AddSingleton<ResourceLimits>();
 
         // One redactor for every message, log line and error body: URL user information, tokens, known secrets.
         services.AddSingleton<SecretRedactor>();
         services.AddSingleton<UpstreamCredentials>();
+        AddOutboundHttpClients(services);
         services.AddSingleton(sp => new HttpDownloader(
-            HttpDownloader.CreateClient(sp.GetRequiredService<IOptions<WarrenOptions>>().Value, sp.GetRequiredService<Warren.Fetch.Direct.Egress.EgressPolicy>()),
+            sp.GetRequiredService<IHttpClientFactory>().CreateClient(HttpDownloader.ClientName),
             sp.GetRequiredService<IOptions<WarrenOptions>>(), sp.GetRequiredService<InstanceIdentity>(), sp.GetRequiredService<SecretRedactor>(),
             sp.GetRequiredService<ResourceLimits>().Fetches));
 
@@ -61,7 +66,7 @@ public static class WarrenServiceCollectionExtensions
         services.AddSingleton(sp =>
         {
             var o = sp.GetRequiredService<IOptions<WarrenOptions>>().Value;
-            return new RepoDiscovery(HttpDownloader.CreateClient(o, sp.GetRequiredService<Warren.Fetch.Direct.Egress.EgressPolicy>()), new RepoDiscoveryOptions
+            return new RepoDiscovery(sp.GetRequiredService<IHttpClientFactory>().CreateClient(DiscoveryClientName), new RepoDiscoveryOptions
             {
                 GoInsecure = o.GoInsecure ?? "",
                 TimeProvider = sp.GetRequiredService<TimeProvider>(),
@@ -95,6 +100,33 @@ public static class WarrenServiceCollectionExtensions
         services.AddSingleton<StoreMaintenance>();
         services.AddHostedService(sp => sp.GetRequiredService<StoreMaintenance>());
         return services;
+    }
+
+    /// <summary>The name of the go-get discovery client in the <see cref="IHttpClientFactory"/>.</summary>
+    public const string DiscoveryClientName = "warren-discovery";
+
+    /// <summary>The protocol settings of the options: the upstream chain (default: the go command's GOPROXY default),
+    /// the checksum database verified against (null when none or off) and the one proxied under /sumdb/.</summary>
+    public static ProtocolSettings ProtocolSettingsFrom(WarrenOptions o)
+    {
+        ArgumentNullException.ThrowIfNull(o);
+        return ProtocolSettings.Parse(o.Upstream ?? GoEnvironment.DefaultProxy, o.SumDb, GoEnvironment.DefaultSumDb);
+    }
+
+    /// <summary>The outbound clients, one named client each (upstream proxies, checksum databases, go-get discovery),
+    /// all on the same primary handler configuration: the egress policy on every connection and redirect hop, the
+    /// outbound proxy, the connect timeout and connection pooling of <see cref="HttpDownloader.CreateHandler"/>. Their
+    /// own timeout is infinite: each caller bounds its requests. The factory's per-request logging is off (Warren logs
+    /// its outcomes itself).</summary>
+    private static void AddOutboundHttpClients(IServiceCollection services)
+    {
+        services.ConfigureHttpClientDefaults(b => b.RemoveAllLoggers());
+        foreach (var name in new[] { HttpDownloader.ClientName, ChecksumVerifier.ClientName, DiscoveryClientName })
+        {
+            services.AddHttpClient(name, c => c.Timeout = Timeout.InfiniteTimeSpan)
+                .ConfigurePrimaryHttpMessageHandler(sp => HttpDownloader.CreateHandler(sp.GetRequiredService<IOptions<WarrenOptions>>().Value,
+                    sp.GetRequiredService<Warren.Fetch.Direct.Egress.EgressPolicy>()));
+        }
     }
 
     /// <summary>Mirrors under &lt;store&gt;/.warren/git; git's private HOME is &lt;store&gt;/.warren/home.</summary>

@@ -130,26 +130,4 @@ public sealed class UpstreamChainTests
         using var other = await warren.Client.GetAsync("github.com/fatih/color/@v/list");
         Assert.Equal(HttpStatusCode.OK, other.StatusCode);
     }
-
-    [Theory]
-    [InlineData("https://a.example,https://b.example|https://c.example,direct", "https://a.example:False,https://b.example:True,https://c.example:False,direct:False")]
-    [InlineData(" proxy.example.com , off, https://never", "https://proxy.example.com:False,off:False")]
-    [InlineData("direct,https://ignored", "direct:False")]
-    [InlineData("file:///srv/goproxy/", "file:///srv/goproxy:False")]
-    public void Chain_parses_like_the_go_command(string value, string expected)
-    {
-        var chain = ProxyChain.TryParse(value, out var error);
-        Assert.Null(error);
-        Assert.Equal(expected, string.Join(',', chain!.Select(s => s.Url + ":" + s.FallBackOnError)));
-    }
-
-    [Theory]
-    [InlineData(",", "contains no entries")]
-    [InlineData("ftp://x.example", "only http, https and file")]
-    [InlineData("http://", "invalid proxy URL")]
-    public void Bad_chains_are_refused(string value, string reason)
-    {
-        Assert.Null(ProxyChain.TryParse(value, out var error));
-        Assert.Contains(reason, error);
-    }
 }

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Warren.Server.SumDb;
+using Warren.Protocol.SumDb;
 using Warren.Tools.GoEnv;
 using Warren.Tools.Verify;
 

@@ -872,44 +872,8 @@ public sealed class CodeRepo
         return data ?? LegacyGoMod(ModulePath);
     }
 
-    /// <summary>modfetch.LegacyGoMod: the go.mod the go command synthesizes for a module without one ("module " + modfile.AutoQuote(path) + "\n").</summary>
-    public static byte[] LegacyGoMod(string modulePath)
-    {
-        ArgumentNullException.ThrowIfNull(modulePath);
-        return Encoding.UTF8.GetBytes("module " + AutoQuote(modulePath) + "\n");
-    }
-
-    /// <summary>modfile.AutoQuote.</summary>
-    internal static string AutoQuote(string s) => MustQuote(s) ? GoQuoting.Quote(s) : s;
-
-    /// <summary>modfile.MustQuote.</summary>
-    internal static bool MustQuote(string s)
-    {
-        foreach (var r in s.EnumerateRunes())
-        {
-            switch (r.Value)
-            {
-                case ' ' or '"' or '\'' or '`':
-                    return true;
-                case '(' or ')' or '[' or ']' or '{' or '}' or ',':
-                    if (s.Length > 1)
-                    {
-                        return true;
-                    }
-
-                    break;
-                default:
-                    if (!GoQuoting.IsPrint(r))
-                    {
-                        return true;
-                    }
-
-                    break;
-            }
-        }
-
-        return s.Length == 0 || s.Contains("//", StringComparison.Ordinal) || s.Contains("/*", StringComparison.Ordinal);
-    }
+    /// <summary>modfetch.LegacyGoMod: the go.mod the go command synthesizes for a module without one (<see cref="GoModFile.Synthesize"/>).</summary>
+    public static byte[] LegacyGoMod(string modulePath) => GoModFile.Synthesize(modulePath);
 
     // ---------------------------------------------------------------- retractions and "latest"
 

@@ -2,6 +2,8 @@ using System.Net;
 using Microsoft.Extensions.Options;
 using Warren.Core.Modules;
 using Warren.Fetch.Direct.Git;
+using Warren.Protocol.GoProxy;
+using Warren.Protocol.SumDb;
 using Warren.Server.SumDb;
 using Warren.Server.Upstream;
 

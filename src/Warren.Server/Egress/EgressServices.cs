@@ -2,8 +2,7 @@ using Microsoft.Extensions.Logging;
 using Warren.Fetch.Direct.Egress;
 using Warren.Server.Configuration;
 using Warren.Server.Observability;
-using Warren.Server.SumDb;
-using Warren.Server.Upstream;
+using Warren.Protocol;
 
 namespace Warren.Server.Egress;
 
@@ -13,13 +12,13 @@ namespace Warren.Server.Egress;
 /// proxy variables of the environment).</summary>
 public static class EgressServices
 {
-    public static EgressPolicy CreatePolicy(WarrenOptions options, WarrenMetrics metrics, ILogger logger)
+    public static EgressPolicy CreatePolicy(WarrenOptions options, ProtocolSettings settings, WarrenMetrics metrics, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(metrics);
         var allow = EgressRule.ParseList(options.EgressAllow, out _);
         var deny = EgressRule.ParseList(options.EgressDeny, out _);
-        return new EgressPolicy(allow, deny, ImplicitEndpoints(options), onDenied: refusal =>
+        return new EgressPolicy(allow, deny, ImplicitEndpoints(options, settings), onDenied: refusal =>
         {
             metrics.EgressDenied(refusal.Kind);
             Log.EgressDenied(logger, refusal.Host, refusal.Port, refusal.Address?.ToString() ?? "", refusal.Kind, refusal.Message);
@@ -27,11 +26,16 @@ public static class EgressServices
     }
 
     /// <summary>Host and port of every endpoint the operator configured.</summary>
-    public static IEnumerable<(string Host, int Port)> ImplicitEndpoints(WarrenOptions options)
+    public static IEnumerable<(string Host, int Port)> ImplicitEndpoints(WarrenOptions options) =>
+        ImplicitEndpoints(options, WarrenServiceCollectionExtensions.ProtocolSettingsFrom(options));
+
+    /// <summary>Host and port of every endpoint the operator configured (the chain and database as parsed at start-up).</summary>
+    public static IEnumerable<(string Host, int Port)> ImplicitEndpoints(WarrenOptions options, ProtocolSettings settings)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(settings);
         var urls = new List<Uri>();
-        foreach (var spec in ProxyChain.TryParse(options.Upstream ?? GoEnvironment.DefaultProxy, out _) ?? [])
+        foreach (var spec in settings.Upstream)
         {
             if (Uri.TryCreate(spec.Url, UriKind.Absolute, out var u) && u.Scheme is "http" or "https")
             {
@@ -39,7 +43,7 @@ public static class EgressServices
             }
         }
 
-        if (options.SumDb is not null && SumDbConfig.TryParse(options.SumDb, out _) is { } sumdb)
+        if (settings.SumDb is { } sumdb)
         {
             var host = sumdb.Name.Split('/')[0];
             if (sumdb.Url is not null)

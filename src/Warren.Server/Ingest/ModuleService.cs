@@ -578,7 +578,7 @@ public sealed class ModuleService
     }
 
     /// <summary>The go.mod the go command uses for a module whose zip has none.</summary>
-    public static byte[] SynthesizedGoMod(string modulePath) => Encoding.UTF8.GetBytes("module " + modulePath + "\n");
+    public static byte[] SynthesizedGoMod(string modulePath) => GoModFile.Synthesize(modulePath);
 
     private static string? ReadInfoVersion(byte[] body)
     {

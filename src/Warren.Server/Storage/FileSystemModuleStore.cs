@@ -43,12 +43,6 @@ public sealed class FileSystemModuleStore : IModuleStore, IDisposable
     /// <summary>The artifact's path in the store; the inputs must be valid (the caller checked them).</summary>
     public string ArtifactPath(string modulePath, string version, ArtifactKind kind)
     {
-        if (!ModulePath.TryEscapePath(modulePath, out var escPath, out var error) ||
-            !ModulePath.TryEscapeVersion(version, out var escVersion, out error))
-        {
-            throw new ArgumentException($"invalid module version {modulePath}@{version}: {error}");
-        }
-
         var ext = kind switch
         {
             ArtifactKind.Info => ".info",
@@ -56,7 +50,11 @@ public sealed class FileSystemModuleStore : IModuleStore, IDisposable
             ArtifactKind.Zip => ".zip",
             _ => ".ziphash",
         };
-        return Path.Combine(_root, escPath, "@v", escVersion + ext);
+
+        // The go command's download-cache layout, which is the GOPROXY layout.
+        return Warren.Protocol.GoProxy.GoProxyPaths.TryVersionFile(modulePath, version, ext, out var relative, out var error)
+            ? Path.Combine(_root, relative)
+            : throw new ArgumentException($"invalid module version {modulePath}@{version}: {error}");
     }
 
     public ValueTask<StoredArtifact?> GetAsync(string modulePath, string version, ArtifactKind kind, CancellationToken cancellationToken)
@@ -87,6 +85,14 @@ public sealed class FileSystemModuleStore : IModuleStore, IDisposable
 
     public ValueTask<bool> CommitBlobAsync(string stagedFile, string relativePath, CancellationToken cancellationToken) =>
         ValueTask.FromResult(Publish(stagedFile, BlobPath(relativePath)));
+
+    public ValueTask<bool> DeleteBlobAsync(string relativePath, CancellationToken cancellationToken)
+    {
+        var path = BlobPath(relativePath);
+        var existed = File.Exists(path);
+        File.Delete(path);
+        return ValueTask.FromResult(existed);
+    }
 
     public int CleanStaging()
     {

@@ -33,6 +33,9 @@ public interface IModuleStore
 
     ValueTask<bool> CommitBlobAsync(string stagedFile, string relativePath, CancellationToken cancellationToken);
 
+    /// <summary>Removes a blob (content that later failed verification). False when there was none.</summary>
+    ValueTask<bool> DeleteBlobAsync(string relativePath, CancellationToken cancellationToken);
+
     /// <summary>Removes what an interrupted run left in staging. Returns how many files went.</summary>
     int CleanStaging();
 

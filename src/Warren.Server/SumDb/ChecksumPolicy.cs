@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Options;
 using Warren.Core.Modules;
 using Warren.Core.SumDb;
+using Warren.Protocol;
 using Warren.Server.Configuration;
 
 namespace Warren.Server.SumDb;
@@ -35,11 +36,12 @@ public sealed class ChecksumPolicy
     private readonly string _private;
     private readonly string _hostedPatterns;
 
-    public ChecksumPolicy(IOptions<WarrenOptions> options)
+    public ChecksumPolicy(IOptions<WarrenOptions> options, ProtocolSettings settings)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(settings);
         var o = options.Value;
-        var sumdb = o.SumDb is null ? null : SumDbConfig.TryParse(o.SumDb, out _);
-        HasSumDb = sumdb is not null;
+        HasSumDb = settings.SumDb is not null;
         HasHosted = !string.IsNullOrEmpty(o.HostedSumDb);
         _private = string.Join(',', new[] { o.Private, o.NoSumDb }.Where(p => !string.IsNullOrWhiteSpace(p)));
         _hostedPatterns = o.HostedSumDbPatterns ?? "";

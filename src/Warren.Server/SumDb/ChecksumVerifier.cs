@@ -2,9 +2,12 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Warren.Protocol;
+using Warren.Protocol.GoProxy;
+using Warren.Protocol.SumDb;
 using Warren.Server.Configuration;
 using Warren.Server.Observability;
-using Warren.Server.Upstream;
+using Warren.Server.Storage;
 
 namespace Warren.Server.SumDb;
 
@@ -30,28 +33,33 @@ public sealed class ChecksumVerifier
     private readonly ChecksumPolicy _policy;
     private readonly HostedSumDb _hosted;
     private readonly IReadOnlyList<SumDbClient> _candidates;
-    private readonly HttpClient? _http;
+    private readonly HttpClient _http;
     private readonly SemaphoreSlim _selecting = new(1, 1);
     private SumDbClient? _client;
     private readonly WarrenMetrics _metrics;
     private readonly ILogger<ChecksumVerifier> _logger;
     private readonly ConcurrentDictionary<string, SumDbLookupResult> _verified = new(StringComparer.Ordinal);
 
-    public ChecksumVerifier(IOptions<WarrenOptions> options, ChecksumPolicy policy, HostedSumDb hosted, UpstreamChain chain,
-        WarrenMetrics metrics, ILogger<ChecksumVerifier> logger, Warren.Fetch.Direct.Egress.EgressPolicy egress)
+    /// <summary>The name of the checksum database client in the <see cref="IHttpClientFactory"/>.</summary>
+    public const string ClientName = "warren-sumdb";
+
+    public ChecksumVerifier(IOptions<WarrenOptions> options, ProtocolSettings settings, ChecksumPolicy policy, HostedSumDb hosted, IModuleStore store,
+        WarrenMetrics metrics, ILogger<ChecksumVerifier> logger, IHttpClientFactory httpClients)
     {
-        var o = options.Value;
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(httpClients);
         _policy = policy;
         _hosted = hosted;
         _metrics = metrics;
         _logger = logger;
-        var config = o.SumDb is null ? null : SumDbConfig.TryParse(o.SumDb, out _);
+        _http = httpClients.CreateClient(ClientName);
+        var config = settings.SumDb;
         if (config?.EffectiveKey is { } key)
         {
-            var root = Path.GetFullPath(o.Root!);
-            _http = HttpDownloader.CreateClient(o, egress);
-            _candidates = [.. BaseUrlsFor(config, chain).Select(url => new SumDbClient(key, url, _http, Path.Combine(root, ".warren", "sumdb"),
-                TileCacheDirectory(root, config.Name)))];
+            // Tiles are the store's blobs beside the ones the /sumdb/ proxy serves; the tree head stays in .warren/sumdb.
+            var cache = new StoreSumDbCache(store, config.Name, Path.Combine(Path.GetFullPath(options.Value.Root!), ".warren", "sumdb"));
+            _candidates = [.. SumDbEndpoints.BaseUrlsFor(config, settings.Upstream).Select(url => new SumDbClient(key, url, _http, cache))];
             if (_candidates.Count == 1)
             {
                 _client = _candidates[0];
@@ -107,39 +115,11 @@ public sealed class ChecksumVerifier
         }
     }
 
+    /// <summary>The status of BASE/supported, or null when there was no answer.</summary>
     private async Task<int?> ProbeSupportedAsync(Uri baseUrl, CancellationToken cancellationToken)
     {
-        try
-        {
-            using var response = await _http!.GetAsync(new Uri(baseUrl, "supported"), cancellationToken).ConfigureAwait(false);
-            return (int)response.StatusCode;
-        }
-        catch (HttpRequestException)
-        {
-            return null;
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            return null;
-        }
-    }
-
-    /// <summary>Where tiles of a database are cached: the same place the /sumdb/ proxy keeps them.</summary>
-    public static string TileCacheDirectory(string storeRoot, string name) => Path.Combine(storeRoot, "sumdb", name);
-
-    /// <summary>Where the database may be reached, in order: its configured URL alone; else each upstream proxy's
-    /// /sumdb/NAME/, then https://NAME/.</summary>
-    public static IReadOnlyList<Uri> BaseUrlsFor(SumDbConfig config, UpstreamChain chain)
-    {
-        ArgumentNullException.ThrowIfNull(config);
-        ArgumentNullException.ThrowIfNull(chain);
-        if (config.Url is { } url)
-        {
-            return [url];
-        }
-
-        return [.. chain.Proxies.Where(p => !p.BaseUri.IsFile).Select(p => new Uri(p.BaseUri.AbsoluteUri.TrimEnd('/') + "/sumdb/" + config.Name + "/")),
-            new Uri("https://" + config.Name + "/")];
+        var result = await new GoProxyClient(_http).GetAsync(new Uri(baseUrl, "supported"), Stream.Null, 1 << 16, cancellationToken).ConfigureAwait(false);
+        return result.HttpStatus;
     }
 
     /// <summary>Whether a checksum database (the configured one or the hosted one) vouches for the hashes of this path;

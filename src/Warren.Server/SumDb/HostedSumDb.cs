@@ -13,10 +13,12 @@ public sealed class HostedSumDb : IDisposable
     private readonly WarrenOptions _options;
     private readonly WarrenMetrics _metrics;
     private readonly ILogger<HostedSumDb> _logger;
+    private readonly bool _verifiesPublic;
     private HostedLog? _log;
 
-    public HostedSumDb(IOptions<WarrenOptions> options, WarrenMetrics metrics, ILogger<HostedSumDb> logger)
+    public HostedSumDb(IOptions<WarrenOptions> options, WarrenMetrics metrics, ILogger<HostedSumDb> logger, Warren.Protocol.ProtocolSettings settings)
     {
+        _verifiesPublic = settings.SumDb is not null;
         _options = options.Value;
         _metrics = metrics;
         _logger = logger;
@@ -62,7 +64,7 @@ public sealed class HostedSumDb : IDisposable
         _log = HostedLog.Open(directory, Signer, _options.Fsync);
         _metrics.HostedSize(_log.Size);
         Observability.Log.HostedOpened(_logger, Signer.Name, _log.Size, directory);
-        if (_options.SumDb is null || SumDbConfig.TryParse(_options.SumDb, out _) is null)
+        if (!_verifiesPublic)
         {
             Observability.Log.HostedUnverifiedPublic(_logger, Signer.Name);
         }

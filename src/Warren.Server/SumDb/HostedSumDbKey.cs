@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using Warren.Core.SumDb;
+using Warren.Protocol.SumDb;
 
 namespace Warren.Server.SumDb;
 

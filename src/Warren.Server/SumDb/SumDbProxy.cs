@@ -4,6 +4,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Warren.Core.Modules;
 using Warren.Core.SumDb;
+using Warren.Protocol;
+using Warren.Protocol.SumDb;
 using Warren.Server.Configuration;
 using Warren.Server.Ingest;
 using Warren.Server.Observability;
@@ -36,13 +38,13 @@ public sealed partial class SumDbProxy
 
     public SumDbProxy(IModuleStore store, MetadataIndex index, HttpDownloader downloader, UpstreamChain chain, NegativeCache negative,
         WarrenMetrics metrics, TimeProvider time, IOptions<WarrenOptions> options, IHostApplicationLifetime lifetime, ILogger<SumDbProxy> logger,
-        HostedSumDbHandler hosted, ChecksumPolicy policy, ChecksumVerifier verifier)
+        HostedSumDbHandler hosted, ChecksumPolicy policy, ChecksumVerifier verifier, ProtocolSettings settings)
     {
         _verifier = verifier;
         _hosted = hosted;
         _policy = policy;
         _options = options.Value;
-        _config = SumDbConfig.TryParse(_options.SumDb ?? GoEnvironment.DefaultSumDb, out _);
+        _config = settings.ProxiedSumDb;
         _store = store;
         _index = index;
         _downloader = downloader;

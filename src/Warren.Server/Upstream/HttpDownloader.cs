@@ -1,210 +1,106 @@
-using System.Buffers;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Text;
 using Microsoft.Extensions.Options;
 using Warren.Fetch.Direct.Git;
+using Warren.Protocol.GoProxy;
 using Warren.Server.Configuration;
 
 namespace Warren.Server.Upstream;
 
-/// <summary>Streams one upstream GET into a file with size limits, timeouts and precise outcomes.</summary>
+/// <summary>Streams one upstream GET into a file through the <see cref="GoProxyClient"/>: size limits, timeouts, the
+/// process-wide limit on outbound fetches, loop detection, redaction, and outcomes in the server's terms.</summary>
 public sealed class HttpDownloader
 {
     /// <summary>Header Warren adds to every upstream request; a request that carries our own id has looped back.</summary>
     public const string ViaHeader = "Warren-Via";
 
-    private readonly HttpClient _client;
-    private readonly WarrenOptions _options;
+    /// <summary>The name of the upstream client in the <see cref="IHttpClientFactory"/>.</summary>
+    public const string ClientName = "warren-upstream";
+
     private readonly SecretRedactor _redactor;
-    private readonly Warren.Core.Limits.ConcurrencyGate? _fetches;
+    private readonly GoProxyClient _client;
 
     /// <param name="fetches">The process-wide limit on concurrent outbound fetches (null: none).</param>
     public HttpDownloader(HttpClient client, IOptions<WarrenOptions> options, InstanceIdentity identity, SecretRedactor? redactor = null,
         Warren.Core.Limits.ConcurrencyGate? fetches = null)
     {
-        _client = client;
-        _fetches = fetches;
-        _options = options.Value;
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(identity);
+        var o = options.Value;
         _redactor = redactor ?? new SecretRedactor();
         InstanceId = identity.Id;
+        _client = new GoProxyClient(client, new GoProxyClientOptions
+        {
+            RequestTimeout = o.UpstreamTimeout,
+            ConnectTimeout = o.ConnectTimeout,
+            Redact = _redactor.Redact,
+            FindRefusal = ex => Warren.Fetch.Direct.Egress.EgressDeniedException.Find(ex)?.Message,
+            Gate = fetches,
+            Headers = [new(ViaHeader, InstanceId)],
+        });
     }
 
     public string InstanceId { get; }
 
+    /// <summary>The protocol client every upstream GET goes through.</summary>
+    public GoProxyClient Client => _client;
+
     /// <summary>A URL as shown in messages and logs: no user information, no query.</summary>
-    public static string Redact(Uri uri) =>
-        string.IsNullOrEmpty(uri.UserInfo) ? uri.GetLeftPart(UriPartial.Path) : new UriBuilder(uri) { UserName = "", Password = "" }.Uri.GetLeftPart(UriPartial.Path);
+    public static string Redact(Uri uri) => GoProxyClient.Redact(uri);
 
     /// <summary>Text bound for a message, a log line or an error body without user information, tokens or known secrets.</summary>
     public string Redact(string text) => _redactor.Redact(text);
 
-    /// <summary>GETs uri into destinationPath. authorization, when given, goes with this request only: it is dropped when
-    /// the response redirects (so it never reaches another host).</summary>
-    /// <param name="configured">True for a configured upstream proxy or checksum database: the first line of an error
-    /// body may be shown to clients (in the GOPROXY protocol a 404/410 body explains itself), and a refusal by the
-    /// egress policy (a cross-host redirect, --egress-deny) is a failure (502). False for a discovered origin (a
-    /// go-import "mod" tag): its text is never echoed (the status and a classification are enough), and a refusal
-    /// answers like a missing module (404), as an unreachable origin does for the go command.</param>
+    /// <summary>GETs uri into destinationPath (left absent unless the answer is a success). authorization, when given,
+    /// goes with this request only: it is dropped when the response redirects (so it never reaches another host).</summary>
+    /// <param name="configured">See <see cref="GoProxyRequest.Configured"/>: true for a configured upstream proxy or
+    /// checksum database; false for a discovered origin, whose refusal by the egress policy answers like a missing module.</param>
     public async Task<FetchOutcome> DownloadAsync(Uri uri, string source, string destinationPath, long maxBytes, CancellationToken cancellationToken,
         AuthenticationHeaderValue? authorization = null, bool configured = true)
     {
-        var outcome = await DownloadCoreAsync(uri, source, destinationPath, maxBytes, authorization, configured, cancellationToken).ConfigureAwait(false);
-        return outcome.IsOk ? outcome : outcome with { Reason = _redactor.Redact(outcome.Reason) };
-    }
-
-    private async Task<FetchOutcome> DownloadCoreAsync(Uri uri, string source, string destinationPath, long maxBytes, AuthenticationHeaderValue? authorization,
-        bool configured, CancellationToken cancellationToken)
-    {
-        using var slot = _fetches is { } gate ? await gate.EnterAsync(cancellationToken).ConfigureAwait(false) : null;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_options.UpstreamTimeout);
-        var token = timeout.Token;
-        var shown = Redact(uri);
+        ProxyFetchResult? result = null;
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, uri);
-            request.Headers.TryAddWithoutValidation(ViaHeader, InstanceId);
-            request.Headers.Authorization = authorization;
-            using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token).ConfigureAwait(false);
-            var status = (int)response.StatusCode;
-            if (status is 404 or 410)
+            var file = new FileStream(destinationPath, FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous);
+            await using (file.ConfigureAwait(false))
             {
-                var reason = configured ? await ReadReasonAsync(response, token).ConfigureAwait(false) : $"{shown}: {status} {response.ReasonPhrase}";
-                return FetchOutcome.NotFound(source, reason.Length > 0 ? reason : $"{status} {response.ReasonPhrase}", status);
+                result = await _client.GetAsync(uri, file, maxBytes, cancellationToken, new GoProxyRequest(authorization, configured)).ConfigureAwait(false);
             }
-
-            if (!response.IsSuccessStatusCode)
-            {
-                var reason = configured ? await ReadReasonAsync(response, token).ConfigureAwait(false) : "";
-                var text = $"{shown}: {status} {response.ReasonPhrase}" + (reason.Length > 0 ? ": " + reason : "");
-                return FetchOutcome.Failed(source, text, status == 504 ? 504 : 502);
-            }
-
-            var declared = response.Content.Headers.ContentLength;
-            var encoded = response.Content.Headers.ContentEncoding.Count > 0;
-            if (declared > maxBytes)
-            {
-                return FetchOutcome.Failed(source, $"{shown}: response of {declared} bytes exceeds the limit of {maxBytes} bytes");
-            }
-
-            long written = 0;
-            var buffer = ArrayPool<byte>.Shared.Rent(81920);
-            try
-            {
-                await using var body = await response.Content.ReadAsStreamAsync(token).ConfigureAwait(false);
-                await using var file = new FileStream(destinationPath, FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous);
-                int n;
-                while ((n = await body.ReadAsync(buffer, token).ConfigureAwait(false)) > 0)
-                {
-                    written += n;
-                    if (written > maxBytes)
-                    {
-                        return FetchOutcome.Failed(source, $"{shown}: response exceeds the limit of {maxBytes} bytes");
-                    }
-
-                    await file.WriteAsync(buffer.AsMemory(0, n), token).ConfigureAwait(false);
-                }
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
-
-            if (declared is { } length && !encoded && length != written)
-            {
-                return FetchOutcome.Failed(source, $"{shown}: truncated response: got {written} of {length} bytes");
-            }
-
-            return FetchOutcome.Ok(source, written);
         }
-        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        finally
         {
-            // Either our own limit for the whole request, or the handler's connect timeout.
-            var what = timeout.IsCancellationRequested
-                ? $"timed out after {_options.UpstreamTimeout.TotalSeconds:0.#}s"
-                : ex.InnerException is TimeoutException
-                    ? $"connecting timed out after {_options.ConnectTimeout.TotalSeconds:0.#}s"
-                    : "request cancelled: " + OneLine(ex);
-            return FetchOutcome.Failed(source, $"{shown}: {what}", 504);
+            if (result is not { IsOk: true })
+            {
+                File.Delete(destinationPath);
+            }
         }
-        catch (HttpRequestException ex) when (Warren.Fetch.Direct.Egress.EgressDeniedException.Find(ex) is { } refusal)
-        {
-            return configured
-                ? FetchOutcome.Failed(source, $"{shown}: {refusal.Message}")
-                : FetchOutcome.NotFound(source, $"{shown}: {refusal.Message}");
-        }
-        catch (HttpRequestException ex)
-        {
-            return FetchOutcome.Failed(source, $"{shown}: {OneLine(ex)}", ex.HttpRequestError == HttpRequestError.ConnectionError && ex.InnerException is TimeoutException ? 504 : 502);
-        }
-        catch (IOException ex)
-        {
-            return FetchOutcome.Failed(source, $"{shown}: reading response: {OneLine(ex)}");
-        }
+
+        return ToOutcome(result, source);
     }
 
-    private static async Task<string> ReadReasonAsync(HttpResponseMessage response, CancellationToken token)
+    /// <summary>A protocol result in the server's terms: a failure is relayed as 504 when it was a timeout, else 502.</summary>
+    public static FetchOutcome ToOutcome(ProxyFetchResult result, string source)
     {
-        try
+        ArgumentNullException.ThrowIfNull(result);
+        return result.Status switch
         {
-            await using var body = await response.Content.ReadAsStreamAsync(token).ConfigureAwait(false);
-            var buffer = new byte[1024];
-            var total = 0;
-            int n;
-            while (total < buffer.Length && (n = await body.ReadAsync(buffer.AsMemory(total), token).ConfigureAwait(false)) > 0)
-            {
-                total += n;
-            }
-
-            return FirstLine(Encoding.UTF8.GetString(buffer, 0, total));
-        }
-        catch (Exception ex) when (ex is IOException or HttpRequestException)
-        {
-            return "";
-        }
+            ProxyFetchStatus.Ok => FetchOutcome.Ok(source, result.Bytes),
+            ProxyFetchStatus.NotFound => FetchOutcome.NotFound(source, result.Reason, result.HttpStatus ?? 404),
+            _ => FetchOutcome.Failed(source, result.Reason, result.IsTimeout ? 504 : 502),
+        };
     }
 
     /// <summary>The first non-empty line, without control characters, at most 300 characters.</summary>
-    public static string FirstLine(string text)
+    public static string FirstLine(string text) => GoProxyClient.FirstLine(text);
+
+    public static string OneLine(Exception ex) => GoProxyClient.OneLine(ex);
+
+    /// <summary>The primary handler of the upstream client: pooled connections, connect timeout, the configured
+    /// outbound proxy (else the standard proxy variables); with a policy, every connection and redirect hop passes it
+    /// (and only same-host redirects are followed). Registered with the factory, never used to build a client here.</summary>
+    public static HttpMessageHandler CreateHandler(WarrenOptions options, Warren.Fetch.Direct.Egress.EgressPolicy? egress = null)
     {
-        foreach (var raw in text.Split('\n'))
-        {
-            var line = raw.Trim();
-            if (line.Length == 0)
-            {
-                continue;
-            }
-
-            var sb = new StringBuilder(Math.Min(line.Length, 300));
-            foreach (var c in line)
-            {
-                if (sb.Length >= 300)
-                {
-                    break;
-                }
-
-                sb.Append(char.IsControl(c) ? ' ' : c);
-            }
-
-            return sb.ToString();
-        }
-
-        return "";
-    }
-
-    public static string OneLine(Exception ex)
-    {
-        var message = ex.InnerException is { } inner && !string.IsNullOrEmpty(inner.Message) && inner.Message != ex.Message
-            ? ex.Message.TrimEnd('.') + ": " + inner.Message
-            : ex.Message;
-        return FirstLine(message);
-    }
-
-    /// <summary>Builds the shared upstream HttpClient: pooled connections, connect timeout, standard proxy variables;
-    /// with a policy, every connection and redirect hop passes it (and only same-host redirects are followed).</summary>
-    public static HttpClient CreateClient(WarrenOptions options, Warren.Fetch.Direct.Egress.EgressPolicy? egress = null)
-    {
+        ArgumentNullException.ThrowIfNull(options);
         var handler = new SocketsHttpHandler
         {
             Proxy = options.OutboundProxy is { Length: > 0 } proxy ? new OutboundProxy(new Uri(proxy), options.OutboundProxyBypass ?? "") : null,
@@ -215,9 +111,7 @@ public sealed class HttpDownloader
             AllowAutoRedirect = true,
             MaxAutomaticRedirections = 5,
         };
-        return egress is null
-            ? new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan }
-            : new HttpClient(Warren.Fetch.Direct.Egress.EgressHttpHandler.Create(egress, handler)) { Timeout = Timeout.InfiniteTimeSpan };
+        return egress is null ? handler : Warren.Fetch.Direct.Egress.EgressHttpHandler.Create(egress, handler);
     }
 }
 

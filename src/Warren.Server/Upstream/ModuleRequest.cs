@@ -1,5 +1,5 @@
 using Warren.Core.Modules;
-using Paths = Warren.Core.Modules.ModulePath;
+using Warren.Protocol.GoProxy;
 
 namespace Warren.Server.Upstream;
 
@@ -18,30 +18,24 @@ public sealed record ModuleRequest(string ModulePath, string? Version, RequestKi
     /// <summary>The request's path below a GOPROXY base URL ("github.com/!burnt!sushi/toml/@v/v1.2.0.zip").</summary>
     public string ProxyPath()
     {
-        if (!Paths.TryEscapePath(ModulePath, out var escPath, out _))
+        try
         {
-            throw new InvalidOperationException($"invalid module path {ModulePath}");
+            return Kind switch
+            {
+                RequestKind.List => GoProxyPaths.List(ModulePath),
+                RequestKind.Latest => GoProxyPaths.Latest(ModulePath),
+                _ => GoProxyPaths.VersionFile(ModulePath, Version ?? "", Kind switch
+                {
+                    RequestKind.Info => ".info",
+                    RequestKind.Mod => ".mod",
+                    _ => ".zip",
+                }),
+            };
         }
-
-        switch (Kind)
+        catch (ArgumentException e)
         {
-            case RequestKind.List:
-                return escPath + "/@v/list";
-            case RequestKind.Latest:
-                return escPath + "/@latest";
+            throw new InvalidOperationException($"invalid module request {this}: {e.Message}", e);
         }
-
-        if (Version is null || !Paths.TryEscapeVersion(Version, out var escVersion, out _))
-        {
-            throw new InvalidOperationException($"invalid version {Version}");
-        }
-
-        return escPath + "/@v/" + escVersion + Kind switch
-        {
-            RequestKind.Info => ".info",
-            RequestKind.Mod => ".mod",
-            _ => ".zip",
-        };
     }
 
     public override string ToString() => Kind switch

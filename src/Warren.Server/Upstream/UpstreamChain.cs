@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Warren.Core.Modules;
+using Warren.Protocol.GoProxy;
 using Warren.Server.Configuration;
 using Warren.Server.Observability;
 

@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using Microsoft.Extensions.Options;
 using Warren.Fetch.Direct.Git;
+using Warren.Protocol;
 using Warren.Server.Configuration;
 
 namespace Warren.Server.Upstream;
@@ -16,8 +17,9 @@ public sealed class UpstreamCredentials
     private readonly IReadOnlyList<NetrcEntry> _netrc;
     private readonly bool _overHttp;
 
-    public UpstreamCredentials(IOptions<WarrenOptions> options, SecretRedactor redactor)
+    public UpstreamCredentials(IOptions<WarrenOptions> options, ProtocolSettings settings, SecretRedactor redactor)
     {
+        ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(redactor);
         var o = options.Value;
@@ -29,7 +31,7 @@ public sealed class UpstreamCredentials
             redactor.Add(new GitCredential(e.Login, e.Password));
         }
 
-        foreach (var spec in ProxyChain.TryParse(o.Upstream ?? "", out _) ?? [])
+        foreach (var spec in settings.Upstream)
         {
             if (Uri.TryCreate(spec.Url, UriKind.Absolute, out var uri))
             {

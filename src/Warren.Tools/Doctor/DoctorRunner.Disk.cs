@@ -95,7 +95,7 @@ public sealed partial class DoctorRunner
 
         var leftovers = new List<string>();
         var heldLocks = new List<string>();
-        var download = Path.Combine(modCache, "cache", "download");
+        var download = Warren.Protocol.ModCache.ModCacheLayout.DownloadDirectory(modCache);
         var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = 0 };
         if (Directory.Exists(download))
         {

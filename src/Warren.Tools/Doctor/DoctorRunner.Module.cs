@@ -1,5 +1,5 @@
 using Warren.Core.Modules;
-using Warren.Server.Upstream;
+using Warren.Protocol.GoProxy;
 using Warren.Tools.Reporting;
 
 namespace Warren.Tools.Doctor;
@@ -171,7 +171,7 @@ public sealed partial class DoctorRunner
 
     private static async Task<(Outcome, string)> FetchAsync(ProxySpec spec, string path, string version, Http http, CancellationToken cancellationToken)
     {
-        var prefix = $"{spec.Url}/{EscapedPath(path)}/@v/{EscapedVersion(version)}";
+        var prefix = $"{spec.Url}/{VersionFile(path, version, "")}";
         if (spec.Url.StartsWith("file:", StringComparison.Ordinal))
         {
             var local = new Uri(prefix).LocalPath;

@@ -1,7 +1,8 @@
 using System.Text;
 using Warren.Core.Modules;
 using Warren.Core.SumDb;
-using Warren.Server.Upstream;
+using Warren.Protocol.GoProxy;
+using Warren.Protocol.SumDb;
 using Warren.Tools.Reporting;
 
 namespace Warren.Tools.Doctor;
@@ -29,7 +30,7 @@ public sealed partial class DoctorRunner
                 continue;
             }
 
-            var url = sample is null ? spec.Url + "/" : $"{spec.Url}/{EscapedPath(sample.Path)}/@v/list";
+            var url = sample is null ? spec.Url + "/" : $"{spec.Url}/{ListPath(sample.Path)}";
             var via = outbound.GetProxy(new Uri(url)) is { } p ? $" via outbound proxy {p.GetLeftPart(UriPartial.Authority)}" : "";
             var probe = await http.GetAsync(url, cancellationToken).ConfigureAwait(false);
             if (probe.Status is >= 500)
@@ -72,43 +73,34 @@ public sealed partial class DoctorRunner
             return;
         }
 
-        string? target = db.Url?.ToString().TrimEnd('/');
-        if (target is null)
+        // The go command's list: the proxies' /sumdb/NAME/ in turn, then the database itself (its URL alone when given).
+        var candidates = SumDbEndpoints.BaseUrlsFor(db, settings.Chain!);
+        string? target = null;
+        foreach (var candidate in candidates.Take(candidates.Count - 1))
         {
-            foreach (var spec in settings.Chain!)
+            var baseUrl = candidate.AbsoluteUri.TrimEnd('/');
+            var subject = baseUrl[..^("/sumdb/" + db.Name).Length];
+            var url = baseUrl + "/supported";
+            var probe = await http.GetAsync(url, cancellationToken).ConfigureAwait(false);
+            if (probe.IsOk)
             {
-                if (spec.IsDirect || spec.IsOff)
-                {
-                    break;
-                }
-
-                if (!spec.Url.StartsWith("http", StringComparison.Ordinal))
-                {
-                    continue;
-                }
-
-                var url = $"{spec.Url}/sumdb/{db.Name}/supported";
-                var probe = await http.GetAsync(url, cancellationToken).ConfigureAwait(false);
-                if (probe.IsOk)
-                {
-                    findings.Add(new Finding("net.sumdb", Verdict.Pass, $"GET {url} {probe.Describe()}: the go command reaches {db.Name} through this proxy", null, spec.Url));
-                    target = $"{spec.Url}/sumdb/{db.Name}";
-                    break;
-                }
-
-                if (probe.IsNotFound)
-                {
-                    findings.Add(new Finding("net.sumdb", Verdict.Pass, $"GET {url} {probe.Describe()}: the proxy does not serve {db.Name}; the go command asks the next proxy or the database itself", null, spec.Url));
-                    continue;
-                }
-
-                findings.Add(new Finding("net.sumdb", Verdict.Fail, $"GET {url} {probe.Describe()}: the go command stops verifying checksums with this error",
-                    "fix the proxy, or give GOSUMDB an explicit URL to bypass it", spec.Url));
-                return;
+                findings.Add(new Finding("net.sumdb", Verdict.Pass, $"GET {url} {probe.Describe()}: the go command reaches {db.Name} through this proxy", null, subject));
+                target = baseUrl;
+                break;
             }
 
-            target ??= "https://" + db.Name;
+            if (probe.IsNotFound)
+            {
+                findings.Add(new Finding("net.sumdb", Verdict.Pass, $"GET {url} {probe.Describe()}: the proxy does not serve {db.Name}; the go command asks the next proxy or the database itself", null, subject));
+                continue;
+            }
+
+            findings.Add(new Finding("net.sumdb", Verdict.Fail, $"GET {url} {probe.Describe()}: the go command stops verifying checksums with this error",
+                "fix the proxy, or give GOSUMDB an explicit URL to bypass it", subject));
+            return;
         }
+
+        target ??= candidates[^1].AbsoluteUri.TrimEnd('/');
 
         var latest = target + "/latest";
         var answer = await http.GetAsync(latest, cancellationToken).ConfigureAwait(false);

@@ -1,7 +1,7 @@
 using Warren.Core.Modules;
 using Warren.Core.SumDb;
-using Warren.Server.SumDb;
-using Warren.Server.Upstream;
+using Warren.Protocol.SumDb;
+using Warren.Protocol.GoProxy;
 using Warren.Tools.Reporting;
 
 namespace Warren.Tools.Doctor;

@@ -1,8 +1,8 @@
 using System.Globalization;
-using System.Net.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Warren.Core.Modules;
-using Warren.Server.SumDb;
-using Warren.Server.Upstream;
+using Warren.Protocol.GoProxy;
+using Warren.Protocol.SumDb;
 using Warren.Tools.GoEnv;
 using Warren.Tools.Reporting;
 
@@ -45,9 +45,8 @@ public sealed partial class DoctorRunner
         var modFile = LoadGoMod(out var goModFinding);
         var settings = CheckVariables(findings, modFile is not null);
 
-        using var client = new HttpClient(_handlerFactory(), disposeHandler: true) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
-        client.DefaultRequestHeaders.UserAgent.ParseAdd("warren-doctor");
-        var http = new Http(client, _options.Timeout, _time);
+        using var clients = ToolHttp.Build(_handlerFactory);
+        var http = new Http(clients.GetRequiredService<IHttpClientFactory>().CreateClient(ToolHttp.Doctor), _options.Timeout, _time);
 
         progress?.Report(new DoctorProgress("network", 0, settings.Chain?.Count ?? 0));
         await CheckNetworkAsync(findings, settings, modFile, http, cancellationToken).ConfigureAwait(false);
@@ -107,7 +106,10 @@ public sealed partial class DoctorRunner
 
     internal static string Ms(TimeSpan t) => string.Create(CultureInfo.InvariantCulture, $"{t.TotalMilliseconds:0} ms");
 
-    private static string EscapedPath(string path) => ModulePath.TryEscapePath(path, out var e, out _) ? e : path;
+    /// <summary>path/@v/list below a proxy URL (unescaped when the path cannot be escaped: the probe then fails).</summary>
+    private static string ListPath(string path) => ModulePath.TryEscapePath(path, out _, out _) ? GoProxyPaths.List(path) : path + "/@v/list";
 
-    private static string EscapedVersion(string version) => ModulePath.TryEscapeVersion(version, out var e, out _) ? e : version;
+    /// <summary>path/@v/version + suffix below a proxy URL (unescaped when it cannot be escaped: the probe then fails).</summary>
+    private static string VersionFile(string path, string version, string suffix) =>
+        GoProxyPaths.TryVersionFile(path, version, suffix, out var relative, out _) ? relative : $"{path}/@v/{version}{suffix}";
 }

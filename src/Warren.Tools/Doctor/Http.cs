@@ -1,6 +1,5 @@
 using System.Diagnostics;
-using System.Net.Http;
-using System.Net.Sockets;
+using Warren.Protocol.GoProxy;
 
 namespace Warren.Tools.Doctor;
 
@@ -15,67 +14,31 @@ internal sealed record Probe(string Url, int? Status, byte[]? Body, string? Erro
     public string Describe() => Status is { } s ? $"answers {s} in {DoctorRunner.Ms(Latency)}" : $"{Error} after {DoctorRunner.Ms(Latency)}";
 }
 
-/// <summary>GET with a per-request timeout, classifying failures the way people diagnose them.</summary>
+/// <summary>GET with a per-request timeout through the <see cref="GoProxyClient"/>, classifying failures the way
+/// people diagnose them.</summary>
 internal sealed class Http(HttpClient client, TimeSpan timeout, TimeProvider time)
 {
     private const int MaxBody = 1 << 20;
+
+    private readonly GoProxyClient _client = new(client, new GoProxyClientOptions { RequestTimeout = timeout, Time = time });
 
     public TimeSpan Timeout => timeout;
 
     public async Task<Probe> GetAsync(string url, CancellationToken cancellationToken)
     {
-        var start = time.GetTimestamp();
-        using var cts = new CancellationTokenSource(timeout, time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cts.Token, cancellationToken);
-        try
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri))
         {
-            using var response = await client.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
-            byte[]? body = null;
-            if (response.Content.Headers.ContentLength is null or <= MaxBody)
-            {
-                body = await response.Content.ReadAsByteArrayAsync(linked.Token).ConfigureAwait(false);
-            }
+            return new Probe(url, null, null, "invalid URL", TimeSpan.Zero);
+        }
 
-            return new Probe(url, (int)response.StatusCode, body, null, time.GetElapsedTime(start));
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        var (result, body) = await _client.GetBytesAsync(uri, MaxBody, cancellationToken, new GoProxyRequest(Configured: false)).ConfigureAwait(false);
+        return result.Failure switch
         {
-            return new Probe(url, null, null, $"timeout (no answer within {timeout.TotalSeconds:0.#} s)", time.GetElapsedTime(start));
-        }
-        catch (HttpRequestException e)
-        {
-            return new Probe(url, null, null, Classify(e), time.GetElapsedTime(start));
-        }
-    }
-
-    private static string Classify(HttpRequestException e)
-    {
-        var socket = FindInner<SocketException>(e);
-        var kind = e.HttpRequestError switch
-        {
-            HttpRequestError.NameResolutionError => "DNS lookup failed",
-            HttpRequestError.SecureConnectionError => "TLS handshake failed",
-            HttpRequestError.ProxyTunnelError => "outbound proxy tunnel failed",
-            HttpRequestError.ConnectionError when socket?.SocketErrorCode == SocketError.ConnectionRefused => "connection refused",
-            HttpRequestError.ConnectionError => "connection failed",
-            _ => "request failed",
+            ProxyFailure.None or ProxyFailure.Status or ProxyFailure.TooLarge or ProxyFailure.Truncated when result.HttpStatus is { } status =>
+                new Probe(url, status, body, null, result.Elapsed),
+            ProxyFailure.Timeout => new Probe(url, null, null, $"timeout (no answer within {timeout.TotalSeconds:0.#} s)", result.Elapsed),
+            _ => new Probe(url, null, null, result.Cause ?? result.Reason, result.Elapsed),
         };
-        var detail = socket?.Message ?? e.InnerException?.Message ?? e.Message;
-        return detail.Equals(kind, StringComparison.OrdinalIgnoreCase) ? kind : $"{kind} ({detail})";
-    }
-
-    private static T? FindInner<T>(Exception e)
-        where T : Exception
-    {
-        for (Exception? x = e; x is not null; x = x.InnerException)
-        {
-            if (x is T t)
-            {
-                return t;
-            }
-        }
-
-        return null;
     }
 }
 

@@ -1,6 +1,6 @@
-using System.Buffers;
 using System.Net;
-using Warren.Core.Modules;
+using Warren.Protocol.GoProxy;
+using Warren.Protocol.ModCache;
 
 namespace Warren.Tools.Prefetch;
 
@@ -30,139 +30,80 @@ public sealed class ProxyFetchException : Exception
     public HttpStatusCode? Status { get; }
 }
 
-/// <summary>GETs of the GOPROXY protocol's /@v/ files from one proxy, streamed.</summary>
-public sealed class ModuleProxyClient : IDisposable
+/// <summary>Prefetch's view of one proxy: the <see cref="GoProxyClient"/> with retries of transient failures, and
+/// anything but success turned into a <see cref="ProxyFetchException"/> (for prefetch, every failure is a finding).</summary>
+public sealed class ModuleProxyClient
 {
-    /// <summary>A go.mod larger than this is refused (the go command's limit).</summary>
-    private const long MaxGoMod = ModuleZip.MaxGoMod;
+    private static readonly GoProxyRequest StatusOnly = new(Configured: false);
 
-    private readonly HttpClient _http;
-    private readonly string _base;
+    private readonly GoProxyClient _client;
+    private readonly Uri _base;
 
-    public ModuleProxyClient(string proxyUrl, HttpMessageHandler? handler = null)
+    /// <param name="proxyUrl">The proxy's base URL.</param>
+    /// <param name="http">The client to fetch with (null: the tools' shared "prefetch" client).</param>
+    /// <param name="attempts">Tries per request when the proxy fails transiently.</param>
+    public ModuleProxyClient(string proxyUrl, HttpClient? http = null, int attempts = 3)
     {
         ArgumentException.ThrowIfNullOrEmpty(proxyUrl);
-        _base = proxyUrl.TrimEnd('/');
-        _http = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
-        _http.Timeout = TimeSpan.FromMinutes(10);
-        _http.DefaultRequestHeaders.UserAgent.ParseAdd("warren-prefetch");
+        BaseUrl = proxyUrl.TrimEnd('/');
+        _base = new Uri(BaseUrl + "/");
+        _client = new GoProxyClient(http ?? ToolHttp.Shared.CreateClient(ToolHttp.Prefetch), new GoProxyClientOptions { Attempts = attempts });
     }
 
-    public string BaseUrl => _base;
-
-    /// <summary>Tries per request when the proxy fails transiently (3).</summary>
-    public int Attempts { get; init; } = 3;
-
-    /// <summary>The pause before the first retry, doubled before the second (250 ms).</summary>
-    public TimeSpan RetryPause { get; init; } = TimeSpan.FromMilliseconds(250);
+    public string BaseUrl { get; }
 
     /// <summary>The URL of path/@v/version + suffix (".info", ".mod", ".zip"), with the path and version escaped.</summary>
     /// <exception cref="ProxyFetchException">The path or version cannot be escaped.</exception>
-    public string Url(ModuleKey module, string suffix)
-    {
-        if (!ModulePath.TryEscapePath(module.Path, out var path, out var pathError))
-        {
-            throw new ProxyFetchException("invalid module path: " + pathError);
-        }
-
-        if (!ModulePath.TryEscapeVersion(module.Version, out var version, out var versionError))
-        {
-            throw new ProxyFetchException(versionError ?? "invalid version");
-        }
-
-        return $"{_base}/{path}/@v/{version}{suffix}";
-    }
+    public string Url(ModuleKey module, string suffix) => BaseUrl + "/" + Relative(module, suffix);
 
     /// <summary>The go.mod of a module version (small, so held in memory).</summary>
     public async Task<byte[]> GetGoModAsync(ModuleKey module, CancellationToken cancellationToken)
     {
         using var buffer = new MemoryStream();
-        await CopyAsync(module, ".mod", buffer, MaxGoMod, cancellationToken).ConfigureAwait(false);
+        await CopyAsync(module, ".mod", buffer, GoProxyPaths.MaxGoMod, cancellationToken).ConfigureAwait(false);
         return buffer.ToArray();
     }
 
     /// <summary>Streams the body of path/@v/version+suffix into destination; returns the number of bytes.</summary>
-    /// <exception cref="ProxyFetchException">Not a 200 answer, a network failure, or more than limit bytes.</exception>
+    /// <exception cref="ProxyFetchException">Not a successful answer, a network failure, or more than limit bytes.</exception>
     public async Task<long> CopyAsync(ModuleKey module, string suffix, Stream destination, long limit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        var url = Url(module, suffix);
+        // The status line is the message ("GET URL: 404 Not Found"): a proxy's own text is not echoed.
+        var result = await _client.GetAsync(GoProxyClient.Join(_base, Relative(module, suffix)), destination, limit, cancellationToken, StatusOnly)
+            .ConfigureAwait(false);
+        return result.IsOk
+            ? result.Bytes
+            : throw new ProxyFetchException("GET " + result.Reason, result.Failure == ProxyFailure.Status ? (HttpStatusCode?)result.HttpStatus : null);
+    }
+
+    private static string Relative(ModuleKey module, string suffix) =>
+        GoProxyPaths.TryVersionFile(module.Path, module.Version, suffix, out var relative, out var error) ? relative : throw new ProxyFetchException(error);
+}
+
+/// <summary>The module cache layout addressed by <see cref="ModuleKey"/>; a path or version that cannot be escaped is a
+/// <see cref="ProxyFetchException"/>.</summary>
+public static class ModCacheLayoutExtensions
+{
+    public static string PathOf(this ModCacheLayout layout, ModuleKey module, string suffix) =>
+        Guard(() => layout.PathOf(module.Path, module.Version, suffix));
+
+    public static bool HasZip(this ModCacheLayout layout, ModuleKey module, string? expectedHash) =>
+        Guard(() => layout.HasZip(module.Path, module.Version, expectedHash));
+
+    public static Task WriteAtomicallyAsync(this ModCacheLayout layout, ModuleKey module, string suffix, byte[] content, CancellationToken cancellationToken) =>
+        Guard(() => layout.WriteAtomicallyAsync(module.Path, module.Version, suffix, content, cancellationToken));
+
+    private static T Guard<T>(Func<T> action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
         try
         {
-            using var response = await GetWithRetriesAsync(url, cancellationToken).ConfigureAwait(false);
-            if (response.StatusCode != HttpStatusCode.OK)
-            {
-                throw new ProxyFetchException($"GET {url}: {(int)response.StatusCode} {response.ReasonPhrase}", response.StatusCode);
-            }
-
-            var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-            await using (body.ConfigureAwait(false))
-            {
-                var buffer = ArrayPool<byte>.Shared.Rent(81920);
-                try
-                {
-                    long total = 0;
-                    int n;
-                    while ((n = await body.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
-                    {
-                        total += n;
-                        if (total > limit)
-                        {
-                            throw new ProxyFetchException($"GET {url}: body larger than {limit} bytes");
-                        }
-
-                        await destination.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
-                    }
-
-                    return total;
-                }
-                finally
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                }
-            }
+            return action();
         }
-        catch (HttpRequestException e)
+        catch (ArgumentException e)
         {
-            throw new ProxyFetchException($"GET {url}: {e.HttpRequestError}: {e.InnerException?.Message ?? e.Message}", e);
-        }
-        catch (IOException e) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new ProxyFetchException($"GET {url}: {e.Message}", e);
-        }
-        catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new ProxyFetchException($"GET {url}: timed out", e);
+            throw new ProxyFetchException(e.Message, e);
         }
     }
-
-    /// <summary>The response headers of a GET; a connection failure, a 429 or a 5xx answer is tried again (before any
-    /// of the body was read, so nothing is written twice) after a short pause, up to <see cref="Attempts"/> times.</summary>
-    private async Task<HttpResponseMessage> GetWithRetriesAsync(string url, CancellationToken cancellationToken)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            HttpResponseMessage response;
-            try
-            {
-                response = await _http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-            }
-            catch (HttpRequestException) when (attempt < Attempts)
-            {
-                await Task.Delay(RetryPause * attempt, cancellationToken).ConfigureAwait(false);
-                continue;
-            }
-
-            var transient = response.StatusCode == HttpStatusCode.TooManyRequests || (int)response.StatusCode >= 500;
-            if (!transient || attempt >= Attempts)
-            {
-                return response;
-            }
-
-            response.Dispose();
-            await Task.Delay(RetryPause * attempt, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    public void Dispose() => _http.Dispose();
 }

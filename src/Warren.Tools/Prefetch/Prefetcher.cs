@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using Warren.Core.Modules;
+using Warren.Protocol.ModCache;
 using Warren.Tools.Reporting;
 
 namespace Warren.Tools.Prefetch;
@@ -61,7 +62,7 @@ public sealed class Prefetcher
     public async Task<PrefetchResult> RunAsync(CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        using var proxy = new ModuleProxyClient(_options.Proxy);
+        var proxy = new ModuleProxyClient(_options.Proxy);
         var targets = new Dictionary<ModuleKey, Target>();
         var zipHashes = new Dictionary<ModuleKey, string>();
         var modHashes = new Dictionary<ModuleKey, string>();

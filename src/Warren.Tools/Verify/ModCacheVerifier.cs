@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Warren.Core.Modules;
 using Warren.Core.SumDb;
-using Warren.Server.SumDb;
+using Warren.Protocol.SumDb;
 using Warren.Tools.Reporting;
 
 namespace Warren.Tools.Verify;
@@ -38,15 +38,14 @@ public static class ModCacheVerifier
         }
 
         var goSum = ReadGoSums(options.GoSumFiles, findings);
-        var (versions, strays) = ModCacheLayout.Scan(modCache, cancellationToken);
+        var (versions, strays) = ModCacheScanner.Scan(modCache, cancellationToken);
         foreach (var stray in strays)
         {
             findings.Add(new Finding("cache.stray", Verdict.Warn, $"{stray.Reason}: {stray.FullPath}",
                 "remove it by hand if nothing uses it", Path.GetRelativePath(modCache, stray.FullPath)));
         }
 
-        using var ownHttp = options.SumDb is not null && options.Http is null ? new HttpClient { Timeout = TimeSpan.FromSeconds(30) } : null;
-        var sumDb = CreateSumDbClient(options, ownHttp, findings);
+        var sumDb = CreateSumDbClient(options, findings);
 
         var results = new ConcurrentDictionary<string, List<Finding>>(StringComparer.Ordinal);
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Jobs), CancellationToken = cancellationToken };
@@ -103,7 +102,7 @@ public static class ModCacheVerifier
                 options.Fix ? "run the go command again to fetch what was removed" : "rerun with --fix to remove the corrupted entries, then download again");
     }
 
-    private static SumDbClient? CreateSumDbClient(VerifyOptions options, HttpClient? ownHttp, List<Finding> findings)
+    private static SumDbClient? CreateSumDbClient(VerifyOptions options, List<Finding> findings)
     {
         if (options.SumDb is not { } config)
         {
@@ -118,10 +117,12 @@ public static class ModCacheVerifier
             return null;
         }
 
-        // A fresh directory of this user's (mode 700) unless one is given: nobody else can plant tiles in it.
-        var state = options.SumDbStateDirectory ?? Directory.CreateTempSubdirectory("warren-verify-sumdb-").FullName;
-        var url = config.Url ?? new Uri("https://" + config.Name);
-        return new SumDbClient(key, url, options.Http ?? ownHttp!, Path.Combine(state, "state"), Path.Combine(state, "tiles"));
+        // In memory for this run unless a directory is given: nobody else can plant tiles in it.
+        ISumDbCache cache = options.SumDbStateDirectory is { } state
+            ? new DirectorySumDbCache(Path.Combine(state, "state"), Path.Combine(state, "tiles"))
+            : new MemorySumDbCache();
+        var http = options.Http ?? ToolHttp.Shared.CreateClient(ToolHttp.Verify);
+        return new SumDbClient(key, SumDbEndpoints.DirectUrl(config), http, cache);
     }
 
     /// <summary>go.sum lines by module@version (without "/go.mod").</summary>

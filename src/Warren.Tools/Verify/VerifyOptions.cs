@@ -1,4 +1,4 @@
-using Warren.Server.SumDb;
+using Warren.Protocol.SumDb;
 
 namespace Warren.Tools.Verify;
 

@@ -1,6 +1,6 @@
 using System.Text;
 using Warren.Core.Modules;
-using Warren.Server.SumDb;
+using Warren.Protocol.SumDb;
 using Warren.Tools.Reporting;
 
 namespace Warren.Tools.Verify;

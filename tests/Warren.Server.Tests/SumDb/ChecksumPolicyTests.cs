@@ -11,7 +11,7 @@ public sealed class ChecksumPolicyTests
 {
     private static ChecksumPolicy Policy(string? sumdb = "sum.golang.org", bool hosted = false, string? privatePatterns = "", string? noSumDb = null,
         string? rules = null, string? hostedPatterns = null) =>
-        new(Options.Create(new WarrenOptions
+        Policy(new WarrenOptions
         {
             SumDb = sumdb,
             HostedSumDb = hosted ? "/keys/sum.example.com.signer" : null,
@@ -19,7 +19,10 @@ public sealed class ChecksumPolicyTests
             NoSumDb = noSumDb ?? privatePatterns,
             SumDbPolicy = rules,
             HostedSumDbPatterns = hostedPatterns,
-        }));
+        });
+
+    private static ChecksumPolicy Policy(WarrenOptions options) =>
+        new(Options.Create(options), WarrenServiceCollectionExtensions.ProtocolSettingsFrom(options));
 
     [Theory]
     // Public paths go to the configured database; the hosted one (if any) logs them too.

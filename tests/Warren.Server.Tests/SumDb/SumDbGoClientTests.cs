@@ -1,3 +1,4 @@
+using Warren.Protocol.SumDb;
 using Warren.Server.SumDb;
 using Warren.Server.Tests.Infrastructure;
 

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http;
 using System.Diagnostics;
 using System.Text.Json;
 using Warren.Core.Modules;
+using Warren.Protocol.ModCache;
 using Warren.Tools.Prefetch;
 using Warren.Tools.Reporting;
 
@@ -16,7 +17,7 @@ public sealed class PrefetchTests
     {
         var closed = await ClosedModule.GetAsync();
         await using var upstream = await FakeUpstream.StartAsync(TestPaths.Corpus);
-        using var proxy = new ModuleProxyClient(upstream.Url);
+        var proxy = new ModuleProxyClient(upstream.Url);
 
         var list = await new BuildListResolver(proxy, 8).ResolveAsync(Path.Combine(closed.Copy(), "go.mod"), CancellationToken.None);
 
@@ -57,7 +58,7 @@ public sealed class PrefetchTests
         var expected = golist.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1)
             .Select(l => l.Split(' ')).Select(f => f[0] + "@" + f[1]).ToHashSet(StringComparer.Ordinal);
 
-        using var proxy = new ModuleProxyClient(upstream.Url);
+        var proxy = new ModuleProxyClient(upstream.Url);
         var list = await new BuildListResolver(proxy, 4).ResolveAsync(Path.Combine(work, "go.mod"), CancellationToken.None);
 
         var ours = list.Selected.Select(m => m.ToString()).ToHashSet(StringComparer.Ordinal);

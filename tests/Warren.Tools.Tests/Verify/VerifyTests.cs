@@ -291,7 +291,7 @@ public sealed class VerifyTests
         var state = TestPaths.NewTempDir("verify-sumdb");
         var report = await ModCacheVerifier.VerifyAsync(new VerifyOptions(cache.ModCache)
         {
-            SumDb = new Warren.Server.SumDb.SumDbConfig("sum.test.example", db.VerifierKey, new Uri(db.Url)),
+            SumDb = new Warren.Protocol.SumDb.SumDbConfig("sum.test.example", db.VerifierKey, new Uri(db.Url)),
             SumDbStateDirectory = state,
         }, CancellationToken.None);
 
@@ -314,7 +314,7 @@ public sealed class VerifyTests
         Assert.True(before > 0);
         var privateReport = await ModCacheVerifier.VerifyAsync(new VerifyOptions(cache.ModCache)
         {
-            SumDb = new Warren.Server.SumDb.SumDbConfig("sum.test.example", db.VerifierKey, new Uri(db.Url)),
+            SumDb = new Warren.Protocol.SumDb.SumDbConfig("sum.test.example", db.VerifierKey, new Uri(db.Url)),
             SumDbStateDirectory = state,
             NoSumDb = lying.Path,
         }, CancellationToken.None);

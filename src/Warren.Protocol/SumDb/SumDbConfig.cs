@@ -1,4 +1,4 @@
-namespace Warren.Server.SumDb;
+namespace Warren.Protocol.SumDb;
 
 /// <summary>A checksum database in GOSUMDB syntax: "NAME[+KEY] [URL]".</summary>
 public sealed record SumDbConfig(string Name, string? Key, Uri? Url)

@@ -2,8 +2,9 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using Warren.Core.SumDb;
+using Warren.Protocol.GoProxy;
 
-namespace Warren.Server.SumDb;
+namespace Warren.Protocol.SumDb;
 
 /// <summary>A client of a checksum database (golang.org/x/mod/sumdb.Client): looks up the go.sum lines of a module
 /// version, authenticating them against the database's signed tree heads and checking that every head it sees lies on
@@ -12,11 +13,11 @@ namespace Warren.Server.SumDb;
 /// <para>Endpoints are relative to the base URL: "latest", "lookup/&lt;path&gt;@&lt;version&gt;" and
 /// "tile/H/L/NNN[.p/W]". For sum.golang.org the base URL is "https://sum.golang.org/"; through a proxy it is
 /// "&lt;proxy&gt;/sumdb/sum.golang.org/".</para>
-/// <para>The latest verified signed tree note is kept in one file in the state directory (named after the key, so a
-/// new key starts a new timeline), replaced atomically. It only moves forward, and only to heads proven to extend it.
-/// A head that does not (a fork) is reported and never stored.</para>
-/// <para>Thread-safe. Lookups verify concurrently; checks and updates of the stored head are serialised within this
-/// instance (the file is re-read for each, but instances sharing a state directory do not lock each other out).</para>
+/// <para>The latest verified signed tree note and the authenticated tiles are kept in an <see cref="ISumDbCache"/>:
+/// the note under <see cref="StateName"/> (named after the key, so a new key starts a new timeline). It only moves
+/// forward, and only to heads proven to extend it, through the cache's compare-and-swap: a client that loses the race
+/// re-reads the head and checks again. A head that does not extend it (a fork) is reported and never stored.</para>
+/// <para>Thread-safe. Lookups verify concurrently; checks of the stored head are serialised within this instance.</para>
 /// </remarks>
 public sealed class SumDbClient
 {
@@ -25,8 +26,8 @@ public sealed class SumDbClient
     private readonly NoteVerifier _verifier;
     private readonly NoteVerifierList _verifiers;
     private readonly Uri _baseUrl;
-    private readonly HttpClient _http;
-    private readonly string _tileCacheDirectory;
+    private readonly GoProxyClient _http;
+    private readonly ISumDbCache _cache;
     private readonly int _tileHeight;
     private readonly SemaphoreSlim _latestLock = new(1, 1);
 
@@ -45,11 +46,21 @@ public sealed class SumDbClient
     /// <exception cref="ArgumentException">The key does not parse, or the URL is not absolute http(s).</exception>
     public SumDbClient(string verifierKey, Uri baseUrl, HttpClient http, string stateDirectory, string tileCacheDirectory,
         int tileHeight = SumDbProtocol.DefaultTileHeight)
+        : this(verifierKey, baseUrl, http, new DirectorySumDbCache(stateDirectory, tileCacheDirectory), tileHeight)
+    {
+    }
+
+    /// <param name="verifierKey">The database's note verifier key, "name+hash+key".</param>
+    /// <param name="baseUrl">The base URL of the database's endpoints.</param>
+    /// <param name="http">The client to fetch with (its timeout applies to each request).</param>
+    /// <param name="cache">Where the latest verified tree head and authenticated tiles are kept.</param>
+    /// <param name="tileHeight">The database's tile height (8 for sum.golang.org).</param>
+    /// <exception cref="ArgumentException">The key does not parse, or the URL is not absolute http(s).</exception>
+    public SumDbClient(string verifierKey, Uri baseUrl, HttpClient http, ISumDbCache cache, int tileHeight = SumDbProtocol.DefaultTileHeight)
     {
         ArgumentNullException.ThrowIfNull(baseUrl);
         ArgumentNullException.ThrowIfNull(http);
-        ArgumentException.ThrowIfNullOrEmpty(stateDirectory);
-        ArgumentException.ThrowIfNullOrEmpty(tileCacheDirectory);
+        ArgumentNullException.ThrowIfNull(cache);
         ArgumentOutOfRangeException.ThrowIfLessThan(tileHeight, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(tileHeight, Tile.MaxHeight);
         if (!NoteVerifier.TryParse(verifierKey, out var verifier, out var error))
@@ -65,10 +76,10 @@ public sealed class SumDbClient
         _verifier = verifier;
         _verifiers = new NoteVerifierList(verifier);
         _baseUrl = baseUrl.AbsoluteUri.EndsWith('/') ? baseUrl : new Uri(baseUrl.AbsoluteUri + "/");
-        _http = http;
-        _tileCacheDirectory = Path.GetFullPath(tileCacheDirectory);
+        _http = new GoProxyClient(http);
+        _cache = cache;
         _tileHeight = tileHeight;
-        LatestFile = Path.Combine(Path.GetFullPath(stateDirectory), LatestFileName(verifier));
+        StateName = StateNameOf(verifier);
     }
 
     /// <summary>The base URL lookups and tiles are fetched from.</summary>
@@ -77,20 +88,17 @@ public sealed class SumDbClient
     /// <summary>The database's name (from its key).</summary>
     public string Name => _verifier.Name;
 
-    /// <summary>The file holding the latest verified signed tree note.</summary>
-    public string LatestFile { get; }
+    /// <summary>The name the latest verified signed tree note is kept under in the cache: the database's name and
+    /// key hash ("sum.golang.org-033de0ae").</summary>
+    public string StateName { get; }
+
+    /// <summary>Where the tree head and tiles are kept.</summary>
+    public ISumDbCache Cache => _cache;
 
     /// <summary>The latest verified tree head as persisted, or null if none has been stored yet.</summary>
     /// <exception cref="InvalidDataException">The stored note does not verify with the key.</exception>
-    public TreeHead? ReadStoredTreeHead()
-    {
-        if (!File.Exists(LatestFile))
-        {
-            return null;
-        }
-
-        return OpenStored(File.ReadAllBytes(LatestFile));
-    }
+    public async Task<TreeHead?> ReadStoredTreeHeadAsync(CancellationToken cancellationToken = default) =>
+        await _cache.GetTreeHeadAsync(StateName, cancellationToken).ConfigureAwait(false) is { } note ? OpenStored(note) : null;
 
     /// <summary>TreeHead.OpenSigned, remembering the last note that verified.</summary>
     private TreeHead OpenVerified(ReadOnlySpan<byte> note)
@@ -288,50 +296,69 @@ public sealed class SumDbClient
         return SumDbLookupResult.Ok(zip, mod);
     }
 
-    /// <summary>Checks tree against the stored head and stores it if it is newer. Null on success.</summary>
+    /// <summary>Checks tree against the stored head and stores it if it is newer (compare-and-swap: when another
+    /// client moved the head meanwhile, the check is made again against the new one). Null on success.</summary>
     private async Task<SumDbLookupResult?> MergeLatestAsync(TreeHead tree, byte[] note, string what, CancellationToken cancellationToken)
     {
         await _latestLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            // The file is the source of truth (re-read each time, so instances sharing it see each other's heads).
-            if (ReadStoredTreeHead() is not { } stored)
+            for (var attempt = 0; ; attempt++)
             {
-                Store(note);
-                return null;
-            }
-
-            if (tree.Size == stored.Size)
-            {
-                return tree.Hash == stored.Hash
-                    ? null
-                    : Fork(what, $"two different signed tree heads of size {tree.Size}: stored {stored.Hash}, server sent {tree.Hash}", stored);
-            }
-
-            try
-            {
-                if (tree.Size > stored.Size)
+                // The cache is the source of truth (re-read each time, so clients sharing it see each other's heads).
+                var storedNote = await _cache.GetTreeHeadAsync(StateName, cancellationToken).ConfigureAwait(false);
+                if (storedNote is null)
                 {
-                    await WithTilesAsync(tiles => SumDbVerifier.CheckTreesAsync(stored, tree, tiles, cancellationToken), cancellationToken).ConfigureAwait(false);
-                    Store(note);
+                    if (await _cache.TryAdvanceTreeHeadAsync(StateName, null, note, cancellationToken).ConfigureAwait(false))
+                    {
+                        return null;
+                    }
                 }
                 else
                 {
-                    await WithTilesAsync(tiles => SumDbVerifier.CheckTreesAsync(tree, stored, tiles, cancellationToken), cancellationToken).ConfigureAwait(false);
+                    var stored = OpenStored(storedNote);
+                    if (tree.Size == stored.Size)
+                    {
+                        return tree.Hash == stored.Hash
+                            ? null
+                            : Fork(what, $"two different signed tree heads of size {tree.Size}: stored {stored.Hash}, server sent {tree.Hash}", stored);
+                    }
+
+                    try
+                    {
+                        if (tree.Size < stored.Size)
+                        {
+                            await WithTilesAsync(tiles => SumDbVerifier.CheckTreesAsync(tree, stored, tiles, cancellationToken), cancellationToken).ConfigureAwait(false);
+                            return null;
+                        }
+
+                        await WithTilesAsync(tiles => SumDbVerifier.CheckTreesAsync(stored, tree, tiles, cancellationToken), cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (TreeForkException e)
+                    {
+                        return Fork(what, $"tree#{e.Older.Size} has hash {e.Older.Hash} but tree#{e.Newer.Size} ({e.Newer.Hash}) implies {e.NewerHashOfOlderSize}", stored);
+                    }
+
+                    if (await _cache.TryAdvanceTreeHeadAsync(StateName, storedNote, note, cancellationToken).ConfigureAwait(false))
+                    {
+                        return null;
+                    }
+                }
+
+                if (attempt >= MaxHeadRaces)
+                {
+                    throw new IOException($"the stored tree head of {Name} kept changing while it was being advanced");
                 }
             }
-            catch (TreeForkException e)
-            {
-                return Fork(what, $"tree#{e.Older.Size} has hash {e.Older.Hash} but tree#{e.Newer.Size} ({e.Newer.Hash}) implies {e.NewerHashOfOlderSize}", stored);
-            }
-
-            return null;
         }
         finally
         {
             _latestLock.Release();
         }
     }
+
+    /// <summary>How often a lost compare-and-swap of the tree head is retried.</summary>
+    private const int MaxHeadRaces = 8;
 
     private SumDbLookupResult Fork(string what, string evidence, TreeHead stored) =>
         SumDbLookupResult.Fork(
@@ -341,16 +368,16 @@ public sealed class SumDbClient
     /// the check is run once more from the network: a damaged cache must not wedge the client.</summary>
     private async Task WithTilesAsync(Func<ITileReader, ValueTask> check, CancellationToken cancellationToken)
     {
-        var tiles = new SumDbClientTiles(_http, _baseUrl, _tileCacheDirectory, _tileHeight);
+        var tiles = new SumDbClientTiles(_http, _baseUrl, _cache, _tileHeight);
         try
         {
             await check(tiles).ConfigureAwait(false);
         }
         catch (TlogVerificationException e) when (e is not TreeForkException && tiles.FromCache.Count > 0)
         {
-            tiles.Evict(tiles.FromCache);
+            await tiles.EvictAsync(tiles.FromCache, cancellationToken).ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
-            await check(new SumDbClientTiles(_http, _baseUrl, _tileCacheDirectory, _tileHeight)).ConfigureAwait(false);
+            await check(new SumDbClientTiles(_http, _baseUrl, _cache, _tileHeight)).ConfigureAwait(false);
         }
     }
 
@@ -362,20 +389,10 @@ public sealed class SumDbClient
         }
         catch (Exception e) when (e is NoteException or FormatException)
         {
-            throw new InvalidDataException($"stored tree head {LatestFile} does not verify: {e.Message}", e);
+            throw new InvalidDataException($"stored tree head {StateName} does not verify: {e.Message}", e);
         }
     }
 
-    private void Store(byte[] note) => SumDbClientTiles.WriteAtomically(LatestFile, note);
-
-    private static string LatestFileName(NoteVerifier verifier)
-    {
-        var name = new StringBuilder("latest-");
-        foreach (char c in verifier.Name)
-        {
-            name.Append(char.IsAsciiLetterOrDigit(c) || c == '.' || c == '-' ? c : '_');
-        }
-
-        return name.Append('-').Append(verifier.KeyHash.ToString("x8", CultureInfo.InvariantCulture)).ToString();
-    }
+    private static string StateNameOf(NoteVerifier verifier) =>
+        DirectorySumDbCache.SafeName(verifier.Name) + "-" + verifier.KeyHash.ToString("x8", CultureInfo.InvariantCulture);
 }

@@ -1,10 +1,9 @@
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Warren.Core.SumDb;
-using Warren.Server.SumDb;
-using Warren.Server.Tests.Infrastructure;
+using Warren.Protocol.SumDb;
 
-namespace Warren.Server.Tests.SumDb;
+namespace Warren.Protocol.Tests.SumDb;
 
 public sealed class SumDbClientTests : IDisposable
 {
@@ -17,6 +16,8 @@ public sealed class SumDbClientTests : IDisposable
     private SumDbClient NewClient(TestSumDb db, string? key = null, string? tiles = null) =>
         new(key ?? db.VerifierKey, new Uri(db.Url), _http, _state, tiles ?? _tiles);
 
+    private string LatestFile(SumDbClient client) => new DirectorySumDbCache(_state, _tiles).TreeHeadFile(client.StateName);
+
     private static void AssertOneLine(SumDbLookupResult result) =>
         Assert.DoesNotContain('\n', result.Message);
 
@@ -28,7 +29,7 @@ public sealed class SumDbClientTests : IDisposable
         db.Add("example.com/b", "v0.1.0", "h1:zipzipzipzipzipzipzipzipzipzipzipzipzipzipz=", "h1:modmodmodmodmodmodmodmodmodmodmodmodmodmodm=");
         db.Add("github.com/Upper/Case", "v2.0.0+incompatible");
         var client = NewClient(db);
-        Assert.Null(client.ReadStoredTreeHead());
+        Assert.Null((await client.ReadStoredTreeHeadAsync()));
 
         var a = await client.LookupAsync("example.com/a", "v1.0.0");
         Assert.Equal(SumDbLookupStatus.Ok, a.Status);
@@ -44,8 +45,8 @@ public sealed class SumDbClientTests : IDisposable
         Assert.True(upper.IsOk, upper.Message);
         Assert.Contains("/lookup/github.com/!upper/!case@v2.0.0+incompatible", db.Requests);
 
-        Assert.Equal(await db.TreeAsync(), client.ReadStoredTreeHead());
-        Assert.StartsWith(_state, client.LatestFile, StringComparison.Ordinal);
+        Assert.Equal(await db.TreeAsync(), (await client.ReadStoredTreeHeadAsync()));
+        Assert.StartsWith(_state, LatestFile(client), StringComparison.Ordinal);
         Assert.Empty(Directory.GetFiles(_state, "*.tmp-*"));
     }
 
@@ -57,28 +58,28 @@ public sealed class SumDbClientTests : IDisposable
         db.AddFiller(2);
         var client = NewClient(db);
         Assert.True((await client.LookupAsync("example.com/a", "v1.0.0")).IsOk);
-        Assert.Equal(3, client.ReadStoredTreeHead()!.Value.Size);
+        Assert.Equal(3, (await client.ReadStoredTreeHeadAsync())!.Value.Size);
 
         // Grow past a full tile (and a second-level partial tile).
         db.AddFiller(600);
         db.Add("example.com/late", "v1.2.3");
         var late = await client.LookupAsync("example.com/late", "v1.2.3");
         Assert.True(late.IsOk, late.Message);
-        Assert.Equal(await db.TreeAsync(), client.ReadStoredTreeHead());
+        Assert.Equal(await db.TreeAsync(), (await client.ReadStoredTreeHeadAsync()));
 
         // A new client on the same state reloads the head and checks an old record against the newer tree.
         var restarted = NewClient(db, tiles: TestPaths.NewTempDir("sumdb-tiles2"));
         db.Add("example.com/later", "v0.0.1");
         var old = await restarted.LookupAsync("example.com/a", "v1.0.0");
         Assert.True(old.IsOk, old.Message);
-        Assert.Equal(await db.TreeAsync(), restarted.ReadStoredTreeHead());
+        Assert.Equal(await db.TreeAsync(), (await restarted.ReadStoredTreeHeadAsync()));
 
         // A lagging replica answering with an older head that is a prefix: fine, and the stored head stays.
-        var stored = File.ReadAllBytes(restarted.LatestFile);
+        var stored = File.ReadAllBytes(LatestFile(restarted));
         db.ServeTreeSize = 3;
         var lagging = await restarted.LookupAsync("example.com/a", "v1.0.0");
         Assert.True(lagging.IsOk, lagging.Message);
-        Assert.Equal(stored, File.ReadAllBytes(restarted.LatestFile));
+        Assert.Equal(stored, File.ReadAllBytes(LatestFile(restarted)));
     }
 
     [Fact]
@@ -125,7 +126,7 @@ public sealed class SumDbClientTests : IDisposable
 
         Assert.Equal(SumDbLookupStatus.Invalid, result.Status);
         Assert.Contains("verifying tree note", result.Message, StringComparison.Ordinal);
-        Assert.False(File.Exists(client.LatestFile));
+        Assert.False(File.Exists(LatestFile(client)));
     }
 
     [Fact]
@@ -161,7 +162,7 @@ public sealed class SumDbClientTests : IDisposable
         db.AddFiller(2);
         var client = NewClient(db);
         Assert.True((await client.LookupAsync("example.com/a", "v1.0.0")).IsOk);
-        var stored = File.ReadAllBytes(client.LatestFile);
+        var stored = File.ReadAllBytes(LatestFile(client));
 
         // The server "restarts" with a different log of the same size.
         db.ResetLog();
@@ -173,7 +174,7 @@ public sealed class SumDbClientTests : IDisposable
         Assert.Contains("SECURITY ERROR", result.Message, StringComparison.Ordinal);
         Assert.Contains("size 3", result.Message, StringComparison.Ordinal);
         AssertOneLine(result);
-        Assert.Equal(stored, File.ReadAllBytes(client.LatestFile));
+        Assert.Equal(stored, File.ReadAllBytes(LatestFile(client)));
 
         // A fresh client on the same state sees the same fork.
         Assert.Equal(SumDbLookupStatus.Fork, (await NewClient(db).LookupAsync("example.com/a", "v1.0.0")).Status);
@@ -187,7 +188,7 @@ public sealed class SumDbClientTests : IDisposable
         db.AddFiller(2);
         var client = NewClient(db);
         Assert.True((await client.LookupAsync("example.com/a", "v1.0.0")).IsOk);
-        var stored = File.ReadAllBytes(client.LatestFile);
+        var stored = File.ReadAllBytes(LatestFile(client));
 
         db.ResetLog();
         db.AddFiller(1, "example.com/rewritten");
@@ -199,7 +200,7 @@ public sealed class SumDbClientTests : IDisposable
         Assert.Contains("misbehavior detected", result.Message, StringComparison.Ordinal);
         Assert.Contains("tree#3 has hash", result.Message, StringComparison.Ordinal);
         AssertOneLine(result);
-        Assert.Equal(stored, File.ReadAllBytes(client.LatestFile));
+        Assert.Equal(stored, File.ReadAllBytes(LatestFile(client)));
         Assert.Equal(SumDbLookupStatus.Fork, (await client.LookupAsync("example.com/a", "v1.0.0")).Status);
     }
 
@@ -211,7 +212,7 @@ public sealed class SumDbClientTests : IDisposable
         db.AddFiller(20);
         var client = NewClient(db);
         Assert.True((await client.LookupAsync("example.com/a", "v1.0.0")).IsOk);
-        var stored = File.ReadAllBytes(client.LatestFile);
+        var stored = File.ReadAllBytes(LatestFile(client));
 
         db.ResetLog();
         db.Add("example.com/a", "v1.0.0", TestSumDb.FakeHash("evil"));
@@ -220,7 +221,7 @@ public sealed class SumDbClientTests : IDisposable
 
         Assert.Equal(SumDbLookupStatus.Fork, result.Status);
         Assert.Contains("tree#5 has hash", result.Message, StringComparison.Ordinal);
-        Assert.Equal(stored, File.ReadAllBytes(client.LatestFile));
+        Assert.Equal(stored, File.ReadAllBytes(LatestFile(client)));
     }
 
     [Fact]
@@ -350,7 +351,7 @@ public sealed class SumDbClientTests : IDisposable
             Assert.True(result.IsOk, result.Message);
         }
 
-        Assert.Equal(await db.TreeAsync(), client.ReadStoredTreeHead());
+        Assert.Equal(await db.TreeAsync(), (await client.ReadStoredTreeHeadAsync()));
     }
 
     [Fact]
@@ -391,13 +392,13 @@ public sealed class SumDbClientTests : IDisposable
         db.Add("example.com/a", "v1.0.0");
         var client = NewClient(db);
         Assert.True((await client.LookupAsync("example.com/a", "v1.0.0")).IsOk);
-        File.WriteAllText(client.LatestFile, "go.sum database tree\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n— sum.test.example garbage\n");
+        File.WriteAllText(LatestFile(client), "go.sum database tree\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n— sum.test.example garbage\n");
 
         var result = await NewClient(db).LookupAsync("example.com/a", "v1.0.0");
 
         Assert.Equal(SumDbLookupStatus.Invalid, result.Status);
         Assert.Contains("does not verify", result.Message, StringComparison.Ordinal);
-        Assert.Throws<InvalidDataException>(() => client.ReadStoredTreeHead());
+        await Assert.ThrowsAsync<InvalidDataException>(() => client.ReadStoredTreeHeadAsync());
     }
 
     [Fact]

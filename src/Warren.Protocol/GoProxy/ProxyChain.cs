@@ -1,4 +1,4 @@
-namespace Warren.Server.Upstream;
+namespace Warren.Protocol.GoProxy;
 
 /// <summary>One entry of a GOPROXY-syntax chain.</summary>
 /// <param name="Url">A proxy base URL (http, https or file), or "direct" or "off".</param>

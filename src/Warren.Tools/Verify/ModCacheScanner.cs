@@ -1,4 +1,5 @@
 using Warren.Core.Modules;
+using Warren.Protocol.ModCache;
 
 namespace Warren.Tools.Verify;
 
@@ -46,11 +47,11 @@ internal sealed class CachedVersion
 /// <summary>Something in the module cache that could not be attributed to a module version.</summary>
 internal sealed record StrayEntry(string FullPath, string Reason);
 
-/// <summary>Walks a module cache (GOMODCACHE) and groups what it finds by module version.</summary>
-internal static class ModCacheLayout
+/// <summary>Walks a module cache (GOMODCACHE, laid out as <see cref="ModCacheLayout"/> says) and groups what it
+/// finds by module version.</summary>
+internal static class ModCacheScanner
 {
-    /// <summary>The suffixes the go command writes for a version in the download cache.</summary>
-    private static readonly string[] Suffixes = ["ziphash", "zip", "mod", "info", "lock", "partial"];
+    private static IReadOnlyList<string> Suffixes => ModCacheLayout.Suffixes;
 
     public static (List<CachedVersion> Versions, List<StrayEntry> Strays) Scan(string modCache, CancellationToken cancellationToken)
     {
@@ -68,7 +69,7 @@ internal static class ModCacheLayout
             return v;
         }
 
-        var download = Path.Combine(modCache, "cache", "download");
+        var download = ModCacheLayout.DownloadDirectory(modCache);
         if (Directory.Exists(download))
         {
             ScanDownload(download, download, Get, strays, cancellationToken);

@@ -1,4 +1,4 @@
-namespace Warren.Server.SumDb;
+namespace Warren.Protocol.SumDb;
 
 /// <summary>The outcome of a checksum-database lookup.</summary>
 public enum SumDbLookupStatus
@@ -36,7 +36,7 @@ public sealed record SumDbLookupResult(SumDbLookupStatus Status, string? ZipHash
     public static SumDbLookupResult Fork(string message) => new(SumDbLookupStatus.Fork, null, null, OneLine(message));
 
     /// <summary>Collapses line breaks and tabs (from nested messages or server text) into single spaces.</summary>
-    internal static string OneLine(string message)
+    public static string OneLine(string message)
     {
         var parts = message.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         return string.Join(' ', parts);
