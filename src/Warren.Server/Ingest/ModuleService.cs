@@ -12,35 +12,14 @@ using Warren.Server.Upstream;
 
 namespace Warren.Server.Ingest;
 
-/// <summary>What a handler sends back.</summary>
-public abstract record ServeResult;
-
-/// <summary>A stored artifact; immutable ones are sent with long-lived cache headers.</summary>
-public sealed record ArtifactAnswer(StoredArtifact Artifact) : ServeResult;
-
-/// <summary>A stored zip whose file is held open.</summary>
-public sealed record OpenArtifactAnswer(Endpoints.OpenArtifact File) : ServeResult;
-
-/// <summary>A small immutable artifact served from memory.</summary>
-public sealed record MemoryArtifactAnswer(CachedArtifact Artifact) : ServeResult;
-
-/// <summary>A small computed body (list, @latest, a version query).</summary>
-public sealed record ContentAnswer(byte[] Body, string ContentType, TimeSpan MaxAge) : ServeResult;
-
-/// <summary>A refusal: the status and a one-line reason for the body.</summary>
-public sealed record ErrorAnswer(int Status, string Message) : ServeResult;
-
-/// <summary>The h1 hashes of a stored version, or why there are none.</summary>
-public sealed record StoredHashes(string? ZipHash, string? GoModHash, ErrorAnswer? Error);
-
-/// <summary>The result of one shared upstream fetch.</summary>
-internal sealed record FlightResult(int Status, string Message, byte[]? Body = null)
+/// <summary>The result of one shared upstream fetch: stored (or fetched, with the body), or the outcome that says why not.</summary>
+internal sealed record FlightResult(Outcome? Failure, byte[]? Body = null)
 {
-    public static readonly FlightResult Stored = new(200, "");
+    public static readonly FlightResult Stored = new((Outcome?)null);
 
-    public bool IsOk => Status == 200;
+    public bool IsOk => Failure is null;
 
-    public bool IsNotFound => Status is 404 or 410;
+    public static implicit operator FlightResult(Outcome failure) => new(failure);
 }
 
 /// <summary>Serves module requests from the store, fetching, checking and committing what is missing.</summary>
@@ -121,9 +100,9 @@ public sealed class ModuleService
             return await RememberSmallAsync(key, kind, hit, cancellationToken).ConfigureAwait(false);
         }
 
-        if (_negative.TryGet(key, out var status, out var reason))
+        if (_negative.TryGet(key, out var remembered))
         {
-            return new ErrorAnswer(status, reason);
+            return remembered;
         }
 
         _metrics.CacheMiss(label);
@@ -133,15 +112,15 @@ public sealed class ModuleService
             _metrics.Coalesced();
         }
 
-        if (!flight.IsOk)
+        if (flight.Failure is { } failure)
         {
-            return new ErrorAnswer(flight.Status, flight.Message);
+            return failure;
         }
 
         hit = await _store.GetAsync(modulePath, version, kind, cancellationToken).ConfigureAwait(false);
         return hit is not null
             ? await RememberSmallAsync(key, kind, hit, cancellationToken).ConfigureAwait(false)
-            : new ErrorAnswer(502, $"{modulePath}@{version}: stored {label} disappeared");
+            : Outcome.Refused(ReasonKind.StoreInconsistent, $"{modulePath}@{version}: stored {label} disappeared");
     }
 
     private async Task<ServeResult> RememberSmallAsync(string key, ArtifactKind kind, StoredArtifact artifact, CancellationToken cancellationToken)
@@ -227,9 +206,9 @@ public sealed class ModuleService
         }
 
         FlightResult flight;
-        if (_negative.TryGet(key, out var negStatus, out var negReason))
+        if (_negative.TryGet(key, out var negative))
         {
-            flight = new FlightResult(negStatus, negReason);
+            flight = negative;
         }
         else
         {
@@ -241,31 +220,31 @@ public sealed class ModuleService
             }
         }
 
-        if (flight.IsOk)
+        if (flight.Failure is not { } failure)
         {
             return Remember(await present(flight.Body!, cancellationToken).ConfigureAwait(false), now);
         }
 
-        if (!flight.IsNotFound && cached is not null)
+        if (!failure.IsNotFound && cached is not null)
         {
             _metrics.StaleServed(label);
-            Log.ServingStale(_logger, request.ToString(), flight.Message);
+            Log.ServingStale(_logger, request.ToString(), failure.Message);
             return Content(await present(cached.Body, cancellationToken).ConfigureAwait(false));
         }
 
         var held = await fallback(cancellationToken).ConfigureAwait(false);
         if (held is not null)
         {
-            if (!flight.IsNotFound)
+            if (!failure.IsNotFound)
             {
                 _metrics.StaleServed(label);
-                Log.ServingStale(_logger, request.ToString(), flight.Message);
+                Log.ServingStale(_logger, request.ToString(), failure.Message);
             }
 
             return Content(held);
         }
 
-        return new ErrorAnswer(flight.Status, flight.Message);
+        return failure;
 
         ContentAnswer Content(byte[] body) => new(body, contentType, _options.ListTtl);
 
@@ -317,29 +296,32 @@ public sealed class ModuleService
             await onFresh(body).ConfigureAwait(false);
         }
 
-        return new FlightResult(200, "", body);
+        return new FlightResult(null, body);
     }
 
-    private FlightResult Failure(string key, ModuleRequest request, FetchOutcome outcome)
+    private Outcome Failure(string key, ModuleRequest request, FetchOutcome outcome)
     {
-        if (outcome.Status == FetchStatus.NotFound)
+        if (outcome.IsNotFound)
         {
+            // The kind is already known; this only keeps the body from saying "not found" twice when upstream's reason
+            // begins with it (as proxy.golang.org's do).
             var message = outcome.Reason.StartsWith("not found", StringComparison.OrdinalIgnoreCase) || outcome.Reason.StartsWith("gone", StringComparison.OrdinalIgnoreCase)
                 ? outcome.Reason
                 : "not found: " + outcome.Reason;
-            _negative.Add(key, outcome.StatusCode, message, _options.NegativeTtl);
-            return new FlightResult(outcome.StatusCode, message);
+            var missing = Outcome.FromFetch(outcome, message);
+            _negative.Add(key, missing, _options.NegativeTtl);
+            return missing;
         }
 
-        Log.UpstreamFailed(_logger, request.ToString(), outcome.StatusCode, outcome.Reason);
-        return new FlightResult(outcome.StatusCode, $"upstream failed: {outcome.Reason}");
+        Log.UpstreamFailed(_logger, request.ToString(), outcome.Status, outcome.Reason);
+        return Outcome.FromFetch(outcome, $"upstream failed: {outcome.Reason}");
     }
 
-    private FlightResult Reject(ModuleRequest request, string source, string metric, string problem)
+    private Outcome Reject(ModuleRequest request, string source, string metric, string problem)
     {
         _metrics.IngestRejected(metric);
         Log.Rejected(_logger, request.ToString(), source, problem);
-        return new FlightResult(502, $"{request}: refused what {source} sent: {problem}");
+        return Outcome.Refused(ReasonKind.InvalidArtifact, $"{request}: refused what {source} sent: {problem}");
     }
 
     private async Task StoreQueriedInfoAsync(string modulePath, byte[] info)
@@ -412,7 +394,7 @@ public sealed class ModuleService
         var verdict = await _verifier.VerifyAsync(request.ModulePath, request.Version!, null, hash, source, _lifetime).ConfigureAwait(false);
         if (!verdict.IsOk)
         {
-            return new FlightResult(verdict.Status, verdict.Message);
+            return Outcome.FromVerdict(verdict);
         }
 
         await CommitAsync(request, staged, ArtifactKind.Mod, hash, body.Length, source).ConfigureAwait(false);
@@ -430,11 +412,11 @@ public sealed class ModuleService
 
         // The zip's go.mod must be the .mod the go command was (or will be) given.
         var mod = await GetArtifactAsync(path, version, ArtifactKind.Mod, _lifetime).ConfigureAwait(false);
-        if (mod is ErrorAnswer error)
+        if (mod is Outcome error)
         {
-            return error.Status is 404 or 410
+            return error.IsNotFound
                 ? Reject(request, source, "missing_mod", $"upstream has the zip but not the .mod ({error.Message})")
-                : new FlightResult(error.Status, $"{request}: fetching the .mod to check the zip: {error.Message}");
+                : error.Because($"{request}: fetching the .mod to check the zip: {error.Message}");
         }
 
         byte[] modBytes;
@@ -460,7 +442,7 @@ public sealed class ModuleService
         var verdict = await _verifier.VerifyAsync(path, version, hash, modHash, source, _lifetime).ConfigureAwait(false);
         if (!verdict.IsOk)
         {
-            return new FlightResult(verdict.Status, verdict.Message);
+            return Outcome.FromVerdict(verdict);
         }
 
         var hashFile = _store.NewStagingFile();
@@ -490,7 +472,7 @@ public sealed class ModuleService
     {
         foreach (var kind in new[] { ArtifactKind.Zip, ArtifactKind.Mod })
         {
-            if (await GetArtifactAsync(modulePath, version, kind, cancellationToken).ConfigureAwait(false) is ErrorAnswer error)
+            if (await GetArtifactAsync(modulePath, version, kind, cancellationToken).ConfigureAwait(false) is Outcome error)
             {
                 return new StoredHashes(null, null, error);
             }
@@ -506,7 +488,7 @@ public sealed class ModuleService
         var mod = await _store.GetAsync(modulePath, version, ArtifactKind.Mod, cancellationToken).ConfigureAwait(false);
         if (zipHash is null || mod is null)
         {
-            return new StoredHashes(null, null, new ErrorAnswer(502, $"{modulePath}@{version}: stored hashes disappeared"));
+            return new StoredHashes(null, null, Outcome.Refused(ReasonKind.StoreInconsistent, $"{modulePath}@{version}: stored hashes disappeared"));
         }
 
         string zip;
@@ -528,7 +510,7 @@ public sealed class ModuleService
     /// <summary>A stored zip whose .ziphash is missing (lost, or deleted by hand) gets it back: the h1 is computed from
     /// the zip, which passed every check when it was ingested, and compared with the hash the index recorded then. Null
     /// when the .ziphash is there (again); a refusal when the zip no longer has the hash it was stored with.</summary>
-    private async Task<ErrorAnswer?> RebuildZipHashAsync(string modulePath, string version, StoredArtifact zip, CancellationToken cancellationToken)
+    private async Task<Outcome?> RebuildZipHashAsync(string modulePath, string version, StoredArtifact zip, CancellationToken cancellationToken)
     {
         if (zip.PhysicalPath is not { } zipPath ||
             await _store.GetAsync(modulePath, version, ArtifactKind.ZipHash, cancellationToken).ConfigureAwait(false) is not null)
@@ -540,7 +522,7 @@ public sealed class ModuleService
         var recorded = await _index.GetHashAsync(modulePath, version, ArtifactKind.Zip, cancellationToken).ConfigureAwait(false);
         if (recorded is not null && !string.Equals(recorded, hash, StringComparison.Ordinal))
         {
-            return new ErrorAnswer(502, $"{modulePath}@{version}: the stored zip's hash {hash} differs from the {recorded} recorded when it was stored");
+            return Outcome.Refused(ReasonKind.StoreInconsistent, $"{modulePath}@{version}: the stored zip's hash {hash} differs from the {recorded} recorded when it was stored");
         }
 
         var staged = _store.NewStagingFile();

@@ -83,7 +83,7 @@ public sealed class WarrenMetrics
         var label = outcome switch
         {
             FetchStatus.Ok => "ok",
-            FetchStatus.NotFound => "not_found",
+            FetchStatus.NotFound or FetchStatus.Gone => "not_found",
             _ => "error",
         };
         _fetches.GetOrAdd((kind, label), static _ => new Histogram(DurationBuckets.Length)).Observe(elapsed.TotalSeconds, DurationBuckets);

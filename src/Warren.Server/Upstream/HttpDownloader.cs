@@ -71,14 +71,14 @@ public sealed class HttpDownloader
             if (status is 404 or 410)
             {
                 var reason = configured ? await ReadReasonAsync(response, token).ConfigureAwait(false) : $"{shown}: {status} {response.ReasonPhrase}";
-                return FetchOutcome.NotFound(source, reason.Length > 0 ? reason : $"{status} {response.ReasonPhrase}", status);
+                return FetchOutcome.NotFound(source, reason.Length > 0 ? reason : $"{status} {response.ReasonPhrase}", gone: status == 410);
             }
 
             if (!response.IsSuccessStatusCode)
             {
                 var reason = configured ? await ReadReasonAsync(response, token).ConfigureAwait(false) : "";
                 var text = $"{shown}: {status} {response.ReasonPhrase}" + (reason.Length > 0 ? ": " + reason : "");
-                return FetchOutcome.Failed(source, text, status == 504 ? 504 : 502);
+                return FetchOutcome.Failed(source, text, timedOut: status == 504);
             }
 
             var declared = response.Content.Headers.ContentLength;
@@ -126,7 +126,7 @@ public sealed class HttpDownloader
                 : ex.InnerException is TimeoutException
                     ? $"connecting timed out after {_options.ConnectTimeout.TotalSeconds:0.#}s"
                     : "request cancelled: " + OneLine(ex);
-            return FetchOutcome.Failed(source, $"{shown}: {what}", 504);
+            return FetchOutcome.Failed(source, $"{shown}: {what}", timedOut: true);
         }
         catch (HttpRequestException ex) when (Warren.Fetch.Direct.Egress.EgressDeniedException.Find(ex) is { } refusal)
         {
@@ -136,7 +136,7 @@ public sealed class HttpDownloader
         }
         catch (HttpRequestException ex)
         {
-            return FetchOutcome.Failed(source, $"{shown}: {OneLine(ex)}", ex.HttpRequestError == HttpRequestError.ConnectionError && ex.InnerException is TimeoutException ? 504 : 502);
+            return FetchOutcome.Failed(source, $"{shown}: {OneLine(ex)}", timedOut: ex.HttpRequestError == HttpRequestError.ConnectionError && ex.InnerException is TimeoutException);
         }
         catch (IOException ex)
         {
