@@ -89,11 +89,11 @@ public sealed record Outcome(OutcomeKind Kind, string Message, ReasonKind Reason
         };
     }
 
-    /// <summary>A refused checksum verdict as an outcome. The verdict still carries a status code: this is the one place
-    /// it is read (a timed-out checksum database is a timeout; everything else a checksum refusal).</summary>
+    /// <summary>A refused checksum verdict as an outcome: a timeout when the checksum database did not answer in time,
+    /// else a checksum refusal.</summary>
     public static Outcome FromVerdict(ChecksumVerdict verdict)
     {
         ArgumentNullException.ThrowIfNull(verdict);
-        return verdict.Status == 504 ? Timeout(verdict.Message) : Refused(ReasonKind.ChecksumRejected, verdict.Message);
+        return verdict.TimedOut ? Timeout(verdict.Message) : Refused(ReasonKind.ChecksumRejected, verdict.Message);
     }
 }

@@ -137,7 +137,7 @@ public sealed class SumDbClient
         }
         catch (SumDbFetchException e)
         {
-            return SumDbLookupResult.Failed($"{what}: checksum database {Name}: {e.Message}");
+            return SumDbLookupResult.Failed($"{what}: checksum database {Name}: {e.Message}") with { TimedOut = e.TimedOut };
         }
     }
 
@@ -181,7 +181,7 @@ public sealed class SumDbClient
         }
         catch (SumDbFetchException e)
         {
-            return SumDbLookupResult.Failed($"{what}: checksum database {Name}: {e.Message}");
+            return SumDbLookupResult.Failed($"{what}: checksum database {Name}: {e.Message}") with { TimedOut = e.TimedOut };
         }
         catch (SumDbInvalidResponseException e)
         {
@@ -222,7 +222,7 @@ public sealed class SumDbClient
         }
         catch (SumDbFetchException e)
         {
-            return SumDbLookupResult.Failed($"latest: checksum database {Name}: {e.Message}");
+            return SumDbLookupResult.Failed($"latest: checksum database {Name}: {e.Message}") with { TimedOut = e.TimedOut };
         }
         catch (Exception e) when (e is SumDbInvalidResponseException or TlogException or InvalidDataException)
         {

@@ -18,6 +18,9 @@ internal sealed class SumDbFetchException : Exception
         : base(message, innerException)
     {
     }
+
+    /// <summary>True when the database did not answer in time.</summary>
+    public bool TimedOut { get; init; }
 }
 
 /// <summary>The database answered with something that is not a valid response.</summary>
@@ -89,7 +92,7 @@ internal static class SumDbClientHttp
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new SumDbFetchException($"GET {url}: timed out", e);
+            throw new SumDbFetchException($"GET {url}: timed out", e) { TimedOut = true };
         }
     }
 

@@ -58,11 +58,11 @@ public sealed class OutcomeResponsesTests
     [Fact]
     public void A_refused_checksum_verdict_is_a_checksum_refusal_or_a_timeout()
     {
-        var refused = Outcome.FromVerdict(ChecksumVerdict.Refused(502, "checksum mismatch"));
+        var refused = Outcome.FromVerdict(ChecksumVerdict.Refused("checksum mismatch"));
         Assert.Equal(OutcomeKind.Refused, refused.Kind);
         Assert.Equal(ReasonKind.ChecksumRejected, refused.Reason);
         Assert.Equal("checksum mismatch", refused.Message);
-        Assert.Equal(OutcomeKind.Timeout, Outcome.FromVerdict(ChecksumVerdict.Refused(504, "timed out")).Kind);
+        Assert.Equal(OutcomeKind.Timeout, Outcome.FromVerdict(ChecksumVerdict.Refused("checksum database unavailable", timedOut: true)).Kind);
     }
 
     [Fact]
