@@ -84,6 +84,7 @@ public static class WarrenServiceCollectionExtensions
         services.AddSingleton<HostedSumDb>();
         services.AddSingleton<ChecksumVerifier>();
         services.AddSingleton<AnswerCache>();
+        services.AddSingleton<UpstreamFetcher>();
         services.AddSingleton<ModuleIngestor>();
         services.AddSingleton<ModuleService>();
         services.AddSingleton<HostedSumDbHandler>();

@@ -1,10 +1,7 @@
 using System.Text;
 using System.Text.Json;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Warren.Core.Modules;
-using Warren.Server.Configuration;
 using Warren.Server.Observability;
 using Warren.Server.Storage;
 using Warren.Server.SumDb;
@@ -12,40 +9,33 @@ using Warren.Server.Upstream;
 
 namespace Warren.Server.Ingest;
 
-/// <summary>Brings what the store lacks: one shared fetch per key (remembering "not found" for a while), then the
-/// checks the go command makes, checksum verification, the atomic commit and the index record. Fetches run under the
-/// server's lifetime, not a request's.</summary>
+/// <summary>Brings what the store lacks: one shared fetch per key (see <see cref="UpstreamFetcher"/>), then the
+/// checks the go command makes, checksum verification, the atomic commit and the index record.</summary>
 public sealed class ModuleIngestor
 {
+    private readonly UpstreamFetcher _upstream;
     private readonly IModuleStore _store;
     private readonly MetadataIndex _index;
-    private readonly UpstreamChain _chain;
-    private readonly NegativeCache _negative;
     private readonly ChecksumVerifier _verifier;
     private readonly AnswerCache _answers;
     private readonly WarrenMetrics _metrics;
     private readonly TimeProvider _time;
-    private readonly TimeSpan _negativeTtl;
     private readonly ILogger<ModuleIngestor> _logger;
     private readonly CancellationToken _lifetime;
-    private readonly SingleFlight<FlightResult> _flights = new();
 
-    public ModuleIngestor(IModuleStore store, MetadataIndex index, UpstreamChain chain, NegativeCache negative, ChecksumVerifier verifier, AnswerCache answers,
-        WarrenMetrics metrics, TimeProvider time, IOptions<WarrenOptions> options, IHostApplicationLifetime lifetime, ILogger<ModuleIngestor> logger)
+    public ModuleIngestor(UpstreamFetcher upstream, IModuleStore store, MetadataIndex index, ChecksumVerifier verifier, AnswerCache answers,
+        WarrenMetrics metrics, TimeProvider time, ILogger<ModuleIngestor> logger)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(lifetime);
+        ArgumentNullException.ThrowIfNull(upstream);
+        _upstream = upstream;
         _store = store;
         _index = index;
-        _chain = chain;
-        _negative = negative;
         _verifier = verifier;
         _answers = answers;
         _metrics = metrics;
         _time = time;
-        _negativeTtl = options.Value.NegativeTtl;
         _logger = logger;
-        _lifetime = lifetime.ApplicationStopping;
+        _lifetime = upstream.Lifetime;
     }
 
     /// <summary>The metrics label of an artifact kind: "info", "mod" or "zip".</summary>
@@ -63,73 +53,38 @@ public sealed class ModuleIngestor
     /// it is stored; else why not. Concurrent callers share one fetch; a caller that gives up does not stop it.</summary>
     public async Task<Outcome?> IngestAsync(string modulePath, string version, ArtifactKind kind, CancellationToken cancellationToken)
     {
-        var key = Key(modulePath, version, kind);
-        if (_negative.TryGet(key, out var remembered))
+        var request = new ModuleRequest(modulePath, version, kind switch
         {
-            return remembered;
-        }
-
-        _metrics.CacheMiss(Label(kind));
-        var flight = await _flights.RunAsync(key, () => FetchArtifactAsync(modulePath, version, kind, key), cancellationToken, out var joined).ConfigureAwait(false);
-        if (joined)
-        {
-            _metrics.Coalesced();
-        }
-
+            ArtifactKind.Info => RequestKind.Info,
+            ArtifactKind.Mod => RequestKind.Mod,
+            _ => RequestKind.Zip,
+        });
+        var flight = await _upstream.FetchAsync(Key(modulePath, version, kind), Label(kind), request, NewStagingFile,
+            async (staged, source) => await CheckAndCommitAsync(request, kind, staged, source).ConfigureAwait(false) ?? FlightResult.Stored,
+            cancellationToken).ConfigureAwait(false);
         return flight.Failure;
     }
 
     /// <summary>Fetches a list, @latest or query answer (one shared fetch per key), checks it, persists it in the answer
     /// cache and hands it to onFresh; or says why there is none.</summary>
-    internal async Task<FlightResult> FetchAnswerAsync(string key, ModuleRequest request, Func<byte[], string?> validate, Func<byte[], Task>? onFresh,
-        CancellationToken cancellationToken)
-    {
-        if (_negative.TryGet(key, out var remembered))
+    internal Task<FlightResult> FetchAnswerAsync(string key, ModuleRequest request, Func<byte[], string?> validate, Func<byte[], Task>? onFresh,
+        CancellationToken cancellationToken) =>
+        _upstream.FetchAsync(key, AnswerQuery.LabelOf(request), request, NewStagingFile, async (staged, source) =>
         {
-            return remembered;
-        }
+            var body = await File.ReadAllBytesAsync(staged, _lifetime).ConfigureAwait(false);
+            if (validate(body) is { } problem)
+            {
+                return Reject(request, source, "invalid_info", problem);
+            }
 
-        _metrics.CacheMiss(AnswerQuery.LabelOf(request));
-        var flight = await _flights.RunAsync(key, () => RefreshAnswerAsync(key, request, validate, onFresh), cancellationToken, out var joined).ConfigureAwait(false);
-        if (joined)
-        {
-            _metrics.Coalesced();
-        }
+            await _answers.PersistAsync(key, body, _lifetime).ConfigureAwait(false);
+            if (onFresh is not null)
+            {
+                await onFresh(body).ConfigureAwait(false);
+            }
 
-        return flight;
-    }
-
-    private async Task<FlightResult> RefreshAnswerAsync(string key, ModuleRequest request, Func<byte[], string?> validate, Func<byte[], Task>? onFresh)
-    {
-        var result = await _chain.FetchAsync(request, NewStagingFile, _lifetime).ConfigureAwait(false);
-        if (!result.Outcome.IsOk)
-        {
-            return Failure(key, request, result.Outcome);
-        }
-
-        byte[] body;
-        try
-        {
-            body = await File.ReadAllBytesAsync(result.File!, _lifetime).ConfigureAwait(false);
-        }
-        finally
-        {
-            UpstreamChain.TryDelete(result.File!);
-        }
-
-        if (validate(body) is { } problem)
-        {
-            return Reject(request, result.Outcome.Source, "invalid_info", problem);
-        }
-
-        await _answers.PersistAsync(key, body, _lifetime).ConfigureAwait(false);
-        if (onFresh is not null)
-        {
-            await onFresh(body).ConfigureAwait(false);
-        }
-
-        return new FlightResult(null, body);
-    }
+            return new FlightResult(null, body);
+        }, cancellationToken);
 
     /// <summary>Stores the .info a version query resolved to, when it names a valid version the store lacks.</summary>
     public async Task StoreQueriedInfoAsync(string modulePath, byte[] info)
@@ -147,24 +102,6 @@ public sealed class ModuleIngestor
         _answers.Forget(modulePath);
     }
 
-    private Outcome Failure(string key, ModuleRequest request, FetchOutcome outcome)
-    {
-        if (outcome.IsNotFound)
-        {
-            // The kind is already known; this only keeps the body from saying "not found" twice when upstream's reason
-            // begins with it (as proxy.golang.org's do).
-            var message = outcome.Reason.StartsWith("not found", StringComparison.OrdinalIgnoreCase) || outcome.Reason.StartsWith("gone", StringComparison.OrdinalIgnoreCase)
-                ? outcome.Reason
-                : "not found: " + outcome.Reason;
-            var missing = Outcome.FromFetch(outcome, message);
-            _negative.Add(key, missing, _negativeTtl);
-            return missing;
-        }
-
-        Log.UpstreamFailed(_logger, request.ToString(), outcome.Status, outcome.Reason);
-        return Outcome.FromFetch(outcome, $"upstream failed: {outcome.Reason}");
-    }
-
     private Outcome Reject(ModuleRequest request, string source, string metric, string problem)
     {
         _metrics.IngestRejected(metric);
@@ -172,37 +109,12 @@ public sealed class ModuleIngestor
         return Outcome.Refused(ReasonKind.InvalidArtifact, $"{request}: refused what {source} sent: {problem}");
     }
 
-    private async Task<FlightResult> FetchArtifactAsync(string modulePath, string version, ArtifactKind kind, string key)
+    private Task<Outcome?> CheckAndCommitAsync(ModuleRequest request, ArtifactKind kind, string staged, string source) => kind switch
     {
-        var request = new ModuleRequest(modulePath, version, kind switch
-        {
-            ArtifactKind.Info => RequestKind.Info,
-            ArtifactKind.Mod => RequestKind.Mod,
-            _ => RequestKind.Zip,
-        });
-        var result = await _chain.FetchAsync(request, NewStagingFile, _lifetime).ConfigureAwait(false);
-        if (!result.Outcome.IsOk)
-        {
-            return Failure(key, request, result.Outcome);
-        }
-
-        var staged = result.File!;
-        var source = result.Outcome.Source;
-        try
-        {
-            var failure = kind switch
-            {
-                ArtifactKind.Info => await IngestInfoAsync(request, staged, source).ConfigureAwait(false),
-                ArtifactKind.Mod => await IngestModAsync(request, staged, source).ConfigureAwait(false),
-                _ => await IngestZipAsync(request, staged, source).ConfigureAwait(false),
-            };
-            return failure ?? FlightResult.Stored;
-        }
-        finally
-        {
-            UpstreamChain.TryDelete(staged);
-        }
-    }
+        ArtifactKind.Info => IngestInfoAsync(request, staged, source),
+        ArtifactKind.Mod => IngestModAsync(request, staged, source),
+        _ => IngestZipAsync(request, staged, source),
+    };
 
     private async Task<Outcome?> IngestInfoAsync(ModuleRequest request, string staged, string source)
     {
