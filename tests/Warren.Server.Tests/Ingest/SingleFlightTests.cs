@@ -119,6 +119,28 @@ public sealed class SingleFlightTests
         Assert.Equal(1, Volatile.Read(ref finished));
     }
 
+    [Fact]
+    public async Task A_call_made_after_a_run_was_seen_to_end_starts_a_new_run()
+    {
+        var flights = new SingleFlight<int>();
+        var executions = 0;
+        for (var i = 0; i < 500; i++)
+        {
+            var run = flights.RunAsync("key", () => Task.FromResult(Interlocked.Increment(ref executions)), CancellationToken.None, out var joined);
+            Assert.False(joined, $"call {i} joined a run that had already ended");
+            Assert.Equal(i + 1, await run.WaitAsync(Patience));
+        }
+
+        Assert.Equal(0, flights.Count);
+
+        for (var i = 0; i < 100; i++)
+        {
+            var failing = flights.RunAsync("key", () => Task.FromException<int>(new IOException("no")), CancellationToken.None, out var joined);
+            Assert.False(joined, $"failing call {i} joined a run that had already ended");
+            await Assert.ThrowsAsync<IOException>(() => failing.WaitAsync(Patience));
+        }
+    }
+
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
         var deadline = DateTime.UtcNow + Patience;
