@@ -91,6 +91,9 @@ public static class WarrenServiceCollectionExtensions
         services.AddSingleton<ChecksumPolicy>();
         services.AddSingleton<HostedSumDb>();
         services.AddSingleton<ChecksumVerifier>();
+        services.AddSingleton<AnswerCache>();
+        services.AddSingleton<UpstreamFetcher>();
+        services.AddSingleton<ModuleIngestor>();
         services.AddSingleton<ModuleService>();
         services.AddSingleton<HostedSumDbHandler>();
         services.AddSingleton<SumDbProxy>();

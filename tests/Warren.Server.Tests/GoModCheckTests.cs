@@ -15,7 +15,7 @@ public sealed class GoModCheckTests
     [InlineData("module example.com/m\nreplace example.com/x v1.0.0 => ../oops v0.0.0\nexclude example.com/x v1.1.0\n")]
     [InlineData("module example.com/m\nfrobnicate example.com/x\n")]
     public void A_mod_the_go_command_uses_is_accepted(string mod) =>
-        Assert.Null(ModuleService.CheckGoMod("example.com/m", Encoding.UTF8.GetBytes(mod)));
+        Assert.Null(ModuleIngestor.CheckGoMod("example.com/m", Encoding.UTF8.GetBytes(mod)));
 
     [Theory]
     [InlineData("module example.com/other\n", "the .mod declares its path as example.com/other, not example.com/m")]
@@ -26,7 +26,7 @@ public sealed class GoModCheckTests
     [InlineData("module example.com/m\nrequire example.com/x\n", "the .mod does not parse: go.mod:2")]
     public void A_mod_the_go_command_refuses_is_refused_with_a_one_line_reason(string mod, string reason)
     {
-        var problem = ModuleService.CheckGoMod("example.com/m", Encoding.UTF8.GetBytes(mod));
+        var problem = ModuleIngestor.CheckGoMod("example.com/m", Encoding.UTF8.GetBytes(mod));
         Assert.NotNull(problem);
         Assert.StartsWith(reason, problem, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', problem);
@@ -42,7 +42,7 @@ public sealed class GoModCheckTests
             Assert.True(Core.Modules.ModulePath.TryEscapePath(entry.Path, out var path, out _));
             Assert.True(Core.Modules.ModulePath.TryEscapeVersion(entry.Version, out var version, out _));
             var mod = File.ReadAllBytes(Path.Combine(TestPaths.Corpus, path, "@v", version + ".mod"));
-            Assert.Null(ModuleService.CheckGoMod(entry.Path, mod));
+            Assert.Null(ModuleIngestor.CheckGoMod(entry.Path, mod));
             checkedCount++;
         }
 

@@ -145,7 +145,7 @@ public sealed class SumDbClient
         }
         catch (SumDbFetchException e)
         {
-            return SumDbLookupResult.Failed($"{what}: checksum database {Name}: {e.Message}");
+            return SumDbLookupResult.Failed($"{what}: checksum database {Name}: {e.Message}") with { TimedOut = e.TimedOut };
         }
     }
 
@@ -189,7 +189,7 @@ public sealed class SumDbClient
         }
         catch (SumDbFetchException e)
         {
-            return SumDbLookupResult.Failed($"{what}: checksum database {Name}: {e.Message}");
+            return SumDbLookupResult.Failed($"{what}: checksum database {Name}: {e.Message}") with { TimedOut = e.TimedOut };
         }
         catch (SumDbInvalidResponseException e)
         {
@@ -230,7 +230,7 @@ public sealed class SumDbClient
         }
         catch (SumDbFetchException e)
         {
-            return SumDbLookupResult.Failed($"latest: checksum database {Name}: {e.Message}");
+            return SumDbLookupResult.Failed($"latest: checksum database {Name}: {e.Message}") with { TimedOut = e.TimedOut };
         }
         catch (Exception e) when (e is SumDbInvalidResponseException or TlogException or InvalidDataException)
         {

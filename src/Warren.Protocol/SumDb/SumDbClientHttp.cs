@@ -19,6 +19,9 @@ internal sealed class SumDbFetchException : Exception
         : base(message, innerException)
     {
     }
+
+    /// <summary>True when the database did not answer in time.</summary>
+    public bool TimedOut { get; init; }
 }
 
 /// <summary>The database answered with something that is not a valid response.</summary>
@@ -56,6 +59,7 @@ internal static class SumDbClientHttp
             ProxyFailure.None => (HttpStatusCode.OK, body),
             ProxyFailure.Status when result.HttpStatus is { } status => ((HttpStatusCode)status, null),
             ProxyFailure.TooLarge => throw new SumDbInvalidResponseException($"{path}: response too large (limit {maxBytes} bytes)"),
+            ProxyFailure.Timeout or ProxyFailure.ConnectTimeout => throw new SumDbFetchException("GET " + result.Reason) { TimedOut = true },
             _ => throw new SumDbFetchException("GET " + result.Reason),
         };
     }

@@ -24,6 +24,9 @@ public sealed record SumDbLookupResult(SumDbLookupStatus Status, string? ZipHash
 {
     public bool IsOk => Status == SumDbLookupStatus.Ok;
 
+    /// <summary>For Failed: the database did not answer in time.</summary>
+    public bool TimedOut { get; init; }
+
     public static SumDbLookupResult Ok(string zipHash, string goModHash) =>
         new(SumDbLookupStatus.Ok, zipHash, goModHash, "ok");
 

@@ -102,8 +102,8 @@ public static class ProxyEndpoints
                     : "no-cache";
                 return Results.Bytes(content.Body, content.ContentType);
 
-            case ErrorAnswer e:
-                return Error(context, label, e.Status, e.Message);
+            case Outcome outcome:
+                return Error(context, label, OutcomeResponses.StatusCode(outcome), outcome.Message);
 
             default:
                 throw new InvalidOperationException("unknown result " + result.GetType().Name);
@@ -122,7 +122,7 @@ public static class ProxyEndpoints
     private static IResult Text(HttpContext context, string label, int status, string message)
     {
         context.Items.TryAdd(RouteItem, label);
-        return Results.Text(message.Replace('\n', ' ') + "\n", "text/plain; charset=utf-8", Encoding.UTF8, status);
+        return Results.Text(OutcomeResponses.OneLine(message), "text/plain; charset=utf-8", Encoding.UTF8, status);
     }
 
     /// <summary>Counts requests by route and status and bytes served; refuses requests that looped back to this instance.</summary>

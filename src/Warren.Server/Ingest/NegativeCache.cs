@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Warren.Core.Limits;
 
 namespace Warren.Server.Ingest;
@@ -6,27 +7,29 @@ namespace Warren.Server.Ingest;
 /// Bounded by entry count: past it, expired entries and then the least recently used go.</summary>
 public sealed class NegativeCache(TimeProvider time, int maxEntries = 100_000)
 {
-    private readonly BoundedCache<(int Status, string Reason)> _entries = new(maxEntries, time: time);
+    private readonly BoundedCache<Outcome> _entries = new(maxEntries, time: time);
 
     public int Count => _entries.Count;
 
-    public bool TryGet(string key, out int status, out string reason)
+    /// <summary>The remembered outcome of key, while its time to live lasts.</summary>
+    public bool TryGet(string key, [NotNullWhen(true)] out Outcome? outcome)
     {
         if (_entries.TryGet(key, out var entry))
         {
-            (status, reason) = entry;
+            outcome = entry;
             return true;
         }
 
-        (status, reason) = (0, "");
+        outcome = null;
         return false;
     }
 
-    public void Add(string key, int status, string reason, TimeSpan ttl)
+    /// <summary>Remembers outcome for ttl (nothing when ttl is not positive).</summary>
+    public void Add(string key, Outcome outcome, TimeSpan ttl)
     {
         if (ttl > TimeSpan.Zero)
         {
-            _entries.Set(key, (status, reason), ttl);
+            _entries.Set(key, outcome, ttl);
         }
     }
 

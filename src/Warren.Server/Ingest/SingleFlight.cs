@@ -30,17 +30,20 @@ public sealed class SingleFlight<TResult>
 
     private async Task RunAndCompleteAsync(string key, Func<Task<TResult>> work, TaskCompletionSource<TResult> source)
     {
+        TResult result;
         try
         {
-            source.SetResult(await Task.Run(work).ConfigureAwait(false));
+            result = await Task.Run(work).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
-            source.SetException(ex);
-        }
-        finally
-        {
+            // Leave before completing: whoever sees the outcome and calls again starts a new run, never joins this one.
             _inFlight.TryRemove(new KeyValuePair<string, Task<TResult>>(key, source.Task));
+            source.SetException(ex);
+            return;
         }
+
+        _inFlight.TryRemove(new KeyValuePair<string, Task<TResult>>(key, source.Task));
+        source.SetResult(result);
     }
 }

@@ -12,14 +12,14 @@ internal static partial class Log
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Removed {Count} leftover staging files from an earlier run")]
     public static partial void CleanedStaging(ILogger logger, int count);
 
-    [LoggerMessage(EventId = 2000, Level = LogLevel.Debug, Message = "Upstream {Request} from {Source}: {Outcome} {Status} in {ElapsedMs:0.0} ms {Reason}")]
-    public static partial void UpstreamFetch(ILogger logger, string request, string source, FetchStatus outcome, int status, double elapsedMs, string reason);
+    [LoggerMessage(EventId = 2000, Level = LogLevel.Debug, Message = "Upstream {Request} from {Source}: {Outcome} in {ElapsedMs:0.0} ms {Reason}")]
+    public static partial void UpstreamFetch(ILogger logger, string request, string source, FetchStatus outcome, double elapsedMs, string reason);
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "Upstream failed for {Request}; serving the stale copy: {Reason}")]
     public static partial void ServingStale(ILogger logger, string request, string reason);
 
     [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Upstream failed for {Request}: {Status} {Reason}")]
-    public static partial void UpstreamFailed(ILogger logger, string request, int status, string reason);
+    public static partial void UpstreamFailed(ILogger logger, string request, FetchStatus status, string reason);
 
     [LoggerMessage(EventId = 3000, Level = LogLevel.Information, Message = "Stored {Request} ({Bytes} bytes, {Hash}) from {Source}")]
     public static partial void Stored(ILogger logger, string request, long bytes, string hash, string source);

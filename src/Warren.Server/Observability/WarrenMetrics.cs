@@ -127,7 +127,7 @@ public sealed class WarrenMetrics
         var label = outcome switch
         {
             FetchStatus.Ok => "ok",
-            FetchStatus.NotFound => "not_found",
+            FetchStatus.NotFound or FetchStatus.Gone => "not_found",
             _ => "error",
         };
         _fetchSeries.GetOrAdd((kind, label), static (key, family) => family.WithLabels(key.Kind, key.Outcome), _fetches).Observe(elapsed.TotalSeconds);

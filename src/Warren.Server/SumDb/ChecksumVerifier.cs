@@ -11,12 +11,13 @@ using Warren.Server.Storage;
 
 namespace Warren.Server.SumDb;
 
-/// <summary>The verdict on a module's hashes: accepted, or refused with a status and a one-line body.</summary>
-public sealed record ChecksumVerdict(bool IsOk, int Status, string Message)
+/// <summary>The verdict on a module's hashes: accepted, or refused with a one-line reason (TimedOut: the checksum
+/// database did not answer in time).</summary>
+public sealed record ChecksumVerdict(bool IsOk, bool TimedOut, string Message)
 {
-    public static readonly ChecksumVerdict Ok = new(true, 200, "");
+    public static readonly ChecksumVerdict Ok = new(true, false, "");
 
-    public static ChecksumVerdict Refused(int status, string message) => new(false, status, SumDbLookupResult.OneLine(message));
+    public static ChecksumVerdict Refused(string message, bool timedOut = false) => new(false, timedOut, SumDbLookupResult.OneLine(message));
 }
 
 /// <summary>Checks the hashes of every module version Warren ingests against a checksum database, as the policy
@@ -209,20 +210,19 @@ public sealed class ChecksumVerifier
             case SumDbLookupStatus.Fork:
                 _metrics.SumDbVerification("sumdb", "fork", elapsed);
                 Log.SumDbFork(_logger, client.Name, result.Message);
-                return ChecksumVerdict.Refused(502, $"verifying {key}: {result.Message}");
+                return ChecksumVerdict.Refused($"verifying {key}: {result.Message}");
             case SumDbLookupStatus.NotFound:
                 _metrics.SumDbVerification("sumdb", "not_found", elapsed);
                 Log.VerificationFailed(_logger, modulePath, version, client.Name, result.Message);
-                return ChecksumVerdict.Refused(502, $"verifying {key}: {result.Message}; not stored (set no-sumdb or a policy for modules the database cannot know)");
+                return ChecksumVerdict.Refused($"verifying {key}: {result.Message}; not stored (set no-sumdb or a policy for modules the database cannot know)");
             case SumDbLookupStatus.Invalid:
                 _metrics.SumDbVerification("sumdb", "invalid", elapsed);
                 Log.VerificationFailed(_logger, modulePath, version, client.Name, result.Message);
-                return ChecksumVerdict.Refused(502, $"verifying {key}: {result.Message}");
+                return ChecksumVerdict.Refused($"verifying {key}: {result.Message}");
             default:
                 _metrics.SumDbVerification("sumdb", "failed", elapsed);
                 Log.VerificationFailed(_logger, modulePath, version, client.Name, result.Message);
-                return ChecksumVerdict.Refused(result.Message.Contains("timed out", StringComparison.Ordinal) ? 504 : 502,
-                    $"verifying {key}: checksum database unavailable: {result.Message}");
+                return ChecksumVerdict.Refused($"verifying {key}: checksum database unavailable: {result.Message}", timedOut: result.TimedOut);
         }
     }
 
@@ -238,6 +238,6 @@ public sealed class ChecksumVerifier
         _metrics.SumDbVerification(database, "mismatch", elapsed);
         _metrics.ChecksumMismatch(database);
         Log.ChecksumMismatch(_logger, modulePath, version, source, mismatch);
-        return ChecksumVerdict.Refused(502, mismatch);
+        return ChecksumVerdict.Refused(mismatch);
     }
 }

@@ -62,21 +62,21 @@ public sealed class HostedSumDbHandler
             var data = await _hosted.Log.ReadTileAsync(tile, cancellationToken).ConfigureAwait(false);
             if (data is null)
             {
-                return new ErrorAnswer(404, $"not found: {sub} is beyond the tree of size {_hosted.Log.Size}");
+                return Outcome.NotFound($"not found: {sub} is beyond the tree of size {_hosted.Log.Size}");
             }
 
             // A full tile never changes; a partial one is replaced by a wider one as the log grows.
             return new ContentAnswer(data, "application/octet-stream", tile.IsFull ? _options.ImmutableMaxAge : TimeSpan.Zero);
         }
 
-        return new ErrorAnswer(404, "not found: unknown checksum database endpoint");
+        return Outcome.NotFound("not found: unknown checksum database endpoint");
     }
 
     private async Task<ServeResult> LookupAsync(string escaped, CancellationToken cancellationToken)
     {
         if (SumDbProxy.ValidateLookup(escaped, out var path, out var version) is { } problem)
         {
-            return new ErrorAnswer(400, "invalid lookup: " + problem);
+            return Outcome.BadRequest("invalid lookup: " + problem);
         }
 
         if (_hosted.Log.LookupResponse(path, version) is { } logged)
@@ -87,7 +87,7 @@ public sealed class HostedSumDbHandler
         var decision = _policy.Decide(path);
         if (!decision.LogInHosted)
         {
-            return new ErrorAnswer(404, $"not found: {path} is not logged in checksum database {_hosted.Name} (policy: {decision.Mode.ToString().ToLowerInvariant()})");
+            return Outcome.NotFound($"not found: {path} is not logged in checksum database {_hosted.Name} (policy: {decision.Mode.ToString().ToLowerInvariant()})");
         }
 
         // Fetch, check and store the module; ingest logs it.
@@ -103,19 +103,19 @@ public sealed class HostedSumDbHandler
             var verdict = await _verifier.VerifyAsync(path, version, hashes.ZipHash, hashes.GoModHash, "the store", cancellationToken).ConfigureAwait(false);
             if (!verdict.IsOk)
             {
-                return new ErrorAnswer(verdict.Status, verdict.Message);
+                return Outcome.FromVerdict(verdict);
             }
 
             var appended = await _hosted.AppendAsync(path, version, hashes.ZipHash!, hashes.GoModHash!, cancellationToken).ConfigureAwait(false);
             if (appended.Status == HostedAppendStatus.Conflict)
             {
-                return new ErrorAnswer(502, $"checksum mismatch: {path}@{version}: the store has {hashes.ZipHash} {hashes.GoModHash}, " +
+                return Outcome.Refused(ReasonKind.NotLogged, $"checksum mismatch: {path}@{version}: the store has {hashes.ZipHash} {hashes.GoModHash}, " +
                                             $"checksum database {_hosted.Name} logged {appended.ExistingZipHash} {appended.ExistingGoModHash}");
             }
         }
 
         return _hosted.Log.LookupResponse(path, version) is { } body
             ? new ContentAnswer(body, TextType, TimeSpan.Zero)
-            : new ErrorAnswer(502, $"{path}@{version}: not logged in checksum database {_hosted.Name}");
+            : Outcome.Refused(ReasonKind.NotLogged, $"{path}@{version}: not logged in checksum database {_hosted.Name}");
     }
 }

@@ -69,7 +69,7 @@ public sealed partial class SumDbProxy
 
         if (_config is null || !rest.StartsWith(_config.Name + "/", StringComparison.Ordinal))
         {
-            return new ErrorAnswer(404, "not found: this proxy does not serve that checksum database");
+            return Outcome.NotFound("not found: this proxy does not serve that checksum database");
         }
 
         var sub = rest[(_config.Name.Length + 1)..];
@@ -87,18 +87,18 @@ public sealed partial class SumDbProxy
         {
             if (ValidateLookup(sub["lookup/".Length..], out var path, out _) is { } problem)
             {
-                return new ErrorAnswer(400, "invalid lookup: " + problem);
+                return Outcome.BadRequest("invalid lookup: " + problem);
             }
 
             if (_policy.IsPrivate(path))
             {
                 // A go client without GONOSUMDB/GOPRIVATE would leak the path; Warren does not pass it on.
-                return new ErrorAnswer(403, $"forbidden: {path} is private (no-sumdb/private patterns); it is not sent to checksum database {_config.Name}");
+                return Outcome.Forbidden($"forbidden: {path} is private (no-sumdb/private patterns); it is not sent to checksum database {_config.Name}");
             }
         }
         else if (!TilePath().IsMatch(sub))
         {
-            return new ErrorAnswer(404, "not found: unknown checksum database endpoint");
+            return Outcome.NotFound("not found: unknown checksum database endpoint");
         }
 
         return await ImmutableAsync(sub, cancellationToken).ConfigureAwait(false);
@@ -151,9 +151,9 @@ public sealed partial class SumDbProxy
         }
 
         var key = "sumdb:" + relative;
-        if (_negative.TryGet(key, out var status, out var reason))
+        if (_negative.TryGet(key, out var remembered))
         {
-            return new ErrorAnswer(status, reason);
+            return remembered;
         }
 
         _metrics.CacheMiss("sumdb");
@@ -183,13 +183,13 @@ public sealed partial class SumDbProxy
 
             return FlightResult.Stored;
         }, cancellationToken, out _).ConfigureAwait(false);
-        if (!flight.IsOk)
+        if (flight.Failure is { } failure)
         {
-            return new ErrorAnswer(flight.Status, flight.Message);
+            return failure;
         }
 
         hit = await _store.GetBlobAsync(relative, cancellationToken).ConfigureAwait(false);
-        return hit is not null ? new ArtifactAnswer(hit) : new ErrorAnswer(502, "stored checksum database content disappeared");
+        return hit is not null ? new ArtifactAnswer(hit) : Outcome.Refused(ReasonKind.StoreInconsistent, "stored checksum database content disappeared");
     }
 
     private async Task<FlightResult?> VerifyLookupAsync(string escaped, string file)
@@ -201,7 +201,7 @@ public sealed partial class SumDbProxy
 
         if (ValidateLookup(escaped, out var path, out var version) is { } problem)
         {
-            return new FlightResult(400, "invalid lookup: " + problem);
+            return Outcome.BadRequest("invalid lookup: " + problem);
         }
 
         var body = await File.ReadAllBytesAsync(file, _lifetime).ConfigureAwait(false);
@@ -216,7 +216,7 @@ public sealed partial class SumDbProxy
             Log.SumDbFork(_logger, _config.Name, check.Message);
         }
 
-        return new FlightResult(502, "refused the checksum database's answer: " + check.Message);
+        return Outcome.Refused(ReasonKind.SumDbUnverified, "refused the checksum database's answer: " + check.Message);
     }
 
     private async Task<ServeResult> UncachedAsync(string sub)
@@ -224,8 +224,7 @@ public sealed partial class SumDbProxy
         var (outcome, file) = await FetchAsync(sub).ConfigureAwait(false);
         if (!outcome.IsOk)
         {
-            var failure = Failure("sumdb:" + sub, outcome);
-            return new ErrorAnswer(failure.Status, failure.Message);
+            return Failure("sumdb:" + sub, outcome);
         }
 
         try
@@ -272,12 +271,12 @@ public sealed partial class SumDbProxy
                             Log.SumDbFork(_logger, _config.Name, check.Message);
                         }
 
-                        return new FlightResult(502, RefusedHead + check.Message);
+                        return Outcome.Refused(ReasonKind.SumDbUnverified, RefusedHead + check.Message);
                     }
                 }
 
                 await _index.PutAnswerAsync(key, body, _time.GetUtcNow(), _lifetime).ConfigureAwait(false);
-                return new FlightResult(200, "", body);
+                return new FlightResult(null, body);
             }
             finally
             {
@@ -285,32 +284,34 @@ public sealed partial class SumDbProxy
             }
         }, cancellationToken, out _).ConfigureAwait(false);
 
-        if (flight.IsOk)
+        if (flight.Failure is not { } failure)
         {
             return new ContentAnswer(flight.Body!, "text/plain; charset=utf-8", TimeSpan.Zero);
         }
 
-        // A head that failed verification is an alarm, not an outage: no stale copy hides it.
-        if (cached is not null && !flight.IsNotFound && !flight.Message.StartsWith(RefusedHead, StringComparison.Ordinal))
+        // Only an outage is bridged by the stale copy: a head that failed verification is an alarm, and no stale copy hides it.
+        if (cached is not null && failure.IsOutage)
         {
             _metrics.StaleServed("sumdb_latest");
-            Log.ServingStale(_logger, "sumdb latest", flight.Message);
+            Log.ServingStale(_logger, "sumdb latest", failure.Message);
             return new ContentAnswer(cached.Body, "text/plain; charset=utf-8", TimeSpan.Zero);
         }
 
-        return new ErrorAnswer(flight.Status, flight.Message);
+        return failure;
     }
 
-    private FlightResult Failure(string key, FetchOutcome outcome)
+    private Outcome Failure(string key, FetchOutcome outcome)
     {
-        if (outcome.Status == FetchStatus.NotFound)
+        if (outcome.IsNotFound)
         {
+            // The kind is already known; this only keeps the body from saying "not found" twice.
             var message = outcome.Reason.StartsWith("not found", StringComparison.OrdinalIgnoreCase) ? outcome.Reason : "not found: " + outcome.Reason;
-            _negative.Add(key, outcome.StatusCode, message, _options.NegativeTtl);
-            return new FlightResult(outcome.StatusCode, message);
+            var missing = Outcome.FromFetch(outcome, message);
+            _negative.Add(key, missing, _options.NegativeTtl);
+            return missing;
         }
 
-        return new FlightResult(outcome.StatusCode, "upstream failed: " + outcome.Reason);
+        return Outcome.FromFetch(outcome, "upstream failed: " + outcome.Reason);
     }
 
     /// <summary>The configured URL; else each upstream proxy's /sumdb/NAME/ (falling through on any error), then https://NAME.</summary>
@@ -341,7 +342,7 @@ public sealed partial class SumDbProxy
 
             UpstreamChain.TryDelete(file);
             last = outcome;
-            if (outcome.Status == FetchStatus.NotFound && _config.Url is not null)
+            if (outcome.IsNotFound && _config.Url is not null)
             {
                 break;
             }

@@ -51,7 +51,7 @@ public sealed class DirectSource(DirectFetcher fetcher, HttpDownloader downloade
         {
             DirectStatus.Ok => FetchOutcome.Ok(Name, new FileInfo(destinationPath).Length),
             DirectStatus.NotFound => FetchOutcome.NotFound(Name, message),
-            DirectStatus.Timeout => FetchOutcome.Failed(Name, message, 504),
+            DirectStatus.Timeout => FetchOutcome.Failed(Name, message, timedOut: true),
             _ => FetchOutcome.Failed(Name, message),
         };
     }

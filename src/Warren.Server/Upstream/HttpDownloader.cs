@@ -78,15 +78,15 @@ public sealed class HttpDownloader
         return ToOutcome(result, source);
     }
 
-    /// <summary>A protocol result in the server's terms: a failure is relayed as 504 when it was a timeout, else 502.</summary>
+    /// <summary>A protocol result in the server's terms: a failure is marked as a timeout when it was one.</summary>
     public static FetchOutcome ToOutcome(ProxyFetchResult result, string source)
     {
         ArgumentNullException.ThrowIfNull(result);
         return result.Status switch
         {
             ProxyFetchStatus.Ok => FetchOutcome.Ok(source, result.Bytes),
-            ProxyFetchStatus.NotFound => FetchOutcome.NotFound(source, result.Reason, result.HttpStatus ?? 404),
-            _ => FetchOutcome.Failed(source, result.Reason, result.IsTimeout ? 504 : 502),
+            ProxyFetchStatus.NotFound => FetchOutcome.NotFound(source, result.Reason, gone: result.HttpStatus == 410),
+            _ => FetchOutcome.Failed(source, result.Reason, timedOut: result.IsTimeout),
         };
     }
 

@@ -70,7 +70,7 @@ public sealed class UpstreamChain
             }
 
             var outcome = result.Outcome;
-            var notFound = outcome.Status == FetchStatus.NotFound;
+            var notFound = outcome.IsNotFound;
             if (source is DirectSource)
             {
                 (best, bestRank) = (outcome, 2);
@@ -108,7 +108,7 @@ public sealed class UpstreamChain
             throw;
         }
 
-        Log.UpstreamFetch(_logger, request.ToString(), source.Name, outcome.Status, outcome.StatusCode, elapsed.TotalMilliseconds, outcome.Reason);
+        Log.UpstreamFetch(_logger, request.ToString(), source.Name, outcome.Status, elapsed.TotalMilliseconds, outcome.Reason);
         if (!outcome.IsOk)
         {
             TryDelete(file);

@@ -45,13 +45,13 @@ public sealed class ResourceLimitsTests
         var cache = new NegativeCache(time, maxEntries: 100);
         for (var i = 0; i < 1000; i++)
         {
-            cache.Add("k" + i, 404, "not found", TimeSpan.FromMinutes(1));
+            cache.Add("k" + i, Outcome.NotFound("not found"), TimeSpan.FromMinutes(1));
         }
 
         Assert.True(cache.Count <= 100, $"count {cache.Count}");
-        Assert.True(cache.TryGet("k999", out var status, out _) && status == 404);
+        Assert.True(cache.TryGet("k999", out var outcome) && outcome.Kind == OutcomeKind.NotFound);
         time.Advance(TimeSpan.FromMinutes(2));
-        Assert.False(cache.TryGet("k999", out _, out _));
+        Assert.False(cache.TryGet("k999", out _));
     }
 
     [Fact]

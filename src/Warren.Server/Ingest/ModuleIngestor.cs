@@ -1,0 +1,354 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Warren.Core.Modules;
+using Warren.Server.Observability;
+using Warren.Server.Storage;
+using Warren.Server.SumDb;
+using Warren.Server.Upstream;
+
+namespace Warren.Server.Ingest;
+
+/// <summary>Brings what the store lacks: one shared fetch per key (see <see cref="UpstreamFetcher"/>), then the
+/// checks the go command makes, checksum verification, the atomic commit and the index record.</summary>
+public sealed class ModuleIngestor
+{
+    private readonly UpstreamFetcher _upstream;
+    private readonly IModuleStore _store;
+    private readonly MetadataIndex _index;
+    private readonly ChecksumVerifier _verifier;
+    private readonly AnswerCache _answers;
+    private readonly WarrenMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger<ModuleIngestor> _logger;
+    private readonly CancellationToken _lifetime;
+
+    public ModuleIngestor(UpstreamFetcher upstream, IModuleStore store, MetadataIndex index, ChecksumVerifier verifier, AnswerCache answers,
+        WarrenMetrics metrics, TimeProvider time, ILogger<ModuleIngestor> logger)
+    {
+        ArgumentNullException.ThrowIfNull(upstream);
+        _upstream = upstream;
+        _store = store;
+        _index = index;
+        _verifier = verifier;
+        _answers = answers;
+        _metrics = metrics;
+        _time = time;
+        _logger = logger;
+        _lifetime = upstream.Lifetime;
+    }
+
+    /// <summary>The metrics label of an artifact kind: "info", "mod" or "zip".</summary>
+    public static string Label(ArtifactKind kind) => kind switch
+    {
+        ArtifactKind.Info => "info",
+        ArtifactKind.Mod => "mod",
+        _ => "zip",
+    };
+
+    /// <summary>The key of an artifact in the memory caches, the negative cache and the flights.</summary>
+    public static string Key(string modulePath, string version, ArtifactKind kind) => Label(kind) + ":" + modulePath + "@" + version;
+
+    /// <summary>Fetches, checks and commits the .info, .mod or .zip of a canonical version the store lacks. Null when
+    /// it is stored; else why not. Concurrent callers share one fetch; a caller that gives up does not stop it.</summary>
+    public async Task<Outcome?> IngestAsync(string modulePath, string version, ArtifactKind kind, CancellationToken cancellationToken)
+    {
+        var request = new ModuleRequest(modulePath, version, kind switch
+        {
+            ArtifactKind.Info => RequestKind.Info,
+            ArtifactKind.Mod => RequestKind.Mod,
+            _ => RequestKind.Zip,
+        });
+        var flight = await _upstream.FetchAsync(Key(modulePath, version, kind), Label(kind), request, NewStagingFile,
+            async (staged, source) => await CheckAndCommitAsync(request, kind, staged, source).ConfigureAwait(false) ?? FlightResult.Stored,
+            cancellationToken).ConfigureAwait(false);
+        return flight.Failure;
+    }
+
+    /// <summary>Fetches a list, @latest or query answer (one shared fetch per key), checks it, persists it in the answer
+    /// cache and hands it to onFresh; or says why there is none.</summary>
+    internal Task<FlightResult> FetchAnswerAsync(string key, ModuleRequest request, Func<byte[], string?> validate, Func<byte[], Task>? onFresh,
+        CancellationToken cancellationToken) =>
+        _upstream.FetchAsync(key, AnswerQuery.LabelOf(request), request, NewStagingFile, async (staged, source) =>
+        {
+            var body = await File.ReadAllBytesAsync(staged, _lifetime).ConfigureAwait(false);
+            if (validate(body) is { } problem)
+            {
+                return Reject(request, source, "invalid_info", problem);
+            }
+
+            await _answers.PersistAsync(key, body, _lifetime).ConfigureAwait(false);
+            if (onFresh is not null)
+            {
+                await onFresh(body).ConfigureAwait(false);
+            }
+
+            return new FlightResult(null, body);
+        }, cancellationToken);
+
+    /// <summary>Stores the .info a version query resolved to, when it names a valid version the store lacks.</summary>
+    public async Task StoreQueriedInfoAsync(string modulePath, byte[] info)
+    {
+        var version = ReadInfoVersion(info);
+        if (version is null || ModuleVersion.Check(modulePath, version) is not null ||
+            await GetStoredAsync(modulePath, version, ArtifactKind.Info, _lifetime).ConfigureAwait(false) is not null)
+        {
+            return;
+        }
+
+        var staged = NewStagingFile();
+        await File.WriteAllBytesAsync(staged, info, _lifetime).ConfigureAwait(false);
+        await CommitStagedAsync(staged, modulePath, version, ArtifactKind.Info, _lifetime).ConfigureAwait(false);
+        _answers.Forget(modulePath);
+    }
+
+    private Outcome Reject(ModuleRequest request, string source, string metric, string problem)
+    {
+        _metrics.IngestRejected(metric);
+        Log.Rejected(_logger, request.ToString(), source, problem);
+        return Outcome.Refused(ReasonKind.InvalidArtifact, $"{request}: refused what {source} sent: {problem}");
+    }
+
+    private Task<Outcome?> CheckAndCommitAsync(ModuleRequest request, ArtifactKind kind, string staged, string source) => kind switch
+    {
+        ArtifactKind.Info => IngestInfoAsync(request, staged, source),
+        ArtifactKind.Mod => IngestModAsync(request, staged, source),
+        _ => IngestZipAsync(request, staged, source),
+    };
+
+    private async Task<Outcome?> IngestInfoAsync(ModuleRequest request, string staged, string source)
+    {
+        var body = await File.ReadAllBytesAsync(staged, _lifetime).ConfigureAwait(false);
+        if (ValidateInfo(request.ModulePath, request.Version, body) is { } problem)
+        {
+            return Reject(request, source, "invalid_info", problem);
+        }
+
+        await CommitAsync(request, staged, ArtifactKind.Info, null, body.Length, source).ConfigureAwait(false);
+        return null;
+    }
+
+    private async Task<Outcome?> IngestModAsync(ModuleRequest request, string staged, string source)
+    {
+        var body = await File.ReadAllBytesAsync(staged, _lifetime).ConfigureAwait(false);
+        if (CheckGoMod(request.ModulePath, body) is { } problem)
+        {
+            return Reject(request, source, "invalid_mod", problem);
+        }
+
+        var hash = DirHash.HashGoMod(body);
+        var verdict = await _verifier.VerifyAsync(request.ModulePath, request.Version!, null, hash, source, _lifetime).ConfigureAwait(false);
+        if (!verdict.IsOk)
+        {
+            return Outcome.FromVerdict(verdict);
+        }
+
+        await CommitAsync(request, staged, ArtifactKind.Mod, hash, body.Length, source).ConfigureAwait(false);
+        return null;
+    }
+
+    private async Task<Outcome?> IngestZipAsync(ModuleRequest request, string staged, string source)
+    {
+        var (path, version) = (request.ModulePath, request.Version!);
+        var check = ModuleZip.Check(staged, path, version, _lifetime);
+        if (!check.IsValid)
+        {
+            return Reject(request, source, "invalid_zip", "invalid module zip: " + check.Error);
+        }
+
+        // The zip's go.mod must be the .mod the go command was (or will be) given.
+        var (modBytes, modFailure) = await GetModAsync(path, version).ConfigureAwait(false);
+        if (modFailure is not null)
+        {
+            return modFailure.IsNotFound
+                ? Reject(request, source, "missing_mod", $"upstream has the zip but not the .mod ({modFailure.Message})")
+                : modFailure.Because($"{request}: fetching the .mod to check the zip: {modFailure.Message}");
+        }
+
+        // The go command hashes the .mod and the zip separately (a .mod may add retractions to a zip without go.mod):
+        // a difference is legal, and the checksum database vouches for each. Where none does, it is reported.
+        var expected = check.GoMod ?? SynthesizedGoMod(path);
+        var unvouchedDifference = !modBytes.AsSpan().SequenceEqual(expected) && !_verifier.Vouches(path);
+
+        var hash = check.ZipHash ?? DirHash.HashZip(staged, _lifetime);
+        var modHash = DirHash.HashGoMod(modBytes);
+        var verdict = await _verifier.VerifyAsync(path, version, hash, modHash, source, _lifetime).ConfigureAwait(false);
+        if (!verdict.IsOk)
+        {
+            return Outcome.FromVerdict(verdict);
+        }
+
+        var hashFile = NewStagingFile();
+        await File.WriteAllTextAsync(hashFile, hash, _lifetime).ConfigureAwait(false);
+        await CommitStagedAsync(hashFile, path, version, ArtifactKind.ZipHash, _lifetime).ConfigureAwait(false);
+        await CommitAsync(request, staged, ArtifactKind.Zip, hash, new FileInfo(staged).Length, source).ConfigureAwait(false);
+        await _verifier.LogAsync(path, version, hash, modHash, _lifetime).ConfigureAwait(false);
+        if (unvouchedDifference)
+        {
+            _metrics.ModDiffersFromZip();
+            Log.ModDiffersFromZip(_logger, request.ToString(), source, check.GoMod is null ? "the zip has no go.mod and the .mod is not the synthesized one" : "the go.mod in the zip differs from the .mod");
+        }
+
+        return null;
+    }
+
+    /// <summary>The .mod of a version whose zip is being checked: from the store, else ingested first.</summary>
+    private async Task<(byte[] Mod, Outcome? Failure)> GetModAsync(string modulePath, string version)
+    {
+        var mod = await GetStoredAsync(modulePath, version, ArtifactKind.Mod, _lifetime).ConfigureAwait(false);
+        if (mod is not null)
+        {
+            _metrics.CacheHit(Label(ArtifactKind.Mod));
+        }
+        else
+        {
+            if (await IngestAsync(modulePath, version, ArtifactKind.Mod, _lifetime).ConfigureAwait(false) is { } failure)
+            {
+                return ([], failure);
+            }
+
+            mod = await GetStoredAsync(modulePath, version, ArtifactKind.Mod, _lifetime).ConfigureAwait(false);
+            if (mod is null)
+            {
+                return ([], Outcome.Refused(ReasonKind.StoreInconsistent, $"{modulePath}@{version}: stored mod disappeared"));
+            }
+        }
+
+        var bytes = new byte[mod.Length];
+        await using var stream = mod.OpenRead();
+        await stream.ReadExactlyAsync(bytes, _lifetime).ConfigureAwait(false);
+        return (bytes, null);
+    }
+
+    /// <summary>A stored zip whose .ziphash is missing (lost, or deleted by hand) gets it back: the h1 is computed from
+    /// the zip, which passed every check when it was ingested, and compared with the hash the index recorded then. Null
+    /// when the .ziphash is there (again); a refusal when the zip no longer has the hash it was stored with.</summary>
+    public async Task<Outcome?> RepairZipHashAsync(string modulePath, string version, StoredArtifact zip, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(zip);
+        if (zip.PhysicalPath is not { } zipPath ||
+            await GetStoredAsync(modulePath, version, ArtifactKind.ZipHash, cancellationToken).ConfigureAwait(false) is not null)
+        {
+            return null;
+        }
+
+        var hash = DirHash.HashZip(zipPath, cancellationToken);
+        var recorded = await GetRecordedHashAsync(modulePath, version, ArtifactKind.Zip, cancellationToken).ConfigureAwait(false);
+        if (recorded is not null && !string.Equals(recorded, hash, StringComparison.Ordinal))
+        {
+            return Outcome.Refused(ReasonKind.StoreInconsistent, $"{modulePath}@{version}: the stored zip's hash {hash} differs from the {recorded} recorded when it was stored");
+        }
+
+        var staged = NewStagingFile();
+        await File.WriteAllTextAsync(staged, hash, cancellationToken).ConfigureAwait(false);
+        if (await CommitStagedAsync(staged, modulePath, version, ArtifactKind.ZipHash, cancellationToken).ConfigureAwait(false))
+        {
+            Log.ZipHashRebuilt(_logger, modulePath, version, hash);
+        }
+
+        return null;
+    }
+
+    /// <summary>Commits a checked artifact, forgets the answers it changes and records it in the index.</summary>
+    private async Task CommitAsync(ModuleRequest request, string staged, ArtifactKind kind, string? hash, long size, string source)
+    {
+        await CommitStagedAsync(staged, request.ModulePath, request.Version!, kind, _lifetime).ConfigureAwait(false);
+        _answers.Forget(request.ModulePath);
+        await RecordAsync(request.ModulePath, request.Version!, kind, hash, size, source).ConfigureAwait(false);
+        Log.Stored(_logger, request.ToString(), size, hash ?? "-", source);
+    }
+
+    // Every use of the store and the index is below.
+
+    private string NewStagingFile() => _store.NewStagingFile();
+
+    private ValueTask<bool> CommitStagedAsync(string staged, string modulePath, string version, ArtifactKind kind, CancellationToken cancellationToken) =>
+        _store.CommitAsync(staged, modulePath, version, kind, cancellationToken);
+
+    private ValueTask<StoredArtifact?> GetStoredAsync(string modulePath, string version, ArtifactKind kind, CancellationToken cancellationToken) =>
+        _store.GetAsync(modulePath, version, kind, cancellationToken);
+
+    private Task RecordAsync(string modulePath, string version, ArtifactKind kind, string? hash, long size, string source) =>
+        _index.RecordArtifactAsync(modulePath, version, kind, hash, size, source, _time.GetUtcNow(), _lifetime);
+
+    private Task<string?> GetRecordedHashAsync(string modulePath, string version, ArtifactKind kind, CancellationToken cancellationToken) =>
+        _index.GetHashAsync(modulePath, version, kind, cancellationToken);
+
+    /// <summary>What the go command refuses in a dependency's go.mod: one that does not parse (modfile.ParseLax), has
+    /// no module line, or declares another module path than the one requested. Null when it is usable.</summary>
+    internal static string? CheckGoMod(string modulePath, byte[] body)
+    {
+        GoModFile file;
+        try
+        {
+            file = GoModFile.ParseLax("go.mod", body);
+        }
+        catch (GoModParseException ex)
+        {
+            return "the .mod does not parse: " + Endpoints.ProxyRequestParser.Printable(ex.Message.Split('\n')[0]);
+        }
+
+        if (string.IsNullOrEmpty(file.Module))
+        {
+            return "the .mod has no module line";
+        }
+
+        return file.Module == modulePath
+            ? null
+            : $"the .mod declares its path as {Endpoints.ProxyRequestParser.Printable(file.Module)}, not {modulePath}";
+    }
+
+    /// <summary>The go.mod the go command uses for a module whose zip has none.</summary>
+    public static byte[] SynthesizedGoMod(string modulePath) => GoModFile.Synthesize(modulePath);
+
+    private static string? ReadInfoVersion(byte[] body)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("Version", out var v) && v.ValueKind == JsonValueKind.String
+                ? v.GetString()
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>An .info must be a JSON object naming a valid version of this module (the requested one, when given) and a valid Time.</summary>
+    internal static string? ValidateInfo(string modulePath, string? expectedVersion, byte[] body)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("Version", out var v) || v.ValueKind != JsonValueKind.String)
+            {
+                return "the .info has no Version";
+            }
+
+            var version = v.GetString()!;
+            if (expectedVersion is not null && version != expectedVersion)
+            {
+                return $"the .info is for version {version}, not {expectedVersion}";
+            }
+
+            if (ModuleVersion.Check(modulePath, version) is { } problem)
+            {
+                return $"the .info names an invalid version {version}: {problem}";
+            }
+
+            if (root.TryGetProperty("Time", out var t) && (t.ValueKind != JsonValueKind.String || !t.TryGetDateTimeOffset(out _)))
+            {
+                return "the .info has an invalid Time";
+            }
+
+            return null;
+        }
+        catch (JsonException ex)
+        {
+            return "the .info is not JSON: " + ex.Message.Split('\n')[0];
+        }
+    }
+}

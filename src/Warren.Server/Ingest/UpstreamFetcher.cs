@@ -1,0 +1,94 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Warren.Server.Configuration;
+using Warren.Server.Observability;
+using Warren.Server.Upstream;
+
+namespace Warren.Server.Ingest;
+
+/// <summary>Asks the upstream chain at most once at a time per key: concurrent callers share the fetch and what is
+/// done with its body, "not found" is remembered for the negative TTL so a storm of misses does not hammer upstream,
+/// and a failed fetch becomes an <see cref="Outcome"/>. The work runs under the server's lifetime, not a request's.</summary>
+public sealed class UpstreamFetcher
+{
+    private readonly UpstreamChain _chain;
+    private readonly NegativeCache _negative;
+    private readonly WarrenMetrics _metrics;
+    private readonly TimeSpan _negativeTtl;
+    private readonly ILogger<UpstreamFetcher> _logger;
+    private readonly SingleFlight<FlightResult> _flights = new();
+
+    public UpstreamFetcher(UpstreamChain chain, NegativeCache negative, WarrenMetrics metrics, IOptions<WarrenOptions> options, IHostApplicationLifetime lifetime,
+        ILogger<UpstreamFetcher> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(lifetime);
+        _chain = chain;
+        _negative = negative;
+        _metrics = metrics;
+        _negativeTtl = options.Value.NegativeTtl;
+        _logger = logger;
+        Lifetime = lifetime.ApplicationStopping;
+    }
+
+    /// <summary>The server's lifetime: what shared work runs under.</summary>
+    public CancellationToken Lifetime { get; }
+
+    /// <summary>Fetches request into a staged file and hands it (with the name of the source that sent it) to use, once
+    /// for all concurrent callers with this key; the staged file is deleted afterwards. A remembered "not found" is
+    /// answered without asking upstream. label names the request in the cache metrics.</summary>
+    internal async Task<FlightResult> FetchAsync(string key, string label, ModuleRequest request, Func<string> newStagingFile,
+        Func<string, string, Task<FlightResult>> use, CancellationToken cancellationToken)
+    {
+        if (_negative.TryGet(key, out var remembered))
+        {
+            return remembered;
+        }
+
+        _metrics.CacheMiss(label);
+        var flight = await _flights.RunAsync(key, () => FetchAndUseAsync(key, request, newStagingFile, use), cancellationToken, out var joined).ConfigureAwait(false);
+        if (joined)
+        {
+            _metrics.Coalesced();
+        }
+
+        return flight;
+    }
+
+    private async Task<FlightResult> FetchAndUseAsync(string key, ModuleRequest request, Func<string> newStagingFile, Func<string, string, Task<FlightResult>> use)
+    {
+        var result = await _chain.FetchAsync(request, newStagingFile, Lifetime).ConfigureAwait(false);
+        if (!result.Outcome.IsOk)
+        {
+            return Failure(key, request, result.Outcome);
+        }
+
+        try
+        {
+            return await use(result.File!, result.Outcome.Source).ConfigureAwait(false);
+        }
+        finally
+        {
+            UpstreamChain.TryDelete(result.File!);
+        }
+    }
+
+    private Outcome Failure(string key, ModuleRequest request, FetchOutcome outcome)
+    {
+        if (outcome.IsNotFound)
+        {
+            // The kind is already known; this only keeps the body from saying "not found" twice when upstream's reason
+            // begins with it (as proxy.golang.org's do).
+            var message = outcome.Reason.StartsWith("not found", StringComparison.OrdinalIgnoreCase) || outcome.Reason.StartsWith("gone", StringComparison.OrdinalIgnoreCase)
+                ? outcome.Reason
+                : "not found: " + outcome.Reason;
+            var missing = Outcome.FromFetch(outcome, message);
+            _negative.Add(key, missing, _negativeTtl);
+            return missing;
+        }
+
+        Log.UpstreamFailed(_logger, request.ToString(), outcome.Status, outcome.Reason);
+        return Outcome.FromFetch(outcome, $"upstream failed: {outcome.Reason}");
+    }
+}
