@@ -14,16 +14,8 @@ public static class SemVer
     /// <summary>Offsets of the parts of a version string. Minor/patch lengths of 0 mean "implied 0" (shorthand forms).</summary>
     private readonly struct Parts
     {
-        public Parts(int majorEnd, int minorStart, int minorEnd, int patchStart, int patchEnd, int preEnd, int buildEnd)
-        {
-            MajorEnd = majorEnd;
-            MinorStart = minorStart;
-            MinorEnd = minorEnd;
-            PatchStart = patchStart;
-            PatchEnd = patchEnd;
-            PreEnd = preEnd;
-            BuildEnd = buildEnd;
-        }
+        public Parts(int majorEnd, int minorStart, int minorEnd, int patchStart, int patchEnd, int preEnd, int buildEnd) =>
+            (MajorEnd, MinorStart, MinorEnd, PatchStart, PatchEnd, PreEnd, BuildEnd) = (majorEnd, minorStart, minorEnd, patchStart, patchEnd, preEnd, buildEnd);
 
         /// <summary>Major digits are [1, MajorEnd).</summary>
         public int MajorEnd { get; }

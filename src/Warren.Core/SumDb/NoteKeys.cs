@@ -180,13 +180,8 @@ public sealed class NoteVerifier : INoteVerifier
 {
     private readonly byte[] _publicKey;
 
-    private NoteVerifier(string name, uint keyHash, byte[] publicKey, string verifierKey)
-    {
-        Name = name;
-        KeyHash = keyHash;
-        _publicKey = publicKey;
-        VerifierKey = verifierKey;
-    }
+    private NoteVerifier(string name, uint keyHash, byte[] publicKey, string verifierKey) =>
+        (Name, KeyHash, _publicKey, VerifierKey) = (name, keyHash, publicKey, verifierKey);
 
     public string Name { get; }
 
@@ -284,17 +279,13 @@ public sealed class NoteSigner : INoteSigner
     /// <summary>Parses a signer key.</summary>
     /// <exception cref="FormatException">Go's messages: "malformed verifier id", "unknown verifier algorithm",
     /// "invalid verifier hash" (note.NewSigner reuses the verifier wording).</exception>
-    public static NoteSigner Parse(string signerKey)
-    {
-        ArgumentNullException.ThrowIfNull(signerKey);
-        return TryParse(signerKey, out var signer, out string? error) ? signer : throw new FormatException(error);
-    }
+    public static NoteSigner Parse(string signerKey) =>
+        TryParse(signerKey ?? throw new ArgumentNullException(nameof(signerKey)), out var signer, out string? error) ? signer : throw new FormatException(error);
 
     /// <summary>Parses a signer key; on failure error is Go's message for it.</summary>
     public static bool TryParse(string? signerKey, [NotNullWhen(true)] out NoteSigner? signer, [NotNullWhen(false)] out string? error)
     {
-        signer = null;
-        error = "malformed verifier id";
+        (signer, error) = (null, "malformed verifier id");
         if (signerKey is null)
         {
             return false;

@@ -39,102 +39,26 @@ public sealed class MalformedNoteException : NoteException
     }
 }
 
+/// <summary>A note exception about one signing key, named and hashed as in the signature line.</summary>
+public abstract class KeyedNoteException(string message, string keyName, uint keyHash) : NoteException(message)
+{
+    public string KeyName { get; } = keyName;
+
+    public uint KeyHash { get; } = keyHash;
+}
+
 /// <summary>No verifier is known for the key (name, hash). <see cref="Note.Open"/> keeps such signatures as
 /// unverified rather than failing.</summary>
-public sealed class UnknownVerifierException : NoteException
-{
-    public UnknownVerifierException()
-    {
-        KeyName = "";
-    }
-
-    public UnknownVerifierException(string message)
-        : base(message)
-    {
-        KeyName = "";
-    }
-
-    public UnknownVerifierException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-        KeyName = "";
-    }
-
-    public UnknownVerifierException(string keyName, uint keyHash)
-        : base($"unknown key {keyName}+{keyHash:x8}")
-    {
-        KeyName = keyName;
-        KeyHash = keyHash;
-    }
-
-    public string KeyName { get; }
-
-    public uint KeyHash { get; }
-}
+public sealed class UnknownVerifierException(string keyName, uint keyHash)
+    : KeyedNoteException($"unknown key {keyName}+{keyHash:x8}", keyName, keyHash);
 
 /// <summary>More than one verifier of a <see cref="NoteVerifierList"/> has the same name and key hash.</summary>
-public sealed class AmbiguousVerifierException : NoteException
-{
-    public AmbiguousVerifierException()
-    {
-        KeyName = "";
-    }
-
-    public AmbiguousVerifierException(string message)
-        : base(message)
-    {
-        KeyName = "";
-    }
-
-    public AmbiguousVerifierException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-        KeyName = "";
-    }
-
-    public AmbiguousVerifierException(string keyName, uint keyHash)
-        : base($"ambiguous key {keyName}+{keyHash:x8}")
-    {
-        KeyName = keyName;
-        KeyHash = keyHash;
-    }
-
-    public string KeyName { get; }
-
-    public uint KeyHash { get; }
-}
+public sealed class AmbiguousVerifierException(string keyName, uint keyHash)
+    : KeyedNoteException($"ambiguous key {keyName}+{keyHash:x8}", keyName, keyHash);
 
 /// <summary>A known verifier rejected its signature on the note.</summary>
-public sealed class InvalidSignatureException : NoteException
-{
-    public InvalidSignatureException()
-    {
-        KeyName = "";
-    }
-
-    public InvalidSignatureException(string message)
-        : base(message)
-    {
-        KeyName = "";
-    }
-
-    public InvalidSignatureException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-        KeyName = "";
-    }
-
-    public InvalidSignatureException(string keyName, uint keyHash)
-        : base($"invalid signature for key {keyName}+{keyHash:x8}")
-    {
-        KeyName = keyName;
-        KeyHash = keyHash;
-    }
-
-    public string KeyName { get; }
-
-    public uint KeyHash { get; }
-}
+public sealed class InvalidSignatureException(string keyName, uint keyHash)
+    : KeyedNoteException($"invalid signature for key {keyName}+{keyHash:x8}", keyName, keyHash);
 
 /// <summary>The note parsed, but none of its signatures is by a known key. <see cref="Note"/> holds the unverified
 /// note (its text must not be trusted).</summary>

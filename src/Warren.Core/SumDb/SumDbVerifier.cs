@@ -92,13 +92,8 @@ public sealed class TreeForkException : TlogVerificationException
     }
 
     public TreeForkException(TreeHead older, TreeHead newer, LogHash newerHashOfOlderSize, IReadOnlyList<LogHash> proof)
-        : base(Describe(older, newer, newerHashOfOlderSize, proof))
-    {
-        Older = older;
-        Newer = newer;
-        NewerHashOfOlderSize = newerHashOfOlderSize;
-        Proof = proof;
-    }
+        : base(Describe(older, newer, newerHashOfOlderSize, proof)) =>
+        (Older, Newer, NewerHashOfOlderSize, Proof) = (older, newer, newerHashOfOlderSize, proof);
 
     public TreeHead Older { get; }
 

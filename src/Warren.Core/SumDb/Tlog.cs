@@ -154,7 +154,7 @@ public static class Tlog
     }
 
     /// <summary>The proof that the tree of size t contains record n (RFC 6962's Merkle audit path).</summary>
-    public static async ValueTask<LogHash[]> ProveRecordAsync(long t, long n, IHashReader reader, CancellationToken cancellationToken = default)
+    public static ValueTask<LogHash[]> ProveRecordAsync(long t, long n, IHashReader reader, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(reader);
         if (t < 0 || n < 0 || n >= t)
@@ -162,50 +162,29 @@ public static class Tlog
             throw new ArgumentException("tlog: invalid inputs in ProveRecord");
         }
 
-        var indexes = new List<long>();
-        LeafProofIndex(0, t, n, indexes);
-        if (indexes.Count == 0)
-        {
-            return [];
-        }
-
-        var hashes = await ReadExactlyAsync(reader, indexes, cancellationToken).ConfigureAwait(false);
-        var proof = new List<LogHash>();
-        int next = 0;
-        LeafProof(0, t, n, hashes, ref next, proof);
-        Check(next == hashes.Count, "bad index math in ProveRecord");
-        return [.. proof];
+        return ProveAsync(reader, need => LeafProofIndex(0, t, n, need),
+            (IReadOnlyList<LogHash> hashes, ref int next, List<LogHash> proof) => LeafProof(0, t, n, hashes, ref next, proof), "ProveRecord", cancellationToken);
     }
 
     /// <summary>Checks that proof shows that the tree of size t with hash treeHash has record n with hash
     /// recordHash.</summary>
     /// <exception cref="ArgumentException">Not 0 ≤ n &lt; t.</exception>
     /// <exception cref="TlogVerificationException">The proof is invalid ("invalid transparency proof").</exception>
-    public static void CheckRecord(IReadOnlyList<LogHash> proof, long t, LogHash treeHash, long n, LogHash recordHash)
-    {
-        if (!IsValidRecordProof(proof, t, treeHash, n, recordHash))
-        {
-            throw new TlogVerificationException();
-        }
-    }
+    public static void CheckRecord(IReadOnlyList<LogHash> proof, long t, LogHash treeHash, long n, LogHash recordHash) =>
+        ThrowUnlessValid(IsValidRecordProof(proof, t, treeHash, n, recordHash));
 
     /// <summary>Whether proof shows that the tree of size t with hash treeHash has record n with hash
     /// recordHash.</summary>
     /// <exception cref="ArgumentException">Not 0 ≤ n &lt; t.</exception>
     public static bool IsValidRecordProof(IReadOnlyList<LogHash> proof, long t, LogHash treeHash, long n, LogHash recordHash)
     {
-        ArgumentNullException.ThrowIfNull(proof);
-        if (t < 0 || n < 0 || n >= t)
-        {
-            throw new ArgumentException("tlog: invalid inputs in CheckRecord");
-        }
-
+        RequireInputs(proof, t >= 0 && n >= 0 && n < t, "CheckRecord");
         return RunRecordProof(proof, proof.Count, 0, t, n, recordHash) is { } computed && computed == treeHash;
     }
 
     /// <summary>The proof that the tree of size t contains as a prefix the tree of size n (RFC 6962's Merkle
     /// consistency proof).</summary>
-    public static async ValueTask<LogHash[]> ProveTreeAsync(long t, long n, IHashReader reader, CancellationToken cancellationToken = default)
+    public static ValueTask<LogHash[]> ProveTreeAsync(long t, long n, IHashReader reader, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(reader);
         if (t < 1 || n < 1 || n > t)
@@ -213,8 +192,35 @@ public static class Tlog
             throw new ArgumentException("tlog: invalid inputs in ProveTree");
         }
 
+        return ProveAsync(reader, need => TreeProofIndex(0, t, n, need),
+            (IReadOnlyList<LogHash> hashes, ref int next, List<LogHash> proof) => TreeProof(0, t, n, hashes, ref next, proof), "ProveTree", cancellationToken);
+    }
+
+    /// <summary>Checks that proof shows that the tree of size t with hash treeHash contains as a prefix the tree of
+    /// size n with hash oldHash.</summary>
+    /// <exception cref="ArgumentException">Not 1 ≤ n ≤ t.</exception>
+    /// <exception cref="TlogVerificationException">The proof is invalid ("invalid transparency proof").</exception>
+    public static void CheckTree(IReadOnlyList<LogHash> proof, long t, LogHash treeHash, long n, LogHash oldHash) =>
+        ThrowUnlessValid(IsValidTreeProof(proof, t, treeHash, n, oldHash));
+
+    /// <summary>Whether proof shows that the tree of size t with hash treeHash contains as a prefix the tree of size n
+    /// with hash oldHash.</summary>
+    /// <exception cref="ArgumentException">Not 1 ≤ n ≤ t.</exception>
+    public static bool IsValidTreeProof(IReadOnlyList<LogHash> proof, long t, LogHash treeHash, long n, LogHash oldHash)
+    {
+        RequireInputs(proof, t >= 1 && n >= 1 && n <= t, "CheckTree");
+        return RunTreeProof(proof, proof.Count, 0, t, n, oldHash) is (var oldComputed, var newComputed) &&
+            oldComputed == oldHash && newComputed == treeHash;
+    }
+
+    private delegate void ProofBuilder(IReadOnlyList<LogHash> hashes, ref int next, List<LogHash> proof);
+
+    /// <summary>Reads the stored hashes a proof needs (listed by <paramref name="index"/>) and assembles the proof.</summary>
+    private static async ValueTask<LogHash[]> ProveAsync(IHashReader reader, Action<List<long>> index, ProofBuilder build, string what,
+        CancellationToken cancellationToken)
+    {
         var indexes = new List<long>();
-        TreeProofIndex(0, t, n, indexes);
+        index(indexes);
         if (indexes.Count == 0)
         {
             return [];
@@ -223,36 +229,26 @@ public static class Tlog
         var hashes = await ReadExactlyAsync(reader, indexes, cancellationToken).ConfigureAwait(false);
         var proof = new List<LogHash>();
         int next = 0;
-        TreeProof(0, t, n, hashes, ref next, proof);
-        Check(next == hashes.Count, "bad index math in ProveTree");
+        build(hashes, ref next, proof);
+        Check(next == hashes.Count, "bad index math in " + what);
         return [.. proof];
     }
 
-    /// <summary>Checks that proof shows that the tree of size t with hash treeHash contains as a prefix the tree of
-    /// size n with hash oldHash.</summary>
-    /// <exception cref="ArgumentException">Not 1 ≤ n ≤ t.</exception>
-    /// <exception cref="TlogVerificationException">The proof is invalid ("invalid transparency proof").</exception>
-    public static void CheckTree(IReadOnlyList<LogHash> proof, long t, LogHash treeHash, long n, LogHash oldHash)
+    private static void RequireInputs(IReadOnlyList<LogHash> proof, bool valid, string what)
     {
-        if (!IsValidTreeProof(proof, t, treeHash, n, oldHash))
+        ArgumentNullException.ThrowIfNull(proof);
+        if (!valid)
         {
-            throw new TlogVerificationException();
+            throw new ArgumentException("tlog: invalid inputs in " + what);
         }
     }
 
-    /// <summary>Whether proof shows that the tree of size t with hash treeHash contains as a prefix the tree of size n
-    /// with hash oldHash.</summary>
-    /// <exception cref="ArgumentException">Not 1 ≤ n ≤ t.</exception>
-    public static bool IsValidTreeProof(IReadOnlyList<LogHash> proof, long t, LogHash treeHash, long n, LogHash oldHash)
+    private static void ThrowUnlessValid(bool valid)
     {
-        ArgumentNullException.ThrowIfNull(proof);
-        if (t < 1 || n < 1 || n > t)
+        if (!valid)
         {
-            throw new ArgumentException("tlog: invalid inputs in CheckTree");
+            throw new TlogVerificationException();
         }
-
-        return RunTreeProof(proof, proof.Count, 0, t, n, oldHash) is (var oldComputed, var newComputed) &&
-            oldComputed == oldHash && newComputed == treeHash;
     }
 
     /// <summary>Reads exactly one hash per index, or fails.</summary>

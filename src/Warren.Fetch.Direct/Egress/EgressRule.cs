@@ -8,15 +8,8 @@ namespace Warren.Fetch.Direct.Egress;
 /// its subdomains), an IP address or a CIDR block (IPv6 bare or in brackets), each optionally ":PORT".</summary>
 public sealed record EgressRule
 {
-    private EgressRule(string text, string? host, bool subdomains, IPAddress? network, int prefixLength, int? port)
-    {
-        Text = text;
-        Host = host;
-        Subdomains = subdomains;
-        Network = network;
-        PrefixLength = prefixLength;
-        Port = port;
-    }
+    private EgressRule(string text, string? host, bool subdomains, IPAddress? network, int prefixLength, int? port) =>
+        (Text, Host, Subdomains, Network, PrefixLength, Port) = (text, host, subdomains, network, prefixLength, port);
 
     /// <summary>The entry as written.</summary>
     public string Text { get; }

@@ -7,15 +7,8 @@ namespace Warren.Fetch.Direct.Git;
 /// URL would otherwise end up in git's command line, in the mirror's config and in error messages.</summary>
 public sealed partial record GitRemoteUrl
 {
-    private GitRemoteUrl(string scheme, string? user, string authority, string host, string path, GitCredential? embedded)
-    {
-        Scheme = scheme;
-        User = user;
-        Authority = authority;
-        Host = host;
-        Path = path;
-        EmbeddedCredential = embedded;
-    }
+    private GitRemoteUrl(string scheme, string? user, string authority, string host, string path, GitCredential? embedded) =>
+        (Scheme, User, Authority, Host, Path, EmbeddedCredential) = (scheme, user, authority, host, path, embedded);
 
     /// <summary>Lower-case scheme ("https", "ssh"); "ssh" for scp-like "user@host:path".</summary>
     public string Scheme { get; }
