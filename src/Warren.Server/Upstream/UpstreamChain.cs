@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Warren.Core.Modules;
+using Warren.Protocol;
 using Warren.Protocol.GoProxy;
 using Warren.Server.Configuration;
 using Warren.Server.Observability;
@@ -19,14 +20,12 @@ public sealed class UpstreamChain
     private readonly WarrenMetrics _metrics;
     private readonly ILogger<UpstreamChain> _logger;
 
-    public UpstreamChain(IOptions<WarrenOptions> options, HttpDownloader downloader, DirectSource direct, WarrenMetrics metrics, ILogger<UpstreamChain> logger,
-        UpstreamCredentials? credentials = null)
+    public UpstreamChain(IOptions<WarrenOptions> options, ProtocolSettings settings, HttpDownloader downloader, DirectSource direct, WarrenMetrics metrics,
+        ILogger<UpstreamChain> logger, UpstreamCredentials? credentials = null)
     {
         var o = options.Value;
-        var specs = ProxyChain.TryParse(o.Upstream ?? GoEnvironment.DefaultProxy, out var error)
-            ?? throw new InvalidOperationException(error);
         _direct = direct;
-        _entries = specs.Select(s => (s.IsDirect ? _direct : s.IsOff ? new OffSource() : (IModuleSource)new ProxySource(s.Url, downloader, credentials, configured: true), s.FallBackOnError)).ToArray();
+        _entries = settings.Upstream.Select(s => (s.IsDirect ? _direct : s.IsOff ? new OffSource() : (IModuleSource)new ProxySource(s.Url, downloader, credentials, configured: true), s.FallBackOnError)).ToArray();
         // GONOPROXY, and GOPRIVATE whatever GONOPROXY says: a private path is never shown to an upstream proxy.
         _noProxy = string.Join(',', new[] { o.NoProxy, o.Private }.Where(p => !string.IsNullOrWhiteSpace(p)));
         _metrics = metrics;
