@@ -14,6 +14,7 @@ need=()
 [ -d /usr/share/gocode/src/golang.org/x/mod ] || need+=(golang-golang-x-mod-dev)
 command -v git >/dev/null || need+=(git)
 command -v python3 >/dev/null || need+=(python3)
+command -v curl >/dev/null || need+=(curl)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   as_root apt-get update -qq
@@ -36,8 +37,29 @@ if [ "${free_kb:-0}" -lt $((4 * 1024 * 1024)) ]; then
   echo "warning: only $((free_kb / 1024)) MB free in $tmp; the tests need about 4 GB" >&2
 fi
 
+# The scale-out providers' tests run against a real PostgreSQL and a real S3-compatible server, both on loopback,
+# started once here and shared by every test project (a test fixture starts its own when these are not set).
+pg_dir=""; s3_dir=""
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+cleanup() {
+  rm -f "$log"
+  [ -n "$pg_dir" ] && bash "$shared/services/postgres.sh" stop "$pg_dir" || true
+  [ -n "$s3_dir" ] && bash "$shared/services/s3.sh" stop "$s3_dir" || true
+}
+trap cleanup EXIT
+if [ -z "${WARREN_TEST_POSTGRES:-}" ]; then
+  pg_env=$(bash "$shared/services/postgres.sh" start)
+  pg_dir=$(sed -n 's/^PGDATA_DIR=//p' <<<"$pg_env")
+  export WARREN_TEST_POSTGRES=$(sed -n 's/^WARREN_TEST_POSTGRES=//p' <<<"$pg_env")
+fi
+if [ -z "${WARREN_TEST_S3_ENDPOINT:-}" ]; then
+  s3_env=$(bash "$shared/services/s3.sh" start)
+  s3_dir=$(sed -n 's/^S3_DIR=//p' <<<"$s3_env")
+  export WARREN_TEST_S3_ENDPOINT=$(sed -n 's/^S3_ENDPOINT=//p' <<<"$s3_env")
+  export WARREN_TEST_S3_BUCKET=$(sed -n 's/^S3_BUCKET=//p' <<<"$s3_env")
+  export WARREN_TEST_S3_ACCESS_KEY=$(sed -n 's/^S3_ACCESS_KEY=//p' <<<"$s3_env")
+  export WARREN_TEST_S3_SECRET_KEY=$(sed -n 's/^S3_SECRET_KEY=//p' <<<"$s3_env")
+fi
 set +e
 dotnet test Warren.sln -c Release --nologo 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}

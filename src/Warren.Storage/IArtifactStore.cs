@@ -1,0 +1,80 @@
+namespace Warren.Storage;
+
+/// <summary>Where immutable content lives: module files under the keys of the GOPROXY layout
+/// (<see cref="StoreLayout"/>) and checksum database tiles under sumdb/NAME/. An object becomes visible only complete,
+/// and is never rewritten: every write is put-if-absent. Keys are validated by the caller with
+/// <see cref="StoreLayout.IsValidKey"/>; a provider refuses an invalid key with <see cref="ArgumentException"/>.</summary>
+public interface IArtifactStore
+{
+    /// <summary>Where the store is, for logs and start-up lines (never with credentials).</summary>
+    string Location { get; }
+
+    /// <summary>The object under key, or null when there is none.</summary>
+    ValueTask<StoredObject?> GetAsync(string key, CancellationToken cancellationToken);
+
+    ValueTask<bool> ExistsAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>Makes a complete local file the object under key unless one exists. The file is consumed either way
+    /// (moved into the store, uploaded and deleted, or deleted). True when this call created the object.</summary>
+    ValueTask<bool> PutIfAbsentAsync(string key, string stagedFile, CancellationToken cancellationToken);
+
+    /// <summary>Makes the content of a stream the object under key unless one exists, without buffering it whole in
+    /// memory. True when this call created the object.</summary>
+    ValueTask<bool> PutIfAbsentAsync(string key, Stream content, CancellationToken cancellationToken);
+
+    /// <summary>Removes an object (repair: content that later failed verification). False when there was none.</summary>
+    ValueTask<bool> DeleteAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>The keys under a prefix ending in '/' (every level below it), in no particular order.</summary>
+    IAsyncEnumerable<string> ListAsync(string prefix, CancellationToken cancellationToken);
+
+    /// <summary>Readiness: can the store be written to now? Null when it can, else a one-line reason.</summary>
+    ValueTask<string?> ProbeAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>A complete object of an <see cref="IArtifactStore"/>.</summary>
+public abstract class StoredObject
+{
+    protected StoredObject(string key, long length, DateTimeOffset lastModified, string etag)
+    {
+        Key = key;
+        Length = length;
+        LastModified = lastModified;
+        ETag = etag;
+    }
+
+    public string Key { get; }
+
+    public long Length { get; }
+
+    public DateTimeOffset LastModified { get; }
+
+    /// <summary>A strong entity tag, quoted.</summary>
+    public string ETag { get; }
+
+    /// <summary>A local file holding exactly this content, when the store has one: the server may send it with
+    /// sendfile. No check may depend on it; every reader must work through <see cref="OpenReadAsync"/>.</summary>
+    public virtual string? LocalPath => null;
+
+    /// <summary>Opens the content from offset, length bytes of it (to the end when null).</summary>
+    public abstract ValueTask<Stream> OpenReadAsync(long offset, long? length, CancellationToken cancellationToken);
+
+    /// <summary>Opens the whole content.</summary>
+    public ValueTask<Stream> OpenReadAsync(CancellationToken cancellationToken) => OpenReadAsync(0, null, cancellationToken);
+
+    /// <summary>A short-lived URL a client may fetch the content from directly (a presigned URL), when the store
+    /// offers one; null otherwise.</summary>
+    public virtual ValueTask<Uri?> GetRedirectAsync(TimeSpan lifetime, CancellationToken cancellationToken) => ValueTask.FromResult<Uri?>(null);
+
+    /// <summary>Reads the whole content into memory (small objects only: tiles, .info, .mod).</summary>
+    public async ValueTask<byte[]> ReadAllBytesAsync(CancellationToken cancellationToken)
+    {
+        var stream = await OpenReadAsync(cancellationToken).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
+        {
+            using var buffer = new MemoryStream(Length is > 0 and < int.MaxValue ? (int)Length : 0);
+            await stream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+            return buffer.ToArray();
+        }
+    }
+}

@@ -1,0 +1,59 @@
+namespace Warren.Storage;
+
+/// <summary>What the index knows of one stored module file: its hash (h1 of a zip, or of a .mod), size, where it came
+/// from and when it was first stored.</summary>
+public sealed record ArtifactRecord(string ModulePath, string Version, ArtifactKind Kind, string? Hash, long Size, string Source, DateTimeOffset StoredAt);
+
+/// <summary>A cached mutable answer (a list, @latest, a version query, a checksum database latest) and when it was fetched.</summary>
+public sealed record CachedAnswer(byte[] Body, DateTimeOffset FetchedAt);
+
+/// <summary>A remembered "no" (not found, gone, refused) with its one-line reason, until it expires.</summary>
+/// <param name="Kind">The outcome's kind, as the serving layer names it.</param>
+public sealed record NegativeAnswer(string Kind, string Reason, DateTimeOffset Expires);
+
+/// <summary>Everything about modules that is not their immutable content: the version index, list/latest answers,
+/// negative answers, hashes, the verified checksum database tree heads (compare-and-swap) and, through
+/// <see cref="IHostedLogStorage"/>, the hosted checksum database. Shared by every node of a cluster.</summary>
+public interface IModuleIndex
+{
+    /// <summary>Where the index is, for logs (never with credentials).</summary>
+    string Location { get; }
+
+    /// <summary>Records a stored file. A record that exists keeps its first StoredAt; hash, size and source are updated.</summary>
+    Task RecordArtifactAsync(ArtifactRecord record, CancellationToken cancellationToken);
+
+    Task<ArtifactRecord?> GetArtifactAsync(string modulePath, string version, ArtifactKind kind, CancellationToken cancellationToken);
+
+    /// <summary>The canonical versions of a module the index has any record of, sorted by semantic version.</summary>
+    Task<IReadOnlyList<string>> ListVersionsAsync(string modulePath, CancellationToken cancellationToken);
+
+    Task<CachedAnswer?> GetAnswerAsync(string key, CancellationToken cancellationToken);
+
+    Task PutAnswerAsync(string key, byte[] body, DateTimeOffset fetchedAt, CancellationToken cancellationToken);
+
+    /// <summary>Deletes answers fetched before olderThan, then the oldest beyond maxCount; returns how many went.</summary>
+    Task<int> PruneAnswersAsync(DateTimeOffset olderThan, int maxCount, CancellationToken cancellationToken);
+
+    Task<long> CountAnswersAsync(CancellationToken cancellationToken);
+
+    /// <summary>The negative answer under key while it has not expired at now.</summary>
+    Task<NegativeAnswer?> GetNegativeAsync(string key, DateTimeOffset now, CancellationToken cancellationToken);
+
+    Task PutNegativeAsync(string key, NegativeAnswer answer, CancellationToken cancellationToken);
+
+    Task RemoveNegativeAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>The latest verified signed tree head of a checksum database, or null.</summary>
+    Task<byte[]?> GetTreeHeadAsync(string database, CancellationToken cancellationToken);
+
+    /// <summary>Compare-and-swap: makes next the tree head only when the current one is byte-for-byte expected (null:
+    /// none yet) and next is not smaller than it. False, and nothing changed, otherwise: the caller re-reads, proves
+    /// consistency again and retries, so that no node can move a head backwards.</summary>
+    Task<bool> TryAdvanceTreeHeadAsync(string database, byte[]? expected, byte[] next, CancellationToken cancellationToken);
+
+    /// <summary>The storage of a hosted checksum database log, created empty when new.</summary>
+    Task<IHostedLogStorage> OpenHostedLogAsync(string logName, CancellationToken cancellationToken);
+
+    /// <summary>Readiness: null when the index answers, else a one-line reason.</summary>
+    Task<string?> ProbeAsync(CancellationToken cancellationToken);
+}
