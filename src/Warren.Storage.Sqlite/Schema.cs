@@ -1,0 +1,40 @@
+namespace Warren.Storage.Sqlite;
+
+/// <summary>The index's schema as numbered migrations; the database's PRAGMA user_version is the last one applied.</summary>
+internal static class Schema
+{
+    /// <summary>Migration i takes the schema from version i to version i+1.</summary>
+    public static readonly IReadOnlyList<string> Migrations =
+    [
+        // Version 1: the tables of the server's first index (index.db files that exist hold these, at user_version 0).
+        """
+        CREATE TABLE IF NOT EXISTS artifacts (
+            module TEXT NOT NULL, version TEXT NOT NULL, kind TEXT NOT NULL,
+            h1 TEXT, size INTEGER NOT NULL, source TEXT NOT NULL, fetched_at INTEGER NOT NULL,
+            PRIMARY KEY (module, version, kind));
+        CREATE TABLE IF NOT EXISTS answers (
+            key TEXT NOT NULL PRIMARY KEY, body BLOB NOT NULL, fetched_at INTEGER NOT NULL);
+        CREATE INDEX IF NOT EXISTS answers_fetched_at ON answers (fetched_at);
+        """,
+
+        // Version 2: negative answers, checksum database tree heads and hosted checksum database logs.
+        """
+        CREATE TABLE negatives (
+            key TEXT NOT NULL PRIMARY KEY, kind TEXT NOT NULL, reason TEXT NOT NULL, expires INTEGER NOT NULL);
+        CREATE TABLE tree_heads (
+            name TEXT NOT NULL PRIMARY KEY, note BLOB NOT NULL, size INTEGER NOT NULL);
+        CREATE TABLE hosted_log_records (
+            log TEXT NOT NULL, id INTEGER NOT NULL, record BLOB NOT NULL, module TEXT NOT NULL, version TEXT NOT NULL,
+            PRIMARY KEY (log, id)) WITHOUT ROWID;
+        CREATE INDEX hosted_log_records_by_version ON hosted_log_records (log, module, version);
+        CREATE TABLE hosted_log_hashes (
+            log TEXT NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL,
+            PRIMARY KEY (log, idx)) WITHOUT ROWID;
+        CREATE TABLE hosted_log_heads (
+            log TEXT NOT NULL PRIMARY KEY, size INTEGER NOT NULL, head BLOB NOT NULL);
+        """,
+    ];
+
+    /// <summary>The version this code reads and writes.</summary>
+    public static long Version => Migrations.Count;
+}
