@@ -107,7 +107,8 @@ public sealed class SqliteHostedLogStorage : IHostedLogStorage
         });
 
     /// <inheritdoc/>
-    /// <exception cref="ArgumentException">The number of hashes is not the number the new records add.</exception>
+    /// <exception cref="ArgumentException">The log holds expectedSize records but the number of hashes is not the number
+    /// the new records add (nothing is written).</exception>
     public Task<bool> TryAppendAsync(long expectedSize, IReadOnlyList<HostedLogEntry> entries, IReadOnlyList<LogHash> hashes, byte[] signedHead, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(expectedSize);
@@ -116,11 +117,7 @@ public sealed class SqliteHostedLogStorage : IHostedLogStorage
         ArgumentNullException.ThrowIfNull(signedHead);
         var newSize = expectedSize + entries.Count;
         var firstHash = Tlog.StoredHashCount(expectedSize);
-        if (Tlog.StoredHashCount(newSize) - firstHash != hashes.Count)
-        {
-            throw new ArgumentException(
-                $"{entries.Count} records from {expectedSize} on add {Tlog.StoredHashCount(newSize) - firstHash} stored hashes, not {hashes.Count}", nameof(hashes));
-        }
+        var added = Tlog.StoredHashCount(newSize) - firstHash;
 
         return _index.RunAsync(async connection =>
         {
@@ -132,6 +129,12 @@ public sealed class SqliteHostedLogStorage : IHostedLogStorage
                 {
                     return false;
                 }
+            }
+
+            // Checked once the size is known to match: an append that lost the race is a plain false.
+            if (added != hashes.Count)
+            {
+                throw new ArgumentException($"{entries.Count} records from {expectedSize} on add {added} stored hashes, not {hashes.Count}", nameof(hashes));
             }
 
             await using (var insert = Sql.Command(connection, transaction,

@@ -418,7 +418,7 @@ public sealed class SqliteModuleIndex : IModuleIndex, IDisposable
 
     /// <summary>Moves the corrupt database aside and creates a new one, unless this handle recovered since generation or
     /// the database at the path is sound again (another handle or process recreated it).</summary>
-    private void Recover(int generation, SqliteException cause)
+    internal void Recover(int generation, SqliteException cause)
     {
         lock (_recoveryGate)
         {
