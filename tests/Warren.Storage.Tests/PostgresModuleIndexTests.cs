@@ -1,3 +1,6 @@
+using System.Security.Cryptography;
+using System.Text;
+using Warren.Core.SumDb;
 using Warren.Storage.Postgres;
 using Warren.Testing.Services;
 
@@ -34,6 +37,44 @@ public sealed class PostgresModuleIndexTests(PostgresServer server) : ModuleInde
         }
 
         Assert.Equal(["v1.0.0", "v1.1.0"], order);
+    }
+
+    [Fact]
+    public async Task Appenders_on_two_nodes_retrying_on_conflict_build_one_gapless_log()
+    {
+        var first = await _scratch.IndexAsync();
+        var second = await _scratch.IndexAsync(first.Schema);
+        const int Workers = 8, Batches = 5, PerBatch = 2;
+        var appends = Enumerable.Range(0, Workers).Select(w => Task.Run(async () =>
+        {
+            await using var log = await (w % 2 == 0 ? first : second).OpenHostedLogAsync("busy.example", CancellationToken.None);
+            for (var b = 0; b < Batches; b++)
+            {
+                while (true)
+                {
+                    var size = (await log.ReadStateAsync(CancellationToken.None))?.Size ?? 0;
+                    var entries = Enumerable.Range(0, PerBatch).Select(i => new HostedLogEntry($"m.example/w{w}", $"v1.{b}.{i}", Encoding.UTF8.GetBytes($"w{w} b{b} i{i}\n"))).ToList();
+                    var count = Tlog.StoredHashCount(size + PerBatch) - Tlog.StoredHashCount(size);
+                    var hashes = Enumerable.Range(0, (int)count).Select(_ => new LogHash(RandomNumberGenerator.GetBytes(LogHash.Size))).ToList();
+                    if (await log.TryAppendAsync(size, entries, hashes, Encoding.UTF8.GetBytes($"head {size + PerBatch}\n"), CancellationToken.None))
+                    {
+                        break;
+                    }
+                }
+            }
+        })).ToList();
+        await Task.WhenAll(appends);
+
+        await using var reader = await first.OpenHostedLogAsync("busy.example", CancellationToken.None);
+        var state = await reader.ReadStateAsync(CancellationToken.None);
+        Assert.NotNull(state);
+        Assert.Equal(Workers * Batches * PerBatch, state.Size);
+        Assert.Equal($"head {state.Size}\n", Encoding.UTF8.GetString(state.SignedHead));
+        var texts = (await reader.ReadRecordsAsync(0, (int)state.Size, CancellationToken.None)).Select(t => Encoding.UTF8.GetString(t)).ToList();
+        Assert.Equal(texts.Count, texts.Distinct(StringComparer.Ordinal).Count());
+        var allHashes = Enumerable.Range(0, (int)Tlog.StoredHashCount(state.Size)).Select(i => (long)i).ToList();
+        Assert.Equal(allHashes.Count, (await reader.ReadHashesAsync(allHashes, CancellationToken.None)).Count);
+        Assert.Equal(state.Size - 1, await reader.FindAsync("m.example/w" + texts[^1][1], "v1." + texts[^1][4] + "." + texts[^1][7], CancellationToken.None));
     }
 
     [Fact]
