@@ -8,7 +8,8 @@ namespace Warren.Storage.Postgres;
 /// <summary>An <see cref="IKeyLock"/> across every node on the same database: a session-level
 /// <c>pg_advisory_lock(bigint)</c> on a 64-bit hash of the schema and the key, held on a connection of its own until
 /// released. Two keys whose hashes collide share one lock: that only serialises more than needed, it never lets two
-/// holders of one key in. If a node dies, its session ends and the database releases its locks.</summary>
+/// holders of one key in. If a node dies, its session ends and the database releases its locks. Each held key takes
+/// one connection of the data source's pool (Maximum Pool Size) until it is released, so hold keys briefly.</summary>
 public sealed class PostgresKeyLock : IKeyLock
 {
     private readonly NpgsqlDataSource _dataSource;

@@ -18,7 +18,9 @@ public static partial class PostgresMigrations
     /// <summary>The migrations in order; version n is at index n-1. {s} stands for the quoted schema.</summary>
     private static readonly string[] Steps =
     [
-        // 1: the module index proper.
+        // 1: the module index proper. artifacts.seq numbers rows in the order they were first stored (an update keeps
+        // it). Numbers are drawn at insert time, so concurrent transactions may commit them out of order: a feed read
+        // by seq must allow for a late, smaller number (read up to a settled point, or re-read a short window).
         """
         CREATE TABLE {s}.artifacts (
             module text NOT NULL,

@@ -8,7 +8,8 @@ using Warren.Protocol.SumDb;
 namespace Warren.Storage.Postgres;
 
 /// <summary>An <see cref="IModuleIndex"/> in PostgreSQL, shared by every node that uses the same database and schema.
-/// Call <see cref="MigrateAsync"/> once at start-up before anything else.</summary>
+/// Call <see cref="MigrateAsync"/> once at start-up before anything else. Times are kept to the microsecond,
+/// PostgreSQL's precision.</summary>
 public sealed class PostgresModuleIndex : IModuleIndex
 {
     private readonly NpgsqlDataSource _dataSource;
@@ -23,12 +24,13 @@ public sealed class PostgresModuleIndex : IModuleIndex
         _logger = logger ?? (ILogger)NullLogger.Instance;
         Schema = options.Schema;
         _s = PostgresMigrations.Quote(options.Schema);
-        Location = options.Location + (options.Schema == PostgresIndexOptions.DefaultSchema ? "" : " schema " + options.Schema);
+        Location = options.Location;
     }
 
     /// <summary>The schema of the index's tables.</summary>
     public string Schema { get; }
 
+    /// <summary>host:port/database, without credentials.</summary>
     public string Location { get; }
 
     /// <summary>Brings the schema to the latest version (see <see cref="PostgresMigrations"/>); safe when several nodes
