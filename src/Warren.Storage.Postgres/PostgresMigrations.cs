@@ -1,0 +1,162 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+namespace Warren.Storage.Postgres;
+
+/// <summary>The versioned schema of the index, kept in code and applied in order. Every version applied is a row of
+/// <c>schema_migrations(version, applied_at)</c>. Several nodes may migrate at once: each takes one transaction-level
+/// advisory lock before looking at what is applied, so the versions are applied once, in order, by whichever comes
+/// first, and the others find them done.</summary>
+public static partial class PostgresMigrations
+{
+    /// <summary>The advisory lock of migrations, in the two-key space of advisory locks (the key locks use the one-key
+    /// space, so the two never meet): 'W','R','N','M' and 1.</summary>
+    private const int LockClass = 0x57524E4D;
+    private const int LockObject = 1;
+
+    /// <summary>The migrations in order; version n is at index n-1. {s} stands for the quoted schema.</summary>
+    private static readonly string[] Steps =
+    [
+        // 1: the module index proper. artifacts.seq numbers rows in the order they were first stored (an update keeps
+        // it). Numbers are drawn at insert time, so concurrent transactions may commit them out of order: a feed read
+        // by seq must allow for a late, smaller number (read up to a settled point, or re-read a short window).
+        """
+        CREATE TABLE {s}.artifacts (
+            module text NOT NULL,
+            version text NOT NULL,
+            kind text NOT NULL,
+            hash text,
+            size bigint NOT NULL,
+            source text NOT NULL,
+            stored_at timestamptz NOT NULL,
+            seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+            PRIMARY KEY (module, version, kind));
+        CREATE TABLE {s}.answers (
+            key text PRIMARY KEY,
+            body bytea NOT NULL,
+            fetched_at timestamptz NOT NULL);
+        CREATE INDEX answers_fetched_at ON {s}.answers (fetched_at);
+        CREATE TABLE {s}.negative_answers (
+            key text PRIMARY KEY,
+            kind text NOT NULL,
+            reason text NOT NULL,
+            expires timestamptz NOT NULL);
+        CREATE TABLE {s}.tree_heads (
+            name text PRIMARY KEY,
+            note bytea NOT NULL,
+            size bigint NOT NULL);
+        """,
+
+        // 2: hosted checksum database logs.
+        """
+        CREATE TABLE {s}.log_heads (
+            log text PRIMARY KEY,
+            size bigint NOT NULL,
+            signed_head bytea);
+        CREATE TABLE {s}.log_records (
+            log text NOT NULL,
+            id bigint NOT NULL,
+            module text NOT NULL,
+            version text NOT NULL,
+            text bytea NOT NULL,
+            PRIMARY KEY (log, id));
+        CREATE INDEX log_records_module_version ON {s}.log_records (log, module, version);
+        CREATE TABLE {s}.log_hashes (
+            log text NOT NULL,
+            storage_index bigint NOT NULL,
+            hash bytea NOT NULL,
+            PRIMARY KEY (log, storage_index));
+        """,
+
+        // 3: leases for cross-node single-flight.
+        """
+        CREATE SEQUENCE {s}.lease_tokens AS bigint NO CYCLE;
+        CREATE TABLE {s}.leases (
+            key text PRIMARY KEY,
+            holder text NOT NULL,
+            token bigint NOT NULL,
+            expires_at timestamptz NOT NULL);
+        """,
+    ];
+
+    /// <summary>The version the schema is at once every migration is applied.</summary>
+    public static int LatestVersion => Steps.Length;
+
+    /// <summary>Creates the schema if needed and applies the missing versions in order, in one transaction under the
+    /// migration lock. Returns how many versions this call applied (0 when another node had done it).</summary>
+    public static async Task<int> MigrateAsync(NpgsqlDataSource dataSource, string schema, ILogger? logger, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        logger ??= NullLogger.Instance;
+        var s = Quote(schema);
+        var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                await ExecuteAsync(connection, $"SELECT pg_advisory_xact_lock({LockClass}, {LockObject})", 0, cancellationToken).ConfigureAwait(false);
+                await ExecuteAsync(connection, $"""
+                    CREATE SCHEMA IF NOT EXISTS {s};
+                    CREATE TABLE IF NOT EXISTS {s}.schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());
+                    """, null, cancellationToken).ConfigureAwait(false);
+
+                int current;
+                using (var command = new NpgsqlCommand($"SELECT coalesce(max(version), 0) FROM {s}.schema_migrations", connection))
+                {
+                    current = Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+                }
+
+                if (current > Steps.Length)
+                {
+                    throw new InvalidOperationException($"postgres schema {schema} is at version {current}, newer than this Warren knows ({Steps.Length}): upgrade Warren");
+                }
+
+                for (var version = current + 1; version <= Steps.Length; version++)
+                {
+                    await ExecuteAsync(connection, Steps[version - 1].Replace("{s}", s, StringComparison.Ordinal), null, cancellationToken).ConfigureAwait(false);
+                    using var record = new NpgsqlCommand($"INSERT INTO {s}.schema_migrations (version) VALUES ($1)", connection);
+                    record.Parameters.Add(new NpgsqlParameter<int> { TypedValue = version });
+                    await record.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    Log.Applied(logger, schema, version);
+                }
+
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                if (current == Steps.Length)
+                {
+                    Log.UpToDate(logger, schema, current);
+                }
+
+                return Steps.Length - current;
+            }
+        }
+    }
+
+    /// <summary>The schema name as a quoted identifier (the options validated it).</summary>
+    internal static string Quote(string schema)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(schema);
+        return "\"" + schema.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, int? timeoutSeconds, CancellationToken cancellationToken)
+    {
+        using var command = new NpgsqlCommand(sql, connection);
+        if (timeoutSeconds is { } t)
+        {
+            command.CommandTimeout = t;
+        }
+
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 7300, Level = LogLevel.Information, Message = "Applied index schema migration {Version} to postgres schema {Schema}")]
+        public static partial void Applied(ILogger logger, string schema, int version);
+
+        [LoggerMessage(EventId = 7301, Level = LogLevel.Debug, Message = "Postgres schema {Schema} is at version {Version}, the latest")]
+        public static partial void UpToDate(ILogger logger, string schema, int version);
+    }
+}

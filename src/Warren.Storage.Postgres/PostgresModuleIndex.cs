@@ -1,0 +1,244 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using NpgsqlTypes;
+using Warren.Core.Modules;
+using Warren.Protocol.SumDb;
+
+namespace Warren.Storage.Postgres;
+
+/// <summary>An <see cref="IModuleIndex"/> in PostgreSQL, shared by every node that uses the same database and schema.
+/// Call <see cref="MigrateAsync"/> once at start-up before anything else. Times are kept to the microsecond,
+/// PostgreSQL's precision.</summary>
+public sealed class PostgresModuleIndex : IModuleIndex
+{
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly ILogger _logger;
+    private readonly string _s;
+
+    public PostgresModuleIndex(NpgsqlDataSource dataSource, PostgresIndexOptions options, ILogger<PostgresModuleIndex>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        ArgumentNullException.ThrowIfNull(options);
+        _dataSource = dataSource;
+        _logger = logger ?? (ILogger)NullLogger.Instance;
+        Schema = options.Schema;
+        _s = PostgresMigrations.Quote(options.Schema);
+        Location = options.Location;
+    }
+
+    /// <summary>The schema of the index's tables.</summary>
+    public string Schema { get; }
+
+    /// <summary>host:port/database, without credentials.</summary>
+    public string Location { get; }
+
+    /// <summary>Brings the schema to the latest version (see <see cref="PostgresMigrations"/>); safe when several nodes
+    /// start at once. Returns how many versions this call applied.</summary>
+    public Task<int> MigrateAsync(CancellationToken cancellationToken) =>
+        PostgresMigrations.MigrateAsync(_dataSource, Schema, _logger, cancellationToken);
+
+    public async Task RecordArtifactAsync(ArtifactRecord record, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        await using var command = _dataSource.CreateCommand($"""
+            INSERT INTO {_s}.artifacts (module, version, kind, hash, size, source, stored_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+            ON CONFLICT (module, version, kind) DO UPDATE SET hash = EXCLUDED.hash, size = EXCLUDED.size, source = EXCLUDED.source
+            """);
+        command.Parameters.Add(Text(record.ModulePath));
+        command.Parameters.Add(Text(record.Version));
+        command.Parameters.Add(Text(KindName(record.Kind)));
+        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)record.Hash ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = record.Size });
+        command.Parameters.Add(Text(record.Source));
+        command.Parameters.Add(Time(record.StoredAt));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<ArtifactRecord?> GetArtifactAsync(string modulePath, string version, ArtifactKind kind, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand($"SELECT hash, size, source, stored_at FROM {_s}.artifacts WHERE module = $1 AND version = $2 AND kind = $3");
+        command.Parameters.Add(Text(modulePath));
+        command.Parameters.Add(Text(version));
+        command.Parameters.Add(Text(KindName(kind)));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return null;
+        }
+
+        return new ArtifactRecord(modulePath, version, kind, reader.IsDBNull(0) ? null : reader.GetString(0), reader.GetInt64(1), reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3));
+    }
+
+    public async Task<IReadOnlyList<string>> ListVersionsAsync(string modulePath, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand($"SELECT DISTINCT version FROM {_s}.artifacts WHERE module = $1");
+        command.Parameters.Add(Text(modulePath));
+        var versions = new List<string>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var version = reader.GetString(0);
+                if (SemVer.IsValid(version) && SemVer.Canonical(version) == version)
+                {
+                    versions.Add(version);
+                }
+            }
+        }
+
+        versions.Sort(SemVer.Compare);
+        return versions;
+    }
+
+    public async Task<CachedAnswer?> GetAnswerAsync(string key, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand($"SELECT body, fetched_at FROM {_s}.answers WHERE key = $1");
+        command.Parameters.Add(Text(key));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+            ? new CachedAnswer(reader.GetFieldValue<byte[]>(0), reader.GetFieldValue<DateTimeOffset>(1))
+            : null;
+    }
+
+    public async Task PutAnswerAsync(string key, byte[] body, DateTimeOffset fetchedAt, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        await using var command = _dataSource.CreateCommand($"""
+            INSERT INTO {_s}.answers (key, body, fetched_at) VALUES ($1, $2, $3)
+            ON CONFLICT (key) DO UPDATE SET body = EXCLUDED.body, fetched_at = EXCLUDED.fetched_at
+            """);
+        command.Parameters.Add(Text(key));
+        command.Parameters.Add(Bytes(body));
+        command.Parameters.Add(Time(fetchedAt));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<int> PruneAnswersAsync(DateTimeOffset olderThan, int maxCount, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxCount);
+        await using var batch = _dataSource.CreateBatch();
+        var old = new NpgsqlBatchCommand($"DELETE FROM {_s}.answers WHERE fetched_at < $1");
+        old.Parameters.Add(Time(olderThan));
+        var beyond = new NpgsqlBatchCommand($"DELETE FROM {_s}.answers WHERE key IN (SELECT key FROM {_s}.answers ORDER BY fetched_at DESC, key OFFSET $1)");
+        beyond.Parameters.Add(new NpgsqlParameter<int> { TypedValue = maxCount });
+        batch.BatchCommands.Add(old);
+        batch.BatchCommands.Add(beyond);
+        await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return checked(old.RecordsAffected + beyond.RecordsAffected);
+    }
+
+    public async Task<long> CountAnswersAsync(CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand($"SELECT count(*) FROM {_s}.answers");
+        return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    public async Task<NegativeAnswer?> GetNegativeAsync(string key, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand($"SELECT kind, reason, expires FROM {_s}.negative_answers WHERE key = $1 AND expires > $2");
+        command.Parameters.Add(Text(key));
+        command.Parameters.Add(Time(now));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+            ? new NegativeAnswer(reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2))
+            : null;
+    }
+
+    public async Task PutNegativeAsync(string key, NegativeAnswer answer, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(answer);
+        await using var command = _dataSource.CreateCommand($"""
+            INSERT INTO {_s}.negative_answers (key, kind, reason, expires) VALUES ($1, $2, $3, $4)
+            ON CONFLICT (key) DO UPDATE SET kind = EXCLUDED.kind, reason = EXCLUDED.reason, expires = EXCLUDED.expires
+            """);
+        command.Parameters.Add(Text(key));
+        command.Parameters.Add(Text(answer.Kind));
+        command.Parameters.Add(Text(answer.Reason));
+        command.Parameters.Add(Time(answer.Expires));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task RemoveNegativeAsync(string key, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand($"DELETE FROM {_s}.negative_answers WHERE key = $1");
+        command.Parameters.Add(Text(key));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<byte[]?> GetTreeHeadAsync(string database, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand($"SELECT note FROM {_s}.tree_heads WHERE name = $1");
+        command.Parameters.Add(Text(database));
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as byte[];
+    }
+
+    public async Task<bool> TryAdvanceTreeHeadAsync(string database, byte[]? expected, byte[] next, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        var size = SumDbCaches.TreeSizeOf(next);
+        // One statement each way, so the comparison and the write are one atomic step: a concurrent update makes the
+        // row re-checked against the new note, which then no longer matches.
+        await using var command = expected is null
+            ? _dataSource.CreateCommand($"INSERT INTO {_s}.tree_heads (name, note, size) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING")
+            : _dataSource.CreateCommand($"UPDATE {_s}.tree_heads SET note = $2, size = $3 WHERE name = $1 AND note = $4 AND $3 >= size");
+        command.Parameters.Add(Text(database));
+        command.Parameters.Add(Bytes(next));
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = size });
+        if (expected is not null)
+        {
+            command.Parameters.Add(Bytes(expected));
+        }
+
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    public async Task<IHostedLogStorage> OpenHostedLogAsync(string logName, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(logName);
+        await using var command = _dataSource.CreateCommand($"INSERT INTO {_s}.log_heads (log, size, signed_head) VALUES ($1, 0, NULL) ON CONFLICT (log) DO NOTHING");
+        command.Parameters.Add(Text(logName));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return new PostgresHostedLogStorage(_dataSource, _s, logName);
+    }
+
+    public async Task<string?> ProbeAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var command = _dataSource.CreateCommand("SELECT 1");
+            await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException && !cancellationToken.IsCancellationRequested)
+        {
+            return $"postgres index at {Location}: {OneLine(PostgresIndexOptions.Redact(e.Message))}";
+        }
+    }
+
+    internal static string KindName(ArtifactKind kind) => kind switch
+    {
+        ArtifactKind.Info => "info",
+        ArtifactKind.Mod => "mod",
+        ArtifactKind.Zip => "zip",
+        ArtifactKind.ZipHash => "ziphash",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+
+    internal static NpgsqlParameter<string> Text(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        return new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlDbType.Text, TypedValue = value };
+    }
+
+    internal static NpgsqlParameter<byte[]> Bytes(byte[] value) => new() { NpgsqlDbType = NpgsqlDbType.Bytea, TypedValue = value };
+
+    /// <summary>A timestamptz parameter (Npgsql takes only UTC offsets for it).</summary>
+    internal static NpgsqlParameter<DateTimeOffset> Time(DateTimeOffset value) => new() { NpgsqlDbType = NpgsqlDbType.TimestampTz, TypedValue = value.ToUniversalTime() };
+
+    private static string OneLine(string text)
+    {
+        var end = text.IndexOfAny(['\r', '\n']);
+        return end < 0 ? text : text[..end];
+    }
+}
