@@ -166,19 +166,32 @@ public sealed class FileSystemArtifactStore : IArtifactStore, IDisposable
     public async ValueTask<bool> DeleteAsync(string key, CancellationToken cancellationToken)
     {
         var path = PathOf(key);
-        var existed = File.Exists(path);
-        File.Delete(path);
-        if (existed && _fsync)
+        if (!File.Exists(path))
+        {
+            return false;
+        }
+
+        try
+        {
+            File.Delete(path);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // Gone meanwhile.
+            return false;
+        }
+
+        if (_fsync)
         {
             StoreFiles.SyncDirectory(Path.GetDirectoryName(path)!);
         }
 
-        if (existed && _maintainLists && IsInfoOrMod(key, out var modulePath))
+        if (_maintainLists && IsInfoOrMod(key, out var modulePath))
         {
             await RewriteListFileAsync(modulePath, cancellationToken).ConfigureAwait(false);
         }
 
-        return existed;
+        return true;
     }
 
     public async IAsyncEnumerable<string> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)

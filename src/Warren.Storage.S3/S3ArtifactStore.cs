@@ -102,7 +102,7 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
         var head = await HeadAsync(full, cancellationToken).ConfigureAwait(false);
         return head is null
             ? null
-            : new S3Object(this, key, full, head.ContentLength, new DateTimeOffset(DateTime.SpecifyKind(head.LastModified ?? DateTime.UnixEpoch, DateTimeKind.Utc)), head.ETag ?? "\"\"");
+            : new S3Object(this, key, full, head.ContentLength, AsUtc(head.LastModified), head.ETag ?? "\"\"");
     }
 
     public async ValueTask<bool> ExistsAsync(string key, CancellationToken cancellationToken) =>
@@ -406,6 +406,10 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             await _client.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = _options.Bucket, Key = full, UploadId = uploadId }, timeout.Token).ConfigureAwait(false);
         }
+        catch (AmazonServiceException ex)
+        {
+            S3StoreLog.MultipartAbortFailed(_logger, full, $"{(int)ex.StatusCode} {ex.ErrorCode}");
+        }
         catch (Exception ex) when (ex is AmazonClientException or HttpRequestException or IOException or OperationCanceledException)
         {
             S3StoreLog.MultipartAbortFailed(_logger, full, ex.GetType().Name + ": " + FirstLine(ex.Message));
@@ -464,6 +468,14 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
         }
     }
 
+    /// <summary>The SDK's time (local or UTC kind; unspecified is taken as UTC, as HTTP dates are) as an offset.</summary>
+    private static DateTimeOffset AsUtc(DateTime? time) => time switch
+    {
+        null => DateTimeOffset.UnixEpoch,
+        { Kind: DateTimeKind.Unspecified } t => new DateTimeOffset(DateTime.SpecifyKind(t, DateTimeKind.Utc)),
+        { } t => new DateTimeOffset(t.ToUniversalTime()),
+    };
+
     private string FullKey(string key) => _options.Prefix + StoreLayout.RequireValidKey(key);
 
     private static string FirstLine(string message)
@@ -495,7 +507,35 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
             }
 
             var response = await store._client.GetObjectAsync(request, cancellationToken).ConfigureAwait(false);
-            return new ResponseStream(response);
+            try
+            {
+                // Exactly the bytes asked for, even from a server that answers a range with more (or with the whole object).
+                var start = response.HttpStatusCode == HttpStatusCode.PartialContent ? RangeStart(response.ContentRange) : 0;
+                if (start > offset)
+                {
+                    throw new IOException($"the server answered the range from {offset} of {fullKey} from {start}");
+                }
+
+                var body = new ResponseStream(response, count);
+                for (var skip = offset - start; skip > 0;)
+                {
+                    var buffer = new byte[(int)Math.Min(skip, 81920)];
+                    var n = await body.Inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+                    if (n == 0)
+                    {
+                        throw new IOException($"the server's answer for {fullKey} ended early");
+                    }
+
+                    skip -= n;
+                }
+
+                return body;
+            }
+            catch
+            {
+                response.Dispose();
+                throw;
+            }
         }
 
         public override ValueTask<Uri?> GetRedirectAsync(TimeSpan lifetime, CancellationToken cancellationToken)
@@ -522,10 +562,26 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
         }
     }
 
-    /// <summary>A GET response's body; disposing it disposes the response.</summary>
-    private sealed class ResponseStream(GetObjectResponse response) : Stream
+    /// <summary>"bytes START-END/TOTAL" → START (0 when it does not parse).</summary>
+    private static long RangeStart(string? contentRange)
+    {
+        if (contentRange is null || !contentRange.StartsWith("bytes ", StringComparison.OrdinalIgnoreCase))
+        {
+            return 0;
+        }
+
+        var dash = contentRange.IndexOf('-', StringComparison.Ordinal);
+        return dash > 6 && long.TryParse(contentRange.AsSpan(6, dash - 6), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var start) ? start : 0;
+    }
+
+    /// <summary>At most length bytes of a GET response's body; disposing it disposes the response.</summary>
+    private sealed class ResponseStream(GetObjectResponse response, long length) : Stream
     {
         private readonly Stream _inner = response.ResponseStream;
+        private readonly long _length = length;
+        private long _remaining = length;
+
+        public Stream Inner => _inner;
 
         public override bool CanRead => true;
 
@@ -533,7 +589,7 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
 
         public override bool CanWrite => false;
 
-        public override long Length => response.ContentLength;
+        public override long Length => _length;
 
         public override long Position
         {
@@ -541,15 +597,34 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
             set => throw new NotSupportedException();
         }
 
-        public override int Read(byte[] buffer, int offset, int count) => _inner.Read(buffer, offset, count);
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
-        public override int Read(Span<byte> buffer) => _inner.Read(buffer);
+        public override int Read(Span<byte> buffer)
+        {
+            if (_remaining <= 0 || buffer.IsEmpty)
+            {
+                return 0;
+            }
+
+            var n = _inner.Read(buffer[..(int)Math.Min(buffer.Length, _remaining)]);
+            _remaining -= n;
+            return n;
+        }
 
         public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            _inner.ReadAsync(buffer, offset, count, cancellationToken);
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-            _inner.ReadAsync(buffer, cancellationToken);
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (_remaining <= 0 || buffer.IsEmpty)
+            {
+                return 0;
+            }
+
+            var n = await _inner.ReadAsync(buffer[..(int)Math.Min(buffer.Length, _remaining)], cancellationToken).ConfigureAwait(false);
+            _remaining -= n;
+            return n;
+        }
 
         public override void Flush()
         {
