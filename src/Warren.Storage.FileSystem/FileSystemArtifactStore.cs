@@ -302,13 +302,12 @@ public sealed class FileSystemArtifactStore : IArtifactStore, IDisposable
         var created = CreateDirectories(directory);
         try
         {
-            // No-replace: of concurrent writers exactly one succeeds.
-            File.Move(staged, target, overwrite: false);
-        }
-        catch (IOException) when (File.Exists(target))
-        {
-            File.Delete(staged);
-            return false;
+            // No-replace: of concurrent writers exactly one succeeds; the others delete their files.
+            if (!StoreFiles.TryMoveNoReplace(staged, target))
+            {
+                File.Delete(staged);
+                return false;
+            }
         }
         catch
         {

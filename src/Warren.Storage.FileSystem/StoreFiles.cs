@@ -90,6 +90,64 @@ public static class StoreFiles
         }
     }
 
+    /// <summary>Renames source to target unless target exists, atomically: of concurrent callers for one target exactly
+    /// one succeeds. True when source became target; false, with source left in place, when target existed. Both must
+    /// be on one file system. (File.Move without overwrite checks for the target, then renames: two callers can both
+    /// succeed, and the last one's file stays.) Linux: renameat2(RENAME_NOREPLACE), or link and unlink on file systems
+    /// without it; Windows: MoveFileEx without replacing, which is atomic.</summary>
+    public static bool TryMoveNoReplace(string source, string target)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            try
+            {
+                File.Move(source, target, overwrite: false);
+                return true;
+            }
+            catch (IOException) when (File.Exists(target))
+            {
+                return false;
+            }
+        }
+
+        var from = Encoding.UTF8.GetBytes(source + "\0");
+        var to = Encoding.UTF8.GetBytes(target + "\0");
+        int errno;
+        try
+        {
+            if (Native.RenameAt2(Native.AtFdCwd, from, Native.AtFdCwd, to, Native.RenameNoReplace) == 0)
+            {
+                return true;
+            }
+
+            errno = Marshal.GetLastPInvokeError();
+        }
+        catch (EntryPointNotFoundException)
+        {
+            errno = Native.ENOSYS;
+        }
+
+        if (errno == Native.EEXIST)
+        {
+            return false;
+        }
+
+        if (errno is not (Native.EINVAL or Native.ENOSYS or Native.EOPNOTSUPP))
+        {
+            throw new IOException($"cannot move {source} to {target} (errno {errno})");
+        }
+
+        // No RENAME_NOREPLACE here: a hard link is created only when the name is free.
+        if (Native.Link(from, to) != 0)
+        {
+            errno = Marshal.GetLastPInvokeError();
+            return errno == Native.EEXIST ? false : throw new IOException($"cannot link {source} to {target} (errno {errno})");
+        }
+
+        _ = Native.Unlink(from);
+        return true;
+    }
+
     /// <summary>Sets the process's umask to 077, so that whatever the serving process and its git children create
     /// (mirrors, checksum database caches, staged downloads) is private to the user; returns the previous mask.
     /// Nothing on Windows.</summary>
@@ -108,5 +166,21 @@ public static class StoreFiles
 
         [DllImport("libc", EntryPoint = "close")]
         public static extern int Close(int fd);
+
+        public const int AtFdCwd = -100;
+        public const uint RenameNoReplace = 1;
+        public const int EEXIST = 17;
+        public const int EINVAL = 22;
+        public const int ENOSYS = 38;
+        public const int EOPNOTSUPP = 95;
+
+        [DllImport("libc", EntryPoint = "renameat2", SetLastError = true)]
+        public static extern int RenameAt2(int oldDirFd, byte[] oldPath, int newDirFd, byte[] newPath, uint flags);
+
+        [DllImport("libc", EntryPoint = "link", SetLastError = true)]
+        public static extern int Link(byte[] oldPath, byte[] newPath);
+
+        [DllImport("libc", EntryPoint = "unlink", SetLastError = true)]
+        public static extern int Unlink(byte[] path);
     }
 }

@@ -138,6 +138,74 @@ public sealed class FileSystemArtifactStoreTests : ArtifactStoreContract, IDispo
     }
 
     [Fact]
+    public async Task Racing_publishes_have_exactly_one_winner_every_time()
+    {
+        var a = await NewStoreAsync();
+        var b = Open(a.Root);
+        for (var round = 0; round < 50; round++)
+        {
+            var key = $"example.com/race/@v/v1.0.{round}.info";
+            var staged = Enumerable.Range(0, 8).Select(i => StageFile([(byte)i])).ToArray();
+            using var start = new ManualResetEventSlim();
+            var puts = staged.Select((file, i) => Task.Run(async () =>
+            {
+                start.Wait();
+                return await (i % 2 == 0 ? a : b).PutIfAbsentAsync(key, file, Ct);
+            })).ToArray();
+            start.Set();
+            var results = await Task.WhenAll(puts);
+            Assert.Single(results, r => r);
+            Assert.Equal([(byte)Array.IndexOf(results, true)], await ReadAsync(a, key));
+            Assert.All(staged, f => Assert.False(File.Exists(f)));
+        }
+
+        // Nothing left in either staging directory but its lock.
+        Assert.All(Directory.EnumerateDirectories(Path.Combine(a.Root, ".warren", "staging")),
+            d => Assert.Equal([".lock"], Directory.EnumerateFiles(d).Select(Path.GetFileName)));
+    }
+
+    [Fact]
+    public async Task No_replace_moves_racing_for_one_target_have_one_winner()
+    {
+        // File.Move(overwrite: false) fails this at once (it checks for the target, then renames: several winners).
+        var dir = TestPaths.NewTempDir("moverace");
+        for (var round = 0; round < 300; round++)
+        {
+            var target = Path.Combine(dir, "t" + round);
+            var sources = Enumerable.Range(0, 6).Select(i => Path.Combine(dir, $"s{round}-{i}")).ToArray();
+            foreach (var source in sources)
+            {
+                File.WriteAllText(source, source);
+            }
+
+            using var barrier = new Barrier(sources.Length);
+            var moves = sources.Select(source => Task.Factory.StartNew(() =>
+            {
+                barrier.SignalAndWait();
+                return StoreFiles.TryMoveNoReplace(source, target);
+            }, Ct, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
+            var results = await Task.WhenAll(moves);
+            Assert.Single(results, r => r);
+            Assert.Equal(sources[Array.IndexOf(results, true)], File.ReadAllText(target));
+        }
+    }
+
+    [Fact]
+    public void A_no_replace_move_refuses_an_existing_target()
+    {
+        var dir = TestPaths.NewTempDir("move");
+        var (source, target) = (Path.Combine(dir, "s"), Path.Combine(dir, "t"));
+        File.WriteAllText(source, "new");
+        File.WriteAllText(target, "old");
+        Assert.False(StoreFiles.TryMoveNoReplace(source, target));
+        Assert.Equal(("new", "old"), (File.ReadAllText(source), File.ReadAllText(target)));
+        File.Delete(target);
+        Assert.True(StoreFiles.TryMoveNoReplace(source, target));
+        Assert.False(File.Exists(source));
+        Assert.Equal("new", File.ReadAllText(target));
+    }
+
+    [Fact]
     public async Task An_object_has_its_local_path()
     {
         var store = await NewStoreAsync();
