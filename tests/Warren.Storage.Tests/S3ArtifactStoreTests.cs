@@ -207,6 +207,28 @@ public sealed class S3ArtifactStoreTests(S3ServerFixture server) : ArtifactStore
     }
 
     [Fact]
+    public async Task A_canceled_multipart_upload_is_aborted_and_leaves_no_object()
+    {
+        var store = Open(Options(S3ServerFixture.NewPrefix()));
+        using var cancel = new CancellationTokenSource();
+        // The caller gives up once two parts have been read.
+        var source = new FailingStream(long.MaxValue, afterBytes: 10 * MiB, cancel.Cancel);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await store.PutIfAbsentAsync(ZipKey, source, cancel.Token));
+        Assert.Equal(1, store.MultipartUploads);
+        Assert.Contains(_logs.Lines, l => l.Contains($"Multipart upload of {Prefixes[store]}{ZipKey} aborted: canceled", StringComparison.Ordinal));
+        Assert.Null(await store.GetAsync(ZipKey, Ct));
+    }
+
+    [Fact]
+    public void The_location_names_bucket_prefix_and_a_custom_endpoint_only()
+    {
+        using var aws = new S3ArtifactStore(new S3StoreOptions { Bucket = "warren-store", Prefix = "proxy", Region = "eu-west-1" });
+        Assert.Equal("s3://warren-store/proxy/", aws.Location);
+        using var custom = new S3ArtifactStore(Options("p/") with { ServiceUrl = server.Endpoint + "/" });
+        Assert.Equal($"s3://{server.Bucket}/p/ ({server.Endpoint})", custom.Location);
+    }
+
+    [Fact]
     public async Task A_missing_bucket_fails_the_probe_with_one_line()
     {
         var store = Open(Options(S3ServerFixture.NewPrefix()) with { Bucket = "no-such-bucket-" + Guid.NewGuid().ToString("N")[..8] });
@@ -297,8 +319,9 @@ public sealed class S3ArtifactStoreTests(S3ServerFixture server) : ArtifactStore
         }
     }
 
-    /// <summary>A stream of unknown length that fails after some bytes, as a broken download would.</summary>
-    private sealed class FailingStream(long failAfter) : Stream
+    /// <summary>A stream of unknown length that fails after some bytes, as a broken download would (and may call back
+    /// once some bytes have been read).</summary>
+    private sealed class FailingStream(long failAfter, long afterBytes = long.MaxValue, Action? then = null) : Stream
     {
         private long _position;
 
@@ -322,6 +345,11 @@ public sealed class S3ArtifactStoreTests(S3ServerFixture server) : ArtifactStore
             var n = (int)Math.Min(count, failAfter - _position);
             Array.Fill(buffer, (byte)7, offset, n);
             _position += n;
+            if (_position >= afterBytes)
+            {
+                then?.Invoke();
+            }
+
             return n;
         }
 
