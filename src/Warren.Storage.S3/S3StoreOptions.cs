@@ -25,8 +25,8 @@ public sealed record S3StoreOptions
     /// <summary>The smallest part S3 accepts (but for the last).</summary>
     public const long MinPartSize = 5L * 1024 * 1024;
 
-    /// <summary>The largest part S3 accepts.</summary>
-    public const long MaxPartSize = 5L * 1024 * 1024 * 1024;
+    /// <summary>The largest part size allowed here (S3 takes up to 5 GiB, but a part is held in memory while it goes up).</summary>
+    public const long MaxPartSize = 1L * 1024 * 1024 * 1024;
 
     private readonly string _prefix = "";
 
@@ -54,7 +54,8 @@ public sealed record S3StoreOptions
     /// <summary>Objects of at least this many bytes go up as multipart uploads.</summary>
     public long MultipartThreshold { get; init; } = 16L * 1024 * 1024;
 
-    /// <summary>The size of a multipart upload's parts (at least 5 MiB); one part at a time is held in memory.</summary>
+    /// <summary>The size of a multipart upload's parts (5 MiB to 1 GiB); one part at a time is held in memory. At most
+    /// 10,000 parts make an object, so the default allows objects up to 78 GiB.</summary>
     public long PartSize { get; init; } = 8L * 1024 * 1024;
 
     /// <summary>The longest lifetime a presigned redirect URL is given; a longer one asked for is shortened to this.</summary>
@@ -158,7 +159,7 @@ public sealed class S3StoreOptionsValidator : IValidateOptions<S3StoreOptions>
 
         if (options.PartSize is < S3StoreOptions.MinPartSize or > S3StoreOptions.MaxPartSize)
         {
-            problems.Add(string.Create(CultureInfo.InvariantCulture, $"s3 part size {options.PartSize}: must be from 5 MiB ({S3StoreOptions.MinPartSize}) to 5 GiB"));
+            problems.Add(string.Create(CultureInfo.InvariantCulture, $"s3 part size {options.PartSize}: must be from 5 MiB ({S3StoreOptions.MinPartSize}) to 1 GiB ({S3StoreOptions.MaxPartSize}; a part is held in memory)"));
         }
 
         if (options.MultipartThreshold <= 0)

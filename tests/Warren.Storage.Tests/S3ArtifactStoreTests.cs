@@ -289,6 +289,9 @@ public sealed class S3ArtifactStoreTests(S3ServerFixture server) : ArtifactStore
         Assert.DoesNotContain(problems, p => p.Contains("pass", StringComparison.Ordinal));
         Assert.All(problems, p => Assert.DoesNotContain('\n', p));
         Assert.Empty(S3StoreOptionsValidator.Problems(Options("p/")));
+        Assert.Single(S3StoreOptionsValidator.Problems(Options("p/") with { PartSize = 2L * 1024 * MiB }));
+        Assert.Single(S3StoreOptionsValidator.Problems(Options("p/") with { ConditionalWrites = (ConditionalWrites)7 }));
+        Assert.Single(S3StoreOptionsValidator.Problems(Options("p/") with { ServiceUrl = "ftp://127.0.0.1/" }));
         Assert.Throws<OptionsValidationException>(() => new ServiceCollection().AddS3Store(bad));
         Assert.Throws<OptionsValidationException>(() => new S3ArtifactStore(bad));
     }

@@ -54,6 +54,22 @@ public sealed class S3ServerFixture : IDisposable
             throw new InvalidOperationException($"the S3 test server must be on loopback, not {uri.Host}");
         }
 
+        using (var probe = new System.Net.Sockets.TcpClient())
+        {
+            try
+            {
+                if (!probe.ConnectAsync(uri.Host, uri.Port).Wait(TimeSpan.FromSeconds(10)))
+                {
+                    throw new TimeoutException("no answer in 10 s");
+                }
+            }
+            catch (Exception ex) when (ex is TimeoutException or AggregateException or System.Net.Sockets.SocketException)
+            {
+                Stop();
+                throw new InvalidOperationException($"the S3 test server at {Endpoint} does not answer ({ex.GetBaseException().Message}); unset WARREN_TEST_S3_ENDPOINT to have one started", ex);
+            }
+        }
+
         Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", accessKey);
         Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", secretKey);
     }
