@@ -1,0 +1,458 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using Warren.Core.Diagnostics;
+using Warren.Core.Modules;
+
+namespace Warren.Storage.FileSystem;
+
+/// <summary>The artifact store on a local disk, in the layout of GOMODCACHE/cache/download (the GOPROXY layout), so a
+/// store can be served with GOPROXY=file://… and a developer's module cache can seed one. Files are 0600 and
+/// directories 0700; an object appears by a no-replace rename of a complete (and, with Fsync, synced) file. The
+/// store's own state is under ROOT/.warren, which is never a key.</summary>
+public sealed class FileSystemArtifactStore : IArtifactStore, IDisposable
+{
+    private const string LockName = ".lock";
+
+    private readonly string _root;
+    private readonly string _staging;
+    private readonly string _stagingParent;
+    private readonly bool _fsync;
+    private readonly bool _maintainLists;
+    private readonly FileStream _stagingLock;
+    // Striped, so the set of locks stays fixed however many modules pass through.
+    private readonly SemaphoreSlim[] _listLocks = Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
+
+    /// <summary>Opens (creating when missing) the store at options.Root and takes a staging directory of its own.</summary>
+    public FileSystemArtifactStore(FileSystemStoreOptions options)
+    {
+        FileSystemStoreOptionsValidator.ThrowIfInvalid(options);
+        _root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(options.Root));
+        _fsync = options.Fsync;
+        _maintainLists = options.MaintainListFiles;
+        StoreFiles.CreateDirectory(_root);
+
+        // Each process stages in a directory of its own, locked while it lives, so that a restarted server can tell a
+        // dead process's leftovers from a live one's work.
+        _stagingParent = Path.Combine(_root, StoreLayout.StateDirectory, "staging");
+        _staging = Path.Combine(_stagingParent, Guid.NewGuid().ToString("N"));
+        StoreFiles.CreateDirectory(_staging);
+        _stagingLock = StoreFiles.OpenPrivate(Path.Combine(_staging, LockName), FileMode.Create, FileAccess.ReadWrite, FileShare.None);
+    }
+
+    /// <summary>The store's directory, absolute.</summary>
+    public string Root => _root;
+
+    public string Location => _root;
+
+    /// <summary>Releases the staging directory (and removes it).</summary>
+    public void Dispose()
+    {
+        _stagingLock.Dispose();
+        try
+        {
+            Directory.Delete(_staging, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    /// <summary>A new path in this store's staging directory (on the store's file system, so publishing it is a
+    /// rename). Not part of <see cref="IArtifactStore"/>.</summary>
+    public string NewStagingFile() => Path.Combine(_staging, Guid.NewGuid().ToString("N") + ".partial");
+
+    /// <summary>The file of a key: the key must be valid and its full path under the root.</summary>
+    public string PathOf(string key)
+    {
+        StoreLayout.RequireValidKey(key);
+        var full = Path.GetFullPath(Path.Combine(_root, key));
+        if (!full.StartsWith(_root + Path.DirectorySeparatorChar, StringComparison.Ordinal) ||
+            full.StartsWith(Path.Combine(_root, StoreLayout.StateDirectory) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"invalid store key {key}", nameof(key));
+        }
+
+        return full;
+    }
+
+    public ValueTask<StoredObject?> GetAsync(string key, CancellationToken cancellationToken)
+    {
+        using var activity = WarrenActivity.Source.StartActivity(WarrenActivity.StoreGet);
+        activity?.SetTag("warren.key", key);
+        var path = PathOf(key);
+        var info = new FileInfo(path);
+        return ValueTask.FromResult<StoredObject?>(info.Exists ? new FileObject(key, info) : null);
+    }
+
+    public ValueTask<bool> ExistsAsync(string key, CancellationToken cancellationToken) => ValueTask.FromResult(File.Exists(PathOf(key)));
+
+    public async ValueTask<bool> PutIfAbsentAsync(string key, string stagedFile, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(stagedFile);
+        string target;
+        try
+        {
+            target = PathOf(key);
+        }
+        catch (ArgumentException)
+        {
+            File.Delete(stagedFile);
+            throw;
+        }
+
+        using var activity = WarrenActivity.Source.StartActivity(WarrenActivity.StoreCommit);
+        activity?.SetTag("warren.key", key);
+        if (File.Exists(target))
+        {
+            File.Delete(stagedFile);
+            return false;
+        }
+
+        // A file staged elsewhere (maybe on another file system) first moves into the staging directory, so that the
+        // publishing rename is atomic: a copy across file systems is never done under the key.
+        var local = stagedFile;
+        if (!string.Equals(Path.GetDirectoryName(Path.GetFullPath(stagedFile)), _staging, StringComparison.Ordinal))
+        {
+            local = NewStagingFile();
+            File.Move(stagedFile, local);
+        }
+
+        if (_fsync)
+        {
+            using var fs = new FileStream(local, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+            fs.Flush(flushToDisk: true);
+        }
+
+        return await PublishAsync(key, local, target, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask<bool> PutIfAbsentAsync(string key, Stream content, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        var target = PathOf(key);
+        using var activity = WarrenActivity.Source.StartActivity(WarrenActivity.StoreCommit);
+        activity?.SetTag("warren.key", key);
+        if (File.Exists(target))
+        {
+            return false;
+        }
+
+        var staged = NewStagingFile();
+        try
+        {
+            var file = StoreFiles.OpenPrivate(staged, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+            await using (file.ConfigureAwait(false))
+            {
+                await content.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
+                await file.FlushAsync(cancellationToken).ConfigureAwait(false);
+                if (_fsync)
+                {
+                    file.Flush(flushToDisk: true);
+                }
+            }
+        }
+        catch
+        {
+            File.Delete(staged);
+            throw;
+        }
+
+        return await PublishAsync(key, staged, target, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask<bool> DeleteAsync(string key, CancellationToken cancellationToken)
+    {
+        var path = PathOf(key);
+        if (!File.Exists(path))
+        {
+            return false;
+        }
+
+        try
+        {
+            File.Delete(path);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // Gone meanwhile.
+            return false;
+        }
+
+        if (_fsync)
+        {
+            StoreFiles.SyncDirectory(Path.GetDirectoryName(path)!);
+        }
+
+        if (_maintainLists && IsInfoOrMod(key, out var modulePath))
+        {
+            await RewriteListFileAsync(modulePath, cancellationToken).ConfigureAwait(false);
+        }
+
+        return true;
+    }
+
+    public async IAsyncEnumerable<string> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        string dir;
+        if (prefix.Length == 0)
+        {
+            dir = _root;
+        }
+        else
+        {
+            if (!prefix.EndsWith('/'))
+            {
+                throw new ArgumentException($"invalid store prefix {prefix}: must end in '/'", nameof(prefix));
+            }
+
+            dir = PathOf(prefix[..^1]);
+        }
+
+        if (!Directory.Exists(dir))
+        {
+            yield break;
+        }
+
+        var state = Path.Combine(_root, StoreLayout.StateDirectory);
+        var options = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = true };
+        foreach (var file in Directory.EnumerateFiles(dir, "*", options))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (file.StartsWith(state + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var key = Path.GetRelativePath(_root, file).Replace(Path.DirectorySeparatorChar, '/');
+            if (StoreLayout.IsValidKey(key))
+            {
+                yield return key;
+            }
+        }
+
+        await Task.CompletedTask.ConfigureAwait(false);
+    }
+
+    public ValueTask<string?> ProbeAsync(CancellationToken cancellationToken)
+    {
+        var probe = NewStagingFile();
+        try
+        {
+            using (StoreFiles.OpenPrivate(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+            }
+
+            File.Delete(probe);
+            return ValueTask.FromResult<string?>(null);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return ValueTask.FromResult<string?>($"store {_root} is not writable: {ex.Message}");
+        }
+    }
+
+    /// <summary>Removes the staging directories of processes that are gone; returns how many staged files went with them.</summary>
+    public int CleanStaging()
+    {
+        var count = 0;
+        if (!Directory.Exists(_stagingParent))
+        {
+            return 0;
+        }
+
+        foreach (var dir in Directory.EnumerateDirectories(_stagingParent))
+        {
+            if (string.Equals(dir, _staging, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            try
+            {
+                // Opening the lock exclusively succeeds only when its owner is gone.
+                using (new FileStream(Path.Combine(dir, LockName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+                {
+                    count += Directory.EnumerateFiles(dir).Count() - 1;
+                }
+
+                Directory.Delete(dir, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Alive (locked) or already gone.
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+
+        return count;
+    }
+
+    /// <summary>Makes the (synced) staged file 0600 and renames it into place without replacing anything already
+    /// there, then syncs the directories; rewrites the module's list when a .info or .mod appeared.</summary>
+    private async ValueTask<bool> PublishAsync(string key, string staged, string target, CancellationToken cancellationToken)
+    {
+        StoreFiles.MakePrivate(staged);
+        var directory = Path.GetDirectoryName(target)!;
+        var created = CreateDirectories(directory);
+        try
+        {
+            // No-replace: of concurrent writers exactly one succeeds; the others delete their files.
+            if (!StoreFiles.TryMoveNoReplace(staged, target))
+            {
+                File.Delete(staged);
+                return false;
+            }
+        }
+        catch
+        {
+            File.Delete(staged);
+            throw;
+        }
+
+        SyncAfterRename(directory, created);
+        if (_maintainLists && IsInfoOrMod(key, out var modulePath))
+        {
+            await RewriteListFileAsync(modulePath, cancellationToken).ConfigureAwait(false);
+        }
+
+        return true;
+    }
+
+    private static bool IsInfoOrMod(string key, out string modulePath)
+    {
+        if (StoreLayout.TryParseArtifactKey(key, out var path, out _, out var kind) && kind is ArtifactKind.Info or ArtifactKind.Mod)
+        {
+            modulePath = path;
+            return true;
+        }
+
+        modulePath = "";
+        return false;
+    }
+
+    /// <summary>Creates directory and its missing parents (0700); returns the topmost one it created, or null.</summary>
+    private string? CreateDirectories(string directory)
+    {
+        string? topmost = null;
+        for (var d = directory; d.Length > _root.Length && !Directory.Exists(d); d = Path.GetDirectoryName(d)!)
+        {
+            topmost = d;
+        }
+
+        if (topmost is not null)
+        {
+            StoreFiles.CreateDirectory(directory);
+        }
+
+        return topmost;
+    }
+
+    /// <summary>When fsync is on: the directory the file was renamed into, and the parents of the directories just created.</summary>
+    private void SyncAfterRename(string directory, string? createdTopmost)
+    {
+        if (!_fsync)
+        {
+            return;
+        }
+
+        StoreFiles.SyncDirectory(directory);
+        if (createdTopmost is not null)
+        {
+            var last = Path.GetDirectoryName(createdTopmost)!;
+            for (var d = Path.GetDirectoryName(directory)!; ; d = Path.GetDirectoryName(d)!)
+            {
+                StoreFiles.SyncDirectory(d);
+                if (string.Equals(d, last, StringComparison.Ordinal))
+                {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// <summary>Keeps @v/list equal to the held release versions, as the go command's cache does, so file:// serving works.</summary>
+    private async Task RewriteListFileAsync(string modulePath, CancellationToken cancellationToken)
+    {
+        var gate = _listLocks[(int)((uint)StringComparer.Ordinal.GetHashCode(modulePath) % (uint)_listLocks.Length)];
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var prefix = StoreLayout.VersionsPrefix(modulePath);
+            var directory = PathOf(prefix[..^1]);
+            if (!Directory.Exists(directory))
+            {
+                return;
+            }
+
+            var keys = Directory.EnumerateFiles(directory).Select(f => prefix + Path.GetFileName(f));
+            var releases = StoreLayout.VersionsOf(keys).Where(v => !PseudoVersion.IsPseudoVersion(v));
+            var staged = NewStagingFile();
+            var file = StoreFiles.OpenPrivate(staged, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+            await using (file.ConfigureAwait(false))
+            {
+                var bytes = System.Text.Encoding.UTF8.GetBytes(string.Concat(releases.Select(v => v + "\n")));
+                await file.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+                if (_fsync)
+                {
+                    file.Flush(flushToDisk: true);
+                }
+            }
+
+            File.Move(staged, Path.Combine(directory, "list"), overwrite: true);
+            SyncAfterRename(directory, null);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>A file of the store.</summary>
+    private sealed class FileObject(string key, FileInfo info)
+        : StoredObject(key, info.Length, new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero), ETagOf(info))
+    {
+        private readonly string _path = info.FullName;
+
+        public override string? LocalPath => _path;
+
+        public override ValueTask<Stream> OpenReadAsync(long offset, long? length, CancellationToken cancellationToken)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(offset);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(offset, Length);
+            if (length is { } l)
+            {
+                ArgumentOutOfRangeException.ThrowIfNegative(l, nameof(length));
+                ArgumentOutOfRangeException.ThrowIfGreaterThan(l, Length - offset, nameof(length));
+            }
+
+            var stream = new FileStream(_path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            try
+            {
+                if (offset > 0)
+                {
+                    stream.Seek(offset, SeekOrigin.Begin);
+                }
+            }
+            catch
+            {
+                stream.Dispose();
+                throw;
+            }
+
+            return ValueTask.FromResult<Stream>(new LimitedReadStream(stream, length ?? Length - offset));
+        }
+
+        private static string ETagOf(FileInfo info)
+        {
+            var modified = new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero);
+            return "\"" + info.Length.ToString("x", CultureInfo.InvariantCulture) + "-" +
+                   modified.ToUnixTimeMilliseconds().ToString("x", CultureInfo.InvariantCulture) + "\"";
+        }
+    }
+}

@@ -1,0 +1,57 @@
+using Microsoft.Extensions.Options;
+
+namespace Warren.Storage.FileSystem;
+
+/// <summary>The settings of a <see cref="FileSystemArtifactStore"/>.</summary>
+public sealed record FileSystemStoreOptions
+{
+    /// <summary>The store's directory (absolute); created 0700 when missing.</summary>
+    public required string Root { get; init; }
+
+    /// <summary>fsync every published file and the directories it was renamed into, so that a commit survives a power loss.</summary>
+    public bool Fsync { get; init; } = true;
+
+    /// <summary>Keep each module's @v/list equal to the release versions held, so the store can be served with GOPROXY=file://.</summary>
+    public bool MaintainListFiles { get; init; } = true;
+}
+
+/// <summary>Refuses bad <see cref="FileSystemStoreOptions"/> at start-up with one line per problem.</summary>
+public sealed class FileSystemStoreOptionsValidator : IValidateOptions<FileSystemStoreOptions>
+{
+    /// <summary>The problems of options, one line each; empty when there are none.</summary>
+    public static IReadOnlyList<string> Problems(FileSystemStoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var problems = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.Root))
+        {
+            problems.Add("store root: required");
+        }
+        else if (!Path.IsPathFullyQualified(options.Root))
+        {
+            problems.Add($"store root \"{options.Root}\": must be an absolute path");
+        }
+        else if (options.Root.Contains('\0', StringComparison.Ordinal))
+        {
+            problems.Add("store root: holds a NUL character");
+        }
+
+        return problems;
+    }
+
+    /// <summary>Throws <see cref="OptionsValidationException"/> listing every problem, if there is any.</summary>
+    public static void ThrowIfInvalid(FileSystemStoreOptions options)
+    {
+        var problems = Problems(options);
+        if (problems.Count > 0)
+        {
+            throw new OptionsValidationException(Options.DefaultName, typeof(FileSystemStoreOptions), problems);
+        }
+    }
+
+    public ValidateOptionsResult Validate(string? name, FileSystemStoreOptions options)
+    {
+        var problems = Problems(options);
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
+}

@@ -1,0 +1,186 @@
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Warren.Storage.FileSystem;
+
+/// <summary>Permissions and durability of the store's files: directories 0700 and files 0600 (the store may hold
+/// private modules), and fsync of a directory after a rename into it.</summary>
+public static class StoreFiles
+{
+    /// <summary>The mode of every directory the store creates.</summary>
+    public const UnixFileMode DirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
+    /// <summary>The mode of every file the store publishes.</summary>
+    public const UnixFileMode FileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    /// <summary>Creates a directory (and its missing parents) with mode 0700.</summary>
+    public static DirectoryInfo CreateDirectory(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return Directory.CreateDirectory(path);
+        }
+
+        // Directory.CreateDirectory(path, mode) gives the mode to the last directory only: create each level.
+        path = Path.GetFullPath(path);
+        if (!Directory.Exists(path) && Path.GetDirectoryName(path) is { } parent)
+        {
+            CreateDirectory(parent);
+        }
+
+        return Directory.CreateDirectory(path, DirectoryMode);
+    }
+
+    /// <summary>Creates a directory with mode 0700, or narrows an existing one to 0700 (a store made by an older version).</summary>
+    public static void EnsurePrivateDirectory(string path)
+    {
+        CreateDirectory(path);
+        if (!OperatingSystem.IsWindows() && File.GetUnixFileMode(path) != DirectoryMode)
+        {
+            File.SetUnixFileMode(path, DirectoryMode);
+        }
+    }
+
+    /// <summary>Opens a file that, when created, gets mode 0600.</summary>
+    public static FileStream OpenPrivate(string path, System.IO.FileMode mode, FileAccess access, FileShare share)
+    {
+        var options = new FileStreamOptions { Mode = mode, Access = access, Share = share };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = FileMode;
+        }
+
+        return new FileStream(path, options);
+    }
+
+    /// <summary>Sets a file's mode to 0600 (nothing on Windows).</summary>
+    public static void MakePrivate(string file)
+    {
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(file, FileMode);
+        }
+    }
+
+    /// <summary>fsyncs a directory, making the creation, removal and renaming of its entries durable. Windows has no
+    /// such call (and needs none for its journaled metadata).</summary>
+    public static void SyncDirectory(string directory)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        var fd = Native.Open(Encoding.UTF8.GetBytes(directory + "\0"), 0 /* O_RDONLY */);
+        if (fd < 0)
+        {
+            throw new IOException($"cannot open directory {directory} to sync it (errno {Marshal.GetLastPInvokeError()})");
+        }
+
+        try
+        {
+            if (Native.FSync(fd) != 0)
+            {
+                throw new IOException($"cannot sync directory {directory} (errno {Marshal.GetLastPInvokeError()})");
+            }
+        }
+        finally
+        {
+            _ = Native.Close(fd);
+        }
+    }
+
+    /// <summary>Renames source to target unless target exists, atomically: of concurrent callers for one target exactly
+    /// one succeeds. True when source became target; false, with source left in place, when target existed. Both must
+    /// be on one file system. (File.Move without overwrite checks for the target, then renames: two callers can both
+    /// succeed, and the last one's file stays.) Linux: renameat2(RENAME_NOREPLACE), or link and unlink on file systems
+    /// without it; Windows: MoveFileEx without replacing, which is atomic.</summary>
+    public static bool TryMoveNoReplace(string source, string target)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            try
+            {
+                File.Move(source, target, overwrite: false);
+                return true;
+            }
+            catch (IOException) when (File.Exists(target))
+            {
+                return false;
+            }
+        }
+
+        var from = Encoding.UTF8.GetBytes(source + "\0");
+        var to = Encoding.UTF8.GetBytes(target + "\0");
+        int errno;
+        try
+        {
+            if (Native.RenameAt2(Native.AtFdCwd, from, Native.AtFdCwd, to, Native.RenameNoReplace) == 0)
+            {
+                return true;
+            }
+
+            errno = Marshal.GetLastPInvokeError();
+        }
+        catch (EntryPointNotFoundException)
+        {
+            errno = Native.ENOSYS;
+        }
+
+        if (errno == Native.EEXIST)
+        {
+            return false;
+        }
+
+        if (errno is not (Native.EINVAL or Native.ENOSYS or Native.EOPNOTSUPP))
+        {
+            throw new IOException($"cannot move {source} to {target} (errno {errno})");
+        }
+
+        // No RENAME_NOREPLACE here: a hard link is created only when the name is free.
+        if (Native.Link(from, to) != 0)
+        {
+            errno = Marshal.GetLastPInvokeError();
+            return errno == Native.EEXIST ? false : throw new IOException($"cannot link {source} to {target} (errno {errno})");
+        }
+
+        _ = Native.Unlink(from);
+        return true;
+    }
+
+    /// <summary>Sets the process's umask to 077, so that whatever the serving process and its git children create
+    /// (mirrors, checksum database caches, staged downloads) is private to the user; returns the previous mask.
+    /// Nothing on Windows.</summary>
+    public static int RestrictProcessUmask() => OperatingSystem.IsWindows() ? 0 : Native.Umask(0x3f /* 077 */);
+
+    private static class Native
+    {
+        [DllImport("libc", EntryPoint = "umask")]
+        public static extern int Umask(int mask);
+
+        [DllImport("libc", EntryPoint = "open", SetLastError = true)]
+        public static extern int Open(byte[] path, int flags);
+
+        [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
+        public static extern int FSync(int fd);
+
+        [DllImport("libc", EntryPoint = "close")]
+        public static extern int Close(int fd);
+
+        public const int AtFdCwd = -100;
+        public const uint RenameNoReplace = 1;
+        public const int EEXIST = 17;
+        public const int EINVAL = 22;
+        public const int ENOSYS = 38;
+        public const int EOPNOTSUPP = 95;
+
+        [DllImport("libc", EntryPoint = "renameat2", SetLastError = true)]
+        public static extern int RenameAt2(int oldDirFd, byte[] oldPath, int newDirFd, byte[] newPath, uint flags);
+
+        [DllImport("libc", EntryPoint = "link", SetLastError = true)]
+        public static extern int Link(byte[] oldPath, byte[] newPath);
+
+        [DllImport("libc", EntryPoint = "unlink", SetLastError = true)]
+        public static extern int Unlink(byte[] path);
+    }
+}
