@@ -1,30 +1,68 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Warren.Protocol;
 using Warren.Server.Configuration;
 using Warren.Server.Observability;
 using Warren.Server.Storage;
+using Warren.Storage;
+using Warren.Storage.Sqlite;
 
 namespace Warren.Server;
 
-/// <summary>At start-up: remove what an interrupted run left in staging, open the index and the hosted checksum
-/// database's log (taking its single-writer lock), and say what is served.</summary>
-internal sealed class StartupTasks(IModuleStore store, MetadataIndex index, SumDb.HostedSumDb hosted, IOptions<WarrenOptions> options, ILogger<StartupTasks> logger) : IHostedService
+/// <summary>At start-up: remove what an interrupted run left in staging, bring the index up to date (tree heads kept
+/// in files by earlier versions), open the hosted checksum database's log, and say what is served.</summary>
+internal sealed class StartupTasks(StagingArea staging, StoreLock storeLock, IndexRefill refill, IModuleIndex index, ProtocolSettings settings, SumDb.HostedSumDb hosted,
+    IHostApplicationLifetime lifetime, IOptions<WarrenOptions> options, ILogger<StartupTasks> logger) : IHostedService
 {
-    public Task StartAsync(CancellationToken cancellationToken)
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var removed = store.CleanStaging();
+        var removed = staging.CleanStale();
         if (removed > 0)
         {
             Log.CleanedStaging(logger, removed);
         }
 
-        _ = index;
+        WatchRecreations();
+        foreach (var database in new[] { settings.SumDb?.Name, settings.ProxiedSumDb?.Name }.OfType<string>().Distinct(StringComparer.Ordinal))
+        {
+            await refill.ImportTreeHeadFileAsync(storeLock.Root, database, cancellationToken).ConfigureAwait(false);
+        }
+
         hosted.Open();
         var o = options.Value;
         Log.Starting(logger, o.Root!, Fetch.Direct.Git.SecretRedactor.RedactText(o.Upstream!), Fetch.Direct.Git.SecretRedactor.RedactText(o.SumDb!));
-        return Task.CompletedTask;
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>An embedded index is a cache of what the store holds: each time it is recreated (a corrupt one moved
+    /// aside, at start-up or later), its artifact records are refilled from the store in the background.</summary>
+    private void WatchRecreations()
+    {
+        if ((index is Storage.InstrumentedModuleIndex m ? m.Inner : index) is not SqliteModuleIndex sqlite)
+        {
+            return;
+        }
+
+        var stopping = lifetime.ApplicationStopping;
+        var pending = sqlite.Recreations > 0 ? Task.CompletedTask : sqlite.WhenRecreated;
+        _ = Task.Run(async () =>
+        {
+            while (!stopping.IsCancellationRequested)
+            {
+                try
+                {
+                    await pending.WaitAsync(stopping).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                pending = sqlite.WhenRecreated;
+                await refill.RefillAsync(stopping).ConfigureAwait(false);
+            }
+        }, stopping);
+    }
 }

@@ -13,6 +13,9 @@ using Warren.Server.Observability;
 using Warren.Server.Storage;
 using Warren.Server.SumDb;
 using Warren.Server.Upstream;
+using Warren.Storage;
+using Warren.Storage.FileSystem;
+using Warren.Storage.Sqlite;
 
 namespace Warren.Server;
 
@@ -31,9 +34,9 @@ public static class WarrenServiceCollectionExtensions
         services.AddSingleton<WarrenMetrics>();
         services.AddSingleton(sp => new NegativeCache(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<WarrenOptions>>().Value.MemoryCacheEntries));
         services.AddSingleton<StoreLock>();
-        services.AddSingleton<FileSystemModuleStore>();
-        services.AddSingleton<IModuleStore>(sp => sp.GetRequiredService<FileSystemModuleStore>());
-        services.AddSingleton<MetadataIndex>();
+        services.AddSingleton<StagingArea>();
+        AddStorage(services, options);
+        services.AddSingleton<IndexRefill>();
         // The upstream chain and the checksum databases, parsed once (the validator has rejected what does not parse).
         services.AddSingleton(sp => ProtocolSettingsFrom(sp.GetRequiredService<IOptions<WarrenOptions>>().Value));
         services.AddSingleton(sp => EgressServices.CreatePolicy(sp.GetRequiredService<IOptions<WarrenOptions>>().Value,
@@ -92,6 +95,7 @@ public static class WarrenServiceCollectionExtensions
         services.AddSingleton<HostedSumDb>();
         services.AddSingleton<ChecksumVerifier>();
         services.AddSingleton<AnswerCache>();
+        services.AddSingleton(sp => new ClusterFlights(sp.GetService<ILeaseProvider>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ClusterFlights>>()));
         services.AddSingleton<UpstreamFetcher>();
         services.AddSingleton<ModuleIngestor>();
         services.AddSingleton<ModuleService>();
@@ -103,6 +107,26 @@ public static class WarrenServiceCollectionExtensions
         services.AddSingleton<StoreMaintenance>();
         services.AddHostedService(sp => sp.GetRequiredService<StoreMaintenance>());
         return services;
+    }
+
+    /// <summary>The artifact store and the module index: the embedded defaults are the file store under the root and
+    /// the SQLite index in ROOT/.warren/index.db. The node's store lock is taken (by resolving it) before either is
+    /// opened.</summary>
+    private static void AddStorage(IServiceCollection services, WarrenOptions options)
+    {
+        var root = Path.GetFullPath(options.Root ?? throw new InvalidOperationException("store root is not set"));
+        services.AddFileSystemStore(new FileSystemStoreOptions { Root = root, Fsync = options.Fsync });
+        services.AddSqliteIndex(new SqliteIndexOptions { Path = Path.Combine(root, StoreLayout.StateDirectory, "index.db") });
+        services.AddSingleton<IArtifactStore>(sp =>
+        {
+            sp.GetRequiredService<StoreLock>();
+            return sp.GetRequiredService<FileSystemArtifactStore>();
+        });
+        services.AddSingleton<IModuleIndex>(sp =>
+        {
+            sp.GetRequiredService<StoreLock>();
+            return sp.GetRequiredService<SqliteModuleIndex>();
+        });
     }
 
     /// <summary>The name of the go-get discovery client in the <see cref="IHttpClientFactory"/>.</summary>

@@ -33,24 +33,16 @@ public interface IArtifactStore
 }
 
 /// <summary>A complete object of an <see cref="IArtifactStore"/>.</summary>
-public abstract class StoredObject
+public abstract class StoredObject(string key, long length, DateTimeOffset lastModified, string etag)
 {
-    protected StoredObject(string key, long length, DateTimeOffset lastModified, string etag)
-    {
-        Key = key;
-        Length = length;
-        LastModified = lastModified;
-        ETag = etag;
-    }
+    public string Key => key;
 
-    public string Key { get; }
+    public long Length => length;
 
-    public long Length { get; }
-
-    public DateTimeOffset LastModified { get; }
+    public DateTimeOffset LastModified => lastModified;
 
     /// <summary>A strong entity tag, quoted.</summary>
-    public string ETag { get; }
+    public string ETag => etag;
 
     /// <summary>A local file holding exactly this content, when the store has one: the server may send it with
     /// sendfile. No check may depend on it; every reader must work through <see cref="OpenReadAsync"/>.</summary>

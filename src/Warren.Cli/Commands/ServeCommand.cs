@@ -37,6 +37,14 @@ public sealed class ServeCommand : Command
     private readonly Option<int?> _maxGit = new("--max-git-processes") { Description = "concurrent git processes (default 16)" };
     private readonly Option<bool> _upstreamCredentialsOverHttp = new("--upstream-credentials-over-http") { Description = "also send upstream credentials (user:password in the URL, .netrc) to http:// upstreams (default: https only)" };
 
+    // scale-out storage
+    private readonly Option<string?> _store = new("--store") { Description = "where modules are stored: s3://BUCKET/PREFIX for S3-compatible object storage shared by several nodes (default: the file store under --root)" };
+    private readonly Option<string?> _s3Endpoint = new("--s3-endpoint") { Description = "S3 endpoint URL for MinIO, Ceph RGW, R2 … (credentials come from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or the AWS profile, never a flag)" };
+    private readonly Option<string?> _s3Region = new("--s3-region") { Description = "S3 region (default: the AWS SDK's)" };
+    private readonly Option<bool> _s3PathStyle = new("--s3-path-style") { Description = "path-style S3 addressing (most S3-compatible servers want it)" };
+    private readonly Option<bool> _s3Redirect = new("--s3-redirect") { Description = "answer zip requests with a 302 to a short-lived presigned URL" };
+    private readonly Option<string?> _index = new("--index") { Description = "the module index shared by several nodes: postgres://USER@HOST:PORT/DB or an Npgsql connection string; prefer WARREN_INDEX for a password (default: SQLite under --root)" };
+
     // mirror limits
     private readonly Option<string?> _mirrorQuota = new("--mirror-quota") { Description = "disk quota of the git mirrors, e.g. 20G or 500M; the least recently used idle mirrors are deleted to stay within it (default: none)" };
     private readonly Option<TimeSpan?> _mirrorMaxIdle = new("--mirror-max-idle") { Description = "delete git mirrors unused for this long, e.g. 30.00:00:00 (default: keep)" };
@@ -48,6 +56,7 @@ public sealed class ServeCommand : Command
         foreach (var option in new Option[] { _listen, _root, _upstream, _sumdb, _hostedSumDb, _hostedPatterns, _sumdbPolicy, _private, _noProxy, _noSumDb, _listTtl, _negativeTtl,
                      _authFile, _anonymous, _adminListen, _authorizeByOrigin, _originAuthzTtl, _rateLimit, _rateLimitBurst,
                      _egressAllow, _egressDeny, _direct, _maxFetches, _maxGit, _upstreamCredentialsOverHttp,
+                     _store, _s3Endpoint, _s3Region, _s3PathStyle, _s3Redirect, _index,
                      _mirrorQuota, _mirrorMaxIdle, _maxRepoSize })
         {
             Add(option);
@@ -86,6 +95,13 @@ public sealed class ServeCommand : Command
             o.MaxGitProcesses = parse.GetValue(_maxGit) ?? o.MaxGitProcesses;
             o.UpstreamCredentialsOverHttp = parse.GetValue(_upstreamCredentialsOverHttp) || o.UpstreamCredentialsOverHttp;
 
+            // scale-out storage
+            o.Store = parse.GetValue(_store) ?? o.Store;
+            o.S3Endpoint = parse.GetValue(_s3Endpoint) ?? o.S3Endpoint;
+            o.S3Region = parse.GetValue(_s3Region) ?? o.S3Region;
+            o.S3PathStyle = parse.GetValue(_s3PathStyle) || o.S3PathStyle;
+            o.S3Redirect = parse.GetValue(_s3Redirect) || o.S3Redirect;
+            o.Index = parse.GetValue(_index) ?? o.Index;
 
             // mirror limits
             o.MirrorQuota = parse.GetValue(_mirrorQuota) ?? o.MirrorQuota;

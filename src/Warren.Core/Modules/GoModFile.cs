@@ -58,6 +58,28 @@ public sealed partial class GoModFile
     /// <inheritdoc cref="ParseLax(string, string)"/>
     public static GoModFile ParseLax(string fileName, ReadOnlySpan<byte> data) => ParseCore(fileName, Decode(data), strict: false);
 
+    /// <summary>What the go command refuses in a dependency's go.mod: one that does not parse (modfile.ParseLax), has
+    /// no module line, or declares another module path than the one requested. Null when it is usable.</summary>
+    public static string? CheckDependency(string modulePath, ReadOnlySpan<byte> body)
+    {
+        GoModFile file;
+        try
+        {
+            file = ParseLax("go.mod", body);
+        }
+        catch (GoModParseException ex)
+        {
+            return "the .mod does not parse: " + GoQuoting.Printable(ex.Message.Split('\n')[0]);
+        }
+
+        if (string.IsNullOrEmpty(file.Module))
+        {
+            return "the .mod has no module line";
+        }
+
+        return file.Module == modulePath ? null : $"the .mod declares its path as {GoQuoting.Printable(file.Module)}, not {modulePath}";
+    }
+
     private static string Decode(ReadOnlySpan<byte> data) => Encoding.UTF8.GetString(data);
 
     private static GoModFile ParseCore(string fileName, string text, bool strict)

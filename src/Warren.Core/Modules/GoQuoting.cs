@@ -6,7 +6,7 @@ namespace Warren.Core.Modules;
 
 /// <summary>Go string-literal rules (strconv.Unquote / strconv.Quote / strconv.QuoteRune) and the rune classes
 /// of the go.mod lexer, over UTF-16 text.</summary>
-internal static class GoQuoting
+public static class GoQuoting
 {
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
 
@@ -304,4 +304,30 @@ internal static class GoQuoting
 
     /// <summary>unicode.IsSpace (the same set as char.IsWhiteSpace, all in the BMP).</summary>
     public static bool IsSpace(Rune r) => r.IsBmp && char.IsWhiteSpace((char)r.Value);
+
+    /// <summary>Input echoed in an error: control and non-ASCII characters escaped, at most 300 characters.</summary>
+    public static string Printable(string s)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        var sb = new StringBuilder();
+        foreach (var c in s)
+        {
+            if (sb.Length >= 300)
+            {
+                sb.Append('…');
+                break;
+            }
+
+            if (c < 0x20 || c >= 0x7f)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
+            }
+            else
+            {
+                sb.Append(c);
+            }
+        }
+
+        return sb.ToString();
+    }
 }

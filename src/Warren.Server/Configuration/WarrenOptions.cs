@@ -115,6 +115,27 @@ public sealed record WarrenOptions
     /// <summary>fsync artifacts before they become visible (survives power loss, not only a killed process).</summary>
     public bool Fsync { get; init; } = true;
 
+    // --- Scale-out storage (several nodes on one bucket and one database) ---
+
+    /// <summary>Where modules are stored: null for the file store under <see cref="Root"/>, or s3://BUCKET/PREFIX.</summary>
+    public string? Store { get; init; }
+
+    /// <summary>The S3 endpoint URL (MinIO, Ceph RGW, R2 …); null for AWS.</summary>
+    public string? S3Endpoint { get; init; }
+
+    /// <summary>The S3 region; null for the SDK's default.</summary>
+    public string? S3Region { get; init; }
+
+    /// <summary>Path-style S3 addressing (most S3-compatible servers want it).</summary>
+    public bool S3PathStyle { get; init; }
+
+    /// <summary>Answer zip requests with a 302 to a short-lived presigned URL of the object.</summary>
+    public bool S3Redirect { get; init; }
+
+    /// <summary>The module index: null for SQLite under <see cref="Root"/>, or postgres://… / an Npgsql connection
+    /// string (WARREN_INDEX keeps a password out of process lists).</summary>
+    public string? Index { get; init; }
+
     // --- Access control (client authentication and authorization) ---
 
     /// <summary>The auth file (principals with hashed tokens, grants, admin flag, expiry); null leaves access control off.</summary>

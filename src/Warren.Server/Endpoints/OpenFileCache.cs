@@ -1,35 +1,26 @@
 using Microsoft.Win32.SafeHandles;
 using Warren.Core.Limits;
 using Warren.Server.Storage;
+using Warren.Storage;
 
 namespace Warren.Server.Endpoints;
 
 /// <summary>An immutable stored file kept open, with what its response headers need. It is reference-counted: the
 /// cache holds one reference, each response reading it another (<see cref="TryAcquire"/>); the handle is closed
 /// when the last one is let go, on the thread that lets it go (never by a finalizer).</summary>
-public sealed class OpenArtifact
+public sealed class OpenArtifact(SafeFileHandle handle, string path, long length, DateTimeOffset lastModified, string eTag)
 {
     private int _references = 1;
 
-    public OpenArtifact(SafeFileHandle handle, string path, long length, DateTimeOffset lastModified, string eTag)
-    {
-        ArgumentNullException.ThrowIfNull(handle);
-        Handle = handle;
-        Path = path;
-        Length = length;
-        LastModified = lastModified;
-        ETag = eTag;
-    }
+    public SafeFileHandle Handle { get; } = handle ?? throw new ArgumentNullException(nameof(handle));
 
-    public SafeFileHandle Handle { get; }
+    public string Path { get; } = path;
 
-    public string Path { get; }
+    public long Length { get; } = length;
 
-    public long Length { get; }
+    public DateTimeOffset LastModified { get; } = lastModified;
 
-    public DateTimeOffset LastModified { get; }
-
-    public string ETag { get; }
+    public string ETag { get; } = eTag;
 
     /// <summary>References held now (the cache's and the responses'); 0 once the handle is closed.</summary>
     public int References => Math.Max(0, Volatile.Read(ref _references));
@@ -95,10 +86,10 @@ public sealed class OpenFileCache(int capacity = 512) : IDisposable
 
     /// <summary>Opens the stored artifact's file (null when it has no local file, or the cache is disposed) and
     /// remembers it under key.</summary>
-    public OpenArtifact? Open(string key, StoredArtifact artifact)
+    public OpenArtifact? Open(string key, StoredObject artifact)
     {
         ArgumentNullException.ThrowIfNull(artifact);
-        if (_disposed || artifact.PhysicalPath is not { } path)
+        if (_disposed || artifact.LocalPath is not { } path)
         {
             return null;
         }

@@ -14,6 +14,8 @@ using Warren.Server.Observability;
 using Warren.Server.Storage;
 using Warren.Server.SumDb;
 
+using Warren.Storage;
+
 namespace Warren.Server.Endpoints;
 
 /// <summary>The GOPROXY protocol, /sumdb/ and the operational endpoints.</summary>
@@ -24,10 +26,11 @@ public static class ProxyEndpoints
     public static IEndpointRouteBuilder MapWarren(this IEndpointRouteBuilder app)
     {
         app.MapMethods("/healthz", ["GET", "HEAD"], (HttpContext context) => Text(context, "health", 200, "ok"));
-        app.MapMethods("/readyz", ["GET", "HEAD"], (HttpContext context, IModuleStore store, MetadataIndex index) =>
-            store.IsWritable(out var reason) && index.IsHealthy(out reason)
-                ? Text(context, "ready", 200, "ready")
-                : Text(context, "ready", 503, "not ready: " + reason));
+        app.MapMethods("/readyz", ["GET", "HEAD"], async (HttpContext context, IArtifactStore store, IModuleIndex index, StagingArea staging) =>
+        {
+            var reason = staging.Probe() ?? await store.ProbeAsync(context.RequestAborted) ?? await index.ProbeAsync(context.RequestAborted);
+            return reason is null ? Text(context, "ready", 200, "ready") : Text(context, "ready", 503, "not ready: " + reason);
+        });
         app.MapGet("/metrics", (HttpContext context, WarrenMetrics metrics) =>
         {
             context.Items[RouteItem] = "metrics";
@@ -82,11 +85,14 @@ public static class ProxyEndpoints
                     "sumdb" => context.Request.Path.Value!.Contains("/tile/", StringComparison.Ordinal) ? "application/octet-stream" : "text/plain; charset=utf-8",
                     _ => "text/plain; charset=utf-8",
                 };
-                context.Response.Headers.CacheControl = AccessControl.CacheControl(context, ImmutableCacheControl(options));
-                var etag = new EntityTagHeaderValue(artifact.ETag);
-                return artifact.PhysicalPath is { } file
-                    ? Results.File(file, contentType, lastModified: artifact.LastModified, entityTag: etag, enableRangeProcessing: true)
-                    : Results.Stream(artifact.OpenRead(), contentType, lastModified: artifact.LastModified, entityTag: etag, enableRangeProcessing: true);
+                var cacheControl = AccessControl.CacheControl(context, ImmutableCacheControl(options));
+                if (artifact.LocalPath is { } file)
+                {
+                    context.Response.Headers.CacheControl = cacheControl;
+                    return Results.File(file, contentType, lastModified: artifact.LastModified, entityTag: new EntityTagHeaderValue(artifact.ETag), enableRangeProcessing: true);
+                }
+
+                return new StoredObjectResult(artifact, contentType, cacheControl);
 
             case OpenArtifactAnswer { File: var open }:
                 return new OpenFileResult(open, "application/zip", AccessControl.CacheControl(context, ImmutableCacheControl(options)));

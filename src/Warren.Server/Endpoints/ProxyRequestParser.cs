@@ -166,27 +166,5 @@ public static class ProxyRequestParser
     }
 
     /// <summary>Input echoed in an error: control and non-ASCII characters escaped, at most 300 characters.</summary>
-    public static string Printable(string s)
-    {
-        var sb = new System.Text.StringBuilder();
-        foreach (var c in s)
-        {
-            if (sb.Length >= 300)
-            {
-                sb.Append('…');
-                break;
-            }
-
-            if (c < 0x20 || c >= 0x7f)
-            {
-                sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
-            }
-            else
-            {
-                sb.Append(c);
-            }
-        }
-
-        return sb.ToString();
-    }
+    public static string Printable(string s) => GoQuoting.Printable(s);
 }

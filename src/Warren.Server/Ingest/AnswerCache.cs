@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Warren.Core.Limits;
 using Warren.Server.Configuration;
 using Warren.Server.Observability;
+using Warren.Storage;
 using Warren.Server.Storage;
 using Warren.Server.Upstream;
 
@@ -29,7 +30,7 @@ public sealed class AnswerCache
 {
     private const int MaxFreshAnswers = 50_000;
 
-    private readonly MetadataIndex _index;
+    private readonly IModuleIndex _index;
     private readonly WarrenMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly TimeSpan _ttl;
@@ -38,7 +39,7 @@ public sealed class AnswerCache
     /// <summary>Fresh answers as presented (merged), until their TTL ends.</summary>
     private readonly BoundedCache<byte[]> _fresh;
 
-    public AnswerCache(MetadataIndex index, WarrenMetrics metrics, TimeProvider time, IOptions<WarrenOptions> options, ILogger<AnswerCache> logger)
+    public AnswerCache(IModuleIndex index, WarrenMetrics metrics, TimeProvider time, IOptions<WarrenOptions> options, ILogger<AnswerCache> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         var o = options.Value;
@@ -122,5 +123,5 @@ public sealed class AnswerCache
     public Task PersistAsync(string key, byte[] body, CancellationToken cancellationToken) =>
         _index.PutAnswerAsync(key, body, _time.GetUtcNow(), cancellationToken);
 
-    private Task<CachedAnswer?> GetPersistedAsync(string key, CancellationToken cancellationToken) => _index.GetAnswerAsync(key, cancellationToken);
+    internal Task<CachedAnswer?> GetPersistedAsync(string key, CancellationToken cancellationToken) => _index.GetAnswerAsync(key, cancellationToken);
 }

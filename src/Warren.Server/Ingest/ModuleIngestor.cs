@@ -6,37 +6,16 @@ using Warren.Server.Observability;
 using Warren.Server.Storage;
 using Warren.Server.SumDb;
 using Warren.Server.Upstream;
+using Warren.Storage;
 
 namespace Warren.Server.Ingest;
 
 /// <summary>Brings what the store lacks: one shared fetch per key (see <see cref="UpstreamFetcher"/>), then the
 /// checks the go command makes, checksum verification, the atomic commit and the index record.</summary>
-public sealed class ModuleIngestor
+public sealed class ModuleIngestor(UpstreamFetcher upstream, IArtifactStore store, IModuleIndex index, StagingArea staging, ChecksumVerifier verifier,
+    AnswerCache answers, WarrenMetrics metrics, TimeProvider time, ILogger<ModuleIngestor> logger)
 {
-    private readonly UpstreamFetcher _upstream;
-    private readonly IModuleStore _store;
-    private readonly MetadataIndex _index;
-    private readonly ChecksumVerifier _verifier;
-    private readonly AnswerCache _answers;
-    private readonly WarrenMetrics _metrics;
-    private readonly TimeProvider _time;
-    private readonly ILogger<ModuleIngestor> _logger;
-    private readonly CancellationToken _lifetime;
-
-    public ModuleIngestor(UpstreamFetcher upstream, IModuleStore store, MetadataIndex index, ChecksumVerifier verifier, AnswerCache answers,
-        WarrenMetrics metrics, TimeProvider time, ILogger<ModuleIngestor> logger)
-    {
-        ArgumentNullException.ThrowIfNull(upstream);
-        _upstream = upstream;
-        _store = store;
-        _index = index;
-        _verifier = verifier;
-        _answers = answers;
-        _metrics = metrics;
-        _time = time;
-        _logger = logger;
-        _lifetime = upstream.Lifetime;
-    }
+    private readonly CancellationToken _lifetime = upstream.Lifetime;
 
     /// <summary>The metrics label of an artifact kind: "info", "mod" or "zip".</summary>
     public static string Label(ArtifactKind kind) => kind switch
@@ -59,8 +38,9 @@ public sealed class ModuleIngestor
             ArtifactKind.Mod => RequestKind.Mod,
             _ => RequestKind.Zip,
         });
-        var flight = await _upstream.FetchAsync(Key(modulePath, version, kind), Label(kind), request, NewStagingFile,
+        var flight = await upstream.FetchAsync(Key(modulePath, version, kind), Label(kind), request, NewStagingFile,
             async (staged, source) => await CheckAndCommitAsync(request, kind, staged, source).ConfigureAwait(false) ?? FlightResult.Stored,
+            async ct => await store.ExistsAsync(StoreLayout.ArtifactKey(modulePath, version, kind), ct).ConfigureAwait(false) ? FlightResult.Stored : null,
             cancellationToken).ConfigureAwait(false);
         return flight.Failure;
     }
@@ -69,7 +49,7 @@ public sealed class ModuleIngestor
     /// cache and hands it to onFresh; or says why there is none.</summary>
     internal Task<FlightResult> FetchAnswerAsync(string key, ModuleRequest request, Func<byte[], string?> validate, Func<byte[], Task>? onFresh,
         CancellationToken cancellationToken) =>
-        _upstream.FetchAsync(key, AnswerQuery.LabelOf(request), request, NewStagingFile, async (staged, source) =>
+        FetchAnswerFlightAsync(key, request, time.GetUtcNow(), async (staged, source) =>
         {
             var body = await File.ReadAllBytesAsync(staged, _lifetime).ConfigureAwait(false);
             if (validate(body) is { } problem)
@@ -77,7 +57,7 @@ public sealed class ModuleIngestor
                 return Reject(request, source, "invalid_info", problem);
             }
 
-            await _answers.PersistAsync(key, body, _lifetime).ConfigureAwait(false);
+            await answers.PersistAsync(key, body, _lifetime).ConfigureAwait(false);
             if (onFresh is not null)
             {
                 await onFresh(body).ConfigureAwait(false);
@@ -85,6 +65,13 @@ public sealed class ModuleIngestor
 
             return new FlightResult(null, body);
         }, cancellationToken);
+
+    /// <summary>An answer's flight: in a cluster, an answer another node stored in the index since started is used.</summary>
+    private Task<FlightResult> FetchAnswerFlightAsync(string key, ModuleRequest request, DateTimeOffset started, Func<string, string, Task<FlightResult>> use,
+        CancellationToken cancellationToken) =>
+        upstream.FetchAsync(key, AnswerQuery.LabelOf(request), request, NewStagingFile, use, async ct =>
+            await answers.GetPersistedAsync(key, ct).ConfigureAwait(false) is { } answer && answer.FetchedAt >= started ? new FlightResult(null, answer.Body) : null,
+            cancellationToken);
 
     /// <summary>Stores the .info a version query resolved to, when it names a valid version the store lacks.</summary>
     public async Task StoreQueriedInfoAsync(string modulePath, byte[] info)
@@ -99,13 +86,13 @@ public sealed class ModuleIngestor
         var staged = NewStagingFile();
         await File.WriteAllBytesAsync(staged, info, _lifetime).ConfigureAwait(false);
         await CommitStagedAsync(staged, modulePath, version, ArtifactKind.Info, _lifetime).ConfigureAwait(false);
-        _answers.Forget(modulePath);
+        answers.Forget(modulePath);
     }
 
     private Outcome Reject(ModuleRequest request, string source, string metric, string problem)
     {
-        _metrics.IngestRejected(metric);
-        Log.Rejected(_logger, request.ToString(), source, problem);
+        metrics.IngestRejected(metric);
+        Log.Rejected(logger, request.ToString(), source, problem);
         return Outcome.Refused(ReasonKind.InvalidArtifact, $"{request}: refused what {source} sent: {problem}");
     }
 
@@ -137,7 +124,7 @@ public sealed class ModuleIngestor
         }
 
         var hash = DirHash.HashGoMod(body);
-        var verdict = await _verifier.VerifyAsync(request.ModulePath, request.Version!, null, hash, source, _lifetime).ConfigureAwait(false);
+        var verdict = await verifier.VerifyAsync(request.ModulePath, request.Version!, null, hash, source, _lifetime).ConfigureAwait(false);
         if (!verdict.IsOk)
         {
             return Outcome.FromVerdict(verdict);
@@ -168,11 +155,11 @@ public sealed class ModuleIngestor
         // The go command hashes the .mod and the zip separately (a .mod may add retractions to a zip without go.mod):
         // a difference is legal, and the checksum database vouches for each. Where none does, it is reported.
         var expected = check.GoMod ?? SynthesizedGoMod(path);
-        var unvouchedDifference = !modBytes.AsSpan().SequenceEqual(expected) && !_verifier.Vouches(path);
+        var unvouchedDifference = !modBytes.AsSpan().SequenceEqual(expected) && !verifier.Vouches(path);
 
         var hash = check.ZipHash ?? DirHash.HashZip(staged, _lifetime);
         var modHash = DirHash.HashGoMod(modBytes);
-        var verdict = await _verifier.VerifyAsync(path, version, hash, modHash, source, _lifetime).ConfigureAwait(false);
+        var verdict = await verifier.VerifyAsync(path, version, hash, modHash, source, _lifetime).ConfigureAwait(false);
         if (!verdict.IsOk)
         {
             return Outcome.FromVerdict(verdict);
@@ -182,11 +169,11 @@ public sealed class ModuleIngestor
         await File.WriteAllTextAsync(hashFile, hash, _lifetime).ConfigureAwait(false);
         await CommitStagedAsync(hashFile, path, version, ArtifactKind.ZipHash, _lifetime).ConfigureAwait(false);
         await CommitAsync(request, staged, ArtifactKind.Zip, hash, new FileInfo(staged).Length, source).ConfigureAwait(false);
-        await _verifier.LogAsync(path, version, hash, modHash, _lifetime).ConfigureAwait(false);
+        await verifier.LogAsync(path, version, hash, modHash, _lifetime).ConfigureAwait(false);
         if (unvouchedDifference)
         {
-            _metrics.ModDiffersFromZip();
-            Log.ModDiffersFromZip(_logger, request.ToString(), source, check.GoMod is null ? "the zip has no go.mod and the .mod is not the synthesized one" : "the go.mod in the zip differs from the .mod");
+            metrics.ModDiffersFromZip();
+            Log.ModDiffersFromZip(logger, request.ToString(), source, check.GoMod is null ? "the zip has no go.mod and the .mod is not the synthesized one" : "the go.mod in the zip differs from the .mod");
         }
 
         return null;
@@ -198,7 +185,7 @@ public sealed class ModuleIngestor
         var mod = await GetStoredAsync(modulePath, version, ArtifactKind.Mod, _lifetime).ConfigureAwait(false);
         if (mod is not null)
         {
-            _metrics.CacheHit(Label(ArtifactKind.Mod));
+            metrics.CacheHit(Label(ArtifactKind.Mod));
         }
         else
         {
@@ -214,25 +201,21 @@ public sealed class ModuleIngestor
             }
         }
 
-        var bytes = new byte[mod.Length];
-        await using var stream = mod.OpenRead();
-        await stream.ReadExactlyAsync(bytes, _lifetime).ConfigureAwait(false);
-        return (bytes, null);
+        return (await mod.ReadAllBytesAsync(_lifetime).ConfigureAwait(false), null);
     }
 
     /// <summary>A stored zip whose .ziphash is missing (lost, or deleted by hand) gets it back: the h1 is computed from
     /// the zip, which passed every check when it was ingested, and compared with the hash the index recorded then. Null
     /// when the .ziphash is there (again); a refusal when the zip no longer has the hash it was stored with.</summary>
-    public async Task<Outcome?> RepairZipHashAsync(string modulePath, string version, StoredArtifact zip, CancellationToken cancellationToken)
+    public async Task<Outcome?> RepairZipHashAsync(string modulePath, string version, StoredObject zip, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(zip);
-        if (zip.PhysicalPath is not { } zipPath ||
-            await GetStoredAsync(modulePath, version, ArtifactKind.ZipHash, cancellationToken).ConfigureAwait(false) is not null)
+        if (await GetStoredAsync(modulePath, version, ArtifactKind.ZipHash, cancellationToken).ConfigureAwait(false) is not null)
         {
             return null;
         }
 
-        var hash = DirHash.HashZip(zipPath, cancellationToken);
+        var hash = await HashStoredZipAsync(zip, cancellationToken).ConfigureAwait(false);
         var recorded = await GetRecordedHashAsync(modulePath, version, ArtifactKind.Zip, cancellationToken).ConfigureAwait(false);
         if (recorded is not null && !string.Equals(recorded, hash, StringComparison.Ordinal))
         {
@@ -243,60 +226,69 @@ public sealed class ModuleIngestor
         await File.WriteAllTextAsync(staged, hash, cancellationToken).ConfigureAwait(false);
         if (await CommitStagedAsync(staged, modulePath, version, ArtifactKind.ZipHash, cancellationToken).ConfigureAwait(false))
         {
-            Log.ZipHashRebuilt(_logger, modulePath, version, hash);
+            Log.ZipHashRebuilt(logger, modulePath, version, hash);
         }
 
         return null;
+    }
+
+    /// <summary>The h1 of a stored zip: read in place when the store has a local file, else through a staged copy
+    /// (the zip's central directory needs random access).</summary>
+    private async Task<string> HashStoredZipAsync(StoredObject zip, CancellationToken cancellationToken)
+    {
+        if (zip.LocalPath is { } local)
+        {
+            return DirHash.HashZip(local, cancellationToken);
+        }
+
+        var copy = NewStagingFile();
+        try
+        {
+            var source = await zip.OpenReadAsync(cancellationToken).ConfigureAwait(false);
+            await using (source.ConfigureAwait(false))
+            {
+                var target = new FileStream(copy, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+                await using (target.ConfigureAwait(false))
+                {
+                    await source.CopyToAsync(target, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            return DirHash.HashZip(copy, cancellationToken);
+        }
+        finally
+        {
+            File.Delete(copy);
+        }
     }
 
     /// <summary>Commits a checked artifact, forgets the answers it changes and records it in the index.</summary>
     private async Task CommitAsync(ModuleRequest request, string staged, ArtifactKind kind, string? hash, long size, string source)
     {
         await CommitStagedAsync(staged, request.ModulePath, request.Version!, kind, _lifetime).ConfigureAwait(false);
-        _answers.Forget(request.ModulePath);
+        answers.Forget(request.ModulePath);
         await RecordAsync(request.ModulePath, request.Version!, kind, hash, size, source).ConfigureAwait(false);
-        Log.Stored(_logger, request.ToString(), size, hash ?? "-", source);
+        Log.Stored(logger, request.ToString(), size, hash ?? "-", source);
     }
 
     // Every use of the store and the index is below.
 
-    private string NewStagingFile() => _store.NewStagingFile();
+    private string NewStagingFile() => staging.NewFile();
 
     private ValueTask<bool> CommitStagedAsync(string staged, string modulePath, string version, ArtifactKind kind, CancellationToken cancellationToken) =>
-        _store.CommitAsync(staged, modulePath, version, kind, cancellationToken);
+        store.PutIfAbsentAsync(StoreLayout.ArtifactKey(modulePath, version, kind), staged, cancellationToken);
 
-    private ValueTask<StoredArtifact?> GetStoredAsync(string modulePath, string version, ArtifactKind kind, CancellationToken cancellationToken) =>
-        _store.GetAsync(modulePath, version, kind, cancellationToken);
+    private ValueTask<StoredObject?> GetStoredAsync(string modulePath, string version, ArtifactKind kind, CancellationToken cancellationToken) =>
+        store.GetAsync(StoreLayout.ArtifactKey(modulePath, version, kind), cancellationToken);
 
     private Task RecordAsync(string modulePath, string version, ArtifactKind kind, string? hash, long size, string source) =>
-        _index.RecordArtifactAsync(modulePath, version, kind, hash, size, source, _time.GetUtcNow(), _lifetime);
+        index.RecordArtifactAsync(new ArtifactRecord(modulePath, version, kind, hash, size, source, time.GetUtcNow()), _lifetime);
 
-    private Task<string?> GetRecordedHashAsync(string modulePath, string version, ArtifactKind kind, CancellationToken cancellationToken) =>
-        _index.GetHashAsync(modulePath, version, kind, cancellationToken);
+    private async Task<string?> GetRecordedHashAsync(string modulePath, string version, ArtifactKind kind, CancellationToken cancellationToken) =>
+        (await index.GetArtifactAsync(modulePath, version, kind, cancellationToken).ConfigureAwait(false))?.Hash;
 
-    /// <summary>What the go command refuses in a dependency's go.mod: one that does not parse (modfile.ParseLax), has
-    /// no module line, or declares another module path than the one requested. Null when it is usable.</summary>
-    internal static string? CheckGoMod(string modulePath, byte[] body)
-    {
-        GoModFile file;
-        try
-        {
-            file = GoModFile.ParseLax("go.mod", body);
-        }
-        catch (GoModParseException ex)
-        {
-            return "the .mod does not parse: " + Endpoints.ProxyRequestParser.Printable(ex.Message.Split('\n')[0]);
-        }
-
-        if (string.IsNullOrEmpty(file.Module))
-        {
-            return "the .mod has no module line";
-        }
-
-        return file.Module == modulePath
-            ? null
-            : $"the .mod declares its path as {Endpoints.ProxyRequestParser.Printable(file.Module)}, not {modulePath}";
-    }
+    /// <summary>What the go command refuses in a dependency's go.mod (see <see cref="GoModFile.CheckDependency"/>).</summary>
+    internal static string? CheckGoMod(string modulePath, byte[] body) => GoModFile.CheckDependency(modulePath, body);
 
     /// <summary>The go.mod the go command uses for a module whose zip has none.</summary>
     public static byte[] SynthesizedGoMod(string modulePath) => GoModFile.Synthesize(modulePath);

@@ -4,12 +4,13 @@ using Warren.Server.Endpoints;
 using Warren.Server.Observability;
 using Warren.Server.Storage;
 using Warren.Server.Upstream;
+using Warren.Storage;
 
 namespace Warren.Server.Ingest;
 
 /// <summary>What the endpoints call: answers module requests from memory (small artifacts, open zips), the store and
 /// the answer cache, and hands what is missing to the ingestor.</summary>
-public sealed class ModuleService(IModuleStore store, ModuleIngestor ingestor, AnswerCache answers, SmallArtifactCache small, OpenFileCache openFiles,
+public sealed class ModuleService(IArtifactStore store, ModuleIngestor ingestor, AnswerCache answers, SmallArtifactCache small, OpenFileCache openFiles,
     WarrenMetrics metrics)
 {
     private const string JsonType = "application/json";
@@ -55,7 +56,7 @@ public sealed class ModuleService(IModuleStore store, ModuleIngestor ingestor, A
             : Outcome.Refused(ReasonKind.StoreInconsistent, $"{modulePath}@{version}: stored {label} disappeared");
     }
 
-    private async Task<ServeResult> RememberSmallAsync(string key, ArtifactKind kind, StoredArtifact artifact, CancellationToken cancellationToken)
+    private async Task<ServeResult> RememberSmallAsync(string key, ArtifactKind kind, StoredObject artifact, CancellationToken cancellationToken)
     {
         if (kind == ArtifactKind.Zip)
         {
@@ -67,12 +68,7 @@ public sealed class ModuleService(IModuleStore store, ModuleIngestor ingestor, A
             return new ArtifactAnswer(artifact);
         }
 
-        var body = new byte[artifact.Length];
-        await using (var stream = artifact.OpenRead())
-        {
-            await stream.ReadExactlyAsync(body, cancellationToken).ConfigureAwait(false);
-        }
-
+        var body = await artifact.ReadAllBytesAsync(cancellationToken).ConfigureAwait(false);
         var cached = new CachedArtifact(body, artifact.ETag, artifact.LastModified);
         small.Add(key, cached);
         return new MemoryArtifactAnswer(cached);
@@ -125,10 +121,7 @@ public sealed class ModuleService(IModuleStore store, ModuleIngestor ingestor, A
             var info = await GetStoredAsync(modulePath, candidates[i], ArtifactKind.Info, cancellationToken).ConfigureAwait(false);
             if (info is not null)
             {
-                await using var stream = info.OpenRead();
-                using var ms = new MemoryStream();
-                await stream.CopyToAsync(ms, cancellationToken).ConfigureAwait(false);
-                return ms.ToArray();
+                return await info.ReadAllBytesAsync(cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -160,29 +153,26 @@ public sealed class ModuleService(IModuleStore store, ModuleIngestor ingestor, A
             return new StoredHashes(null, null, Outcome.Refused(ReasonKind.StoreInconsistent, $"{modulePath}@{version}: stored hashes disappeared"));
         }
 
-        string zip;
-        await using (var stream = zipHash.OpenRead())
-        using (var reader = new StreamReader(stream))
-        {
-            zip = (await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false)).Trim();
-        }
-
-        var modBytes = new byte[mod.Length];
-        await using (var stream = mod.OpenRead())
-        {
-            await stream.ReadExactlyAsync(modBytes, cancellationToken).ConfigureAwait(false);
-        }
-
+        var zip = Encoding.UTF8.GetString(await zipHash.ReadAllBytesAsync(cancellationToken).ConfigureAwait(false)).Trim();
+        var modBytes = await mod.ReadAllBytesAsync(cancellationToken).ConfigureAwait(false);
         return new StoredHashes(zip, DirHash.HashGoMod(modBytes), null);
     }
 
     // Every use of the store is below.
 
-    private ValueTask<StoredArtifact?> GetStoredAsync(string modulePath, string version, ArtifactKind kind, CancellationToken cancellationToken) =>
-        store.GetAsync(modulePath, version, kind, cancellationToken);
+    private ValueTask<StoredObject?> GetStoredAsync(string modulePath, string version, ArtifactKind kind, CancellationToken cancellationToken) =>
+        store.GetAsync(StoreLayout.ArtifactKey(modulePath, version, kind), cancellationToken);
 
-    private ValueTask<IReadOnlyList<string>> ListHeldAsync(string modulePath, CancellationToken cancellationToken) =>
-        store.ListVersionsAsync(modulePath, cancellationToken);
+    private async Task<IReadOnlyList<string>> ListHeldAsync(string modulePath, CancellationToken cancellationToken)
+    {
+        var keys = new List<string>();
+        await foreach (var key in store.ListAsync(StoreLayout.VersionsPrefix(modulePath), cancellationToken).ConfigureAwait(false))
+        {
+            keys.Add(key);
+        }
+
+        return StoreLayout.VersionsOf(keys);
+    }
 
     /// <summary>Upstream's list and the held release versions, deduplicated and in semver order.</summary>
     internal static byte[] MergeList(byte[] upstream, IReadOnlyList<string> held)

@@ -1,4 +1,4 @@
-using Warren.Server.Storage;
+using Warren.Storage;
 
 namespace Warren.Server.Ingest;
 
@@ -6,7 +6,7 @@ namespace Warren.Server.Ingest;
 public abstract record ServeResult;
 
 /// <summary>A stored artifact; immutable ones are sent with long-lived cache headers.</summary>
-public sealed record ArtifactAnswer(StoredArtifact Artifact) : ServeResult;
+public sealed record ArtifactAnswer(StoredObject Artifact) : ServeResult;
 
 /// <summary>A stored zip whose file is held open.</summary>
 public sealed record OpenArtifactAnswer(Endpoints.OpenArtifact File) : ServeResult;

@@ -10,47 +10,33 @@ namespace Warren.Server.Ingest;
 /// <summary>Asks the upstream chain at most once at a time per key: concurrent callers share the fetch and what is
 /// done with its body, "not found" is remembered for the negative TTL so a storm of misses does not hammer upstream,
 /// and a failed fetch becomes an <see cref="Outcome"/>. The work runs under the server's lifetime, not a request's.</summary>
-public sealed class UpstreamFetcher
+public sealed class UpstreamFetcher(UpstreamChain chain, NegativeCache negative, ClusterFlights cluster, WarrenMetrics metrics, IOptions<WarrenOptions> options,
+    IHostApplicationLifetime lifetime, ILogger<UpstreamFetcher> logger)
 {
-    private readonly UpstreamChain _chain;
-    private readonly NegativeCache _negative;
-    private readonly WarrenMetrics _metrics;
-    private readonly TimeSpan _negativeTtl;
-    private readonly ILogger<UpstreamFetcher> _logger;
+    private readonly TimeSpan _negativeTtl = options.Value.NegativeTtl;
     private readonly SingleFlight<FlightResult> _flights = new();
 
-    public UpstreamFetcher(UpstreamChain chain, NegativeCache negative, WarrenMetrics metrics, IOptions<WarrenOptions> options, IHostApplicationLifetime lifetime,
-        ILogger<UpstreamFetcher> logger)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(lifetime);
-        _chain = chain;
-        _negative = negative;
-        _metrics = metrics;
-        _negativeTtl = options.Value.NegativeTtl;
-        _logger = logger;
-        Lifetime = lifetime.ApplicationStopping;
-    }
-
     /// <summary>The server's lifetime: what shared work runs under.</summary>
-    public CancellationToken Lifetime { get; }
+    public CancellationToken Lifetime { get; } = lifetime.ApplicationStopping;
 
     /// <summary>Fetches request into a staged file and hands it (with the name of the source that sent it) to use, once
     /// for all concurrent callers with this key; the staged file is deleted afterwards. A remembered "not found" is
-    /// answered without asking upstream. label names the request in the cache metrics.</summary>
+    /// answered without asking upstream. label names the request in the cache metrics. In a cluster, one node at a time
+    /// fetches a key (<see cref="ClusterFlights"/>); shared tells what another node has produced meanwhile.</summary>
     internal async Task<FlightResult> FetchAsync(string key, string label, ModuleRequest request, Func<string> newStagingFile,
-        Func<string, string, Task<FlightResult>> use, CancellationToken cancellationToken)
+        Func<string, string, Task<FlightResult>> use, Func<CancellationToken, Task<FlightResult?>> shared, CancellationToken cancellationToken)
     {
-        if (_negative.TryGet(key, out var remembered))
+        if (negative.TryGet(key, out var remembered))
         {
             return remembered;
         }
 
-        _metrics.CacheMiss(label);
-        var flight = await _flights.RunAsync(key, () => FetchAndUseAsync(key, request, newStagingFile, use), cancellationToken, out var joined).ConfigureAwait(false);
+        metrics.CacheMiss(label);
+        var flight = await _flights.RunAsync(key, () => cluster.RunAsync(key, shared, () => FetchAndUseAsync(key, request, newStagingFile, use), Lifetime),
+            cancellationToken, out var joined).ConfigureAwait(false);
         if (joined)
         {
-            _metrics.Coalesced();
+            metrics.Coalesced();
         }
 
         return flight;
@@ -58,7 +44,7 @@ public sealed class UpstreamFetcher
 
     private async Task<FlightResult> FetchAndUseAsync(string key, ModuleRequest request, Func<string> newStagingFile, Func<string, string, Task<FlightResult>> use)
     {
-        var result = await _chain.FetchAsync(request, newStagingFile, Lifetime).ConfigureAwait(false);
+        var result = await chain.FetchAsync(request, newStagingFile, Lifetime).ConfigureAwait(false);
         if (!result.Outcome.IsOk)
         {
             return Failure(key, request, result.Outcome);
@@ -84,11 +70,11 @@ public sealed class UpstreamFetcher
                 ? outcome.Reason
                 : "not found: " + outcome.Reason;
             var missing = Outcome.FromFetch(outcome, message);
-            _negative.Add(key, missing, _negativeTtl);
+            negative.Add(key, missing, _negativeTtl);
             return missing;
         }
 
-        Log.UpstreamFailed(_logger, request.ToString(), outcome.Status, outcome.Reason);
+        Log.UpstreamFailed(logger, request.ToString(), outcome.Status, outcome.Reason);
         return Outcome.FromFetch(outcome, $"upstream failed: {outcome.Reason}");
     }
 }

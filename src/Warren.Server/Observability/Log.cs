@@ -95,4 +95,13 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 6500, Level = LogLevel.Warning, Message = "Serving {Request} from {Source} although {Difference}: no checksum database vouches for either (sumdb policy skip)")]
     public static partial void ModDiffersFromZip(ILogger logger, string request, string source, string difference);
+
+    [LoggerMessage(EventId = 6600, Level = LogLevel.Information, Message = "Took over the cluster lease of {Key} (fencing token {Token}) after its holder stopped")]
+    public static partial void LeaseTakenOver(ILogger logger, string key, long token);
+
+    [LoggerMessage(EventId = 6601, Level = LogLevel.Warning, Message = "Lost the cluster lease of {Key} (fencing token {Token}) while working; another node may fetch it too")]
+    public static partial void LeaseLost(ILogger logger, string key, long token);
+
+    [LoggerMessage(EventId = 6602, Level = LogLevel.Warning, Message = "Could not renew the cluster lease of {Key}")]
+    public static partial void LeaseRenewFailed(ILogger logger, string key, Exception exception);
 }

@@ -29,6 +29,8 @@ public sealed class WarrenMetrics
     private readonly Counter _mismatches;
     private readonly Gauge _hostedRecords;
     private readonly Counter _hostedAppends;
+    private readonly Histogram _storage;
+    private readonly Counter _storageErrors;
 
     private readonly ConcurrentDictionary<(string Route, int Status), Counter.Child> _requestSeries = new();
     private readonly ConcurrentDictionary<string, Counter.Child> _hitSeries = new(StringComparer.Ordinal);
@@ -40,6 +42,7 @@ public sealed class WarrenMetrics
     private readonly ConcurrentDictionary<string, Counter.Child> _mismatchSeries = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string Kind, string Outcome), Histogram.Child> _fetchSeries = new();
     private readonly ConcurrentDictionary<(string Database, string Outcome), Histogram.Child> _verifySeries = new();
+    private readonly ConcurrentDictionary<(string Backend, string Provider, string Operation), Histogram.Child> _storageSeries = new();
 
     public WarrenMetrics()
     {
@@ -62,6 +65,9 @@ public sealed class WarrenMetrics
         _mismatches = _factory.CreateCounter("warren_checksum_mismatches_total", "Modules refused because their hashes differ from the checksum database.", ["database"]);
         _hostedRecords = _factory.CreateGauge("warren_hosted_sumdb_records", "Records in the hosted checksum database.");
         _hostedAppends = _factory.CreateCounter("warren_hosted_sumdb_appends_total", "Records appended to the hosted checksum database by this process.");
+        _storage = _factory.CreateHistogram("warren_storage_operation_duration_seconds", "Operations on the artifact store and the module index (S3, PostgreSQL, files, SQLite) by backend, provider and operation.",
+            new HistogramConfiguration { LabelNames = ["backend", "provider", "operation"], Buckets = VerifyBuckets });
+        _storageErrors = _factory.CreateCounter("warren_storage_errors_total", "Failed operations on the artifact store and the module index.", ["backend", "provider", "operation"]);
     }
 
     /// <summary>This instance's registry (what /metrics exposes).</summary>
@@ -73,6 +79,17 @@ public sealed class WarrenMetrics
         ArgumentNullException.ThrowIfNull(read);
         var gauge = _factory.CreateGauge(name, help);
         Registry.AddBeforeCollectCallback(() => gauge.Set(read()));
+    }
+
+    /// <summary>Records one storage operation's duration, and counts it as an error when it failed.</summary>
+    public void StorageOperation(string backend, string provider, string operation, TimeSpan elapsed, bool failed)
+    {
+        _storageSeries.GetOrAdd((backend, provider, operation), static (key, family) => family.WithLabels(key.Backend, key.Provider, key.Operation), _storage)
+            .Observe(elapsed.TotalSeconds);
+        if (failed)
+        {
+            _storageErrors.WithLabels(backend, provider, operation).Inc();
+        }
     }
 
     public void Request(string route, int status) =>

@@ -5,13 +5,14 @@ using Microsoft.Extensions.Options;
 using Warren.Fetch.Direct.Git;
 using Warren.Server.Configuration;
 using Warren.Server.Observability;
+using Warren.Storage;
 
 namespace Warren.Server.Storage;
 
 /// <summary>Every <see cref="WarrenOptions.MaintenanceInterval"/> (on the injected clock): deletes the index's cached
 /// answers older than <see cref="WarrenOptions.AnswersMaxAge"/> or beyond <see cref="WarrenOptions.AnswersMaxCount"/>,
 /// and prunes the git mirrors to their quota and idle limit.</summary>
-public sealed class StoreMaintenance(IServiceProvider services, MetadataIndex index, TimeProvider time, IOptions<WarrenOptions> options, ILogger<StoreMaintenance> logger)
+public sealed class StoreMaintenance(IServiceProvider services, IModuleIndex index, TimeProvider time, IOptions<WarrenOptions> options, ILogger<StoreMaintenance> logger)
     : BackgroundService
 {
     private readonly WarrenOptions _options = options.Value;

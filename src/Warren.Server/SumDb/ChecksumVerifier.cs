@@ -8,6 +8,7 @@ using Warren.Protocol.SumDb;
 using Warren.Server.Configuration;
 using Warren.Server.Observability;
 using Warren.Server.Storage;
+using Warren.Storage;
 
 namespace Warren.Server.SumDb;
 
@@ -44,7 +45,7 @@ public sealed class ChecksumVerifier
     /// <summary>The name of the checksum database client in the <see cref="IHttpClientFactory"/>.</summary>
     public const string ClientName = "warren-sumdb";
 
-    public ChecksumVerifier(IOptions<WarrenOptions> options, ProtocolSettings settings, ChecksumPolicy policy, HostedSumDb hosted, IModuleStore store,
+    public ChecksumVerifier(IOptions<WarrenOptions> options, ProtocolSettings settings, ChecksumPolicy policy, HostedSumDb hosted, IArtifactStore store, IModuleIndex index, StagingArea staging,
         WarrenMetrics metrics, ILogger<ChecksumVerifier> logger, IHttpClientFactory httpClients)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -58,8 +59,8 @@ public sealed class ChecksumVerifier
         var config = settings.SumDb;
         if (config?.EffectiveKey is { } key)
         {
-            // Tiles are the store's blobs beside the ones the /sumdb/ proxy serves; the tree head stays in .warren/sumdb.
-            var cache = new StoreSumDbCache(store, config.Name, Path.Combine(Path.GetFullPath(options.Value.Root!), ".warren", "sumdb"));
+            // Tiles are the store's objects beside the ones the /sumdb/ proxy serves; the tree head is in the index.
+            var cache = new StoreSumDbCache(store, index, staging, config.Name);
             _candidates = [.. SumDbEndpoints.BaseUrlsFor(config, settings.Upstream).Select(url => new SumDbClient(key, url, _http, cache))];
             if (_candidates.Count == 1)
             {

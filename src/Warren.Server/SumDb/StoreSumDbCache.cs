@@ -1,32 +1,35 @@
 using Warren.Protocol.SumDb;
 using Warren.Server.Storage;
+using Warren.Storage;
 
 namespace Warren.Server.SumDb;
 
-/// <summary>The server's <see cref="ISumDbCache"/> for one checksum database: tiles are blobs of the store at
-/// sumdb/NAME/tile/…, the very paths the /sumdb/ proxy serves and writes (<see cref="SumDbProxy"/>), so a tile is
-/// written by one route; the latest verified tree head stays in its file under .warren/sumdb, advanced by
-/// compare-and-swap and never moved backwards (<see cref="TreeHeadFiles"/>).</summary>
+/// <summary>The server's <see cref="ISumDbCache"/> for one checksum database: tiles are objects of the artifact store
+/// at sumdb/NAME/tile/…, the very keys the /sumdb/ proxy serves and writes (<see cref="SumDbProxy"/>), so a tile has
+/// one representation whichever route fetched it; the latest verified tree head lives in the module index, advanced by
+/// compare-and-swap and never moved backwards, so every node sharing the index trusts the same head.</summary>
 public sealed class StoreSumDbCache : ISumDbCache
 {
-    private readonly IModuleStore _store;
+    private readonly IArtifactStore _store;
+    private readonly IModuleIndex _index;
+    private readonly StagingArea _staging;
     private readonly string _prefix;
-    private readonly TreeHeadFiles _heads;
 
-    /// <param name="store">The store the tiles are blobs of.</param>
+    /// <param name="store">The store the tiles are objects of.</param>
+    /// <param name="index">The index holding the verified tree heads.</param>
+    /// <param name="staging">Where a tile is staged before it is stored.</param>
     /// <param name="databaseName">The checksum database's name.</param>
-    /// <param name="treeHeadDirectory">Where the tree head files are (&lt;store&gt;/.warren/sumdb).</param>
-    public StoreSumDbCache(IModuleStore store, string databaseName, string treeHeadDirectory)
+    public StoreSumDbCache(IArtifactStore store, IModuleIndex index, StagingArea staging, string databaseName)
     {
         ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(index);
+        ArgumentNullException.ThrowIfNull(staging);
         ArgumentException.ThrowIfNullOrEmpty(databaseName);
         _store = store;
-        _prefix = BlobPrefix(databaseName);
-        _heads = new TreeHeadFiles(treeHeadDirectory);
+        _index = index;
+        _staging = staging;
+        _prefix = StoreLayout.SumDbPrefix(databaseName);
     }
-
-    /// <summary>The store's relative path of a database's content ("sumdb/NAME/"), as the /sumdb/ proxy names it.</summary>
-    public static string BlobPrefix(string databaseName) => "sumdb/" + databaseName + "/";
 
     /// <summary>Where a tile of this database is in the store.</summary>
     public string BlobPath(string tilePath) =>
@@ -36,18 +39,9 @@ public sealed class StoreSumDbCache : ISumDbCache
     {
         try
         {
-            if (await _store.GetBlobAsync(BlobPath(tilePath), cancellationToken).ConfigureAwait(false) is not { } blob)
-            {
-                return null;
-            }
-
-            var stream = blob.OpenRead();
-            await using (stream.ConfigureAwait(false))
-            {
-                using var buffer = new MemoryStream();
-                await stream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-                return buffer.ToArray();
-            }
+            return await _store.GetAsync(BlobPath(tilePath), cancellationToken).ConfigureAwait(false) is { } tile
+                ? await tile.ReadAllBytesAsync(cancellationToken).ConfigureAwait(false)
+                : null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
         {
@@ -58,11 +52,11 @@ public sealed class StoreSumDbCache : ISumDbCache
 
     public async ValueTask PutTileAsync(string tilePath, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
-        var staged = _store.NewStagingFile();
+        string? staged = null;
         try
         {
-            await File.WriteAllBytesAsync(staged, data, cancellationToken).ConfigureAwait(false);
-            await _store.CommitBlobAsync(staged, BlobPath(tilePath), cancellationToken).ConfigureAwait(false);
+            staged = await _staging.StageAsync(data, cancellationToken).ConfigureAwait(false);
+            await _store.PutIfAbsentAsync(BlobPath(tilePath), staged, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
         {
@@ -70,7 +64,10 @@ public sealed class StoreSumDbCache : ISumDbCache
         }
         finally
         {
-            File.Delete(staged);
+            if (staged is not null)
+            {
+                File.Delete(staged);
+            }
         }
     }
 
@@ -78,16 +75,16 @@ public sealed class StoreSumDbCache : ISumDbCache
     {
         try
         {
-            await _store.DeleteBlobAsync(BlobPath(tilePath), cancellationToken).ConfigureAwait(false);
+            await _store.DeleteAsync(BlobPath(tilePath), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
         {
         }
     }
 
-    // The tree head: kept apart from the tiles so that it can move to the index's compare-and-swap on its own.
-    public ValueTask<byte[]?> GetTreeHeadAsync(string name, CancellationToken cancellationToken) => _heads.GetAsync(name, cancellationToken);
+    public async ValueTask<byte[]?> GetTreeHeadAsync(string name, CancellationToken cancellationToken) =>
+        await _index.GetTreeHeadAsync(name, cancellationToken).ConfigureAwait(false);
 
-    public ValueTask<bool> TryAdvanceTreeHeadAsync(string name, byte[]? expected, byte[] next, CancellationToken cancellationToken) =>
-        _heads.TryAdvanceAsync(name, expected, next, cancellationToken);
+    public async ValueTask<bool> TryAdvanceTreeHeadAsync(string name, byte[]? expected, byte[] next, CancellationToken cancellationToken) =>
+        await _index.TryAdvanceTreeHeadAsync(name, expected, next, cancellationToken).ConfigureAwait(false);
 }

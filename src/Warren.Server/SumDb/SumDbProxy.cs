@@ -11,50 +11,23 @@ using Warren.Server.Ingest;
 using Warren.Server.Observability;
 using Warren.Server.Storage;
 using Warren.Server.Upstream;
+using Warren.Storage;
 
 namespace Warren.Server.SumDb;
 
 /// <summary>Proxies /sumdb/NAME/… for the configured checksum database: lookups and tiles are immutable and kept
 /// forever in the store (where the go command keeps them too: sumdb/NAME/…); latest is cached with the list TTL.</summary>
-public sealed partial class SumDbProxy
+public sealed partial class SumDbProxy(IArtifactStore store, IModuleIndex index, StagingArea staging, HttpDownloader downloader, NegativeCache negative,
+    WarrenMetrics metrics, TimeProvider time, IOptions<WarrenOptions> options, IHostApplicationLifetime lifetime, ILogger<SumDbProxy> logger,
+    HostedSumDbHandler hosted, ChecksumPolicy policy, ChecksumVerifier verifier, ProtocolSettings settings)
 {
-    private readonly SumDbConfig? _config;
-    private readonly IModuleStore _store;
-    private readonly MetadataIndex _index;
-    private readonly HttpDownloader _downloader;
-    private readonly UpstreamChain _chain;
-    private readonly NegativeCache _negative;
-    private readonly WarrenMetrics _metrics;
-    private readonly TimeProvider _time;
-    private readonly WarrenOptions _options;
-    private readonly ILogger<SumDbProxy> _logger;
-    private readonly CancellationToken _lifetime;
-    private readonly SingleFlight<FlightResult> _flights = new();
-    private readonly HostedSumDbHandler _hosted;
-    private readonly ChecksumPolicy _policy;
-    private readonly ChecksumVerifier _verifier;
-
     private const string RefusedHead = "refused the checksum database's latest tree head: ";
 
-    public SumDbProxy(IModuleStore store, MetadataIndex index, HttpDownloader downloader, UpstreamChain chain, NegativeCache negative,
-        WarrenMetrics metrics, TimeProvider time, IOptions<WarrenOptions> options, IHostApplicationLifetime lifetime, ILogger<SumDbProxy> logger,
-        HostedSumDbHandler hosted, ChecksumPolicy policy, ChecksumVerifier verifier, ProtocolSettings settings)
-    {
-        _verifier = verifier;
-        _hosted = hosted;
-        _policy = policy;
-        _options = options.Value;
-        _config = settings.ProxiedSumDb;
-        _store = store;
-        _index = index;
-        _downloader = downloader;
-        _chain = chain;
-        _negative = negative;
-        _metrics = metrics;
-        _time = time;
-        _logger = logger;
-        _lifetime = lifetime.ApplicationStopping;
-    }
+    private readonly SumDbConfig? _config = settings.ProxiedSumDb;
+    private readonly IReadOnlyList<Uri> _bases = settings.ProxiedSumDb is { } config ? SumDbEndpoints.BaseUrlsFor(config, settings.Upstream) : [];
+    private readonly WarrenOptions _options = options.Value;
+    private readonly CancellationToken _lifetime = lifetime.ApplicationStopping;
+    private readonly SingleFlight<FlightResult> _flights = new();
 
     [GeneratedRegex(@"^tile/[0-9]{1,2}/(?:[0-9]{1,2}|data)/(?:x[0-9]{3}/)*[0-9]{3}(?:\.p/[0-9]{1,3})?$", RegexOptions.CultureInvariant)]
     private static partial Regex TilePath();
@@ -62,9 +35,9 @@ public sealed partial class SumDbProxy
     /// <summary>Answers the part of the URL after "/sumdb/".</summary>
     public async Task<ServeResult> HandleAsync(string rest, CancellationToken cancellationToken)
     {
-        if (_hosted.Matches(rest, out var hostedSub))
+        if (hosted.Matches(rest, out var hostedSub))
         {
-            return await _hosted.HandleAsync(hostedSub, cancellationToken).ConfigureAwait(false);
+            return await hosted.HandleAsync(hostedSub, cancellationToken).ConfigureAwait(false);
         }
 
         if (_config is null || !rest.StartsWith(_config.Name + "/", StringComparison.Ordinal))
@@ -90,7 +63,7 @@ public sealed partial class SumDbProxy
                 return Outcome.BadRequest("invalid lookup: " + problem);
             }
 
-            if (_policy.IsPrivate(path))
+            if (policy.IsPrivate(path))
             {
                 // A go client without GONOSUMDB/GOPRIVATE would leak the path; Warren does not pass it on.
                 return Outcome.Forbidden($"forbidden: {path} is private (no-sumdb/private patterns); it is not sent to checksum database {_config.Name}");
@@ -136,27 +109,27 @@ public sealed partial class SumDbProxy
 
     private async Task<ServeResult> ImmutableAsync(string sub, CancellationToken cancellationToken)
     {
-        var relative = "sumdb/" + _config!.Name + "/" + sub;
-        if (relative.Contains("..", StringComparison.Ordinal))
+        var relative = StoreLayout.SumDbPrefix(_config!.Name) + sub;
+        if (!StoreLayout.IsValidKey(relative))
         {
-            // A valid module path may hold ".." inside an element ("a..b"); the store does not take such names.
+            // A valid module path may hold names the store does not take as keys (an element "..", say).
             return await UncachedAsync(sub).ConfigureAwait(false);
         }
 
-        var hit = await _store.GetBlobAsync(relative, cancellationToken).ConfigureAwait(false);
+        var hit = await store.GetAsync(relative, cancellationToken).ConfigureAwait(false);
         if (hit is not null)
         {
-            _metrics.CacheHit("sumdb");
+            metrics.CacheHit("sumdb");
             return new ArtifactAnswer(hit);
         }
 
         var key = "sumdb:" + relative;
-        if (_negative.TryGet(key, out var remembered))
+        if (negative.TryGet(key, out var remembered))
         {
             return remembered;
         }
 
-        _metrics.CacheMiss("sumdb");
+        metrics.CacheMiss("sumdb");
         var flight = await _flights.RunAsync(key, async () =>
         {
             var (outcome, file) = await FetchAsync(sub).ConfigureAwait(false);
@@ -174,7 +147,7 @@ public sealed partial class SumDbProxy
                     return refusal;
                 }
 
-                await _store.CommitBlobAsync(file!, relative, _lifetime).ConfigureAwait(false);
+                await store.PutIfAbsentAsync(relative, file!, _lifetime).ConfigureAwait(false);
             }
             finally
             {
@@ -188,13 +161,13 @@ public sealed partial class SumDbProxy
             return failure;
         }
 
-        hit = await _store.GetBlobAsync(relative, cancellationToken).ConfigureAwait(false);
+        hit = await store.GetAsync(relative, cancellationToken).ConfigureAwait(false);
         return hit is not null ? new ArtifactAnswer(hit) : Outcome.Refused(ReasonKind.StoreInconsistent, "stored checksum database content disappeared");
     }
 
     private async Task<FlightResult?> VerifyLookupAsync(string escaped, string file)
     {
-        if (await _verifier.GetClientAsync(_lifetime).ConfigureAwait(false) is not { } client || client.Name != _config!.Name)
+        if (await verifier.GetClientAsync(_lifetime).ConfigureAwait(false) is not { } client || client.Name != _config!.Name)
         {
             return null;
         }
@@ -213,7 +186,7 @@ public sealed partial class SumDbProxy
 
         if (check.Status == SumDbLookupStatus.Fork)
         {
-            Log.SumDbFork(_logger, _config.Name, check.Message);
+            Log.SumDbFork(logger, _config.Name, check.Message);
         }
 
         return Outcome.Refused(ReasonKind.SumDbUnverified, "refused the checksum database's answer: " + check.Message);
@@ -240,14 +213,14 @@ public sealed partial class SumDbProxy
     private async Task<ServeResult> LatestAsync(CancellationToken cancellationToken)
     {
         var key = "sumdb-latest:" + _config!.Name;
-        var cached = await _index.GetAnswerAsync(key, cancellationToken).ConfigureAwait(false);
-        if (cached is not null && _time.GetUtcNow() - cached.FetchedAt < _options.ListTtl)
+        var cached = await index.GetAnswerAsync(key, cancellationToken).ConfigureAwait(false);
+        if (cached is not null && time.GetUtcNow() - cached.FetchedAt < _options.ListTtl)
         {
-            _metrics.CacheHit("sumdb_latest");
+            metrics.CacheHit("sumdb_latest");
             return new ContentAnswer(cached.Body, "text/plain; charset=utf-8", TimeSpan.Zero);
         }
 
-        _metrics.CacheMiss("sumdb_latest");
+        metrics.CacheMiss("sumdb_latest");
         var flight = await _flights.RunAsync(key, async () =>
         {
             var (outcome, file) = await FetchAsync("latest").ConfigureAwait(false);
@@ -261,21 +234,21 @@ public sealed partial class SumDbProxy
                 var body = await File.ReadAllBytesAsync(file!, _lifetime).ConfigureAwait(false);
 
                 // The head is checked like the verifier's own: a forked or forged log is not passed on.
-                if (await _verifier.GetClientAsync(_lifetime).ConfigureAwait(false) is { } client && client.Name == _config.Name)
+                if (await verifier.GetClientAsync(_lifetime).ConfigureAwait(false) is { } client && client.Name == _config.Name)
                 {
                     var check = await client.CheckTreeNoteAsync(body, _lifetime).ConfigureAwait(false);
                     if (!check.IsOk)
                     {
                         if (check.Status == SumDbLookupStatus.Fork)
                         {
-                            Log.SumDbFork(_logger, _config.Name, check.Message);
+                            Log.SumDbFork(logger, _config.Name, check.Message);
                         }
 
                         return Outcome.Refused(ReasonKind.SumDbUnverified, RefusedHead + check.Message);
                     }
                 }
 
-                await _index.PutAnswerAsync(key, body, _time.GetUtcNow(), _lifetime).ConfigureAwait(false);
+                await index.PutAnswerAsync(key, body, time.GetUtcNow(), _lifetime).ConfigureAwait(false);
                 return new FlightResult(null, body);
             }
             finally
@@ -292,8 +265,8 @@ public sealed partial class SumDbProxy
         // Only an outage is bridged by the stale copy: a head that failed verification is an alarm, and no stale copy hides it.
         if (cached is not null && failure.IsOutage)
         {
-            _metrics.StaleServed("sumdb_latest");
-            Log.ServingStale(_logger, "sumdb latest", failure.Message);
+            metrics.StaleServed("sumdb_latest");
+            Log.ServingStale(logger, "sumdb latest", failure.Message);
             return new ContentAnswer(cached.Body, "text/plain; charset=utf-8", TimeSpan.Zero);
         }
 
@@ -307,34 +280,24 @@ public sealed partial class SumDbProxy
             // The kind is already known; this only keeps the body from saying "not found" twice.
             var message = outcome.Reason.StartsWith("not found", StringComparison.OrdinalIgnoreCase) ? outcome.Reason : "not found: " + outcome.Reason;
             var missing = Outcome.FromFetch(outcome, message);
-            _negative.Add(key, missing, _options.NegativeTtl);
+            negative.Add(key, missing, _options.NegativeTtl);
             return missing;
         }
 
         return Outcome.FromFetch(outcome, "upstream failed: " + outcome.Reason);
     }
 
-    /// <summary>The configured URL; else each upstream proxy's /sumdb/NAME/ (falling through on any error), then https://NAME.</summary>
+    /// <summary>Where the database is reached, by the go command's rule (<see cref="SumDbEndpoints"/>): the configured
+    /// URL alone; else each upstream proxy's /sumdb/NAME/ (falling through on any error), then the database itself.</summary>
     private async Task<(FetchOutcome Outcome, string? File)> FetchAsync(string sub)
     {
-        var bases = new List<Uri>();
-        if (_config!.Url is { } url)
-        {
-            bases.Add(url);
-        }
-        else
-        {
-            bases.AddRange(_chain.Proxies.Where(p => !p.BaseUri.IsFile).Select(p => new Uri(p.BaseUri, "sumdb/" + _config.Name)));
-            bases.Add(new Uri("https://" + _config.Name));
-        }
-
         FetchOutcome? last = null;
-        foreach (var b in bases)
+        foreach (var b in _bases)
         {
-            var file = _store.NewStagingFile();
-            var uri = new Uri(b.AbsoluteUri.TrimEnd('/') + "/" + sub);
-            var (outcome, _) = await _metrics.MeasureFetchAsync("sumdb",
-                () => _downloader.DownloadAsync(uri, HttpDownloader.Redact(b), file, 16L << 20, _lifetime)).ConfigureAwait(false);
+            var file = staging.NewFile();
+            var uri = new Uri(b.AbsoluteUri + sub);
+            var (outcome, _) = await metrics.MeasureFetchAsync("sumdb",
+                () => downloader.DownloadAsync(uri, HttpDownloader.Redact(b), file, 16L << 20, _lifetime)).ConfigureAwait(false);
             if (outcome.IsOk)
             {
                 return (outcome, file);
@@ -342,7 +305,7 @@ public sealed partial class SumDbProxy
 
             UpstreamChain.TryDelete(file);
             last = outcome;
-            if (outcome.IsNotFound && _config.Url is not null)
+            if (outcome.IsNotFound && _config!.Url is not null)
             {
                 break;
             }

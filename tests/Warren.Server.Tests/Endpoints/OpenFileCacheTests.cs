@@ -1,3 +1,5 @@
+using Warren.Storage;
+using Warren.Server.Tests.Infrastructure;
 using Warren.Server.Endpoints;
 using Warren.Server.Storage;
 
@@ -7,11 +9,11 @@ public sealed class OpenFileCacheTests
 {
     private readonly string _dir = TestPaths.NewTempDir("open-file-cache");
 
-    private StoredArtifact Stored(string name)
+    private StoredObject Stored(string name)
     {
         var path = Path.Combine(_dir, name);
         File.WriteAllText(path, "content of " + name);
-        return new StoredArtifact(path, new FileInfo(path).Length, DateTimeOffset.UnixEpoch, "\"" + name + "\"", () => File.OpenRead(path));
+        return new TestStoredFile(path, new FileInfo(path).Length, DateTimeOffset.UnixEpoch, "\"" + name + "\"");
     }
 
     [Fact]

@@ -6,6 +6,7 @@ using Warren.Server.Ingest;
 using Warren.Server.Observability;
 using Warren.Server.Storage;
 using Warren.Server.Upstream;
+using Warren.Storage.Sqlite;
 
 namespace Warren.Server.Tests.Ingest;
 
@@ -16,8 +17,7 @@ public sealed class AnswerCacheTests : IDisposable
     private static readonly TimeSpan Ttl = TimeSpan.FromMinutes(5);
 
     private readonly ManualTimeProvider _time = new();
-    private readonly StoreLock _lock;
-    private readonly MetadataIndex _index;
+    private readonly SqliteModuleIndex _index;
     private readonly AnswerCache _cache;
     private int _refreshes;
     private int _presented;
@@ -25,15 +25,13 @@ public sealed class AnswerCacheTests : IDisposable
     public AnswerCacheTests()
     {
         var options = Options.Create(new WarrenOptions { Root = TestPaths.NewTempDir("answer-cache"), ListTtl = Ttl });
-        _lock = new StoreLock(options);
-        _index = new MetadataIndex(options, _lock, _time);
+        _index = new SqliteModuleIndex(new SqliteIndexOptions { Path = Path.Combine(options.Value.Root!, "index.db") }, _time);
         _cache = new AnswerCache(_index, new WarrenMetrics(), _time, options, NullLogger<AnswerCache>.Instance);
     }
 
     public void Dispose()
     {
         _index.Dispose();
-        _lock.Dispose();
     }
 
     [Fact]

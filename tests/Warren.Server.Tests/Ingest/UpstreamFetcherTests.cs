@@ -21,10 +21,10 @@ public sealed class UpstreamFetcherTests
         await using var warren = await WarrenInstance.StartAsync(new Uri(upstream).AbsoluteUri, o => o.NegativeTtl = TimeSpan.FromMinutes(1),
             services: s => s.AddSingleton<TimeProvider>(time));
         var fetcher = warren.Services.GetRequiredService<UpstreamFetcher>();
-        var store = warren.Services.GetRequiredService<IModuleStore>();
+        var staging = warren.Services.GetRequiredService<StagingArea>();
         var request = new ModuleRequest("example.com/m", null, RequestKind.List);
         var uses = 0;
-        Task<FlightResult> Fetch() => fetcher.FetchAsync("list:example.com/m", "list", request, store.NewStagingFile, async (staged, _) =>
+        Task<FlightResult> Fetch() => fetcher.FetchAsync("list:example.com/m", "list", request, staging.NewFile, async (staged, _) =>
         {
             Interlocked.Increment(ref uses);
             return new FlightResult(null, await File.ReadAllBytesAsync(staged));
@@ -57,7 +57,7 @@ public sealed class UpstreamFetcherTests
         await File.WriteAllTextAsync(list, "v1.0.0\nv1.1.0\n");
         await using var warren = await WarrenInstance.StartAsync(new Uri(upstream).AbsoluteUri);
         var fetcher = warren.Services.GetRequiredService<UpstreamFetcher>();
-        var store = warren.Services.GetRequiredService<IModuleStore>();
+        var staging = warren.Services.GetRequiredService<StagingArea>();
         var request = new ModuleRequest("example.com/m", null, RequestKind.List);
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -76,9 +76,9 @@ public sealed class UpstreamFetcherTests
             return new FlightResult(null, Encoding.UTF8.GetBytes(source + "|" + await File.ReadAllTextAsync(staged)));
         }
 
-        var first = fetcher.FetchAsync("list:example.com/m", "list", request, store.NewStagingFile, Use, CancellationToken.None);
+        var first = fetcher.FetchAsync("list:example.com/m", "list", request, staging.NewFile, Use, CancellationToken.None);
         await entered.Task.WaitAsync(Patience);
-        var others = Enumerable.Range(0, 7).Select(_ => fetcher.FetchAsync("list:example.com/m", "list", request, store.NewStagingFile, Use, CancellationToken.None)).ToList();
+        var others = Enumerable.Range(0, 7).Select(_ => fetcher.FetchAsync("list:example.com/m", "list", request, staging.NewFile, Use, CancellationToken.None)).ToList();
         gate.SetResult();
 
         var results = await Task.WhenAll(others.Prepend(first)).WaitAsync(Patience);

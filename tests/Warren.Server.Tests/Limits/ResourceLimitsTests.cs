@@ -2,6 +2,8 @@ using System.Net;
 using System.Security.Cryptography;
 using Microsoft.Extensions.DependencyInjection;
 using Warren.Core.Modules;
+using Warren.Storage;
+using Warren.Server.Tests.Infrastructure;
 using Warren.Server.Endpoints;
 using Warren.Server.Ingest;
 using Warren.Server.Storage;
@@ -64,7 +66,7 @@ public sealed class ResourceLimitsTests
             var path = Path.Combine(dir, name);
             File.WriteAllText(path, "content of " + name);
             var info = new FileInfo(path);
-            return cache.Open(name, new StoredArtifact(path, info.Length, DateTimeOffset.UnixEpoch, "\"e\"", () => File.OpenRead(path)))!;
+            return cache.Open(name, new TestStoredFile(path, info.Length, DateTimeOffset.UnixEpoch, "\"e\""))!;
         }
 
         var a = Open("a");
@@ -133,7 +135,7 @@ public sealed class ResourceLimitsTests
             Assert.Equal(HttpStatusCode.OK, (await warren.Client.GetAsync(p + "/@v/list")).StatusCode);
         }
 
-        var index = warren.Services.GetRequiredService<MetadataIndex>();
+        var index = warren.Services.GetRequiredService<Warren.Storage.IModuleIndex>();
         Assert.Equal(4, await index.CountAnswersAsync(default));
         var (answers, mirrors) = await warren.Services.GetRequiredService<StoreMaintenance>().RunOnceAsync(default);
         Assert.Equal(2, answers);

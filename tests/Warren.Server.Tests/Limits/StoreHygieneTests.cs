@@ -30,7 +30,7 @@ public sealed class StoreHygieneTests
         var dirs = Directory.EnumerateDirectories(moduleDir, "*", SearchOption.AllDirectories).Append(moduleDir).Append(warren.Root)
             .Append(Path.Combine(warren.Root, ".warren")).ToList();
         var files = Directory.EnumerateFiles(moduleDir, "*", SearchOption.AllDirectories)
-            .Append(Path.Combine(warren.Root, ".warren", MetadataIndex.FileName)).ToList();
+            .Append(Path.Combine(warren.Root, ".warren", "index.db")).ToList();
         Assert.Contains(files, f => f.EndsWith(".ziphash", StringComparison.Ordinal));
         Assert.Contains(files, f => f.EndsWith("/list", StringComparison.Ordinal));
         foreach (var dir in dirs)
@@ -87,7 +87,7 @@ public sealed class StoreHygieneTests
             Assert.Equal(System.Net.HttpStatusCode.OK, (await first.Client.GetAsync(Url(Module, ".zip"))).StatusCode);
         }
 
-        var index = Path.Combine(root, ".warren", MetadataIndex.FileName);
+        var index = Path.Combine(root, ".warren", "index.db");
         File.Delete(index + "-wal");
         File.Delete(index + "-shm");
         await File.WriteAllTextAsync(index, "this is not a database, it is garbage: " + new string('x', 8192));
@@ -97,7 +97,7 @@ public sealed class StoreHygieneTests
         Assert.Equal(System.Net.HttpStatusCode.OK, (await warren.Client.GetAsync(Url(Module, ".mod"))).StatusCode);
         Assert.Equal(System.Net.HttpStatusCode.OK, (await warren.Client.GetAsync("github.com/pkg/errors/@v/list")).StatusCode);
 
-        var aside = Directory.GetFiles(Path.Combine(root, ".warren"), MetadataIndex.FileName + ".corrupt-*").Where(f => !f.EndsWith("-wal", StringComparison.Ordinal) && !f.EndsWith("-shm", StringComparison.Ordinal)).ToList();
+        var aside = Directory.GetFiles(Path.Combine(root, ".warren"), "index.db" + ".corrupt-*").Where(f => !f.EndsWith("-wal", StringComparison.Ordinal) && !f.EndsWith("-shm", StringComparison.Ordinal)).ToList();
         Assert.Single(aside);
         Assert.StartsWith("this is not a database", await File.ReadAllTextAsync(aside[0]));
         Assert.Contains(logs.Lines, l => l.Contains("is corrupt", StringComparison.Ordinal) && l.Contains(aside[0], StringComparison.Ordinal));
@@ -107,49 +107,6 @@ public sealed class StoreHygieneTests
         }
 
         Assert.Contains(logs.Lines, l => System.Text.RegularExpressions.Regex.IsMatch(l, "refilled from the store: [1-9][0-9]* artifacts"));
-    }
-
-    [Fact]
-    public async Task An_index_found_corrupt_at_run_time_is_moved_aside_and_the_operation_succeeds()
-    {
-        var root = TestPaths.NewTempDir("corrupt-runtime");
-        var options = Options.Create(new WarrenOptions { Root = root });
-        using var storeLock = new StoreLock(options);
-        var index = new MetadataIndex(options, storeLock);
-        await index.PutAnswerAsync("list:a", [1, 2, 3], DateTimeOffset.UnixEpoch, CancellationToken.None);
-        SqliteConnection.ClearAllPools();
-        var path = Path.Combine(root, ".warren", MetadataIndex.FileName);
-        File.Delete(path + "-wal");
-        File.Delete(path + "-shm");
-        await File.WriteAllBytesAsync(path, Enumerable.Repeat((byte)0x5a, 4096).ToArray());
-
-        await index.PutAnswerAsync("list:b", [4], DateTimeOffset.UnixEpoch, CancellationToken.None);
-        Assert.Equal([4], (await index.GetAnswerAsync("list:b", CancellationToken.None))!.Body);
-        Assert.Null(await index.GetAnswerAsync("list:a", CancellationToken.None));
-        Assert.Single(Directory.GetFiles(Path.Combine(root, ".warren"), MetadataIndex.FileName + ".corrupt-*"));
-        await index.Rebuilt;
-    }
-
-    [Fact]
-    public async Task Answers_are_pruned_by_age_and_by_count()
-    {
-        var root = TestPaths.NewTempDir("prune");
-        var options = Options.Create(new WarrenOptions { Root = root });
-        using var storeLock = new StoreLock(options);
-        var index = new MetadataIndex(options, storeLock);
-        var t0 = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
-        for (var i = 0; i < 10; i++)
-        {
-            await index.PutAnswerAsync("list:m" + i, [(byte)i], t0.AddMinutes(i), CancellationToken.None);
-        }
-
-        // Older than minute 3: m0, m1, m2 go; then only the 4 newest of the other 7 stay.
-        var removed = await index.PruneAnswersAsync(t0.AddMinutes(3), 4, CancellationToken.None);
-        Assert.Equal(6, removed);
-        Assert.Equal(4, await index.CountAnswersAsync(CancellationToken.None));
-        Assert.Null(await index.GetAnswerAsync("list:m5", CancellationToken.None));
-        Assert.NotNull(await index.GetAnswerAsync("list:m6", CancellationToken.None));
-        Assert.NotNull(await index.GetAnswerAsync("list:m9", CancellationToken.None));
     }
 
     [Fact]

@@ -1,0 +1,125 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using Warren.Server.Observability;
+using Warren.Storage;
+
+namespace Warren.Server.Storage;
+
+/// <summary>Times every operation of a storage provider into /metrics (warren_storage_operation_duration_seconds,
+/// warren_storage_errors_total), so the latency and the errors of S3 and PostgreSQL show next to everything else.</summary>
+internal abstract class StorageMeter(WarrenMetrics metrics, string backend, string provider)
+{
+    protected async Task<T> MeasureAsync<T>(string operation, Func<Task<T>> run)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var failed = true;
+        try
+        {
+            var result = await run().ConfigureAwait(false);
+            failed = false;
+            return result;
+        }
+        catch (OperationCanceledException)
+        {
+            failed = false;
+            throw;
+        }
+        finally
+        {
+            metrics.StorageOperation(backend, provider, operation, Stopwatch.GetElapsedTime(started), failed);
+        }
+    }
+
+    protected async Task MeasureAsync(string operation, Func<Task> run) =>
+        await MeasureAsync<bool>(operation, async () =>
+        {
+            await run().ConfigureAwait(false);
+            return true;
+        }).ConfigureAwait(false);
+}
+
+/// <summary>An <see cref="IArtifactStore"/> whose operations are measured.</summary>
+internal sealed class InstrumentedArtifactStore(IArtifactStore inner, WarrenMetrics metrics, string provider)
+    : StorageMeter(metrics, "store", provider), IArtifactStore
+{
+    public IArtifactStore Inner => inner;
+
+    public string Location => inner.Location;
+
+    public async ValueTask<StoredObject?> GetAsync(string key, CancellationToken cancellationToken) =>
+        await MeasureAsync("get", () => inner.GetAsync(key, cancellationToken).AsTask()).ConfigureAwait(false);
+
+    public async ValueTask<bool> ExistsAsync(string key, CancellationToken cancellationToken) =>
+        await MeasureAsync("exists", () => inner.ExistsAsync(key, cancellationToken).AsTask()).ConfigureAwait(false);
+
+    public async ValueTask<bool> PutIfAbsentAsync(string key, string stagedFile, CancellationToken cancellationToken) =>
+        await MeasureAsync("put", () => inner.PutIfAbsentAsync(key, stagedFile, cancellationToken).AsTask()).ConfigureAwait(false);
+
+    public async ValueTask<bool> PutIfAbsentAsync(string key, Stream content, CancellationToken cancellationToken) =>
+        await MeasureAsync("put", () => inner.PutIfAbsentAsync(key, content, cancellationToken).AsTask()).ConfigureAwait(false);
+
+    public async ValueTask<bool> DeleteAsync(string key, CancellationToken cancellationToken) =>
+        await MeasureAsync("delete", () => inner.DeleteAsync(key, cancellationToken).AsTask()).ConfigureAwait(false);
+
+    public async IAsyncEnumerable<string> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var key in inner.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
+        {
+            yield return key;
+        }
+    }
+
+    public async ValueTask<string?> ProbeAsync(CancellationToken cancellationToken) =>
+        await MeasureAsync("probe", () => inner.ProbeAsync(cancellationToken).AsTask()).ConfigureAwait(false);
+}
+
+/// <summary>An <see cref="IModuleIndex"/> whose operations are measured.</summary>
+internal sealed class InstrumentedModuleIndex(IModuleIndex inner, WarrenMetrics metrics, string provider)
+    : StorageMeter(metrics, "index", provider), IModuleIndex
+{
+    public IModuleIndex Inner => inner;
+
+    public string Location => inner.Location;
+
+    public Task RecordArtifactAsync(ArtifactRecord record, CancellationToken cancellationToken) =>
+        MeasureAsync("record_artifact", () => inner.RecordArtifactAsync(record, cancellationToken));
+
+    public Task<ArtifactRecord?> GetArtifactAsync(string modulePath, string version, ArtifactKind kind, CancellationToken cancellationToken) =>
+        MeasureAsync("get_artifact", () => inner.GetArtifactAsync(modulePath, version, kind, cancellationToken));
+
+    public Task<IReadOnlyList<string>> ListVersionsAsync(string modulePath, CancellationToken cancellationToken) =>
+        MeasureAsync("list_versions", () => inner.ListVersionsAsync(modulePath, cancellationToken));
+
+    public Task<CachedAnswer?> GetAnswerAsync(string key, CancellationToken cancellationToken) =>
+        MeasureAsync("get_answer", () => inner.GetAnswerAsync(key, cancellationToken));
+
+    public Task PutAnswerAsync(string key, byte[] body, DateTimeOffset fetchedAt, CancellationToken cancellationToken) =>
+        MeasureAsync("put_answer", () => inner.PutAnswerAsync(key, body, fetchedAt, cancellationToken));
+
+    public Task<int> PruneAnswersAsync(DateTimeOffset olderThan, int maxCount, CancellationToken cancellationToken) =>
+        MeasureAsync("prune_answers", () => inner.PruneAnswersAsync(olderThan, maxCount, cancellationToken));
+
+    public Task<long> CountAnswersAsync(CancellationToken cancellationToken) =>
+        MeasureAsync("count_answers", () => inner.CountAnswersAsync(cancellationToken));
+
+    public Task<NegativeAnswer?> GetNegativeAsync(string key, DateTimeOffset now, CancellationToken cancellationToken) =>
+        MeasureAsync("get_negative", () => inner.GetNegativeAsync(key, now, cancellationToken));
+
+    public Task PutNegativeAsync(string key, NegativeAnswer answer, CancellationToken cancellationToken) =>
+        MeasureAsync("put_negative", () => inner.PutNegativeAsync(key, answer, cancellationToken));
+
+    public Task RemoveNegativeAsync(string key, CancellationToken cancellationToken) =>
+        MeasureAsync("remove_negative", () => inner.RemoveNegativeAsync(key, cancellationToken));
+
+    public Task<byte[]?> GetTreeHeadAsync(string database, CancellationToken cancellationToken) =>
+        MeasureAsync("get_tree_head", () => inner.GetTreeHeadAsync(database, cancellationToken));
+
+    public Task<bool> TryAdvanceTreeHeadAsync(string database, byte[]? expected, byte[] next, CancellationToken cancellationToken) =>
+        MeasureAsync("advance_tree_head", () => inner.TryAdvanceTreeHeadAsync(database, expected, next, cancellationToken));
+
+    public Task<IHostedLogStorage> OpenHostedLogAsync(string logName, CancellationToken cancellationToken) =>
+        MeasureAsync("open_hosted_log", () => inner.OpenHostedLogAsync(logName, cancellationToken));
+
+    public Task<string?> ProbeAsync(CancellationToken cancellationToken) =>
+        MeasureAsync("probe", () => inner.ProbeAsync(cancellationToken));
+}
