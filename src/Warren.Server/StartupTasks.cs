@@ -11,7 +11,7 @@ namespace Warren.Server;
 /// database's log (taking its single-writer lock), and say what is served.</summary>
 internal sealed class StartupTasks(IModuleStore store, MetadataIndex index, SumDb.HostedSumDb hosted, IOptions<WarrenOptions> options, ILogger<StartupTasks> logger) : IHostedService
 {
-    public Task StartAsync(CancellationToken cancellationToken)
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
         var removed = store.CleanStaging();
         if (removed > 0)
@@ -20,10 +20,9 @@ internal sealed class StartupTasks(IModuleStore store, MetadataIndex index, SumD
         }
 
         _ = index;
-        hosted.Open();
+        await hosted.OpenAsync(cancellationToken).ConfigureAwait(false);
         var o = options.Value;
         Log.Starting(logger, o.Root!, Fetch.Direct.Git.SecretRedactor.RedactText(o.Upstream!), Fetch.Direct.Git.SecretRedactor.RedactText(o.SumDb!));
-        return Task.CompletedTask;
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
