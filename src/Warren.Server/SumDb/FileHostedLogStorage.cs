@@ -151,16 +151,6 @@ public sealed class FileHostedLogStorage : IHostedLogStorage
         ArgumentNullException.ThrowIfNull(hashes);
         ArgumentNullException.ThrowIfNull(signedHead);
         long newSize = expectedSize + entries.Count;
-        if (expectedSize < 0 || hashes.Count != Tlog.StoredHashCount(newSize) - Tlog.StoredHashCount(expectedSize))
-        {
-            throw new ArgumentException($"{hashes.Count} stored hashes for records {expectedSize}..{newSize - 1}", nameof(hashes));
-        }
-
-        if (ParseUnverified(signedHead) is not { } tree || tree.Size != newSize)
-        {
-            throw new ArgumentException($"the signed head is not a tree note of size {newSize}", nameof(signedHead));
-        }
-
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -169,6 +159,16 @@ public sealed class FileHostedLogStorage : IHostedLogStorage
             if ((committed?.Size ?? 0) != expectedSize)
             {
                 return false;
+            }
+
+            if (hashes.Count != Tlog.StoredHashCount(newSize) - Tlog.StoredHashCount(expectedSize))
+            {
+                throw new ArgumentException($"{hashes.Count} stored hashes for records {expectedSize}..{newSize - 1}", nameof(hashes));
+            }
+
+            if (ParseUnverified(signedHead) is not { } tree || tree.Size != newSize)
+            {
+                throw new ArgumentException($"the signed head is not a tree note of size {newSize}", nameof(signedHead));
             }
 
             long recordsLength = committed?.RecordsLength ?? 0;

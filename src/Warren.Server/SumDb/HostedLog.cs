@@ -69,6 +69,7 @@ public sealed class HostedLog : IAsyncDisposable, IDisposable
     private readonly Channel<PendingAppend> _queue = Channel.CreateUnbounded<PendingAppend>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _writer;
     private Snapshot _snapshot;
+    private int _cachedIds;
     private volatile bool _mustReread;
     private int _disposed;
 
@@ -373,12 +374,17 @@ public sealed class HostedLog : IAsyncDisposable, IDisposable
 
     private void Remember(string key, long id)
     {
-        if (_ids.Count >= MaxCachedIds)
+        // Counted apart: ConcurrentDictionary.Count takes every lock.
+        if (Volatile.Read(ref _cachedIds) >= MaxCachedIds)
         {
             _ids.Clear();
+            Interlocked.Exchange(ref _cachedIds, 0);
         }
 
-        _ids.TryAdd(key, id);
+        if (_ids.TryAdd(key, id))
+        {
+            Interlocked.Increment(ref _cachedIds);
+        }
     }
 
     /// <summary>The id of modulePath@version and a served tree that contains it, or null.</summary>

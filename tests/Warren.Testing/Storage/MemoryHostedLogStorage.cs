@@ -5,7 +5,7 @@ namespace Warren.Testing.Storage;
 
 /// <summary>An <see cref="IHostedLogStorage"/> in memory: the reference implementation of the contract, thread-safe,
 /// for tests. Appends are all-or-nothing under one lock and succeed only at the expected size; every value handed in
-/// or out is copied.</summary>
+/// or out is copied. An append at the expected size with the wrong number of stored hashes is an ArgumentException.</summary>
 public sealed class MemoryHostedLogStorage : IHostedLogStorage
 {
     private readonly Lock _lock = new();
@@ -84,17 +84,18 @@ public sealed class MemoryHostedLogStorage : IHostedLogStorage
         ArgumentNullException.ThrowIfNull(signedHead);
         cancellationToken.ThrowIfCancellationRequested();
         long newSize = expectedSize + entries.Count;
-        if (expectedSize < 0 || hashes.Count != Tlog.StoredHashCount(newSize) - Tlog.StoredHashCount(expectedSize))
-        {
-            throw new ArgumentException($"{hashes.Count} stored hashes for records {expectedSize}..{newSize - 1}", nameof(hashes));
-        }
-
         lock (_lock)
         {
+            // The size is checked first: an append prepared for another size is refused, not an error.
             if (_records.Count != expectedSize)
             {
                 RefusedCount++;
                 return Task.FromResult(false);
+            }
+
+            if (hashes.Count != Tlog.StoredHashCount(newSize) - Tlog.StoredHashCount(expectedSize))
+            {
+                throw new ArgumentException($"{hashes.Count} stored hashes for records {expectedSize}..{newSize - 1}", nameof(hashes));
             }
 
             for (int i = 0; i < entries.Count; i++)
