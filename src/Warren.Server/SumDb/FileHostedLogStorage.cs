@@ -26,8 +26,9 @@ namespace Warren.Server.SumDb;
 /// does not match its leaf hash are corruption, reported as <see cref="InvalidDataException"/>. The signature of the
 /// head is the caller's to check. In memory the storage keeps a map from "path@version" to record id.</para>
 /// <para>Heads given to <see cref="TryAppendAsync"/> must be tree notes whose size is the new record count (the file
-/// format has no other place for the size). A failure while replacing the head faults the storage: every later call
-/// fails until it is reopened, since only reopening can tell what is committed.</para>
+/// format has no other place for the size). A failure while replacing the head faults the storage: every later append
+/// fails until it is reopened, since only reopening can tell what is committed; reads go on serving the last state
+/// known to be committed.</para>
 /// </remarks>
 public sealed class FileHostedLogStorage : IHostedLogStorage
 {
@@ -100,7 +101,7 @@ public sealed class FileHostedLogStorage : IHostedLogStorage
     public Task<HostedLogState?> ReadStateAsync(CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        ThrowIfUnusable();
+        ThrowIfDisposed();
         return Task.FromResult(_committed is { } c ? new HostedLogState(c.Size, (byte[])c.SignedHead.Clone()) : null);
     }
 
@@ -108,7 +109,7 @@ public sealed class FileHostedLogStorage : IHostedLogStorage
     public Task<IReadOnlyList<byte[]>> ReadRecordsAsync(long first, int count, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        ThrowIfUnusable();
+        ThrowIfDisposed();
         long size = _committed?.Size ?? 0;
         if (first < 0 || count < 0 || first + count > size)
         {
@@ -123,7 +124,7 @@ public sealed class FileHostedLogStorage : IHostedLogStorage
     {
         ArgumentNullException.ThrowIfNull(storageIndexes);
         cancellationToken.ThrowIfCancellationRequested();
-        ThrowIfUnusable();
+        ThrowIfDisposed();
         return Task.FromResult<IReadOnlyList<LogHash>>(_files.ReadHashes(storageIndexes, _committed?.HashCount ?? 0));
     }
 
@@ -133,7 +134,7 @@ public sealed class FileHostedLogStorage : IHostedLogStorage
         ArgumentNullException.ThrowIfNull(modulePath);
         ArgumentNullException.ThrowIfNull(version);
         cancellationToken.ThrowIfCancellationRequested();
-        ThrowIfUnusable();
+        ThrowIfDisposed();
 
         // The map runs ahead of the committed state while an append publishes it.
         long size = _committed?.Size ?? 0;
@@ -154,7 +155,12 @@ public sealed class FileHostedLogStorage : IHostedLogStorage
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            ThrowIfUnusable();
+            ThrowIfDisposed();
+            if (_fault is { } fault)
+            {
+                throw Faulted(fault);
+            }
+
             var committed = _committed;
             if ((committed?.Size ?? 0) != expectedSize)
             {
@@ -247,14 +253,7 @@ public sealed class FileHostedLogStorage : IHostedLogStorage
 
     internal static string Key(string modulePath, string version) => modulePath + "@" + version;
 
-    private void ThrowIfUnusable()
-    {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        if (_fault is { } fault)
-        {
-            throw Faulted(fault);
-        }
-    }
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
 
     private IOException Faulted(Exception cause) =>
         new($"checksum database log {_files.Directory} failed to replace its signed tree head and must be reopened: {cause.Message}", cause);

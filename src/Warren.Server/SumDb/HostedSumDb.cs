@@ -8,7 +8,8 @@ using Warren.Storage;
 namespace Warren.Server.SumDb;
 
 /// <summary>The checksum database this server hosts (--hosted-sumdb), if any: its signer and its log, kept in the
-/// store under .warren/sumdb-hosted/NAME. The log is opened at start-up, which takes its single-writer lock.</summary>
+/// store under .warren/sumdb-hosted/NAME (a <see cref="FileHostedLogStorage"/>). The log is opened at start-up, which
+/// takes its single-writer lock.</summary>
 public sealed class HostedSumDb : IDisposable, IAsyncDisposable
 {
     private readonly WarrenOptions _options;
@@ -66,7 +67,7 @@ public sealed class HostedSumDb : IDisposable, IAsyncDisposable
             return;
         }
 
-        var storage = await OpenStorageAsync(cancellationToken).ConfigureAwait(false);
+        var (storage, location) = await OpenStorageAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             _log = await HostedLog.OpenAsync(storage, Signer, _time, cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -79,7 +80,7 @@ public sealed class HostedSumDb : IDisposable, IAsyncDisposable
 
         _storage = storage;
         _metrics.HostedSize(_log.Size);
-        Observability.Log.HostedOpened(_logger, Signer.Name, _log.Size, DirectoryFor(_options.Root!, Signer.Name));
+        Observability.Log.HostedOpened(_logger, Signer.Name, _log.Size, location);
         if (!_verifiesPublic)
         {
             Observability.Log.HostedUnverifiedPublic(_logger, Signer.Name);
@@ -133,10 +134,11 @@ public sealed class HostedSumDb : IDisposable, IAsyncDisposable
         }
     }
 
-    /// <summary>Where the log is kept: files in the store's directory for this database.</summary>
-    private Task<IHostedLogStorage> OpenStorageAsync(CancellationToken cancellationToken)
+    /// <summary>Where the log is kept, and where that is for logs: files in the store's directory for this database.</summary>
+    private Task<(IHostedLogStorage Storage, string Location)> OpenStorageAsync(CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        return Task.FromResult<IHostedLogStorage>(FileHostedLogStorage.Open(DirectoryFor(_options.Root!, Signer!.Name), _options.Fsync));
+        var directory = DirectoryFor(_options.Root!, Signer!.Name);
+        return Task.FromResult<(IHostedLogStorage, string)>((FileHostedLogStorage.Open(directory, _options.Fsync), directory));
     }
 }
