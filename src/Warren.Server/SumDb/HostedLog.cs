@@ -208,13 +208,15 @@ public sealed class HostedLog : IAsyncDisposable, IDisposable
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         cancellationToken.ThrowIfCancellationRequested();
 
-        // Already logged: answer without the writer.
+        // Already logged: answer without the writer. The size is read first: if it is still the served one when the
+        // writer takes the append, no commit of this instance can have logged it since.
+        long checkedSize = Current.Size;
         if (await FindIdAsync(modulePath, version, cancellationToken).ConfigureAwait(false) is { } id)
         {
             return Compare(id, await ReadHashesAsync(id, modulePath, version, cancellationToken).ConfigureAwait(false), zipHash, goModHash);
         }
 
-        var pending = new PendingAppend(Key(modulePath, version), modulePath, version, zipHash, goModHash, text, cancellationToken);
+        var pending = new PendingAppend(Key(modulePath, version), modulePath, version, zipHash, goModHash, text, cancellationToken) { CheckedSize = checkedSize };
         if (!_queue.Writer.TryWrite(pending))
         {
             throw new ObjectDisposedException(GetType().FullName);
@@ -472,6 +474,13 @@ public sealed class HostedLog : IAsyncDisposable, IDisposable
     /// the callers they concern.</summary>
     private async Task CommitAsync(List<PendingAppend> batch)
     {
+        if (_mustReread)
+        {
+            // The last append failed and may or may not have been committed: learn which before checking this batch.
+            await RereadAsync(CancellationToken.None).ConfigureAwait(false);
+            _mustReread = false;
+        }
+
         var added = new List<PendingAppend>();
         var waiting = new List<(PendingAppend Append, PendingAppend Original)>(); // duplicates of an append in this batch
         var byKey = new Dictionary<string, PendingAppend>(StringComparer.Ordinal);
@@ -492,7 +501,9 @@ public sealed class HostedLog : IAsyncDisposable, IDisposable
             byKey[append.Key] = append;
             try
             {
-                if (!await SettleIfLoggedAsync(append).ConfigureAwait(false))
+                // Checked against the tree still served: another instance may have logged it since, but then the
+                // append loses the race and is checked again.
+                if (append.CheckedSize == Current.Size || !await SettleIfLoggedAsync(append).ConfigureAwait(false))
                 {
                     added.Add(append);
                 }
@@ -559,12 +570,6 @@ public sealed class HostedLog : IAsyncDisposable, IDisposable
         }
 
         var snapshot = Current;
-        if (_mustReread)
-        {
-            _mustReread = false;
-            snapshot = await RereadAsync(CancellationToken.None).ConfigureAwait(false);
-        }
-
         for (int attempt = 1; ; attempt++)
         {
             long size = snapshot.Size;
@@ -649,6 +654,9 @@ public sealed class HostedLog : IAsyncDisposable, IDisposable
 
         /// <summary>The record id, once the writer assigned one.</summary>
         public long Id { get; set; } = -1;
+
+        /// <summary>The size of the served tree before the caller found the module version not logged.</summary>
+        public long CheckedSize { get; init; } = -1;
     }
 
     /// <summary>The stored hashes of a served tree, read through the storage (only below the tree's hash count).</summary>

@@ -1,5 +1,6 @@
 using Warren.Core.SumDb;
 using Warren.Server.SumDb;
+using Warren.Storage;
 using Warren.Testing.Storage;
 using static Warren.Server.Tests.SumDb.HostedLogTestData;
 
@@ -133,5 +134,56 @@ public sealed class HostedLogSharedStorageTests
         Assert.Equal(3, response.RecordId);
         Assert.Equal(4, TreeHead.OpenSigned(response.SignedTree.Span, Verifiers).Size);
         Assert.Null(await b.ReadTileAsync(new Tile(8, 0, 0, 5), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task An_append_whose_commit_failed_after_all_is_found_afterwards_and_not_logged_twice()
+    {
+        var inner = new MemoryHostedLogStorage();
+        var storage = new FailingAfterCommitStorage(inner);
+        await using var log = await HostedLog.OpenAsync(storage, _signer);
+        await AppendAsync(log, Module(0));
+
+        // The storage commits, then reports a failure (as a connection lost before the answer would).
+        storage.FailNext = true;
+        await Assert.ThrowsAsync<IOException>(() => AppendAsync(log, Module(1)));
+        Assert.Equal(2, (await inner.ReadStateAsync(CancellationToken.None))!.Size);
+
+        var again = await AppendAsync(log, Module(1));
+        Assert.Equal(new HostedAppendResult(HostedAppendStatus.AlreadyPresent, 1, ZipHash(Module(1), "v1.0.0"), ModHash(Module(1), "v1.0.0")), again);
+        Assert.Equal(2, (await AppendAsync(log, Module(2))).RecordId);
+        Assert.Equal(3, log.Size);
+        Assert.Equal(3, TreeHead.OpenSigned(log.SignedTreeHead, Verifiers).Size);
+    }
+
+    /// <summary>Passes everything to a storage; when told, throws after an append it committed.</summary>
+    private sealed class FailingAfterCommitStorage(IHostedLogStorage inner) : IHostedLogStorage
+    {
+        public bool FailNext { get; set; }
+
+        public Task<HostedLogState?> ReadStateAsync(CancellationToken cancellationToken) => inner.ReadStateAsync(cancellationToken);
+
+        public Task<IReadOnlyList<byte[]>> ReadRecordsAsync(long first, int count, CancellationToken cancellationToken) =>
+            inner.ReadRecordsAsync(first, count, cancellationToken);
+
+        public Task<IReadOnlyList<LogHash>> ReadHashesAsync(IReadOnlyList<long> storageIndexes, CancellationToken cancellationToken) =>
+            inner.ReadHashesAsync(storageIndexes, cancellationToken);
+
+        public Task<long?> FindAsync(string modulePath, string version, CancellationToken cancellationToken) => inner.FindAsync(modulePath, version, cancellationToken);
+
+        public async Task<bool> TryAppendAsync(long expectedSize, IReadOnlyList<HostedLogEntry> entries, IReadOnlyList<LogHash> hashes, byte[] signedHead,
+            CancellationToken cancellationToken)
+        {
+            var appended = await inner.TryAppendAsync(expectedSize, entries, hashes, signedHead, cancellationToken);
+            if (FailNext)
+            {
+                FailNext = false;
+                throw new IOException("connection lost");
+            }
+
+            return appended;
+        }
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }
