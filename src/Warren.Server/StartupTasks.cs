@@ -29,7 +29,7 @@ internal sealed class StartupTasks(StagingArea staging, StoreLock storeLock, Ind
             await refill.ImportTreeHeadFileAsync(storeLock.Root, database, cancellationToken).ConfigureAwait(false);
         }
 
-        hosted.Open();
+        await hosted.OpenAsync(cancellationToken).ConfigureAwait(false);
         var o = options.Value;
         Log.Starting(logger, o.Root!, Fetch.Direct.Git.SecretRedactor.RedactText(o.Upstream!), Fetch.Direct.Git.SecretRedactor.RedactText(o.SumDb!));
     }

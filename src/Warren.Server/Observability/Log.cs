@@ -42,8 +42,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "Could not verify {Module}@{Version} against checksum database {Database}: {Reason}")]
     public static partial void VerificationFailed(ILogger logger, string module, string version, string database, string reason);
 
-    [LoggerMessage(EventId = 5003, Level = LogLevel.Information, Message = "Hosting checksum database {Database} ({Size} records) in {Directory}")]
-    public static partial void HostedOpened(ILogger logger, string database, long size, string directory);
+    [LoggerMessage(EventId = 5003, Level = LogLevel.Information, Message = "Hosting checksum database {Database} ({Size} records) in {Location}")]
+    public static partial void HostedOpened(ILogger logger, string database, long size, string location);
 
     [LoggerMessage(EventId = 5004, Level = LogLevel.Error, Message = "Hosted checksum database {Database} already holds other hashes for {Module}@{Version} ({Existing}); not logging {Offered}")]
     public static partial void HostedConflict(ILogger logger, string database, string module, string version, string existing, string offered);

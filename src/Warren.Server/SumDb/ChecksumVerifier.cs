@@ -140,7 +140,7 @@ public sealed class ChecksumVerifier
             case ChecksumMode.Skip:
                 return ChecksumVerdict.Ok;
             case ChecksumMode.Hosted:
-                return VerifyHosted(modulePath, version, zipHash, goModHash, source);
+                return await VerifyHostedAsync(modulePath, version, zipHash, goModHash, source, cancellationToken).ConfigureAwait(false);
             default:
                 return await VerifySumDbAsync(modulePath, version, zipHash, goModHash, source, cancellationToken).ConfigureAwait(false);
         }
@@ -165,10 +165,11 @@ public sealed class ChecksumVerifier
         }
     }
 
-    private ChecksumVerdict VerifyHosted(string modulePath, string version, string? zipHash, string? goModHash, string source)
+    private async Task<ChecksumVerdict> VerifyHostedAsync(string modulePath, string version, string? zipHash, string? goModHash, string source,
+        CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        var logged = _hosted.Find(modulePath, version);
+        var logged = await _hosted.FindAsync(modulePath, version, cancellationToken).ConfigureAwait(false);
         if (logged is null)
         {
             // Trust on first use: the version is logged once it is stored.

@@ -1,9 +1,9 @@
-using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Text;
 using System.Threading.Channels;
 using Warren.Core.Modules;
 using Warren.Core.SumDb;
+using Warren.Storage;
 
 namespace Warren.Server.SumDb;
 
@@ -26,128 +26,158 @@ public enum HostedAppendStatus
 /// holds (null for <see cref="HostedAppendStatus.Added"/>).</summary>
 public sealed record HostedAppendResult(HostedAppendStatus Status, long RecordId, string? ExistingZipHash, string? ExistingGoModHash);
 
-/// <summary>A checksum database's log kept on disk (what golang.org/x/mod/sumdb's server serves from): go.sum records
-/// appended by one writer, committed under tree heads signed with the server's key, and read back as lookups and
-/// tiles.</summary>
+/// <summary>A committed record of a hosted log: its id and its text.</summary>
+public sealed record HostedLogRecord(long RecordId, byte[] Text);
+
+/// <summary>A checksum database's log (what golang.org/x/mod/sumdb's server serves from): go.sum records committed
+/// under tree heads signed with the server's key, read back as lookups and tiles, kept in an
+/// <see cref="IHostedLogStorage"/> that other instances (other nodes) may append to as well.</summary>
 /// <remarks>
-/// <para>Files in the log directory:</para>
-/// <list type="bullet">
-/// <item><description><c>records.dat</c>: the record texts, concatenated.</description></item>
-/// <item><description><c>records.idx</c>: one 8-byte little-endian end offset in records.dat per record, so record i is
-/// the bytes [idx[i−1], idx[i]) (idx[−1] = 0).</description></item>
-/// <item><description><c>hashes.dat</c>: the log's stored hashes in <see cref="Tlog.StoredHashIndex"/> order, 32 bytes
-/// each: <see cref="Tlog.StoredHashCount"/>(size) of them.</description></item>
-/// <item><description><c>head</c>: the latest signed tree note, the commit point. It is replaced atomically (written to
-/// <c>head.tmp</c>, synced, renamed, directory synced) and only after the data it covers is durably written.</description></item>
-/// <item><description><c>lock</c>: held open exclusively while the log is open, so that one process writes.</description></item>
-/// </list>
-/// <para>A crash can leave bytes beyond the committed size in the data files, and a <c>head.tmp</c>; opening the log
-/// removes both. Data files shorter than the head says, a head not signed by the log's key, or stored hashes whose
-/// tree hash is not the head's are corruption, reported as <see cref="InvalidDataException"/>.</para>
-/// <para>Appends are group-committed: one writer loop takes every pending append, writes the new records, index
-/// entries and hashes, syncs them, signs one new tree head for all of them and replaces the head, then completes the
-/// callers. Readers are safe concurrently with it and see one committed tree (size and signed head together); they
-/// never read beyond it. In memory the log keeps only a map from "path@version" to record id.</para>
+/// <para>Appends are group-committed: one writer loop takes every pending append, computes the stored hashes the new
+/// records add (reading the existing ones through the storage), signs one new tree head for all of them and appends
+/// them with <see cref="IHostedLogStorage.TryAppendAsync"/> at the size it last knew. When another instance appended
+/// first, it re-reads the state, answers the module versions that are now logged as already present or conflicting,
+/// and retries the rest at the new size.</para>
+/// <para>The instance serves one committed tree at a time (a size and the head signing it, replaced together and only
+/// by a larger one). It re-reads the storage's state when <see cref="GetLatestAsync"/> finds it older than
+/// <see cref="StateMaxAge"/>, when a lookup finds a record beyond it, and when a tile beyond it is asked for; so appends
+/// made elsewhere are served within <see cref="StateMaxAge"/>. Lookups go to the storage
+/// (<see cref="IHostedLogStorage.FindAsync"/>) through a bounded cache of record ids, which never go stale: records
+/// are never rewritten.</para>
+/// <para>The log does not own its storage: disposing the log leaves the storage open.</para>
 /// </remarks>
 public sealed class HostedLog : IAsyncDisposable, IDisposable
 {
+    /// <summary>How old the served state may be before <see cref="GetLatestAsync"/> re-reads it.</summary>
+    public static readonly TimeSpan StateMaxAge = TimeSpan.FromSeconds(1);
+
     // Bounds the memory one commit takes.
     private const int MaxBatch = 4096;
 
-    private readonly HostedLogFiles _files;
+    // Bounds the id cache; it is emptied when full.
+    private const int MaxCachedIds = 1 << 16;
+
+    // Appends that lose this many races in a row fail (each lost race means another instance made progress).
+    private const int MaxAttempts = 100;
+
+    private readonly IHostedLogStorage _storage;
     private readonly NoteSigner _signer;
+    private readonly NoteVerifierList _verifiers;
+    private readonly TimeProvider _time;
     private readonly int _tileHeight;
-    private readonly ConcurrentDictionary<string, long> _ids;
+    private readonly ConcurrentDictionary<string, long> _ids = new(StringComparer.Ordinal);
     private readonly Channel<PendingAppend> _queue = Channel.CreateUnbounded<PendingAppend>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _writer;
-    private volatile Snapshot _snapshot;
-    private Exception? _fault;
+    private Snapshot _snapshot;
+    private int _cachedIds;
+    private volatile bool _mustReread;
     private int _disposed;
 
-    private HostedLog(HostedLogFiles files, NoteSigner signer, int tileHeight, Snapshot snapshot, ConcurrentDictionary<string, long> ids)
+    private HostedLog(IHostedLogStorage storage, NoteSigner signer, NoteVerifierList verifiers, TimeProvider time, int tileHeight, Snapshot snapshot)
     {
-        _files = files;
+        _storage = storage;
         _signer = signer;
+        _verifiers = verifiers;
+        _time = time;
         _tileHeight = tileHeight;
         _snapshot = snapshot;
-        _ids = ids;
         _writer = Task.Run(WriteLoopAsync);
     }
 
     /// <summary>The log's name: the signer's (the server name in its key).</summary>
     public string Name => _signer.Name;
 
-    /// <summary>The number of committed records.</summary>
-    public long Size => _snapshot.Size;
+    /// <summary>The number of records in the tree this instance serves.</summary>
+    public long Size => Current.Size;
 
-    /// <summary>The latest signed tree note, "go.sum database tree\nN\nHASH\n\n— NAME sig\n" (a copy).</summary>
-    public byte[] SignedTreeHead => (byte[])_snapshot.SignedHead.Clone();
+    /// <summary>The signed tree note this instance serves, "go.sum database tree\nN\nHASH\n\n— NAME sig\n" (a copy),
+    /// without re-reading the storage (see <see cref="GetLatestAsync"/>).</summary>
+    public byte[] SignedTreeHead => (byte[])Current.SignedHead.Clone();
 
     /// <summary>The tile height the log serves.</summary>
     public int TileHeight => _tileHeight;
 
-    /// <summary>Opens (creating if needed) the log in directory and takes the single-writer lock, an exclusive lock on
-    /// directory/lock held until the log is disposed. Drops whatever an interrupted commit left beyond the committed
-    /// size; a new log starts with a signed head of size 0 (the all-zero tree hash).</summary>
-    /// <param name="directory">The log directory.</param>
+    private Snapshot Current => Volatile.Read(ref _snapshot);
+
+    /// <summary>Opens the log kept in storage. A log with no signed head yet gets one of size 0 (the all-zero tree
+    /// hash). Checks that the head is signed by signer and that the stored hashes give its tree hash.</summary>
+    /// <param name="storage">Where the log is kept; not disposed with the log.</param>
     /// <param name="signer">The server's key, which signs every tree head (and must have signed the existing one).</param>
-    /// <param name="fsync">Sync data, head and directory to disk before a commit completes (survives power loss, not
-    /// only a killed process).</param>
+    /// <param name="timeProvider">The clock that ages the served state (system clock when null).</param>
     /// <param name="tileHeight">The height of the tiles <see cref="ReadTileAsync"/> serves (8 for the go command).</param>
-    /// <exception cref="IOException">Another process holds the lock ("checksum database log DIR is in use by another
-    /// process"), or the files cannot be read or written.</exception>
-    /// <exception cref="InvalidDataException">The log is corrupt: the head does not verify, the data files are shorter
-    /// than it says or do not hash to it, or there are records without a head.</exception>
-    public static HostedLog Open(string directory, NoteSigner signer, bool fsync = true, int tileHeight = SumDbProtocol.DefaultTileHeight)
+    /// <param name="cancellationToken">Cancels opening.</param>
+    /// <exception cref="InvalidDataException">The head is not a tree note signed by signer, does not give the
+    /// storage's size, or the stored hashes do not hash to it.</exception>
+    public static async Task<HostedLog> OpenAsync(IHostedLogStorage storage, NoteSigner signer, TimeProvider? timeProvider = null,
+        int tileHeight = SumDbProtocol.DefaultTileHeight, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrEmpty(directory);
+        ArgumentNullException.ThrowIfNull(storage);
         ArgumentNullException.ThrowIfNull(signer);
         ArgumentOutOfRangeException.ThrowIfLessThan(tileHeight, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(tileHeight, Tile.MaxHeight);
+        var time = timeProvider ?? TimeProvider.System;
+        var verifiers = new NoteVerifierList(NoteVerifier.Parse(signer.VerifierKey));
 
-        var files = HostedLogFiles.Open(directory, fsync);
-        try
+        var state = await storage.ReadStateAsync(cancellationToken).ConfigureAwait(false);
+        if (state is null)
         {
-            var snapshot = Recover(files, signer);
-            var ids = LoadIds(files, snapshot);
-            return new HostedLog(files, signer, tileHeight, snapshot, ids);
+            var empty = new TreeHead(0, LogHash.Zero).Sign(signer);
+            state = await storage.TryAppendAsync(0, [], [], empty, cancellationToken).ConfigureAwait(false)
+                ? new HostedLogState(0, empty)
+                : await storage.ReadStateAsync(cancellationToken).ConfigureAwait(false)
+                  ?? throw new InvalidDataException($"checksum database log {signer.Name}: the storage refused the first head but has none");
         }
-        catch
+
+        var snapshot = CreateSnapshot(state, verifiers, signer, time, out var tree);
+        var computed = await Tlog.TreeHashAsync(tree.Size, new StorageHashReader(storage, snapshot.HashCount), cancellationToken).ConfigureAwait(false);
+        if (computed != tree.Hash)
         {
-            files.Dispose();
-            throw;
+            throw new InvalidDataException($"checksum database log {signer.Name}: the stored hashes' tree hash for size {tree.Size} is {computed}, but the signed tree head has {tree.Hash}");
         }
+
+        return new HostedLog(storage, signer, verifiers, time, tileHeight, snapshot);
     }
 
-    /// <summary>Looks up the committed record of modulePath@version (a "/go.mod" suffix on the version is ignored:
-    /// one record holds both lines).</summary>
-    /// <returns>Whether it is logged; if so its id and text.</returns>
-    public bool TryLookup(string modulePath, string version, out long recordId, out byte[] recordText)
+    /// <summary>The latest signed tree note, re-reading the storage's state first when the one served is older than
+    /// <see cref="StateMaxAge"/> (so that appends by other instances show).</summary>
+    public async Task<byte[]> GetLatestAsync(CancellationToken cancellationToken)
     {
-        var snapshot = _snapshot;
-        if (!TryFind(snapshot, modulePath, version, out recordId))
+        var snapshot = Current;
+        if (_time.GetUtcNow() - snapshot.ReadAt >= StateMaxAge)
         {
-            recordText = [];
-            return false;
+            snapshot = await RereadAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        recordText = _files.ReadRecords(recordId, 1)[0];
-        return true;
+        return (byte[])snapshot.SignedHead.Clone();
     }
 
-    /// <summary>The body of the /lookup response for modulePath@version
-    /// (<see cref="SumDbProtocol.FormatLookupResponse"/> of the record and the signed tree head it is committed
-    /// under), or null when it is not logged.</summary>
-    public byte[]? LookupResponse(string modulePath, string version)
+    /// <summary>Re-reads the storage's state now and serves it if it is larger than the one served.</summary>
+    public async Task RefreshAsync(CancellationToken cancellationToken) => await RereadAsync(cancellationToken).ConfigureAwait(false);
+
+    /// <summary>The committed record of modulePath@version (a "/go.mod" suffix on the version is ignored: one record
+    /// holds both lines), or null when it is not logged.</summary>
+    public async Task<HostedLogRecord?> LookupAsync(string modulePath, string version, CancellationToken cancellationToken)
     {
-        var snapshot = _snapshot;
-        if (!TryFind(snapshot, modulePath, version, out long id))
+        if (await FindCommittedAsync(modulePath, version, cancellationToken).ConfigureAwait(false) is not { } found)
         {
             return null;
         }
 
-        var text = _files.ReadRecords(id, 1)[0];
-        return SumDbProtocol.FormatLookupResponse(id, text, snapshot.SignedHead);
+        return new HostedLogRecord(found.Id, await ReadRecordAsync(found.Id, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>The body of the /lookup response for modulePath@version
+    /// (<see cref="SumDbProtocol.FormatLookupResponse"/> of the record and a signed tree head it is committed under),
+    /// or null when it is not logged.</summary>
+    public async Task<byte[]?> LookupResponseAsync(string modulePath, string version, CancellationToken cancellationToken)
+    {
+        if (await FindCommittedAsync(modulePath, version, cancellationToken).ConfigureAwait(false) is not { } found)
+        {
+            return null;
+        }
+
+        var text = await ReadRecordAsync(found.Id, cancellationToken).ConfigureAwait(false);
+        return SumDbProtocol.FormatLookupResponse(found.Id, text, found.Snapshot.SignedHead);
     }
 
     /// <summary>Appends the record "path version zipHash\npath version/go.mod goModHash\n"
@@ -158,10 +188,9 @@ public sealed class HostedLog : IAsyncDisposable, IDisposable
     /// <see cref="HostedAppendStatus.Added"/>, the record is durable and visible to lookups and tiles. Cancelling
     /// abandons the wait: an append the writer has already taken may still be committed.</remarks>
     /// <exception cref="ArgumentException">The module path, version or a hash is malformed.</exception>
-    /// <exception cref="IOException">Writing the commit failed (after a failure past the point of no return, every
-    /// later append fails too until the log is reopened).</exception>
+    /// <exception cref="IOException">The storage failed, or the append lost the race to other instances too often.</exception>
     /// <exception cref="ObjectDisposedException">The log is disposed.</exception>
-    public Task<HostedAppendResult> AppendAsync(string modulePath, string version, string zipHash, string goModHash, CancellationToken cancellationToken)
+    public async Task<HostedAppendResult> AppendAsync(string modulePath, string version, string zipHash, string goModHash, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(modulePath);
         ArgumentNullException.ThrowIfNull(version);
@@ -177,62 +206,65 @@ public sealed class HostedLog : IAsyncDisposable, IDisposable
 
         var text = GoSumRecord.FormatBytes(modulePath, version, zipHash, goModHash);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        if (cancellationToken.IsCancellationRequested)
+        cancellationToken.ThrowIfCancellationRequested();
+
+        // Already logged: answer without the writer. The size is read first: if it is still the served one when the
+        // writer takes the append, no commit of this instance can have logged it since.
+        long checkedSize = Current.Size;
+        if (await FindIdAsync(modulePath, version, cancellationToken).ConfigureAwait(false) is { } id)
         {
-            return Task.FromCanceled<HostedAppendResult>(cancellationToken);
+            return Compare(id, await ReadHashesAsync(id, modulePath, version, cancellationToken).ConfigureAwait(false), zipHash, goModHash);
         }
 
-        // Already committed: answer without the writer.
-        var snapshot = _snapshot;
-        if (TryFind(snapshot, modulePath, version, out long id))
-        {
-            return Task.FromResult(Compare(id, ReadHashes(id, modulePath, version), zipHash, goModHash));
-        }
-
-        var pending = new PendingAppend(Key(modulePath, version), modulePath, version, zipHash, goModHash, text, cancellationToken);
+        var pending = new PendingAppend(Key(modulePath, version), modulePath, version, zipHash, goModHash, text, cancellationToken) { CheckedSize = checkedSize };
         if (!_queue.Writer.TryWrite(pending))
         {
             throw new ObjectDisposedException(GetType().FullName);
         }
 
-        return pending.Completion.Task.WaitAsync(cancellationToken);
+        return await pending.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The body of a tile of the committed tree, or null when the tree does not contain it.</summary>
+    /// <summary>The body of a tile of the committed tree, or null when the tree does not contain it (after re-reading
+    /// the storage's state).</summary>
     /// <remarks>Hash tiles (Level ≥ 0) hold Width·32 bytes of hashes; data tiles (Level −1) hold Width records as
     /// <see cref="SumDbProtocol.FormatDataTile"/> writes them. A partial tile of width W exists once the tree has at
     /// least W entries at that level in that tile, and is still answered (with the first W entries) once the tile is
     /// full, as sum.golang.org does. A tile of another height than <see cref="TileHeight"/> does not exist.</remarks>
-    public ValueTask<byte[]?> ReadTileAsync(Tile tile, CancellationToken cancellationToken)
+    public async ValueTask<byte[]?> ReadTileAsync(Tile tile, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var snapshot = _snapshot;
         if (tile.Height != _tileHeight || tile.Level < -1 || tile.Level > 63 || tile.Width < 1 || tile.Width > 1 << tile.Height || tile.Number < 0)
         {
-            return ValueTask.FromResult<byte[]?>(null);
+            return null;
         }
 
         int shift = tile.IsData ? 0 : tile.Level * tile.Height;
         if (shift >= 63 || tile.Number > (long.MaxValue >> tile.Height) - 1)
         {
-            return ValueTask.FromResult<byte[]?>(null);
+            return null;
         }
 
         long first = tile.Number << tile.Height;
+        var snapshot = Current;
         if (first + tile.Width > snapshot.Size >> shift)
         {
-            return ValueTask.FromResult<byte[]?>(null);
+            snapshot = await RereadAsync(cancellationToken).ConfigureAwait(false);
+            if (first + tile.Width > snapshot.Size >> shift)
+            {
+                return null;
+            }
         }
 
         if (tile.IsData)
         {
-            return ValueTask.FromResult<byte[]?>(SumDbProtocol.FormatDataTile(tile, _files.ReadRecords(first, tile.Width)));
+            return SumDbProtocol.FormatDataTile(tile, await _storage.ReadRecordsAsync(first, tile.Width, cancellationToken).ConfigureAwait(false));
         }
 
-        return ReadHashTileAsync(tile, snapshot, cancellationToken);
+        return await Tile.ReadDataAsync(tile, new StorageHashReader(_storage, snapshot.HashCount), cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Waits for the appends already queued to finish, then closes the files and releases the lock.</summary>
+    /// <summary>Waits for the appends already queued to finish. The storage stays open.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -242,7 +274,6 @@ public sealed class HostedLog : IAsyncDisposable, IDisposable
 
         _queue.Writer.TryComplete();
         _writer.GetAwaiter().GetResult();
-        _files.Dispose();
     }
 
     /// <summary>As <see cref="Dispose"/>, waiting asynchronously.</summary>
@@ -255,7 +286,20 @@ public sealed class HostedLog : IAsyncDisposable, IDisposable
 
         _queue.Writer.TryComplete();
         await _writer.ConfigureAwait(false);
-        _files.Dispose();
+    }
+
+    /// <summary>The module path and version (without "/go.mod") a record is about, from its first line; null when
+    /// the text does not start with a go.sum line.</summary>
+    internal static (string ModulePath, string Version)? ParseRecordKey(ReadOnlySpan<byte> text)
+    {
+        int nl = text.IndexOf((byte)'\n');
+        var fields = nl < 0 ? [] : Encoding.UTF8.GetString(text[..nl]).Split(' ');
+        if (fields.Length != 3 || fields[0].Length == 0 || fields[1].Length == 0)
+        {
+            return null;
+        }
+
+        return (fields[0], StripGoMod(fields[1]));
     }
 
     private static string Key(string modulePath, string version) => modulePath + "@" + version;
@@ -263,22 +307,113 @@ public sealed class HostedLog : IAsyncDisposable, IDisposable
     private static string StripGoMod(string version) =>
         version.EndsWith(GoSumLine.GoModSuffix, StringComparison.Ordinal) ? version[..^GoSumLine.GoModSuffix.Length] : version;
 
-    private bool TryFind(Snapshot snapshot, string modulePath, string version, out long id)
+    /// <summary>Checks a state read from the storage: its head is a tree note signed by the log's key, of its size.</summary>
+    private static Snapshot CreateSnapshot(HostedLogState state, NoteVerifierList verifiers, NoteSigner signer, TimeProvider time, out TreeHead tree)
+    {
+        try
+        {
+            tree = TreeHead.OpenSigned(state.SignedHead, verifiers);
+        }
+        catch (Exception e) when (e is NoteException or FormatException)
+        {
+            throw new InvalidDataException(
+                $"checksum database log {signer.Name}: the head is not a tree head signed by {signer.Name}+{signer.KeyHash:x8}: {e.Message}", e);
+        }
+
+        if (tree.Size != state.Size)
+        {
+            throw new InvalidDataException($"checksum database log {signer.Name}: the head is of size {tree.Size}, but the log holds {state.Size} records");
+        }
+
+        return new Snapshot(state.Size, state.SignedHead, time.GetUtcNow());
+    }
+
+    /// <summary>Serves next unless a larger tree (or the same one read later) is served already; returns what is served.</summary>
+    private Snapshot Publish(Snapshot next)
+    {
+        while (true)
+        {
+            var current = Current;
+            if (current.Size > next.Size || (current.Size == next.Size && current.ReadAt >= next.ReadAt))
+            {
+                return current;
+            }
+
+            if (ReferenceEquals(Interlocked.CompareExchange(ref _snapshot, next, current), current))
+            {
+                return next;
+            }
+        }
+    }
+
+    private async Task<Snapshot> RereadAsync(CancellationToken cancellationToken)
+    {
+        var state = await _storage.ReadStateAsync(cancellationToken).ConfigureAwait(false)
+                    ?? throw new InvalidDataException($"checksum database log {Name}: the storage lost its signed head");
+        return Publish(CreateSnapshot(state, _verifiers, _signer, _time, out _));
+    }
+
+    /// <summary>The id of modulePath@version in the storage (which may be beyond the served tree), or null.</summary>
+    private async Task<long?> FindIdAsync(string modulePath, string version, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(modulePath);
         ArgumentNullException.ThrowIfNull(version);
+        version = StripGoMod(version);
+        var key = Key(modulePath, version);
+        if (_ids.TryGetValue(key, out long id))
+        {
+            return id;
+        }
 
-        // The map can run ahead of the snapshot taken (the writer fills it in before publishing the next one).
-        return _ids.TryGetValue(Key(modulePath, StripGoMod(version)), out id) && id < snapshot.Size;
+        if (await _storage.FindAsync(modulePath, version, cancellationToken).ConfigureAwait(false) is not { } found)
+        {
+            return null;
+        }
+
+        Remember(key, found);
+        return found;
     }
 
-    private async ValueTask<byte[]?> ReadHashTileAsync(Tile tile, Snapshot snapshot, CancellationToken cancellationToken) =>
-        await Tile.ReadDataAsync(tile, new CommittedHashReader(_files, snapshot.HashCount), cancellationToken).ConfigureAwait(false);
+    private void Remember(string key, long id)
+    {
+        // Counted apart: ConcurrentDictionary.Count takes every lock.
+        if (Volatile.Read(ref _cachedIds) >= MaxCachedIds)
+        {
+            _ids.Clear();
+            Interlocked.Exchange(ref _cachedIds, 0);
+        }
+
+        if (_ids.TryAdd(key, id))
+        {
+            Interlocked.Increment(ref _cachedIds);
+        }
+    }
+
+    /// <summary>The id of modulePath@version and a served tree that contains it, or null.</summary>
+    private async Task<(long Id, Snapshot Snapshot)?> FindCommittedAsync(string modulePath, string version, CancellationToken cancellationToken)
+    {
+        if (await FindIdAsync(modulePath, version, cancellationToken).ConfigureAwait(false) is not { } id)
+        {
+            return null;
+        }
+
+        var snapshot = Current;
+        if (id >= snapshot.Size)
+        {
+            // Appended by another instance (or just now by this one) after the tree this instance serves.
+            snapshot = await RereadAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return id < snapshot.Size ? (id, snapshot) : null;
+    }
+
+    private async Task<byte[]> ReadRecordAsync(long id, CancellationToken cancellationToken) =>
+        (await _storage.ReadRecordsAsync(id, 1, cancellationToken).ConfigureAwait(false))[0];
 
     /// <summary>The hashes record id holds for modulePath@version: (zip hash, go.mod hash).</summary>
-    private (string? Zip, string? GoMod) ReadHashes(long id, string modulePath, string version)
+    private async Task<(string? Zip, string? GoMod)> ReadHashesAsync(long id, string modulePath, string version, CancellationToken cancellationToken)
     {
-        var text = Encoding.UTF8.GetString(_files.ReadRecords(id, 1)[0]);
+        var text = Encoding.UTF8.GetString(await ReadRecordAsync(id, cancellationToken).ConfigureAwait(false));
         string? zip = null;
         string? goMod = null;
         foreach (var line in GoSumRecord.Parse(text))
@@ -307,104 +442,6 @@ public sealed class HostedLog : IAsyncDisposable, IDisposable
         return new HostedAppendResult(same ? HostedAppendStatus.AlreadyPresent : HostedAppendStatus.Conflict, id, existing.Zip, existing.GoMod);
     }
 
-    /// <summary>Reads and checks the head, cuts the data files to the size it commits, and checks the stored hashes
-    /// against it. Writes the size-0 head of a new log.</summary>
-    private static Snapshot Recover(HostedLogFiles files, NoteSigner signer)
-    {
-        string dir = files.Directory;
-        var signedHead = files.ReadHead();
-        TreeHead tree;
-        if (signedHead is null)
-        {
-            if (files.RecordsLength > 0 || files.IndexLength > 0 || files.HashesLength > 0)
-            {
-                throw new InvalidDataException($"checksum database log {dir} has data but no signed tree head ({HostedLogFiles.HeadName})");
-            }
-
-            tree = new TreeHead(0, LogHash.Zero);
-            signedHead = tree.Sign(signer);
-            files.WriteHead(signedHead);
-            return new Snapshot(0, 0, signedHead);
-        }
-
-        try
-        {
-            tree = TreeHead.OpenSigned(signedHead, new NoteVerifierList(NoteVerifier.Parse(signer.VerifierKey)));
-        }
-        catch (Exception e) when (e is NoteException or FormatException)
-        {
-            throw new InvalidDataException(
-                $"checksum database log {dir}: {HostedLogFiles.HeadName} is not a tree head signed by {signer.Name}+{signer.KeyHash:x8}: {e.Message}", e);
-        }
-
-        long size = tree.Size;
-        long indexLength = checked(size * HostedLogFiles.OffsetSize);
-        long hashesLength = checked(Tlog.StoredHashCount(size) * LogHash.Size);
-        if (files.IndexLength < indexLength)
-        {
-            throw files.Corrupt(HostedLogFiles.IndexName, $"{files.IndexLength} bytes, but the signed tree head has {size} records ({indexLength} bytes)");
-        }
-
-        if (files.HashesLength < hashesLength)
-        {
-            throw files.Corrupt(HostedLogFiles.HashesName, $"{files.HashesLength} bytes, but the signed tree head has {size} records ({hashesLength} bytes)");
-        }
-
-        long recordsLength = size == 0 ? 0 : files.ReadEndOffset(size - 1);
-        if (recordsLength < 0 || files.RecordsLength < recordsLength)
-        {
-            throw files.Corrupt(HostedLogFiles.RecordsName, $"{files.RecordsLength} bytes, but the index says its {size} records end at {recordsLength}");
-        }
-
-        files.Truncate(recordsLength, indexLength, hashesLength);
-
-        var reader = new CommittedHashReader(files, hashesLength / LogHash.Size);
-        var computed = Complete(Tlog.TreeHashAsync(size, reader));
-        if (computed != tree.Hash)
-        {
-            throw files.Corrupt(HostedLogFiles.HashesName, $"its tree hash for size {size} is {computed}, but the signed tree head has {tree.Hash}");
-        }
-
-        return new Snapshot(size, recordsLength, signedHead);
-    }
-
-    /// <summary>Builds the "path@version" → id map from the committed records, checking the last record against its
-    /// stored leaf hash.</summary>
-    private static ConcurrentDictionary<string, long> LoadIds(HostedLogFiles files, Snapshot snapshot)
-    {
-        var ids = new ConcurrentDictionary<string, long>(concurrencyLevel: Environment.ProcessorCount, capacity: (int)Math.Min(snapshot.Size, 1 << 24), StringComparer.Ordinal);
-        LogHash lastHash = default;
-        files.ScanRecords(snapshot.Size, (id, text) =>
-        {
-            int nl = text.IndexOf((byte)'\n');
-            var fields = nl < 0 ? [] : Encoding.UTF8.GetString(text[..nl]).Split(' ');
-            if (fields.Length != 3 || fields[0].Length == 0 || fields[1].Length == 0)
-            {
-                throw files.Corrupt(HostedLogFiles.RecordsName, $"record {id} is not a go.sum record");
-            }
-
-            ids.TryAdd(Key(fields[0], StripGoMod(fields[1])), id);
-            if (id == snapshot.Size - 1)
-            {
-                lastHash = Tlog.RecordHash(text);
-            }
-        });
-
-        if (snapshot.Size > 0)
-        {
-            var stored = files.ReadHashes([Tlog.StoredHashIndex(0, snapshot.Size - 1)], snapshot.HashCount)[0];
-            if (stored != lastHash)
-            {
-                throw files.Corrupt(HostedLogFiles.RecordsName, $"record {snapshot.Size - 1} does not match its hash in {HostedLogFiles.HashesName}");
-            }
-        }
-
-        return ids;
-    }
-
-    private static T Complete<T>(ValueTask<T> task) =>
-        task.IsCompletedSuccessfully ? task.Result : task.AsTask().GetAwaiter().GetResult();
-
     private async Task WriteLoopAsync()
     {
         var reader = _queue.Reader;
@@ -432,11 +469,18 @@ public sealed class HostedLog : IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>Commits one batch: settles duplicates, appends the new records under one new signed head, completes
-    /// every caller. Failures complete the callers they concern.</summary>
+    /// <summary>Commits one batch: settles what is logged already, appends the rest under one new signed head
+    /// (retrying at the new size when another instance appended first), completes every caller. Failures complete
+    /// the callers they concern.</summary>
     private async Task CommitAsync(List<PendingAppend> batch)
     {
-        var snapshot = _snapshot;
+        if (_mustReread)
+        {
+            // The last append failed and may or may not have been committed: learn which before checking this batch.
+            await RereadAsync(CancellationToken.None).ConfigureAwait(false);
+            _mustReread = false;
+        }
+
         var added = new List<PendingAppend>();
         var waiting = new List<(PendingAppend Append, PendingAppend Original)>(); // duplicates of an append in this batch
         var byKey = new Dictionary<string, PendingAppend>(StringComparer.Ordinal);
@@ -448,136 +492,146 @@ public sealed class HostedLog : IAsyncDisposable, IDisposable
                 continue;
             }
 
+            if (byKey.TryGetValue(append.Key, out var original))
+            {
+                waiting.Add((append, original));
+                continue;
+            }
+
+            byKey[append.Key] = append;
             try
             {
-                if (byKey.TryGetValue(append.Key, out var original))
+                // Checked against the tree still served: another instance may have logged it since, but then the
+                // append loses the race and is checked again.
+                if (append.CheckedSize == Current.Size || !await SettleIfLoggedAsync(append).ConfigureAwait(false))
                 {
-                    waiting.Add((append, original));
-                }
-                else if (_ids.TryGetValue(append.Key, out long id))
-                {
-                    append.Completion.TrySetResult(Compare(id, ReadHashes(id, append.ModulePath, append.Version), append.ZipHash, append.GoModHash));
-                }
-                else if (_fault is { } fault)
-                {
-                    append.Completion.TrySetException(Faulted(fault));
-                }
-                else
-                {
-                    append.Id = snapshot.Size + added.Count;
-                    byKey[append.Key] = append;
                     added.Add(append);
                 }
             }
-            catch (Exception e) when (e is IOException or InvalidDataException or FormatException)
+            catch (Exception e)
             {
                 append.Completion.TrySetException(e);
             }
         }
 
-        if (added.Count == 0)
-        {
-            return;
-        }
-
-        Exception? failure = null;
         try
         {
-            _snapshot = await WriteAsync(snapshot, added).ConfigureAwait(false);
+            await AppendAllAsync(added).ConfigureAwait(false);
         }
         catch (Exception e)
         {
-            failure = e;
-        }
-
-        foreach (var append in added)
-        {
-            if (failure is null)
+            // The storage may or may not have committed: read its state again before the next commit.
+            _mustReread = true;
+            foreach (var append in added)
             {
-                append.Completion.TrySetResult(new HostedAppendResult(HostedAppendStatus.Added, append.Id, null, null));
-            }
-            else
-            {
-                append.Completion.TrySetException(failure);
+                append.Completion.TrySetException(e);
             }
         }
 
         foreach (var (append, original) in waiting)
         {
-            if (failure is null)
+            var task = original.Completion.Task;
+            if (task.IsCompletedSuccessfully)
             {
-                append.Completion.TrySetResult(Compare(original.Id, (original.ZipHash, original.GoModHash), append.ZipHash, append.GoModHash));
+                var result = task.Result;
+                var existing = result.Status == HostedAppendStatus.Added
+                    ? (original.ZipHash, original.GoModHash)
+                    : (result.ExistingZipHash, result.ExistingGoModHash);
+                append.Completion.TrySetResult(Compare(result.RecordId, existing, append.ZipHash, append.GoModHash));
             }
             else
             {
-                append.Completion.TrySetException(failure);
+                append.Completion.TrySetException(task.Exception?.InnerException ?? new InvalidOperationException("the append it duplicates was not settled"));
             }
         }
     }
 
-    /// <summary>Writes the records, their index entries and stored hashes past the committed size, syncs them, then
-    /// signs and installs the new head; returns the new snapshot. A failure before the head is replaced leaves the
-    /// committed log as it was (the bytes written past it are overwritten by the next commit or dropped on open); one
-    /// during or after it faults the log, which can no longer tell what is committed.</summary>
-    private async Task<Snapshot> WriteAsync(Snapshot snapshot, List<PendingAppend> added)
+    /// <summary>Completes append as already present or conflicting when the storage has its module version; false
+    /// when it has not.</summary>
+    private async Task<bool> SettleIfLoggedAsync(PendingAppend append)
     {
-        long size = snapshot.Size;
-        long newSize = size + added.Count;
-        var hashes = new PendingHashReader(_files, snapshot.HashCount);
-        int recordsLength = added.Sum(a => a.Text.Length);
-        var records = new byte[recordsLength];
-        var index = new byte[added.Count * HostedLogFiles.OffsetSize];
-        long end = snapshot.RecordsLength;
-        int at = 0;
-        for (int i = 0; i < added.Count; i++)
+        if (await FindIdAsync(append.ModulePath, append.Version, CancellationToken.None).ConfigureAwait(false) is not { } id)
         {
-            var text = added[i].Text;
-            text.CopyTo(records, at);
-            at += text.Length;
-            end += text.Length;
-            BinaryPrimitives.WriteInt64LittleEndian(index.AsSpan(i * HostedLogFiles.OffsetSize), end);
-            hashes.Add(await Tlog.StoredHashesForRecordHashAsync(size + i, Tlog.RecordHash(text), hashes).ConfigureAwait(false));
+            return false;
         }
 
-        var tree = new TreeHead(newSize, await Tlog.TreeHashAsync(newSize, hashes).ConfigureAwait(false));
-        var signedHead = tree.Sign(_signer);
-        _files.Append(snapshot.RecordsLength, records, size * HostedLogFiles.OffsetSize, index, snapshot.HashCount * LogHash.Size, hashes.PendingBytes());
-
-        try
-        {
-            _files.WriteHead(signedHead);
-        }
-        catch (Exception e)
-        {
-            // The rename may or may not have happened (or be durable): only reopening can tell.
-            _fault = e;
-            throw Faulted(e);
-        }
-
-        // Fill the map before publishing the snapshot: a reader holding the old snapshot ignores the new ids.
-        foreach (var append in added)
-        {
-            _ids.TryAdd(append.Key, append.Id);
-        }
-
-        return new Snapshot(newSize, end, signedHead);
+        var existing = await ReadHashesAsync(id, append.ModulePath, append.Version, CancellationToken.None).ConfigureAwait(false);
+        append.Completion.TrySetResult(Compare(id, existing, append.ZipHash, append.GoModHash));
+        return true;
     }
 
-    private IOException Faulted(Exception cause) =>
-        new($"checksum database log {_files.Directory} failed to replace its signed tree head and must be reopened: {cause.Message}", cause);
+    /// <summary>Appends the records at the size last known, and after each lost race at the new size, without those
+    /// another instance logged meanwhile.</summary>
+    private async Task AppendAllAsync(List<PendingAppend> added)
+    {
+        if (added.Count == 0)
+        {
+            return;
+        }
 
-    /// <summary>The committed tree: published as one object, so a reader sees a size and the head signing it.</summary>
-    private sealed class Snapshot(long size, long recordsLength, byte[] signedHead)
+        var snapshot = Current;
+        for (int attempt = 1; ; attempt++)
+        {
+            long size = snapshot.Size;
+            var hashes = new PendingHashReader(_storage, snapshot.HashCount);
+            var entries = new HostedLogEntry[added.Count];
+            for (int i = 0; i < added.Count; i++)
+            {
+                var append = added[i];
+                append.Id = size + i;
+                entries[i] = new HostedLogEntry(append.ModulePath, append.Version, append.Text);
+                hashes.Add(await Tlog.StoredHashesForRecordHashAsync(size + i, Tlog.RecordHash(append.Text), hashes).ConfigureAwait(false));
+            }
+
+            long newSize = size + added.Count;
+            var signedHead = new TreeHead(newSize, await Tlog.TreeHashAsync(newSize, hashes).ConfigureAwait(false)).Sign(_signer);
+            if (await _storage.TryAppendAsync(size, entries, hashes.Pending, signedHead, CancellationToken.None).ConfigureAwait(false))
+            {
+                Publish(new Snapshot(newSize, signedHead, _time.GetUtcNow()));
+                foreach (var append in added)
+                {
+                    Remember(append.Key, append.Id);
+                    append.Completion.TrySetResult(new HostedAppendResult(HostedAppendStatus.Added, append.Id, null, null));
+                }
+
+                return;
+            }
+
+            // Another instance appended first: what it logged is answered from the log, the rest is tried again.
+            if (attempt >= MaxAttempts)
+            {
+                throw new IOException($"checksum database log {Name}: {attempt} appends in a row lost the race to other writers");
+            }
+
+            snapshot = await RereadAsync(CancellationToken.None).ConfigureAwait(false);
+            var remaining = new List<PendingAppend>();
+            foreach (var append in added)
+            {
+                if (!await SettleIfLoggedAsync(append).ConfigureAwait(false))
+                {
+                    remaining.Add(append);
+                }
+            }
+
+            added = remaining;
+            if (added.Count == 0)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>A served tree: its size and the head signing it, published as one object, and when it was read.</summary>
+    private sealed class Snapshot(long size, byte[] signedHead, DateTimeOffset readAt)
     {
         public long Size { get; } = size;
 
-        /// <summary>The committed length of records.dat.</summary>
-        public long RecordsLength { get; } = recordsLength;
-
-        /// <summary>The committed number of stored hashes.</summary>
+        /// <summary>The number of stored hashes of the tree.</summary>
         public long HashCount { get; } = Tlog.StoredHashCount(size);
 
         public byte[] SignedHead { get; } = signedHead;
+
+        public DateTimeOffset ReadAt { get; } = readAt;
     }
 
     private sealed class PendingAppend(string key, string modulePath, string version, string zipHash, string goModHash, byte[] text, CancellationToken cancellationToken)
@@ -600,51 +654,57 @@ public sealed class HostedLog : IAsyncDisposable, IDisposable
 
         /// <summary>The record id, once the writer assigned one.</summary>
         public long Id { get; set; } = -1;
+
+        /// <summary>The size of the served tree before the caller found the module version not logged.</summary>
+        public long CheckedSize { get; init; } = -1;
     }
 
-    /// <summary>The stored hashes of a committed tree, read from hashes.dat.</summary>
-    private sealed class CommittedHashReader(HostedLogFiles files, long count) : IHashReader
+    /// <summary>The stored hashes of a served tree, read through the storage (only below the tree's hash count).</summary>
+    private sealed class StorageHashReader(IHostedLogStorage storage, long count) : IHashReader
     {
-        public ValueTask<IReadOnlyList<LogHash>> ReadHashesAsync(IReadOnlyList<long> indexes, CancellationToken cancellationToken = default)
+        public async ValueTask<IReadOnlyList<LogHash>> ReadHashesAsync(IReadOnlyList<long> indexes, CancellationToken cancellationToken = default)
         {
             ArgumentNullException.ThrowIfNull(indexes);
-            cancellationToken.ThrowIfCancellationRequested();
-            return ValueTask.FromResult<IReadOnlyList<LogHash>>(files.ReadHashes(indexes, count));
+            foreach (long x in indexes)
+            {
+                if (x < 0 || x >= count)
+                {
+                    throw new TlogException($"stored hash index {x} is not in the log (have {count})");
+                }
+            }
+
+            return indexes.Count == 0 ? [] : await storage.ReadHashesAsync(indexes, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    /// <summary>The committed stored hashes (from hashes.dat) followed by those of the commit being written (in
+    /// <summary>The stored hashes of a tree (through the storage) followed by those of the append being prepared (in
     /// memory).</summary>
-    private sealed class PendingHashReader(HostedLogFiles files, long committed) : IHashReader
+    private sealed class PendingHashReader(IHostedLogStorage storage, long committed) : IHashReader
     {
         private readonly List<LogHash> _pending = [];
 
+        public IReadOnlyList<LogHash> Pending => _pending;
+
         public void Add(IEnumerable<LogHash> hashes) => _pending.AddRange(hashes);
 
-        public byte[] PendingBytes()
-        {
-            var bytes = new byte[_pending.Count * LogHash.Size];
-            for (int i = 0; i < _pending.Count; i++)
-            {
-                _pending[i].CopyTo(bytes.AsSpan(i * LogHash.Size));
-            }
-
-            return bytes;
-        }
-
-        public ValueTask<IReadOnlyList<LogHash>> ReadHashesAsync(IReadOnlyList<long> indexes, CancellationToken cancellationToken = default)
+        public async ValueTask<IReadOnlyList<LogHash>> ReadHashesAsync(IReadOnlyList<long> indexes, CancellationToken cancellationToken = default)
         {
             ArgumentNullException.ThrowIfNull(indexes);
             var old = indexes.Where(x => x < committed).ToList();
-            var fromFile = old.Count == 0 ? [] : files.ReadHashes(old, committed);
+            var fromStorage = old.Count == 0 ? [] : await storage.ReadHashesAsync(old, cancellationToken).ConfigureAwait(false);
             var result = new LogHash[indexes.Count];
             int next = 0;
             for (int i = 0; i < indexes.Count; i++)
             {
                 long x = indexes[i];
+                if (x < 0)
+                {
+                    throw new TlogException($"stored hash index {x} is not in the log");
+                }
+
                 if (x < committed)
                 {
-                    result[i] = fromFile[next++];
+                    result[i] = fromStorage[next++];
                 }
                 else if (x - committed < _pending.Count)
                 {
@@ -652,12 +712,11 @@ public sealed class HostedLog : IAsyncDisposable, IDisposable
                 }
                 else
                 {
-                    return ValueTask.FromException<IReadOnlyList<LogHash>>(
-                        new TlogException($"stored hash index {x} is not in the log (have {committed + _pending.Count})"));
+                    throw new TlogException($"stored hash index {x} is not in the log (have {committed + _pending.Count})");
                 }
             }
 
-            return ValueTask.FromResult<IReadOnlyList<LogHash>>(result);
+            return result;
         }
     }
 }

@@ -5,7 +5,7 @@ using Warren.Core.SumDb;
 
 namespace Warren.Server.SumDb;
 
-/// <summary>The files of a <see cref="HostedLog"/> directory: the exclusive lock, the three append-only data files
+/// <summary>The files of a <see cref="FileHostedLogStorage"/> directory: the exclusive lock, the three append-only data files
 /// read and written by offset, and the signed head replaced atomically. No policy lives here: which sizes are
 /// committed is the caller's business.</summary>
 internal sealed class HostedLogFiles : IDisposable

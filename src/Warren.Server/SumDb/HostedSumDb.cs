@@ -3,21 +3,27 @@ using Microsoft.Extensions.Options;
 using Warren.Core.SumDb;
 using Warren.Server.Configuration;
 using Warren.Server.Observability;
+using Warren.Storage;
 
 namespace Warren.Server.SumDb;
 
 /// <summary>The checksum database this server hosts (--hosted-sumdb), if any: its signer and its log, kept in the
-/// store under .warren/sumdb-hosted/NAME. The log is opened at start-up, which takes its single-writer lock.</summary>
-public sealed class HostedSumDb : IDisposable
+/// store under .warren/sumdb-hosted/NAME (a <see cref="FileHostedLogStorage"/>). The log is opened at start-up, which
+/// takes its single-writer lock.</summary>
+public sealed class HostedSumDb : IDisposable, IAsyncDisposable
 {
     private readonly WarrenOptions _options;
     private readonly WarrenMetrics _metrics;
     private readonly ILogger<HostedSumDb> _logger;
     private readonly bool _verifiesPublic;
+    private readonly TimeProvider _time;
+    private IHostedLogStorage? _storage;
     private HostedLog? _log;
 
-    public HostedSumDb(IOptions<WarrenOptions> options, WarrenMetrics metrics, ILogger<HostedSumDb> logger, Warren.Protocol.ProtocolSettings settings)
+    public HostedSumDb(IOptions<WarrenOptions> options, WarrenMetrics metrics, ILogger<HostedSumDb> logger, Warren.Protocol.ProtocolSettings settings,
+        TimeProvider timeProvider)
     {
+        _time = timeProvider;
         _verifiesPublic = settings.SumDb is not null;
         _options = options.Value;
         _metrics = metrics;
@@ -52,18 +58,29 @@ public sealed class HostedSumDb : IDisposable
         return Path.Combine(Path.GetFullPath(storeRoot), ".warren", "sumdb-hosted", safe.ToString());
     }
 
-    /// <summary>Opens the log; an IOException (another process holds it, unreadable files) stops start-up.</summary>
-    public void Open()
+    /// <summary>Opens the log; an IOException (another process holds it, unreadable files) or an
+    /// InvalidDataException (a corrupt log) stops start-up.</summary>
+    public async Task OpenAsync(CancellationToken cancellationToken)
     {
         if (Signer is null || _log is not null)
         {
             return;
         }
 
-        var directory = DirectoryFor(_options.Root!, Signer.Name);
-        _log = HostedLog.Open(directory, Signer, _options.Fsync);
+        var (storage, location) = await OpenStorageAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            _log = await HostedLog.OpenAsync(storage, Signer, _time, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await storage.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        _storage = storage;
         _metrics.HostedSize(_log.Size);
-        Observability.Log.HostedOpened(_logger, Signer.Name, _log.Size, directory);
+        Observability.Log.HostedOpened(_logger, Signer.Name, _log.Size, location);
         if (!_verifiesPublic)
         {
             Observability.Log.HostedUnverifiedPublic(_logger, Signer.Name);
@@ -71,14 +88,14 @@ public sealed class HostedSumDb : IDisposable
     }
 
     /// <summary>The zip and go.mod hashes the log holds for module@version, or null.</summary>
-    public (string ZipHash, string GoModHash)? Find(string modulePath, string version)
+    public async Task<(string ZipHash, string GoModHash)?> FindAsync(string modulePath, string version, CancellationToken cancellationToken)
     {
-        if (_log is null || !_log.TryLookup(modulePath, version, out _, out var text))
+        if (_log is null || await _log.LookupAsync(modulePath, version, cancellationToken).ConfigureAwait(false) is not { } record)
         {
             return null;
         }
 
-        GoSumRecord.TryFindHashes(System.Text.Encoding.UTF8.GetString(text), modulePath, version, out var zip, out var mod, out _);
+        GoSumRecord.TryFindHashes(System.Text.Encoding.UTF8.GetString(record.Text), modulePath, version, out var zip, out var mod, out _);
         return zip is not null && mod is not null ? (zip, mod) : null;
     }
 
@@ -100,5 +117,28 @@ public sealed class HostedSumDb : IDisposable
         return result;
     }
 
-    public void Dispose() => _log?.Dispose();
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_log is { } log)
+        {
+            _log = null;
+            await log.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_storage is { } storage)
+        {
+            _storage = null;
+            await storage.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Where the log is kept, and where that is for logs: files in the store's directory for this database.</summary>
+    private Task<(IHostedLogStorage Storage, string Location)> OpenStorageAsync(CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var directory = DirectoryFor(_options.Root!, Signer!.Name);
+        return Task.FromResult<(IHostedLogStorage, string)>((FileHostedLogStorage.Open(directory, _options.Fsync), directory));
+    }
 }

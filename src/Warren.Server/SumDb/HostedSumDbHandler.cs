@@ -49,7 +49,7 @@ public sealed class HostedSumDbHandler
 
         if (sub == "latest")
         {
-            return new ContentAnswer(_hosted.Log.SignedTreeHead, TextType, TimeSpan.Zero);
+            return new ContentAnswer(await _hosted.Log.GetLatestAsync(cancellationToken).ConfigureAwait(false), TextType, TimeSpan.Zero);
         }
 
         if (sub.StartsWith("lookup/", StringComparison.Ordinal))
@@ -79,7 +79,7 @@ public sealed class HostedSumDbHandler
             return Outcome.BadRequest("invalid lookup: " + problem);
         }
 
-        if (_hosted.Log.LookupResponse(path, version) is { } logged)
+        if (await _hosted.Log.LookupResponseAsync(path, version, cancellationToken).ConfigureAwait(false) is { } logged)
         {
             return new ContentAnswer(logged, TextType, TimeSpan.Zero);
         }
@@ -97,7 +97,7 @@ public sealed class HostedSumDbHandler
             return refusal;
         }
 
-        if (_hosted.Log.LookupResponse(path, version) is null)
+        if (await _hosted.Log.LookupResponseAsync(path, version, cancellationToken).ConfigureAwait(false) is null)
         {
             // Stored before this database was hosted (or its logging failed): check it now, then log it.
             var verdict = await _verifier.VerifyAsync(path, version, hashes.ZipHash, hashes.GoModHash, "the store", cancellationToken).ConfigureAwait(false);
@@ -114,7 +114,7 @@ public sealed class HostedSumDbHandler
             }
         }
 
-        return _hosted.Log.LookupResponse(path, version) is { } body
+        return await _hosted.Log.LookupResponseAsync(path, version, cancellationToken).ConfigureAwait(false) is { } body
             ? new ContentAnswer(body, TextType, TimeSpan.Zero)
             : Outcome.Refused(ReasonKind.NotLogged, $"{path}@{version}: not logged in checksum database {_hosted.Name}");
     }

@@ -1,68 +1,51 @@
-using System.Buffers.Binary;
 using System.Text;
 using Warren.Core.SumDb;
 using Warren.Server.SumDb;
+using Warren.Storage;
+using Warren.Testing.Storage;
+using static Warren.Server.Tests.SumDb.HostedLogTestData;
 
 namespace Warren.Server.Tests.SumDb;
 
-public sealed class HostedLogTests
+/// <summary>The behaviour of a hosted log, whatever keeps it: each storage runs these through a fixture below.</summary>
+public abstract class HostedLogTests
 {
-    private const string ServerName = "sum.hosted.example";
+    protected NoteSigner Signer { get; } = NoteSigner.Parse(NoteKeys.GenerateKey(ServerName).SignerKey);
 
-    private readonly NoteSigner _signer = NoteSigner.Parse(NoteKeys.GenerateKey(ServerName).SignerKey);
+    protected NoteVerifierList Verifiers => NoteVerifierList.FromKeys(Signer.VerifierKey);
 
-    private NoteVerifierList Verifiers => NoteVerifierList.FromKeys(_signer.VerifierKey);
+    /// <summary>A new, empty storage.</summary>
+    protected abstract Task<IHostedLogStorage> CreateStorageAsync();
 
-    private static string Module(int i) => $"example.com/m{i}";
+    /// <summary>The storage of the same log as opened anew (as after a restart); the old one may be disposed.</summary>
+    protected abstract Task<IHostedLogStorage> ReopenAsync(IHostedLogStorage storage);
 
-    private static string ZipHash(string path, string version) => TestSumDb.FakeHash(path + "@" + version);
-
-    private static string ModHash(string path, string version) => TestSumDb.FakeHash(path + "@" + version + "/go.mod");
-
-    private static byte[] RecordText(string path, string version) =>
-        GoSumRecord.FormatBytes(path, version, ZipHash(path, version), ModHash(path, version));
-
-    private static Task<HostedAppendResult> AppendAsync(HostedLog log, string path, string version = "v1.0.0") =>
-        log.AppendAsync(path, version, ZipHash(path, version), ModHash(path, version), CancellationToken.None);
-
-    /// <summary>Appends modules [from, to) one at a time (so ids follow i), adding each to the reference log.</summary>
-    private static async Task AppendInOrderAsync(HostedLog log, Reference reference, int from, int to)
-    {
-        for (int i = from; i < to; i++)
-        {
-            var result = await AppendAsync(log, Module(i));
-            Assert.Equal(HostedAppendStatus.Added, result.Status);
-            Assert.Equal(reference.Count, result.RecordId);
-            reference.Add(RecordText(Module(i), "v1.0.0"));
-        }
-    }
+    protected Task<HostedLog> OpenAsync(IHostedLogStorage storage, int tileHeight = SumDbProtocol.DefaultTileHeight) =>
+        HostedLog.OpenAsync(storage, Signer, tileHeight: tileHeight);
 
     [Fact]
     public async Task A_new_log_is_empty_and_signs_the_empty_tree()
     {
-        var dir = TestPaths.NewTempDir("hosted");
-        await using var log = HostedLog.Open(dir, _signer, fsync: true);
+        await using var storage = await CreateStorageAsync();
+        await using var log = await OpenAsync(storage);
 
         Assert.Equal(0, log.Size);
         Assert.Equal(ServerName, log.Name);
         var note = Note.Open(log.SignedTreeHead, Verifiers);
         Assert.Equal("go.sum database tree\n0\n" + Convert.ToBase64String(new byte[32]) + "\n", note.Text);
-        Assert.Equal(log.SignedTreeHead, File.ReadAllBytes(Path.Combine(dir, "head")));
-        Assert.False(log.TryLookup(Module(0), "v1.0.0", out _, out _));
-        Assert.Null(log.LookupResponse(Module(0), "v1.0.0"));
+        Assert.Equal(log.SignedTreeHead, (await storage.ReadStateAsync(CancellationToken.None))!.SignedHead);
+        Assert.Equal(log.SignedTreeHead, await log.GetLatestAsync(CancellationToken.None));
+        Assert.Null(await log.LookupAsync(Module(0), "v1.0.0", CancellationToken.None));
+        Assert.Null(await log.LookupResponseAsync(Module(0), "v1.0.0", CancellationToken.None));
         Assert.Null(await log.ReadTileAsync(new Tile(8, 0, 0, 1), CancellationToken.None));
         Assert.Null(await log.ReadTileAsync(new Tile(8, -1, 0, 1), CancellationToken.None));
-        foreach (var name in new[] { "records.dat", "records.idx", "hashes.dat" })
-        {
-            Assert.Equal(0, new FileInfo(Path.Combine(dir, name)).Length);
-        }
     }
 
     [Fact]
     public async Task Concurrent_appends_are_all_committed_and_existing_records_are_never_rewritten()
     {
-        var dir = TestPaths.NewTempDir("hosted");
-        await using var log = HostedLog.Open(dir, _signer, fsync: true);
+        await using var storage = await CreateStorageAsync();
+        await using var log = await OpenAsync(storage);
 
         var results = await Task.WhenAll(Enumerable.Range(0, 300).Select(i => Task.Run(() => AppendAsync(log, Module(i)))));
         Assert.All(results, r => Assert.Equal(HostedAppendStatus.Added, r.Status));
@@ -73,23 +56,22 @@ public sealed class HostedLogTests
 
         for (int i = 0; i < 300; i++)
         {
-            Assert.True(log.TryLookup(Module(i), "v1.0.0", out long id, out var text));
-            Assert.Equal(results[i].RecordId, id);
-            Assert.Equal(RecordText(Module(i), "v1.0.0"), text);
+            var record = await log.LookupAsync(Module(i), "v1.0.0", CancellationToken.None);
+            Assert.NotNull(record);
+            Assert.Equal(results[i].RecordId, record.RecordId);
+            Assert.Equal(RecordText(Module(i), "v1.0.0"), record.Text);
         }
 
         // The go.mod line's version finds the same record; the lookup body carries the current signed head.
-        Assert.True(log.TryLookup(Module(7), "v1.0.0/go.mod", out long modId, out _));
-        Assert.Equal(results[7].RecordId, modId);
-        var response = SumDbProtocol.ParseLookupResponse(log.LookupResponse(Module(7), "v1.0.0")!);
+        Assert.Equal(results[7].RecordId, (await log.LookupAsync(Module(7), "v1.0.0/go.mod", CancellationToken.None))?.RecordId);
+        var response = SumDbProtocol.ParseLookupResponse((await log.LookupResponseAsync(Module(7), "v1.0.0", CancellationToken.None))!);
         Assert.Equal(results[7].RecordId, response.RecordId);
         Assert.Equal(RecordText(Module(7), "v1.0.0"), response.RecordText.ToArray());
         Assert.Equal(log.SignedTreeHead, response.SignedTree.ToArray());
-        Assert.False(log.TryLookup(Module(7), "v1.0.1", out _, out _));
-        Assert.Null(log.LookupResponse("example.com/absent", "v1.0.0"));
+        Assert.Null(await log.LookupAsync(Module(7), "v1.0.1", CancellationToken.None));
+        Assert.Null(await log.LookupResponseAsync("example.com/absent", "v1.0.0", CancellationToken.None));
 
         var head = log.SignedTreeHead;
-        var lengths = DataLengths(dir);
 
         var again = await AppendAsync(log, Module(5));
         Assert.Equal(new HostedAppendResult(HostedAppendStatus.AlreadyPresent, results[5].RecordId, ZipHash(Module(5), "v1.0.0"), ModHash(Module(5), "v1.0.0")), again);
@@ -101,17 +83,17 @@ public sealed class HostedLogTests
 
         Assert.Equal(300, log.Size);
         Assert.Equal(head, log.SignedTreeHead);
-        Assert.Equal(head, File.ReadAllBytes(Path.Combine(dir, "head")));
-        Assert.Equal(lengths, DataLengths(dir));
-        Assert.True(log.TryLookup(Module(6), "v1.0.0", out _, out var kept));
-        Assert.Equal(RecordText(Module(6), "v1.0.0"), kept);
+        var state = await storage.ReadStateAsync(CancellationToken.None);
+        Assert.Equal(300, state!.Size);
+        Assert.Equal(head, state.SignedHead);
+        Assert.Equal(RecordText(Module(6), "v1.0.0"), (await log.LookupAsync(Module(6), "v1.0.0", CancellationToken.None))!.Text);
     }
 
     [Fact]
     public async Task Racing_appends_of_one_new_module_version_add_it_once()
     {
-        var dir = TestPaths.NewTempDir("hosted");
-        await using var log = HostedLog.Open(dir, _signer, fsync: false);
+        await using var storage = await CreateStorageAsync();
+        await using var log = await OpenAsync(storage);
         await AppendAsync(log, Module(0));
 
         const string path = "example.com/raced";
@@ -124,7 +106,7 @@ public sealed class HostedLogTests
         Assert.Equal(1, winner.RecordId);
         Assert.All(results, r => Assert.Equal(1, r.RecordId));
         Assert.Equal(2, log.Size);
-        Assert.True(log.TryLookup(path, "v1.2.3", out _, out var text));
+        var text = (await log.LookupAsync(path, "v1.2.3", CancellationToken.None))!.Text;
         string winnerZip = GoSumRecord.Parse(Encoding.UTF8.GetString(text))[0].Hash;
         foreach (var (result, i) in results.Select((r, i) => (r, i)))
         {
@@ -144,8 +126,8 @@ public sealed class HostedLogTests
     [InlineData(2)]
     public async Task Tiles_equal_those_of_an_in_memory_log_with_the_same_records(int height)
     {
-        var dir = TestPaths.NewTempDir("hosted");
-        await using var log = HostedLog.Open(dir, _signer, fsync: false, tileHeight: height);
+        await using var storage = await CreateStorageAsync();
+        await using var log = await OpenAsync(storage, height);
         var reference = new Reference();
         int compared = 0;
         int absent = 0;
@@ -191,8 +173,8 @@ public sealed class HostedLogTests
     [Fact]
     public async Task Lookups_verify_against_the_signed_head_through_the_logs_own_tiles_and_heads_stay_consistent()
     {
-        var dir = TestPaths.NewTempDir("hosted");
-        await using var log = HostedLog.Open(dir, _signer, fsync: false);
+        await using var storage = await CreateStorageAsync();
+        await using var log = await OpenAsync(storage);
         var tiles = new HostedTiles(log);
         var reference = new Reference();
         await AppendInOrderAsync(log, reference, 0, 5);
@@ -204,7 +186,7 @@ public sealed class HostedLogTests
 
         foreach (int i in new[] { 0, 4, 5, 254, 255, 256, 299 })
         {
-            var response = SumDbProtocol.ParseLookupResponse(log.LookupResponse(Module(i), "v1.0.0")!);
+            var response = SumDbProtocol.ParseLookupResponse((await log.LookupResponseAsync(Module(i), "v1.0.0", CancellationToken.None))!);
             var tree = TreeHead.OpenSigned(response.SignedTree.Span, Verifiers);
             Assert.Equal(head300, tree);
             Assert.Equal(i, response.RecordId);
@@ -231,8 +213,8 @@ public sealed class HostedLogTests
     [Fact]
     public async Task Readers_during_appends_always_see_a_committed_tree_that_proves_what_they_read()
     {
-        var dir = TestPaths.NewTempDir("hosted");
-        await using var log = HostedLog.Open(dir, _signer, fsync: false);
+        await using var storage = await CreateStorageAsync();
+        await using var log = await OpenAsync(storage);
         var tiles = new HostedTiles(log);
         await AppendAsync(log, Module(0));
 
@@ -245,7 +227,7 @@ public sealed class HostedLogTests
             {
                 long size = log.Size;
                 int i = random.Next((int)Math.Min(size + 5, 400));
-                var body = log.LookupResponse(Module(i), "v1.0.0");
+                var body = await log.LookupResponseAsync(Module(i), "v1.0.0", CancellationToken.None);
                 if (body is null)
                 {
                     continue;
@@ -281,18 +263,18 @@ public sealed class HostedLogTests
     [Fact]
     public async Task Everything_persists_across_reopening()
     {
-        var dir = TestPaths.NewTempDir("hosted");
+        var storage = await CreateStorageAsync();
         var reference = new Reference();
         var lookups = new Dictionary<int, byte[]>();
         var tileData = new Dictionary<Tile, byte[]>();
         byte[] head;
-        await using (var log = HostedLog.Open(dir, _signer, fsync: true))
+        await using (var log = await OpenAsync(storage))
         {
             await AppendInOrderAsync(log, reference, 0, 300);
             head = log.SignedTreeHead;
             for (int i = 0; i < 300; i++)
             {
-                lookups[i] = log.LookupResponse(Module(i), "v1.0.0")!;
+                lookups[i] = (await log.LookupResponseAsync(Module(i), "v1.0.0", CancellationToken.None))!;
             }
 
             foreach (var tile in Tile.NewTiles(8, 0, 300).Concat(Tile.NewDataTiles(8, 0, 300)))
@@ -302,13 +284,14 @@ public sealed class HostedLogTests
         }
 
         Assert.Equal(1 + 44 + 1 + 1 + 44, tileData.Count); // level 0: 1 full + 44 partial widths; level 1: 1 partial; data: as level 0
-        await using (var log = HostedLog.Open(dir, _signer, fsync: true))
+        storage = await ReopenAsync(storage);
+        await using (var log = await OpenAsync(storage))
         {
             Assert.Equal(300, log.Size);
             Assert.Equal(head, log.SignedTreeHead);
             for (int i = 0; i < 300; i++)
             {
-                Assert.Equal(lookups[i], log.LookupResponse(Module(i), "v1.0.0"));
+                Assert.Equal(lookups[i], await log.LookupResponseAsync(Module(i), "v1.0.0", CancellationToken.None));
             }
 
             foreach (var (tile, data) in tileData)
@@ -323,166 +306,20 @@ public sealed class HostedLogTests
             Assert.Equal(HostedAppendStatus.AlreadyPresent, (await AppendAsync(log, Module(123))).Status);
         }
 
-        await using (var log = HostedLog.Open(dir, _signer, fsync: true))
+        storage = await ReopenAsync(storage);
+        await using (storage)
+        await using (var log = await OpenAsync(storage))
         {
             Assert.Equal(301, log.Size);
-            Assert.True(log.TryLookup("example.com/after", "v0.1.0", out long id, out _));
-            Assert.Equal(300, id);
+            Assert.Equal(300, (await log.LookupAsync("example.com/after", "v0.1.0", CancellationToken.None))?.RecordId);
         }
-    }
-
-    [Fact]
-    public async Task Reopening_after_a_crash_drops_uncommitted_bytes_and_continues()
-    {
-        var dir = TestPaths.NewTempDir("hosted");
-        var reference = new Reference();
-        byte[] head;
-        long[] lengths;
-        await using (var log = HostedLog.Open(dir, _signer, fsync: true))
-        {
-            await AppendInOrderAsync(log, reference, 0, 10);
-            head = log.SignedTreeHead;
-            lengths = DataLengths(dir);
-        }
-
-        // A commit that wrote its data (a whole valid record, its index entry and its hashes) but not its head, then
-        // a torn write of the next one, and a head temp file never renamed.
-        var uncommitted = RecordText("example.com/lost", "v1.0.0");
-        var store = new MemoryHashStore(Enumerable.Range(0, (int)reference.Store.Count).Select(i => reference.Store[i]));
-        store.AppendRecord(uncommitted);
-        AppendBytes(dir, "records.dat", [.. uncommitted, .. "example.com/torn v1.0"u8]);
-        var entry = new byte[8];
-        BinaryPrimitives.WriteInt64LittleEndian(entry, lengths[0] + uncommitted.Length);
-        AppendBytes(dir, "records.idx", [.. entry, 1, 2, 3]);
-        var newHashes = Enumerable.Range((int)reference.Store.Count, (int)(store.Count - reference.Store.Count)).SelectMany(i => store[i].ToArray()).ToArray();
-        AppendBytes(dir, "hashes.dat", [.. newHashes, .. new byte[17]]);
-        File.WriteAllBytes(Path.Combine(dir, "head.tmp"), new TreeHead(11, await Tlog.TreeHashAsync(11, store)).Sign(_signer)[..40]);
-        Assert.NotEqual(lengths, DataLengths(dir));
-
-        await using (var log = HostedLog.Open(dir, _signer, fsync: true))
-        {
-            Assert.Equal(10, log.Size);
-            Assert.Equal(head, log.SignedTreeHead);
-            Assert.Equal(lengths, DataLengths(dir));
-            Assert.False(File.Exists(Path.Combine(dir, "head.tmp")));
-            Assert.False(log.TryLookup("example.com/lost", "v1.0.0", out _, out _));
-            Assert.Null(await log.ReadTileAsync(new Tile(8, -1, 0, 11), CancellationToken.None));
-
-            // Appends continue where the committed log ended, and the result is the same as if there had been no crash.
-            var added = await AppendAsync(log, "example.com/next");
-            Assert.Equal(new HostedAppendResult(HostedAppendStatus.Added, 10, null, null), added);
-            reference.Add(RecordText("example.com/next", "v1.0.0"));
-            Assert.Equal(HostedAppendStatus.Added, (await AppendAsync(log, "example.com/lost")).Status);
-            reference.Add(uncommitted);
-            Assert.Equal(new TreeHead(12, await Tlog.TreeHashAsync(12, reference.Store)), TreeHead.OpenSigned(log.SignedTreeHead, Verifiers));
-            foreach (var tile in new[] { new Tile(8, 0, 0, 12), new Tile(8, -1, 0, 12), new Tile(8, 0, 0, 3) })
-            {
-                Assert.Equal(await reference.TileAsync(tile), await log.ReadTileAsync(tile, CancellationToken.None));
-            }
-        }
-
-        await using (var log = HostedLog.Open(dir, _signer, fsync: true))
-        {
-            Assert.Equal(12, log.Size);
-            Assert.True(log.TryLookup("example.com/lost", "v1.0.0", out long id, out var text));
-            Assert.Equal(11, id);
-            Assert.Equal(uncommitted, text);
-        }
-    }
-
-    [Fact]
-    public async Task A_crash_before_the_first_head_replacement_leaves_an_empty_log()
-    {
-        var dir = TestPaths.NewTempDir("hosted");
-        await using (HostedLog.Open(dir, _signer))
-        {
-        }
-
-        AppendBytes(dir, "records.dat", RecordText(Module(0), "v1.0.0"));
-        AppendBytes(dir, "records.idx", new byte[8]);
-        AppendBytes(dir, "hashes.dat", new byte[32]);
-        await using var log = HostedLog.Open(dir, _signer);
-        Assert.Equal(0, log.Size);
-        Assert.Equal([0L, 0L, 0L], DataLengths(dir));
-        Assert.Equal(0, (await AppendAsync(log, Module(0))).RecordId);
-    }
-
-    [Fact]
-    public async Task A_second_open_of_an_open_log_fails_until_the_first_is_disposed()
-    {
-        var dir = TestPaths.NewTempDir("hosted");
-        var first = HostedLog.Open(dir, _signer);
-        await AppendAsync(first, Module(0));
-
-        var e = Assert.Throws<IOException>(() => HostedLog.Open(dir, _signer));
-        Assert.Equal($"checksum database log {Path.GetFullPath(dir)} is in use by another process", e.Message);
-        Assert.Equal(1, first.Size);
-        Assert.Equal(HostedAppendStatus.Added, (await AppendAsync(first, Module(1))).Status);
-
-        await first.DisposeAsync();
-        await Assert.ThrowsAsync<ObjectDisposedException>(() => AppendAsync(first, Module(2)));
-        using var second = HostedLog.Open(dir, _signer);
-        Assert.Equal(2, second.Size);
-    }
-
-    [Fact]
-    public async Task Data_files_shorter_than_the_head_says_are_corruption()
-    {
-        foreach (var (file, cut) in new[] { ("records.idx", 1), ("hashes.dat", 32), ("records.dat", 1) })
-        {
-            var dir = TestPaths.NewTempDir("hosted");
-            await using (var log = HostedLog.Open(dir, _signer, fsync: false))
-            {
-                await AppendInOrderAsync(log, new Reference(), 0, 3);
-            }
-
-            var path = Path.Combine(dir, file);
-            var bytes = File.ReadAllBytes(path);
-            File.WriteAllBytes(path, bytes[..^cut]);
-            var e = Assert.Throws<InvalidDataException>(() => HostedLog.Open(dir, _signer));
-            Assert.Contains(file, e.Message, StringComparison.Ordinal);
-
-            // Nothing was cut while refusing, and the lock was released.
-            Assert.Equal(bytes.Length - cut, new FileInfo(path).Length);
-            File.WriteAllBytes(path, bytes);
-            using var repaired = HostedLog.Open(dir, _signer);
-            Assert.Equal(3, repaired.Size);
-        }
-    }
-
-    [Fact]
-    public async Task Damaged_hashes_a_foreign_head_or_data_without_a_head_are_corruption()
-    {
-        var dir = TestPaths.NewTempDir("hosted");
-        await using (var log = HostedLog.Open(dir, _signer, fsync: false))
-        {
-            await AppendInOrderAsync(log, new Reference(), 0, 3);
-        }
-
-        // A flipped bit in a stored hash no longer gives the signed tree hash.
-        var hashes = Path.Combine(dir, "hashes.dat");
-        var original = File.ReadAllBytes(hashes);
-        var damaged = (byte[])original.Clone();
-        damaged[^1] ^= 1;
-        File.WriteAllBytes(hashes, damaged);
-        Assert.Contains("tree hash", Assert.Throws<InvalidDataException>(() => HostedLog.Open(dir, _signer)).Message, StringComparison.Ordinal);
-        File.WriteAllBytes(hashes, original);
-
-        // Another key's log.
-        var other = NoteSigner.Parse(NoteKeys.GenerateKey(ServerName).SignerKey);
-        Assert.Throws<InvalidDataException>(() => HostedLog.Open(dir, other));
-
-        // Records without any head.
-        File.Delete(Path.Combine(dir, "head"));
-        Assert.Contains("no signed tree head", Assert.Throws<InvalidDataException>(() => HostedLog.Open(dir, _signer)).Message, StringComparison.Ordinal);
-        Assert.Equal(original.Length, new FileInfo(hashes).Length);
     }
 
     [Fact]
     public async Task Invalid_or_cancelled_appends_write_nothing()
     {
-        var dir = TestPaths.NewTempDir("hosted");
-        await using var log = HostedLog.Open(dir, _signer, fsync: false);
+        await using var storage = await CreateStorageAsync();
+        await using var log = await OpenAsync(storage);
         var head = log.SignedTreeHead;
 
         await Assert.ThrowsAsync<ArgumentException>(() => log.AppendAsync("not a path", "v1.0.0", "h1:x", "h1:y", CancellationToken.None));
@@ -495,53 +332,68 @@ public sealed class HostedLogTests
 
         Assert.Equal(0, log.Size);
         Assert.Equal(head, log.SignedTreeHead);
-        Assert.Equal([0L, 0L, 0L], DataLengths(dir));
+        var state = await storage.ReadStateAsync(CancellationToken.None);
+        Assert.Equal(0, state!.Size);
+        Assert.Equal(head, state.SignedHead);
         Assert.Equal(0, (await log.AppendAsync("example.com/a", "v1.0.0", "h1:x", "h1:y", CancellationToken.None)).RecordId);
     }
 
-    private static long[] DataLengths(string dir) =>
-        [.. new[] { "records.dat", "records.idx", "hashes.dat" }.Select(name => new FileInfo(Path.Combine(dir, name)).Length)];
-
-    private static void AppendBytes(string dir, string name, byte[] bytes)
+    [Fact]
+    public async Task A_disposed_log_refuses_appends_and_leaves_its_storage_open()
     {
-        using var stream = new FileStream(Path.Combine(dir, name), FileMode.Append, FileAccess.Write);
-        stream.Write(bytes);
+        await using var storage = await CreateStorageAsync();
+        var log = await OpenAsync(storage);
+        await AppendAsync(log, Module(0));
+        await log.DisposeAsync();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => AppendAsync(log, Module(1)));
+        Assert.Equal(1, (await storage.ReadStateAsync(CancellationToken.None))!.Size);
+        await using var again = await OpenAsync(storage);
+        Assert.Equal(1, again.Size);
     }
 
-    /// <summary>The same log in memory, built as TestSumDb builds it.</summary>
-    private sealed class Reference
+    [Fact]
+    public async Task A_head_signed_by_another_key_is_refused()
     {
-        public MemoryHashStore Store { get; } = new();
-
-        public List<byte[]> Records { get; } = [];
-
-        public int Count => Records.Count;
-
-        public void Add(byte[] text)
+        await using var storage = await CreateStorageAsync();
+        await using (var log = await OpenAsync(storage))
         {
-            Store.AppendRecord(text);
-            Records.Add(text);
+            await AppendAsync(log, Module(0));
         }
 
-        public async Task<byte[]> TileAsync(Tile tile) => tile.IsData
-            ? SumDbProtocol.FormatDataTile(tile, Records.GetRange((int)(tile.Number << tile.Height), tile.Width))
-            : await Tile.ReadDataAsync(tile, Store);
+        var other = NoteSigner.Parse(NoteKeys.GenerateKey(ServerName).SignerKey);
+        var e = await Assert.ThrowsAsync<InvalidDataException>(() => HostedLog.OpenAsync(storage, other));
+        Assert.Contains("not a tree head signed by", e.Message, StringComparison.Ordinal);
+    }
+}
+
+/// <summary>The hosted log behaviour on the in-memory reference storage.</summary>
+public sealed class HostedLogOnMemoryStorageTests : HostedLogTests
+{
+    protected override Task<IHostedLogStorage> CreateStorageAsync() => Task.FromResult<IHostedLogStorage>(new MemoryHostedLogStorage());
+
+    protected override Task<IHostedLogStorage> ReopenAsync(IHostedLogStorage storage) => Task.FromResult(storage);
+}
+
+/// <summary>The hosted log behaviour on the file storage.</summary>
+public sealed class HostedLogOnFileStorageTests : HostedLogTests
+{
+    private readonly Dictionary<IHostedLogStorage, string> _directories = [];
+
+    protected override Task<IHostedLogStorage> CreateStorageAsync()
+    {
+        var dir = TestPaths.NewTempDir("hosted");
+        var storage = FileHostedLogStorage.Open(dir, fsync: false);
+        _directories[storage] = dir;
+        return Task.FromResult<IHostedLogStorage>(storage);
     }
 
-    /// <summary>Tiles served by the log itself, as a client would fetch them.</summary>
-    private sealed class HostedTiles(HostedLog log) : ITileReader
+    protected override async Task<IHostedLogStorage> ReopenAsync(IHostedLogStorage storage)
     {
-        public int Height => log.TileHeight;
-
-        public async ValueTask<IReadOnlyList<byte[]>> ReadTilesAsync(IReadOnlyList<Tile> tiles, CancellationToken cancellationToken = default)
-        {
-            var data = new List<byte[]>();
-            foreach (var tile in tiles)
-            {
-                data.Add(await log.ReadTileAsync(tile, cancellationToken) ?? throw new TlogException($"{tile.Path} not found"));
-            }
-
-            return data;
-        }
+        var dir = _directories[storage];
+        await storage.DisposeAsync();
+        var reopened = FileHostedLogStorage.Open(dir, fsync: true);
+        _directories[reopened] = dir;
+        return reopened;
     }
 }
