@@ -1,10 +1,11 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 
 namespace Warren.Deploy.Tests;
 
 /// <summary>The podman CLI as these tests use it: builds with chroot isolation and the host's network (what works on
 /// machines without a registry and without `podman run`), image inspection and removal.</summary>
-internal static class Podman
+internal static partial class Podman
 {
     private static readonly TimeSpan BuildTimeout = TimeSpan.FromMinutes(10);
 
@@ -13,9 +14,29 @@ internal static class Podman
     public static List<string> BuildArgs(string dockerfile, string tag) =>
         ["build", "--isolation=chroot", "--network=host", "--format", "docker", "--no-cache", "-f", dockerfile, "-t", tag];
 
-    /// <summary>Runs `podman build`; the result holds its whole output (steps and RUN output).</summary>
-    public static Task<ProcessResult> BuildAsync(IEnumerable<string> args) =>
-        Processes.RunAsync("podman", null, null, args, timeout: BuildTimeout);
+    /// <summary>Runs `podman build`; the result holds its whole output (steps and RUN output). The images the build
+    /// committed without a name (earlier stages, steps) are removed afterwards; the tagged one is the caller's.</summary>
+    public static async Task<ProcessResult> BuildAsync(IEnumerable<string> args)
+    {
+        var result = await Processes.RunAsync("podman", null, null, args, timeout: BuildTimeout);
+        var committed = CommittedImage().Matches(result.Stdout).Select(m => m.Groups[1].Value).Distinct().ToList();
+        var tagged = (await Processes.RunAsync("podman", null, null, ["images", "--noheading", "--no-trunc", "--format", "{{.ID}} {{.Repository}}"], timeout: TimeSpan.FromMinutes(1)))
+            .Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(line => line.Split(' ')).Where(f => f.Length == 2 && f[1] != "<none>").Select(f => f[0]).ToList();
+        foreach (var id in Enumerable.Reverse(committed))
+        {
+            if (!tagged.Any(t => t.Replace("sha256:", "", StringComparison.Ordinal).StartsWith(id, StringComparison.Ordinal)))
+            {
+                await Processes.RunAsync("podman", null, null, ["rmi", id], timeout: TimeSpan.FromMinutes(1));
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>"--&gt; 0123456789a", the line buildah prints for each image it commits.</summary>
+    [GeneratedRegex(@"^--> ([0-9a-f]{11,64})\s*$", RegexOptions.Multiline)]
+    private static partial Regex CommittedImage();
 
     /// <summary>`podman image inspect IMAGE` parsed: the one image's object.</summary>
     public static async Task<JsonElement> InspectAsync(string image)
