@@ -6,6 +6,7 @@ using Warren.Server.Configuration;
 using Warren.Server.Observability;
 using Warren.Server.Storage;
 using Warren.Storage;
+using Warren.Storage.Postgres;
 using Warren.Storage.Sqlite;
 
 namespace Warren.Server;
@@ -17,6 +18,12 @@ internal sealed class StartupTasks(StagingArea staging, StoreLock storeLock, Ind
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        // A shared index brings its schema up to date first (safely when several nodes start at once).
+        if (Unwrap(index) is PostgresModuleIndex postgres)
+        {
+            await postgres.MigrateAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         var removed = staging.CleanStale();
         if (removed > 0)
         {
@@ -40,7 +47,7 @@ internal sealed class StartupTasks(StagingArea staging, StoreLock storeLock, Ind
     /// aside, at start-up or later), its artifact records are refilled from the store in the background.</summary>
     private void WatchRecreations()
     {
-        if ((index is Storage.InstrumentedModuleIndex m ? m.Inner : index) is not SqliteModuleIndex sqlite)
+        if (Unwrap(index) is not SqliteModuleIndex sqlite)
         {
             return;
         }
@@ -65,4 +72,6 @@ internal sealed class StartupTasks(StagingArea staging, StoreLock storeLock, Ind
             }
         }, stopping);
     }
+
+    private static IModuleIndex Unwrap(IModuleIndex index) => index is InstrumentedModuleIndex m ? m.Inner : index;
 }

@@ -16,6 +16,8 @@ using Warren.Server.Upstream;
 using Warren.Storage;
 using Warren.Storage.FileSystem;
 using Warren.Storage.Sqlite;
+using Warren.Storage.S3;
+using Warren.Storage.Postgres;
 
 namespace Warren.Server;
 
@@ -109,23 +111,57 @@ public static class WarrenServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>The artifact store and the module index: the embedded defaults are the file store under the root and
-    /// the SQLite index in ROOT/.warren/index.db. The node's store lock is taken (by resolving it) before either is
-    /// opened.</summary>
+    /// <summary>The artifact store and the module index (<see cref="StorageSelection"/>): the embedded defaults are the
+    /// file store under the root and the SQLite index in ROOT/.warren/index.db; a cluster shares an S3 bucket and a
+    /// PostgreSQL database. The node's store lock is taken (by resolving it) before either is opened, and every
+    /// operation of both is measured into /metrics.</summary>
     private static void AddStorage(IServiceCollection services, WarrenOptions options)
     {
         var root = Path.GetFullPath(options.Root ?? throw new InvalidOperationException("store root is not set"));
-        services.AddFileSystemStore(new FileSystemStoreOptions { Root = root, Fsync = options.Fsync });
-        services.AddSqliteIndex(new SqliteIndexOptions { Path = Path.Combine(root, StoreLayout.StateDirectory, "index.db") });
+        if (StorageSelection.Problems(options) is { Count: > 0 } problems)
+        {
+            throw new OptionsValidationException(Options.DefaultName, typeof(WarrenOptions), problems);
+        }
+
+        Func<IServiceProvider, IModuleIndex> index;
+        string indexProvider;
+        if (StorageSelection.Postgres(options, out _) is { } postgres)
+        {
+            services.AddPostgresIndex(postgres);
+            index = sp => sp.GetRequiredService<PostgresModuleIndex>();
+            indexProvider = "postgres";
+        }
+        else
+        {
+            services.AddSqliteIndex(new SqliteIndexOptions { Path = Path.Combine(root, StoreLayout.StateDirectory, "index.db") });
+            index = sp => sp.GetRequiredService<SqliteModuleIndex>();
+            indexProvider = "sqlite";
+        }
+
+        Func<IServiceProvider, IArtifactStore> store;
+        string storeProvider;
+        if (StorageSelection.S3(options, out _) is { } s3)
+        {
+            services.AddS3Store(s3);
+            store = sp => sp.GetRequiredService<S3ArtifactStore>();
+            storeProvider = "s3";
+        }
+        else
+        {
+            services.AddFileSystemStore(new FileSystemStoreOptions { Root = root, Fsync = options.Fsync });
+            store = sp => sp.GetRequiredService<FileSystemArtifactStore>();
+            storeProvider = "filesystem";
+        }
+
         services.AddSingleton<IArtifactStore>(sp =>
         {
             sp.GetRequiredService<StoreLock>();
-            return sp.GetRequiredService<FileSystemArtifactStore>();
+            return new InstrumentedArtifactStore(store(sp), sp.GetRequiredService<WarrenMetrics>(), storeProvider);
         });
         services.AddSingleton<IModuleIndex>(sp =>
         {
             sp.GetRequiredService<StoreLock>();
-            return sp.GetRequiredService<SqliteModuleIndex>();
+            return new InstrumentedModuleIndex(index(sp), sp.GetRequiredService<WarrenMetrics>(), indexProvider);
         });
     }
 

@@ -7,6 +7,14 @@ public sealed record SqliteIndexOptions
     /// directories are created with mode 0700; the file is created with mode 0600.</summary>
     public required string Path { get; init; }
 
+    /// <summary>Where the hosted checksum database logs are kept: a database of their own (default: hosted.db beside
+    /// <see cref="Path"/>), never recreated when found corrupt, since a log cannot be rebuilt from the store.</summary>
+    public string? HostedLogPath { get; init; }
+
+    /// <summary>Whether a corrupt database is moved aside and recreated empty (the index is a cache of the store); when
+    /// false, corruption is an error for the operator.</summary>
+    public bool RecreateWhenCorrupt { get; init; } = true;
+
     /// <summary>The problems of these options, one line each; empty when they are valid.</summary>
     public IReadOnlyList<string> Validate()
     {

@@ -26,6 +26,9 @@ public sealed class SqliteModuleIndex : IModuleIndex, IDisposable
     private long _recreations;
     private TaskCompletionSource _recreated = NewSignal();
     private int _disposed;
+    private readonly SqliteIndexOptions _options;
+    private readonly ILogger<SqliteModuleIndex>? _typedLogger;
+    private readonly Lazy<SqliteModuleIndex> _hostedLogs;
 
     /// <summary>Opens (creating, migrating or, when corrupt, recreating) the database at options.Path.</summary>
     /// <exception cref="ArgumentException">The options are invalid (every problem, one per line).</exception>
@@ -34,6 +37,9 @@ public sealed class SqliteModuleIndex : IModuleIndex, IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         options.ThrowIfInvalid();
+        _options = options;
+        _typedLogger = logger;
+        _hostedLogs = new Lazy<SqliteModuleIndex>(OpenHostedLogDatabase, LazyThreadSafetyMode.ExecutionAndPublication);
         _time = time ?? TimeProvider.System;
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _path = Path.GetFullPath(options.Path);
@@ -76,7 +82,20 @@ public sealed class SqliteModuleIndex : IModuleIndex, IDisposable
 
         ClearPool();
         Volatile.Read(ref _recreated).TrySetCanceled();
+        if (_hostedLogs.IsValueCreated && !ReferenceEquals(_hostedLogs.Value, this))
+        {
+            _hostedLogs.Value.Dispose();
+        }
     }
+
+    /// <summary>The database hosted logs live in: this one when it is itself never recreated, else a database of
+    /// their own that is not.</summary>
+    private SqliteModuleIndex OpenHostedLogDatabase() =>
+        !_options.RecreateWhenCorrupt
+            ? this
+            : new SqliteModuleIndex(
+                new SqliteIndexOptions { Path = _options.HostedLogPath ?? Path.Combine(Path.GetDirectoryName(_path)!, "hosted.db"), RecreateWhenCorrupt = false },
+                _time, _typedLogger);
 
     public Task RecordArtifactAsync(ArtifactRecord record, CancellationToken cancellationToken)
     {
@@ -275,7 +294,7 @@ public sealed class SqliteModuleIndex : IModuleIndex, IDisposable
         ArgumentException.ThrowIfNullOrEmpty(logName);
         cancellationToken.ThrowIfCancellationRequested();
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        return Task.FromResult<IHostedLogStorage>(new SqliteHostedLogStorage(this, logName));
+        return Task.FromResult<IHostedLogStorage>(new SqliteHostedLogStorage(_hostedLogs.Value, logName));
     }
 
     /// <summary>Runs a trivial query (recovering first when the database is corrupt); null when it answers.</summary>
@@ -420,6 +439,11 @@ public sealed class SqliteModuleIndex : IModuleIndex, IDisposable
     /// the database at the path is sound again (another handle or process recreated it).</summary>
     internal void Recover(int generation, SqliteException cause)
     {
+        if (!_options.RecreateWhenCorrupt)
+        {
+            throw new InvalidDataException($"SQLite database {_path} is corrupt and holds what cannot be rebuilt (hosted checksum database logs): restore it from a backup", cause);
+        }
+
         lock (_recoveryGate)
         {
             if (generation != _generation)

@@ -110,7 +110,7 @@ public sealed class ServeCommand : Command
         }
 
         // The store may hold private code: everything this process (and git under it) creates is the user's alone.
-        Warren.Server.Storage.StoreFiles.RestrictProcessUmask();
+        Warren.Storage.FileSystem.StoreFiles.RestrictProcessUmask();
         WebApplication app;
         try
         {

@@ -83,6 +83,8 @@ public sealed class WarrenOptionsValidator : IValidateOptions<WarrenOptions>
             problems.Add("root: no store directory");
         }
 
+        problems.AddRange(Storage.StorageSelection.Problems(options));
+
         foreach (var (label, value) in new[] { ("list TTL", options.ListTtl), ("upstream timeout", options.UpstreamTimeout), ("connect timeout", options.ConnectTimeout) })
         {
             if (value <= TimeSpan.Zero)

@@ -92,7 +92,7 @@ public static class ProxyEndpoints
                     return Results.File(file, contentType, lastModified: artifact.LastModified, entityTag: new EntityTagHeaderValue(artifact.ETag), enableRangeProcessing: true);
                 }
 
-                return new StoredObjectResult(artifact, contentType, cacheControl);
+                return new StoredObjectResult(artifact, contentType, cacheControl, redirect: options.S3Redirect && label == "zip");
 
             case OpenArtifactAnswer { File: var open }:
                 return new OpenFileResult(open, "application/zip", AccessControl.CacheControl(context, ImmutableCacheControl(options)));

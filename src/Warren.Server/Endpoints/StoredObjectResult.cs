@@ -8,15 +8,28 @@ namespace Warren.Server.Endpoints;
 /// <summary>Sends an object of a store that has no local file for it (object storage): conditional requests are
 /// answered from its ETag and date, and a single byte range is passed through to the store as a ranged read, so a
 /// resumed download never pulls the whole object through the node. Multiple ranges get the whole object, as RFC 9110
-/// allows.</summary>
-public sealed class StoredObjectResult(StoredObject stored, string contentType, string cacheControl) : IResult
+/// allows. With redirect, a GET is answered with a 302 to a short-lived presigned URL of the object where the store
+/// offers one (the go command follows it), so the bytes go from object storage to the client directly.</summary>
+public sealed class StoredObjectResult(StoredObject stored, string contentType, string cacheControl, bool redirect = false) : IResult
 {
+    /// <summary>How long a presigned URL of a redirect is valid.</summary>
+    public static readonly TimeSpan RedirectLifetime = TimeSpan.FromMinutes(5);
+
     public async Task ExecuteAsync(HttpContext httpContext)
     {
         ArgumentNullException.ThrowIfNull(httpContext);
         var request = httpContext.Request;
         var response = httpContext.Response;
         var headers = response.Headers;
+        if (redirect && HttpMethods.IsGet(request.Method) &&
+            await stored.GetRedirectAsync(RedirectLifetime, httpContext.RequestAborted).ConfigureAwait(false) is { } location)
+        {
+            response.StatusCode = StatusCodes.Status302Found;
+            headers.Location = location.AbsoluteUri;
+            headers.CacheControl = "no-store";
+            return;
+        }
+
         headers.ETag = stored.ETag;
         headers.LastModified = HeaderUtilities.FormatDate(stored.LastModified);
         headers.AcceptRanges = "bytes";

@@ -14,6 +14,10 @@ public sealed class ModuleService(IArtifactStore store, ModuleIngestor ingestor,
     WarrenMetrics metrics)
 {
     private const string JsonType = "application/json";
+
+    // Stored zips of a store without local files (object storage), known complete with their .ziphash: served without
+    // asking the store again whether they exist. Immutable, so only the entry count bounds it.
+    private readonly Warren.Core.Limits.BoundedCache<StoredObject> _remoteZips = new(4096);
     private const string TextType = "text/plain; charset=utf-8";
 
     /// <summary>.info, .mod or .zip of a canonical version.</summary>
@@ -31,6 +35,12 @@ public sealed class ModuleService(IArtifactStore store, ModuleIngestor ingestor,
         {
             metrics.CacheHit(label);
             return new OpenArtifactAnswer(open);
+        }
+
+        if (kind == ArtifactKind.Zip && _remoteZips.TryGet(key, out var remote))
+        {
+            metrics.CacheHit(label);
+            return new ArtifactAnswer(remote);
         }
 
         var hit = await GetStoredAsync(modulePath, version, kind, cancellationToken).ConfigureAwait(false);
@@ -60,6 +70,11 @@ public sealed class ModuleService(IArtifactStore store, ModuleIngestor ingestor,
     {
         if (kind == ArtifactKind.Zip)
         {
+            if (artifact.LocalPath is null)
+            {
+                _remoteZips.Set(key, artifact);
+            }
+
             return openFiles.Open(key, artifact) is { } open ? new OpenArtifactAnswer(open) : new ArtifactAnswer(artifact);
         }
 

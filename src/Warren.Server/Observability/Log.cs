@@ -51,6 +51,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 5005, Level = LogLevel.Warning, Message = "Could not log {Module}@{Version} in hosted checksum database {Database}")]
     public static partial void HostedAppendFailed(ILogger logger, string module, string version, string database, Exception exception);
 
+    [LoggerMessage(EventId = 5007, Level = LogLevel.Information, Message = "Hosted checksum database {Database}: the log in files under {Directory} was moved into the index {Index} ({Status})")]
+    public static partial void HostedImported(ILogger logger, string database, string directory, string status, string index);
+
     [LoggerMessage(EventId = 5006, Level = LogLevel.Warning, Message = "Hosted checksum database {Database} logs public modules on first use, unverified: no public checksum database is configured (--sumdb off)")]
     public static partial void HostedUnverifiedPublic(ILogger logger, string database);
 

@@ -1,3 +1,5 @@
+using Warren.Storage.FileSystem;
+
 namespace Warren.Server.Storage;
 
 /// <summary>The node's local staging directory, where downloads are written and checked before they go into the

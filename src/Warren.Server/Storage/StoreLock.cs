@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Options;
 using Warren.Server.Configuration;
+using Warren.Storage.FileSystem;
 
 namespace Warren.Server.Storage;
 

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using Microsoft.Win32.SafeHandles;
 using Warren.Core.SumDb;
+using Warren.Storage.FileSystem;
 
 namespace Warren.Server.SumDb;
 
@@ -329,5 +330,5 @@ internal sealed class HostedLogFiles : IDisposable
 
     /// <summary>fsyncs a directory, making the creation, removal and renaming of its entries durable. Windows has no
     /// such call (and needs none for its journaled metadata).</summary>
-    private static void SyncDirectory(string directory) => Storage.StoreFiles.SyncDirectory(directory);
+    private static void SyncDirectory(string directory) => StoreFiles.SyncDirectory(directory);
 }

@@ -1,5 +1,6 @@
 using Warren.Core.SumDb;
 using Warren.Storage;
+using Warren.Storage.FileSystem;
 
 namespace Warren.Server.SumDb;
 
@@ -222,7 +223,7 @@ public static class HostedLogMigration
             }
         }
 
-        Storage.StoreFiles.SyncDirectory(directory);
+        StoreFiles.SyncDirectory(directory);
     }
 
     /// <summary>A storage's stored hashes as a tlog hash reader.</summary>

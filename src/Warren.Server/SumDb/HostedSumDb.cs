@@ -20,9 +20,12 @@ public sealed class HostedSumDb : IDisposable, IAsyncDisposable
     private IHostedLogStorage? _storage;
     private HostedLog? _log;
 
+    private readonly IModuleIndex _index;
+
     public HostedSumDb(IOptions<WarrenOptions> options, WarrenMetrics metrics, ILogger<HostedSumDb> logger, Warren.Protocol.ProtocolSettings settings,
-        TimeProvider timeProvider)
+        TimeProvider timeProvider, IModuleIndex index)
     {
+        _index = index;
         _time = timeProvider;
         _verifiesPublic = settings.SumDb is not null;
         _options = options.Value;
@@ -134,11 +137,27 @@ public sealed class HostedSumDb : IDisposable, IAsyncDisposable
         }
     }
 
-    /// <summary>Where the log is kept, and where that is for logs: files in the store's directory for this database.</summary>
-    private Task<(IHostedLogStorage Storage, string Location)> OpenStorageAsync(CancellationToken cancellationToken)
+    /// <summary>Where the log is kept, and where that is for logs: in the module index (shared by every node of a
+    /// cluster). A log an earlier version kept in files of the store's directory for this database is imported first
+    /// (verified, then its files renamed aside), once.</summary>
+    private async Task<(IHostedLogStorage Storage, string Location)> OpenStorageAsync(CancellationToken cancellationToken)
     {
-        cancellationToken.ThrowIfCancellationRequested();
-        var directory = DirectoryFor(_options.Root!, Signer!.Name);
-        return Task.FromResult<(IHostedLogStorage, string)>((FileHostedLogStorage.Open(directory, _options.Fsync), directory));
+        var storage = await _index.OpenHostedLogAsync(Signer!.Name, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var directory = DirectoryFor(_options.Root!, Signer.Name);
+            if (File.Exists(Path.Combine(directory, HostedLogFiles.HeadName)))
+            {
+                var imported = await HostedLogMigration.ImportAsync(directory, storage, Signer, cancellationToken).ConfigureAwait(false);
+                Observability.Log.HostedImported(_logger, Signer.Name, directory, imported.Status.ToString(), _index.Location);
+            }
+        }
+        catch
+        {
+            await storage.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        return (storage, _index.Location);
     }
 }

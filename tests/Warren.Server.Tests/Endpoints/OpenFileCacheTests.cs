@@ -66,7 +66,7 @@ public sealed class OpenFileCacheTests
         Assert.Same(winner, again);
         Assert.Equal(1, cache.Count);
         Assert.Equal(1, winner.References);
-        var fds = Directory.GetFiles("/proc/self/fd").Count(fd => ReadLink(fd) == stored.PhysicalPath);
+        var fds = Directory.GetFiles("/proc/self/fd").Count(fd => ReadLink(fd) == stored.LocalPath);
         Assert.Equal(1, fds);
     }
 

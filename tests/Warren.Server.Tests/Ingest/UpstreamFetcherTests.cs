@@ -28,7 +28,7 @@ public sealed class UpstreamFetcherTests
         {
             Interlocked.Increment(ref uses);
             return new FlightResult(null, await File.ReadAllBytesAsync(staged));
-        }, CancellationToken.None);
+        }, NothingShared, CancellationToken.None);
 
         var missing = await Fetch();
         Assert.Equal(OutcomeKind.NotFound, missing.Failure?.Kind);
@@ -76,9 +76,9 @@ public sealed class UpstreamFetcherTests
             return new FlightResult(null, Encoding.UTF8.GetBytes(source + "|" + await File.ReadAllTextAsync(staged)));
         }
 
-        var first = fetcher.FetchAsync("list:example.com/m", "list", request, staging.NewFile, Use, CancellationToken.None);
+        var first = fetcher.FetchAsync("list:example.com/m", "list", request, staging.NewFile, Use, NothingShared, CancellationToken.None);
         await entered.Task.WaitAsync(Patience);
-        var others = Enumerable.Range(0, 7).Select(_ => fetcher.FetchAsync("list:example.com/m", "list", request, staging.NewFile, Use, CancellationToken.None)).ToList();
+        var others = Enumerable.Range(0, 7).Select(_ => fetcher.FetchAsync("list:example.com/m", "list", request, staging.NewFile, Use, NothingShared, CancellationToken.None)).ToList();
         gate.SetResult();
 
         var results = await Task.WhenAll(others.Prepend(first)).WaitAsync(Patience);
@@ -89,4 +89,6 @@ public sealed class UpstreamFetcherTests
         // The staged file is the fetcher's to delete once it has been used.
         Assert.False(File.Exists(Assert.Single(stagedFiles)));
     }
+
+    private static Task<FlightResult?> NothingShared(CancellationToken cancellationToken) => Task.FromResult<FlightResult?>(null);
 }

@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.DependencyInjection;
 using Warren.Core.Modules;
 using Warren.Storage;
-using Warren.Server.Tests.Infrastructure;
 using Warren.Server.Endpoints;
 using Warren.Server.Ingest;
 using Warren.Server.Storage;

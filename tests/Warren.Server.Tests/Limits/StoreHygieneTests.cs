@@ -6,6 +6,7 @@ using Warren.Core.Modules;
 using Warren.Server.Configuration;
 using Warren.Server.Storage;
 using Warren.Server.Tests.Infrastructure;
+using Warren.Storage.FileSystem;
 
 namespace Warren.Server.Tests.Limits;
 

@@ -1,3 +1,4 @@
+using Warren.Storage;
 using System.IO.Compression;
 using Warren.Server.Storage;
 using Warren.Server.Tests.Infrastructure;
