@@ -11,6 +11,7 @@ var root = new RootCommand("warren: a caching Go module proxy and toolkit.\n\nEx
     new VerifyCommand(),
     new PrefetchCommand(),
     new ExplainCommand(),
+    new StoreCommand(),
 };
 var parse = root.Parse(args);
 var exitCode = await parse.InvokeAsync().ConfigureAwait(false);

@@ -97,7 +97,7 @@ public static class WarrenServiceCollectionExtensions
         services.AddSingleton<HostedSumDb>();
         services.AddSingleton<ChecksumVerifier>();
         services.AddSingleton<AnswerCache>();
-        services.AddSingleton(sp => new ClusterFlights(sp.GetService<ILeaseProvider>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ClusterFlights>>()));
+        services.AddSingleton(sp => new ClusterFlights(sp.GetService<ILeaseProvider>(), sp.GetRequiredService<IOptions<WarrenOptions>>().Value.ClusterLeaseDuration, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ClusterFlights>>()));
         services.AddSingleton<UpstreamFetcher>();
         services.AddSingleton<ModuleIngestor>();
         services.AddSingleton<ModuleService>();

@@ -21,6 +21,8 @@ public sealed class SqliteIndexTests : IDisposable
 
     private string DbPath => Path.Combine(_dir, "index.db");
 
+    private string HostedPath => Path.Combine(_dir, "hosted.db");
+
     public void Dispose()
     {
         foreach (var index in _opened)
@@ -224,12 +226,46 @@ public sealed class SqliteIndexTests : IDisposable
         {
             var entries = new[] { new HostedLogEntry("m.example/x", "v1.0.0", Encoding.UTF8.GetBytes($"writer {i}\n")) };
             return (i % 2 == 0 ? a : b).TryAppendAsync(0, entries, [new LogHash(new byte[32])], Encoding.UTF8.GetBytes($"head {i}\n"), Ct);
-        })));
+        })), HostedPath);
         Assert.Single(results, r => r);
         var winner = Enumerable.Range(0, 8).Where((_, i) => results[i]).Single();
         var state = await b.ReadStateAsync(Ct);
         Assert.Equal((1L, $"head {winner}\n"), (state!.Size, Encoding.UTF8.GetString(state.SignedHead)));
         Assert.Equal($"writer {winner}\n", Encoding.UTF8.GetString((await a.ReadRecordsAsync(0, 1, Ct))[0]));
+    }
+
+    [Fact]
+    public async Task Hosted_logs_live_in_a_database_of_their_own_that_survives_the_index_being_recreated()
+    {
+        var index = Open();
+        await using (var log = await index.OpenHostedLogAsync("hosted.example", Ct))
+        {
+            var entries = new[] { new HostedLogEntry("m.example/a", "v1.0.0", "a\n"u8.ToArray()) };
+            Assert.True(await log.TryAppendAsync(0, entries, [new LogHash(new byte[32])], "head 1\n"u8.ToArray(), Ct));
+        }
+
+        Assert.True(File.Exists(HostedPath));
+        index.Dispose();
+        Corrupt();
+        var reopened = Open();
+        Assert.Equal(1, reopened.Recreations);
+        await using var again = await reopened.OpenHostedLogAsync("hosted.example", Ct);
+        Assert.Equal(1, (await again.ReadStateAsync(Ct))!.Size);
+
+        // A corrupt hosted-log database is an error for the operator, never silently recreated empty.
+        reopened.Dispose();
+        SqliteConnection.ClearAllPools();
+        File.WriteAllBytes(HostedPath, Encoding.ASCII.GetBytes(new string('x', 4096)));
+        var third = Open();
+        var refused = await Assert.ThrowsAsync<InvalidDataException>(async () =>
+        {
+            await using var broken = await third.OpenHostedLogAsync("hosted.example", Ct);
+            await broken.ReadStateAsync(Ct);
+        });
+        Assert.Contains("restore it from a backup", refused.Message, StringComparison.Ordinal);
+
+        Assert.True(File.Exists(HostedPath));
+        Assert.Empty(Directory.GetFiles(_dir, "hosted.db.corrupt-*"));
     }
 
     [Fact]
@@ -267,10 +303,10 @@ public sealed class SqliteIndexTests : IDisposable
     /// <summary>Starts the operations on threads of their own while another connection holds the write lock, then lets
     /// them go at once: each has done whatever it does before it writes, so a compare-and-swap that read before taking
     /// the write lock would fail (SQLITE_BUSY_SNAPSHOT) or let two win.</summary>
-    private async Task<bool[]> WhileWritesAreHeldAsync(IEnumerable<Func<Task<bool>>> operations)
+    private async Task<bool[]> WhileWritesAreHeldAsync(IEnumerable<Func<Task<bool>>> operations, string? database = null)
     {
         Task<bool>[] tasks;
-        using (var holder = new SqliteConnection($"Data Source={DbPath};Pooling=False"))
+        using (var holder = new SqliteConnection($"Data Source={database ?? DbPath};Pooling=False"))
         {
             holder.Open();
             Execute(holder, "BEGIN IMMEDIATE");

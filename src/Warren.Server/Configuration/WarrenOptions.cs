@@ -136,6 +136,10 @@ public sealed record WarrenOptions
     /// string (WARREN_INDEX keeps a password out of process lists).</summary>
     public string? Index { get; init; }
 
+    /// <summary>How long a node's cluster lease on a fetch lasts unless renewed (it renews every third of it): how long
+    /// the other nodes wait before taking over from a node that died.</summary>
+    public TimeSpan ClusterLeaseDuration { get; init; } = TimeSpan.FromSeconds(30);
+
     // --- Access control (client authentication and authorization) ---
 
     /// <summary>The auth file (principals with hashed tokens, grants, admin flag, expiry); null leaves access control off.</summary>

@@ -113,6 +113,10 @@ public sealed class WarrenOptionsBuilder
     /// string (WARREN_INDEX keeps a password out of process lists).</summary>
     public string? Index { get; set; }
 
+    /// <summary>How long a node's cluster lease on a fetch lasts unless renewed (it renews every third of it): how long
+    /// the other nodes wait before taking over from a node that died.</summary>
+    public TimeSpan ClusterLeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
+
     // --- Access control (client authentication and authorization) ---
 
     /// <summary>The auth file (principals with hashed tokens, grants, admin flag, expiry); null leaves access control off.</summary>
@@ -242,6 +246,7 @@ public sealed class WarrenOptionsBuilder
         S3PathStyle = S3PathStyle,
         S3Redirect = S3Redirect,
         Index = Index,
+        ClusterLeaseDuration = ClusterLeaseDuration,
         AuthFile = AuthFile,
         Anonymous = Anonymous,
         AdminListen = AdminListen,

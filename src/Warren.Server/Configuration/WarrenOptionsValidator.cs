@@ -84,6 +84,10 @@ public sealed class WarrenOptionsValidator : IValidateOptions<WarrenOptions>
         }
 
         problems.AddRange(Storage.StorageSelection.Problems(options));
+        if (options.ClusterLeaseDuration < TimeSpan.FromSeconds(1))
+        {
+            problems.Add($"cluster lease duration must be at least 1 second, not {options.ClusterLeaseDuration}");
+        }
 
         foreach (var (label, value) in new[] { ("list TTL", options.ListTtl), ("upstream timeout", options.UpstreamTimeout), ("connect timeout", options.ConnectTimeout) })
         {

@@ -8,10 +8,10 @@ namespace Warren.Server.Ingest;
 /// index and does the work; the others wait for its result to appear (an object in the store, a fresh answer in the
 /// index) and serve that. A lease whose holder died expires and another node takes over; the holder renews its lease
 /// while it works. Without a shared index (one node) it only runs the work: the in-process flights coalesce already.</summary>
-public sealed class ClusterFlights(ILeaseProvider? leases, TimeProvider time, ILogger<ClusterFlights> logger)
+public sealed class ClusterFlights(ILeaseProvider? leases, TimeSpan leaseDuration, TimeProvider time, ILogger<ClusterFlights> logger)
 {
     /// <summary>How long a lease lasts unless renewed; the holder renews it every third of that.</summary>
-    public static readonly TimeSpan LeaseDuration = TimeSpan.FromSeconds(30);
+    public TimeSpan LeaseDuration { get; } = leaseDuration;
 
     private static readonly TimeSpan FirstPoll = TimeSpan.FromMilliseconds(25);
     private static readonly TimeSpan MaxPoll = TimeSpan.FromMilliseconds(500);

@@ -72,7 +72,7 @@ public sealed class ClusterTests(ClusterServices services) : IClassFixture<Clust
         o.Index = index;
     }
 
-    private async Task<Cluster> StartAsync(int nodes = 3, Action<FakeUpstream>? upstreamSetup = null)
+    private async Task<Cluster> StartAsync(int nodes = 3, Action<FakeUpstream>? upstreamSetup = null, Action<WarrenOptionsBuilder>? configure = null)
     {
         var upstream = await FakeUpstream.StartAsync(TestPaths.Corpus);
         upstreamSetup?.Invoke(upstream);
@@ -81,7 +81,11 @@ public sealed class ClusterTests(ClusterServices services) : IClassFixture<Clust
         var list = new List<WarrenInstance>();
         for (var i = 0; i < nodes; i++)
         {
-            list.Add(await WarrenInstance.StartAsync(upstream.Url, o => Shared(o, store, index)));
+            list.Add(await WarrenInstance.StartAsync(upstream.Url, o =>
+            {
+                Shared(o, store, index);
+                configure?.Invoke(o);
+            }));
         }
 
         var balancer = await NginxBalancer.StartAsync(list.Select(n => n.Url));
@@ -155,6 +159,124 @@ public sealed class ClusterTests(ClusterServices services) : IClassFixture<Clust
         Assert.True(again.ExitCode == 0, again.ToString());
         var objects = GoRunner.JsonStream(again.Stdout);
         Assert.Equal(20, objects.Count);
+        Assert.All(objects, o => Assert.Equal(Manifest.Get(o.GetProperty("Path").GetString()!, o.GetProperty("Version").GetString()!).ZipHash, o.GetProperty("Sum").GetString()));
+    }
+
+    [Fact]
+    public async Task A_node_killed_in_the_middle_of_a_cold_download_loses_nothing_and_another_node_takes_over_its_lease()
+    {
+        // A zip of about 1 MB, sent by the upstream slowly enough to kill its fetcher in the middle.
+        var entry = Manifest.All.Where(e => !e.Version.Contains('+', StringComparison.Ordinal)).OrderBy(e => Math.Abs(new FileInfo(e.ZipPath).Length - 1_000_000)).First();
+        var relative = $"{Manifest.Escape(entry.Path)}/@v/{Manifest.Escape(entry.Version)}.zip";
+        await using var upstream = await FakeUpstream.StartAsync(TestPaths.Corpus);
+        upstream.ChunkSize = 16 * 1024;
+        upstream.ChunkDelay = TimeSpan.FromMilliseconds(60);
+        var store = $"s3://{services.S3.Bucket}/{S3ServerFixture.NewPrefix().TrimEnd('/')}";
+        var index = services.NewDatabase();
+        var env = new Dictionary<string, string>(StringComparer.Ordinal) { ["WARREN_CLUSTERLEASEDURATION"] = "00:00:03" };
+        string[] shared = ["--store", store, "--s3-endpoint", services.S3.Endpoint, "--s3-path-style", "--index", index];
+        var nodes = new List<WarrenProcess>();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                nodes.Add(await WarrenProcess.StartAsync(TestPaths.NewTempDir("node"), upstream.Url, env, shared));
+            }
+
+            await using var balancer = await NginxBalancer.StartAsync(nodes.Select(n => n.Url));
+
+            // Node 0 starts the cold fetch (and holds the lease); it is killed while the zip is half way.
+            using var direct = new HttpClient { Timeout = TimeSpan.FromMinutes(2) };
+            var doomed = direct.GetAsync(nodes[0].Url + "/" + relative);
+            for (var i = 0; i < 200 && upstream.HitsFor(relative) == 0; i++)
+            {
+                await Task.Delay(50);
+            }
+
+            Assert.Equal(1, upstream.HitsFor(relative));
+            await Task.Delay(500);
+            nodes[0].Kill();
+            await Assert.ThrowsAnyAsync<Exception>(async () => (await doomed).EnsureSuccessStatusCode());
+
+            // Nothing partial is visible: the object is not there at all yet.
+            using var probe = new HttpClient();
+            Assert.Equal(HttpStatusCode.NotFound, (await probe.GetAsync($"{services.S3.Endpoint}/{store["s3://".Length..]}/{relative}")).StatusCode);
+
+            // The go client, through the balancer, gets the module: another node took the lease over once it expired.
+            var go = new GoRunner(balancer.Url);
+            var result = await go.RunAsync(TestPaths.NewTempDir("after-kill"), "mod", "download", "-json", entry.ToString());
+            Assert.True(result.ExitCode == 0, result.ToString());
+            Assert.Equal(entry.ZipHash, GoRunner.JsonStream(result.Stdout).Single().GetProperty("Sum").GetString());
+            Assert.Equal(2, upstream.HitsFor(relative));
+            Assert.Contains(nodes.Skip(1), n => n.Output.Contains("Took over the cluster lease", StringComparison.Ordinal));
+
+            // The object in the bucket is the complete zip.
+            var stored = await probe.GetByteArrayAsync($"{services.S3.Endpoint}/{store["s3://".Length..]}/{relative}");
+            Assert.Equal(await File.ReadAllBytesAsync(entry.ZipPath), stored);
+        }
+        finally
+        {
+            foreach (var node in nodes)
+            {
+                node.Kill();
+                node.Dispose();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Versions_logged_through_three_nodes_form_one_hosted_checksum_database_the_go_client_verifies()
+    {
+        var (signer, verifierKey) = SumDb.HostedSumDbGoTests.NewKey();
+        await using var cluster = await StartAsync(configure: o => o.HostedSumDb = signer);
+        var go = SumDb.HostedSumDbGoTests.GoVerifyingWith(cluster.Balancer.Url, verifierKey);
+        var first = Manifest.All.Take(12).Select(e => e.ToString()).ToArray();
+        var result = await go.RunAsync(TestPaths.NewTempDir("hosted-1"), ["mod", "download", "-json", .. first]);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.All(GoRunner.JsonStream(result.Stdout), o => Assert.False(o.TryGetProperty("Error", out _), o.ToString()));
+
+        // Every node serves the same signed tree.
+        using var http = new HttpClient();
+        var heads = await Task.WhenAll(cluster.Nodes.Select(n => http.GetStringAsync($"{n.Url}/sumdb/{SumDb.HostedSumDbGoTests.Name}/latest")));
+        var sizes = heads.Select(h => long.Parse(h.Split('\n')[1], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.True(sizes.Max() >= 12, string.Join(", ", sizes));
+
+        // Later versions, logged through the nodes, extend the tree the go client already trusts (it checks the proof).
+        var later = Manifest.All.Skip(12).Take(12).Select(e => e.ToString()).ToArray();
+        var more = await go.RunAsync(TestPaths.NewTempDir("hosted-2"), ["mod", "download", "-json", .. later]);
+        Assert.True(more.ExitCode == 0, more.ToString());
+        var latest = await File.ReadAllTextAsync(Path.Combine(go.Home, "gopath", "pkg", "sumdb", SumDb.HostedSumDbGoTests.Name, "latest"));
+        Assert.True(long.Parse(latest.Split('\n')[1], System.Globalization.CultureInfo.InvariantCulture) >= 24, latest);
+        var servedBy = cluster.Balancer.AccessLog.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Where(l => l.Contains("/lookup/", StringComparison.Ordinal)).Select(l => l.Split(' ')[^1]).ToHashSet(StringComparer.Ordinal);
+        Assert.True(servedBy.Count >= 2, "lookups were served by " + string.Join(", ", servedBy));
+    }
+
+    [Fact]
+    public async Task A_store_copied_into_the_bucket_and_the_database_serves_the_whole_corpus()
+    {
+        var store = $"s3://{services.S3.Bucket}/{S3ServerFixture.NewPrefix().TrimEnd('/')}";
+        var index = services.NewDatabase();
+        string[] copy = [WarrenProcess.Dll, "store", "copy", "--from", TestPaths.Corpus, "--to", store, "--s3-endpoint", services.S3.Endpoint, "--s3-path-style", "--jobs", "8"];
+        var env = new Dictionary<string, string>(StringComparer.Ordinal) { ["WARREN_INDEX"] = index };
+
+        var first = await Processes.RunAsync("dotnet", null, env, copy, timeout: TimeSpan.FromMinutes(5));
+        Assert.True(first.ExitCode == 0, first.ToString());
+        Assert.Contains("0 failed", first.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("\u001b", first.Stdout, StringComparison.Ordinal);
+
+        // Run again (as after an interruption): nothing is copied twice.
+        var again = await Processes.RunAsync("dotnet", null, env, [.. copy, "--json"], timeout: TimeSpan.FromMinutes(5));
+        Assert.True(again.ExitCode == 0, again.ToString());
+        Assert.Matches("(^|[^0-9])0 copied, [1-9][0-9]* already there, 0 failed", again.Stdout);
+
+        // A node with no upstream at all serves every version from the copy.
+        await using var node = await WarrenInstance.StartAsync("off", o => Shared(o, store, index));
+        var go = new GoRunner(node.Url);
+        var result = await go.RunAsync(TestPaths.NewTempDir("from-copy"), ["mod", "download", "-json", .. Manifest.All.Select(e => e.ToString())]);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var objects = GoRunner.JsonStream(result.Stdout);
+        Assert.Equal(262, objects.Count);
         Assert.All(objects, o => Assert.Equal(Manifest.Get(o.GetProperty("Path").GetString()!, o.GetProperty("Version").GetString()!).ZipHash, o.GetProperty("Sum").GetString()));
     }
 }

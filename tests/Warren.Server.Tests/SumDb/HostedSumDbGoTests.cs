@@ -72,35 +72,51 @@ public sealed class HostedSumDbGoTests
             Assert.True(control.ExitCode == 0, control.ToString());
         }
 
-        var log = HostedSumDb.DirectoryFor(root, Name);
-        var records = Path.Combine(log, "records.dat");
-        var hashes = Path.Combine(log, "hashes.dat");
-        var genuineRecords = File.ReadAllBytes(records);
-        var genuineHashes = File.ReadAllBytes(hashes);
+        // The log lives in the store's hosted-log database; tamper with its rows as an attacker with disk access would.
+        var database = Path.Combine(root, ".warren", "hosted.db");
+        var genuineRecord = (byte[])Scalar(database, "SELECT record FROM hosted_log_records WHERE log = $l AND module = $m AND version = $v",
+            ("$m", entry.Path), ("$v", entry.Version))!;
+        var genuineHash = (byte[])Scalar(database, "SELECT hash FROM hosted_log_hashes WHERE log = $l AND idx = 0")!;
 
         // 1. A record altered in place: one character of the zip hash.
-        var text = Encoding.UTF8.GetString(genuineRecords);
+        var text = Encoding.UTF8.GetString(genuineRecord);
         var at = text.IndexOf(entry.ZipHash, StringComparison.Ordinal) + 10;
         Assert.True(at > 10);
-        var tampered = (byte[])genuineRecords.Clone();
+        var tampered = (byte[])genuineRecord.Clone();
         tampered[at] = (byte)(tampered[at] == (byte)'A' ? 'B' : 'A');
-        File.WriteAllBytes(records, tampered);
+        Scalar(database, "UPDATE hosted_log_records SET record = $b WHERE log = $l AND module = $m AND version = $v", ("$b", tampered), ("$m", entry.Path), ("$v", entry.Version));
         await AssertGoRefusesAsync(upstream.Url, signer, root, verifierKey, entry);
 
         // 2. A hash tile altered: the stored hash of the first record.
-        File.WriteAllBytes(records, genuineRecords);
-        var flipped = (byte[])genuineHashes.Clone();
+        Scalar(database, "UPDATE hosted_log_records SET record = $b WHERE log = $l AND module = $m AND version = $v", ("$b", genuineRecord), ("$m", entry.Path), ("$v", entry.Version));
+        var flipped = (byte[])genuineHash.Clone();
         flipped[0] ^= 0x55;
-        File.WriteAllBytes(hashes, flipped);
+        Scalar(database, "UPDATE hosted_log_hashes SET hash = $b WHERE log = $l AND idx = 0", ("$b", flipped));
         await AssertGoRefusesAsync(upstream.Url, signer, root, verifierKey, entry);
 
         // The untouched log verifies again.
-        File.WriteAllBytes(hashes, genuineHashes);
+        Scalar(database, "UPDATE hosted_log_hashes SET hash = $b WHERE log = $l AND idx = 0", ("$b", genuineHash));
         await using (var warren = await WarrenInstance.StartAsync(upstream.Url, o => o.HostedSumDb = signer, root))
         {
             var again = await GoVerifyingWith(warren.Url, verifierKey).RunAsync(outside, "mod", "download", "-json", entry.ToString());
             Assert.True(again.ExitCode == 0, again.ToString());
         }
+    }
+
+    /// <summary>Runs one statement on the hosted-log database (log = the test database's name); its scalar result.</summary>
+    private static object? Scalar(string database, string sql, params (string Name, object Value)[] parameters)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Parameters.AddWithValue("$l", Name);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        return command.ExecuteScalar();
     }
 
     private static async Task AssertGoRefusesAsync(string upstream, string signer, string root, string verifierKey, ManifestEntry entry)
