@@ -258,7 +258,10 @@ public sealed class ClusterTests(ClusterServices services) : IClassFixture<Clust
         var store = $"s3://{services.S3.Bucket}/{S3ServerFixture.NewPrefix().TrimEnd('/')}";
         var index = services.NewDatabase();
         string[] copy = [WarrenProcess.Dll, "store", "copy", "--from", TestPaths.Corpus, "--to", store, "--s3-endpoint", services.S3.Endpoint, "--s3-path-style", "--jobs", "8"];
-        var env = new Dictionary<string, string>(StringComparer.Ordinal) { ["WARREN_INDEX"] = index };
+        // This process's environment (the AWS credentials of the S3 server included), plus the index.
+        var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+            .ToDictionary(e => (string)e.Key, e => (string?)e.Value ?? "", StringComparer.Ordinal);
+        env["WARREN_INDEX"] = index;
 
         var first = await Processes.RunAsync("dotnet", null, env, copy, timeout: TimeSpan.FromMinutes(5));
         Assert.True(first.ExitCode == 0, first.ToString());
