@@ -9,14 +9,14 @@ namespace Warren.Server.Storage;
 /// warren_storage_errors_total), so the latency and the errors of S3 and PostgreSQL show next to everything else.</summary>
 internal abstract class StorageMeter(WarrenMetrics metrics, string backend, string provider)
 {
-    protected async Task<T> MeasureAsync<T>(string operation, Func<Task<T>> run)
+    protected async Task<T> MeasureAsync<T>(string operation, Func<Task<T>> run, Func<T, bool>? isFailure = null)
     {
         var started = Stopwatch.GetTimestamp();
         var failed = true;
         try
         {
             var result = await run().ConfigureAwait(false);
-            failed = false;
+            failed = isFailure?.Invoke(result) ?? false;
             return result;
         }
         catch (OperationCanceledException)
@@ -70,7 +70,7 @@ internal sealed class InstrumentedArtifactStore(IArtifactStore inner, WarrenMetr
     }
 
     public async ValueTask<string?> ProbeAsync(CancellationToken cancellationToken) =>
-        await MeasureAsync("probe", () => inner.ProbeAsync(cancellationToken).AsTask()).ConfigureAwait(false);
+        await MeasureAsync("probe", () => inner.ProbeAsync(cancellationToken).AsTask(), reason => reason is not null).ConfigureAwait(false);
 }
 
 /// <summary>An <see cref="IModuleIndex"/> whose operations are measured.</summary>
@@ -121,5 +121,5 @@ internal sealed class InstrumentedModuleIndex(IModuleIndex inner, WarrenMetrics 
         MeasureAsync("open_hosted_log", () => inner.OpenHostedLogAsync(logName, cancellationToken));
 
     public Task<string?> ProbeAsync(CancellationToken cancellationToken) =>
-        MeasureAsync("probe", () => inner.ProbeAsync(cancellationToken));
+        MeasureAsync("probe", () => inner.ProbeAsync(cancellationToken), reason => reason is not null);
 }
