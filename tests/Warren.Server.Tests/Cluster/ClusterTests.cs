@@ -141,6 +141,13 @@ public sealed class ClusterTests(ClusterServices services) : IClassFixture<Clust
         Assert.Equal(1, cluster.Upstream.HitsFor(relative));
         var nodes = cluster.Balancer.AccessLog.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')[^1]).ToHashSet(StringComparer.Ordinal);
         Assert.Equal(3, nodes.Count);
+
+        // A cold list refresh is coalesced across the nodes the same way.
+        var list = $"{Manifest.Escape(entry.Path)}/@v/list";
+        var lists = await Task.WhenAll(Enumerable.Range(0, 60).Select(_ => http.GetStringAsync(cluster.Balancer.Url + "/" + list)));
+        Assert.Single(lists.Distinct());
+        Assert.Contains(entry.Version, lists[0], StringComparison.Ordinal);
+        Assert.Equal(1, cluster.Upstream.HitsFor(list));
     }
 
     [Fact]
