@@ -4,14 +4,15 @@ using Microsoft.Extensions.Options;
 using Warren.Server.Configuration;
 using Warren.Server.Observability;
 using Warren.Server.Upstream;
+using Warren.Storage;
 
 namespace Warren.Server.Ingest;
 
 /// <summary>Asks the upstream chain at most once at a time per key: concurrent callers share the fetch and what is
 /// done with its body, "not found" is remembered for the negative TTL so a storm of misses does not hammer upstream,
 /// and a failed fetch becomes an <see cref="Outcome"/>. The work runs under the server's lifetime, not a request's.</summary>
-public sealed class UpstreamFetcher(UpstreamChain chain, NegativeCache negative, ClusterFlights cluster, WarrenMetrics metrics, IOptions<WarrenOptions> options,
-    IHostApplicationLifetime lifetime, ILogger<UpstreamFetcher> logger)
+public sealed class UpstreamFetcher(UpstreamChain chain, NegativeCache negative, ClusterFlights cluster, IModuleIndex index, TimeProvider time, WarrenMetrics metrics,
+    IOptions<WarrenOptions> options, IHostApplicationLifetime lifetime, ILogger<UpstreamFetcher> logger)
 {
     private readonly TimeSpan _negativeTtl = options.Value.NegativeTtl;
     private readonly SingleFlight<FlightResult> _flights = new();
@@ -31,6 +32,11 @@ public sealed class UpstreamFetcher(UpstreamChain chain, NegativeCache negative,
             return remembered;
         }
 
+        if (await SharedNegativeAsync(key, cancellationToken).ConfigureAwait(false) is { } learned)
+        {
+            return learned;
+        }
+
         metrics.CacheMiss(label);
         var flight = await _flights.RunAsync(key, () => cluster.RunAsync(key, shared, () => FetchAndUseAsync(key, request, newStagingFile, use), Lifetime),
             cancellationToken, out var joined).ConfigureAwait(false);
@@ -47,7 +53,7 @@ public sealed class UpstreamFetcher(UpstreamChain chain, NegativeCache negative,
         var result = await chain.FetchAsync(request, newStagingFile, Lifetime).ConfigureAwait(false);
         if (!result.Outcome.IsOk)
         {
-            return Failure(key, request, result.Outcome);
+            return await FailureAsync(key, request, result.Outcome).ConfigureAwait(false);
         }
 
         try
@@ -60,7 +66,7 @@ public sealed class UpstreamFetcher(UpstreamChain chain, NegativeCache negative,
         }
     }
 
-    private Outcome Failure(string key, ModuleRequest request, FetchOutcome outcome)
+    private async Task<Outcome> FailureAsync(string key, ModuleRequest request, FetchOutcome outcome)
     {
         if (outcome.IsNotFound)
         {
@@ -71,10 +77,30 @@ public sealed class UpstreamFetcher(UpstreamChain chain, NegativeCache negative,
                 : "not found: " + outcome.Reason;
             var missing = Outcome.FromFetch(outcome, message);
             negative.Add(key, missing, _negativeTtl);
+            if (cluster.IsShared && _negativeTtl > TimeSpan.Zero)
+            {
+                // The other nodes learn it too, before anyone is answered.
+                await index.PutNegativeAsync(key, new NegativeAnswer(missing.Kind.ToString(), missing.Message, time.GetUtcNow() + _negativeTtl), Lifetime).ConfigureAwait(false);
+            }
+
             return missing;
         }
 
         Log.UpstreamFailed(logger, request.ToString(), outcome.Status, outcome.Reason);
         return Outcome.FromFetch(outcome, $"upstream failed: {outcome.Reason}");
+    }
+
+    /// <summary>In a cluster, a "not found" another node learned and put in the shared index, while it lasts.</summary>
+    private async Task<Outcome?> SharedNegativeAsync(string key, CancellationToken cancellationToken)
+    {
+        if (!cluster.IsShared || await index.GetNegativeAsync(key, time.GetUtcNow(), cancellationToken).ConfigureAwait(false) is not { } shared ||
+            !Enum.TryParse<OutcomeKind>(shared.Kind, out var kind))
+        {
+            return null;
+        }
+
+        var outcome = new Outcome(kind, shared.Reason);
+        negative.Add(key, outcome, shared.Expires - time.GetUtcNow());
+        return outcome;
     }
 }

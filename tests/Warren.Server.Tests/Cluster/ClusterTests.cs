@@ -289,4 +289,22 @@ public sealed class ClusterTests(ClusterServices services) : IClassFixture<Clust
         Assert.Equal(262, objects.Count);
         Assert.All(objects, o => Assert.Equal(Manifest.Get(o.GetProperty("Path").GetString()!, o.GetProperty("Version").GetString()!).ZipHash, o.GetProperty("Sum").GetString()));
     }
+
+    [Fact]
+    public async Task A_not_found_learned_by_one_node_is_known_to_the_others_without_asking_upstream()
+    {
+        await using var cluster = await StartAsync();
+        const string missing = "github.com/pkg/errors/@v/v9.9.9.info";
+        using var http = new HttpClient();
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync($"{cluster.Nodes[0].Url}/{missing}")).StatusCode);
+        Assert.Equal(1, cluster.Upstream.HitsFor(missing));
+        foreach (var node in cluster.Nodes.Skip(1))
+        {
+            using var response = await http.GetAsync($"{node.Url}/{missing}");
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+            Assert.Contains("v9.9.9", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(1, cluster.Upstream.HitsFor(missing));
+    }
 }
