@@ -131,6 +131,13 @@ public sealed class ServeCommand : Command
             await Console.Error.WriteLineAsync("warren serve: cannot start: " + SecretRedactor.RedactText(ex.Message)).ConfigureAwait(false);
             return ExitCodes.CannotStart;
         }
+        catch (System.Data.Common.DbException ex)
+        {
+            // The shared index (PostgreSQL) is unreachable or refuses us: one line, never the connection string's password.
+            await Console.Error.WriteLineAsync("warren serve: cannot start: the module index: " +
+                SecretRedactor.RedactText(Warren.Storage.Postgres.PostgresIndexOptions.Redact(ex.Message.Split('\n')[0]))).ConfigureAwait(false);
+            return ExitCodes.CannotStart;
+        }
 
         foreach (var address in WarrenHost.Addresses(app))
         {

@@ -115,4 +115,17 @@ public sealed class ObjectStorageNodeTests(ClusterServices services) : IClassFix
         Assert.DoesNotContain("\n", body.TrimEnd('\n'), StringComparison.Ordinal);
         Assert.Contains("warren_storage_errors_total{backend=\"store\",provider=\"s3\",operation=\"probe\"}", await warren.Client.GetStringAsync("metrics"), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_node_whose_index_is_unreachable_does_not_start_and_says_so_in_one_line()
+    {
+        var index = $"postgres://warren:s3cret-pw@127.0.0.1:{Loopback.FreePort()}/warren";
+        var result = await Processes.RunAsync("dotnet", null, null,
+            [WarrenProcess.Dll, "serve", "--listen", $"127.0.0.1:{Loopback.FreePort()}", "--root", TestPaths.NewTempDir("no-index"), "--upstream", "off", "--sumdb", "off", "--index", index],
+            timeout: TimeSpan.FromMinutes(2));
+        Assert.Equal(3, result.ExitCode);
+        var line = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("warren serve: cannot start: the module index: ", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cret-pw", result.Stdout + result.Stderr, StringComparison.Ordinal);
+    }
 }
