@@ -15,6 +15,11 @@ public static partial class PostgresMigrations
     private const int LockClass = 0x57524E4D;
     private const int LockObject = 1;
 
+    /// <summary>The advisory lock under which feed timestamps are given (same class as migrations, object 2).</summary>
+    internal const int FeedLockClass = LockClass;
+
+    internal const int FeedLockObject = 2;
+
     /// <summary>The migrations in order; version n is at index n-1. {s} stands for the quoted schema.</summary>
     private static readonly string[] Steps =
     [
@@ -77,6 +82,21 @@ public static partial class PostgresMigrations
             holder text NOT NULL,
             token bigint NOT NULL,
             expires_at timestamptz NOT NULL);
+        """,
+
+        // 4: the index feed, one row per version with a timestamp (microseconds since the epoch) no other version has,
+        // given under an advisory lock held to commit, so timestamps also become visible in order; filled from the
+        // artifacts recorded so far, in the order they were first stored.
+        """
+        CREATE TABLE {s}.feed (
+            module text NOT NULL,
+            version text NOT NULL,
+            ts bigint NOT NULL UNIQUE,
+            PRIMARY KEY (module, version));
+        INSERT INTO {s}.feed (module, version, ts)
+            SELECT module, version, first_ms * 1000 + ROW_NUMBER() OVER (PARTITION BY first_ms ORDER BY module, version) - 1
+            FROM (SELECT module, version, floor(extract(epoch FROM min(stored_at)) * 1000)::bigint AS first_ms
+                  FROM {s}.artifacts GROUP BY module, version) v;
         """,
     ];
 

@@ -53,7 +53,65 @@ public sealed class PostgresModuleIndex : IModuleIndex
         command.Parameters.Add(Text(record.Source));
         command.Parameters.Add(Time(record.StoredAt));
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await AddToFeedAsync(record, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>Gives a version seen for the first time its feed timestamp: its StoredAt, or just after the newest one,
+    /// under an advisory lock held until commit, so no two nodes give the same one and none becomes visible out of
+    /// order.</summary>
+    private async Task AddToFeedAsync(ArtifactRecord record, CancellationToken cancellationToken)
+    {
+        await using (var known = _dataSource.CreateCommand($"SELECT 1 FROM {_s}.feed WHERE module = $1 AND version = $2"))
+        {
+            known.Parameters.Add(Text(record.ModulePath));
+            known.Parameters.Add(Text(record.Version));
+            if (await known.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not null)
+            {
+                return;
+            }
+        }
+
+        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                await using (var exclusive = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({PostgresMigrations.FeedLockClass}, {PostgresMigrations.FeedLockObject})", connection, transaction))
+                {
+                    await exclusive.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                await using var insert = new NpgsqlCommand($"""
+                    INSERT INTO {_s}.feed (module, version, ts)
+                        SELECT $1, $2, GREATEST($3, COALESCE((SELECT max(ts) FROM {_s}.feed), -1) + 1)
+                        WHERE NOT EXISTS (SELECT 1 FROM {_s}.feed WHERE module = $1 AND version = $2)
+                    """, connection, transaction);
+                insert.Parameters.Add(Text(record.ModulePath));
+                insert.Parameters.Add(Text(record.Version));
+                insert.Parameters.Add(new NpgsqlParameter<long> { TypedValue = Microseconds(record.StoredAt) });
+                await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    public async Task<IReadOnlyList<FeedEntry>> ReadFeedAsync(DateTimeOffset since, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand($"SELECT module, version, ts FROM {_s}.feed WHERE ts >= $1 ORDER BY ts LIMIT $2");
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = Microseconds(since) });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = Math.Max(0, limit) });
+        var entries = new List<FeedEntry>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            entries.Add(new FeedEntry(reader.GetString(0), reader.GetString(1), DateTimeOffset.UnixEpoch.AddTicks(reader.GetInt64(2) * 10)));
+        }
+
+        return entries;
+    }
+
+    private static long Microseconds(DateTimeOffset time) => (time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
 
     public async Task<ArtifactRecord?> GetArtifactAsync(string modulePath, string version, ArtifactKind kind, CancellationToken cancellationToken)
     {

@@ -33,6 +33,17 @@ internal static class Schema
         CREATE TABLE hosted_log_heads (
             log TEXT NOT NULL PRIMARY KEY, size INTEGER NOT NULL, head BLOB NOT NULL);
         """,
+
+        // Version 3: the index feed, one row per version with a timestamp (microseconds) no other version has; filled
+        // from the artifacts recorded so far, in the order they were first stored.
+        """
+        CREATE TABLE feed (
+            module TEXT NOT NULL, version TEXT NOT NULL, ts INTEGER NOT NULL UNIQUE,
+            PRIMARY KEY (module, version)) WITHOUT ROWID;
+        INSERT INTO feed (module, version, ts)
+            SELECT module, version, first * 1000 + ROW_NUMBER() OVER (PARTITION BY first ORDER BY module, version) - 1
+            FROM (SELECT module, version, min(fetched_at) AS first FROM artifacts GROUP BY module, version);
+        """,
     ];
 
     /// <summary>The version this code reads and writes.</summary>

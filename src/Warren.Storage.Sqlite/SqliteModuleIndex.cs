@@ -102,16 +102,42 @@ public sealed class SqliteModuleIndex : IModuleIndex, IDisposable
         ArgumentNullException.ThrowIfNull(record);
         return RunAsync(async connection =>
         {
-            // Upsert: a record that exists keeps its first fetched_at.
-            await using var command = Sql.Command(connection, null, """
+            // Upsert: a record that exists keeps its first fetched_at. A version's first record also gives it its feed
+            // timestamp, after every other (SQLite runs one writer at a time, so no two get the same one).
+            await using var transaction = Sql.BeginImmediate(connection);
+            await using var command = Sql.Command(connection, transaction, """
                 INSERT INTO artifacts (module, version, kind, h1, size, source, fetched_at) VALUES ($m, $v, $k, $h, $s, $src, $t)
-                ON CONFLICT (module, version, kind) DO UPDATE SET h1 = excluded.h1, size = excluded.size, source = excluded.source
+                ON CONFLICT (module, version, kind) DO UPDATE SET h1 = excluded.h1, size = excluded.size, source = excluded.source;
+                INSERT INTO feed (module, version, ts)
+                    SELECT $m, $v, max($us, coalesce((SELECT max(ts) FROM feed), -1) + 1)
+                    WHERE NOT EXISTS (SELECT 1 FROM feed WHERE module = $m AND version = $v);
                 """,
                 ("$m", record.ModulePath), ("$v", record.Version), ("$k", KindName(record.Kind)), ("$h", record.Hash),
-                ("$s", record.Size), ("$src", record.Source), ("$t", Sql.ToStored(record.StoredAt)));
-            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                ("$s", record.Size), ("$src", record.Source), ("$t", Sql.ToStored(record.StoredAt)), ("$us", Microseconds(record.StoredAt)));
+            var changed = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return changed;
         });
     }
+
+    public Task<IReadOnlyList<FeedEntry>> ReadFeedAsync(DateTimeOffset since, int limit, CancellationToken cancellationToken) =>
+        RunAsync<IReadOnlyList<FeedEntry>>(async connection =>
+        {
+            await using var command = Sql.Command(connection, null, "SELECT module, version, ts FROM feed WHERE ts >= $since ORDER BY ts LIMIT $limit",
+                ("$since", Microseconds(since)), ("$limit", Math.Max(0, limit)));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var entries = new List<FeedEntry>();
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                entries.Add(new FeedEntry(reader.GetString(0), reader.GetString(1), FromMicroseconds(reader.GetInt64(2))));
+            }
+
+            return entries;
+        });
+
+    private static long Microseconds(DateTimeOffset time) => (time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / (TimeSpan.TicksPerMillisecond / 1000);
+
+    private static DateTimeOffset FromMicroseconds(long microseconds) => DateTimeOffset.UnixEpoch.AddTicks(microseconds * (TimeSpan.TicksPerMillisecond / 1000));
 
     public Task<ArtifactRecord?> GetArtifactAsync(string modulePath, string version, ArtifactKind kind, CancellationToken cancellationToken) =>
         RunAsync(async connection =>

@@ -4,6 +4,9 @@ namespace Warren.Storage;
 /// from and when it was first stored.</summary>
 public sealed record ArtifactRecord(string ModulePath, string Version, ArtifactKind Kind, string? Hash, long Size, string Source, DateTimeOffset StoredAt);
 
+/// <summary>One version of the index feed: when it was first stored, a timestamp no other version has.</summary>
+public sealed record FeedEntry(string ModulePath, string Version, DateTimeOffset Timestamp);
+
 /// <summary>A cached mutable answer (a list, @latest, a version query, a checksum database latest) and when it was fetched.</summary>
 public sealed record CachedAnswer(byte[] Body, DateTimeOffset FetchedAt);
 
@@ -26,6 +29,12 @@ public interface IModuleIndex
 
     /// <summary>The canonical versions of a module the index has any record of, sorted by semantic version.</summary>
     Task<IReadOnlyList<string>> ListVersionsAsync(string modulePath, CancellationToken cancellationToken);
+
+    /// <summary>The index feed (index.golang.org's): versions in the order they were first recorded, from since
+    /// (inclusive), at most limit. Every version has a timestamp of its own (microseconds), strictly increasing in that
+    /// order, so that paging by the last timestamp never skips or repeats one. A version's first record sets it: the
+    /// record's StoredAt, or just after the newest timestamp when that is not later.</summary>
+    Task<IReadOnlyList<FeedEntry>> ReadFeedAsync(DateTimeOffset since, int limit, CancellationToken cancellationToken);
 
     Task<CachedAnswer?> GetAnswerAsync(string key, CancellationToken cancellationToken);
 

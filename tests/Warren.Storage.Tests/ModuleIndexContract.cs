@@ -45,6 +45,57 @@ public abstract class ModuleIndexContract
     }
 
     [Fact]
+    public async Task The_feed_lists_each_version_once_in_first_stored_order_with_unique_increasing_timestamps()
+    {
+        var index = await CreateIndexAsync();
+        var second = await CreateIndexAsync(shareWith: index);
+        Assert.Empty(await index.ReadFeedAsync(DateTimeOffset.UnixEpoch, 10, Ct));
+
+        // Several kinds of one version make one entry; many versions at one instant still get distinct timestamps;
+        // a record older than the newest entry is placed after it.
+        foreach (var kind in new[] { ArtifactKind.Info, ArtifactKind.Mod, ArtifactKind.Zip })
+        {
+            await index.RecordArtifactAsync(new("m.example/f", "v1.0.0", kind, null, 1, "up", T0), Ct);
+        }
+
+        for (var i = 0; i < 30; i++)
+        {
+            await (i % 2 == 0 ? index : second).RecordArtifactAsync(new("m.example/g" + i, "v0.1.0", ArtifactKind.Info, null, 1, "up", T0.AddSeconds(1)), Ct);
+        }
+
+        await index.RecordArtifactAsync(new("m.example/late", "v2.0.0", ArtifactKind.Mod, "h1:x=", 1, "store", T0.AddDays(-1)), Ct);
+
+        var all = await second.ReadFeedAsync(DateTimeOffset.UnixEpoch, 1000, Ct);
+        Assert.Equal(32, all.Count);
+        Assert.Equal(("m.example/f", "v1.0.0", T0), (all[0].ModulePath, all[0].Version, all[0].Timestamp));
+        Assert.Equal(T0.AddSeconds(1), all[1].Timestamp);
+        Assert.Equal("m.example/late", all[^1].ModulePath);
+        for (var i = 1; i < all.Count; i++)
+        {
+            Assert.True(all[i].Timestamp > all[i - 1].Timestamp, $"{all[i]} after {all[i - 1]}");
+        }
+
+        // Paging by the last timestamp (since is inclusive, as index.golang.org's): each version exactly once.
+        var seen = new List<FeedEntry>();
+        var since = DateTimeOffset.UnixEpoch;
+        while (true)
+        {
+            var page = await index.ReadFeedAsync(since, 7, Ct);
+            var fresh = page.Where(e => seen.Count == 0 || e.Timestamp > seen[^1].Timestamp).ToList();
+            if (fresh.Count == 0)
+            {
+                break;
+            }
+
+            seen.AddRange(fresh);
+            since = fresh[^1].Timestamp;
+        }
+
+        Assert.Equal(all, seen);
+        Assert.Equal(all.Skip(5).Take(3), await index.ReadFeedAsync(all[5].Timestamp, 3, Ct));
+    }
+
+    [Fact]
     public async Task Answers_are_kept_replaced_and_pruned()
     {
         var index = await CreateIndexAsync();

@@ -90,6 +90,9 @@ internal sealed class InstrumentedModuleIndex(IModuleIndex inner, WarrenMetrics 
     public Task<IReadOnlyList<string>> ListVersionsAsync(string modulePath, CancellationToken cancellationToken) =>
         MeasureAsync("list_versions", () => inner.ListVersionsAsync(modulePath, cancellationToken));
 
+    public Task<IReadOnlyList<FeedEntry>> ReadFeedAsync(DateTimeOffset since, int limit, CancellationToken cancellationToken) =>
+        MeasureAsync("read_feed", () => inner.ReadFeedAsync(since, limit, cancellationToken));
+
     public Task<CachedAnswer?> GetAnswerAsync(string key, CancellationToken cancellationToken) =>
         MeasureAsync("get_answer", () => inner.GetAnswerAsync(key, cancellationToken));
 
