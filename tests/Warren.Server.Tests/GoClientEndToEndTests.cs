@@ -40,6 +40,13 @@ public sealed class GoClientEndToEndTests
         // Each artifact was fetched from upstream exactly once.
         Assert.Equal(262, upstream.HitsFor(".zip"));
 
+        // The index feed lists exactly those versions, each with a timestamp of its own; paging by the last timestamp
+        // (since is inclusive) returns each exactly once.
+        var feed = await Endpoints.IndexFeedTests.ReadAllAsync(warren.Client, "index");
+        Assert.Equal(Manifest.All.Select(e => (e.Path, e.Version)).OrderBy(x => x).ToList(), feed.Select(e => (e.Path, e.Version)).OrderBy(x => x).ToList());
+        var paged = await Endpoints.IndexFeedTests.PageAsync(warren.Client, 25);
+        Assert.Equal(feed, paged);
+
         // Upstream gone: a fresh client still gets every version from the store.
         await upstream.DisposeAsync();
         var cold = new GoRunner(warren.Url);

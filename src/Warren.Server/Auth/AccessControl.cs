@@ -31,6 +31,10 @@ public static class AccessControl
     /// <summary>HttpContext.Items key: the <see cref="ProxyRequest"/> already parsed, reused by the endpoint.</summary>
     internal const string RequestItem = "warren.request";
 
+    /// <summary>HttpContext item: a Func&lt;string, bool&gt; telling which module paths the request's principal may read
+    /// (set for listings such as /index, which filter what they show).</summary>
+    public const string ReadableItem = "warren.readable";
+
     /// <summary>ConnectionContext.Items key of connections accepted on the admin listener.</summary>
     internal const string AdminConnectionItem = "warren.admin";
 
@@ -194,6 +198,8 @@ internal sealed class AccessControlMiddleware
             return;
         }
 
+        // Everything is readable, except what only the origin's own permissions open.
+        context.Items[AccessControl.ReadableItem] = (Func<string, bool>)(m => !_byOrigin.Matches(m));
         await _next(context).ConfigureAwait(false);
     }
 
@@ -267,6 +273,9 @@ internal sealed class AccessControlMiddleware
                 return;
             }
 
+            // A listing shows what this principal may read: the anonymous patterns and its grants.
+            context.Items[AccessControl.ReadableItem] = (Func<string, bool>)(m =>
+                !_byOrigin.Matches(m) && (_anonymous.Matches(m) || principal?.Grants.Matches(m) == true));
             await _next(context).ConfigureAwait(false);
             return;
         }

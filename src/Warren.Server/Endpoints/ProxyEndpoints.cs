@@ -36,6 +36,7 @@ public static class ProxyEndpoints
             context.Items[RouteItem] = "metrics";
             return Results.Text(metrics.Render(), "text/plain; version=0.0.4; charset=utf-8");
         });
+        app.MapMethods("/index", ["GET", "HEAD"], IndexFeed.HandleAsync);
         app.MapMethods("/{**path}", ["GET", "HEAD"], HandleAsync);
         return app;
     }
