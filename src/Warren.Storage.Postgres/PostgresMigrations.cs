@@ -98,6 +98,13 @@ public static partial class PostgresMigrations
             FROM (SELECT module, version, floor(extract(epoch FROM min(stored_at)) * 1000)::bigint AS first_ms
                   FROM {s}.artifacts GROUP BY module, version) v;
         """,
+
+        // 5: named durable positions (the cursors of followed feeds).
+        """
+        CREATE TABLE {s}.cursors (
+            name text PRIMARY KEY,
+            cursor text NOT NULL);
+        """,
     ];
 
     /// <summary>The version the schema is at once every migration is applied.</summary>

@@ -111,6 +111,21 @@ public sealed class PostgresModuleIndex : IModuleIndex
         return entries;
     }
 
+    public async Task<string?> GetCursorAsync(string name, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand($"SELECT cursor FROM {_s}.cursors WHERE name = $1");
+        command.Parameters.Add(Text(name));
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
+    }
+
+    public async Task SetCursorAsync(string name, string cursor, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand($"INSERT INTO {_s}.cursors (name, cursor) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET cursor = EXCLUDED.cursor");
+        command.Parameters.Add(Text(name));
+        command.Parameters.Add(Text(cursor));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     private static long Microseconds(DateTimeOffset time) => (time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
 
     public async Task<ArtifactRecord?> GetArtifactAsync(string modulePath, string version, ArtifactKind kind, CancellationToken cancellationToken)

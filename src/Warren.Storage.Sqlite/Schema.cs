@@ -44,6 +44,11 @@ internal static class Schema
             SELECT module, version, first * 1000 + ROW_NUMBER() OVER (PARTITION BY first ORDER BY module, version) - 1
             FROM (SELECT module, version, min(fetched_at) AS first FROM artifacts GROUP BY module, version);
         """,
+
+        // Version 4: named durable positions (the cursors of followed feeds).
+        """
+        CREATE TABLE cursors (name TEXT NOT NULL PRIMARY KEY, cursor TEXT NOT NULL);
+        """,
     ];
 
     /// <summary>The version this code reads and writes.</summary>

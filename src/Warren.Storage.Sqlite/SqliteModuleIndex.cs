@@ -135,6 +135,21 @@ public sealed class SqliteModuleIndex : IModuleIndex, IDisposable
             return entries;
         });
 
+    public Task<string?> GetCursorAsync(string name, CancellationToken cancellationToken) =>
+        RunAsync(async connection =>
+        {
+            await using var command = Sql.Command(connection, null, "SELECT cursor FROM cursors WHERE name = $n", ("$n", name));
+            return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
+        });
+
+    public Task SetCursorAsync(string name, string cursor, CancellationToken cancellationToken) =>
+        RunAsync(async connection =>
+        {
+            await using var command = Sql.Command(connection, null,
+                "INSERT INTO cursors (name, cursor) VALUES ($n, $c) ON CONFLICT (name) DO UPDATE SET cursor = excluded.cursor", ("$n", name), ("$c", cursor));
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        });
+
     private static long Microseconds(DateTimeOffset time) => (time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / (TimeSpan.TicksPerMillisecond / 1000);
 
     private static DateTimeOffset FromMicroseconds(long microseconds) => DateTimeOffset.UnixEpoch.AddTicks(microseconds * (TimeSpan.TicksPerMillisecond / 1000));

@@ -36,6 +36,12 @@ public interface IModuleIndex
     /// record's StoredAt, or just after the newest timestamp when that is not later.</summary>
     Task<IReadOnlyList<FeedEntry>> ReadFeedAsync(DateTimeOffset since, int limit, CancellationToken cancellationToken);
 
+    /// <summary>A durable named position (a followed feed's cursor), or null when none was saved.</summary>
+    Task<string?> GetCursorAsync(string name, CancellationToken cancellationToken);
+
+    /// <summary>Saves a named position, replacing the one before.</summary>
+    Task SetCursorAsync(string name, string cursor, CancellationToken cancellationToken);
+
     Task<CachedAnswer?> GetAnswerAsync(string key, CancellationToken cancellationToken);
 
     Task PutAnswerAsync(string key, byte[] body, DateTimeOffset fetchedAt, CancellationToken cancellationToken);

@@ -96,6 +96,19 @@ public abstract class ModuleIndexContract
     }
 
     [Fact]
+    public async Task Cursors_are_kept_by_name_and_replaced()
+    {
+        var index = await CreateIndexAsync();
+        var second = await CreateIndexAsync(shareWith: index);
+        Assert.Null(await index.GetCursorAsync("follow:https://core/index", Ct));
+        await index.SetCursorAsync("follow:https://core/index", "2019-04-10T19:08:52.997264Z", Ct);
+        await index.SetCursorAsync("follow:https://other/index", "a", Ct);
+        await second.SetCursorAsync("follow:https://core/index", "2019-04-10T19:08:53Z", Ct);
+        Assert.Equal("2019-04-10T19:08:53Z", await index.GetCursorAsync("follow:https://core/index", Ct));
+        Assert.Equal("a", await second.GetCursorAsync("follow:https://other/index", Ct));
+    }
+
+    [Fact]
     public async Task Answers_are_kept_replaced_and_pruned()
     {
         var index = await CreateIndexAsync();

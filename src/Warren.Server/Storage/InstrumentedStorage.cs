@@ -93,6 +93,12 @@ internal sealed class InstrumentedModuleIndex(IModuleIndex inner, WarrenMetrics 
     public Task<IReadOnlyList<FeedEntry>> ReadFeedAsync(DateTimeOffset since, int limit, CancellationToken cancellationToken) =>
         MeasureAsync("read_feed", () => inner.ReadFeedAsync(since, limit, cancellationToken));
 
+    public Task<string?> GetCursorAsync(string name, CancellationToken cancellationToken) =>
+        MeasureAsync("get_cursor", () => inner.GetCursorAsync(name, cancellationToken));
+
+    public Task SetCursorAsync(string name, string cursor, CancellationToken cancellationToken) =>
+        MeasureAsync("set_cursor", () => inner.SetCursorAsync(name, cursor, cancellationToken));
+
     public Task<CachedAnswer?> GetAnswerAsync(string key, CancellationToken cancellationToken) =>
         MeasureAsync("get_answer", () => inner.GetAnswerAsync(key, cancellationToken));
 
