@@ -12,6 +12,7 @@ var root = new RootCommand("warren: a caching Go module proxy and toolkit.\n\nEx
     new PrefetchCommand(),
     new ExplainCommand(),
     new StoreCommand(),
+    new SyncCommand(),
 };
 var parse = root.Parse(args);
 var exitCode = await parse.InvokeAsync().ConfigureAwait(false);

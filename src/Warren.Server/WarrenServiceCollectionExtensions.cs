@@ -106,6 +106,12 @@ public static class WarrenServiceCollectionExtensions
         services.AddOriginAuthorization();
         services.AddHostedService<StartupTasks>();
         services.AddWarrenAccessControl();
+        services.AddSingleton<Mirror.FeedFollower>();
+        if (options.Follow is not null)
+        {
+            services.AddHostedService(sp => sp.GetRequiredService<Mirror.FeedFollower>());
+        }
+
         services.AddSingleton<StoreMaintenance>();
         services.AddHostedService(sp => sp.GetRequiredService<StoreMaintenance>());
         return services;
@@ -184,7 +190,7 @@ public static class WarrenServiceCollectionExtensions
     private static void AddOutboundHttpClients(IServiceCollection services)
     {
         services.ConfigureHttpClientDefaults(b => b.RemoveAllLoggers());
-        foreach (var name in new[] { HttpDownloader.ClientName, ChecksumVerifier.ClientName, DiscoveryClientName })
+        foreach (var name in new[] { HttpDownloader.ClientName, ChecksumVerifier.ClientName, DiscoveryClientName, Mirror.FeedFollower.ClientName })
         {
             services.AddHttpClient(name, c => c.Timeout = Timeout.InfiniteTimeSpan)
                 .ConfigurePrimaryHttpMessageHandler(sp => HttpDownloader.CreateHandler(sp.GetRequiredService<IOptions<WarrenOptions>>().Value,

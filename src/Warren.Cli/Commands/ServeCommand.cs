@@ -45,6 +45,13 @@ public sealed class ServeCommand : Command
     private readonly Option<bool> _s3Redirect = new("--s3-redirect") { Description = "answer zip requests with a 302 to a short-lived presigned URL" };
     private readonly Option<string?> _index = new("--index") { Description = "the module index shared by several nodes: postgres://USER@HOST:PORT/DB or an Npgsql connection string; prefer WARREN_INDEX for a password (default: SQLite under --root)" };
 
+    // following another node's index feed
+    private readonly Option<string?> _follow = new("--follow") { Description = "follow an index feed (another Warren's https://core/index, or https://index.golang.org/index with --follow-patterns): new versions are fetched before anyone asks" };
+    private readonly Option<string?> _followPatterns = new("--follow-patterns") { Description = "GOPRIVATE-style globs of the module paths followed (required for a public feed; default: every path)" };
+    private readonly Option<TimeSpan?> _followInterval = new("--follow-interval") { Description = "how often the feed is polled (default 00:01:00)" };
+    private readonly Option<int?> _followConcurrency = new("--follow-concurrency") { Description = "versions fetched at once while following (default 4)" };
+    private readonly Option<string?> _followRate = new("--follow-rate") { Description = "the most bytes per second following may fetch, e.g. 10M (default: no limit)" };
+
     // mirror limits
     private readonly Option<string?> _mirrorQuota = new("--mirror-quota") { Description = "disk quota of the git mirrors, e.g. 20G or 500M; the least recently used idle mirrors are deleted to stay within it (default: none)" };
     private readonly Option<TimeSpan?> _mirrorMaxIdle = new("--mirror-max-idle") { Description = "delete git mirrors unused for this long, e.g. 30.00:00:00 (default: keep)" };
@@ -57,6 +64,7 @@ public sealed class ServeCommand : Command
                      _authFile, _anonymous, _adminListen, _authorizeByOrigin, _originAuthzTtl, _rateLimit, _rateLimitBurst,
                      _egressAllow, _egressDeny, _direct, _maxFetches, _maxGit, _upstreamCredentialsOverHttp,
                      _store, _s3Endpoint, _s3Region, _s3PathStyle, _s3Redirect, _index,
+                     _follow, _followPatterns, _followInterval, _followConcurrency, _followRate,
                      _mirrorQuota, _mirrorMaxIdle, _maxRepoSize })
         {
             Add(option);
@@ -102,6 +110,13 @@ public sealed class ServeCommand : Command
             o.S3PathStyle = parse.GetValue(_s3PathStyle) || o.S3PathStyle;
             o.S3Redirect = parse.GetValue(_s3Redirect) || o.S3Redirect;
             o.Index = parse.GetValue(_index) ?? o.Index;
+
+            // following
+            o.Follow = parse.GetValue(_follow) ?? o.Follow;
+            o.FollowPatterns = parse.GetValue(_followPatterns) ?? o.FollowPatterns;
+            o.FollowInterval = parse.GetValue(_followInterval) ?? o.FollowInterval;
+            o.FollowConcurrency = parse.GetValue(_followConcurrency) ?? o.FollowConcurrency;
+            o.FollowRate = parse.GetValue(_followRate) ?? o.FollowRate;
 
             // mirror limits
             o.MirrorQuota = parse.GetValue(_mirrorQuota) ?? o.MirrorQuota;

@@ -140,6 +140,24 @@ public sealed record WarrenOptions
     /// the other nodes wait before taking over from a node that died.</summary>
     public TimeSpan ClusterLeaseDuration { get; init; } = TimeSpan.FromSeconds(30);
 
+    // --- Following another node's index feed ---
+
+    /// <summary>An index feed to follow (another Warren's /index, or index.golang.org's): every new version matching
+    /// <see cref="FollowPatterns"/> is fetched through the upstream chain before anyone asks. Null: none.</summary>
+    public string? Follow { get; init; }
+
+    /// <summary>GOPRIVATE-style globs of the module paths followed; required for a public feed. Null: every path.</summary>
+    public string? FollowPatterns { get; init; }
+
+    /// <summary>How often the feed is polled.</summary>
+    public TimeSpan FollowInterval { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Versions fetched at once while following.</summary>
+    public int FollowConcurrency { get; init; } = 4;
+
+    /// <summary>The most bytes per second following may fetch ("10M"); null: no limit.</summary>
+    public string? FollowRate { get; init; }
+
     // --- Access control (client authentication and authorization) ---
 
     /// <summary>The auth file (principals with hashed tokens, grants, admin flag, expiry); null leaves access control off.</summary>

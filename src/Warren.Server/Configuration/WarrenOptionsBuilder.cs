@@ -117,6 +117,24 @@ public sealed class WarrenOptionsBuilder
     /// the other nodes wait before taking over from a node that died.</summary>
     public TimeSpan ClusterLeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
 
+    // --- Following another node's index feed ---
+
+    /// <summary>An index feed to follow (another Warren's /index, or index.golang.org's): every new version matching
+    /// <see cref="FollowPatterns"/> is fetched through the upstream chain before anyone asks. Null: none.</summary>
+    public string? Follow { get; set; }
+
+    /// <summary>GOPRIVATE-style globs of the module paths followed; required for a public feed. Null: every path.</summary>
+    public string? FollowPatterns { get; set; }
+
+    /// <summary>How often the feed is polled.</summary>
+    public TimeSpan FollowInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Versions fetched at once while following.</summary>
+    public int FollowConcurrency { get; set; } = 4;
+
+    /// <summary>The most bytes per second following may fetch ("10M"); null: no limit.</summary>
+    public string? FollowRate { get; set; }
+
     // --- Access control (client authentication and authorization) ---
 
     /// <summary>The auth file (principals with hashed tokens, grants, admin flag, expiry); null leaves access control off.</summary>
@@ -247,6 +265,11 @@ public sealed class WarrenOptionsBuilder
         S3Redirect = S3Redirect,
         Index = Index,
         ClusterLeaseDuration = ClusterLeaseDuration,
+        Follow = Follow,
+        FollowPatterns = FollowPatterns,
+        FollowInterval = FollowInterval,
+        FollowConcurrency = FollowConcurrency,
+        FollowRate = FollowRate,
         AuthFile = AuthFile,
         Anonymous = Anonymous,
         AdminListen = AdminListen,

@@ -84,6 +84,7 @@ public sealed class WarrenOptionsValidator : IValidateOptions<WarrenOptions>
         }
 
         problems.AddRange(Storage.StorageSelection.Problems(options));
+        ValidateFollow(options, problems);
         if (options.ClusterLeaseDuration < TimeSpan.FromSeconds(1))
         {
             problems.Add($"cluster lease duration must be at least 1 second, not {options.ClusterLeaseDuration}");
@@ -246,6 +247,45 @@ public sealed class WarrenOptionsValidator : IValidateOptions<WarrenOptions>
             {
                 problems.Add($"{label}: {error}");
             }
+        }
+    }
+
+    /// <summary>The feed to follow: an http(s) URL; a public feed only with patterns (nobody wants the whole public Go
+    /// ecosystem by accident); positive interval and concurrency; a rate that parses.</summary>
+    private static void ValidateFollow(WarrenOptions options, List<string> problems)
+    {
+        if (options.Follow is null)
+        {
+            return;
+        }
+
+        if (!Uri.TryCreate(options.Follow, UriKind.Absolute, out var feed) || feed.Scheme is not ("http" or "https"))
+        {
+            problems.Add($"follow \"{options.Follow}\": want the http(s) URL of an index feed, such as https://core.example/index");
+        }
+        else if (Mirror.FeedFollower.IsPublicFeed(feed) && string.IsNullOrWhiteSpace(options.FollowPatterns))
+        {
+            problems.Add($"follow {feed.Host}: a public feed needs --follow-patterns (GOPRIVATE-style globs such as 'golang.org/x/*'), or every public module would be fetched");
+        }
+
+        if (!string.IsNullOrEmpty(options.FollowPatterns) && ModulePatterns.Validate(options.FollowPatterns) is { } patternError)
+        {
+            problems.Add($"follow patterns \"{options.FollowPatterns}\": {patternError}");
+        }
+
+        if (options.FollowInterval <= TimeSpan.Zero)
+        {
+            problems.Add($"follow interval must be positive, not {options.FollowInterval}");
+        }
+
+        if (options.FollowConcurrency < 1)
+        {
+            problems.Add("follow concurrency must be at least 1");
+        }
+
+        if (SizeSetting.Parse(options.FollowRate).Error is { } rateError)
+        {
+            problems.Add("follow rate: " + rateError);
         }
     }
 

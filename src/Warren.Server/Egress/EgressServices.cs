@@ -43,6 +43,11 @@ public static class EgressServices
             }
         }
 
+        if (options.Follow is { } follow && Uri.TryCreate(follow, UriKind.Absolute, out var feed) && feed.Scheme is "http" or "https")
+        {
+            urls.Add(feed);
+        }
+
         if (settings.SumDb is { } sumdb)
         {
             var host = sumdb.Name.Split('/')[0];

@@ -107,4 +107,13 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 6602, Level = LogLevel.Warning, Message = "Could not renew the cluster lease of {Key}")]
     public static partial void LeaseRenewFailed(ILogger logger, string key, Exception exception);
+
+    [LoggerMessage(EventId = 6700, Level = LogLevel.Information, Message = "Followed {Feed}: {Fetched} fetched, {Present} already stored, {Skipped} not matching, {Failed} failed, {Bytes} bytes; position {Cursor}")]
+    public static partial void FollowPass(ILogger logger, string feed, int fetched, int present, int skipped, int failed, long bytes, string cursor);
+
+    [LoggerMessage(EventId = 6701, Level = LogLevel.Warning, Message = "Following {Feed}: {Module}@{Version} failed after {Attempts} attempts: {Reason}")]
+    public static partial void FollowVersionFailed(ILogger logger, string feed, string module, string version, int attempts, string reason);
+
+    [LoggerMessage(EventId = 6702, Level = LogLevel.Warning, Message = "Following {Feed} failed: {Reason}; trying again in {Interval}")]
+    public static partial void FollowFailed(ILogger logger, string feed, string reason, TimeSpan interval);
 }

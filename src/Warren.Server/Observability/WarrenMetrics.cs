@@ -29,6 +29,8 @@ public sealed class WarrenMetrics
     private readonly Counter _mismatches;
     private readonly Gauge _hostedRecords;
     private readonly Counter _hostedAppends;
+    private readonly Counter _followed;
+    private readonly Gauge _followLag;
     private readonly Histogram _storage;
     private readonly Counter _storageErrors;
 
@@ -65,6 +67,8 @@ public sealed class WarrenMetrics
         _mismatches = _factory.CreateCounter("warren_checksum_mismatches_total", "Modules refused because their hashes differ from the checksum database.", ["database"]);
         _hostedRecords = _factory.CreateGauge("warren_hosted_sumdb_records", "Records in the hosted checksum database.");
         _hostedAppends = _factory.CreateCounter("warren_hosted_sumdb_appends_total", "Records appended to the hosted checksum database by this process.");
+        _followed = _factory.CreateCounter("warren_follow_versions_total", "Versions of a followed index feed, by outcome (fetched, present, skipped, failed).", ["outcome"]);
+        _followLag = _factory.CreateGauge("warren_follow_lag_seconds", "How far the followed feed's processed position is behind its newest version.");
         _storage = _factory.CreateHistogram("warren_storage_operation_duration_seconds", "Operations on the artifact store and the module index (S3, PostgreSQL, files, SQLite) by backend, provider and operation.",
             new HistogramConfiguration { LabelNames = ["backend", "provider", "operation"], Buckets = VerifyBuckets });
         _storageErrors = _factory.CreateCounter("warren_storage_errors_total", "Failed operations on the artifact store and the module index.", ["backend", "provider", "operation"]);
@@ -170,6 +174,10 @@ public sealed class WarrenMetrics
     }
 
     public void HostedSize(long size) => _hostedRecords.Set(size);
+
+    public void Followed(string outcome) => _followed.WithLabels(outcome).Inc();
+
+    public void FollowLag(TimeSpan lag) => _followLag.Set(Math.Max(0, lag.TotalSeconds));
 
     /// <summary>Total upstream fetches of one kind (all outcomes); used by tests and diagnostics.</summary>
     public long UpstreamFetches(string kind) => _fetchSeries.Where(kv => kv.Key.Kind == kind).Sum(kv => kv.Value.Count);
