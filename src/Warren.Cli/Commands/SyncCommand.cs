@@ -16,6 +16,7 @@ public sealed class SyncCommand : Command
     private readonly Option<string> _root = new("--root") { Description = "the store directory to fill", Required = true };
     private readonly Option<string?> _patterns = new("--patterns") { Description = "GOPRIVATE-style globs of the module paths to fetch (required for a public feed)" };
     private readonly Option<string?> _upstream = new("--upstream") { Description = "where versions are fetched from, in GOPROXY syntax (default: the feed's own server for a Warren feed, else $GOPROXY)" };
+    private readonly Option<string?> _sumdb = new("--sumdb") { Description = "checksum database every fetched module is verified against, GOSUMDB syntax or off (default: $GOSUMDB, then sum.golang.org)" };
     private readonly Option<int?> _concurrency = new("--concurrency") { Description = "versions fetched at once (default 4)" };
     private readonly Option<string?> _rate = new("--rate") { Description = "the most bytes per second to fetch, e.g. 10M (default: no limit)" };
     private readonly Option<bool> _json = new("--json") { Description = "print the summary as JSON" };
@@ -35,7 +36,7 @@ public sealed class SyncCommand : Command
               warren sync --from https://index.golang.org/index --upstream https://proxy.golang.org --patterns 'golang.org/x/*' --root /srv/warren
             """ + ReportOutput.Help)
     {
-        foreach (var option in new Option[] { _from, _root, _patterns, _upstream, _concurrency, _rate, _json, _color })
+        foreach (var option in new Option[] { _from, _root, _patterns, _upstream, _sumdb, _concurrency, _rate, _json, _color })
         {
             Add(option);
         }
@@ -61,6 +62,7 @@ public sealed class SyncCommand : Command
                 o.Listen = "127.0.0.1:0";
                 o.Root = parse.GetValue(_root);
                 o.Upstream = upstream ?? o.Upstream;
+                o.SumDb = parse.GetValue(_sumdb) ?? o.SumDb;
                 o.Follow = from;
                 o.FollowPatterns = parse.GetValue(_patterns);
                 o.FollowConcurrency = parse.GetValue(_concurrency) ?? o.FollowConcurrency;
