@@ -40,18 +40,7 @@ public sealed class FileSystemStoreOptionsValidator : IValidateOptions<FileSyste
     }
 
     /// <summary>Throws <see cref="OptionsValidationException"/> listing every problem, if there is any.</summary>
-    public static void ThrowIfInvalid(FileSystemStoreOptions options)
-    {
-        var problems = Problems(options);
-        if (problems.Count > 0)
-        {
-            throw new OptionsValidationException(Options.DefaultName, typeof(FileSystemStoreOptions), problems);
-        }
-    }
+    public static void ThrowIfInvalid(FileSystemStoreOptions options) => OptionsProblems.ThrowIfAny<FileSystemStoreOptions>(Problems(options));
 
-    public ValidateOptionsResult Validate(string? name, FileSystemStoreOptions options)
-    {
-        var problems = Problems(options);
-        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
-    }
+    public ValidateOptionsResult Validate(string? name, FileSystemStoreOptions options) => OptionsProblems.ToResult(Problems(options));
 }

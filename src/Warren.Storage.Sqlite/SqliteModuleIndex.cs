@@ -107,7 +107,7 @@ public sealed class SqliteModuleIndex : IModuleIndex, IDisposable
                 INSERT INTO artifacts (module, version, kind, h1, size, source, fetched_at) VALUES ($m, $v, $k, $h, $s, $src, $t)
                 ON CONFLICT (module, version, kind) DO UPDATE SET h1 = excluded.h1, size = excluded.size, source = excluded.source
                 """,
-                ("$m", record.ModulePath), ("$v", record.Version), ("$k", KindName(record.Kind)), ("$h", record.Hash),
+                ("$m", record.ModulePath), ("$v", record.Version), ("$k", StoreLayout.KindName(record.Kind)), ("$h", record.Hash),
                 ("$s", record.Size), ("$src", record.Source), ("$t", Sql.ToStored(record.StoredAt)));
             return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         });
@@ -118,7 +118,7 @@ public sealed class SqliteModuleIndex : IModuleIndex, IDisposable
         {
             await using var command = Sql.Command(connection, null,
                 "SELECT h1, size, source, fetched_at FROM artifacts WHERE module = $m AND version = $v AND kind = $k",
-                ("$m", modulePath), ("$v", version), ("$k", KindName(kind)));
+                ("$m", modulePath), ("$v", version), ("$k", StoreLayout.KindName(kind)));
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
@@ -353,15 +353,6 @@ public sealed class SqliteModuleIndex : IModuleIndex, IDisposable
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private string Reason(Exception ex) => $"SQLite index {_path}: {ex.Message.ReplaceLineEndings(" ")}";
-
-    private static string KindName(ArtifactKind kind) => kind switch
-    {
-        ArtifactKind.Info => "info",
-        ArtifactKind.Mod => "mod",
-        ArtifactKind.Zip => "zip",
-        ArtifactKind.ZipHash => "ziphash",
-        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
-    };
 
     private SqliteConnection Open()
     {
