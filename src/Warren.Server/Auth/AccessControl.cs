@@ -13,6 +13,7 @@ using Warren.Core.Modules;
 using Warren.Server.Configuration;
 using Warren.Server.Endpoints;
 using Warren.Server.SumDb;
+using Warren.Server.Observability;
 
 namespace Warren.Server.Auth;
 
@@ -62,7 +63,7 @@ public static class AccessControl
             WarnIfOpen(options, logger);
             if (!string.IsNullOrEmpty(options.AdminListen))
             {
-                AuthLog.AdminListener(logger, options.AdminListen);
+                Log.AdminListener(logger, options.AdminListen);
             }
         });
         return app.UseMiddleware<AccessControlMiddleware>();
@@ -74,7 +75,7 @@ public static class AccessControl
         ArgumentNullException.ThrowIfNull(options);
         if (string.IsNullOrEmpty(options.AuthFile) && !IsLoopbackOnly(options.Listen))
         {
-            AuthLog.OpenWithoutAuth(logger, options.Listen);
+            Log.OpenWithoutAuth(logger, options.Listen);
         }
     }
 
@@ -309,7 +310,7 @@ internal sealed class AccessControlMiddleware
         if (status < 400 && _logger.IsEnabled(LogLevel.Information) &&
             _coalescer.ShouldLog(principal, target.Module, target.Version, target.Artifact, status, out var repeats))
         {
-            AuthLog.PrivateServed(_logger, principal, target.Describe(), target.Artifact, status, repeats);
+            Log.PrivateServed(_logger, principal, target.Describe(), target.Artifact, status, repeats);
         }
     }
 
@@ -321,7 +322,7 @@ internal sealed class AccessControlMiddleware
         }
 
         context.Items["warren.retry-after"] = retryAfter;
-        AuthLog.RateLimited(_logger, partition, retryAfter);
+        Log.RateLimited(_logger, partition, retryAfter);
         return false;
     }
 
@@ -338,7 +339,7 @@ internal sealed class AccessControlMiddleware
     {
         if (_logger.IsEnabled(LogLevel.Information) && _coalescer.ShouldLog(principal, target.Module, target.Version, target.Artifact, status, out var repeats))
         {
-            AuthLog.Denied(_logger, principal, target.Describe(), target.Artifact, status, reason, repeats);
+            Log.AccessDenied(_logger, principal, target.Describe(), target.Artifact, status, reason, repeats);
         }
     }
 

@@ -223,11 +223,7 @@ public sealed record WarrenOptions
     public string? MirrorQuota
     {
         get;
-        init
-        {
-            field = value;
-            MirrorQuotaSize = SizeSetting.Parse(value);
-        }
+        init => MirrorQuotaSize = SizeSetting.Parse(field = value);
     }
 
     /// <summary><see cref="MirrorQuota"/> parsed.</summary>
@@ -240,11 +236,7 @@ public sealed record WarrenOptions
     public string? MaxRepoSize
     {
         get;
-        init
-        {
-            field = value;
-            MaxRepoSizeSize = SizeSetting.Parse(value);
-        }
+        init => MaxRepoSizeSize = SizeSetting.Parse(field = value);
     }
 
     /// <summary><see cref="MaxRepoSize"/> parsed.</summary>
