@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
+using Spectre.Console;
 using Warren.Tools.Reporting;
 
 namespace Warren.Cli;
@@ -47,5 +48,30 @@ internal static class ReportOutput
             _ => ColorMode.Auto,
         };
         return ReportStyle.Detect(mode, Console.IsOutputRedirected, Environment.GetEnvironmentVariable);
+    }
+
+    /// <summary>Runs work under the progress bars of a report verb (description, bar, percentage, elapsed time).</summary>
+    public static Task<T> WithProgressAsync<T>(ReportStyle style, Func<ProgressContext, Task<T>> work)
+    {
+        ArgumentNullException.ThrowIfNull(style);
+        return style.CreateConsole(Console.Out).Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .StartAsync(work);
+    }
+
+    /// <summary>Prints a report to standard output, as JSON or in the given style; returns its exit code.</summary>
+    public static async Task<int> WriteAsync(Report report, bool json, ReportStyle style)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        if (json)
+        {
+            await Console.Out.WriteLineAsync(report.ToJson()).ConfigureAwait(false);
+        }
+        else
+        {
+            report.Write(Console.Out, style);
+        }
+
+        return report.ExitCode;
     }
 }

@@ -129,35 +129,14 @@ public static class WarrenServiceCollectionExtensions
             throw new OptionsValidationException(Options.DefaultName, typeof(WarrenOptions), problems);
         }
 
-        Func<IServiceProvider, IModuleIndex> index;
-        string indexProvider;
-        if (StorageSelection.Postgres(options, out _) is { } postgres)
-        {
-            services.AddPostgresIndex(postgres);
-            index = sp => sp.GetRequiredService<PostgresModuleIndex>();
-            indexProvider = "postgres";
-        }
-        else
-        {
-            services.AddSqliteIndex(new SqliteIndexOptions { Path = Path.Combine(root, StoreLayout.StateDirectory, "index.db") });
-            index = sp => sp.GetRequiredService<SqliteModuleIndex>();
-            indexProvider = "sqlite";
-        }
-
-        Func<IServiceProvider, IArtifactStore> store;
-        string storeProvider;
-        if (StorageSelection.S3(options, out _) is { } s3)
-        {
-            services.AddS3Store(s3);
-            store = sp => sp.GetRequiredService<S3ArtifactStore>();
-            storeProvider = "s3";
-        }
-        else
-        {
-            services.AddFileSystemStore(new FileSystemStoreOptions { Root = root, Fsync = options.Fsync });
-            store = sp => sp.GetRequiredService<FileSystemArtifactStore>();
-            storeProvider = "filesystem";
-        }
+        var (index, indexProvider) = StorageSelection.Postgres(options, out _) is { } postgres
+            ? Register<IModuleIndex, PostgresModuleIndex>(() => services.AddPostgresIndex(postgres), "postgres")
+            : Register<IModuleIndex, SqliteModuleIndex>(
+                () => services.AddSqliteIndex(new SqliteIndexOptions { Path = Path.Combine(root, StoreLayout.StateDirectory, "index.db") }), "sqlite");
+        var (store, storeProvider) = StorageSelection.S3(options, out _) is { } s3
+            ? Register<IArtifactStore, S3ArtifactStore>(() => services.AddS3Store(s3), "s3")
+            : Register<IArtifactStore, FileSystemArtifactStore>(
+                () => services.AddFileSystemStore(new FileSystemStoreOptions { Root = root, Fsync = options.Fsync }), "filesystem");
 
         services.AddSingleton<IArtifactStore>(sp =>
         {
@@ -169,6 +148,14 @@ public static class WarrenServiceCollectionExtensions
             sp.GetRequiredService<StoreLock>();
             return new InstrumentedModuleIndex(index(sp), sp.GetRequiredService<WarrenMetrics>(), indexProvider);
         });
+    }
+
+    /// <summary>Registers a storage provider; returns how its service is resolved and the provider's name (for metrics).</summary>
+    private static (Func<IServiceProvider, TService> Resolve, string Name) Register<TService, TProvider>(Action register, string name)
+        where TProvider : class, TService
+    {
+        register();
+        return (sp => sp.GetRequiredService<TProvider>(), name);
     }
 
     /// <summary>The name of the go-get discovery client in the <see cref="IHttpClientFactory"/>.</summary>

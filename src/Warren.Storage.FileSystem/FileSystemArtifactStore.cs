@@ -29,14 +29,14 @@ public sealed class FileSystemArtifactStore : IArtifactStore, IDisposable
         _root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(options.Root));
         _fsync = options.Fsync;
         _maintainLists = options.MaintainListFiles;
-        StoreFiles.CreateDirectory(_root);
+        PrivateFiles.CreateDirectory(_root);
 
         // Each process stages in a directory of its own, locked while it lives, so that a restarted server can tell a
         // dead process's leftovers from a live one's work.
         _stagingParent = Path.Combine(_root, StoreLayout.StateDirectory, "staging");
         _staging = Path.Combine(_stagingParent, Guid.NewGuid().ToString("N"));
-        StoreFiles.CreateDirectory(_staging);
-        _stagingLock = StoreFiles.OpenPrivate(Path.Combine(_staging, LockName), FileMode.Create, FileAccess.ReadWrite, FileShare.None);
+        PrivateFiles.CreateDirectory(_staging);
+        _stagingLock = PrivateFiles.OpenPrivate(Path.Combine(_staging, LockName), FileMode.Create, FileAccess.ReadWrite, FileShare.None);
     }
 
     /// <summary>The store's directory, absolute.</summary>
@@ -143,7 +143,7 @@ public sealed class FileSystemArtifactStore : IArtifactStore, IDisposable
         var staged = NewStagingFile();
         try
         {
-            var file = StoreFiles.OpenPrivate(staged, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+            var file = PrivateFiles.OpenPrivate(staged, FileMode.CreateNew, FileAccess.Write, FileShare.None);
             await using (file.ConfigureAwait(false))
             {
                 await content.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
@@ -242,7 +242,7 @@ public sealed class FileSystemArtifactStore : IArtifactStore, IDisposable
         var probe = NewStagingFile();
         try
         {
-            using (StoreFiles.OpenPrivate(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            using (PrivateFiles.OpenPrivate(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None))
             {
             }
 
@@ -297,7 +297,7 @@ public sealed class FileSystemArtifactStore : IArtifactStore, IDisposable
     /// there, then syncs the directories; rewrites the module's list when a .info or .mod appeared.</summary>
     private async ValueTask<bool> PublishAsync(string key, string staged, string target, CancellationToken cancellationToken)
     {
-        StoreFiles.MakePrivate(staged);
+        PrivateFiles.MakePrivate(staged);
         var directory = Path.GetDirectoryName(target)!;
         var created = CreateDirectories(directory);
         try
@@ -347,7 +347,7 @@ public sealed class FileSystemArtifactStore : IArtifactStore, IDisposable
 
         if (topmost is not null)
         {
-            StoreFiles.CreateDirectory(directory);
+            PrivateFiles.CreateDirectory(directory);
         }
 
         return topmost;
@@ -393,7 +393,7 @@ public sealed class FileSystemArtifactStore : IArtifactStore, IDisposable
             var keys = Directory.EnumerateFiles(directory).Select(f => prefix + Path.GetFileName(f));
             var releases = StoreLayout.VersionsOf(keys).Where(v => !PseudoVersion.IsPseudoVersion(v));
             var staged = NewStagingFile();
-            var file = StoreFiles.OpenPrivate(staged, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+            var file = PrivateFiles.OpenPrivate(staged, FileMode.CreateNew, FileAccess.Write, FileShare.None);
             await using (file.ConfigureAwait(false))
             {
                 var bytes = System.Text.Encoding.UTF8.GetBytes(string.Concat(releases.Select(v => v + "\n")));

@@ -22,36 +22,19 @@ public sealed class FileSystemStoreOptionsValidator : IValidateOptions<FileSyste
     public static IReadOnlyList<string> Problems(FileSystemStoreOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var problems = new List<string>();
-        if (string.IsNullOrWhiteSpace(options.Root))
-        {
-            problems.Add("store root: required");
-        }
-        else if (!Path.IsPathFullyQualified(options.Root))
-        {
-            problems.Add($"store root \"{options.Root}\": must be an absolute path");
-        }
-        else if (options.Root.Contains('\0', StringComparison.Ordinal))
-        {
-            problems.Add("store root: holds a NUL character");
-        }
-
-        return problems;
+        return RootProblem(options.Root) is { } problem ? [problem] : [];
     }
 
     /// <summary>Throws <see cref="OptionsValidationException"/> listing every problem, if there is any.</summary>
-    public static void ThrowIfInvalid(FileSystemStoreOptions options)
-    {
-        var problems = Problems(options);
-        if (problems.Count > 0)
-        {
-            throw new OptionsValidationException(Options.DefaultName, typeof(FileSystemStoreOptions), problems);
-        }
-    }
+    public static void ThrowIfInvalid(FileSystemStoreOptions options) => OptionsProblems.ThrowIfAny<FileSystemStoreOptions>(Problems(options));
 
-    public ValidateOptionsResult Validate(string? name, FileSystemStoreOptions options)
+    public ValidateOptionsResult Validate(string? name, FileSystemStoreOptions options) => OptionsProblems.ToResult(Problems(options));
+
+    private static string? RootProblem(string? root) => root switch
     {
-        var problems = Problems(options);
-        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
-    }
+        _ when string.IsNullOrWhiteSpace(root) => "store root: required",
+        _ when !Path.IsPathFullyQualified(root) => $"store root \"{root}\": must be an absolute path",
+        _ when root.Contains('\0', StringComparison.Ordinal) => "store root: holds a NUL character",
+        _ => null,
+    };
 }

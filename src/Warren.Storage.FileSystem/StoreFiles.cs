@@ -3,65 +3,10 @@ using System.Text;
 
 namespace Warren.Storage.FileSystem;
 
-/// <summary>Permissions and durability of the store's files: directories 0700 and files 0600 (the store may hold
-/// private modules), and fsync of a directory after a rename into it.</summary>
+/// <summary>Durability of the store's files: fsync of a directory after a rename into it, and renames that never
+/// replace (the modes of its files are <see cref="PrivateFiles"/>').</summary>
 public static class StoreFiles
 {
-    /// <summary>The mode of every directory the store creates.</summary>
-    public const UnixFileMode DirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
-
-    /// <summary>The mode of every file the store publishes.</summary>
-    public const UnixFileMode FileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-
-    /// <summary>Creates a directory (and its missing parents) with mode 0700.</summary>
-    public static DirectoryInfo CreateDirectory(string path)
-    {
-        if (OperatingSystem.IsWindows())
-        {
-            return Directory.CreateDirectory(path);
-        }
-
-        // Directory.CreateDirectory(path, mode) gives the mode to the last directory only: create each level.
-        path = Path.GetFullPath(path);
-        if (!Directory.Exists(path) && Path.GetDirectoryName(path) is { } parent)
-        {
-            CreateDirectory(parent);
-        }
-
-        return Directory.CreateDirectory(path, DirectoryMode);
-    }
-
-    /// <summary>Creates a directory with mode 0700, or narrows an existing one to 0700 (a store made by an older version).</summary>
-    public static void EnsurePrivateDirectory(string path)
-    {
-        CreateDirectory(path);
-        if (!OperatingSystem.IsWindows() && File.GetUnixFileMode(path) != DirectoryMode)
-        {
-            File.SetUnixFileMode(path, DirectoryMode);
-        }
-    }
-
-    /// <summary>Opens a file that, when created, gets mode 0600.</summary>
-    public static FileStream OpenPrivate(string path, System.IO.FileMode mode, FileAccess access, FileShare share)
-    {
-        var options = new FileStreamOptions { Mode = mode, Access = access, Share = share };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = FileMode;
-        }
-
-        return new FileStream(path, options);
-    }
-
-    /// <summary>Sets a file's mode to 0600 (nothing on Windows).</summary>
-    public static void MakePrivate(string file)
-    {
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(file, FileMode);
-        }
-    }
-
     /// <summary>fsyncs a directory, making the creation, removal and renaming of its entries durable. Windows has no
     /// such call (and needs none for its journaled metadata).</summary>
     public static void SyncDirectory(string directory)

@@ -10,18 +10,10 @@ namespace Warren.Storage.Postgres;
 /// released. Two keys whose hashes collide share one lock: that only serialises more than needed, it never lets two
 /// holders of one key in. If a node dies, its session ends and the database releases its locks. Each held key takes
 /// one connection of the data source's pool (Maximum Pool Size) until it is released, so hold keys briefly.</summary>
-public sealed class PostgresKeyLock : IKeyLock
+public sealed class PostgresKeyLock(NpgsqlDataSource dataSource, PostgresIndexOptions options) : IKeyLock
 {
-    private readonly NpgsqlDataSource _dataSource;
-    private readonly string _schema;
-
-    public PostgresKeyLock(NpgsqlDataSource dataSource, PostgresIndexOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(dataSource);
-        ArgumentNullException.ThrowIfNull(options);
-        _dataSource = dataSource;
-        _schema = options.Schema;
-    }
+    private readonly NpgsqlDataSource _dataSource = dataSource ?? throw new ArgumentNullException(nameof(dataSource));
+    private readonly string _schema = (options ?? throw new ArgumentNullException(nameof(options))).Schema;
 
     public async ValueTask<IAsyncDisposable> AcquireAsync(string key, CancellationToken cancellationToken)
     {

@@ -5,22 +5,13 @@ namespace Warren.Storage.Postgres;
 /// <summary>An <see cref="ILeaseProvider"/> across every node on the same database and schema: one row of
 /// <c>leases(key, holder, token, expires_at)</c> per held key. Expiry is judged by the database's clock alone
 /// (<c>clock_timestamp()</c>), so nodes' clocks need not agree; fencing tokens come from a sequence that only grows.</summary>
-public sealed class PostgresLeaseProvider : ILeaseProvider
+public sealed class PostgresLeaseProvider(NpgsqlDataSource dataSource, PostgresIndexOptions options) : ILeaseProvider
 {
-    private readonly NpgsqlDataSource _dataSource;
-    private readonly string _s;
-
-    public PostgresLeaseProvider(NpgsqlDataSource dataSource, PostgresIndexOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(dataSource);
-        ArgumentNullException.ThrowIfNull(options);
-        _dataSource = dataSource;
-        _s = PostgresMigrations.Quote(options.Schema);
-        Holder = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
-    }
+    private readonly NpgsqlDataSource _dataSource = dataSource ?? throw new ArgumentNullException(nameof(dataSource));
+    private readonly string _s = PostgresMigrations.Quote((options ?? throw new ArgumentNullException(nameof(options))).Schema);
 
     /// <summary>This provider's name in the holder column (host, process, instance), for operators reading the table.</summary>
-    public string Holder { get; }
+    public string Holder { get; } = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
 
     public async Task<ILease?> TryAcquireAsync(string key, TimeSpan duration, CancellationToken ct)
     {

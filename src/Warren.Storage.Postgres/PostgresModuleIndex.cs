@@ -47,7 +47,7 @@ public sealed class PostgresModuleIndex : IModuleIndex
             """);
         command.Parameters.Add(Text(record.ModulePath));
         command.Parameters.Add(Text(record.Version));
-        command.Parameters.Add(Text(KindName(record.Kind)));
+        command.Parameters.Add(Text(StoreLayout.KindName(record.Kind)));
         command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)record.Hash ?? DBNull.Value });
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = record.Size });
         command.Parameters.Add(Text(record.Source));
@@ -133,7 +133,7 @@ public sealed class PostgresModuleIndex : IModuleIndex
         await using var command = _dataSource.CreateCommand($"SELECT hash, size, source, stored_at FROM {_s}.artifacts WHERE module = $1 AND version = $2 AND kind = $3");
         command.Parameters.Add(Text(modulePath));
         command.Parameters.Add(Text(version));
-        command.Parameters.Add(Text(KindName(kind)));
+        command.Parameters.Add(Text(StoreLayout.KindName(kind)));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -288,15 +288,6 @@ public sealed class PostgresModuleIndex : IModuleIndex
             return $"postgres index at {Location}: {OneLine(PostgresIndexOptions.Redact(e.Message))}";
         }
     }
-
-    internal static string KindName(ArtifactKind kind) => kind switch
-    {
-        ArtifactKind.Info => "info",
-        ArtifactKind.Mod => "mod",
-        ArtifactKind.Zip => "zip",
-        ArtifactKind.ZipHash => "ziphash",
-        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
-    };
 
     internal static NpgsqlParameter<string> Text(string value)
     {

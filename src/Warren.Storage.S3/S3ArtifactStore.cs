@@ -516,7 +516,7 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
                     throw new IOException($"the server answered the range from {offset} of {fullKey} from {start}");
                 }
 
-                var body = new ResponseStream(response, count);
+                var body = new LimitedReadStream(response.ResponseStream, count, response);
                 for (var skip = offset - start; skip > 0;)
                 {
                     var buffer = new byte[(int)Math.Min(skip, 81920)];
@@ -572,78 +572,5 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
 
         var dash = contentRange.IndexOf('-', StringComparison.Ordinal);
         return dash > 6 && long.TryParse(contentRange.AsSpan(6, dash - 6), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var start) ? start : 0;
-    }
-
-    /// <summary>At most length bytes of a GET response's body; disposing it disposes the response.</summary>
-    private sealed class ResponseStream(GetObjectResponse response, long length) : Stream
-    {
-        private readonly Stream _inner = response.ResponseStream;
-        private readonly long _length = length;
-        private long _remaining = length;
-
-        public Stream Inner => _inner;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => _length;
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-        public override int Read(Span<byte> buffer)
-        {
-            if (_remaining <= 0 || buffer.IsEmpty)
-            {
-                return 0;
-            }
-
-            var n = _inner.Read(buffer[..(int)Math.Min(buffer.Length, _remaining)]);
-            _remaining -= n;
-            return n;
-        }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            if (_remaining <= 0 || buffer.IsEmpty)
-            {
-                return 0;
-            }
-
-            var n = await _inner.ReadAsync(buffer[..(int)Math.Min(buffer.Length, _remaining)], cancellationToken).ConfigureAwait(false);
-            _remaining -= n;
-            return n;
-        }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                response.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
     }
 }

@@ -176,20 +176,9 @@ public sealed class S3StoreOptionsValidator : IValidateOptions<S3StoreOptions>
     }
 
     /// <summary>Throws <see cref="OptionsValidationException"/> listing every problem, if there is any.</summary>
-    public static void ThrowIfInvalid(S3StoreOptions options)
-    {
-        var problems = Problems(options);
-        if (problems.Count > 0)
-        {
-            throw new OptionsValidationException(Options.DefaultName, typeof(S3StoreOptions), problems);
-        }
-    }
+    public static void ThrowIfInvalid(S3StoreOptions options) => OptionsProblems.ThrowIfAny<S3StoreOptions>(Problems(options));
 
-    public ValidateOptionsResult Validate(string? name, S3StoreOptions options)
-    {
-        var problems = Problems(options);
-        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
-    }
+    public ValidateOptionsResult Validate(string? name, S3StoreOptions options) => OptionsProblems.ToResult(Problems(options));
 
     private static bool IsBucketName(string name) =>
         name.Length is >= 3 and <= 63 && name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '.' or '-') &&

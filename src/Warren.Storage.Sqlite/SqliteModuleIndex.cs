@@ -112,7 +112,7 @@ public sealed class SqliteModuleIndex : IModuleIndex, IDisposable
                     SELECT $m, $v, max($us, coalesce((SELECT max(ts) FROM feed), -1) + 1)
                     WHERE NOT EXISTS (SELECT 1 FROM feed WHERE module = $m AND version = $v);
                 """,
-                ("$m", record.ModulePath), ("$v", record.Version), ("$k", KindName(record.Kind)), ("$h", record.Hash),
+                ("$m", record.ModulePath), ("$v", record.Version), ("$k", StoreLayout.KindName(record.Kind)), ("$h", record.Hash),
                 ("$s", record.Size), ("$src", record.Source), ("$t", Sql.ToStored(record.StoredAt)), ("$us", Microseconds(record.StoredAt)));
             var changed = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
@@ -159,7 +159,7 @@ public sealed class SqliteModuleIndex : IModuleIndex, IDisposable
         {
             await using var command = Sql.Command(connection, null,
                 "SELECT h1, size, source, fetched_at FROM artifacts WHERE module = $m AND version = $v AND kind = $k",
-                ("$m", modulePath), ("$v", version), ("$k", KindName(kind)));
+                ("$m", modulePath), ("$v", version), ("$k", StoreLayout.KindName(kind)));
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
@@ -394,15 +394,6 @@ public sealed class SqliteModuleIndex : IModuleIndex, IDisposable
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private string Reason(Exception ex) => $"SQLite index {_path}: {ex.Message.ReplaceLineEndings(" ")}";
-
-    private static string KindName(ArtifactKind kind) => kind switch
-    {
-        ArtifactKind.Info => "info",
-        ArtifactKind.Mod => "mod",
-        ArtifactKind.Zip => "zip",
-        ArtifactKind.ZipHash => "ziphash",
-        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
-    };
 
     private SqliteConnection Open()
     {

@@ -58,6 +58,20 @@ public abstract class StoredObject(string key, long length, DateTimeOffset lastM
     /// offers one; null otherwise.</summary>
     public virtual ValueTask<Uri?> GetRedirectAsync(TimeSpan lifetime, CancellationToken cancellationToken) => ValueTask.FromResult<Uri?>(null);
 
+    /// <summary>Copies the whole content to a new local file at path (which must not exist), streaming it.</summary>
+    public async ValueTask CopyToFileAsync(string path, CancellationToken cancellationToken)
+    {
+        var source = await OpenReadAsync(cancellationToken).ConfigureAwait(false);
+        await using (source.ConfigureAwait(false))
+        {
+            var target = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+            await using (target.ConfigureAwait(false))
+            {
+                await source.CopyToAsync(target, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
     /// <summary>Reads the whole content into memory (small objects only: tiles, .info, .mod).</summary>
     public async ValueTask<byte[]> ReadAllBytesAsync(CancellationToken cancellationToken)
     {

@@ -12,14 +12,30 @@ public static class StoreLayout
     /// <summary>The reserved top-level name of a file store's own state; never a key.</summary>
     public const string StateDirectory = ".warren";
 
-    public static string Extension(ArtifactKind kind) => kind switch
+    private static readonly string[] KindNames = ["info", "mod", "zip", "ziphash"];
+
+    /// <summary>The kind's name as the indexes store it ("info", "mod", "zip", "ziphash").</summary>
+    public static string KindName(ArtifactKind kind) =>
+        (uint)kind < (uint)KindNames.Length ? KindNames[(int)kind] : throw new ArgumentOutOfRangeException(nameof(kind));
+
+    /// <summary>The kind's file-name extension, with its dot.</summary>
+    public static string Extension(ArtifactKind kind) => "." + KindName(kind);
+
+    /// <summary>The kind a name of <see cref="KindName"/> stands for; false for any other name.</summary>
+    public static bool TryParseKindName(ReadOnlySpan<char> name, out ArtifactKind kind)
     {
-        ArtifactKind.Info => ".info",
-        ArtifactKind.Mod => ".mod",
-        ArtifactKind.Zip => ".zip",
-        ArtifactKind.ZipHash => ".ziphash",
-        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
-    };
+        for (var i = 0; i < KindNames.Length; i++)
+        {
+            if (name.SequenceEqual(KindNames[i]))
+            {
+                kind = (ArtifactKind)i;
+                return true;
+            }
+        }
+
+        kind = default;
+        return false;
+    }
 
     /// <summary>The key of a module version's file; the inputs must be valid (the caller checked them).</summary>
     public static string ArtifactKey(string modulePath, string version, ArtifactKind kind) =>
@@ -52,16 +68,8 @@ public static class StoreLayout
             return false;
         }
 
-        switch (name[dot..])
-        {
-            case ".info": kind = ArtifactKind.Info; break;
-            case ".mod": kind = ArtifactKind.Mod; break;
-            case ".zip": kind = ArtifactKind.Zip; break;
-            case ".ziphash": kind = ArtifactKind.ZipHash; break;
-            default: return false;
-        }
-
-        if (!ModulePath.TryUnescapePath(key[..at], out var path, out _) || !ModulePath.TryUnescapeVersion(name[..dot], out var v, out _))
+        if (!TryParseKindName(name.AsSpan(dot + 1), out kind) ||
+            !ModulePath.TryUnescapePath(key[..at], out var path, out _) || !ModulePath.TryUnescapeVersion(name[..dot], out var v, out _))
         {
             return false;
         }

@@ -44,10 +44,10 @@ public sealed class FileSystemArtifactStoreTests : ArtifactStoreContract, IDispo
         var files = Directory.EnumerateFiles(store.Root, "*", SearchOption.AllDirectories).Where(f => !f.Contains("/.warren/", StringComparison.Ordinal)).ToList();
         Assert.Contains(files, f => f.EndsWith("/@v/list", StringComparison.Ordinal));
         Assert.Equal(3, files.Count);
-        Assert.All(files, f => Assert.Equal(StoreFiles.FileMode, File.GetUnixFileMode(f)));
+        Assert.All(files, f => Assert.Equal(PrivateFiles.FileMode, File.GetUnixFileMode(f)));
         var dirs = Directory.EnumerateDirectories(store.Root, "*", SearchOption.AllDirectories).Append(store.Root).ToList();
         Assert.Contains(dirs, d => d.EndsWith("/golang.org/x/text/@v", StringComparison.Ordinal));
-        Assert.All(dirs, d => Assert.Equal(StoreFiles.DirectoryMode, File.GetUnixFileMode(d)));
+        Assert.All(dirs, d => Assert.Equal(PrivateFiles.DirectoryMode, File.GetUnixFileMode(d)));
     }
 
     [Fact]

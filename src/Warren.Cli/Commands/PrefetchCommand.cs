@@ -82,47 +82,36 @@ public sealed class PrefetchCommand : Command
         PrefetchResult result;
         if (!json && style.Terminal)
         {
-            result = await style.CreateConsole(Console.Out).Progress()
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
-                .StartAsync(async ctx =>
+            result = await ReportOutput.WithProgressAsync(style, async ctx =>
+            {
+                var resolve = ctx.AddTask("go.mod files read");
+                resolve.IsIndeterminate = true;
+                ProgressTask? fetch = null;
+                prefetcher.OnResolveProgress = n => resolve.Description = $"go.mod files read: {n}";
+                prefetcher.OnFetchProgress = (done, total) =>
                 {
-                    var resolve = ctx.AddTask("go.mod files read");
-                    resolve.IsIndeterminate = true;
-                    ProgressTask? fetch = null;
-                    prefetcher.OnResolveProgress = n => resolve.Description = $"go.mod files read: {n}";
-                    prefetcher.OnFetchProgress = (done, total) =>
+                    if (fetch is null)
                     {
-                        if (fetch is null)
-                        {
-                            resolve.IsIndeterminate = false;
-                            resolve.Value = resolve.MaxValue;
-                            resolve.StopTask();
-                            fetch = ctx.AddTask("module versions", maxValue: Math.Max(1, total));
-                        }
+                        resolve.IsIndeterminate = false;
+                        resolve.Value = resolve.MaxValue;
+                        resolve.StopTask();
+                        fetch = ctx.AddTask("module versions", maxValue: Math.Max(1, total));
+                    }
 
-                        fetch.Value = done;
-                    };
-                    var r = await prefetcher.RunAsync(cancellationToken).ConfigureAwait(false);
-                    resolve.StopTask();
-                    fetch?.StopTask();
-                    return r;
-                }).ConfigureAwait(false);
+                    fetch.Value = done;
+                };
+                var r = await prefetcher.RunAsync(cancellationToken).ConfigureAwait(false);
+                resolve.StopTask();
+                fetch?.StopTask();
+                return r;
+            }).ConfigureAwait(false);
         }
         else
         {
             result = await prefetcher.RunAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        if (json)
-        {
-            await Console.Out.WriteLineAsync(result.Report.ToJson()).ConfigureAwait(false);
-        }
-        else
-        {
-            result.Report.Write(Console.Out, style);
-        }
-
-        return result.Report.ExitCode;
+        return await ReportOutput.WriteAsync(result.Report, json, style).ConfigureAwait(false);
     }
 
     /// <summary>The first proxy URL of a GOPROXY list (neither "direct" nor "off"), or null.</summary>

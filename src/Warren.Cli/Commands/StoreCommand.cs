@@ -126,34 +126,23 @@ public sealed class StoreCopyCommand : Command
                 StoreCopyResult result;
                 if (!json && style.Terminal)
                 {
-                    result = await style.CreateConsole(Console.Out).Progress()
-                        .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
-                        .StartAsync(async ctx =>
+                    result = await ReportOutput.WithProgressAsync(style, async ctx =>
+                    {
+                        var task = ctx.AddTask("objects copied");
+                        copier.OnProgress = (done, total) =>
                         {
-                            var task = ctx.AddTask("objects copied");
-                            copier.OnProgress = (done, total) =>
-                            {
-                                task.MaxValue = Math.Max(1, total);
-                                task.Value = done;
-                            };
-                            return await copier.CopyAsync(cancellationToken).ConfigureAwait(false);
-                        }).ConfigureAwait(false);
+                            task.MaxValue = Math.Max(1, total);
+                            task.Value = done;
+                        };
+                        return await copier.CopyAsync(cancellationToken).ConfigureAwait(false);
+                    }).ConfigureAwait(false);
                 }
                 else
                 {
                     result = await copier.CopyAsync(cancellationToken).ConfigureAwait(false);
                 }
 
-                if (json)
-                {
-                    await Console.Out.WriteLineAsync(result.Report.ToJson()).ConfigureAwait(false);
-                }
-                else
-                {
-                    result.Report.Write(Console.Out, style);
-                }
-
-                return result.Report.ExitCode;
+                return await ReportOutput.WriteAsync(result.Report, json, style).ConfigureAwait(false);
             }
             finally
             {

@@ -92,15 +92,6 @@ public sealed class VerifyCommand : Command
             Jobs = jobs,
         }, cancellationToken).ConfigureAwait(false);
 
-        if (parse.GetValue(_json))
-        {
-            await Console.Out.WriteLineAsync(report.ToJson()).ConfigureAwait(false);
-        }
-        else
-        {
-            report.Write(Console.Out, ReportOutput.Style(parse, _color));
-        }
-
-        return report.ExitCode;
+        return await ReportOutput.WriteAsync(report, parse.GetValue(_json), ReportOutput.Style(parse, _color)).ConfigureAwait(false);
     }
 }

@@ -13,6 +13,7 @@ using Warren.Core.Modules;
 using Warren.Server.Configuration;
 using Warren.Server.Endpoints;
 using Warren.Server.SumDb;
+using Warren.Server.Observability;
 
 namespace Warren.Server.Auth;
 
@@ -66,7 +67,7 @@ public static class AccessControl
             WarnIfOpen(options, logger);
             if (!string.IsNullOrEmpty(options.AdminListen))
             {
-                AuthLog.AdminListener(logger, options.AdminListen);
+                Log.AdminListener(logger, options.AdminListen);
             }
         });
         return app.UseMiddleware<AccessControlMiddleware>();
@@ -78,7 +79,7 @@ public static class AccessControl
         ArgumentNullException.ThrowIfNull(options);
         if (string.IsNullOrEmpty(options.AuthFile) && !IsLoopbackOnly(options.Listen))
         {
-            AuthLog.OpenWithoutAuth(logger, options.Listen);
+            Log.OpenWithoutAuth(logger, options.Listen);
         }
     }
 
@@ -318,7 +319,7 @@ internal sealed class AccessControlMiddleware
         if (status < 400 && _logger.IsEnabled(LogLevel.Information) &&
             _coalescer.ShouldLog(principal, target.Module, target.Version, target.Artifact, status, out var repeats))
         {
-            AuthLog.PrivateServed(_logger, principal, target.Describe(), target.Artifact, status, repeats);
+            Log.PrivateServed(_logger, principal, target.Describe(), target.Artifact, status, repeats);
         }
     }
 
@@ -330,7 +331,7 @@ internal sealed class AccessControlMiddleware
         }
 
         context.Items["warren.retry-after"] = retryAfter;
-        AuthLog.RateLimited(_logger, partition, retryAfter);
+        Log.RateLimited(_logger, partition, retryAfter);
         return false;
     }
 
@@ -347,7 +348,7 @@ internal sealed class AccessControlMiddleware
     {
         if (_logger.IsEnabled(LogLevel.Information) && _coalescer.ShouldLog(principal, target.Module, target.Version, target.Artifact, status, out var repeats))
         {
-            AuthLog.Denied(_logger, principal, target.Describe(), target.Artifact, status, reason, repeats);
+            Log.AccessDenied(_logger, principal, target.Describe(), target.Artifact, status, reason, repeats);
         }
     }
 

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Warren.Core.Modules;
 using Warren.Server.Configuration;
+using Warren.Server.Observability;
 
 namespace Warren.Server.Auth;
 
@@ -90,7 +91,7 @@ public sealed class AuthStore : IDisposable
 
         _fileStamp = Stamp(_path);
         _snapshot = Build(AuthFile.Load(_path), 1);
-        AuthLog.AuthFileLoaded(_logger, _path, _snapshot.ById.Count);
+        Log.AuthFileLoaded(_logger, _path, _snapshot.ById.Count);
         try
         {
             _watcher = new FileSystemWatcher(Path.GetDirectoryName(_path)!, Path.GetFileName(_path))
@@ -201,12 +202,12 @@ public sealed class AuthStore : IDisposable
                 _cache.Clear();
                 _fileStamp = stamp;
                 _failedStamp = default;
-                AuthLog.AuthFileReloaded(_logger, _path, _snapshot.ById.Count);
+                Log.AuthFileReloaded(_logger, _path, _snapshot.ById.Count);
             }
             catch (AuthFileException e)
             {
                 _failedStamp = stamp;
-                AuthLog.AuthFileReloadFailed(_logger, _path, e.Message);
+                Log.AuthFileReloadFailed(_logger, _path, e.Message);
             }
         }
     }

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using Warren.Server.Configuration;
 using Warren.Server.Endpoints;
 using Warren.Server.SumDb;
+using Warren.Server.Observability;
 
 namespace Warren.Server.Auth;
 
@@ -65,7 +66,7 @@ public sealed class OriginAuthorizationMiddleware
                 return;
             default:
                 var timedOut = decision.Verdict == OriginVerdict.TimedOut;
-                OriginAuthorizationLog.CheckFailed(_logger, principal, display, decision.Repository, decision.Reason);
+                Log.OriginCheckFailed(_logger, principal, display, decision.Repository, decision.Reason);
                 await RefuseAsync(context, principal, display, artifact, timedOut ? StatusCodes.Status504GatewayTimeout : StatusCodes.Status502BadGateway,
                     timedOut
                         ? "gateway timeout: the origin repository did not answer the access check in time; try again"
@@ -90,11 +91,11 @@ public sealed class OriginAuthorizationMiddleware
         var status = context.Response.StatusCode;
         if (status < 400)
         {
-            OriginAuthorizationLog.Served(_logger, principal, display, artifact, status);
+            Log.OriginServed(_logger, principal, display, artifact, status);
         }
         else
         {
-            OriginAuthorizationLog.Denied(_logger, principal, display, artifact, status, "the credential may read the origin; the request failed after authorization");
+            Log.OriginDenied(_logger, principal, display, artifact, status, "the credential may read the origin; the request failed after authorization");
         }
     }
 
@@ -198,7 +199,7 @@ public sealed class OriginAuthorizationMiddleware
 
     private Task RefuseAsync(HttpContext context, string principal, string module, string artifact, int status, string message, string reason)
     {
-        OriginAuthorizationLog.Denied(_logger, principal, module, artifact, status, reason);
+        Log.OriginDenied(_logger, principal, module, artifact, status, reason);
         context.Items[ProxyEndpoints.RouteItem] = artifact;
         context.Response.StatusCode = status;
         context.Response.Headers.CacheControl = "no-store";

@@ -10,6 +10,7 @@ using Warren.Fetch.Direct.Discovery;
 using Warren.Fetch.Direct.Git;
 using Warren.Server.Configuration;
 using Warren.Server.Ingest;
+using Warren.Server.Observability;
 
 namespace Warren.Server.Auth;
 
@@ -174,7 +175,7 @@ public sealed class OriginAuthorizer
             DirectStatus.Timeout => new OriginDecision(OriginVerdict.TimedOut, repository, result.Message),
             _ => new OriginDecision(OriginVerdict.Unavailable, repository, result.Message),
         };
-        OriginAuthorizationLog.Checked(_logger, OriginAuthorizationMiddleware.Printable(credential.Username), repository, decision.Verdict,
+        Log.OriginChecked(_logger, OriginAuthorizationMiddleware.Printable(credential.Username), repository, decision.Verdict,
             Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         if (decision.Verdict is OriginVerdict.Allowed or OriginVerdict.Denied)
         {

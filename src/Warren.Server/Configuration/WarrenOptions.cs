@@ -241,11 +241,7 @@ public sealed record WarrenOptions
     public string? MirrorQuota
     {
         get;
-        init
-        {
-            field = value;
-            MirrorQuotaSize = SizeSetting.Parse(value);
-        }
+        init => MirrorQuotaSize = SizeSetting.Parse(field = value);
     }
 
     /// <summary><see cref="MirrorQuota"/> parsed.</summary>
@@ -258,11 +254,7 @@ public sealed record WarrenOptions
     public string? MaxRepoSize
     {
         get;
-        init
-        {
-            field = value;
-            MaxRepoSizeSize = SizeSetting.Parse(value);
-        }
+        init => MaxRepoSizeSize = SizeSetting.Parse(field = value);
     }
 
     /// <summary><see cref="MaxRepoSize"/> parsed.</summary>

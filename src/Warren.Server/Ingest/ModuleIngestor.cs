@@ -244,16 +244,7 @@ public sealed class ModuleIngestor(UpstreamFetcher upstream, IArtifactStore stor
         var copy = NewStagingFile();
         try
         {
-            var source = await zip.OpenReadAsync(cancellationToken).ConfigureAwait(false);
-            await using (source.ConfigureAwait(false))
-            {
-                var target = new FileStream(copy, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
-                await using (target.ConfigureAwait(false))
-                {
-                    await source.CopyToAsync(target, cancellationToken).ConfigureAwait(false);
-                }
-            }
-
+            await zip.CopyToFileAsync(copy, cancellationToken).ConfigureAwait(false);
             return DirHash.HashZip(copy, cancellationToken);
         }
         finally

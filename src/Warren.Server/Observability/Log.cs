@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Warren.Server.Auth;
 using Warren.Server.Upstream;
 
 namespace Warren.Server.Observability;
@@ -56,6 +57,46 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 5006, Level = LogLevel.Warning, Message = "Hosted checksum database {Database} logs public modules on first use, unverified: no public checksum database is configured (--sumdb off)")]
     public static partial void HostedUnverifiedPublic(ILogger logger, string database);
+
+    // --- Access control and rate limiting (6000-6099) ---
+
+    [LoggerMessage(EventId = 6000, Level = LogLevel.Information, Message = "Access control on: auth file {Path} with {Count} principals")]
+    public static partial void AuthFileLoaded(ILogger logger, string path, int count);
+
+    [LoggerMessage(EventId = 6001, Level = LogLevel.Information, Message = "Auth file {Path} reloaded: {Count} principals")]
+    public static partial void AuthFileReloaded(ILogger logger, string path, int count);
+
+    [LoggerMessage(EventId = 6002, Level = LogLevel.Error, Message = "Auth file {Path} changed but cannot be used; keeping the last good version: {Reason}")]
+    public static partial void AuthFileReloadFailed(ILogger logger, string path, string reason);
+
+    [LoggerMessage(EventId = 6003, Level = LogLevel.Warning, Message = "Warren listens on {Listen}, not a loopback address, without an auth file: anyone who can reach it reads every module it can fetch, private ones included (give --auth-file)")]
+    public static partial void OpenWithoutAuth(ILogger logger, string listen);
+
+    [LoggerMessage(EventId = 6004, Level = LogLevel.Information, Message = "Denied {Principal} {Module} {Artifact}: {Status} {Reason} (identical refusals since the last such line: {Repeats})")]
+    public static partial void AccessDenied(ILogger logger, string principal, string module, string artifact, int status, string reason, long repeats);
+
+    [LoggerMessage(EventId = 6005, Level = LogLevel.Information, Message = "Served private {Module} {Artifact} to {Principal}: {Status} (identical answers since the last such line: {Repeats})")]
+    public static partial void PrivateServed(ILogger logger, string principal, string module, string artifact, int status, long repeats);
+
+    [LoggerMessage(EventId = 6006, Level = LogLevel.Debug, Message = "Rate limited {Partition}: 429, retry after {RetryAfter} s")]
+    public static partial void RateLimited(ILogger logger, string partition, long retryAfter);
+
+    [LoggerMessage(EventId = 6007, Level = LogLevel.Information, Message = "Admin listener on {Listen} serves /metrics without a token")]
+    public static partial void AdminListener(ILogger logger, string listen);
+
+    // --- Origin authorization (6100-6199); the principal is the Basic user name, the password is never an argument ---
+
+    [LoggerMessage(EventId = 6100, Level = LogLevel.Information, Message = "Origin-authorized {Artifact} of {Module} served to {Principal}: {Status}")]
+    public static partial void OriginServed(ILogger logger, string principal, string module, string artifact, int status);
+
+    [LoggerMessage(EventId = 6101, Level = LogLevel.Warning, Message = "Denied {Artifact} of {Module} to {Principal}: {Status} {Reason}")]
+    public static partial void OriginDenied(ILogger logger, string principal, string module, string artifact, int status, string reason);
+
+    [LoggerMessage(EventId = 6102, Level = LogLevel.Warning, Message = "Could not check {Principal}'s access to the origin of {Module} ({Repository}): {Reason}")]
+    public static partial void OriginCheckFailed(ILogger logger, string principal, string module, string repository, string reason);
+
+    [LoggerMessage(EventId = 6103, Level = LogLevel.Debug, Message = "Checked {Principal}'s access to {Repository} with git ls-remote: {Verdict} in {ElapsedMs:0.0} ms")]
+    public static partial void OriginChecked(ILogger logger, string principal, string repository, OriginVerdict verdict, double elapsedMs);
 
     // --- Outbound policy (6200-6299) ---
 

@@ -1,4 +1,4 @@
-using Warren.Storage.FileSystem;
+using Warren.Storage;
 
 namespace Warren.Server.Storage;
 
@@ -18,9 +18,9 @@ public sealed class StagingArea : IDisposable
         ArgumentNullException.ThrowIfNull(storeLock);
         _parent = Path.Combine(storeLock.Root, ".warren", "staging");
         Directory = Path.Combine(_parent, Guid.NewGuid().ToString("N"));
-        StoreFiles.CreateDirectory(Directory);
+        PrivateFiles.CreateDirectory(Directory);
         _lock = new FileStream(Path.Combine(Directory, LockName), FileMode.Create, FileAccess.ReadWrite, FileShare.None);
-        StoreFiles.MakePrivate(Path.Combine(Directory, LockName));
+        PrivateFiles.MakePrivate(Path.Combine(Directory, LockName));
     }
 
     /// <summary>This process's staging directory.</summary>

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Options;
 using Warren.Server.Configuration;
-using Warren.Storage.FileSystem;
+using Warren.Storage;
 
 namespace Warren.Server.Storage;
 
@@ -18,13 +18,13 @@ public sealed class StoreLock : IDisposable
     public StoreLock(IOptions<WarrenOptions> options)
     {
         Root = Path.GetFullPath(options.Value.Root ?? throw new InvalidOperationException("store root is not set"));
-        StoreFiles.EnsurePrivateDirectory(Root);
+        PrivateFiles.EnsurePrivateDirectory(Root);
         var dir = Path.Combine(Root, ".warren");
-        StoreFiles.EnsurePrivateDirectory(dir);
+        PrivateFiles.EnsurePrivateDirectory(dir);
         var pidFile = Path.Combine(dir, PidName);
         try
         {
-            _lock = StoreFiles.OpenPrivate(Path.Combine(dir, LockName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            _lock = PrivateFiles.OpenPrivate(Path.Combine(dir, LockName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
         catch (IOException ex) when (ex is not FileNotFoundException and not DirectoryNotFoundException)
         {
@@ -33,7 +33,7 @@ public sealed class StoreLock : IDisposable
 
         var staged = pidFile + ".tmp";
         File.WriteAllText(staged, Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "\n");
-        StoreFiles.MakePrivate(staged);
+        PrivateFiles.MakePrivate(staged);
         File.Move(staged, pidFile, overwrite: true);
     }
 

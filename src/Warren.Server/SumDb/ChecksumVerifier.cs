@@ -49,8 +49,6 @@ public sealed class ChecksumVerifier
         WarrenMetrics metrics, ILogger<ChecksumVerifier> logger, IHttpClientFactory httpClients)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(settings);
-        ArgumentNullException.ThrowIfNull(httpClients);
         _policy = policy;
         _hosted = hosted;
         _metrics = metrics;

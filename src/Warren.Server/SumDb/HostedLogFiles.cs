@@ -9,7 +9,8 @@ namespace Warren.Server.SumDb;
 /// <summary>The files of a <see cref="FileHostedLogStorage"/> directory: the exclusive lock, the three append-only data files
 /// read and written by offset, and the signed head replaced atomically. No policy lives here: which sizes are
 /// committed is the caller's business.</summary>
-internal sealed class HostedLogFiles : IDisposable
+internal sealed class HostedLogFiles(string directory, bool fsync, FileStream lockFile, SafeFileHandle records, SafeFileHandle index, SafeFileHandle hashes)
+    : IDisposable
 {
     public const string RecordsName = "records.dat";
     public const string IndexName = "records.idx";
@@ -28,24 +29,14 @@ internal sealed class HostedLogFiles : IDisposable
     private const int MaxRunHashes = 2048;
     private const int MaxGap = 32;
 
-    private readonly FileStream _lock;
-    private readonly SafeFileHandle _records;
-    private readonly SafeFileHandle _index;
-    private readonly SafeFileHandle _hashes;
-    private readonly bool _fsync;
-
-    private HostedLogFiles(string directory, bool fsync, FileStream lockFile, SafeFileHandle records, SafeFileHandle index, SafeFileHandle hashes)
-    {
-        Directory = directory;
-        _fsync = fsync;
-        _lock = lockFile;
-        _records = records;
-        _index = index;
-        _hashes = hashes;
-    }
+    private readonly FileStream _lock = lockFile;
+    private readonly SafeFileHandle _records = records;
+    private readonly SafeFileHandle _index = index;
+    private readonly SafeFileHandle _hashes = hashes;
+    private readonly bool _fsync = fsync;
 
     /// <summary>The log directory (full path).</summary>
-    public string Directory { get; }
+    public string Directory { get; } = directory;
 
     public long RecordsLength => RandomAccess.GetLength(_records);
 

@@ -8,28 +8,16 @@ namespace Warren.Server.SumDb;
 /// at sumdb/NAME/tile/…, the very keys the /sumdb/ proxy serves and writes (<see cref="SumDbProxy"/>), so a tile has
 /// one representation whichever route fetched it; the latest verified tree head lives in the module index, advanced by
 /// compare-and-swap and never moved backwards, so every node sharing the index trusts the same head.</summary>
-public sealed class StoreSumDbCache : ISumDbCache
+/// <param name="store">The store the tiles are objects of.</param>
+/// <param name="index">The index holding the verified tree heads.</param>
+/// <param name="staging">Where a tile is staged before it is stored.</param>
+/// <param name="databaseName">The checksum database's name.</param>
+public sealed class StoreSumDbCache(IArtifactStore store, IModuleIndex index, StagingArea staging, string databaseName) : ISumDbCache
 {
-    private readonly IArtifactStore _store;
-    private readonly IModuleIndex _index;
-    private readonly StagingArea _staging;
-    private readonly string _prefix;
-
-    /// <param name="store">The store the tiles are objects of.</param>
-    /// <param name="index">The index holding the verified tree heads.</param>
-    /// <param name="staging">Where a tile is staged before it is stored.</param>
-    /// <param name="databaseName">The checksum database's name.</param>
-    public StoreSumDbCache(IArtifactStore store, IModuleIndex index, StagingArea staging, string databaseName)
-    {
-        ArgumentNullException.ThrowIfNull(store);
-        ArgumentNullException.ThrowIfNull(index);
-        ArgumentNullException.ThrowIfNull(staging);
-        ArgumentException.ThrowIfNullOrEmpty(databaseName);
-        _store = store;
-        _index = index;
-        _staging = staging;
-        _prefix = StoreLayout.SumDbPrefix(databaseName);
-    }
+    private readonly IArtifactStore _store = store;
+    private readonly IModuleIndex _index = index;
+    private readonly StagingArea _staging = staging;
+    private readonly string _prefix = StoreLayout.SumDbPrefix(RequireName(databaseName));
 
     /// <summary>Where a tile of this database is in the store.</summary>
     public string BlobPath(string tilePath) =>
@@ -87,4 +75,10 @@ public sealed class StoreSumDbCache : ISumDbCache
 
     public async ValueTask<bool> TryAdvanceTreeHeadAsync(string name, byte[]? expected, byte[] next, CancellationToken cancellationToken) =>
         await _index.TryAdvanceTreeHeadAsync(name, expected, next, cancellationToken).ConfigureAwait(false);
+
+    private static string RequireName(string databaseName)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(databaseName);
+        return databaseName;
+    }
 }

@@ -164,16 +164,7 @@ public sealed class StoreCopier(IArtifactStore from, IArtifactStore to, IModuleI
         var staged = Path.Combine(stagingDirectory, Guid.NewGuid().ToString("N") + ".zip");
         try
         {
-            var source = await zip.OpenReadAsync(cancellationToken).ConfigureAwait(false);
-            await using (source.ConfigureAwait(false))
-            {
-                var file = new FileStream(staged, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
-                await using (file.ConfigureAwait(false))
-                {
-                    await source.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
-                }
-            }
-
+            await zip.CopyToFileAsync(staged, cancellationToken).ConfigureAwait(false);
             var check = ModuleZip.Check(staged, module, version, cancellationToken);
             if (!check.IsValid)
             {

@@ -6,6 +6,7 @@ using Warren.Core.Modules;
 using Warren.Server.Configuration;
 using Warren.Server.Storage;
 using Warren.Server.Tests.Infrastructure;
+using Warren.Storage;
 using Warren.Storage.FileSystem;
 
 namespace Warren.Server.Tests.Limits;
@@ -36,12 +37,12 @@ public sealed class StoreHygieneTests
         Assert.Contains(files, f => f.EndsWith("/list", StringComparison.Ordinal));
         foreach (var dir in dirs)
         {
-            Assert.True(File.GetUnixFileMode(dir) == StoreFiles.DirectoryMode, $"{dir}: {File.GetUnixFileMode(dir)}");
+            Assert.True(File.GetUnixFileMode(dir) == PrivateFiles.DirectoryMode, $"{dir}: {File.GetUnixFileMode(dir)}");
         }
 
         foreach (var file in files)
         {
-            Assert.True(File.GetUnixFileMode(file) == StoreFiles.FileMode, $"{file}: {File.GetUnixFileMode(file)}");
+            Assert.True(File.GetUnixFileMode(file) == PrivateFiles.FileMode, $"{file}: {File.GetUnixFileMode(file)}");
         }
     }
 

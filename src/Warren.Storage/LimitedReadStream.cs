@@ -1,11 +1,14 @@
-namespace Warren.Storage.FileSystem;
+namespace Warren.Storage;
 
 /// <summary>A read-only view of at most a given number of bytes of an inner stream, from its current position; owns
-/// the inner stream.</summary>
-internal sealed class LimitedReadStream(Stream inner, long length) : Stream
+/// the inner stream, and the owner given with it (disposed after the inner stream).</summary>
+public sealed class LimitedReadStream(Stream inner, long length, IDisposable? owner = null) : Stream
 {
     private readonly long _length = length;
     private long _remaining = length;
+
+    /// <summary>The inner stream, for reading past bytes before the view starts.</summary>
+    public Stream Inner => inner;
 
     public override bool CanRead => true;
 
@@ -65,14 +68,16 @@ internal sealed class LimitedReadStream(Stream inner, long length) : Stream
         if (disposing)
         {
             inner.Dispose();
+            owner?.Dispose();
         }
 
         base.Dispose(disposing);
     }
 
-    public override ValueTask DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
         GC.SuppressFinalize(this);
-        return inner.DisposeAsync();
+        await inner.DisposeAsync().ConfigureAwait(false);
+        owner?.Dispose();
     }
 }
