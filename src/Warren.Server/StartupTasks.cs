@@ -1,11 +1,6 @@
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Warren.Protocol;
-using Warren.Server.Configuration;
-using Warren.Server.Observability;
 using Warren.Server.Storage;
-using Warren.Storage;
 using Warren.Storage.Postgres;
 using Warren.Storage.Sqlite;
 

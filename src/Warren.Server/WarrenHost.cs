@@ -4,12 +4,8 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Warren.Server.Auth;
-using Warren.Server.Configuration;
 using Warren.Server.Endpoints;
-using Warren.Server.Observability;
 
 namespace Warren.Server;
 

@@ -86,24 +86,15 @@ public static partial class PostgresMigrations
 
         // 4: the index feed, one row per version with a timestamp (microseconds since the epoch) no other version has,
         // given under an advisory lock held to commit, so timestamps also become visible in order; filled from the
-        // artifacts recorded so far, in the order they were first stored.
+        // artifacts recorded so far, in the order they were first stored. And named durable positions (the cursors of
+        // followed feeds).
         """
-        CREATE TABLE {s}.feed (
-            module text NOT NULL,
-            version text NOT NULL,
-            ts bigint NOT NULL UNIQUE,
-            PRIMARY KEY (module, version));
+        CREATE TABLE {s}.feed (module text NOT NULL, version text NOT NULL, ts bigint NOT NULL UNIQUE, PRIMARY KEY (module, version));
         INSERT INTO {s}.feed (module, version, ts)
             SELECT module, version, first_ms * 1000 + ROW_NUMBER() OVER (PARTITION BY first_ms ORDER BY module, version) - 1
             FROM (SELECT module, version, floor(extract(epoch FROM min(stored_at)) * 1000)::bigint AS first_ms
                   FROM {s}.artifacts GROUP BY module, version) v;
-        """,
-
-        // 5: named durable positions (the cursors of followed feeds).
-        """
-        CREATE TABLE {s}.cursors (
-            name text PRIMARY KEY,
-            cursor text NOT NULL);
+        CREATE TABLE {s}.cursors (name text PRIMARY KEY, cursor text NOT NULL);
         """,
     ];
 

@@ -34,19 +34,14 @@ internal static class Schema
             log TEXT NOT NULL PRIMARY KEY, size INTEGER NOT NULL, head BLOB NOT NULL);
         """,
 
-        // Version 3: the index feed, one row per version with a timestamp (microseconds) no other version has; filled
-        // from the artifacts recorded so far, in the order they were first stored.
+        // Version 3: the index feed, one row per version with a timestamp (microseconds) no other version has, filled
+        // from the artifacts recorded so far in the order they were first stored; and named durable positions (the
+        // cursors of followed feeds).
         """
-        CREATE TABLE feed (
-            module TEXT NOT NULL, version TEXT NOT NULL, ts INTEGER NOT NULL UNIQUE,
-            PRIMARY KEY (module, version)) WITHOUT ROWID;
+        CREATE TABLE feed (module TEXT NOT NULL, version TEXT NOT NULL, ts INTEGER NOT NULL UNIQUE, PRIMARY KEY (module, version)) WITHOUT ROWID;
         INSERT INTO feed (module, version, ts)
             SELECT module, version, first * 1000 + ROW_NUMBER() OVER (PARTITION BY first ORDER BY module, version) - 1
             FROM (SELECT module, version, min(fetched_at) AS first FROM artifacts GROUP BY module, version);
-        """,
-
-        // Version 4: named durable positions (the cursors of followed feeds).
-        """
         CREATE TABLE cursors (name TEXT NOT NULL PRIMARY KEY, cursor TEXT NOT NULL);
         """,
     ];

@@ -12,15 +12,15 @@ namespace Warren.Cli.Commands;
 /// <summary>`warren sync --from FEED --root DIR`: one pass over an index feed into a store, then exit (for cron).</summary>
 public sealed class SyncCommand : Command
 {
-    private readonly Option<string> _from = new("--from") { Description = "the index feed: another Warren's https://core/index, or https://index.golang.org/index with --patterns", Required = true };
-    private readonly Option<string> _root = new("--root") { Description = "the store directory to fill", Required = true };
-    private readonly Option<string?> _patterns = new("--patterns") { Description = "GOPRIVATE-style globs of the module paths to fetch (required for a public feed)" };
-    private readonly Option<string?> _upstream = new("--upstream") { Description = "where versions are fetched from, in GOPROXY syntax (default: the feed's own server for a Warren feed, else $GOPROXY)" };
-    private readonly Option<string?> _sumdb = new("--sumdb") { Description = "checksum database every fetched module is verified against, GOSUMDB syntax or off (default: $GOSUMDB, then sum.golang.org)" };
-    private readonly Option<int?> _concurrency = new("--concurrency") { Description = "versions fetched at once (default 4)" };
-    private readonly Option<string?> _rate = new("--rate") { Description = "the most bytes per second to fetch, e.g. 10M (default: no limit)" };
-    private readonly Option<bool> _json = new("--json") { Description = "print the summary as JSON" };
-    private readonly Option<string> _color = ReportOutput.ColorOption();
+    private static readonly Option<string> _from = new("--from") { Description = "the index feed: another Warren's https://core/index, or https://index.golang.org/index with --patterns", Required = true };
+    private static readonly Option<string> _root = new("--root") { Description = "the store directory to fill", Required = true };
+    private static readonly Option<string?> _patterns = new("--patterns") { Description = "GOPRIVATE-style globs of the module paths to fetch (required for a public feed)" };
+    private static readonly Option<string?> _upstream = new("--upstream") { Description = "where versions are fetched from, in GOPROXY syntax (default: the feed's own server for a Warren feed, else $GOPROXY)" };
+    private static readonly Option<string?> _sumdb = new("--sumdb") { Description = "checksum database every fetched module is verified against, GOSUMDB syntax or off (default: $GOSUMDB, then sum.golang.org)" };
+    private static readonly Option<int?> _concurrency = new("--concurrency") { Description = "versions fetched at once (default 4)" };
+    private static readonly Option<string?> _rate = new("--rate") { Description = "the most bytes per second to fetch, e.g. 10M (default: no limit)" };
+    private static readonly Option<bool> _json = new("--json") { Description = "print the summary as JSON" };
+    private static readonly Option<string> _color = ReportOutput.ColorOption();
 
     public SyncCommand()
         : base("sync", """

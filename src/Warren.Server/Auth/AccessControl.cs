@@ -3,17 +3,10 @@ using System.Globalization;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections.Features;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-using Warren.Core.Modules;
-using Warren.Server.Configuration;
 using Warren.Server.Endpoints;
 using Warren.Server.SumDb;
-using Warren.Server.Observability;
 
 namespace Warren.Server.Auth;
 

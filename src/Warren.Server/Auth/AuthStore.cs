@@ -2,11 +2,6 @@ using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-using Warren.Core.Modules;
-using Warren.Server.Configuration;
-using Warren.Server.Observability;
 
 namespace Warren.Server.Auth;
 

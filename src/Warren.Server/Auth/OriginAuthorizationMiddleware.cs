@@ -1,13 +1,7 @@
 using System.Text;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-using Warren.Server.Configuration;
 using Warren.Server.Endpoints;
 using Warren.Server.SumDb;
-using Warren.Server.Observability;
 
 namespace Warren.Server.Auth;
 

@@ -2,15 +2,10 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-using Warren.Core.Modules;
 using Warren.Fetch.Direct;
 using Warren.Fetch.Direct.Discovery;
 using Warren.Fetch.Direct.Git;
-using Warren.Server.Configuration;
 using Warren.Server.Ingest;
-using Warren.Server.Observability;
 
 namespace Warren.Server.Auth;
 

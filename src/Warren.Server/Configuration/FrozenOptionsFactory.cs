@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Options;
-
 namespace Warren.Server.Configuration;
 
 /// <summary>Hands out one options instance built before the container (so it can be immutable) after running the

@@ -1,6 +1,4 @@
 using System.Net;
-using Microsoft.Extensions.Options;
-using Warren.Core.Modules;
 using Warren.Fetch.Direct.Git;
 using Warren.Protocol.GoProxy;
 using Warren.Protocol.SumDb;

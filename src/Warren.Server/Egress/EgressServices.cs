@@ -1,7 +1,4 @@
-using Microsoft.Extensions.Logging;
 using Warren.Fetch.Direct.Egress;
-using Warren.Server.Configuration;
-using Warren.Server.Observability;
 using Warren.Protocol;
 
 namespace Warren.Server.Egress;

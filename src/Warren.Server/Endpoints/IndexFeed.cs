@@ -1,9 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Microsoft.AspNetCore.Http;
 using Warren.Server.Auth;
-using Warren.Storage;
 
 namespace Warren.Server.Endpoints;
 

@@ -1,7 +1,6 @@
 using Microsoft.Win32.SafeHandles;
 using Warren.Core.Limits;
 using Warren.Server.Storage;
-using Warren.Storage;
 
 namespace Warren.Server.Endpoints;
 

@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Http;
 using Warren.Server.Ingest;
 
 namespace Warren.Server.Endpoints;

@@ -1,20 +1,14 @@
 using System.Globalization;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using Warren.Server.Auth;
-using Warren.Server.Configuration;
 using Warren.Server.Ingest;
-using Warren.Server.Observability;
 using Warren.Server.Storage;
 using Warren.Server.SumDb;
 
-using Warren.Storage;
 
 namespace Warren.Server.Endpoints;
 

@@ -1,5 +1,3 @@
-using Warren.Core.Modules;
-
 namespace Warren.Server.Endpoints;
 
 public enum ProxyRoute

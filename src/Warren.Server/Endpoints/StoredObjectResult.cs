@@ -1,7 +1,5 @@
 using System.Globalization;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
-using Warren.Storage;
 
 namespace Warren.Server.Endpoints;
 

@@ -1,9 +1,4 @@
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Warren.Core.Limits;
-using Warren.Server.Configuration;
-using Warren.Server.Observability;
-using Warren.Storage;
 using Warren.Server.Storage;
 using Warren.Server.Upstream;
 

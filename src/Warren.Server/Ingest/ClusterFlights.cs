@@ -1,7 +1,3 @@
-using Microsoft.Extensions.Logging;
-using Warren.Server.Observability;
-using Warren.Storage;
-
 namespace Warren.Server.Ingest;
 
 /// <summary>Single-flight across the nodes of a cluster: the first node to want a key takes a lease in the shared

@@ -1,12 +1,8 @@
 using System.Text;
 using System.Text.Json;
-using Microsoft.Extensions.Logging;
-using Warren.Core.Modules;
-using Warren.Server.Observability;
 using Warren.Server.Storage;
 using Warren.Server.SumDb;
 using Warren.Server.Upstream;
-using Warren.Storage;
 
 namespace Warren.Server.Ingest;
 

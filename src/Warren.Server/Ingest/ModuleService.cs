@@ -1,10 +1,7 @@
 using System.Text;
-using Warren.Core.Modules;
 using Warren.Server.Endpoints;
-using Warren.Server.Observability;
 using Warren.Server.Storage;
 using Warren.Server.Upstream;
-using Warren.Storage;
 
 namespace Warren.Server.Ingest;
 

@@ -1,5 +1,3 @@
-using Warren.Storage;
-
 namespace Warren.Server.Ingest;
 
 /// <summary>What a handler sends back: an artifact, a computed body, or an <see cref="Outcome"/> that says why not.</summary>

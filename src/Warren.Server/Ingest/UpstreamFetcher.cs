@@ -1,10 +1,5 @@
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-using Warren.Server.Configuration;
-using Warren.Server.Observability;
 using Warren.Server.Upstream;
-using Warren.Storage;
 
 namespace Warren.Server.Ingest;
 

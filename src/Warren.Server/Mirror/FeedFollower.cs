@@ -1,13 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-using Warren.Core.Modules;
-using Warren.Server.Configuration;
 using Warren.Server.Endpoints;
 using Warren.Server.Ingest;
-using Warren.Server.Observability;
-using Warren.Storage;
 
 namespace Warren.Server.Mirror;
 
@@ -20,7 +14,7 @@ public sealed record FollowResult(int Fetched, int Present, int Skipped, int Fai
 /// or failed after retries), so a node killed at any instant resumes where it stopped and fetches nothing twice that
 /// was stored. Fetches are bounded in number and in bytes per second, so following never starves clients.</summary>
 public sealed class FeedFollower(ModuleService modules, IArtifactStore store, IModuleIndex index, IHttpClientFactory httpClients, WarrenMetrics metrics,
-    TimeProvider time, IOptions<WarrenOptions> options, ILogger<FeedFollower> logger) : BackgroundService
+    TimeProvider time, Microsoft.Extensions.Options.IOptions<WarrenOptions> options, ILogger<FeedFollower> logger) : BackgroundService
 {
     /// <summary>The name of the feed client in the <see cref="IHttpClientFactory"/>.</summary>
     public const string ClientName = "warren-follow";

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using Warren.Server.Auth;
 using Warren.Server.Upstream;
 

@@ -1,9 +1,5 @@
 using System.Text;
-using Microsoft.Extensions.Logging;
-using Warren.Core.Modules;
 using Warren.Protocol.SumDb;
-using Warren.Server.Observability;
-using Warren.Storage;
 
 namespace Warren.Server.Storage;
 

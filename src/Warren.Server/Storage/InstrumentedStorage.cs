@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
-using Warren.Server.Observability;
-using Warren.Storage;
 
 namespace Warren.Server.Storage;
 

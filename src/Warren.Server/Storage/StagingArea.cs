@@ -1,5 +1,3 @@
-using Warren.Storage;
-
 namespace Warren.Server.Storage;
 
 /// <summary>The node's local staging directory, where downloads are written and checked before they go into the

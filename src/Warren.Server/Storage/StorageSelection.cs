@@ -1,4 +1,3 @@
-using Warren.Server.Configuration;
 using Warren.Storage.Postgres;
 using Warren.Storage.S3;
 

@@ -1,7 +1,4 @@
 using System.Globalization;
-using Microsoft.Extensions.Options;
-using Warren.Server.Configuration;
-using Warren.Storage;
 
 namespace Warren.Server.Storage;
 

@@ -1,11 +1,5 @@
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Warren.Fetch.Direct.Git;
-using Warren.Server.Configuration;
-using Warren.Server.Observability;
-using Warren.Storage;
 
 namespace Warren.Server.Storage;
 

@@ -1,9 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
-using Microsoft.Extensions.Options;
-using Warren.Core.Modules;
 using Warren.Core.SumDb;
 using Warren.Protocol;
-using Warren.Server.Configuration;
 
 namespace Warren.Server.SumDb;
 

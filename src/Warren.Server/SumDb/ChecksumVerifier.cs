@@ -1,14 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Warren.Protocol;
 using Warren.Protocol.GoProxy;
 using Warren.Protocol.SumDb;
-using Warren.Server.Configuration;
-using Warren.Server.Observability;
 using Warren.Server.Storage;
-using Warren.Storage;
 
 namespace Warren.Server.SumDb;
 

@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Text;
 using Warren.Core.SumDb;
-using Warren.Storage;
 
 namespace Warren.Server.SumDb;
 

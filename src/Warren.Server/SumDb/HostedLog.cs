@@ -1,9 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 using System.Threading.Channels;
-using Warren.Core.Modules;
 using Warren.Core.SumDb;
-using Warren.Storage;
 
 namespace Warren.Server.SumDb;
 

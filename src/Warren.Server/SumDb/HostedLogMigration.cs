@@ -1,5 +1,4 @@
 using Warren.Core.SumDb;
-using Warren.Storage;
 using Warren.Storage.FileSystem;
 
 namespace Warren.Server.SumDb;

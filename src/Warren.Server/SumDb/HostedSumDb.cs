@@ -1,9 +1,4 @@
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Warren.Core.SumDb;
-using Warren.Server.Configuration;
-using Warren.Server.Observability;
-using Warren.Storage;
 
 namespace Warren.Server.SumDb;
 

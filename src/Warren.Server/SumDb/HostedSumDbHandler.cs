@@ -1,6 +1,4 @@
-using Microsoft.Extensions.Options;
 using Warren.Core.SumDb;
-using Warren.Server.Configuration;
 using Warren.Server.Ingest;
 
 namespace Warren.Server.SumDb;

@@ -1,6 +1,5 @@
 using Warren.Protocol.SumDb;
 using Warren.Server.Storage;
-using Warren.Storage;
 
 namespace Warren.Server.SumDb;
 

@@ -1,17 +1,11 @@
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-using Warren.Core.Modules;
 using Warren.Core.SumDb;
 using Warren.Protocol;
 using Warren.Protocol.SumDb;
-using Warren.Server.Configuration;
 using Warren.Server.Ingest;
-using Warren.Server.Observability;
 using Warren.Server.Storage;
 using Warren.Server.Upstream;
-using Warren.Storage;
 
 namespace Warren.Server.SumDb;
 

@@ -1,10 +1,5 @@
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Warren.Core.Limits;
-using Warren.Core.Modules;
 using Warren.Fetch.Direct;
-using Warren.Server.Configuration;
-using Warren.Server.Observability;
 
 namespace Warren.Server.Upstream;
 

@@ -1,9 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
-using Microsoft.Extensions.Options;
 using Warren.Fetch.Direct.Git;
 using Warren.Protocol.GoProxy;
-using Warren.Server.Configuration;
 
 namespace Warren.Server.Upstream;
 

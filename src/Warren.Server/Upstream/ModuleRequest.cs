@@ -1,4 +1,3 @@
-using Warren.Core.Modules;
 using Warren.Protocol.GoProxy;
 
 namespace Warren.Server.Upstream;

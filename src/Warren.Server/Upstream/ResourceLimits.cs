@@ -1,8 +1,5 @@
-using Microsoft.Extensions.Options;
 using Warren.Core.Limits;
-using Warren.Server.Configuration;
 using Warren.Server.Ingest;
-using Warren.Server.Observability;
 
 namespace Warren.Server.Upstream;
 

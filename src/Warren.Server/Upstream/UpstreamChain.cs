@@ -1,10 +1,5 @@
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-using Warren.Core.Modules;
 using Warren.Protocol;
 using Warren.Protocol.GoProxy;
-using Warren.Server.Configuration;
-using Warren.Server.Observability;
 
 namespace Warren.Server.Upstream;
 

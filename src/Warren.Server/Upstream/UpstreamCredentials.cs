@@ -1,9 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text;
-using Microsoft.Extensions.Options;
 using Warren.Fetch.Direct.Git;
 using Warren.Protocol;
-using Warren.Server.Configuration;
 
 namespace Warren.Server.Upstream;
 
