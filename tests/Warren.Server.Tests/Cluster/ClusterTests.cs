@@ -180,7 +180,7 @@ public sealed class ClusterTests(ClusterServices services) : IClassFixture<Clust
         upstream.ChunkDelay = TimeSpan.FromMilliseconds(60);
         var store = $"s3://{services.S3.Bucket}/{S3ServerFixture.NewPrefix().TrimEnd('/')}";
         var index = services.NewDatabase();
-        var env = new Dictionary<string, string>(StringComparer.Ordinal) { ["WARREN_CLUSTERLEASEDURATION"] = "00:00:03" };
+        var env = new Dictionary<string, string>(StringComparer.Ordinal) { ["WARREN_CLUSTERLEASEDURATION"] = "00:00:05" };
         string[] shared = ["--store", store, "--s3-endpoint", services.S3.Endpoint, "--s3-path-style", "--index", index];
         var nodes = new List<WarrenProcess>();
         try
@@ -203,6 +203,9 @@ public sealed class ClusterTests(ClusterServices services) : IClassFixture<Clust
             Assert.Equal(1, upstream.HitsFor(relative));
             await Task.Delay(500);
             nodes[0].Kill();
+
+            // At once, while the dead node's lease still runs, another node is asked: it waits, then takes over.
+            var waiting = direct.GetByteArrayAsync(nodes[1].Url + "/" + relative);
             await Assert.ThrowsAnyAsync<Exception>(async () => (await doomed).EnsureSuccessStatusCode());
 
             // Nothing partial is visible: the object is not there at all yet.
@@ -214,6 +217,7 @@ public sealed class ClusterTests(ClusterServices services) : IClassFixture<Clust
             var result = await go.RunAsync(TestPaths.NewTempDir("after-kill"), "mod", "download", "-json", entry.ToString());
             Assert.True(result.ExitCode == 0, result.ToString());
             Assert.Equal(entry.ZipHash, GoRunner.JsonStream(result.Stdout).Single().GetProperty("Sum").GetString());
+            Assert.Equal(await File.ReadAllBytesAsync(entry.ZipPath), await waiting);
             Assert.Equal(2, upstream.HitsFor(relative));
             Assert.Contains(nodes.Skip(1), n => n.Output.Contains("Took over the cluster lease", StringComparison.Ordinal));
 
