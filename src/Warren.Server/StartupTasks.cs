@@ -8,7 +8,7 @@ namespace Warren.Server;
 
 /// <summary>At start-up: remove what an interrupted run left in staging, bring the index up to date (tree heads kept
 /// in files by earlier versions), open the hosted checksum database's log, and say what is served.</summary>
-internal sealed class StartupTasks(StagingArea staging, StoreLock storeLock, IndexRefill refill, IModuleIndex index, ProtocolSettings settings, SumDb.HostedSumDb hosted,
+internal sealed class StartupTasks(StagingArea staging, StoreLock storeLock, LocalObjectCache localCopies, IndexRefill refill, IModuleIndex index, ProtocolSettings settings, SumDb.HostedSumDb hosted,
     IHostApplicationLifetime lifetime, IOptions<WarrenOptions> options, ILogger<StartupTasks> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -25,6 +25,7 @@ internal sealed class StartupTasks(StagingArea staging, StoreLock storeLock, Ind
             Log.CleanedStaging(logger, removed);
         }
 
+        localCopies.Load();
         WatchRecreations();
         foreach (var database in new[] { settings.SumDb?.Name, settings.ProxiedSumDb?.Name }.OfType<string>().Distinct(StringComparer.Ordinal))
         {

@@ -87,6 +87,7 @@ public static class WarrenServiceCollectionExtensions
             return new SmallArtifactCache(o.MemoryCacheBytes, maxEntries: o.MemoryCacheEntries);
         });
         services.AddSingleton(sp => new Endpoints.OpenFileCache(sp.GetRequiredService<IOptions<WarrenOptions>>().Value.OpenFiles));
+        services.AddSingleton<LocalObjectCache>();
         services.AddSingleton<ChecksumPolicy>();
         services.AddSingleton<HostedSumDb>();
         services.AddSingleton<ChecksumVerifier>();

@@ -93,6 +93,18 @@ public static class StoreFiles
         return true;
     }
 
+    /// <summary>Makes a second name for an existing file (a hard link; both on one file system). False when the link
+    /// cannot be made (another file system, the name is taken, no hard links here).</summary>
+    public static bool TryHardLink(string existing, string link)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return false;
+        }
+
+        return Native.Link(Encoding.UTF8.GetBytes(existing + "\0"), Encoding.UTF8.GetBytes(link + "\0")) == 0;
+    }
+
     /// <summary>Sets the process's umask to 077, so that whatever the serving process and its git children create
     /// (mirrors, checksum database caches, staged downloads) is private to the user; returns the previous mask.
     /// Nothing on Windows.</summary>

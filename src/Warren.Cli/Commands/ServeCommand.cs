@@ -55,6 +55,7 @@ public sealed class ServeCommand : Command
     // mirror limits
     private readonly Option<string?> _mirrorQuota = new("--mirror-quota") { Description = "disk quota of the git mirrors, e.g. 20G or 500M; the least recently used idle mirrors are deleted to stay within it (default: none)" };
     private readonly Option<TimeSpan?> _mirrorMaxIdle = new("--mirror-max-idle") { Description = "delete git mirrors unused for this long, e.g. 30.00:00:00 (default: keep)" };
+    private readonly Option<string?> _localCache = new("--local-cache") { Description = "disk budget of this node's local copies of zips kept in object storage, e.g. 10G; 0 turns them off (default: 2G; not used with --s3-redirect)" };
     private readonly Option<string?> _maxRepoSize = new("--max-repo-size") { Description = "refuse repositories larger than this, e.g. 2G (default: no limit)" };
 
     public ServeCommand()
@@ -63,7 +64,7 @@ public sealed class ServeCommand : Command
         foreach (var option in new Option[] { _listen, _root, _upstream, _sumdb, _hostedSumDb, _hostedPatterns, _sumdbPolicy, _private, _noProxy, _noSumDb, _listTtl, _negativeTtl,
                      _authFile, _anonymous, _adminListen, _authorizeByOrigin, _originAuthzTtl, _rateLimit, _rateLimitBurst,
                      _egressAllow, _egressDeny, _direct, _maxFetches, _maxGit, _upstreamCredentialsOverHttp,
-                     _store, _s3Endpoint, _s3Region, _s3PathStyle, _s3Redirect, _index,
+                     _store, _s3Endpoint, _s3Region, _s3PathStyle, _s3Redirect, _localCache, _index,
                      _follow, _followPatterns, _followInterval, _followConcurrency, _followRate,
                      _mirrorQuota, _mirrorMaxIdle, _maxRepoSize })
         {
@@ -109,6 +110,7 @@ public sealed class ServeCommand : Command
             o.S3Region = parse.GetValue(_s3Region) ?? o.S3Region;
             o.S3PathStyle = parse.GetValue(_s3PathStyle) || o.S3PathStyle;
             o.S3Redirect = parse.GetValue(_s3Redirect) || o.S3Redirect;
+            o.LocalCache = parse.GetValue(_localCache) ?? o.LocalCache;
             o.Index = parse.GetValue(_index) ?? o.Index;
 
             // following

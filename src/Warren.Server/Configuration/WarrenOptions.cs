@@ -260,6 +260,23 @@ public sealed record WarrenOptions
     /// <summary><see cref="MaxRepoSize"/> parsed.</summary>
     public SizeSetting MaxRepoSizeSize { get; private init; }
 
+    /// <summary>Disk budget of the node-local copies of zips read from object storage ("2G"; "0" turns it off); null for
+    /// the default, <see cref="DefaultLocalCacheBytes"/>. Only a store without local files uses it.</summary>
+    public string? LocalCache
+    {
+        get;
+        init => LocalCacheSize = SizeSetting.Parse(field = value);
+    }
+
+    /// <summary><see cref="LocalCache"/> parsed.</summary>
+    public SizeSetting LocalCacheSize { get; private init; }
+
+    /// <summary>The local cache's budget when <see cref="LocalCache"/> is not given: 2 GiB.</summary>
+    public const long DefaultLocalCacheBytes = 2L << 30;
+
+    /// <summary>The local cache's budget in bytes (0: off).</summary>
+    public long LocalCacheBytes => LocalCacheSize.Bytes ?? DefaultLocalCacheBytes;
+
     private static string CacheControlFor(TimeSpan maxAge) =>
         "public, max-age=" + ((long)maxAge.TotalSeconds).ToString(CultureInfo.InvariantCulture) + ", immutable";
 }

@@ -217,6 +217,8 @@ public sealed class WarrenOptionsBuilder
     /// deleted. Null: no quota.</summary>
     public string? MirrorQuota { get; set; }
 
+    public string? LocalCache { get; set; }
+
     /// <summary>Mirrors unused for this long are deleted; null keeps them (unless the quota needs the room).</summary>
     public TimeSpan? MirrorMaxIdle { get; set; }
 
@@ -291,6 +293,7 @@ public sealed class WarrenOptionsBuilder
         AnswersMaxCount = AnswersMaxCount,
         MaintenanceInterval = MaintenanceInterval,
         MirrorQuota = MirrorQuota,
+        LocalCache = LocalCache,
         MirrorMaxIdle = MirrorMaxIdle,
         MaxRepoSize = MaxRepoSize,
         EnvironmentProxies = EnvironmentProxies ?? ProxyEnvironment.None,

@@ -239,7 +239,7 @@ public sealed class WarrenOptionsValidator : IValidateOptions<WarrenOptions>
             }
         }
 
-        foreach (var (label, size) in new[] { ("mirror quota", options.MirrorQuotaSize), ("max repo size", options.MaxRepoSizeSize) })
+        foreach (var (label, size) in new[] { ("mirror quota", options.MirrorQuotaSize), ("max repo size", options.MaxRepoSizeSize), ("local cache", options.LocalCacheSize) })
         {
             if (size.Error is { } error)
             {

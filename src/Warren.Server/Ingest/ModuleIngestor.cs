@@ -9,7 +9,7 @@ namespace Warren.Server.Ingest;
 /// <summary>Brings what the store lacks: one shared fetch per key (see <see cref="UpstreamFetcher"/>), then the
 /// checks the go command makes, checksum verification, the atomic commit and the index record.</summary>
 public sealed class ModuleIngestor(UpstreamFetcher upstream, IArtifactStore store, IModuleIndex index, StagingArea staging, ChecksumVerifier verifier,
-    AnswerCache answers, WarrenMetrics metrics, TimeProvider time, ILogger<ModuleIngestor> logger)
+    AnswerCache answers, LocalObjectCache localCopies, WarrenMetrics metrics, TimeProvider time, ILogger<ModuleIngestor> logger)
 {
     private readonly CancellationToken _lifetime = upstream.Lifetime;
 
@@ -252,7 +252,14 @@ public sealed class ModuleIngestor(UpstreamFetcher upstream, IArtifactStore stor
     /// <summary>Commits a checked artifact, forgets the answers it changes and records it in the index.</summary>
     private async Task CommitAsync(ModuleRequest request, string staged, ArtifactKind kind, string? hash, long size, string source)
     {
+        // A zip this node verified stays here as its local copy when the store keeps it elsewhere (object storage).
+        var reserved = kind == ArtifactKind.Zip ? localCopies.Reserve(staged) : null;
         await CommitStagedAsync(staged, request.ModulePath, request.Version!, kind, _lifetime).ConfigureAwait(false);
+        if (reserved is not null)
+        {
+            localCopies.Adopt(reserved, await GetStoredAsync(request.ModulePath, request.Version!, kind, _lifetime).ConfigureAwait(false));
+        }
+
         answers.Forget(request.ModulePath);
         await RecordAsync(request.ModulePath, request.Version!, kind, hash, size, source).ConfigureAwait(false);
         Log.Stored(logger, request.ToString(), size, hash ?? "-", source);

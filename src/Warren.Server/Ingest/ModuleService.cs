@@ -8,7 +8,7 @@ namespace Warren.Server.Ingest;
 /// <summary>What the endpoints call: answers module requests from memory (small artifacts, open zips), the store and
 /// the answer cache, and hands what is missing to the ingestor.</summary>
 public sealed class ModuleService(IArtifactStore store, ModuleIngestor ingestor, AnswerCache answers, SmallArtifactCache small, OpenFileCache openFiles,
-    WarrenMetrics metrics)
+    LocalObjectCache localCopies, WarrenMetrics metrics)
 {
     private const string JsonType = "application/json";
 
@@ -37,7 +37,7 @@ public sealed class ModuleService(IArtifactStore store, ModuleIngestor ingestor,
         if (kind == ArtifactKind.Zip && _remoteZips.TryGet(key, out var remote))
         {
             metrics.CacheHit(label);
-            return new ArtifactAnswer(remote);
+            return ServeRemoteZip(key, remote);
         }
 
         var hit = await GetStoredAsync(modulePath, version, kind, cancellationToken).ConfigureAwait(false);
@@ -70,6 +70,7 @@ public sealed class ModuleService(IArtifactStore store, ModuleIngestor ingestor,
             if (artifact.LocalPath is null)
             {
                 _remoteZips.Set(key, artifact);
+                return ServeRemoteZip(key, artifact);
             }
 
             return openFiles.Open(key, artifact) is { } open ? new OpenArtifactAnswer(open) : new ArtifactAnswer(artifact);
@@ -84,6 +85,19 @@ public sealed class ModuleService(IArtifactStore store, ModuleIngestor ingestor,
         var cached = new CachedArtifact(body, artifact.ETag, artifact.LastModified);
         small.Add(key, cached);
         return new MemoryArtifactAnswer(cached);
+    }
+
+    /// <summary>A zip of a store without local files: from this node's local copy when it has one (sent like a stored
+    /// file), else from the store while a local copy is made in the background.</summary>
+    private ServeResult ServeRemoteZip(string key, StoredObject remote)
+    {
+        if (localCopies.TryGet(remote) is { } local)
+        {
+            return openFiles.Open(key, local) is { } open ? new OpenArtifactAnswer(open) : new ArtifactAnswer(local);
+        }
+
+        localCopies.Fill(remote);
+        return new ArtifactAnswer(remote);
     }
 
     /// <summary>.info for a query that is not a canonical version (a branch, a tag, a commit prefix): asked upstream, answered canonically.</summary>

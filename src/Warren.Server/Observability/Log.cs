@@ -156,4 +156,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 6702, Level = LogLevel.Warning, Message = "Following {Feed} failed: {Reason}; trying again in {Interval}")]
     public static partial void FollowFailed(ILogger logger, string feed, string reason, TimeSpan interval);
+
+    [LoggerMessage(EventId = 7700, Level = LogLevel.Information, Message = "Local copies of stored objects: {Count} kept from before in {Directory} (budget {Budget} bytes)")]
+    public static partial void LocalCacheLoaded(ILogger logger, int count, string directory, long budget);
+
+    [LoggerMessage(EventId = 7701, Level = LogLevel.Warning, Message = "Could not make a local copy of {Key}: {Reason}; it is served from the store")]
+    public static partial void LocalCopyFailed(ILogger logger, string key, string reason);
 }

@@ -63,7 +63,12 @@ public sealed class ObjectStorageNodeTests(ClusterServices services) : IClassFix
     public async Task A_range_of_a_zip_in_object_storage_is_read_from_the_store_as_a_range_and_conditional_requests_are_answered()
     {
         await using var upstream = await FakeUpstream.StartAsync(TestPaths.Corpus);
-        await using var warren = await WarrenInstance.StartAsync(upstream.Url, o => Shared(o));
+        // Without local copies (--local-cache 0), so that every read goes to the object store.
+        await using var warren = await WarrenInstance.StartAsync(upstream.Url, o =>
+        {
+            Shared(o);
+            o.LocalCache = "0";
+        });
         var entry = Entry();
         var bytes = await File.ReadAllBytesAsync(entry.ZipPath);
         Assert.Equal(bytes, await warren.Client.GetByteArrayAsync(ZipUrl(entry)));
