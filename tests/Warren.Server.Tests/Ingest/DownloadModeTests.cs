@@ -52,26 +52,35 @@ public sealed class DownloadModeTests : IAsyncLifetime
         }
     }
 
+    /// <summary>GETs the .info, .mod and .zip of the version and checks each answer's status (and body, when given).</summary>
+    private static async Task AssertArtifactsAsync(HttpClient client, HttpStatusCode status, string? body = null, string version = Version)
+    {
+        foreach (var suffix in Artifacts)
+        {
+            var response = await client.GetAsync($"{Color}/@v/{version}{suffix}");
+            Assert.Equal(status, response.StatusCode);
+            if (body is not null)
+            {
+                Assert.Equal(body, await response.Content.ReadAsStringAsync());
+            }
+        }
+    }
+
     private string UpstreamUrl(string suffix) => _upstream.Url.TrimEnd('/') + "/" + Color + suffix;
 
     [Theory]
-    [InlineData("github.com/fatih/*=async", true, null)]
-    [InlineData("a.example,b.example=none; github.com/*=redirect ;*=async_redirect", true, null)]
-    [InlineData("corp.example=offline;*=sync", true, null)]
-    [InlineData("corp.example", false, "\"corp.example\": want GLOBS=MODE")]
-    [InlineData("corp.example=lazy", false, "\"lazy\": the mode must be sync, async, redirect, async_redirect, none or offline")]
-    [InlineData("[=none", false, "syntax error in pattern")]
-    public void Rules_parse_or_say_what_is_wrong(string text, bool ok, string? message)
+    [InlineData("github.com/fatih/*=async", null)]
+    [InlineData("a.example,b.example=none; github.com/*=redirect ;*=async_redirect", null)]
+    [InlineData("corp.example=offline;*=sync", null)]
+    [InlineData("corp.example", "\"corp.example\": want GLOBS=MODE")]
+    [InlineData("corp.example=lazy", "\"lazy\": the mode must be sync, async, redirect, async_redirect, none or offline")]
+    [InlineData("[=none", "syntax error in pattern")]
+    public void Rules_parse_or_say_what_is_wrong(string text, string? problem)
     {
-        Assert.Equal(ok, DownloadModePolicy.TryParseRules(text, out var rules, out var error));
-        if (ok)
-        {
-            Assert.NotEmpty(rules);
-        }
-        else
-        {
-            Assert.Contains(message!, error, StringComparison.Ordinal);
-        }
+        var parsed = DownloadModePolicy.TryParseRules(text, out var rules, out var error);
+        Assert.Equal(problem is null, parsed);
+        Assert.Equal(parsed, rules.Count > 0);
+        Assert.Contains(problem ?? "", error ?? "", StringComparison.Ordinal);
     }
 
     [Fact]
@@ -132,14 +141,32 @@ public sealed class DownloadModeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Warren_serve_with_a_redirect_rule_that_can_only_reach_direct_exits_2_with_one_line_per_problem()
+    {
+        var dir = TestPaths.NewTempDir("modes");
+        var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { WarrenProcess.Dll, "serve", "--listen", "127.0.0.1:1", "--root", Path.Combine(dir, "store"), "--sumdb", "off",
+                     "--upstream", "direct", "--private", "corp.example", "--download-mode", "corp.example/*,github.com/*=redirect;*=async" })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var process = System.Diagnostics.Process.Start(psi)!;
+        var stderr = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+
+        Assert.Equal(2, process.ExitCode);
+        var lines = stderr.Split('\n').Where(l => l.Contains("download mode", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, lines.Count);
+        Assert.Contains(lines, l => l.Contains("download mode \"corp.example/*,github.com/*=redirect\": the upstream chain \"direct\" has no http(s) proxy", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("download mode \"corp.example/*,github.com/*=redirect\": corp.example/* is under --no-proxy/--private", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Sync_fetches_stores_and_serves()
     {
         await using var warren = await StartAsync("github.com/fatih/*=sync;*=none");
-        foreach (var suffix in Artifacts)
-        {
-            var response = await warren.Client.GetAsync($"{Color}/@v/{Version}{suffix}");
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        }
+        await AssertArtifactsAsync(warren.Client, HttpStatusCode.OK);
 
         Assert.True(HoldsVersion(warren));
     }
@@ -148,7 +175,7 @@ public sealed class DownloadModeTests : IAsyncLifetime
     public async Task Async_answers_404_then_stores_the_version_in_the_background_once()
     {
         await using var warren = await StartAsync("github.com/fatih/*=async");
-        _upstream.Delay = TimeSpan.FromSeconds(1);
+        _upstream.Delay = TimeSpan.FromSeconds(2);
 
         // A burst of clients for every artifact: all 404 at once, with the reason; one background fetch of the version.
         var first = await Task.WhenAll(Enumerable.Range(0, 8).SelectMany(_ => Artifacts).Select(s => warren.Client.GetAsync($"{Color}/@v/{Version}{s}")));
@@ -214,12 +241,7 @@ public sealed class DownloadModeTests : IAsyncLifetime
     public async Task None_answers_404_with_the_reason_and_fetches_nothing()
     {
         await using var warren = await StartAsync("github.com/fatih/*=none");
-        foreach (var suffix in Artifacts)
-        {
-            var response = await warren.Client.GetAsync($"{Color}/@v/{Version}{suffix}");
-            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
-            Assert.Equal("not fetched: download mode none for this path\n", await response.Content.ReadAsStringAsync());
-        }
+        await AssertArtifactsAsync(warren.Client, HttpStatusCode.NotFound, "not fetched: download mode none for this path\n");
 
         var query = await warren.Client.GetAsync($"{Color}/@v/master.info");
         Assert.Equal(HttpStatusCode.NotFound, query.StatusCode);
@@ -237,18 +259,12 @@ public sealed class DownloadModeTests : IAsyncLifetime
         var root = TestPaths.NewTempDir("store");
         await using (var sync = await StartAsync("", root))
         {
-            foreach (var suffix in Artifacts)
-            {
-                Assert.Equal(HttpStatusCode.OK, (await sync.Client.GetAsync($"{Color}/@v/{Version}{suffix}")).StatusCode);
-            }
+            await AssertArtifactsAsync(sync.Client, HttpStatusCode.OK);
         }
 
         var before = _upstream.Requests.Count;
         await using var warren = await StartAsync("*=offline", root);
-        foreach (var suffix in Artifacts)
-        {
-            Assert.Equal(HttpStatusCode.OK, (await warren.Client.GetAsync($"{Color}/@v/{Version}{suffix}")).StatusCode);
-        }
+        await AssertArtifactsAsync(warren.Client, HttpStatusCode.OK);
 
         Assert.Equal("v1.13.0\n", await warren.Client.GetStringAsync($"{Color}/@v/list"));
         Assert.Contains("\"Version\":\"v1.13.0\"", await warren.Client.GetStringAsync($"{Color}/@latest"), StringComparison.Ordinal);
