@@ -16,6 +16,7 @@ public sealed class DownloadModeTests : IAsyncLifetime
     private const string Color = "github.com/fatih/color";
     private const string Version = "v1.13.0";
     private static readonly string[] Artifacts = [".info", ".mod", ".zip"];
+    private readonly CapturingLoggerProvider _logs = new();
     private FakeUpstream _upstream = null!;
 
     public async Task InitializeAsync() => _upstream = await FakeUpstream.StartAsync(TestPaths.Corpus);
@@ -27,7 +28,7 @@ public sealed class DownloadModeTests : IAsyncLifetime
         {
             o.DownloadMode = modes;
             configure?.Invoke(o);
-        }, root);
+        }, root, beforeStart: app => app.Services.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>().AddProvider(_logs));
 
     /// <summary>A client that shows redirects instead of following them.</summary>
     private static HttpClient NoRedirects(WarrenInstance warren) =>
@@ -201,6 +202,7 @@ public sealed class DownloadModeTests : IAsyncLifetime
         Assert.Contains("warren_background_fetch_requests_total{result=\"coalesced\"} 23", metrics, StringComparison.Ordinal);
         Assert.Contains("warren_background_fetches_total{outcome=\"stored\"} 1", metrics, StringComparison.Ordinal);
         Assert.Contains("warren_download_mode_answers_total{mode=\"async\",answer=\"not_fetched\"} 24", metrics, StringComparison.Ordinal);
+        Assert.Single(_logs.Lines, l => l.Contains("Background fetch of github.com/fatih/color@v1.13.0 stored it", StringComparison.Ordinal));
     }
 
     [Fact]
