@@ -4,6 +4,7 @@ using Warren.Fetch.Direct.Git;
 using Warren.Protocol;
 using Warren.Server.Auth;
 using Warren.Server.Egress;
+using Warren.Server.Endpoints;
 using Warren.Server.Ingest;
 using Warren.Server.Storage;
 using Warren.Server.SumDb;
@@ -96,6 +97,7 @@ public static class WarrenServiceCollectionExtensions
         services.AddSingleton<UpstreamFetcher>();
         services.AddSingleton<ModuleIngestor>();
         services.AddSingleton<ModuleService>();
+        services.AddDownloadModes(options);
         services.AddSingleton<HostedSumDbHandler>();
         services.AddSingleton<SumDbProxy>();
         services.AddOriginAuthorization();

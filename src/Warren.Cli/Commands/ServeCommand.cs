@@ -52,6 +52,9 @@ public sealed class ServeCommand : Command
     private readonly Option<int?> _followConcurrency = new("--follow-concurrency") { Description = "versions fetched at once while following (default 4)" };
     private readonly Option<string?> _followRate = new("--follow-rate") { Description = "the most bytes per second following may fetch, e.g. 10M (default: no limit)" };
 
+    // download modes
+    private readonly Option<string?> _downloadMode = new("--download-mode") { Description = "per-pattern download modes, 'GLOBS=MODE;GLOBS=MODE', first match wins: sync, async, redirect, async_redirect, none or offline (default: sync)" };
+
     // mirror limits
     private readonly Option<string?> _mirrorQuota = new("--mirror-quota") { Description = "disk quota of the git mirrors, e.g. 20G or 500M; the least recently used idle mirrors are deleted to stay within it (default: none)" };
     private readonly Option<TimeSpan?> _mirrorMaxIdle = new("--mirror-max-idle") { Description = "delete git mirrors unused for this long, e.g. 30.00:00:00 (default: keep)" };
@@ -66,7 +69,8 @@ public sealed class ServeCommand : Command
                      _egressAllow, _egressDeny, _direct, _maxFetches, _maxGit, _upstreamCredentialsOverHttp,
                      _store, _s3Endpoint, _s3Region, _s3PathStyle, _s3Redirect, _localCache, _index,
                      _follow, _followPatterns, _followInterval, _followConcurrency, _followRate,
-                     _mirrorQuota, _mirrorMaxIdle, _maxRepoSize })
+                     _mirrorQuota, _mirrorMaxIdle, _maxRepoSize,
+                     _downloadMode })
         {
             Add(option);
         }
@@ -119,6 +123,9 @@ public sealed class ServeCommand : Command
             o.FollowInterval = parse.GetValue(_followInterval) ?? o.FollowInterval;
             o.FollowConcurrency = parse.GetValue(_followConcurrency) ?? o.FollowConcurrency;
             o.FollowRate = parse.GetValue(_followRate) ?? o.FollowRate;
+
+            // download modes
+            o.DownloadMode = parse.GetValue(_downloadMode) ?? o.DownloadMode;
 
             // mirror limits
             o.MirrorQuota = parse.GetValue(_mirrorQuota) ?? o.MirrorQuota;

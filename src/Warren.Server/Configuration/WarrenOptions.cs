@@ -158,6 +158,13 @@ public sealed record WarrenOptions
     /// <summary>The most bytes per second following may fetch ("10M"); null: no limit.</summary>
     public string? FollowRate { get; init; }
 
+    // --- Download modes ---
+
+    /// <summary>Per-pattern download modes, "GLOBS=MODE;GLOBS=MODE", first match wins, sync where none matches: what
+    /// happens when a client asks for a version the store lacks (sync, async, redirect, async_redirect, none, offline;
+    /// see <see cref="Ingest.DownloadMode"/>). Null: sync for every path.</summary>
+    public string? DownloadMode { get; init; }
+
     // --- Access control (client authentication and authorization) ---
 
     /// <summary>The auth file (principals with hashed tokens, grants, admin flag, expiry); null leaves access control off.</summary>

@@ -135,6 +135,13 @@ public sealed class WarrenOptionsBuilder
     /// <summary>The most bytes per second following may fetch ("10M"); null: no limit.</summary>
     public string? FollowRate { get; set; }
 
+    // --- Download modes ---
+
+    /// <summary>Per-pattern download modes, "GLOBS=MODE;GLOBS=MODE", first match wins, sync where none matches: what
+    /// happens when a client asks for a version the store lacks (sync, async, redirect, async_redirect, none, offline;
+    /// see <see cref="Ingest.DownloadMode"/>). Null: sync for every path.</summary>
+    public string? DownloadMode { get; set; }
+
     // --- Access control (client authentication and authorization) ---
 
     /// <summary>The auth file (principals with hashed tokens, grants, admin flag, expiry); null leaves access control off.</summary>
@@ -272,6 +279,7 @@ public sealed class WarrenOptionsBuilder
         FollowInterval = FollowInterval,
         FollowConcurrency = FollowConcurrency,
         FollowRate = FollowRate,
+        DownloadMode = DownloadMode,
         AuthFile = AuthFile,
         Anonymous = Anonymous,
         AdminListen = AdminListen,

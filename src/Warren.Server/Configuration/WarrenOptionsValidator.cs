@@ -83,6 +83,7 @@ public sealed class WarrenOptionsValidator : IValidateOptions<WarrenOptions>
 
         problems.AddRange(Storage.StorageSelection.Problems(options));
         ValidateFollow(options, problems);
+        problems.AddRange(Ingest.DownloadModePolicy.Problems(options));
         if (options.ClusterLeaseDuration < TimeSpan.FromSeconds(1))
         {
             problems.Add($"cluster lease duration must be at least 1 second, not {options.ClusterLeaseDuration}");

@@ -35,7 +35,7 @@ public static class ProxyEndpoints
         return app;
     }
 
-    private static async Task<IResult> HandleAsync(HttpContext context, ModuleService modules, SumDbProxy sumdb, IOptions<WarrenOptions> options)
+    private static async Task<IResult> HandleAsync(HttpContext context, ModuleService modules, SumDbProxy sumdb, DownloadModeAnswers modes, IOptions<WarrenOptions> options)
     {
         var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
         if (ProxyRequestParser.CheckRawTarget(raw) is { } rawError)
@@ -53,6 +53,11 @@ public static class ProxyEndpoints
         }
 
         var ct = context.RequestAborted;
+        if (await modes.TryAnswerAsync(request, ct) is { } decided)
+        {
+            return Send(context, request.Route == ProxyRoute.Query ? "query" : request.Route.ToString().ToLowerInvariant(), decided, options.Value);
+        }
+
         var (label, result) = request.Route switch
         {
             ProxyRoute.List => ("list", await modules.GetListAsync(request.ModulePath, ct)),
@@ -105,6 +110,10 @@ public static class ProxyEndpoints
 
             case Outcome outcome:
                 return Error(context, label, OutcomeResponses.StatusCode(outcome), outcome.Message);
+
+            case RedirectAnswer { Location: var location }:
+                context.Response.Headers.CacheControl = "no-store";
+                return Results.Redirect(location.AbsoluteUri);
 
             default:
                 throw new InvalidOperationException("unknown result " + result.GetType().Name);

@@ -17,8 +17,9 @@ public sealed class ModuleService(IArtifactStore store, ModuleIngestor ingestor,
     private readonly Warren.Core.Limits.BoundedCache<StoredObject> _remoteZips = new(4096);
     private const string TextType = "text/plain; charset=utf-8";
 
-    /// <summary>.info, .mod or .zip of a canonical version.</summary>
-    public async Task<ServeResult> GetArtifactAsync(string modulePath, string version, ArtifactKind kind, CancellationToken cancellationToken)
+    /// <summary>.info, .mod or .zip of a canonical version when this node holds it (memory or store), else null:
+    /// nothing is fetched.</summary>
+    public async Task<ServeResult?> GetHeldArtifactAsync(string modulePath, string version, ArtifactKind kind, CancellationToken cancellationToken)
     {
         var label = ModuleIngestor.Label(kind);
         var key = ModuleIngestor.Key(modulePath, version, kind);
@@ -41,23 +42,47 @@ public sealed class ModuleService(IArtifactStore store, ModuleIngestor ingestor,
         }
 
         var hit = await GetStoredAsync(modulePath, version, kind, cancellationToken).ConfigureAwait(false);
-        if (hit is not null)
+        if (hit is null)
         {
-            if (kind == ArtifactKind.Zip && await ingestor.RepairZipHashAsync(modulePath, version, hit, cancellationToken).ConfigureAwait(false) is { } broken)
-            {
-                return broken;
-            }
-
-            metrics.CacheHit(label);
-            return await RememberSmallAsync(key, kind, hit, cancellationToken).ConfigureAwait(false);
+            return null;
         }
 
+        if (kind == ArtifactKind.Zip && await ingestor.RepairZipHashAsync(modulePath, version, hit, cancellationToken).ConfigureAwait(false) is { } broken)
+        {
+            return broken;
+        }
+
+        metrics.CacheHit(label);
+        return await RememberSmallAsync(key, kind, hit, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>@v/list from what this node holds only (release versions; no upstream is asked); null when it holds none.</summary>
+    public async Task<ServeResult?> GetHeldListAsync(string modulePath, CancellationToken cancellationToken)
+    {
+        var held = await ListHeldAsync(modulePath, cancellationToken).ConfigureAwait(false);
+        return held.Count > 0 ? new ContentAnswer(MergeList([], held), TextType, TimeSpan.Zero) : null;
+    }
+
+    /// <summary>@latest from what this node holds only (no upstream is asked); null when it holds none.</summary>
+    public async Task<ServeResult?> GetHeldLatestAsync(string modulePath, CancellationToken cancellationToken) =>
+        await LatestHeldInfoAsync(modulePath, cancellationToken).ConfigureAwait(false) is { } info ? new ContentAnswer(info, JsonType, TimeSpan.Zero) : null;
+
+    /// <summary>.info, .mod or .zip of a canonical version.</summary>
+    public async Task<ServeResult> GetArtifactAsync(string modulePath, string version, ArtifactKind kind, CancellationToken cancellationToken)
+    {
+        if (await GetHeldArtifactAsync(modulePath, version, kind, cancellationToken).ConfigureAwait(false) is { } held)
+        {
+            return held;
+        }
+
+        var label = ModuleIngestor.Label(kind);
+        var key = ModuleIngestor.Key(modulePath, version, kind);
         if (await ingestor.IngestAsync(modulePath, version, kind, cancellationToken).ConfigureAwait(false) is { } failure)
         {
             return failure;
         }
 
-        hit = await GetStoredAsync(modulePath, version, kind, cancellationToken).ConfigureAwait(false);
+        var hit = await GetStoredAsync(modulePath, version, kind, cancellationToken).ConfigureAwait(false);
         return hit is not null
             ? await RememberSmallAsync(key, kind, hit, cancellationToken).ConfigureAwait(false)
             : Outcome.Refused(ReasonKind.StoreInconsistent, $"{modulePath}@{version}: stored {label} disappeared");

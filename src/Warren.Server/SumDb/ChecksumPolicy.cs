@@ -17,8 +17,6 @@ public enum ChecksumMode
     Hosted,
 }
 
-/// <summary>One "GLOBS=MODE" entry of a policy.</summary>
-public sealed record ChecksumRule(string Patterns, ChecksumMode Mode);
 
 /// <summary>What happens to one module path: how it is checked, whether the hosted database logs it, and whether its
 /// path may be sent to the public checksum database at all.</summary>
@@ -29,7 +27,7 @@ public readonly record struct ChecksumDecision(ChecksumMode Mode, bool LogInHost
 /// database, whatever a rule says.</summary>
 public sealed class ChecksumPolicy
 {
-    private readonly IReadOnlyList<ChecksumRule> _rules;
+    private readonly IReadOnlyList<PatternRule<ChecksumMode>> _rules;
     private readonly string _private;
     private readonly string _hostedPatterns;
 
@@ -57,16 +55,7 @@ public sealed class ChecksumPolicy
     public ChecksumDecision Decide(string modulePath)
     {
         bool isPrivate = IsPrivate(modulePath);
-        ChecksumMode? mode = null;
-        foreach (var rule in _rules)
-        {
-            if (ModulePatterns.MatchPrefixPatterns(rule.Patterns, modulePath))
-            {
-                mode = rule.Mode;
-                break;
-            }
-        }
-
+        var mode = PatternRules.FirstMatch(_rules, modulePath);
         mode ??= isPrivate || !HasSumDb
             ? (HasHosted ? ChecksumMode.Hosted : ChecksumMode.Skip)
             : ChecksumMode.SumDb;
@@ -92,44 +81,12 @@ public sealed class ChecksumPolicy
     }
 
     /// <summary>Parses "GLOBS=MODE;GLOBS=MODE" (modes: sumdb, hosted, skip, off as skip).</summary>
-    public static bool TryParseRules(string text, out IReadOnlyList<ChecksumRule> rules, [NotNullWhen(false)] out string? error)
-    {
-        var list = new List<ChecksumRule>();
-        rules = list;
-        error = null;
-        foreach (var entry in text.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+    public static bool TryParseRules(string text, out IReadOnlyList<PatternRule<ChecksumMode>> rules, [NotNullWhen(false)] out string? error) =>
+        PatternRules.TryParse(text, static name => name switch
         {
-            var eq = entry.LastIndexOf('=');
-            if (eq <= 0)
-            {
-                error = $"\"{entry}\": want GLOBS=MODE";
-                return false;
-            }
-
-            var patterns = entry[..eq].Trim();
-            var modeText = entry[(eq + 1)..].Trim();
-            if (ModulePatterns.Validate(patterns) is { } patternError)
-            {
-                error = $"\"{patterns}\": {patternError}";
-                return false;
-            }
-
-            ChecksumMode? mode = modeText switch
-            {
-                "sumdb" => ChecksumMode.SumDb,
-                "hosted" => ChecksumMode.Hosted,
-                "skip" or "off" => ChecksumMode.Skip,
-                _ => null,
-            };
-            if (mode is null)
-            {
-                error = $"\"{modeText}\": the mode must be sumdb, hosted or skip";
-                return false;
-            }
-
-            list.Add(new ChecksumRule(patterns, mode.Value));
-        }
-
-        return true;
-    }
+            "sumdb" => ChecksumMode.SumDb,
+            "hosted" => ChecksumMode.Hosted,
+            "skip" or "off" => ChecksumMode.Skip,
+            _ => (ChecksumMode?)null,
+        }, "sumdb, hosted or skip", out rules, out error);
 }

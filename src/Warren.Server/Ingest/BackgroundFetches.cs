@@ -1,0 +1,146 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Microsoft.Extensions.Hosting;
+using Prometheus;
+
+namespace Warren.Server.Ingest;
+
+/// <summary>What became of a request to fetch a version in the background.</summary>
+public enum BackgroundQueueing
+{
+    /// <summary>Queued: a worker will fetch it.</summary>
+    Queued,
+
+    /// <summary>Already queued or being fetched: nothing more to do.</summary>
+    Coalesced,
+
+    /// <summary>The queue is full: dropped (a later request queues it again).</summary>
+    Dropped,
+}
+
+/// <summary>The background fetches of the async download modes: a bounded queue of versions worked by a few workers,
+/// each version's .info, .mod and .zip going through <see cref="ModuleService"/> (so through the same single flight,
+/// checks, verification and atomic commit as a client's request, and joining one already under way). A version is
+/// queued at most once until its fetch ends, so there are never two background fetches of one version.</summary>
+public sealed class BackgroundFetches : BackgroundService
+{
+    /// <summary>Versions waiting at most; beyond, requests are dropped (counted and logged) until workers catch up.</summary>
+    public const int Capacity = 1024;
+
+    /// <summary>Versions fetched at once in the background.</summary>
+    public const int Workers = 4;
+
+    private static readonly ArtifactKind[] Kinds = [ArtifactKind.Info, ArtifactKind.Mod, ArtifactKind.Zip];
+
+    private readonly ModuleService _modules;
+    private readonly DownloadModePolicy _policy;
+    private readonly ILogger<BackgroundFetches> _logger;
+    private readonly Channel<(string ModulePath, string Version)> _queue =
+        Channel.CreateBounded<(string, string)>(new BoundedChannelOptions(Capacity) { FullMode = BoundedChannelFullMode.Wait });
+    private readonly ConcurrentDictionary<string, byte> _pending = new(StringComparer.Ordinal);
+    private readonly Counter _queued;
+    private readonly Counter _done;
+
+    public BackgroundFetches(ModuleService modules, DownloadModePolicy policy, WarrenMetrics metrics, ILogger<BackgroundFetches> logger)
+    {
+        ArgumentNullException.ThrowIfNull(metrics);
+        _modules = modules;
+        _policy = policy;
+        _logger = logger;
+        var factory = Metrics.WithCustomRegistry(metrics.Registry);
+        _queued = factory.CreateCounter("warren_background_fetch_requests_total",
+            "Requests for a background fetch (async download modes), by result: queued, coalesced (already queued or running), dropped (queue full).", ["result"]);
+        _done = factory.CreateCounter("warren_background_fetches_total", "Background fetches (async download modes) finished, by outcome: stored, failed.", ["outcome"]);
+        metrics.Gauge("warren_background_fetches_pending", "Versions queued or being fetched in the background.", () => _pending.Count);
+    }
+
+    /// <summary>Versions queued or being fetched.</summary>
+    public int Pending => _pending.Count;
+
+    /// <summary>Queues a version unless it is already queued or being fetched; never waits.</summary>
+    public BackgroundQueueing Enqueue(string modulePath, string version)
+    {
+        ArgumentNullException.ThrowIfNull(modulePath);
+        ArgumentNullException.ThrowIfNull(version);
+        var key = modulePath + "@" + version;
+        BackgroundQueueing result;
+        if (!_pending.TryAdd(key, 0))
+        {
+            result = BackgroundQueueing.Coalesced;
+        }
+        else if (_queue.Writer.TryWrite((modulePath, version)))
+        {
+            result = BackgroundQueueing.Queued;
+        }
+        else
+        {
+            _pending.TryRemove(key, out _);
+            Log.BackgroundFetchDropped(_logger, modulePath, version, Capacity);
+            result = BackgroundQueueing.Dropped;
+        }
+
+        _queued.WithLabels(result.ToString().ToLowerInvariant()).Inc();
+        return result;
+    }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        Log.DownloadModes(_logger, _policy.Describe(), _policy.RedirectBase?.AbsoluteUri ?? "nowhere (no http(s) proxy upstream)");
+        return Task.WhenAll(Enumerable.Range(0, Workers).Select(_ => WorkAsync(stoppingToken)));
+    }
+
+    private async Task WorkAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await foreach (var (modulePath, version) in _queue.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    await FetchAsync(modulePath, version, stoppingToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    _pending.TryRemove(modulePath + "@" + version, out _);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down: what is queued is fetched again when a client next asks.
+        }
+    }
+
+    /// <summary>The version's .info, .mod and .zip, stopping at the first that fails.</summary>
+    private async Task FetchAsync(string modulePath, string version, CancellationToken cancellationToken)
+    {
+        string? failure;
+        try
+        {
+            failure = null;
+            foreach (var kind in Kinds)
+            {
+                if (await _modules.GetArtifactAsync(modulePath, version, kind, cancellationToken).ConfigureAwait(false) is Outcome outcome)
+                {
+                    failure = $"{ModuleIngestor.Label(kind)}: {outcome.Message}";
+                    break;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            failure = $"{ex.GetType().Name}: {Upstream.HttpDownloader.OneLine(ex)}";
+        }
+
+        if (failure is null)
+        {
+            _done.WithLabels("stored").Inc();
+            Log.BackgroundFetchStored(_logger, modulePath, version);
+        }
+        else
+        {
+            _done.WithLabels("failed").Inc();
+            Log.BackgroundFetchFailed(_logger, modulePath, version, failure);
+        }
+    }
+}
