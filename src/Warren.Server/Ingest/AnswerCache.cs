@@ -20,7 +20,8 @@ internal sealed record AnswerQuery(string Key, ModuleRequest Request, string Con
 }
 
 /// <summary>Answers to list, @latest and version queries, which change upstream: remembered in memory as presented
-/// while fresh (bounded by count and bytes), persisted in the index as fetched, and served stale while upstream fails.</summary>
+/// while fresh (bounded by count and bytes), persisted in the index as fetched, and served stale while upstream fails.
+/// An expired answer is refreshed by one request at a time; the others meanwhile get the expired answer at once.</summary>
 public sealed class AnswerCache
 {
     private const int MaxFreshAnswers = 50_000;
@@ -33,6 +34,9 @@ public sealed class AnswerCache
 
     /// <summary>Fresh answers as presented (merged), until their TTL ends.</summary>
     private readonly BoundedCache<byte[]> _fresh;
+
+    /// <summary>Keys whose expired answer is being refreshed by a request of this process now.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _refreshing = new(StringComparer.Ordinal);
 
     public AnswerCache(IModuleIndex index, WarrenMetrics metrics, TimeProvider time, IOptions<WarrenOptions> options, ILogger<AnswerCache> logger)
     {
@@ -66,7 +70,27 @@ public sealed class AnswerCache
             return Remember(await query.Present(persisted.Body, cancellationToken).ConfigureAwait(false), persisted.FetchedAt);
         }
 
-        var flight = await refresh().ConfigureAwait(false);
+        if (persisted is not null && !_refreshing.TryAdd(query.Key, 0))
+        {
+            // Another request refreshes this answer now: until it is done the expired answer serves everyone else
+            // (stale-while-revalidate), marked as not to be cached downstream.
+            _metrics.StaleServed(label);
+            return new ContentAnswer(await query.Present(persisted.Body, cancellationToken).ConfigureAwait(false), query.ContentType, TimeSpan.Zero);
+        }
+
+        FlightResult flight;
+        try
+        {
+            flight = await refresh().ConfigureAwait(false);
+        }
+        finally
+        {
+            if (persisted is not null)
+            {
+                _refreshing.TryRemove(query.Key, out _);
+            }
+        }
+
         if (flight.Failure is not { } failure)
         {
             return Remember(await query.Present(flight.Body!, cancellationToken).ConfigureAwait(false), now);

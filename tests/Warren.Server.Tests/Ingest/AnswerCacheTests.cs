@@ -125,6 +125,46 @@ public sealed class AnswerCacheTests : IDisposable
         Assert.Equal(1, _refreshes);
     }
 
+    [Fact]
+    public async Task While_one_request_refreshes_an_expired_answer_the_others_get_the_expired_answer_at_once()
+    {
+        var query = Query("list:example.com/m");
+        await _cache.GetAsync(query, Upstream(query, "v1.0.0\n"), default);
+        _time.Advance(Ttl * 2);
+
+        // The first request after expiry refreshes, and its upstream is slow.
+        var release = new TaskCompletionSource();
+        var refreshing = _cache.GetAsync(query, async () =>
+        {
+            await release.Task;
+            return await Upstream(query, "v1.0.0\nv1.1.0\n")();
+        }, default);
+        Assert.False(refreshing.IsCompleted);
+
+        // Meanwhile every other request is answered from the expired copy without asking upstream, not cacheable downstream.
+        for (var i = 0; i < 5; i++)
+        {
+            var stale = Assert.IsType<ContentAnswer>(await _cache.GetAsync(query, Failing(Outcome.UpstreamFailed("must not be asked")), default));
+            Assert.Equal("v1.0.0\n", Encoding.UTF8.GetString(stale.Body));
+            Assert.Equal(TimeSpan.Zero, stale.MaxAge);
+        }
+
+        Assert.Equal(1, _refreshes);
+        release.SetResult();
+        Assert.Equal("v1.0.0\nv1.1.0\n", Body(await refreshing));
+        Assert.Equal(2, _refreshes);
+
+        // Fresh again: served as refreshed.
+        Assert.Equal("v1.0.0\nv1.1.0\n", Body(await _cache.GetAsync(query, Failing(Outcome.UpstreamFailed("must not be asked")), default)));
+        Assert.Equal(2, _refreshes);
+
+        // A refresh that fails lets the next request refresh again.
+        _time.Advance(Ttl * 2);
+        await _cache.GetAsync(query, Failing(Outcome.UpstreamFailed("upstream failed: 503")), default);
+        await _cache.GetAsync(query, Failing(Outcome.UpstreamFailed("upstream failed: 503")), default);
+        Assert.Equal(4, _refreshes);
+    }
+
     private AnswerQuery Query(string key, string? fallback = null) =>
         new(key, new ModuleRequest("example.com/m", null, key.StartsWith("list:", StringComparison.Ordinal) ? RequestKind.List : RequestKind.Latest),
             "text/plain; charset=utf-8",
