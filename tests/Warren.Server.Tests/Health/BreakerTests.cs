@@ -35,11 +35,15 @@ public sealed class BreakerTests
         return match.Success ? int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : null;
     }
 
-    private static void Breaker(WarrenOptionsBuilder o, TimeSpan cooldown)
+    /// <summary>Three failures open a breaker; a short request timeout (for a hung upstream) unless the test moves big zips.</summary>
+    private static void Breaker(WarrenOptionsBuilder o, TimeSpan cooldown, bool shortTimeout = true)
     {
         o.UpstreamFailures = 3;
         o.UpstreamCooldown = cooldown;
-        o.UpstreamTimeout = TimeSpan.FromSeconds(2);
+        if (shortTimeout)
+        {
+            o.UpstreamTimeout = TimeSpan.FromSeconds(2);
+        }
     }
 
     [Theory]
@@ -128,8 +132,8 @@ public sealed class BreakerTests
     {
         await using var corpus = await FakeUpstream.StartAsync(TestPaths.Corpus);
         await using var first = await FakeUpstream.StartAsync(TestPaths.Corpus);
-        using var silent = new SilentListener();
-        var dead = failure == "refused" ? $"http://127.0.0.1:{Loopback.FreePort()}" : silent.Url;
+        using var hung = new CountingListener(hold: true);
+        var dead = $"http://127.0.0.1:{(failure == "refused" ? Loopback.FreePort() : hung.Port)}";
         await using var healthy = await WarrenInstance.StartAsync($"{first.Url}|{corpus.Url}", o => Breaker(o, TimeSpan.FromMinutes(10)));
         await using var broken = await WarrenInstance.StartAsync($"{dead}|{corpus.Url}", o => Breaker(o, TimeSpan.FromMinutes(10)));
 
@@ -146,6 +150,7 @@ public sealed class BreakerTests
         }
 
         Assert.Equal("open", await StateAsync(broken.Client, dead));
+        var reached = hung.Connections;
         var times = new Dictionary<WarrenInstance, List<double>> { [healthy] = [], [broken] = [] };
         var measured = versions.Skip(4).Take(60).ToList();
         for (var i = 0; i < measured.Count; i++)
@@ -172,6 +177,7 @@ public sealed class BreakerTests
         Assert.Equal(64, corpus.HitsFor(".mod"));
         Assert.Equal(64, first.HitsFor(".mod"));
         Assert.Equal("open", await StateAsync(broken.Client, dead));
+        Assert.Equal(reached, hung.Connections);
     }
 
     [Fact]
@@ -181,7 +187,7 @@ public sealed class BreakerTests
         await using var core = await WarrenInstance.StartAsync(upstream.Url);
         var regional = await WarrenInstance.StartAsync(core.Url);
         var regionalUrl = regional.Url;
-        await using var edge = await WarrenInstance.StartAsync($"{regionalUrl}|{core.Url}", o => Breaker(o, TimeSpan.FromMinutes(10)));
+        await using var edge = await WarrenInstance.StartAsync($"{regionalUrl}|{core.Url}", o => Breaker(o, TimeSpan.FromMinutes(10), shortTimeout: false));
 
         // The regional node answers at first, then goes down.
         using (var before = await edge.Client.GetAsync(ModRequest(Manifest.All[0])))
