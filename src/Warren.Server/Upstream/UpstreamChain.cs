@@ -14,6 +14,8 @@ public sealed class UpstreamChain : IDisposable
 {
     private readonly (IModuleSource Source, bool FallBackOnError, CircuitBreaker? Breaker)[] _entries;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationToken _stoppingToken;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<CircuitBreaker, byte> _probing = new();
     private readonly TimeProvider _time;
     private readonly IModuleSource _direct;
     private readonly string _noProxy;
@@ -26,6 +28,7 @@ public sealed class UpstreamChain : IDisposable
         var o = options.Value;
         _direct = direct;
         _time = time ?? TimeProvider.System;
+        _stoppingToken = _stopping.Token;
         var breakers = BreakerSettings.From(o);
         _entries = settings.Upstream.Select(s =>
         {
@@ -134,14 +137,20 @@ public sealed class UpstreamChain : IDisposable
 
             Log.UpstreamDown(_logger, b.Upstream, snapshot.ConsecutiveFailures, snapshot.LastError ?? "", snapshot.Cooldown);
             var proxy = _entries.First(e => ReferenceEquals(e.Breaker, b)).Source as ProxySource;
-            _ = ProbeUntilUpAsync(b, proxy!, _stopping.Token);
+            _ = ProbeUntilUpAsync(b, proxy!, _stoppingToken);
         };
         return breaker;
     }
 
-    /// <summary>Probes an open breaker's proxy in the background, after each cool-down, until it answers.</summary>
+    /// <summary>Probes an open breaker's proxy in the background, after each cool-down, until it answers. One loop per
+    /// breaker at a time; a breaker that opened again while its loop was ending gets a new one.</summary>
     private async Task ProbeUntilUpAsync(CircuitBreaker breaker, ProxySource proxy, CancellationToken cancellationToken)
     {
+        if (!_probing.TryAdd(breaker, 0))
+        {
+            return;
+        }
+
         try
         {
             while (breaker.UntilProbe() is { } wait)
@@ -162,6 +171,15 @@ public sealed class UpstreamChain : IDisposable
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+        }
+        finally
+        {
+            _probing.TryRemove(breaker, out _);
+        }
+
+        if (breaker.UntilProbe() is not null && !cancellationToken.IsCancellationRequested)
+        {
+            await ProbeUntilUpAsync(breaker, proxy, cancellationToken).ConfigureAwait(false);
         }
     }
 
