@@ -1,4 +1,4 @@
-# Shared by the benchmark scripts (bench/run.sh, bench/direct.sh, bench/sumdb.sh); sourced, not run.
+# Shared by the benchmark scripts (bench/run.sh, bench/direct.sh, bench/sumdb.sh, bench/sync.sh); sourced, not run.
 #
 # Before sourcing, the script sets REPO; after sourcing it calls bench_init TOOL... which checks the tools, makes
 # the work directory WORK (mktemp under /tmp) and installs the cleanup trap. Every process whose pid is added to
@@ -119,6 +119,31 @@ launch_warren() { # NAME ARG...
     PIDS+=("$WARREN_PID")
     WARREN_URL=http://127.0.0.1:$port
     wait_http "$WARREN_URL/healthz" "$WARREN_PID"
+}
+
+# go mod download -json of every version of MODS through PROXY_URL with a fresh GOMODCACHE (a cold client), output in
+# RAW/go-NAME.json; the caller sets GO, MODS, MANIFEST, RAW and makes WORK/empty.
+go_download_corpus() { # NAME PROXY_URL -> ELAPSED (seconds); fails unless go exits 0 with the manifest's sums
+    local cache=$WORK/gomodcache-$1 out=$RAW/go-$1.json rc t0 t1
+    rm -rf "$cache"
+    t0=$(now)
+    set +e
+    (cd "$WORK/empty" && env GOENV=off GO111MODULE=on GOSUMDB=off GONOSUMDB='*' GOFLAGS=-mod=mod GOTOOLCHAIN=local \
+        GOPROXY="$2" GOPRIVATE= GONOPROXY= GOINSECURE= GOMODCACHE="$cache" GOPATH="$WORK/gopath" GOCACHE="$WORK/gocache" \
+        "$GO" mod download -json "${MODS[@]}" >"$out" 2>"$out.stderr")
+    rc=$?
+    set -e
+    t1=$(now)
+    ELAPSED=$(calc "$t1 - $t0")
+    if [[ $rc != 0 ]]; then
+        echo "bench: go mod download via $2 exited $rc" >&2
+        head -20 "$out.stderr" >&2
+        exit 1
+    fi
+    python3 "$REPO/bench/check_download.py" "$MANIFEST" "$out" >"$out.check" || { cat "$out.check" >&2; exit 1; }
+    chmod -R u+w "$cache"
+    rm -rf "$cache"
+    log "go mod download via $1: $(fmt "$ELAPSED")s, exit 0, $(cat "$out.check")"
 }
 
 wrk_field() { # FILE LABEL

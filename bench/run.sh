@@ -68,28 +68,6 @@ start_warren() { # NAME UPSTREAM -> WARREN_PID, WARREN_URL
 }
 
 # --- 1. cold download of the whole corpus ---------------------------------------------------------------------------
-go_download() { # NAME PROXY_URL -> ELAPSED (seconds); fails unless go exits 0 with the manifest's sums
-    local cache=$WORK/gomodcache-$1 out=$RAW/go-$1.json rc t0 t1
-    rm -rf "$cache"
-    t0=$(now)
-    set +e
-    (cd "$WORK/empty" && env GOENV=off GO111MODULE=on GOSUMDB=off GONOSUMDB='*' GOFLAGS=-mod=mod GOTOOLCHAIN=local \
-        GOPROXY="$2" GOPRIVATE= GONOPROXY= GOINSECURE= GOMODCACHE="$cache" GOPATH="$WORK/gopath" GOCACHE="$WORK/gocache" \
-        "$GO" mod download -json "${MODS[@]}" >"$out" 2>"$out.stderr")
-    rc=$?
-    set -e
-    t1=$(now)
-    ELAPSED=$(calc "$t1 - $t0")
-    if [[ $rc != 0 ]]; then
-        echo "bench: go mod download via $2 exited $rc" >&2
-        head -20 "$out.stderr" >&2
-        exit 1
-    fi
-    python3 "$REPO/bench/check_download.py" "$MANIFEST" "$out" >"$out.check" || { cat "$out.check" >&2; exit 1; }
-    chmod -R u+w "$cache"
-    rm -rf "$cache"
-    log "go mod download via $1: $(fmt "$ELAPSED")s, exit 0, $(cat "$out.check")"
-}
 
 COLD_NGINX=()
 COLD_WARREN=()
@@ -100,12 +78,12 @@ cold_warren_round() { # ROUND
     start_warren corpus "$NGINX_URL"
     local c0
     c0=$(cpu_ticks "$WARREN_PID")
-    go_download "warren-cold-$1" "$WARREN_URL"
+    go_download_corpus "warren-cold-$1" "$WARREN_URL"
     COLD_WARREN+=("$ELAPSED")
     COLD_WARREN_CPU+=("$(calc "($(cpu_ticks "$WARREN_PID") - $c0) / $CLK_TCK")")
 }
 cold_nginx_round() { # ROUND
-    go_download "nginx-$1" "$NGINX_URL"
+    go_download_corpus "nginx-$1" "$NGINX_URL"
     COLD_NGINX+=("$ELAPSED")
 }
 for round in $(seq 1 "$COLD_ROUNDS"); do

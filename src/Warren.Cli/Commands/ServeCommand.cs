@@ -55,6 +55,10 @@ public sealed class ServeCommand : Command
     // download modes
     private readonly Option<string?> _downloadMode = new("--download-mode") { Description = "per-pattern download modes, 'GLOBS=MODE;GLOBS=MODE', first match wins: sync, async, redirect, async_redirect, none or offline (default: sync)" };
 
+    // health-aware upstreams
+    private readonly Option<int?> _upstreamFailures = new("--upstream-failures") { Description = "consecutive failures (no connection, 5xx, timeout) after which an upstream proxy is passed over and probed in the background until it answers; 0 turns this off (default 5)" };
+    private readonly Option<TimeSpan?> _upstreamCooldown = new("--upstream-cooldown") { Description = "wait before the first probe of a failed upstream, doubled after each failed probe up to 32 times (default 00:00:05)" };
+
     // mirror limits
     private readonly Option<string?> _mirrorQuota = new("--mirror-quota") { Description = "disk quota of the git mirrors, e.g. 20G or 500M; the least recently used idle mirrors are deleted to stay within it (default: none)" };
     private readonly Option<TimeSpan?> _mirrorMaxIdle = new("--mirror-max-idle") { Description = "delete git mirrors unused for this long, e.g. 30.00:00:00 (default: keep)" };
@@ -69,6 +73,7 @@ public sealed class ServeCommand : Command
                      _egressAllow, _egressDeny, _direct, _maxFetches, _maxGit, _upstreamCredentialsOverHttp,
                      _store, _s3Endpoint, _s3Region, _s3PathStyle, _s3Redirect, _localCache, _index,
                      _follow, _followPatterns, _followInterval, _followConcurrency, _followRate,
+                     _upstreamFailures, _upstreamCooldown,
                      _mirrorQuota, _mirrorMaxIdle, _maxRepoSize,
                      _downloadMode })
         {
@@ -126,6 +131,10 @@ public sealed class ServeCommand : Command
 
             // download modes
             o.DownloadMode = parse.GetValue(_downloadMode) ?? o.DownloadMode;
+
+            // health-aware upstreams
+            o.UpstreamFailures = parse.GetValue(_upstreamFailures) ?? o.UpstreamFailures;
+            o.UpstreamCooldown = parse.GetValue(_upstreamCooldown) ?? o.UpstreamCooldown;
 
             // mirror limits
             o.MirrorQuota = parse.GetValue(_mirrorQuota) ?? o.MirrorQuota;

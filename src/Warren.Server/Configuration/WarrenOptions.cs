@@ -98,6 +98,13 @@ public sealed record WarrenOptions
     /// <summary>Connect timeout for upstream requests.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Consecutive failures (no connection, a 5xx, a timeout) after which an upstream proxy's circuit breaker
+    /// opens: it is passed over at once, and probed in the background until it answers. 0 turns the breakers off.</summary>
+    public int UpstreamFailures { get; init; } = 5;
+
+    /// <summary>How long an open breaker waits before its first probe; each failed probe doubles it, up to 32 times this.</summary>
+    public TimeSpan UpstreamCooldown { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>max-age of immutable artifacts (.info, .mod, .zip of canonical versions, sumdb tiles and lookups).</summary>
     public TimeSpan ImmutableMaxAge
     {

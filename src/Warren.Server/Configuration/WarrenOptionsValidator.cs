@@ -89,7 +89,12 @@ public sealed class WarrenOptionsValidator : IValidateOptions<WarrenOptions>
             problems.Add($"cluster lease duration must be at least 1 second, not {options.ClusterLeaseDuration}");
         }
 
-        foreach (var (label, value) in new[] { ("list TTL", options.ListTtl), ("upstream timeout", options.UpstreamTimeout), ("connect timeout", options.ConnectTimeout) })
+        if (options.UpstreamFailures < 0)
+        {
+            problems.Add($"upstream failures must be 0 (no circuit breakers) or more, not {options.UpstreamFailures}");
+        }
+
+        foreach (var (label, value) in new[] { ("list TTL", options.ListTtl), ("upstream timeout", options.UpstreamTimeout), ("connect timeout", options.ConnectTimeout), ("upstream cool-down", options.UpstreamCooldown) })
         {
             if (value <= TimeSpan.Zero)
             {

@@ -23,6 +23,11 @@ public static class ProxyEndpoints
         app.MapMethods("/readyz", ["GET", "HEAD"], async (HttpContext context, IArtifactStore store, IModuleIndex index, StagingArea staging) =>
         {
             var reason = staging.Probe() ?? await store.ProbeAsync(context.RequestAborted) ?? await index.ProbeAsync(context.RequestAborted);
+            if (ReadinessReport.Wanted(context.Request))
+            {
+                return ReadinessReport.Render(context, reason);
+            }
+
             return reason is null ? Text(context, "ready", 200, "ready") : Text(context, "ready", 503, "not ready: " + reason);
         });
         app.MapGet("/metrics", (HttpContext context, WarrenMetrics metrics) =>

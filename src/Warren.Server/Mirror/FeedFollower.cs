@@ -5,6 +5,11 @@ using Warren.Server.Ingest;
 
 namespace Warren.Server.Mirror;
 
+/// <summary>Where following a feed stands, for /readyz: the feed (redacted), the saved position, how many seconds the
+/// position is behind the feed's newest version, the last error (of the feed or of a version) and how many versions
+/// failed in the last pass (they are tried again in the next).</summary>
+public sealed record FeedStatus(string Feed, string? Cursor, double LagSeconds, string? LastError, int FailedVersions, DateTimeOffset? LastPass);
+
 /// <summary>What one pass over a feed did.</summary>
 public sealed record FollowResult(int Fetched, int Present, int Skipped, int Failed, long Bytes, string? Cursor);
 
@@ -26,6 +31,22 @@ public sealed class FeedFollower(ModuleService modules, IArtifactStore store, IM
     private readonly WarrenOptions _options = options.Value;
     private readonly GlobList _patterns = GlobList.Parse(options.Value.FollowPatterns);
     private readonly long? _rate = SizeSetting.Parse(options.Value.FollowRate).Bytes;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, FeedStatus> _status = new(StringComparer.Ordinal);
+
+    /// <summary>Where following each feed this process follows (or synced) stands.</summary>
+    public IReadOnlyList<FeedStatus> Status => _status.Values.OrderBy(s => s.Feed, StringComparer.Ordinal).ToList();
+
+    private void Report(string feed, Func<FeedStatus, FeedStatus> change)
+    {
+        var shown = Fetch.Direct.Git.SecretRedactor.RedactText(feed);
+        _status.AddOrUpdate(shown, (key, c) => c(new FeedStatus(key, null, 0, null, 0, null)), (_, old, c) => c(old), change);
+    }
+
+    private void Lag(string feed, TimeSpan lag)
+    {
+        metrics.FollowLag(lag);
+        Report(feed, s => s with { LagSeconds = Math.Max(0, Math.Round(lag.TotalSeconds, 3)) });
+    }
 
     /// <summary>index.golang.org and its kind: a feed of the whole public ecosystem.</summary>
     public static bool IsPublicFeed(Uri feed)
@@ -54,6 +75,7 @@ public sealed class FeedFollower(ModuleService modules, IArtifactStore store, IM
             catch (Exception ex) when (ex is HttpRequestException or IOException or JsonException or InvalidDataException or TaskCanceledException && !stoppingToken.IsCancellationRequested)
             {
                 Log.FollowFailed(logger, Fetch.Direct.Git.SecretRedactor.RedactText(_options.Follow), ex.Message, _options.FollowInterval);
+                Report(_options.Follow, s => s with { LastError = Fetch.Direct.Git.SecretRedactor.RedactText(ex.Message) });
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
@@ -66,6 +88,7 @@ public sealed class FeedFollower(ModuleService modules, IArtifactStore store, IM
         var name = CursorName(feed);
         var cursor = await index.GetCursorAsync(name, cancellationToken).ConfigureAwait(false);
         var after = cursor is not null && IndexFeed.TryParseTime(cursor, out var saved) ? saved : (DateTimeOffset?)null;
+        Report(feed, s => s with { Cursor = cursor });
         var counts = new int[4];
         long bytes = 0;
         var seen = 0;
@@ -80,12 +103,12 @@ public sealed class FeedFollower(ModuleService modules, IArtifactStore store, IM
             var fresh = after is { } a ? page.Where(e => e.Timestamp > a).ToList() : page;
             if (fresh.Count == 0)
             {
-                metrics.FollowLag(TimeSpan.Zero);
+                Lag(feed, TimeSpan.Zero);
                 break;
             }
 
             seen += fresh.Count;
-            metrics.FollowLag(time.GetUtcNow() - fresh[0].Timestamp);
+            Lag(feed, time.GetUtcNow() - fresh[0].Timestamp);
             await Parallel.ForEachAsync(fresh, new ParallelOptions { MaxDegreeOfParallelism = _options.FollowConcurrency, CancellationToken = cancellationToken }, async (entry, ct) =>
             {
                 var (outcome, size) = await FollowAsync(feed, entry, throttle, ct).ConfigureAwait(false);
@@ -109,14 +132,16 @@ public sealed class FeedFollower(ModuleService modules, IArtifactStore store, IM
             after = fresh[^1].Timestamp;
             cursor = IndexFeed.FormatTime(firstFailure is { } failed ? failed.AddTicks(-10) : after.Value);
             await index.SetCursorAsync(name, cursor, cancellationToken).ConfigureAwait(false);
+            Report(feed, s => s with { Cursor = cursor });
             if (page.Count < PageSize)
             {
-                metrics.FollowLag(TimeSpan.Zero);
+                Lag(feed, TimeSpan.Zero);
                 break;
             }
         }
 
         var result = new FollowResult(counts[(int)Outcome.Fetched], counts[(int)Outcome.Present], counts[(int)Outcome.Skipped], counts[(int)Outcome.Failed], bytes, cursor);
+        Report(feed, s => s with { FailedVersions = result.Failed, LastError = result.Failed > 0 ? s.LastError : null, LastPass = time.GetUtcNow() });
         Log.FollowPass(logger, Fetch.Direct.Git.SecretRedactor.RedactText(feed), result.Fetched, result.Present, result.Skipped, result.Failed, result.Bytes, cursor ?? "-");
         return result;
     }
@@ -186,6 +211,7 @@ public sealed class FeedFollower(ModuleService modules, IArtifactStore store, IM
         }
 
         Log.FollowVersionFailed(logger, Fetch.Direct.Git.SecretRedactor.RedactText(feed), entry.ModulePath, entry.Version, Attempts, reason ?? "");
+        Report(feed, s => s with { LastError = $"{entry.ModulePath}@{entry.Version}: {reason}" });
         return (Outcome.Failed, 0);
     }
 

@@ -31,6 +31,7 @@ public sealed class WarrenMetrics
     private readonly Counter _hostedAppends;
     private readonly Counter _followed;
     private readonly Gauge _followLag;
+    private readonly Gauge _upstreamUp;
     private readonly Histogram _storage;
     private readonly Counter _storageErrors;
 
@@ -69,6 +70,7 @@ public sealed class WarrenMetrics
         _hostedAppends = _factory.CreateCounter("warren_hosted_sumdb_appends_total", "Records appended to the hosted checksum database by this process.");
         _followed = _factory.CreateCounter("warren_follow_versions_total", "Versions of a followed index feed, by outcome (fetched, present, skipped, failed).", ["outcome"]);
         _followLag = _factory.CreateGauge("warren_follow_lag_seconds", "How far the followed feed's processed position is behind its newest version.");
+        _upstreamUp = _factory.CreateGauge("warren_upstream_up", "1 while an upstream proxy's circuit breaker is closed, 0 while it is open (the upstream is passed over).", ["upstream"]);
         _storage = _factory.CreateHistogram("warren_storage_operation_duration_seconds", "Operations on the artifact store and the module index (S3, PostgreSQL, files, SQLite) by backend, provider and operation.",
             new HistogramConfiguration { LabelNames = ["backend", "provider", "operation"], Buckets = VerifyBuckets });
         _storageErrors = _factory.CreateCounter("warren_storage_errors_total", "Failed operations on the artifact store and the module index.", ["backend", "provider", "operation"]);
@@ -178,6 +180,9 @@ public sealed class WarrenMetrics
     public void Followed(string outcome) => _followed.WithLabels(outcome).Inc();
 
     public void FollowLag(TimeSpan lag) => _followLag.Set(Math.Max(0, lag.TotalSeconds));
+
+    /// <summary>Whether an upstream proxy is taken as up (its circuit breaker closed); upstream is its redacted name.</summary>
+    public void UpstreamUp(string upstream, bool up) => _upstreamUp.WithLabels(upstream).Set(up ? 1 : 0);
 
     /// <summary>Total upstream fetches of one kind (all outcomes); used by tests and diagnostics.</summary>
     public long UpstreamFetches(string kind) => _fetchSeries.Where(kv => kv.Key.Kind == kind).Sum(kv => kv.Value.Count);

@@ -25,6 +25,11 @@ public sealed record FetchOutcome(FetchStatus Status, string Reason, string Sour
 {
     public bool IsOk => Status == FetchStatus.Ok;
 
+    /// <summary>True for a failure that says the source is down (no connection, a 5xx, a timeout, a body cut short), as
+    /// opposed to one about this request only (too large, refused by the egress policy): what counts towards opening
+    /// the source's <see cref="CircuitBreaker"/>.</summary>
+    public bool SourceDown { get; init; }
+
     /// <summary>Not found or gone: the answers that fall through to the next source.</summary>
     public bool IsNotFound => Status is FetchStatus.NotFound or FetchStatus.Gone;
 

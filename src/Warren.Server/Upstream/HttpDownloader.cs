@@ -84,7 +84,19 @@ public sealed class HttpDownloader
         {
             ProxyFetchStatus.Ok => FetchOutcome.Ok(source, result.Bytes),
             ProxyFetchStatus.NotFound => FetchOutcome.NotFound(source, result.Reason, gone: result.HttpStatus == 410),
-            _ => FetchOutcome.Failed(source, result.Reason, timedOut: result.IsTimeout),
+            _ => FetchOutcome.Failed(source, result.Reason, timedOut: result.IsTimeout) with { SourceDown = IsDown(result) },
+        };
+    }
+
+    /// <summary>Whether a failed GET says the server is down: no connection, no answer in time, a 5xx, a body cut short.</summary>
+    public static bool IsDown(ProxyFetchResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        return result.Failure switch
+        {
+            ProxyFailure.Timeout or ProxyFailure.ConnectTimeout or ProxyFailure.Network or ProxyFailure.Truncated => true,
+            ProxyFailure.Status => result.HttpStatus >= 500,
+            _ => false,
         };
     }
 

@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using Warren.Fetch.Direct.Git;
+using Warren.Protocol.GoProxy;
 
 namespace Warren.Server.Upstream;
 
@@ -58,6 +59,20 @@ public sealed class ProxySource : IModuleSource
 
         return await _downloader.DownloadAsync(new Uri(_base, relative), Name, destinationPath, max, cancellationToken, _authorization, _configured).ConfigureAwait(false);
     }
+
+    /// <summary>True for an http(s) proxy: one that can be down, and so has a circuit breaker.</summary>
+    public bool IsRemote => !_base.IsFile;
+
+    /// <summary>A cheap request that says whether the proxy is up: a GET of its root, through the same client (the
+    /// egress policy, the outbound proxy, the limit on fetches) and with the same credentials as a module request. Any
+    /// answer but a 5xx counts as up (a proxy need not serve its root); null when up, else why not.</summary>
+    public async Task<string?> ProbeAsync(CancellationToken cancellationToken)
+    {
+        var result = await _downloader.Client.GetAsync(_base, Stream.Null, ProbeMaxBytes, cancellationToken, new GoProxyRequest(_authorization, _configured)).ConfigureAwait(false);
+        return HttpDownloader.IsDown(result) || result.Failure == ProxyFailure.Refused ? result.Reason : null;
+    }
+
+    private const long ProbeMaxBytes = 1 << 20;
 
     private async Task<FetchOutcome> CopyFileAsync(string path, string destinationPath, long max, CancellationToken cancellationToken)
     {

@@ -6,21 +6,35 @@ namespace Warren.Server.Upstream;
 /// <summary>A fetched answer: the outcome and, when it is Ok, the staged file that holds the body (the caller owns it).</summary>
 public sealed record ChainResult(FetchOutcome Outcome, string? File);
 
-/// <summary>The configured chain of sources with the go command's fall-through rules and GONOPROXY routing.</summary>
-public sealed class UpstreamChain
+/// <summary>The configured chain of sources with the go command's fall-through rules and GONOPROXY routing. Every
+/// http(s) proxy of the chain has a <see cref="CircuitBreaker"/>: while it is open the proxy is passed over at once with
+/// the failure that opened it (so `|` goes on to the next entry and `,` stops there, exactly as after a real failure),
+/// and a background probe closes it when the proxy answers again.</summary>
+public sealed class UpstreamChain : IDisposable
 {
-    private readonly (IModuleSource Source, bool FallBackOnError)[] _entries;
+    private readonly (IModuleSource Source, bool FallBackOnError, CircuitBreaker? Breaker)[] _entries;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationToken _stoppingToken;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<CircuitBreaker, byte> _probing = new();
+    private readonly TimeProvider _time;
     private readonly IModuleSource _direct;
     private readonly string _noProxy;
     private readonly WarrenMetrics _metrics;
     private readonly ILogger<UpstreamChain> _logger;
 
     public UpstreamChain(IOptions<WarrenOptions> options, ProtocolSettings settings, HttpDownloader downloader, DirectSource direct, WarrenMetrics metrics,
-        ILogger<UpstreamChain> logger, UpstreamCredentials? credentials = null)
+        ILogger<UpstreamChain> logger, UpstreamCredentials? credentials = null, TimeProvider? time = null)
     {
         var o = options.Value;
         _direct = direct;
-        _entries = settings.Upstream.Select(s => (s.IsDirect ? _direct : s.IsOff ? new OffSource() : (IModuleSource)new ProxySource(s.Url, downloader, credentials, configured: true), s.FallBackOnError)).ToArray();
+        _time = time ?? TimeProvider.System;
+        _stoppingToken = _stopping.Token;
+        var breakers = BreakerSettings.From(o);
+        _entries = settings.Upstream.Select(s =>
+        {
+            var source = s.IsDirect ? _direct : s.IsOff ? new OffSource() : (IModuleSource)new ProxySource(s.Url, downloader, credentials, configured: true);
+            return (source, s.FallBackOnError, source is ProxySource { IsRemote: true } && breakers.Enabled ? NewBreaker(source.Name, breakers, metrics) : null);
+        }).ToArray();
         // GONOPROXY, and GOPRIVATE whatever GONOPROXY says: a private path is never shown to an upstream proxy.
         _noProxy = string.Join(',', new[] { o.NoProxy, o.Private }.Where(p => !string.IsNullOrWhiteSpace(p)));
         _metrics = metrics;
@@ -37,6 +51,9 @@ public sealed class UpstreamChain
             }
         }
     }
+
+    /// <summary>The circuit breakers of the chain's http(s) proxies, in order.</summary>
+    public IEnumerable<CircuitBreaker> Breakers => _entries.Select(e => e.Breaker).OfType<CircuitBreaker>();
 
     /// <summary>The upstream proxies (http/https), in order.</summary>
     public IEnumerable<ProxySource> Proxies => _entries.Select(e => e.Source).OfType<ProxySource>();
@@ -55,9 +72,19 @@ public sealed class UpstreamChain
         // The most helpful error wins, as in the go command: direct, then a proxy's failure, then "not found".
         FetchOutcome? best = null;
         var bestRank = 0;
-        foreach (var (source, fallBackOnError) in _entries)
+        foreach (var (source, fallBackOnError, breaker) in _entries)
         {
-            var result = await TryOneAsync(source, request, newStagingFile, cancellationToken).ConfigureAwait(false);
+            ChainResult result;
+            if (breaker?.Refusal() is { } refused)
+            {
+                result = Refused(request, refused);
+            }
+            else
+            {
+                result = await TryOneAsync(source, request, newStagingFile, cancellationToken).ConfigureAwait(false);
+                breaker?.Record(result.Outcome);
+            }
+
             if (result.Outcome.IsOk)
             {
                 return result;
@@ -85,6 +112,81 @@ public sealed class UpstreamChain
         }
 
         return new ChainResult(best!, null);
+    }
+
+    /// <summary>A request passed over because its upstream's breaker is open: the failure that opened it, at once.</summary>
+    private ChainResult Refused(ModuleRequest request, FetchOutcome refused)
+    {
+        Log.UpstreamSkipped(_logger, request.ToString(), refused.Source);
+        return new ChainResult(refused, null);
+    }
+
+    private CircuitBreaker NewBreaker(string name, BreakerSettings settings, WarrenMetrics metrics)
+    {
+        var breaker = new CircuitBreaker(name, settings, _time);
+        metrics.UpstreamUp(name, up: true);
+        breaker.Changed += (b, state) =>
+        {
+            metrics.UpstreamUp(b.Upstream, state == BreakerState.Closed);
+            var snapshot = b.Snapshot();
+            if (state == BreakerState.Closed)
+            {
+                Log.UpstreamUp(_logger, b.Upstream);
+                return;
+            }
+
+            Log.UpstreamDown(_logger, b.Upstream, snapshot.ConsecutiveFailures, snapshot.LastError ?? "", snapshot.Cooldown);
+            var proxy = _entries.First(e => ReferenceEquals(e.Breaker, b)).Source as ProxySource;
+            _ = ProbeUntilUpAsync(b, proxy!, _stoppingToken);
+        };
+        return breaker;
+    }
+
+    /// <summary>Probes an open breaker's proxy in the background, after each cool-down, until it answers. One loop per
+    /// breaker at a time; a breaker that opened again while its loop was ending gets a new one.</summary>
+    private async Task ProbeUntilUpAsync(CircuitBreaker breaker, ProxySource proxy, CancellationToken cancellationToken)
+    {
+        if (!_probing.TryAdd(breaker, 0))
+        {
+            return;
+        }
+
+        try
+        {
+            while (breaker.UntilProbe() is { } wait)
+            {
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                var failure = await proxy.ProbeAsync(cancellationToken).ConfigureAwait(false);
+                breaker.Probed(failure);
+                if (failure is not null)
+                {
+                    Log.UpstreamProbeFailed(_logger, proxy.Name, failure, breaker.Snapshot().Cooldown);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            _probing.TryRemove(breaker, out _);
+        }
+
+        if (breaker.UntilProbe() is not null && !cancellationToken.IsCancellationRequested)
+        {
+            await ProbeUntilUpAsync(breaker, proxy, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public void Dispose()
+    {
+        _stopping.Cancel();
+        _stopping.Dispose();
     }
 
     private async Task<ChainResult> TryOneAsync(IModuleSource source, ModuleRequest request, Func<string> newStagingFile, CancellationToken cancellationToken)
