@@ -1,12 +1,12 @@
 -- wrk script of bench/soak.sh: mixed warm and cold requests over the corpus.
 -- SOAK_PATHS: first line the number of versions N, then 3 paths per version (.info, .mod, .zip) in a fixed random
--- order, then the list and @latest paths of every module. SOAK_DURATION: the run's length in seconds.
--- The versions a request may pick form a window that grows over the first 80 % of the run; half of the artifact
--- requests go to the newest eighth of the window (mostly cold), the rest anywhere in it (mostly warm); one request in
--- five asks for a list or @latest.
+-- order, then the list and @latest paths of every module.
+-- SOAK_RAMP: seconds over which the versions a request may pick grow from one to all of them. Half of the artifact
+-- requests go to the newest eighth of that window (cold while it grows), the rest anywhere in it (mostly warm); one
+-- request in five asks for a list or @latest.
 
 local artifacts, answers = {}, {}
-local versions, duration, started = 0, 600, 0
+local versions, ramp, started = 0, 60, 0
 local threads = 0
 
 local function load()
@@ -22,7 +22,7 @@ local function load()
         end
     end
     file:close()
-    duration = tonumber(os.getenv("SOAK_DURATION") or "600")
+    ramp = tonumber(os.getenv("SOAK_RAMP") or "60")
 end
 
 function setup(thread)
@@ -41,7 +41,7 @@ function request()
         return wrk.format("GET", answers[math.random(#answers)])
     end
     local elapsed = os.time() - started
-    local window = math.max(1, math.min(versions, math.floor(versions * elapsed / (0.8 * duration)) + 1))
+    local window = math.max(1, math.min(versions, math.floor(versions * elapsed / ramp) + 1))
     local version
     if math.random() < 0.5 then
         local newest = math.max(1, math.floor(window / 8))

@@ -5,16 +5,17 @@
 #
 # One Warren (published, Release, --sumdb off) whose upstream is nginx serving the corpus directory. wrk -t2 -c32 runs
 # for DURATION seconds (600) with bench/soak.lua: every request is a random corpus .info, .mod or .zip, or the list or
-# @latest of a corpus module. The versions a request may pick form a window that grows over the run, and half of the
-# artifact requests go to the newest part of it, so cold fetches (upstream fetch, checks, commit) go on for the
-# whole run next to warm requests; list and @latest answers expire after LIST_TTL (2 s) and are refreshed from
-# upstream throughout. Warren's RSS is sampled every SAMPLE seconds (5).
+# @latest of a corpus module. The versions a request may pick grow from one to the whole corpus over the first RAMP
+# seconds (60), so the first minute is a cold fill; after it, the store is held under QUOTA (--store-quota, 120M: about
+# two thirds of the corpus's 185 MB), so versions are evicted and fetched again (upstream fetch, checks, verification
+# against the hashes recorded first, commit) for the whole run, next to warm requests; list and @latest answers expire
+# after LIST_TTL (2 s) and are refreshed from upstream throughout. Warren's RSS is sampled every SAMPLE seconds (5).
 #
 # Passes when no request failed (no socket error, no answer >= 400) and RSS stays flat: the largest sample of the last
 # minute is at most 10 % above the largest sample of the first warm minute (the second minute of the run).
 # Results: printed, and written to bench/results/soak.md (samples in bench/results/raw-soak/rss.tsv).
 #
-# Overridable: GO, CORPUS, MANIFEST, SHARED, DURATION, SAMPLE, CONNECTIONS, LIST_TTL.
+# Overridable: CORPUS, MANIFEST, SHARED, DURATION, SAMPLE, CONNECTIONS, LIST_TTL, RAMP, QUOTA (empty: no quota).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -25,6 +26,8 @@ DURATION=${DURATION:-600}
 SAMPLE=${SAMPLE:-5}
 CONNECTIONS=${CONNECTIONS:-32}
 LIST_TTL=${LIST_TTL:-00:00:02}
+RAMP=${RAMP:-60}
+QUOTA=${QUOTA-120M}
 RESULTS=$REPO/bench/results
 RAW=$RESULTS/raw-soak
 
@@ -66,8 +69,10 @@ publish_warren
 NGINX_PORT=$(free_port)
 start_nginx "$NGINX_PORT=$CORPUS"
 wait_http "http://127.0.0.1:$NGINX_PORT/$(sed -n 2p "$WORK/paths.txt")" "$NGINX_PID"
-launch_warren soak --root "$WORK/store" --upstream "http://127.0.0.1:$NGINX_PORT" --sumdb off --list-ttl "$LIST_TTL"
-log "warren pid $WARREN_PID on $WARREN_URL, upstream nginx on port $NGINX_PORT, $DURATION s with $CONNECTIONS connections"
+launch_warren soak --root "$WORK/store" --upstream "http://127.0.0.1:$NGINX_PORT" --sumdb off --list-ttl "$LIST_TTL" \
+    ${QUOTA:+--store-quota "$QUOTA"}
+log "warren pid $WARREN_PID on $WARREN_URL, upstream nginx on port $NGINX_PORT, $DURATION s with $CONNECTIONS connections, quota ${QUOTA:-none}"
+FETCHES0=$(curl -fs "$WARREN_URL/metrics" | awk '/^warren_upstream_fetch_duration_seconds_count/ { s += $2 } END { print s + 0 }')
 
 # RSS every SAMPLE seconds: seconds since the start, KiB.
 (
@@ -82,9 +87,10 @@ SAMPLER=$!
 PIDS+=("$SAMPLER")
 
 CPU0=$(cpu_ticks "$WARREN_PID")
-SOAK_PATHS="$WORK/paths.txt" SOAK_DURATION="$DURATION" \
+SOAK_PATHS="$WORK/paths.txt" SOAK_RAMP="$RAMP" \
     wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 60s --latency -s "$REPO/bench/soak.lua" "$WARREN_URL" >"$RAW/wrk.txt" 2>&1 || true
 CPU1=$(cpu_ticks "$WARREN_PID")
+FETCHES=$(( $(curl -fs "$WARREN_URL/metrics" | awk '/^warren_upstream_fetch_duration_seconds_count/ { s += $2 } END { print s + 0 }') - FETCHES0 ))
 sleep "$SAMPLE"
 kill "$SAMPLER" 2>/dev/null || true
 wait "$SAMPLER" 2>/dev/null || true
@@ -103,12 +109,13 @@ FLAT=$(verdict "$LAST <= 1.1 * $FIRST and $FIRST > 0")
 CLEAN=$([[ -z $ERRORS && -n $REQUESTS ]] && echo met || echo "not met")
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 STORED=$(find "$WORK/store" -name '*.zip' | wc -l)
+STORE_MB=$(du -sm --exclude=.warren "$WORK/store" | cut -f1)
 
 {
     echo "# Warren soak results"
     echo
     echo "Run $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, $(uname -sr), .NET SDK $(dotnet --version), $(nginx -v 2>&1 | sed 's/^nginx version: //')."
-    echo "Load average (1/5/15 min) at the start: $LOAD_START; at the end: $LOAD_END."
+    echo "Load average (1/5/15 min) at the start: $LOAD_START; at the end: $LOAD_END. Ramp $RAMP s, list TTL $LIST_TTL."
     echo
     echo "| measure | value | target | result |"
     echo "|---|---|---|---|"
@@ -117,7 +124,8 @@ STORED=$(find "$WORK/store" -name '*.zip' | wc -l)
     echo "| RSS, largest sample of the last minute | $((LAST / 1024)) MB | ≤ first warm minute + 10 % | $FLAT |"
     echo "| RSS, largest sample of the run | $((PEAK / 1024)) MB | | |"
     echo "| Warren CPU time | $(calc "($CPU1 - $CPU0) / $CLK_TCK") s | | |"
-    echo "| zips stored at the end (of $(head -1 "$WORK/paths.txt")) | $STORED | | |"
+    echo "| upstream fetches during the run (cold artifacts, list and @latest refreshes) | $FETCHES | | |"
+    echo "| zips stored at the end (of $(head -1 "$WORK/paths.txt")), store size | $STORED, $STORE_MB MB (quota ${QUOTA:-none}) | | |"
     echo
     [[ -z $ERRORS ]] || printf '\nErrors reported by wrk:\n\n```\n%s\n```\n' "$ERRORS"
     echo
