@@ -90,9 +90,9 @@ public sealed class ExportCommand : Command
             since = parse.GetValue(_since) is { } s2 ? BundleCursor.Parse(s2) : null;
             if (parse.GetValue(_sign) is { } file)
             {
-                if (!NoteSigner.TryParse((await File.ReadAllTextAsync(file, cancellationToken).ConfigureAwait(false)).Trim(), out signer, out var problem))
+                if (!Warren.Server.SumDb.HostedSumDbKey.TryLoad(file, out signer, out var problem))
                 {
-                    return await UsageAsync($"--sign {file}: not a note signer key: {problem}").ConfigureAwait(false);
+                    return await UsageAsync($"--sign: {problem}").ConfigureAwait(false);
                 }
             }
         }

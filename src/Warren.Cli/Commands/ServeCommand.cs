@@ -57,6 +57,9 @@ public sealed class ServeCommand : Command
     private readonly Option<TimeSpan?> _mirrorMaxIdle = new("--mirror-max-idle") { Description = "delete git mirrors unused for this long, e.g. 30.00:00:00 (default: keep)" };
     private readonly Option<string?> _maxRepoSize = new("--max-repo-size") { Description = "refuse repositories larger than this, e.g. 2G (default: no limit)" };
 
+    // air-gapped sites
+    private readonly Option<bool> _offline = new("--offline") { Description = "serve only what is stored (bundles brought in by warren import, their checksum data under /sumdb/NAME/); contact no upstream, origin or checksum database" };
+
     public ServeCommand()
         : base("serve", "Run the caching Go module proxy (GOPROXY protocol, /sumdb/ proxy, /healthz, /readyz, /metrics).")
     {
@@ -65,7 +68,8 @@ public sealed class ServeCommand : Command
                      _egressAllow, _egressDeny, _direct, _maxFetches, _maxGit, _upstreamCredentialsOverHttp,
                      _store, _s3Endpoint, _s3Region, _s3PathStyle, _s3Redirect, _index,
                      _follow, _followPatterns, _followInterval, _followConcurrency, _followRate,
-                     _mirrorQuota, _mirrorMaxIdle, _maxRepoSize })
+                     _mirrorQuota, _mirrorMaxIdle, _maxRepoSize,
+                     _offline })
         {
             Add(option);
         }
@@ -122,6 +126,9 @@ public sealed class ServeCommand : Command
             o.MirrorQuota = parse.GetValue(_mirrorQuota) ?? o.MirrorQuota;
             o.MirrorMaxIdle = parse.GetValue(_mirrorMaxIdle) ?? o.MirrorMaxIdle;
             o.MaxRepoSize = parse.GetValue(_maxRepoSize) ?? o.MaxRepoSize;
+
+            // air-gapped sites
+            o.Offline = parse.GetValue(_offline) || o.Offline;
         }
 
         // The store may hold private code: everything this process (and git under it) creates is the user's alone.

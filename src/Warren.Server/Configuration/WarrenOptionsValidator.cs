@@ -83,6 +83,11 @@ public sealed class WarrenOptionsValidator : IValidateOptions<WarrenOptions>
 
         problems.AddRange(Storage.StorageSelection.Problems(options));
         ValidateFollow(options, problems);
+        if (options.Offline && options.Follow is not null)
+        {
+            problems.Add("offline: cannot follow a feed (--follow) while contacting nothing");
+        }
+
         if (options.ClusterLeaseDuration < TimeSpan.FromSeconds(1))
         {
             problems.Add($"cluster lease duration must be at least 1 second, not {options.ClusterLeaseDuration}");

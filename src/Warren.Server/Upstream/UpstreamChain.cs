@@ -20,7 +20,7 @@ public sealed class UpstreamChain
     {
         var o = options.Value;
         _direct = direct;
-        _entries = settings.Upstream.Select(s => (s.IsDirect ? _direct : s.IsOff ? new OffSource() : (IModuleSource)new ProxySource(s.Url, downloader, credentials, configured: true), s.FallBackOnError)).ToArray();
+        _entries = settings.Upstream.Select(s => (s.IsDirect ? _direct : s.IsOff ? new OffSource(o.Offline) : (IModuleSource)new ProxySource(s.Url, downloader, credentials, configured: true), s.FallBackOnError)).ToArray();
         // GONOPROXY, and GOPRIVATE whatever GONOPROXY says: a private path is never shown to an upstream proxy.
         _noProxy = string.Join(',', new[] { o.NoProxy, o.Private }.Where(p => !string.IsNullOrWhiteSpace(p)));
         _metrics = metrics;

@@ -89,7 +89,10 @@ public sealed class BundleExporter(ExportOptions options)
             {
                 try
                 {
-                    (sumDb, hashes) = await ExportChecksumsAsync(config, outDir, fetched.Planned, carried, cancellationToken).ConfigureAwait(false);
+                    // Lookups of what earlier bundles carried go along at the new head too, so that after importing this
+                    // bundle every lookup a mirror serves is proven against one head.
+                    var lookups = fetched.Planned.Select(p => p.Key).Union(since.Keys).ToList();
+                    (sumDb, hashes) = await ExportChecksumsAsync(config, outDir, lookups, carried, cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is InvalidDataException or ProxyFetchException or HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
                 {
@@ -212,7 +215,7 @@ public sealed class BundleExporter(ExportOptions options)
     }
 
     private async Task<(BundleSumDb, Dictionary<ModuleKey, ProvenLookup>)> ExportChecksumsAsync(SumDbConfig config, string outDir,
-        IReadOnlyList<(ModuleKey Key, bool Zip)> planned, IReadOnlyList<(ModuleKey Key, bool Zip)> carried, CancellationToken cancellationToken)
+        IReadOnlyList<ModuleKey> planned, IReadOnlyList<(ModuleKey Key, bool Zip)> carried, CancellationToken cancellationToken)
     {
         var key = config.EffectiveKey is { } k && NoteVerifier.TryParse(k, out var verifier, out _) ? verifier
             : throw new InvalidDataException($"checksum database {config.Name}: no valid verifier key (give --sumdb NAME+HASH+KEY)");
@@ -225,8 +228,8 @@ public sealed class BundleExporter(ExportOptions options)
         var done = 0;
         await Parallel.ForEachAsync(planned, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Jobs), CancellationToken = cancellationToken }, async (p, ct) =>
         {
-            bodies[p.Key] = await Get(SumDbProtocol.LookupPath(p.Key.Path, p.Key.Version), MaxLookup, ct).ConfigureAwait(false)
-                ?? throw new InvalidDataException($"{p.Key}: not found in checksum database {config.Name}");
+            bodies[p] = await Get(SumDbProtocol.LookupPath(p.Path, p.Version), MaxLookup, ct).ConfigureAwait(false)
+                ?? throw new InvalidDataException($"{p}: not found in checksum database {config.Name}");
             OnChecksumProgress?.Invoke(Interlocked.Increment(ref done) / 2, planned.Count);
         }).ConfigureAwait(false);
         var latest = await Get(SumDbProtocol.LatestPath, MaxLookup, cancellationToken).ConfigureAwait(false)
@@ -237,7 +240,7 @@ public sealed class BundleExporter(ExportOptions options)
         var proven = new Dictionary<ModuleKey, ProvenLookup>();
         foreach (var p in planned)
         {
-            proven[p.Key] = await BundleChecksums.ProveAsync(p.Key, bodies[p.Key], key, head, tiles, cancellationToken).ConfigureAwait(false);
+            proven[p] = await BundleChecksums.ProveAsync(p, bodies[p], key, head, tiles, cancellationToken).ConfigureAwait(false);
             OnChecksumProgress?.Invoke((planned.Count + proven.Count) / 2, planned.Count);
         }
 

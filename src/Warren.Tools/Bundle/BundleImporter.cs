@@ -92,7 +92,7 @@ public sealed class BundleImporter(ImportOptions options)
             findings.Add(new Finding("import.file", Verdict.Fail, "not listed in the manifest", "the bundle was changed after export", extra));
         }
 
-        var steps = listed.Count + manifest.Versions.Count;
+        var steps = listed.Count + listed.Keys.Count(k => k.Contains("/lookup/", StringComparison.Ordinal));
         await Parallel.ForEachAsync(listed.Values, Jobs(cancellationToken), async (file, ct) =>
         {
             var full = Path.Combine(bundle, file.Path);
@@ -198,10 +198,28 @@ public sealed class BundleImporter(ImportOptions options)
 
         var tiles = new RecordingTileReader(async (path, ct) =>
             File.Exists(Path.Combine(prefix, path)) ? await File.ReadAllBytesAsync(Path.Combine(prefix, path), ct).ConfigureAwait(false) : null);
-        await Parallel.ForEachAsync(manifest.Versions, Jobs(cancellationToken), async (v, ct) =>
+
+        // Every lookup in the bundle is proven (an incremental bundle re-heads those of earlier ones); the files of the
+        // versions it carries are checked against theirs.
+        var carried = manifest.Versions.ToDictionary(v => new ModuleKey(v.Path, v.Version), v => v.Zip);
+        var lookupPrefix = $"sumdb/{sumDb.Name}/lookup/";
+        var lookups = new HashSet<ModuleKey>(carried.Keys);
+        foreach (var file in manifest.Files.Where(f => f.Path.StartsWith(lookupPrefix, StringComparison.Ordinal)))
         {
-            var module = new ModuleKey(v.Path, v.Version);
-            var (file, problem) = await CheckVersionAsync(bundle, prefix, module, v.Zip, key, head, tiles, ct).ConfigureAwait(false);
+            var escaped = file.Path[lookupPrefix.Length..];
+            var at = escaped.LastIndexOf('@');
+            if (at <= 0 || !ModulePath.TryUnescapePath(escaped[..at], out var path, out _) || !ModulePath.TryUnescapeVersion(escaped[(at + 1)..], out var version, out _))
+            {
+                findings.Add(new Finding("import.verify", Verdict.Fail, "not a lookup of a module version", "do not import this bundle", file.Path));
+                continue;
+            }
+
+            lookups.Add(new ModuleKey(path, version));
+        }
+
+        await Parallel.ForEachAsync(lookups, Jobs(cancellationToken), async (module, ct) =>
+        {
+            var (file, problem) = await CheckVersionAsync(bundle, prefix, module, carried.TryGetValue(module, out var zip) ? zip : null, key, head, tiles, ct).ConfigureAwait(false);
             if (problem is not null)
             {
                 lock (findings)
@@ -216,7 +234,8 @@ public sealed class BundleImporter(ImportOptions options)
     }
 
     /// <summary>(the file at fault, the problem), or (null, null) when the version verifies.</summary>
-    private static async Task<(string? File, string? Problem)> CheckVersionAsync(string bundle, string prefix, ModuleKey module, bool zip, NoteVerifier key,
+    /// <param name="zip">Whether the bundle carries the version's zip (true), its .mod only (false), or only its lookup (null).</param>
+    private static async Task<(string? File, string? Problem)> CheckVersionAsync(string bundle, string prefix, ModuleKey module, bool? zip, NoteVerifier key,
         TreeHead head, ITileReader tiles, CancellationToken cancellationToken)
     {
         var lookup = "sumdb/" + Path.GetFileName(prefix) + "/" + SumDbProtocol.LookupPath(module.Path, module.Version);
@@ -231,6 +250,11 @@ public sealed class BundleImporter(ImportOptions options)
             return (lookup, e.Message);
         }
 
+        if (zip is null)
+        {
+            return (null, null);
+        }
+
         var mod = GoProxyPaths.VersionFile(module.Path, module.Version, ".mod");
         var modHash = DirHash.HashGoMod(await File.ReadAllBytesAsync(Path.Combine(bundle, mod), cancellationToken).ConfigureAwait(false));
         if (modHash != record.GoModHash)
@@ -238,7 +262,7 @@ public sealed class BundleImporter(ImportOptions options)
             return (mod, $"go.mod hash {modHash} differs from the checksum database's {record.GoModHash}");
         }
 
-        if (!zip)
+        if (zip is false)
         {
             return (null, null);
         }

@@ -87,6 +87,9 @@ public sealed class BundleCursor
 
     public int Count => _carried.Count;
 
+    /// <summary>The versions carried, sorted.</summary>
+    public IReadOnlyList<ModuleKey> Keys => [.. _carried.Keys.OrderBy(k => k.ToString(), StringComparer.Ordinal)];
+
     /// <summary>Whether an earlier bundle carried what this version needs (its zip, or only its .mod).</summary>
     public bool Carried(ModuleKey key, bool zip) => _carried.TryGetValue(key, out var hadZip) && (hadZip || !zip);
 
