@@ -57,7 +57,10 @@ public sealed class BundleExporter(ExportOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         var clock = Stopwatch.StartNew();
-        var outDir = Path.GetFullPath(options.Out);
+        // FILE.tar: the bundle is written in FILE.tar.d (where an interrupted export resumes), then archived.
+        var target = Path.GetFullPath(options.Out);
+        var archive = BundleArchive.IsArchive(target);
+        var outDir = archive ? target + ".d" : target;
         Directory.CreateDirectory(outDir);
         var scratch = Directory.CreateTempSubdirectory("warren-export-");
         try
@@ -115,13 +118,19 @@ public sealed class BundleExporter(ExportOptions options)
                 BundleLayout.WriteAtomically(Path.Combine(outDir, BundleManifest.SignatureName), BundleSignature.Sign(json, signer));
             }
 
+            if (archive)
+            {
+                await BundleArchive.CreateAsync(outDir, target, cancellationToken).ConfigureAwait(false);
+                Directory.Delete(outDir, recursive: true);
+            }
+
             var bytes = files.Sum(f => f.Size);
             var what = sumDb is null ? "no checksum data" : $"checksum data of {sumDb.Name} at tree#{sumDb.TreeSize}";
             var signed = options.Signer is null ? "" : "; manifest signed by " + options.Signer.Name;
             var seconds = clock.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture);
             findings.Add(new Finding("export.summary", Verdict.Pass,
-                $"{versions.Count} module versions ({versions.Count(v => v.Zip)} zips), {files.Count} files, {bytes} bytes in {seconds}s; {what}{signed}; next incremental export: --since {outDir}",
-                null, outDir));
+                $"{versions.Count} module versions ({versions.Count(v => v.Zip)} zips), {files.Count} files, {bytes} bytes in {seconds}s; {what}{signed}; next incremental export: --since {target}",
+                null, target));
             return new ExportResult(new Report("export", findings), manifest, bytes, clock.Elapsed);
         }
         finally

@@ -51,8 +51,34 @@ public sealed class BundleImporter(ImportOptions options)
     public async Task<ImportResult> RunAsync(CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (!BundleArchive.IsArchive(options.Bundle))
+        {
+            return await ImportAsync(Path.GetFullPath(options.Bundle), cancellationToken).ConfigureAwait(false);
+        }
+
+        var extracted = Directory.CreateTempSubdirectory("warren-import-");
+        try
+        {
+            try
+            {
+                await BundleArchive.ExtractAsync(options.Bundle, extracted.FullName, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException or FormatException)
+            {
+                return Refuse([], options.Bundle, e.Message, Stopwatch.StartNew());
+            }
+
+            return await ImportAsync(extracted.FullName, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            extracted.Delete(recursive: true);
+        }
+    }
+
+    private async Task<ImportResult> ImportAsync(string bundle, CancellationToken cancellationToken)
+    {
         var clock = Stopwatch.StartNew();
-        var bundle = Path.GetFullPath(options.Bundle);
         var findings = new List<Finding>();
         var manifestPath = Path.Combine(bundle, BundleManifest.FileName);
         BundleManifest manifest;
@@ -97,6 +123,7 @@ public sealed class BundleImporter(ImportOptions options)
         {
             var full = Path.Combine(bundle, file.Path);
             var problem = !File.Exists(full) ? "missing"
+                : new FileInfo(full).LinkTarget is not null ? "a symbolic link, not a file"
                 : new FileInfo(full).Length != file.Size ? $"size {new FileInfo(full).Length}, the manifest says {file.Size}"
                 : await BundleManifest.Sha256Async(full, ct).ConfigureAwait(false) is var sha && sha != file.Sha256 ? $"SHA-256 {sha}, the manifest says {file.Sha256}"
                 : null;

@@ -132,7 +132,7 @@ public sealed class BundleCursor
         {
             try
             {
-                value = BundleManifest.Parse(File.ReadAllBytes(manifest)).Cursor;
+                value = BundleManifest.Parse(BundleArchive.IsArchive(manifest) ? BundleArchive.ReadManifest(manifest) : File.ReadAllBytes(manifest)).Cursor;
             }
             catch (InvalidDataException e)
             {

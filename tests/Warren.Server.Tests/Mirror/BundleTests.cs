@@ -216,8 +216,11 @@ public sealed class BundleTests(BundleFixture fixture) : IClassFixture<BundleFix
         Assert.Equal(second.Count(v => v.GetProperty("zip").GetBoolean()), zips);
 
         // Imported after the first: the store serves both, every lookup at the newer head.
+        // The second as one .tar file, as it may travel.
+        var tar = Path.Combine(TestPaths.NewTempDir("tar"), "bundle2.tar");
+        await Warren.Tools.Bundle.BundleArchive.CreateAsync(fixture.Incremental, tar, CancellationToken.None);
         var root = TestPaths.NewTempDir("offline-incremental");
-        foreach (var bundle in new[] { fixture.Bundle, fixture.Incremental })
+        foreach (var bundle in new[] { fixture.Bundle, tar })
         {
             var import = await WarrenCliAsync("import", bundle, "--root", root, "--trust", fixture.BundleVerifier);
             Assert.True(import.ExitCode == 0, import.ToString());
