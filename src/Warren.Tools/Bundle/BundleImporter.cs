@@ -32,10 +32,11 @@ public sealed record ImportResult(Report Report, int Stored, int Present, int Re
 /// and every .zip (module zip rules, h1) and .mod (h1) against its lookup's record. A bundle with any problem is
 /// refused, naming the file, and nothing of it is stored.</summary>
 /// <remarks>
-/// Each file is then copied into the store's staging area with its SHA-256 computed on the way (so what is stored is
-/// byte for byte what was checked, even if the medium changes meanwhile) and published put-if-absent, a version's .mod,
-/// .info and .ziphash before its .zip. So an import is idempotent, an interrupted one is resumed by running it again,
-/// and no partial file is ever visible. The checksum data (tiles, lookups, latest) is stored under sumdb/NAME/ for
+/// Every file is first copied into the store's staging area with its SHA-256 computed on the way, the checks read the
+/// staged copies (so what is stored is byte for byte what was checked, even if the medium changes meanwhile), and only
+/// then is each file published put-if-absent, a version's .mod, .info and .ziphash before its .zip. So an import is
+/// idempotent, an interrupted one is finished by running it again, a refused one leaves nothing behind, and no partial
+/// file is ever visible. The checksum data (tiles, lookups, latest) is stored under sumdb/NAME/ for
 /// `warren serve --offline`; lookups and latest of a newer head replace older ones.
 /// </remarks>
 public sealed class BundleImporter(ImportOptions options)
@@ -118,6 +119,23 @@ public sealed class BundleImporter(ImportOptions options)
             findings.Add(new Finding("import.file", Verdict.Fail, "not listed in the manifest", "the bundle was changed after export", extra));
         }
 
+        // Everything is staged first (copied with its SHA-256 computed on the way), checked there, and only then
+        // published: what is stored is byte for byte what was checked, and a refused bundle leaves nothing behind.
+        var stage = options.NewStagingFile();
+        Directory.CreateDirectory(stage);
+        try
+        {
+            return await CheckAndStoreAsync(bundle, stage, manifest, listed, findings, clock, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Directory.Delete(stage, recursive: true);
+        }
+    }
+
+    private async Task<ImportResult> CheckAndStoreAsync(string bundle, string stage, BundleManifest manifest, Dictionary<string, BundleFile> listed,
+        List<Finding> findings, Stopwatch clock, CancellationToken cancellationToken)
+    {
         var steps = listed.Count + listed.Keys.Count(k => k.Contains("/lookup/", StringComparison.Ordinal));
         await Parallel.ForEachAsync(listed.Values, Jobs(cancellationToken), async (file, ct) =>
         {
@@ -125,7 +143,7 @@ public sealed class BundleImporter(ImportOptions options)
             var problem = !File.Exists(full) ? "missing"
                 : new FileInfo(full).LinkTarget is not null ? "a symbolic link, not a file"
                 : new FileInfo(full).Length != file.Size ? $"size {new FileInfo(full).Length}, the manifest says {file.Size}"
-                : await BundleManifest.Sha256Async(full, ct).ConfigureAwait(false) is var sha && sha != file.Sha256 ? $"SHA-256 {sha}, the manifest says {file.Sha256}"
+                : await CopyHashedAsync(full, Path.Combine(stage, file.Path), ct).ConfigureAwait(false) is var sha && sha != file.Sha256 ? $"SHA-256 {sha}, the manifest says {file.Sha256}"
                 : null;
             if (problem is not null)
             {
@@ -142,26 +160,26 @@ public sealed class BundleImporter(ImportOptions options)
             return Refuse(findings, null, null, clock);
         }
 
-        // 2. The checksum data, and each version's files against it.
+        // 2. The checksum data, and each version's files against it (the staged copies).
         if (manifest.SumDb is null)
         {
             findings.Add(new Finding("import.sumdb", Verdict.Warn, "the bundle carries no checksum data: files are checked against the manifest only", "export with --sumdb", bundle));
         }
-        else if (await CheckChecksumsAsync(bundle, manifest, findings, steps, cancellationToken).ConfigureAwait(false) is false)
+        else if (await CheckChecksumsAsync(stage, manifest, findings, steps, cancellationToken).ConfigureAwait(false) is false)
         {
             return Refuse(findings, null, null, clock);
         }
 
-        // 3. Store.
+        // 3. Publish.
         _done = 0;
         await Parallel.ForEachAsync(manifest.Versions, Jobs(cancellationToken), async (v, ct) =>
         {
-            await StoreVersionAsync(bundle, manifest, listed, v, ct).ConfigureAwait(false);
+            await StoreVersionAsync(stage, manifest, listed, v, ct).ConfigureAwait(false);
             Step("storing", manifest.Versions.Count);
         }).ConfigureAwait(false);
         if (manifest.SumDb is { } sumDb)
         {
-            await StoreChecksumsAsync(bundle, sumDb, listed, cancellationToken).ConfigureAwait(false);
+            await StoreChecksumsAsync(stage, sumDb, listed, cancellationToken).ConfigureAwait(false);
         }
 
         var seconds = clock.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture);
@@ -327,7 +345,7 @@ public sealed class BundleImporter(ImportOptions options)
         async Task PutAsync(ArtifactKind kind, string? hash)
         {
             var relative = GoProxyPaths.VersionFile(v.Path, v.Version, StoreLayout.Extension(kind));
-            var size = await PutCheckedAsync(bundle, relative, StoreLayout.ArtifactKey(v.Path, v.Version, kind), listed[relative], cancellationToken).ConfigureAwait(false);
+            var size = await PutStagedAsync(bundle, relative, StoreLayout.ArtifactKey(v.Path, v.Version, kind), listed[relative], cancellationToken).ConfigureAwait(false);
             if (options.Index is { } index)
             {
                 await index.RecordArtifactAsync(new ArtifactRecord(v.Path, v.Version, kind, hash, size, source, DateTimeOffset.UtcNow), cancellationToken).ConfigureAwait(false);
@@ -351,49 +369,33 @@ public sealed class BundleImporter(ImportOptions options)
         await PutAsync(ArtifactKind.Zip, zipHash).ConfigureAwait(false);
     }
 
-    /// <summary>Copies a bundle file to staging, hashing it on the way, and publishes it put-if-absent if the hash is
-    /// the manifest's. Its size.</summary>
-    /// <exception cref="InvalidDataException">The file changed since it was checked.</exception>
-    private async Task<long> PutCheckedAsync(string bundle, string relative, string key, BundleFile expected, CancellationToken cancellationToken)
+    /// <summary>Publishes a staged (and checked) file put-if-absent. Its size.</summary>
+    private async Task<long> PutStagedAsync(string stage, string relative, string key, BundleFile expected, CancellationToken cancellationToken)
     {
-        if (await options.Store.ExistsAsync(key, cancellationToken).ConfigureAwait(false))
-        {
-            Count(false, 0);
-            return expected.Size;
-        }
+        Count(await options.Store.PutIfAbsentAsync(key, Path.Combine(stage, relative), cancellationToken).ConfigureAwait(false), expected.Size);
+        return expected.Size;
+    }
 
-        var staged = options.NewStagingFile();
-        try
+    /// <summary>Copies a file, creating the target's directory; the SHA-256 (hex) of the bytes copied.</summary>
+    private static async Task<string> CopyHashedAsync(string from, string to, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(to)!);
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var source = new FileStream(from, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        var target = new FileStream(to, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+        await using (source.ConfigureAwait(false))
+        await using (target.ConfigureAwait(false))
         {
-            using (var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
+            var buffer = new byte[1 << 16];
+            int n;
+            while ((n = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
             {
-                var source = new FileStream(Path.Combine(bundle, relative), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
-                var target = new FileStream(staged, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
-                await using (source.ConfigureAwait(false))
-                await using (target.ConfigureAwait(false))
-                {
-                    var buffer = new byte[1 << 16];
-                    int n;
-                    while ((n = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
-                    {
-                        sha.AppendData(buffer, 0, n);
-                        await target.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
-                    }
-                }
-
-                if (Convert.ToHexStringLower(sha.GetHashAndReset()) != expected.Sha256)
-                {
-                    throw new InvalidDataException($"{relative}: changed while it was imported");
-                }
+                sha.AppendData(buffer, 0, n);
+                await target.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
             }
+        }
 
-            Count(await options.Store.PutIfAbsentAsync(key, staged, cancellationToken).ConfigureAwait(false), expected.Size);
-            return expected.Size;
-        }
-        finally
-        {
-            File.Delete(staged);
-        }
+        return Convert.ToHexStringLower(sha.GetHashAndReset());
     }
 
     private void Count(bool stored, long bytes)
@@ -432,7 +434,7 @@ public sealed class BundleImporter(ImportOptions options)
                 await options.Store.DeleteAsync(file.Path, cancellationToken).ConfigureAwait(false);
             }
 
-            await PutCheckedAsync(bundle, file.Path, file.Path, file, cancellationToken).ConfigureAwait(false);
+            await PutStagedAsync(bundle, file.Path, file.Path, file, cancellationToken).ConfigureAwait(false);
         }
     }
 }
