@@ -186,6 +186,11 @@ public sealed class BundleTests(BundleFixture fixture) : IClassFixture<BundleFix
         var modules = await ValidateClosed.BuildAndDownloadAllAsync(go, CopyOf(fixture.Program));
         AssertVerifiedBuild(go, modules);
 
+        // The list of an imported module: the versions stored.
+        var first = modules[0];
+        var list = await warren.Client.GetStringAsync($"{Manifest.Escape(first.GetProperty("Path").GetString()!)}/@v/list");
+        Assert.Contains(first.GetProperty("Version").GetString()!, list, StringComparison.Ordinal);
+
         // A miss: 404, one line, and nothing is asked of anyone.
         var extra = fixture.Extra;
         using var miss = await warren.Client.GetAsync($"{Manifest.Escape(extra.Path)}/@v/{Manifest.Escape(extra.Version)}.info");
@@ -287,4 +292,25 @@ public sealed class BundleFixture : IAsyncLifetime
     }
 
     public Task DisposeAsync() => Task.CompletedTask;
+}
+
+/// <summary>`serve --offline` as options: the upstream chain is off whatever else was configured, and following a feed
+/// is refused.</summary>
+public sealed class OfflineOptionsTests
+{
+    [Fact]
+    public void Offline_turns_the_upstream_chain_off_and_refuses_a_feed_to_follow()
+    {
+        var builder = new Configuration.WarrenOptionsBuilder
+        {
+            Root = TestPaths.NewTempDir("offline-config"), Upstream = "https://proxy.example", SumDb = "off", Offline = true,
+        };
+        var options = builder.Build();
+        Assert.Equal("off", options.Upstream);
+        Assert.True(new Configuration.WarrenOptionsValidator().Validate(null, options).Succeeded);
+
+        builder.Follow = "https://core.example/index";
+        var problems = new Configuration.WarrenOptionsValidator().Validate(null, builder.Build()).Failures!.ToList();
+        Assert.Single(problems, p => p.StartsWith("offline: cannot follow", StringComparison.Ordinal));
+    }
 }
