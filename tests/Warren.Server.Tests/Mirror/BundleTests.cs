@@ -203,6 +203,39 @@ public sealed class BundleTests(BundleFixture fixture) : IClassFixture<BundleFix
     }
 
     [Fact]
+    public async Task An_import_killed_midway_leaves_no_partial_file_and_running_it_again_completes_it()
+    {
+        var root = TestPaths.NewTempDir("killed-import");
+        using (var first = BackgroundProcess.Start("dotnet", [WarrenProcess.Dll, "import", fixture.Bundle, "--root", root, "--jobs", "1"]))
+        {
+            // Kill -9 once publishing has begun (or after a while, if it is quick).
+            for (var i = 0; i < 200 && !first.HasExited && !Directory.EnumerateFiles(root, "*.mod", SearchOption.AllDirectories).Any(); i++)
+            {
+                await Task.Delay(50);
+            }
+
+            first.Kill();
+        }
+
+        // Whatever is visible is whole: every published zip is the bundle's, byte for byte.
+        foreach (var zip in Directory.EnumerateFiles(root, "*.zip", SearchOption.AllDirectories).Where(z => !z.Contains("/.warren/", StringComparison.Ordinal)))
+        {
+            Assert.Equal(File.ReadAllBytes(Path.Combine(fixture.Bundle, Path.GetRelativePath(root, zip))), File.ReadAllBytes(zip));
+        }
+
+        var again = await WarrenCliAsync("import", fixture.Bundle, "--root", root);
+        Assert.True(again.ExitCode == 0, again.ToString());
+        foreach (var v in ManifestOf(fixture.Bundle).GetProperty("files").EnumerateArray())
+        {
+            var path = v.GetProperty("path").GetString()!;
+            if (!path.StartsWith("sumdb/", StringComparison.Ordinal) && !path.EndsWith("/list", StringComparison.Ordinal))
+            {
+                Assert.True(File.Exists(Path.Combine(root, path)), path + " was not imported");
+            }
+        }
+    }
+
+    [Fact]
     public async Task An_incremental_export_carries_only_the_new_versions_and_imports_on_top_of_the_first()
     {
         var first = ManifestOf(fixture.Bundle).GetProperty("versions").EnumerateArray()
