@@ -20,8 +20,9 @@ namespace Warren.Tools.Bundle;
 /// <param name="Since">Versions an earlier bundle carried: their module files are not carried again.</param>
 /// <param name="Signer">Signs the manifest when set.</param>
 /// <param name="Jobs">Concurrent requests.</param>
+/// <param name="Time">The clock the manifest's creation time comes from (null: the system's).</param>
 public sealed record ExportOptions(IReadOnlyList<string> Inputs, string Proxy, SumDbConfig? SumDb, string Out, BundleCursor? Since = null,
-    NoteSigner? Signer = null, int Jobs = 8);
+    NoteSigner? Signer = null, int Jobs = 8, TimeProvider? Time = null);
 
 /// <summary>What an export did.</summary>
 public sealed record ExportResult(Report Report, BundleManifest? Manifest, long Bytes, TimeSpan Elapsed);
@@ -109,8 +110,8 @@ public sealed class BundleExporter(ExportOptions options)
                 .Select(c => new BundleVersion(c.Key.Path, c.Key.Version, c.Zip, hashes.GetValueOrDefault(c.Key)?.ZipHash, hashes.GetValueOrDefault(c.Key)?.GoModHash))
                 .ToList();
             var files = await BundleLayout.HashFilesAsync(outDir, options.Jobs, cancellationToken).ConfigureAwait(false);
-            var manifest = new BundleManifest(BundleManifest.CurrentFormat, options.Proxy, sumDb, DateTimeOffset.UtcNow,
-                options.Since is null ? null : "b1:" + since.Count + " versions", since.With(carried).ToString(), versions, files);
+            var manifest = new BundleManifest(BundleManifest.CurrentFormat, options.Proxy, sumDb, (options.Time ?? TimeProvider.System).GetUtcNow(),
+                options.Since is null ? null : $"{since.Count} versions carried by earlier bundles", since.With(carried).ToString(), versions, files);
             var json = manifest.ToJson();
             BundleLayout.WriteAtomically(Path.Combine(outDir, BundleManifest.FileName), json);
             if (options.Signer is { } signer)

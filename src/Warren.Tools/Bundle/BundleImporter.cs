@@ -20,8 +20,9 @@ namespace Warren.Tools.Bundle;
 /// <param name="Trust">When set, the manifest must carry a signature by this key.</param>
 /// <param name="SumDbKey">The checksum database key the lookups must verify with (null: the manifest's).</param>
 /// <param name="Jobs">Versions checked and stored at once.</param>
+/// <param name="Time">The clock of the index records' times (null: the system's).</param>
 public sealed record ImportOptions(string Bundle, IArtifactStore Store, IModuleIndex? Index, Func<string> NewStagingFile, NoteVerifier? Trust = null,
-    NoteVerifier? SumDbKey = null, int Jobs = 4);
+    NoteVerifier? SumDbKey = null, int Jobs = 4, TimeProvider? Time = null);
 
 /// <summary>What an import did.</summary>
 public sealed record ImportResult(Report Report, int Stored, int Present, int Refused, long Bytes, TimeSpan Elapsed);
@@ -348,7 +349,7 @@ public sealed class BundleImporter(ImportOptions options)
             var size = await PutStagedAsync(bundle, relative, StoreLayout.ArtifactKey(v.Path, v.Version, kind), listed[relative], cancellationToken).ConfigureAwait(false);
             if (options.Index is { } index)
             {
-                await index.RecordArtifactAsync(new ArtifactRecord(v.Path, v.Version, kind, hash, size, source, DateTimeOffset.UtcNow), cancellationToken).ConfigureAwait(false);
+                await index.RecordArtifactAsync(new ArtifactRecord(v.Path, v.Version, kind, hash, size, source, (options.Time ?? TimeProvider.System).GetUtcNow()), cancellationToken).ConfigureAwait(false);
             }
         }
 
