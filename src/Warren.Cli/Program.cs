@@ -13,6 +13,8 @@ var root = new RootCommand("warren: a caching Go module proxy and toolkit.\n\nEx
     new ExplainCommand(),
     new StoreCommand(),
     new SyncCommand(),
+    new ExportCommand(),
+    new ImportCommand(),
 };
 var parse = root.Parse(args);
 var exitCode = await parse.InvokeAsync().ConfigureAwait(false);

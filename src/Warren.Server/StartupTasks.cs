@@ -35,6 +35,10 @@ internal sealed class StartupTasks(StagingArea staging, StoreLock storeLock, Loc
         await hosted.OpenAsync(cancellationToken).ConfigureAwait(false);
         var o = options.Value;
         Log.Starting(logger, o.Root!, Fetch.Direct.Git.SecretRedactor.RedactText(o.Upstream!), Fetch.Direct.Git.SecretRedactor.RedactText(o.SumDb!));
+        if (o.Offline)
+        {
+            Log.Offline(logger, o.Root!);
+        }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -65,6 +65,9 @@ public sealed class ServeCommand : Command
     private readonly Option<string?> _localCache = new("--local-cache") { Description = "disk budget of this node's local copies of zips kept in object storage, e.g. 10G; 0 turns them off (default: 2G; not used with --s3-redirect)" };
     private readonly Option<string?> _maxRepoSize = new("--max-repo-size") { Description = "refuse repositories larger than this, e.g. 2G (default: no limit)" };
 
+    // air-gapped sites
+    private readonly Option<bool> _offline = new("--offline") { Description = "serve only what is stored (bundles brought in by warren import, their checksum data under /sumdb/NAME/); contact no upstream, origin or checksum database" };
+
     public ServeCommand()
         : base("serve", "Run the caching Go module proxy (GOPROXY protocol, /sumdb/ proxy, /healthz, /readyz, /metrics).")
     {
@@ -75,7 +78,7 @@ public sealed class ServeCommand : Command
                      _follow, _followPatterns, _followInterval, _followConcurrency, _followRate,
                      _upstreamFailures, _upstreamCooldown,
                      _mirrorQuota, _mirrorMaxIdle, _maxRepoSize,
-                     _downloadMode })
+                     _downloadMode, _offline })
         {
             Add(option);
         }
@@ -140,6 +143,9 @@ public sealed class ServeCommand : Command
             o.MirrorQuota = parse.GetValue(_mirrorQuota) ?? o.MirrorQuota;
             o.MirrorMaxIdle = parse.GetValue(_mirrorMaxIdle) ?? o.MirrorMaxIdle;
             o.MaxRepoSize = parse.GetValue(_maxRepoSize) ?? o.MaxRepoSize;
+
+            // air-gapped sites
+            o.Offline = parse.GetValue(_offline) || o.Offline;
         }
 
         // The store may hold private code: everything this process (and git under it) creates is the user's alone.

@@ -18,6 +18,17 @@ public sealed class ModCacheLayout
         DownloadRoot = DownloadDirectory(Root);
     }
 
+    private ModCacheLayout(string root, string downloadRoot) => (Root, DownloadRoot) = (root, downloadRoot);
+
+    /// <summary>A directory in the GOPROXY layout itself (what DIR/cache/download is to a module cache): a bundle that
+    /// GOPROXY=file://DIR serves.</summary>
+    public static ModCacheLayout ForDownloadRoot(string directory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        var full = Path.GetFullPath(directory);
+        return new ModCacheLayout(full, full);
+    }
+
     /// <summary>The module cache.</summary>
     public string Root { get; }
 

@@ -291,6 +291,10 @@ public sealed record WarrenOptions
     /// <summary>The local cache's budget in bytes (0: off).</summary>
     public long LocalCacheBytes => LocalCacheSize.Bytes ?? DefaultLocalCacheBytes;
 
+    /// <summary>Serve only what is stored: no upstream, origin or checksum database is contacted (the upstream chain
+    /// is "off"); a miss is a 404 saying the module is not in this offline mirror.</summary>
+    public bool Offline { get; init; }
+
     private static string CacheControlFor(TimeSpan maxAge) =>
         "public, max-age=" + ((long)maxAge.TotalSeconds).ToString(CultureInfo.InvariantCulture) + ", immutable";
 }

@@ -239,6 +239,12 @@ public sealed class WarrenOptionsBuilder
     /// <summary>Repositories larger than this ("2G", "500M", bytes) are refused and their mirror deleted. Null: no limit.</summary>
     public string? MaxRepoSize { get; set; }
 
+    // --- air-gapped sites ---
+
+    /// <summary>Serve only what is stored (imported bundles included): no upstream, origin or checksum database is
+    /// contacted, and a miss is a 404 saying the module is not in this offline mirror.</summary>
+    public bool Offline { get; set; }
+
     /// <summary>The proxy variables of the environment; null until <see cref="GoEnvironment.ApplyDefaults"/> reads them.</summary>
     public ProxyEnvironment? EnvironmentProxies { get; set; }
 
@@ -250,7 +256,7 @@ public sealed class WarrenOptionsBuilder
     {
         Listen = Listen,
         Root = Root,
-        Upstream = Upstream,
+        Upstream = Offline ? "off" : Upstream,
         SumDb = SumDb,
         HostedSumDb = HostedSumDb,
         HostedSumDbPatterns = HostedSumDbPatterns,
@@ -313,6 +319,7 @@ public sealed class WarrenOptionsBuilder
         LocalCache = LocalCache,
         MirrorMaxIdle = MirrorMaxIdle,
         MaxRepoSize = MaxRepoSize,
+        Offline = Offline,
         EnvironmentProxies = EnvironmentProxies ?? ProxyEnvironment.None,
         Tracing = Tracing ?? Observability.TracingSettings.Off,
     };

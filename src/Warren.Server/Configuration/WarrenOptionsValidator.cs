@@ -83,6 +83,11 @@ public sealed class WarrenOptionsValidator : IValidateOptions<WarrenOptions>
 
         problems.AddRange(Storage.StorageSelection.Problems(options));
         ValidateFollow(options, problems);
+        if (options.Offline && options.Follow is not null)
+        {
+            problems.Add("offline: cannot follow a feed (--follow) while contacting nothing");
+        }
+
         problems.AddRange(Ingest.DownloadModePolicy.Problems(options));
         if (options.ClusterLeaseDuration < TimeSpan.FromSeconds(1))
         {

@@ -206,6 +206,15 @@ public sealed partial class SumDbProxy(IArtifactStore store, IModuleIndex index,
 
     private async Task<ServeResult> LatestAsync(CancellationToken cancellationToken)
     {
+        if (_options.Offline)
+        {
+            // The head an imported bundle brought (warren import keeps the newest).
+            var relative = StoreLayout.SumDbPrefix(_config!.Name) + "latest";
+            return await store.GetAsync(relative, cancellationToken).ConfigureAwait(false) is { } imported
+                ? new ContentAnswer(await imported.ReadAllBytesAsync(cancellationToken).ConfigureAwait(false), "text/plain; charset=utf-8", TimeSpan.Zero)
+                : Outcome.NotFound($"not found: {relative} is not in this offline mirror");
+        }
+
         var key = "sumdb-latest:" + _config!.Name;
         var cached = await index.GetAnswerAsync(key, cancellationToken).ConfigureAwait(false);
         if (cached is not null && time.GetUtcNow() - cached.FetchedAt < _options.ListTtl)
@@ -285,6 +294,11 @@ public sealed partial class SumDbProxy(IArtifactStore store, IModuleIndex index,
     /// URL alone; else each upstream proxy's /sumdb/NAME/ (falling through on any error), then the database itself.</summary>
     private async Task<(FetchOutcome Outcome, string? File)> FetchAsync(string sub)
     {
+        if (_options.Offline)
+        {
+            return (FetchOutcome.NotFound("offline", $"sumdb/{_config!.Name}/{sub} is not in this offline mirror"), null);
+        }
+
         FetchOutcome? last = null;
         foreach (var b in _bases)
         {

@@ -99,11 +99,16 @@ public sealed class ProxySource : IModuleSource
     }
 }
 
-/// <summary>`off`: module lookup disabled.</summary>
-public sealed class OffSource : IModuleSource
+/// <summary>`off`: module lookup disabled (in an offline mirror: the module is not in it).</summary>
+public sealed class OffSource(bool offline = false) : IModuleSource
 {
     public string Name => "off";
 
-    public Task<FetchOutcome> FetchAsync(ModuleRequest request, string destinationPath, CancellationToken cancellationToken) =>
-        Task.FromResult(FetchOutcome.NotFound(Name, "module lookup disabled by the upstream setting \"off\""));
+    public Task<FetchOutcome> FetchAsync(ModuleRequest request, string destinationPath, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return Task.FromResult(FetchOutcome.NotFound(Name, offline
+            ? $"{request.ModulePath}{(request.Version is { } v ? "@" + v : "")} is not in this offline mirror"
+            : "module lookup disabled by the upstream setting \"off\""));
+    }
 }

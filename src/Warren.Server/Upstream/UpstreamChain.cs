@@ -32,7 +32,7 @@ public sealed class UpstreamChain : IDisposable
         var breakers = BreakerSettings.From(o);
         _entries = settings.Upstream.Select(s =>
         {
-            var source = s.IsDirect ? _direct : s.IsOff ? new OffSource() : (IModuleSource)new ProxySource(s.Url, downloader, credentials, configured: true);
+            var source = s.IsDirect ? _direct : s.IsOff ? new OffSource(o.Offline) : (IModuleSource)new ProxySource(s.Url, downloader, credentials, configured: true);
             return (source, s.FallBackOnError, source is ProxySource { IsRemote: true } && breakers.Enabled ? NewBreaker(source.Name, breakers, metrics) : null);
         }).ToArray();
         // GONOPROXY, and GOPRIVATE whatever GONOPROXY says: a private path is never shown to an upstream proxy.

@@ -12,7 +12,15 @@ namespace Warren.Tools.Prefetch;
 /// <param name="Proxy">The GOPROXY URL everything is fetched through (the proxy to warm, or the source of a module cache).</param>
 /// <param name="ModCache">When set, the files are written to this module cache (GOMODCACHE) instead of being discarded.</param>
 /// <param name="Jobs">Concurrent requests.</param>
-public sealed record PrefetchOptions(IReadOnlyList<string> Inputs, string Proxy, string? ModCache = null, int Jobs = 8);
+public sealed record PrefetchOptions(IReadOnlyList<string> Inputs, string Proxy, string? ModCache = null, int Jobs = 8)
+{
+    /// <summary>ModCache is a directory in the GOPROXY layout itself (files land in it, not in its cache/download).</summary>
+    public bool ProxyLayout { get; init; }
+
+    /// <summary>Module versions (zip: with their .info and .zip, else the .mod only) that are planned but not fetched
+    /// because they are already had elsewhere (an earlier bundle).</summary>
+    public Func<ModuleKey, bool, bool>? AlreadyHad { get; init; }
+}
 
 /// <summary>What a prefetch did.</summary>
 /// <param name="Report">One finding per failure or warning, and a summary.</param>
@@ -24,7 +32,12 @@ public sealed record PrefetchOptions(IReadOnlyList<string> Inputs, string Proxy,
 /// <param name="Elapsed">Wall time.</param>
 /// <param name="BuildLists">The build list computed for each go.mod input, by the input's path.</param>
 public sealed record PrefetchResult(Report Report, int Modules, int Zips, int GoMods, long Bytes, int Failures, TimeSpan Elapsed,
-    IReadOnlyDictionary<string, BuildList> BuildLists);
+    IReadOnlyDictionary<string, BuildList> BuildLists)
+{
+    /// <summary>Every module version planned, with whether its zip was wanted (the .mod only otherwise), including
+    /// those skipped by <see cref="PrefetchOptions.AlreadyHad"/>.</summary>
+    public IReadOnlyList<(ModuleKey Key, bool Zip)> Planned { get; init; } = [];
+}
 
 /// <summary>Fetches the full build list of go.mod and go.sum inputs through a proxy: to warm it (a caching proxy such as
 /// Warren ingests what is asked of it), or to fill a module cache in the go command's layout.</summary>
@@ -156,7 +169,8 @@ public sealed class Prefetcher
             }
         }
 
-        var planned = targets.Values.ToList();
+        var all = targets.Values.Select(t => (t.Key, t.Zip)).OrderBy(t => t.Key.ToString(), StringComparer.Ordinal).ToList();
+        var planned = targets.Values.Where(t => _options.AlreadyHad?.Invoke(t.Key, t.Zip) != true).ToList();
         var done = 0;
         OnFetchProgress?.Invoke(0, planned.Count);
         await Parallel.ForEachAsync(planned, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.Jobs), CancellationToken = cancellationToken },
@@ -190,7 +204,7 @@ public sealed class Prefetcher
                 $"{_modules} of {planned.Count} module versions fetched {where} ({_zips} zips, {_goMods} go.mod files), {_bytes} bytes, {_failures} failures, {clock.Elapsed.TotalSeconds:0.0}s"),
             _failures == 0 ? null : "see the failures above");
         var findings = _findings.OrderBy(f => f.Verdict).ThenBy(f => f.Subject, StringComparer.Ordinal).Append(summary).ToList();
-        return new PrefetchResult(new Report("prefetch", findings), _modules, _zips, _goMods, _bytes, _failures, clock.Elapsed, buildLists);
+        return new PrefetchResult(new Report("prefetch", findings), _modules, _zips, _goMods, _bytes, _failures, clock.Elapsed, buildLists) { Planned = all };
     }
 
     private static (string? GoMod, string? GoSum) Classify(string input)
@@ -250,7 +264,7 @@ public sealed class Prefetcher
             return;
         }
 
-        var layout = new ModCacheLayout(_options.ModCache);
+        var layout = _options.ProxyLayout ? ModCacheLayout.ForDownloadRoot(_options.ModCache) : new ModCacheLayout(_options.ModCache);
         var goMod = target.GoMod;
         if (goMod is null)
         {

@@ -1,0 +1,441 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Warren.Core.Modules;
+using Warren.Core.SumDb;
+using Warren.Protocol.GoProxy;
+using Warren.Storage;
+using Warren.Tools.Prefetch;
+using Warren.Tools.Reporting;
+
+namespace Warren.Tools.Bundle;
+
+/// <summary>Where an import goes and what it trusts.</summary>
+/// <param name="Bundle">The bundle directory.</param>
+/// <param name="Store">The artifact store to fill.</param>
+/// <param name="Index">The store's module index (a record per file), or null.</param>
+/// <param name="NewStagingFile">A fresh path on the store's staging area (so publishing is a rename).</param>
+/// <param name="Trust">When set, the manifest must carry a signature by this key.</param>
+/// <param name="SumDbKey">The checksum database key the lookups must verify with (null: the manifest's).</param>
+/// <param name="Jobs">Versions checked and stored at once.</param>
+/// <param name="Time">The clock of the index records' times (null: the system's).</param>
+public sealed record ImportOptions(string Bundle, IArtifactStore Store, IModuleIndex? Index, Func<string> NewStagingFile, NoteVerifier? Trust = null,
+    NoteVerifier? SumDbKey = null, int Jobs = 4, TimeProvider? Time = null);
+
+/// <summary>What an import did.</summary>
+public sealed record ImportResult(Report Report, int Stored, int Present, int Refused, long Bytes, TimeSpan Elapsed);
+
+/// <summary>Imports a bundle written by <see cref="BundleExporter"/> into a store, after checking all of it: the
+/// manifest's signature (when a key is trusted), every file against the manifest's SHA-256 (no file missing, none
+/// extra), the signed tree head against the checksum database's key, every lookup against the tiles and that head,
+/// and every .zip (module zip rules, h1) and .mod (h1) against its lookup's record. A bundle with any problem is
+/// refused, naming the file, and nothing of it is stored.</summary>
+/// <remarks>
+/// Every file is first copied into the store's staging area with its SHA-256 computed on the way, the checks read the
+/// staged copies (so what is stored is byte for byte what was checked, even if the medium changes meanwhile), and only
+/// then is each file published put-if-absent, a version's .mod, .info and .ziphash before its .zip. So an import is
+/// idempotent, an interrupted one is finished by running it again, a refused one leaves nothing behind, and no partial
+/// file is ever visible. The checksum data (tiles, lookups, latest) is stored under sumdb/NAME/ for
+/// `warren serve --offline`; lookups and latest of a newer head replace older ones.
+/// </remarks>
+public sealed class BundleImporter(ImportOptions options)
+{
+    private int _stored;
+    private int _present;
+    private long _bytes;
+    private int _done;
+
+    /// <summary>Called with (steps done, steps) while checking, then while storing.</summary>
+    public Action<string, int, int>? OnProgress { get; set; }
+
+    public async Task<ImportResult> RunAsync(CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (!BundleArchive.IsArchive(options.Bundle))
+        {
+            return await ImportAsync(Path.GetFullPath(options.Bundle), cancellationToken).ConfigureAwait(false);
+        }
+
+        var extracted = Directory.CreateTempSubdirectory("warren-import-");
+        try
+        {
+            try
+            {
+                await BundleArchive.ExtractAsync(options.Bundle, extracted.FullName, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException or FormatException)
+            {
+                return Refuse([], options.Bundle, e.Message, Stopwatch.StartNew());
+            }
+
+            return await ImportAsync(extracted.FullName, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            extracted.Delete(recursive: true);
+        }
+    }
+
+    private async Task<ImportResult> ImportAsync(string bundle, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var findings = new List<Finding>();
+        var manifestPath = Path.Combine(bundle, BundleManifest.FileName);
+        BundleManifest manifest;
+        byte[] manifestBytes;
+        try
+        {
+            manifestBytes = await File.ReadAllBytesAsync(manifestPath, cancellationToken).ConfigureAwait(false);
+            manifest = BundleManifest.Parse(manifestBytes);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            return Refuse(findings, BundleManifest.FileName, e.Message, clock);
+        }
+
+        if (options.Trust is { } trust)
+        {
+            var sigPath = Path.Combine(bundle, BundleManifest.SignatureName);
+            var signature = File.Exists(sigPath) ? await File.ReadAllBytesAsync(sigPath, cancellationToken).ConfigureAwait(false) : null;
+            if (BundleSignature.Check(manifestBytes, signature, trust) is { } problem)
+            {
+                return Refuse(findings, BundleManifest.SignatureName, problem, clock);
+            }
+        }
+
+        // 1. Every file is the manifest's, and only those.
+        var listed = new Dictionary<string, BundleFile>(StringComparer.Ordinal);
+        foreach (var file in manifest.Files)
+        {
+            if (!StoreLayout.IsValidKey(file.Path) || !listed.TryAdd(file.Path, file))
+            {
+                return Refuse(findings, file.Path, "not a valid, unique bundle path", clock);
+            }
+        }
+
+        foreach (var extra in BundleLayout.ContentFiles(bundle).Where(f => !listed.ContainsKey(f)))
+        {
+            findings.Add(new Finding("import.file", Verdict.Fail, "not listed in the manifest", "the bundle was changed after export", extra));
+        }
+
+        // Everything is staged first (copied with its SHA-256 computed on the way), checked there, and only then
+        // published: what is stored is byte for byte what was checked, and a refused bundle leaves nothing behind.
+        var stage = options.NewStagingFile();
+        Directory.CreateDirectory(stage);
+        try
+        {
+            return await CheckAndStoreAsync(bundle, stage, manifest, listed, findings, clock, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Directory.Delete(stage, recursive: true);
+        }
+    }
+
+    private async Task<ImportResult> CheckAndStoreAsync(string bundle, string stage, BundleManifest manifest, Dictionary<string, BundleFile> listed,
+        List<Finding> findings, Stopwatch clock, CancellationToken cancellationToken)
+    {
+        var steps = listed.Count + listed.Keys.Count(k => k.Contains("/lookup/", StringComparison.Ordinal));
+        await Parallel.ForEachAsync(listed.Values, Jobs(cancellationToken), async (file, ct) =>
+        {
+            var full = Path.Combine(bundle, file.Path);
+            var problem = !File.Exists(full) ? "missing"
+                : new FileInfo(full).LinkTarget is not null ? "a symbolic link, not a file"
+                : new FileInfo(full).Length != file.Size ? $"size {new FileInfo(full).Length}, the manifest says {file.Size}"
+                : await CopyHashedAsync(full, Path.Combine(stage, file.Path), ct).ConfigureAwait(false) is var sha && sha != file.Sha256 ? $"SHA-256 {sha}, the manifest says {file.Sha256}"
+                : null;
+            if (problem is not null)
+            {
+                lock (findings)
+                {
+                    findings.Add(new Finding("import.file", Verdict.Fail, problem, "the bundle was damaged or changed after export: do not import it", file.Path));
+                }
+            }
+
+            Step("checking", steps);
+        }).ConfigureAwait(false);
+        if (findings.Count > 0)
+        {
+            return Refuse(findings, null, null, clock);
+        }
+
+        // 2. The checksum data, and each version's files against it (the staged copies).
+        if (manifest.SumDb is null)
+        {
+            findings.Add(new Finding("import.sumdb", Verdict.Warn, "the bundle carries no checksum data: files are checked against the manifest only", "export with --sumdb", bundle));
+        }
+        else if (await CheckChecksumsAsync(stage, manifest, findings, steps, cancellationToken).ConfigureAwait(false) is false)
+        {
+            return Refuse(findings, null, null, clock);
+        }
+
+        // 3. Publish.
+        _done = 0;
+        await Parallel.ForEachAsync(manifest.Versions, Jobs(cancellationToken), async (v, ct) =>
+        {
+            await StoreVersionAsync(stage, manifest, listed, v, ct).ConfigureAwait(false);
+            Step("storing", manifest.Versions.Count);
+        }).ConfigureAwait(false);
+        if (manifest.SumDb is { } sumDb)
+        {
+            await StoreChecksumsAsync(stage, sumDb, listed, cancellationToken).ConfigureAwait(false);
+        }
+
+        var seconds = clock.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture);
+        findings.Add(new Finding("import.summary", Verdict.Pass,
+            $"{manifest.Versions.Count} module versions checked{(manifest.SumDb is { } s ? $" against {s.Name} tree#{s.TreeSize}" : "")}: {_stored} files stored, {_present} already there, {_bytes} bytes, {seconds}s; into {options.Store.Location}",
+            null, bundle));
+        return new ImportResult(new Report("import", findings), _stored, _present, 0, _bytes, clock.Elapsed);
+    }
+
+    private ParallelOptions Jobs(CancellationToken cancellationToken) =>
+        new() { MaxDegreeOfParallelism = Math.Max(1, options.Jobs), CancellationToken = cancellationToken };
+
+    private void Step(string what, int total) => OnProgress?.Invoke(what, Interlocked.Increment(ref _done), total);
+
+    private static ImportResult Refuse(List<Finding> findings, string? subject, string? problem, Stopwatch clock)
+    {
+        if (problem is not null)
+        {
+            findings.Add(new Finding("import.file", Verdict.Fail, problem, "do not import this bundle", subject));
+        }
+
+        findings.Sort((a, b) => string.CompareOrdinal(a.Subject, b.Subject));
+        findings.Add(new Finding("import.summary", Verdict.Fail, "bundle refused: nothing was stored", "see the files named above; export the bundle again"));
+        return new ImportResult(new Report("import", findings), 0, 0, 1, 0, clock.Elapsed);
+    }
+
+    /// <summary>False (with findings) when anything does not verify.</summary>
+    private async Task<bool> CheckChecksumsAsync(string bundle, BundleManifest manifest, List<Finding> findings, int steps, CancellationToken cancellationToken)
+    {
+        var sumDb = manifest.SumDb!;
+        var prefix = Path.Combine(bundle, "sumdb", sumDb.Name);
+        NoteVerifier key;
+        if (options.SumDbKey is { } pinned)
+        {
+            key = pinned;
+        }
+        else if (!NoteVerifier.TryParse(sumDb.VerifierKey, out key!, out var keyError))
+        {
+            findings.Add(new Finding("import.sumdb", Verdict.Fail, keyError, "give --sumdb-key", BundleManifest.FileName));
+            return false;
+        }
+
+        if (key.Name != sumDb.Name)
+        {
+            findings.Add(new Finding("import.sumdb", Verdict.Fail, $"the bundle's checksum data is {sumDb.Name}'s, not {key.Name}'s", null, BundleManifest.FileName));
+            return false;
+        }
+
+        TreeHead head;
+        byte[] latest;
+        try
+        {
+            latest = await File.ReadAllBytesAsync(Path.Combine(prefix, SumDbProtocol.LatestPath), cancellationToken).ConfigureAwait(false);
+            head = BundleChecksums.OpenHead(latest, key, "latest");
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException)
+        {
+            findings.Add(new Finding("import.sumdb", Verdict.Fail, e.Message, "do not import this bundle", $"sumdb/{sumDb.Name}/latest"));
+            return false;
+        }
+
+        var tiles = new RecordingTileReader(async (path, ct) =>
+            File.Exists(Path.Combine(prefix, path)) ? await File.ReadAllBytesAsync(Path.Combine(prefix, path), ct).ConfigureAwait(false) : null);
+
+        // Every lookup in the bundle is proven (an incremental bundle re-heads those of earlier ones); the files of the
+        // versions it carries are checked against theirs.
+        var carried = manifest.Versions.ToDictionary(v => new ModuleKey(v.Path, v.Version), v => v.Zip);
+        var lookupPrefix = $"sumdb/{sumDb.Name}/lookup/";
+        var lookups = new HashSet<ModuleKey>(carried.Keys);
+        foreach (var file in manifest.Files.Where(f => f.Path.StartsWith(lookupPrefix, StringComparison.Ordinal)))
+        {
+            var escaped = file.Path[lookupPrefix.Length..];
+            var at = escaped.LastIndexOf('@');
+            if (at <= 0 || !ModulePath.TryUnescapePath(escaped[..at], out var path, out _) || !ModulePath.TryUnescapeVersion(escaped[(at + 1)..], out var version, out _))
+            {
+                findings.Add(new Finding("import.verify", Verdict.Fail, "not a lookup of a module version", "do not import this bundle", file.Path));
+                continue;
+            }
+
+            lookups.Add(new ModuleKey(path, version));
+        }
+
+        await Parallel.ForEachAsync(lookups, Jobs(cancellationToken), async (module, ct) =>
+        {
+            var (file, problem) = await CheckVersionAsync(bundle, prefix, module, carried.TryGetValue(module, out var zip) ? zip : null, key, head, tiles, ct).ConfigureAwait(false);
+            if (problem is not null)
+            {
+                lock (findings)
+                {
+                    findings.Add(new Finding("import.verify", Verdict.Fail, problem, "the bundle was tampered with: do not import it", file));
+                }
+            }
+
+            Step("checking", steps);
+        }).ConfigureAwait(false);
+        return findings.Count == 0;
+    }
+
+    /// <summary>(the file at fault, the problem), or (null, null) when the version verifies.</summary>
+    /// <param name="zip">Whether the bundle carries the version's zip (true), its .mod only (false), or only its lookup (null).</param>
+    private static async Task<(string? File, string? Problem)> CheckVersionAsync(string bundle, string prefix, ModuleKey module, bool? zip, NoteVerifier key,
+        TreeHead head, ITileReader tiles, CancellationToken cancellationToken)
+    {
+        var lookup = "sumdb/" + Path.GetFileName(prefix) + "/" + SumDbProtocol.LookupPath(module.Path, module.Version);
+        ProvenLookup record;
+        try
+        {
+            var body = await File.ReadAllBytesAsync(Path.Combine(bundle, lookup), cancellationToken).ConfigureAwait(false);
+            record = await BundleChecksums.ProveAsync(module, body, key, head, tiles, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException)
+        {
+            return (lookup, e.Message);
+        }
+
+        if (zip is null)
+        {
+            return (null, null);
+        }
+
+        var mod = GoProxyPaths.VersionFile(module.Path, module.Version, ".mod");
+        var modHash = DirHash.HashGoMod(await File.ReadAllBytesAsync(Path.Combine(bundle, mod), cancellationToken).ConfigureAwait(false));
+        if (modHash != record.GoModHash)
+        {
+            return (mod, $"go.mod hash {modHash} differs from the checksum database's {record.GoModHash}");
+        }
+
+        if (zip is false)
+        {
+            return (null, null);
+        }
+
+        var zipFile = GoProxyPaths.VersionFile(module.Path, module.Version, ".zip");
+        var check = ModuleZip.Check(Path.Combine(bundle, zipFile), module.Path, module.Version, cancellationToken);
+        if (!check.IsValid)
+        {
+            return (zipFile, "not a valid module zip: " + check.Error);
+        }
+
+        var zipHash = check.ZipHash ?? DirHash.HashZip(Path.Combine(bundle, zipFile), cancellationToken);
+        if (zipHash != record.ZipHash)
+        {
+            return (zipFile, $"zip hash {zipHash} differs from the checksum database's {record.ZipHash}");
+        }
+
+        var info = GoProxyPaths.VersionFile(module.Path, module.Version, ".info");
+        try
+        {
+            using var doc = JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(bundle, info), cancellationToken).ConfigureAwait(false));
+            return doc.RootElement.TryGetProperty("Version", out var version) && version.GetString() == module.Version
+                ? (null, null)
+                : (info, $"does not name version {module.Version}");
+        }
+        catch (JsonException e)
+        {
+            return (info, "not valid JSON: " + e.Message);
+        }
+    }
+
+    private async Task StoreVersionAsync(string bundle, BundleManifest manifest, Dictionary<string, BundleFile> listed, BundleVersion v, CancellationToken cancellationToken)
+    {
+        var source = "bundle:" + manifest.Source;
+        async Task PutAsync(ArtifactKind kind, string? hash)
+        {
+            var relative = GoProxyPaths.VersionFile(v.Path, v.Version, StoreLayout.Extension(kind));
+            var size = await PutStagedAsync(bundle, relative, StoreLayout.ArtifactKey(v.Path, v.Version, kind), listed[relative], cancellationToken).ConfigureAwait(false);
+            if (options.Index is { } index)
+            {
+                await index.RecordArtifactAsync(new ArtifactRecord(v.Path, v.Version, kind, hash, size, source, (options.Time ?? TimeProvider.System).GetUtcNow()), cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        await PutAsync(ArtifactKind.Mod, v.GoModHash).ConfigureAwait(false);
+        if (!v.Zip)
+        {
+            return;
+        }
+
+        await PutAsync(ArtifactKind.Info, null).ConfigureAwait(false);
+        var zipHash = v.ZipHash ?? DirHash.HashZip(Path.Combine(bundle, GoProxyPaths.VersionFile(v.Path, v.Version, ".zip")), cancellationToken);
+        var hashKey = StoreLayout.ArtifactKey(v.Path, v.Version, ArtifactKind.ZipHash);
+        using (var content = new MemoryStream(Encoding.UTF8.GetBytes(zipHash), writable: false))
+        {
+            Count(await options.Store.PutIfAbsentAsync(hashKey, content, cancellationToken).ConfigureAwait(false), zipHash.Length);
+        }
+
+        await PutAsync(ArtifactKind.Zip, zipHash).ConfigureAwait(false);
+    }
+
+    /// <summary>Publishes a staged (and checked) file put-if-absent. Its size.</summary>
+    private async Task<long> PutStagedAsync(string stage, string relative, string key, BundleFile expected, CancellationToken cancellationToken)
+    {
+        Count(await options.Store.PutIfAbsentAsync(key, Path.Combine(stage, relative), cancellationToken).ConfigureAwait(false), expected.Size);
+        return expected.Size;
+    }
+
+    /// <summary>Copies a file, creating the target's directory; the SHA-256 (hex) of the bytes copied.</summary>
+    private static async Task<string> CopyHashedAsync(string from, string to, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(to)!);
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var source = new FileStream(from, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        var target = new FileStream(to, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+        await using (source.ConfigureAwait(false))
+        await using (target.ConfigureAwait(false))
+        {
+            var buffer = new byte[1 << 16];
+            int n;
+            while ((n = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                sha.AppendData(buffer, 0, n);
+                await target.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return Convert.ToHexStringLower(sha.GetHashAndReset());
+    }
+
+    private void Count(bool stored, long bytes)
+    {
+        if (stored)
+        {
+            Interlocked.Increment(ref _stored);
+            Interlocked.Add(ref _bytes, bytes);
+        }
+        else
+        {
+            Interlocked.Increment(ref _present);
+        }
+    }
+
+    /// <summary>Tiles put-if-absent (their paths name their content); lookups and latest replaced when the bundle's
+    /// head is newer than the stored one, tiles first so that every head stored can be proven.</summary>
+    private async Task StoreChecksumsAsync(string bundle, BundleSumDb sumDb, Dictionary<string, BundleFile> listed, CancellationToken cancellationToken)
+    {
+        var prefix = StoreLayout.SumDbPrefix(sumDb.Name);
+        var files = listed.Values.Where(f => f.Path.StartsWith(prefix, StringComparison.Ordinal)).ToList();
+        var latestKey = prefix + SumDbProtocol.LatestPath;
+        foreach (var file in files.OrderBy(f => f.Path == latestKey ? 2 : f.Path.StartsWith(prefix + "lookup/", StringComparison.Ordinal) ? 1 : 0))
+        {
+            if (await options.Store.GetAsync(file.Path, cancellationToken).ConfigureAwait(false) is { } stored && file.Path[prefix.Length..] is var sub
+                && (sub.StartsWith("lookup/", StringComparison.Ordinal) || sub == SumDbProtocol.LatestPath))
+            {
+                var old = await stored.ReadAllBytesAsync(cancellationToken).ConfigureAwait(false);
+                var oldSize = sub == SumDbProtocol.LatestPath ? Warren.Protocol.SumDb.SumDbCaches.TreeSizeOf(old) : BundleChecksums.HeadSizeOf(old);
+                if (oldSize >= sumDb.TreeSize)
+                {
+                    Count(false, 0);
+                    continue;
+                }
+
+                await options.Store.DeleteAsync(file.Path, cancellationToken).ConfigureAwait(false);
+            }
+
+            await PutStagedAsync(bundle, file.Path, file.Path, file, cancellationToken).ConfigureAwait(false);
+        }
+    }
+}
