@@ -57,6 +57,9 @@ public sealed class ServeCommand : Command
     private readonly Option<TimeSpan?> _mirrorMaxIdle = new("--mirror-max-idle") { Description = "delete git mirrors unused for this long, e.g. 30.00:00:00 (default: keep)" };
     private readonly Option<string?> _maxRepoSize = new("--max-repo-size") { Description = "refuse repositories larger than this, e.g. 2G (default: no limit)" };
 
+    // retention
+    private readonly Option<string?> _storeQuota = new("--store-quota") { Description = "quota of the store's module files, e.g. 50G or 500MB: above it the least recently used versions (never the --private ones) are evicted in the background down to 90% of it (default: none)" };
+
     public ServeCommand()
         : base("serve", "Run the caching Go module proxy (GOPROXY protocol, /sumdb/ proxy, /healthz, /readyz, /metrics).")
     {
@@ -65,7 +68,7 @@ public sealed class ServeCommand : Command
                      _egressAllow, _egressDeny, _direct, _maxFetches, _maxGit, _upstreamCredentialsOverHttp,
                      _store, _s3Endpoint, _s3Region, _s3PathStyle, _s3Redirect, _index,
                      _follow, _followPatterns, _followInterval, _followConcurrency, _followRate,
-                     _mirrorQuota, _mirrorMaxIdle, _maxRepoSize })
+                     _mirrorQuota, _mirrorMaxIdle, _maxRepoSize, _storeQuota })
         {
             Add(option);
         }
@@ -122,6 +125,9 @@ public sealed class ServeCommand : Command
             o.MirrorQuota = parse.GetValue(_mirrorQuota) ?? o.MirrorQuota;
             o.MirrorMaxIdle = parse.GetValue(_mirrorMaxIdle) ?? o.MirrorMaxIdle;
             o.MaxRepoSize = parse.GetValue(_maxRepoSize) ?? o.MaxRepoSize;
+
+            // retention
+            o.StoreQuota = parse.GetValue(_storeQuota) ?? o.StoreQuota;
         }
 
         // The store may hold private code: everything this process (and git under it) creates is the user's alone.

@@ -223,6 +223,14 @@ public sealed class WarrenOptionsBuilder
     /// <summary>Repositories larger than this ("2G", "500M", bytes) are refused and their mirror deleted. Null: no limit.</summary>
     public string? MaxRepoSize { get; set; }
 
+    // --- retention ---
+
+    /// <summary>Quota of the store's module files ("50G", "500MB", bytes); see <see cref="WarrenOptions.StoreQuota"/>.</summary>
+    public string? StoreQuota { get; set; }
+
+    /// <summary>How often per-version usage is written to the index.</summary>
+    public TimeSpan UsageFlushInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>The proxy variables of the environment; null until <see cref="GoEnvironment.ApplyDefaults"/> reads them.</summary>
     public ProxyEnvironment? EnvironmentProxies { get; set; }
 
@@ -293,6 +301,8 @@ public sealed class WarrenOptionsBuilder
         MirrorQuota = MirrorQuota,
         MirrorMaxIdle = MirrorMaxIdle,
         MaxRepoSize = MaxRepoSize,
+        StoreQuota = StoreQuota,
+        UsageFlushInterval = UsageFlushInterval,
         EnvironmentProxies = EnvironmentProxies ?? ProxyEnvironment.None,
         Tracing = Tracing ?? Observability.TracingSettings.Off,
     };

@@ -83,6 +83,10 @@ public sealed class WarrenOptionsValidator : IValidateOptions<WarrenOptions>
 
         problems.AddRange(Storage.StorageSelection.Problems(options));
         ValidateFollow(options, problems);
+        if (options.UsageFlushInterval <= TimeSpan.Zero)
+        {
+            problems.Add($"usage flush interval must be positive, not {options.UsageFlushInterval}");
+        }
         if (options.ClusterLeaseDuration < TimeSpan.FromSeconds(1))
         {
             problems.Add($"cluster lease duration must be at least 1 second, not {options.ClusterLeaseDuration}");
@@ -239,7 +243,7 @@ public sealed class WarrenOptionsValidator : IValidateOptions<WarrenOptions>
             }
         }
 
-        foreach (var (label, size) in new[] { ("mirror quota", options.MirrorQuotaSize), ("max repo size", options.MaxRepoSizeSize) })
+        foreach (var (label, size) in new[] { ("mirror quota", options.MirrorQuotaSize), ("max repo size", options.MaxRepoSizeSize), ("store quota", options.StoreQuotaSize) })
         {
             if (size.Error is { } error)
             {

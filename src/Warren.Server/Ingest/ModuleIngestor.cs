@@ -9,7 +9,7 @@ namespace Warren.Server.Ingest;
 /// <summary>Brings what the store lacks: one shared fetch per key (see <see cref="UpstreamFetcher"/>), then the
 /// checks the go command makes, checksum verification, the atomic commit and the index record.</summary>
 public sealed class ModuleIngestor(UpstreamFetcher upstream, IArtifactStore store, IModuleIndex index, StagingArea staging, ChecksumVerifier verifier,
-    AnswerCache answers, WarrenMetrics metrics, TimeProvider time, ILogger<ModuleIngestor> logger)
+    AnswerCache answers, WarrenMetrics metrics, TimeProvider time, UsageTracker usage, ILogger<ModuleIngestor> logger)
 {
     private readonly CancellationToken _lifetime = upstream.Lifetime;
 
@@ -120,6 +120,11 @@ public sealed class ModuleIngestor(UpstreamFetcher upstream, IArtifactStore stor
         }
 
         var hash = DirHash.HashGoMod(body);
+        if (await DiffersFromRecordAsync(request, ArtifactKind.Mod, hash, source).ConfigureAwait(false) is { } changed)
+        {
+            return changed;
+        }
+
         var verdict = await verifier.VerifyAsync(request.ModulePath, request.Version!, null, hash, source, _lifetime).ConfigureAwait(false);
         if (!verdict.IsOk)
         {
@@ -154,6 +159,11 @@ public sealed class ModuleIngestor(UpstreamFetcher upstream, IArtifactStore stor
         var unvouchedDifference = !modBytes.AsSpan().SequenceEqual(expected) && !verifier.Vouches(path);
 
         var hash = check.ZipHash ?? DirHash.HashZip(staged, _lifetime);
+        if (await DiffersFromRecordAsync(request, ArtifactKind.Zip, hash, source).ConfigureAwait(false) is { } changed)
+        {
+            return changed;
+        }
+
         var modHash = DirHash.HashGoMod(modBytes);
         var verdict = await verifier.VerifyAsync(path, version, hash, modHash, source, _lifetime).ConfigureAwait(false);
         if (!verdict.IsOk)
@@ -173,6 +183,20 @@ public sealed class ModuleIngestor(UpstreamFetcher upstream, IArtifactStore stor
         }
 
         return null;
+    }
+
+    /// <summary>A version fetched again (after eviction, or repair) must have the hash the index recorded when it was
+    /// first stored, whatever the checksum policy: eviction never changes what a client gets.</summary>
+    private async Task<Outcome?> DiffersFromRecordAsync(ModuleRequest request, ArtifactKind kind, string hash, string source)
+    {
+        var recorded = await GetRecordedHashAsync(request.ModulePath, request.Version!, kind, _lifetime).ConfigureAwait(false);
+        if (recorded is null || string.Equals(recorded, hash, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        Log.HashDiffersFromRecord(logger, request.ModulePath, request.Version!, Label(kind), hash, recorded);
+        return Reject(request, source, "changed_" + Label(kind), $"its hash {hash} differs from the {recorded} recorded when this version was first stored");
     }
 
     /// <summary>The .mod of a version whose zip is being checked: from the store, else ingested first.</summary>
@@ -252,7 +276,11 @@ public sealed class ModuleIngestor(UpstreamFetcher upstream, IArtifactStore stor
     /// <summary>Commits a checked artifact, forgets the answers it changes and records it in the index.</summary>
     private async Task CommitAsync(ModuleRequest request, string staged, ArtifactKind kind, string? hash, long size, string source)
     {
-        await CommitStagedAsync(staged, request.ModulePath, request.Version!, kind, _lifetime).ConfigureAwait(false);
+        if (await CommitStagedAsync(staged, request.ModulePath, request.Version!, kind, _lifetime).ConfigureAwait(false))
+        {
+            usage.Stored(size);
+        }
+
         answers.Forget(request.ModulePath);
         await RecordAsync(request.ModulePath, request.Version!, kind, hash, size, source).ConfigureAwait(false);
         Log.Stored(logger, request.ToString(), size, hash ?? "-", source);
