@@ -98,14 +98,22 @@ public sealed class PostgresModuleIndex : IModuleIndex
         return usage;
     }
 
-    public async Task RecordEvictionAsync(string modulePath, string version, DateTimeOffset evictedAt, CancellationToken cancellationToken)
+    public async Task RecordEvictionsAsync(IReadOnlyCollection<(string ModulePath, string Version)> versions, DateTimeOffset evictedAt, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(versions);
+        if (versions.Count == 0)
+        {
+            return;
+        }
+
+        var distinct = versions.Distinct().ToList();
         await using var command = _dataSource.CreateCommand($"""
-            INSERT INTO {_s}.usage (module, version, last_access, downloads, evicted_at) VALUES ($1, $2, 'epoch', 0, $3)
+            INSERT INTO {_s}.usage (module, version, last_access, downloads, evicted_at)
+                SELECT m, v, 'epoch', 0, $3 FROM unnest($1::text[], $2::text[]) AS u(m, v)
             ON CONFLICT (module, version) DO UPDATE SET evicted_at = EXCLUDED.evicted_at
             """);
-        command.Parameters.Add(Text(modulePath));
-        command.Parameters.Add(Text(version));
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = distinct.Select(v => v.ModulePath).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = distinct.Select(v => v.Version).ToArray() });
         command.Parameters.Add(Time(evictedAt));
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }

@@ -187,16 +187,26 @@ public sealed class SqliteModuleIndex : IModuleIndex, IDisposable
             return usage;
         });
 
-    public Task RecordEvictionAsync(string modulePath, string version, DateTimeOffset evictedAt, CancellationToken cancellationToken) =>
-        RunAsync(async connection =>
+    public Task RecordEvictionsAsync(IReadOnlyCollection<(string ModulePath, string Version)> versions, DateTimeOffset evictedAt, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(versions);
+        return versions.Count == 0 ? Task.CompletedTask : RunAsync(async connection =>
         {
-            await using var command = Sql.Command(connection, null, """
-                INSERT INTO usage (module, version, last_access, downloads, evicted_at) VALUES ($m, $v, 0, 0, $t)
-                ON CONFLICT (module, version) DO UPDATE SET evicted_at = excluded.evicted_at
-                """,
-                ("$m", modulePath), ("$v", version), ("$t", Sql.ToStored(evictedAt)));
-            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await using var transaction = Sql.BeginImmediate(connection);
+            foreach (var (modulePath, version) in versions)
+            {
+                await using var command = Sql.Command(connection, transaction, """
+                    INSERT INTO usage (module, version, last_access, downloads, evicted_at) VALUES ($m, $v, 0, 0, $t)
+                    ON CONFLICT (module, version) DO UPDATE SET evicted_at = excluded.evicted_at
+                    """,
+                    ("$m", modulePath), ("$v", version), ("$t", Sql.ToStored(evictedAt)));
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return versions.Count;
         });
+    }
 
     private static long Microseconds(DateTimeOffset time) => (time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / (TimeSpan.TicksPerMillisecond / 1000);
 

@@ -53,9 +53,9 @@ public interface IModuleIndex
     /// <summary>The usage of every version the index has usage or an eviction of.</summary>
     Task<IReadOnlyList<VersionUsage>> ReadUsageAsync(CancellationToken cancellationToken);
 
-    /// <summary>Records that a version's files were removed from the store (its artifact records, hashes and feed entry
-    /// stay). The next <see cref="RecordArtifactAsync"/> of the version makes it present again.</summary>
-    Task RecordEvictionAsync(string modulePath, string version, DateTimeOffset evictedAt, CancellationToken cancellationToken);
+    /// <summary>Records that versions' files were removed from the store (their artifact records, hashes and feed entries
+    /// stay). The next <see cref="RecordArtifactAsync"/> of a version makes it present again.</summary>
+    Task RecordEvictionsAsync(IReadOnlyCollection<(string ModulePath, string Version)> versions, DateTimeOffset evictedAt, CancellationToken cancellationToken);
 
     Task<CachedAnswer?> GetAnswerAsync(string key, CancellationToken cancellationToken);
 

@@ -44,8 +44,8 @@ public abstract class ModuleIndexContract
 
         // Evicted, a version keeps its records and feed entry; stored again, it is present again.
         await index.RecordArtifactAsync(new("m.example/u", "v1.0.0", ArtifactKind.Zip, "h1:z=", 1, "up", T0), Ct);
-        await index.RecordEvictionAsync("m.example/u", "v1.0.0", T0.AddHours(1), Ct);
-        await index.RecordEvictionAsync("m.example/u", "v2.0.0", T0.AddHours(1), Ct);
+        await index.RecordEvictionsAsync([("m.example/u", "v1.0.0"), ("m.example/u", "v2.0.0")], T0.AddHours(1), Ct);
+        await index.RecordEvictionsAsync([], T0.AddHours(3), Ct);
         usage = (await second.ReadUsageAsync(Ct)).ToDictionary(u => u.Version);
         Assert.Equal((T0.AddHours(1), 5L), (usage["v1.0.0"].EvictedAt, usage["v1.0.0"].Downloads));
         Assert.Equal(T0.AddHours(1), usage["v2.0.0"].EvictedAt);

@@ -58,7 +58,7 @@ public sealed class ServeCommand : Command
     private readonly Option<string?> _maxRepoSize = new("--max-repo-size") { Description = "refuse repositories larger than this, e.g. 2G (default: no limit)" };
 
     // retention
-    private readonly Option<string?> _storeQuota = new("--store-quota") { Description = "quota of the store's module files, e.g. 50G or 500MB: above it the least recently used versions (never the --private ones) are evicted in the background down to 90% of it (default: none)" };
+    private readonly Option<string?> _storeQuota = new("--store-quota") { Description = "quota of the store's module files, e.g. 50G or 500MB: above 90% of it the least recently used versions (never the --private ones) are evicted in the background down to 80% (default: none)" };
 
     public ServeCommand()
         : base("serve", "Run the caching Go module proxy (GOPROXY protocol, /sumdb/ proxy, /healthz, /readyz, /metrics).")

@@ -262,8 +262,8 @@ public sealed record WarrenOptions
 
     // --- retention ---
 
-    /// <summary>Quota of the store's module files ("50G", "500MB", bytes): above it, the least recently used versions
-    /// not matching <see cref="Private"/> are evicted in the background down to 90% of it. Null: no quota.</summary>
+    /// <summary>Quota of the store's module files ("50G", "500MB", bytes): above 90% of it, the least recently used versions
+    /// not matching <see cref="Private"/> are evicted in the background down to 80% of it. Null: no quota.</summary>
     public string? StoreQuota
     {
         get;

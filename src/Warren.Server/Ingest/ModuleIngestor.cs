@@ -276,9 +276,15 @@ public sealed class ModuleIngestor(UpstreamFetcher upstream, IArtifactStore stor
     /// <summary>Commits a checked artifact, forgets the answers it changes and records it in the index.</summary>
     private async Task CommitAsync(ModuleRequest request, string staged, ArtifactKind kind, string? hash, long size, string source)
     {
-        if (await CommitStagedAsync(staged, request.ModulePath, request.Version!, kind, _lifetime).ConfigureAwait(false))
+        await usage.ReserveAsync(size, _lifetime).ConfigureAwait(false);
+        var stored = false;
+        try
         {
-            usage.Stored(size);
+            stored = await CommitStagedAsync(staged, request.ModulePath, request.Version!, kind, _lifetime).ConfigureAwait(false);
+        }
+        finally
+        {
+            usage.Committed(size, stored);
         }
 
         answers.Forget(request.ModulePath);

@@ -103,8 +103,8 @@ internal sealed class InstrumentedModuleIndex(IModuleIndex inner, WarrenMetrics 
     public Task<IReadOnlyList<VersionUsage>> ReadUsageAsync(CancellationToken cancellationToken) =>
         MeasureAsync("read_usage", () => inner.ReadUsageAsync(cancellationToken));
 
-    public Task RecordEvictionAsync(string modulePath, string version, DateTimeOffset evictedAt, CancellationToken cancellationToken) =>
-        MeasureAsync("record_eviction", () => inner.RecordEvictionAsync(modulePath, version, evictedAt, cancellationToken));
+    public Task RecordEvictionsAsync(IReadOnlyCollection<(string ModulePath, string Version)> versions, DateTimeOffset evictedAt, CancellationToken cancellationToken) =>
+        MeasureAsync("record_evictions", () => inner.RecordEvictionsAsync(versions, evictedAt, cancellationToken));
 
     public Task<CachedAnswer?> GetAnswerAsync(string key, CancellationToken cancellationToken) =>
         MeasureAsync("get_answer", () => inner.GetAnswerAsync(key, cancellationToken));

@@ -16,6 +16,7 @@ public sealed class UsageTracker(TimeProvider time)
 
     private ConcurrentDictionary<(string Module, string Version), Pending> _pending = new();
     private long _grown;
+    private long _reserved;
     private long _dropped;
 
     private sealed class Pending
@@ -24,8 +25,11 @@ public sealed class UsageTracker(TimeProvider time)
         public long Downloads;
     }
 
-    /// <summary>Bytes stored since the last <see cref="TakeGrowth"/>.</summary>
+    /// <summary>Bytes stored since the store was last measured.</summary>
     public long Grown => Interlocked.Read(ref _grown);
+
+    /// <summary>Bytes of files about to be stored (reserved, not yet committed).</summary>
+    public long Reserved => Interlocked.Read(ref _reserved);
 
     /// <summary>Usage dropped because too many versions were waiting.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
@@ -60,15 +64,31 @@ public sealed class UsageTracker(TimeProvider time)
         }
     }
 
-    /// <summary>The store gained a file of this many bytes.</summary>
-    public void Stored(long bytes)
+    /// <summary>Waits, when the store is over its quota, until an eviction pass made room (set by the quota service).</summary>
+    public Func<CancellationToken, Task>? Admission { get; set; }
+
+    /// <summary>Counts a file about to be stored and, when that takes the store over its quota, waits for room. Every
+    /// call is followed by one <see cref="Committed"/>.</summary>
+    public Task ReserveAsync(long bytes, CancellationToken cancellationToken)
     {
-        Interlocked.Add(ref _grown, bytes);
+        Interlocked.Add(ref _reserved, bytes);
         StoreGrew?.Invoke();
+        return Admission?.Invoke(cancellationToken) ?? Task.CompletedTask;
     }
 
-    /// <summary>The bytes stored since the last call.</summary>
-    public long TakeGrowth() => Interlocked.Exchange(ref _grown, 0);
+    /// <summary>A reserved file was stored (stored true) or not (it was there already, or the write failed).</summary>
+    public void Committed(long bytes, bool stored)
+    {
+        if (stored)
+        {
+            Interlocked.Add(ref _grown, bytes);
+        }
+
+        Interlocked.Add(ref _reserved, -bytes);
+    }
+
+    /// <summary>Forgets growth a new measurement of the store includes.</summary>
+    public void Measured(long grown) => Interlocked.Add(ref _grown, -grown);
 
     /// <summary>The usage gathered since the last call, one entry per version.</summary>
     public IReadOnlyCollection<VersionUsage> TakeBatch()
@@ -81,12 +101,16 @@ public sealed class UsageTracker(TimeProvider time)
 
 /// <summary>Writes the gathered usage to the index every <see cref="WarrenOptions.UsageFlushInterval"/> and at
 /// shutdown, and, with <see cref="WarrenOptions.StoreQuota"/>, keeps the store's module files under the quota: when
-/// they take more than the quota (the high-water mark), the least recently used versions not matching the --private
-/// patterns are evicted until they take at most 90% of it (the low-water mark).</summary>
+/// they take more than 90% of it (the high-water mark), the least recently used versions not matching the --private
+/// patterns are evicted until they take at most 80% of it (the low-water mark). The room between the high-water mark
+/// and the quota takes what is downloaded while an eviction runs.</summary>
 public sealed class StoreRetention : BackgroundService
 {
+    /// <summary>Eviction starts above this share of the quota.</summary>
+    public const double HighWater = 0.9;
+
     /// <summary>Eviction brings the store down to this share of the quota.</summary>
-    public const double LowWater = 0.9;
+    public const double LowWater = 0.8;
 
     private readonly IModuleIndex _index;
     private readonly UsageTracker _usage;
@@ -94,7 +118,12 @@ public sealed class StoreRetention : BackgroundService
     private readonly TimeProvider _time;
     private readonly ILogger<StoreRetention> _logger;
     private readonly StoreCollector _collector;
+    /// <summary>How long a download over the quota waits for an eviction pass at most.</summary>
+    public static readonly TimeSpan AdmissionWait = TimeSpan.FromSeconds(30);
+
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _passDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile bool _roomReachable = true;
     private readonly SemaphoreSlim _flushGate = new(1, 1);
     private long _size = -1;
 
@@ -108,14 +137,39 @@ public sealed class StoreRetention : BackgroundService
         _logger = logger;
         _collector = new StoreCollector(store, index, time) { OnEvicted = v => service.Forget(v.ModulePath, v.Version) };
         usage.StoreGrew += OnStoreGrew;
+        if (_options.StoreQuotaSize.Bytes is not null)
+        {
+            usage.Admission = WaitForRoomAsync;
+        }
+    }
+
+    /// <summary>Over the quota itself (not just the high-water mark), a download waits for the eviction pass under way
+    /// before it is stored, so the store stays under the quota while clients fetch faster than it evicts; unless the
+    /// last pass could not make room (everything left is kept), or the pass takes longer than <see cref="AdmissionWait"/>.</summary>
+    private async Task WaitForRoomAsync(CancellationToken cancellationToken)
+    {
+        var deadline = _time.GetUtcNow() + AdmissionWait;
+        while (_options.StoreQuotaSize.Bytes is { } quota && EstimatedSize > quota && _roomReachable && _time.GetUtcNow() < deadline)
+        {
+            var done = Volatile.Read(ref _passDone).Task;
+            Volatile.Read(ref _wake).TrySetResult();
+            try
+            {
+                await done.WaitAsync(deadline - _time.GetUtcNow(), _time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // Stored anyway: a slow eviction is no reason to fail a client.
+            }
+        }
     }
 
     /// <summary>The store's module files in bytes as last measured plus what was stored since (-1 before the first scan).</summary>
-    public long EstimatedSize => _size < 0 ? -1 : _size + _usage.Grown;
+    public long EstimatedSize => Interlocked.Read(ref _size) is var size and >= 0 ? size + _usage.Grown + _usage.Reserved : -1;
 
     private void OnStoreGrew()
     {
-        if (_options.StoreQuotaSize.Bytes is { } quota && Interlocked.Read(ref _size) is var size and >= 0 && size + _usage.Grown > quota)
+        if (_options.StoreQuotaSize.Bytes is { } quota && EstimatedSize > quota * HighWater)
         {
             Volatile.Read(ref _wake).TrySetResult();
         }
@@ -140,7 +194,7 @@ public sealed class StoreRetention : BackgroundService
         }
     }
 
-    /// <summary>Measures the store and, above the quota, evicts down to the low-water mark. Returns what was done (null
+    /// <summary>Measures the store and, above the high-water mark, evicts down to the low-water mark. Returns what was done (null
     /// without a quota).</summary>
     public async Task<CollectionResult?> EnforceQuotaAsync(CancellationToken cancellationToken)
     {
@@ -150,18 +204,31 @@ public sealed class StoreRetention : BackgroundService
         }
 
         await FlushUsageAsync(cancellationToken).ConfigureAwait(false);
-        _usage.TakeGrowth();
+        // The growth until now is in the scan; until the pass ends, the estimate keeps counting it.
+        var grown = _usage.Grown;
         var versions = await _collector.ScanAsync(cancellationToken).ConfigureAwait(false);
         var size = versions.Sum(v => v.Size);
-        if (size <= quota)
+
+        // Downloads waiting to be stored need room too.
+        var reserved = _usage.Reserved;
+        if (size + reserved <= quota * HighWater)
         {
-            Interlocked.Exchange(ref _size, size);
+            SetMeasured(size, grown);
+            _roomReachable = true;
             return new CollectionResult(versions.Count, size, size, 0, [], DryRun: false);
         }
 
-        var request = new CollectionRequest((long)(quota * LowWater), null, RetentionPolicy.Lru, GlobList.Parse(_options.Private), DryRun: false);
-        var result = await _collector.CollectAsync(request, cancellationToken).ConfigureAwait(false);
-        Interlocked.Exchange(ref _size, result.SizeAfter);
+        var keep = GlobList.Parse(_options.Private);
+        var request = new CollectionRequest(Math.Max(0, (long)(quota * LowWater) - reserved), null, RetentionPolicy.Lru, keep, DryRun: false);
+        var plan = StoreCollector.Plan(versions, request, _time.GetUtcNow());
+        foreach (var batch in plan.Chunk(StoreCollector.EvictionBatch))
+        {
+            await _collector.EvictAsync(batch, cancellationToken).ConfigureAwait(false);
+        }
+
+        var result = new CollectionResult(versions.Count, size, size - plan.Sum(v => v.Size), versions.Count(v => keep.Matches(v.ModulePath)), plan, DryRun: false);
+        SetMeasured(result.SizeAfter, grown);
+        _roomReachable = result.SizeAfter + reserved <= quota;
         Log.QuotaEnforced(_logger, result.Evicted.Count, result.SizeBefore, result.SizeAfter, quota);
         if (result.SizeAfter > quota)
         {
@@ -169,6 +236,12 @@ public sealed class StoreRetention : BackgroundService
         }
 
         return result;
+    }
+
+    private void SetMeasured(long size, long grown)
+    {
+        Interlocked.Exchange(ref _size, size);
+        _usage.Measured(grown);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -220,6 +293,7 @@ public sealed class StoreRetention : BackgroundService
                 var wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 Volatile.Write(ref _wake, wake);
                 await RunSafelyAsync(() => EnforceQuotaAsync(stoppingToken)).ConfigureAwait(false);
+                Interlocked.Exchange(ref _passDone, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 
                 // Woken when the store grows past the quota; measured again every maintenance interval regardless
                 // (other nodes and tools write to the store too).

@@ -49,6 +49,10 @@ public sealed class StoreCollector(IArtifactStore store, IModuleIndex? index, Ti
     /// <summary>Called after each version is evicted (the server forgets what it holds of it in memory).</summary>
     public Action<StoredVersion>? OnEvicted { get; set; }
 
+    /// <summary>Versions evicted together: their zips go first (the bulk of the bytes, so room is made fastest), then
+    /// their other files, then one index write records them all.</summary>
+    public const int EvictionBatch = 64;
+
     /// <summary>Scans the store, plans by the request and evicts (unless a dry run).</summary>
     public async Task<CollectionResult> CollectAsync(CollectionRequest request, CancellationToken cancellationToken)
     {
@@ -57,18 +61,15 @@ public sealed class StoreCollector(IArtifactStore store, IModuleIndex? index, Ti
         var plan = Plan(versions, request, time.GetUtcNow());
         var before = versions.Sum(v => v.Size);
         var kept = versions.Count(v => request.Keep.Matches(v.ModulePath));
-        var evicted = new List<StoredVersion>();
-        foreach (var version in plan)
+        if (!request.DryRun)
         {
-            if (!request.DryRun)
+            foreach (var batch in plan.Chunk(EvictionBatch))
             {
-                await EvictAsync(version, cancellationToken).ConfigureAwait(false);
+                await EvictAsync(batch, cancellationToken).ConfigureAwait(false);
             }
-
-            evicted.Add(version);
         }
 
-        return new CollectionResult(versions.Count, before, before - evicted.Sum(v => v.Size), kept, evicted, request.DryRun);
+        return new CollectionResult(versions.Count, before, before - plan.Sum(v => v.Size), kept, plan, request.DryRun);
     }
 
     /// <summary>The store's module versions with their sizes and usage.</summary>
@@ -180,22 +181,32 @@ public sealed class StoreCollector(IArtifactStore store, IModuleIndex? index, Ti
         return ordered.ThenBy(v => v.ModulePath, StringComparer.Ordinal).ThenBy(v => v.Version, StringComparer.Ordinal);
     }
 
-    /// <summary>Deletes a version's files (zip first, .info last) and records the eviction in the index.</summary>
-    public async Task EvictAsync(StoredVersion version, CancellationToken cancellationToken)
+    /// <summary>Deletes versions' files: every zip (and .ziphash) first, then the .mod and .info files; then records the
+    /// evictions in the index. Each version's files go in <see cref="DeletionOrder"/>.</summary>
+    public async Task EvictAsync(IReadOnlyCollection<StoredVersion> versions, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(version);
-        foreach (var key in version.Keys)
+        ArgumentNullException.ThrowIfNull(versions);
+        foreach (var bulk in new[] { true, false })
         {
-            await store.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
+            foreach (var key in versions.SelectMany(v => v.Keys.Where(k => IsBulk(k) == bulk)))
+            {
+                await store.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
+            }
         }
 
         if (index is not null)
         {
-            await index.RecordEvictionAsync(version.ModulePath, version.Version, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            await index.RecordEvictionsAsync(versions.Select(v => (v.ModulePath, v.Version)).ToList(), time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         }
 
-        OnEvicted?.Invoke(version);
+        foreach (var version in versions)
+        {
+            OnEvicted?.Invoke(version);
+        }
     }
+
+    private static bool IsBulk(string key) =>
+        StoreLayout.TryParseArtifactKey(key, out _, out _, out var kind) && kind is ArtifactKind.Zip or ArtifactKind.ZipHash;
 
     /// <summary>Parses lru, lfu or age (case-insensitive).</summary>
     public static bool TryParsePolicy(string? text, out RetentionPolicy policy) =>
