@@ -217,8 +217,8 @@ public sealed class StoreGcCommand : Command
             in --policy order, as many as it takes to bring the store's module files within --max-size.
 
             A version goes whole (its .zip first, then .ziphash, .mod and .info), so an interruption, even kill -9,
-            leaves only states the server handles: what is missing is fetched again on the next request and must
-            have the hashes recorded when it was first stored (and pass the checksum database). Versions matching
+            leaves only states the server handles: what is missing is fetched again on the next request, a zip must
+            have the h1 recorded when it was first stored, and the checksum database checks it as before. Versions matching
             --keep (default: the --private patterns, whose origin may be gone), checksum database tiles, the hosted
             checksum database and the index's records (hashes, the /index feed) are never deleted. Last access and
             download counts come from the index, where warren serve writes them.

@@ -120,11 +120,6 @@ public sealed class ModuleIngestor(UpstreamFetcher upstream, IArtifactStore stor
         }
 
         var hash = DirHash.HashGoMod(body);
-        if (await DiffersFromRecordAsync(request, ArtifactKind.Mod, hash, source).ConfigureAwait(false) is { } changed)
-        {
-            return changed;
-        }
-
         var verdict = await verifier.VerifyAsync(request.ModulePath, request.Version!, null, hash, source, _lifetime).ConfigureAwait(false);
         if (!verdict.IsOk)
         {
@@ -185,8 +180,10 @@ public sealed class ModuleIngestor(UpstreamFetcher upstream, IArtifactStore stor
         return null;
     }
 
-    /// <summary>A version fetched again (after eviction, or repair) must have the hash the index recorded when it was
-    /// first stored, whatever the checksum policy: eviction never changes what a client gets.</summary>
+    /// <summary>A zip fetched again (after eviction, or repair) must have the hash the index recorded when it was first
+    /// stored, whatever the checksum policy: eviction never changes what a client gets. (A .mod is not held to its
+    /// record: upstream may legitimately serve one that differs from the zip's go.mod; the checksum database, or the
+    /// hosted one, vouches for it.)</summary>
     private async Task<Outcome?> DiffersFromRecordAsync(ModuleRequest request, ArtifactKind kind, string hash, string source)
     {
         var recorded = await GetRecordedHashAsync(request.ModulePath, request.Version!, kind, _lifetime).ConfigureAwait(false);

@@ -1,3 +1,4 @@
+using System.IO.Compression;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Warren.Core.Modules;
@@ -162,6 +163,47 @@ public sealed class RetentionTests(RetentionCorpus corpus) : IClassFixture<Reten
     }
 
     [Fact]
+    public async Task An_evicted_zip_that_upstream_now_serves_changed_is_refused()
+    {
+        const string module = "example.com/retention/changed";
+        var upstreamRoot = TestPaths.NewTempDir("gc-changed-up");
+        var dir = Path.Combine(upstreamRoot, "example.com", "retention", "changed", "@v");
+        Directory.CreateDirectory(dir);
+        await File.WriteAllTextAsync(Path.Combine(dir, "v1.0.0.mod"), $"module {module}\n");
+        void WriteZip(string content)
+        {
+            File.Delete(Path.Combine(dir, "v1.0.0.zip"));
+            using var zip = ZipFile.Open(Path.Combine(dir, "v1.0.0.zip"), ZipArchiveMode.Create);
+            using (var writer = new StreamWriter(zip.CreateEntry($"{module}@v1.0.0/go.mod").Open()))
+            {
+                writer.Write($"module {module}\n");
+            }
+
+            using (var writer = new StreamWriter(zip.CreateEntry($"{module}@v1.0.0/a.go").Open()))
+            {
+                writer.Write(content);
+            }
+        }
+
+        WriteZip("package changed\n");
+        await using var upstream = await FakeUpstream.StartAsync(upstreamRoot);
+        var root = TestPaths.NewTempDir("gc-changed");
+        await using (var first = await WarrenInstance.StartAsync(upstream.Url, root: root))
+        {
+            Assert.True((await first.Client.GetAsync($"/{module}/@v/v1.0.0.zip")).IsSuccessStatusCode);
+        }
+
+        var gc = await GcAsync(root, "--max-size", "0");
+        Assert.True(gc.ExitCode == 0, gc.ToString());
+        WriteZip("package changed // not what was stored first\n");
+        await using var warren = await WarrenInstance.StartAsync(upstream.Url, root: root);
+        using var response = await warren.Client.GetAsync($"/{module}/@v/v1.0.0.zip");
+        Assert.False(response.IsSuccessStatusCode);
+        Assert.Contains("recorded when this version was first stored", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFiles(root, "*.zip", SearchOption.AllDirectories));
+    }
+
+    [Fact]
     public async Task Private_patterns_are_never_evicted()
     {
         var root = corpus.CopyStore();
@@ -206,6 +248,20 @@ public sealed class RetentionTests(RetentionCorpus corpus) : IClassFixture<Reten
         Assert.Equal(64, gc.ExitCode);
         Assert.Contains(message, gc.Stderr, StringComparison.Ordinal);
         Assert.Single(gc.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Theory]
+    [InlineData("12XB", "store quota: invalid size")]
+    [InlineData("-5GB", "store quota: invalid size")]
+    public void A_bad_store_quota_is_refused_at_start_up_with_one_line(string quota, string problem)
+    {
+        var options = new Configuration.WarrenOptionsBuilder { Root = TestPaths.NewTempDir("quota-config"), Upstream = "off", SumDb = "off", StoreQuota = quota }.Build();
+        var failures = new Configuration.WarrenOptionsValidator().Validate(null, options).Failures!.ToList();
+        Assert.Contains(failures, f => f.Contains(problem, StringComparison.Ordinal) && !f.Contains('\n', StringComparison.Ordinal));
+        Assert.True(new Configuration.WarrenOptionsValidator().Validate(null, new Configuration.WarrenOptionsBuilder
+        {
+            Root = TestPaths.NewTempDir("quota-config"), Upstream = "off", SumDb = "off", StoreQuota = "500MB",
+        }.Build()).Succeeded);
     }
 
     [Fact]
