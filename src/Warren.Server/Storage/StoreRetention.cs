@@ -112,15 +112,15 @@ public sealed class StoreRetention : BackgroundService
     /// <summary>Eviction brings the store down to this share of the quota.</summary>
     public const double LowWater = 0.8;
 
+    /// <summary>How long a download over the quota waits for an eviction pass at most.</summary>
+    public static readonly TimeSpan AdmissionWait = TimeSpan.FromSeconds(30);
+
     private readonly IModuleIndex _index;
     private readonly UsageTracker _usage;
     private readonly WarrenOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<StoreRetention> _logger;
     private readonly StoreCollector _collector;
-    /// <summary>How long a download over the quota waits for an eviction pass at most.</summary>
-    public static readonly TimeSpan AdmissionWait = TimeSpan.FromSeconds(30);
-
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource _passDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _roomReachable = true;
@@ -155,7 +155,8 @@ public sealed class StoreRetention : BackgroundService
             Volatile.Read(ref _wake).TrySetResult();
             try
             {
-                await done.WaitAsync(deadline - _time.GetUtcNow(), _time, cancellationToken).ConfigureAwait(false);
+                var left = deadline - _time.GetUtcNow();
+                await done.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, _time, cancellationToken).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {
@@ -164,7 +165,8 @@ public sealed class StoreRetention : BackgroundService
         }
     }
 
-    /// <summary>The store's module files in bytes as last measured plus what was stored since (-1 before the first scan).</summary>
+    /// <summary>The store's module files in bytes as last measured, plus what was stored and reserved since (-1 before
+    /// the first measurement).</summary>
     public long EstimatedSize => Interlocked.Read(ref _size) is var size and >= 0 ? size + _usage.Grown + _usage.Reserved : -1;
 
     private void OnStoreGrew()
