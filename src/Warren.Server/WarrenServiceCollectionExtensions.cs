@@ -111,6 +111,9 @@ public static class WarrenServiceCollectionExtensions
 
         services.AddSingleton<StoreMaintenance>();
         services.AddHostedService(sp => sp.GetRequiredService<StoreMaintenance>());
+        services.AddSingleton<UsageTracker>();
+        services.AddSingleton<StoreRetention>();
+        services.AddHostedService(sp => sp.GetRequiredService<StoreRetention>());
         return services;
     }
 

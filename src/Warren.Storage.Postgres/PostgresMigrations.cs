@@ -96,6 +96,18 @@ public static partial class PostgresMigrations
                   FROM {s}.artifacts GROUP BY module, version) v;
         CREATE TABLE {s}.cursors (name text PRIMARY KEY, cursor text NOT NULL);
         """,
+
+        // 5: retention. Per version: the last access (the epoch when never asked for), the zip downloads and when it
+        // was last evicted from the store (NULL while present).
+        """
+        CREATE TABLE {s}.usage (
+            module text NOT NULL,
+            version text NOT NULL,
+            last_access timestamptz NOT NULL,
+            downloads bigint NOT NULL,
+            evicted_at timestamptz,
+            PRIMARY KEY (module, version));
+        """,
     ];
 
     /// <summary>The version the schema is at once every migration is applied.</summary>

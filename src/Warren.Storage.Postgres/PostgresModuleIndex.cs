@@ -54,6 +54,68 @@ public sealed class PostgresModuleIndex : IModuleIndex
         command.Parameters.Add(Time(record.StoredAt));
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         await AddToFeedAsync(record, cancellationToken).ConfigureAwait(false);
+        await using var present = _dataSource.CreateCommand($"UPDATE {_s}.usage SET evicted_at = NULL WHERE module = $1 AND version = $2 AND evicted_at IS NOT NULL");
+        present.Parameters.Add(Text(record.ModulePath));
+        present.Parameters.Add(Text(record.Version));
+        await present.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task RecordUsageAsync(IReadOnlyCollection<VersionUsage> batch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (batch.Count == 0)
+        {
+            return;
+        }
+
+        // One statement for the batch: the arrays are unnested into rows.
+        await using var command = _dataSource.CreateCommand($"""
+            INSERT INTO {_s}.usage (module, version, last_access, downloads)
+                SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::bigint[])
+            ON CONFLICT (module, version) DO UPDATE SET last_access = greatest({_s}.usage.last_access, EXCLUDED.last_access),
+                downloads = {_s}.usage.downloads + EXCLUDED.downloads
+            """);
+        var merged = batch.GroupBy(u => (u.ModulePath, u.Version))
+            .Select(g => new VersionUsage(g.Key.ModulePath, g.Key.Version, g.Max(u => u.LastAccess), g.Sum(u => u.Downloads))).ToList();
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = merged.Select(u => u.ModulePath).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = merged.Select(u => u.Version).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz, TypedValue = merged.Select(u => u.LastAccess.ToUniversalTime()).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = merged.Select(u => u.Downloads).ToArray() });
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<VersionUsage>> ReadUsageAsync(CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand($"SELECT module, version, last_access, downloads, evicted_at FROM {_s}.usage");
+        var usage = new List<VersionUsage>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            usage.Add(new VersionUsage(reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetInt64(3),
+                reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4)));
+        }
+
+        return usage;
+    }
+
+    public async Task RecordEvictionsAsync(IReadOnlyCollection<(string ModulePath, string Version)> versions, DateTimeOffset evictedAt, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(versions);
+        if (versions.Count == 0)
+        {
+            return;
+        }
+
+        var distinct = versions.Distinct().ToList();
+        await using var command = _dataSource.CreateCommand($"""
+            INSERT INTO {_s}.usage (module, version, last_access, downloads, evicted_at)
+                SELECT m, v, 'epoch', 0, $3 FROM unnest($1::text[], $2::text[]) AS u(m, v)
+            ON CONFLICT (module, version) DO UPDATE SET evicted_at = EXCLUDED.evicted_at
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = distinct.Select(v => v.ModulePath).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = distinct.Select(v => v.Version).ToArray() });
+        command.Parameters.Add(Time(evictedAt));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Gives a version seen for the first time its feed timestamp: its StoredAt, or just after the newest one,

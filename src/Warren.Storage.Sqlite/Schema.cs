@@ -44,6 +44,14 @@ internal static class Schema
             FROM (SELECT module, version, min(fetched_at) AS first FROM artifacts GROUP BY module, version);
         CREATE TABLE cursors (name TEXT NOT NULL PRIMARY KEY, cursor TEXT NOT NULL);
         """,
+
+        // Version 4: retention. Per version: the last access (milliseconds, 0 when never asked for), the zip downloads
+        // and when it was last evicted from the store (NULL while present).
+        """
+        CREATE TABLE usage (
+            module TEXT NOT NULL, version TEXT NOT NULL, last_access INTEGER NOT NULL, downloads INTEGER NOT NULL, evicted_at INTEGER,
+            PRIMARY KEY (module, version)) WITHOUT ROWID;
+        """,
     ];
 
     /// <summary>The version this code reads and writes.</summary>

@@ -111,6 +111,7 @@ public sealed class SqliteModuleIndex : IModuleIndex, IDisposable
                 INSERT INTO feed (module, version, ts)
                     SELECT $m, $v, max($us, coalesce((SELECT max(ts) FROM feed), -1) + 1)
                     WHERE NOT EXISTS (SELECT 1 FROM feed WHERE module = $m AND version = $v);
+                UPDATE usage SET evicted_at = NULL WHERE module = $m AND version = $v AND evicted_at IS NOT NULL;
                 """,
                 ("$m", record.ModulePath), ("$v", record.Version), ("$k", StoreLayout.KindName(record.Kind)), ("$h", record.Hash),
                 ("$s", record.Size), ("$src", record.Source), ("$t", Sql.ToStored(record.StoredAt)), ("$us", Microseconds(record.StoredAt)));
@@ -149,6 +150,63 @@ public sealed class SqliteModuleIndex : IModuleIndex, IDisposable
                 "INSERT INTO cursors (name, cursor) VALUES ($n, $c) ON CONFLICT (name) DO UPDATE SET cursor = excluded.cursor", ("$n", name), ("$c", cursor));
             return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         });
+
+    public Task RecordUsageAsync(IReadOnlyCollection<VersionUsage> batch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        return batch.Count == 0 ? Task.CompletedTask : RunAsync(async connection =>
+        {
+            await using var transaction = Sql.BeginImmediate(connection);
+            foreach (var use in batch)
+            {
+                await using var command = Sql.Command(connection, transaction, """
+                    INSERT INTO usage (module, version, last_access, downloads) VALUES ($m, $v, $t, $d)
+                    ON CONFLICT (module, version) DO UPDATE SET last_access = max(last_access, excluded.last_access), downloads = downloads + excluded.downloads
+                    """,
+                    ("$m", use.ModulePath), ("$v", use.Version), ("$t", Sql.ToStored(use.LastAccess)), ("$d", use.Downloads));
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return batch.Count;
+        });
+    }
+
+    public Task<IReadOnlyList<VersionUsage>> ReadUsageAsync(CancellationToken cancellationToken) =>
+        RunAsync<IReadOnlyList<VersionUsage>>(async connection =>
+        {
+            await using var command = Sql.Command(connection, null, "SELECT module, version, last_access, downloads, evicted_at FROM usage");
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var usage = new List<VersionUsage>();
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                usage.Add(new VersionUsage(reader.GetString(0), reader.GetString(1), Sql.FromStored(reader.GetInt64(2)), reader.GetInt64(3),
+                    reader.IsDBNull(4) ? null : Sql.FromStored(reader.GetInt64(4))));
+            }
+
+            return usage;
+        });
+
+    public Task RecordEvictionsAsync(IReadOnlyCollection<(string ModulePath, string Version)> versions, DateTimeOffset evictedAt, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(versions);
+        return versions.Count == 0 ? Task.CompletedTask : RunAsync(async connection =>
+        {
+            await using var transaction = Sql.BeginImmediate(connection);
+            foreach (var (modulePath, version) in versions)
+            {
+                await using var command = Sql.Command(connection, transaction, """
+                    INSERT INTO usage (module, version, last_access, downloads, evicted_at) VALUES ($m, $v, 0, 0, $t)
+                    ON CONFLICT (module, version) DO UPDATE SET evicted_at = excluded.evicted_at
+                    """,
+                    ("$m", modulePath), ("$v", version), ("$t", Sql.ToStored(evictedAt)));
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return versions.Count;
+        });
+    }
 
     private static long Microseconds(DateTimeOffset time) => (time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / (TimeSpan.TicksPerMillisecond / 1000);
 

@@ -7,6 +7,10 @@ public sealed record ArtifactRecord(string ModulePath, string Version, ArtifactK
 /// <summary>One version of the index feed: when it was first stored, a timestamp no other version has.</summary>
 public sealed record FeedEntry(string ModulePath, string Version, DateTimeOffset Timestamp);
 
+/// <summary>How a version is used, for retention: when it was last asked for (any of its files), how many times its
+/// zip was downloaded, and when it was last evicted from the store (null while it is present).</summary>
+public sealed record VersionUsage(string ModulePath, string Version, DateTimeOffset LastAccess, long Downloads, DateTimeOffset? EvictedAt = null);
+
 /// <summary>A cached mutable answer (a list, @latest, a version query, a checksum database latest) and when it was fetched.</summary>
 public sealed record CachedAnswer(byte[] Body, DateTimeOffset FetchedAt);
 
@@ -41,6 +45,17 @@ public interface IModuleIndex
 
     /// <summary>Saves a named position, replacing the one before.</summary>
     Task SetCursorAsync(string name, string cursor, CancellationToken cancellationToken);
+
+    /// <summary>Adds a batch of usage: each version's downloads are added to its count, its last access becomes the later
+    /// of the two. Written in batches by the server (never once per request).</summary>
+    Task RecordUsageAsync(IReadOnlyCollection<VersionUsage> batch, CancellationToken cancellationToken);
+
+    /// <summary>The usage of every version the index has usage or an eviction of.</summary>
+    Task<IReadOnlyList<VersionUsage>> ReadUsageAsync(CancellationToken cancellationToken);
+
+    /// <summary>Records that versions' files were removed from the store (their artifact records, hashes and feed entries
+    /// stay). The next <see cref="RecordArtifactAsync"/> of a version makes it present again.</summary>
+    Task RecordEvictionsAsync(IReadOnlyCollection<(string ModulePath, string Version)> versions, DateTimeOffset evictedAt, CancellationToken cancellationToken);
 
     Task<CachedAnswer?> GetAnswerAsync(string key, CancellationToken cancellationToken);
 

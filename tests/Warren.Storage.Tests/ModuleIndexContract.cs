@@ -30,6 +30,32 @@ public abstract class ModuleIndexContract
     }
 
     [Fact]
+    public async Task Usage_adds_downloads_keeps_the_latest_access_and_eviction_lasts_until_the_version_is_stored_again()
+    {
+        var index = await CreateIndexAsync();
+        var second = await CreateIndexAsync(shareWith: index);
+        Assert.Empty(await index.ReadUsageAsync(Ct));
+        await index.RecordUsageAsync([new("m.example/u", "v1.0.0", T0.AddMinutes(5), 2), new("m.example/u", "v1.1.0", T0, 0)], Ct);
+        await second.RecordUsageAsync([new("m.example/u", "v1.0.0", T0.AddMinutes(1), 3)], Ct);
+        await index.RecordUsageAsync([], Ct);
+        var usage = (await index.ReadUsageAsync(Ct)).ToDictionary(u => u.Version);
+        Assert.Equal((T0.AddMinutes(5), 5L, (DateTimeOffset?)null), (usage["v1.0.0"].LastAccess, usage["v1.0.0"].Downloads, usage["v1.0.0"].EvictedAt));
+        Assert.Equal((T0, 0L), (usage["v1.1.0"].LastAccess, usage["v1.1.0"].Downloads));
+
+        // Evicted, a version keeps its records and feed entry; stored again, it is present again.
+        await index.RecordArtifactAsync(new("m.example/u", "v1.0.0", ArtifactKind.Zip, "h1:z=", 1, "up", T0), Ct);
+        await index.RecordEvictionsAsync([("m.example/u", "v1.0.0"), ("m.example/u", "v2.0.0")], T0.AddHours(1), Ct);
+        await index.RecordEvictionsAsync([], T0.AddHours(3), Ct);
+        usage = (await second.ReadUsageAsync(Ct)).ToDictionary(u => u.Version);
+        Assert.Equal((T0.AddHours(1), 5L), (usage["v1.0.0"].EvictedAt, usage["v1.0.0"].Downloads));
+        Assert.Equal(T0.AddHours(1), usage["v2.0.0"].EvictedAt);
+        Assert.Equal("h1:z=", (await index.GetArtifactAsync("m.example/u", "v1.0.0", ArtifactKind.Zip, Ct))?.Hash);
+        Assert.Contains(await index.ReadFeedAsync(DateTimeOffset.UnixEpoch, 10, Ct), e => e.Version == "v1.0.0");
+        await second.RecordArtifactAsync(new("m.example/u", "v1.0.0", ArtifactKind.Zip, "h1:z=", 1, "up", T0.AddHours(2)), Ct);
+        Assert.Null((await index.ReadUsageAsync(Ct)).Single(u => u.Version == "v1.0.0").EvictedAt);
+    }
+
+    [Fact]
     public async Task Versions_are_listed_canonical_and_in_semver_order()
     {
         var index = await CreateIndexAsync();

@@ -68,6 +68,9 @@ public sealed class ServeCommand : Command
     // air-gapped sites
     private readonly Option<bool> _offline = new("--offline") { Description = "serve only what is stored (bundles brought in by warren import, their checksum data under /sumdb/NAME/); contact no upstream, origin or checksum database" };
 
+    // retention
+    private readonly Option<string?> _storeQuota = new("--store-quota") { Description = "quota of the store's module files, e.g. 50G or 500MB: above 90% of it the least recently used versions (never the --private ones) are evicted in the background down to 80% (default: none)" };
+
     public ServeCommand()
         : base("serve", "Run the caching Go module proxy (GOPROXY protocol, /sumdb/ proxy, /healthz, /readyz, /metrics).")
     {
@@ -78,7 +81,7 @@ public sealed class ServeCommand : Command
                      _follow, _followPatterns, _followInterval, _followConcurrency, _followRate,
                      _upstreamFailures, _upstreamCooldown,
                      _mirrorQuota, _mirrorMaxIdle, _maxRepoSize,
-                     _downloadMode, _offline })
+                     _downloadMode, _offline, _storeQuota })
         {
             Add(option);
         }
@@ -146,6 +149,9 @@ public sealed class ServeCommand : Command
 
             // air-gapped sites
             o.Offline = parse.GetValue(_offline) || o.Offline;
+
+            // retention
+            o.StoreQuota = parse.GetValue(_storeQuota) ?? o.StoreQuota;
         }
 
         // The store may hold private code: everything this process (and git under it) creates is the user's alone.

@@ -8,6 +8,10 @@ using Warren.Storage.FileSystem;
 using Warren.Storage.Postgres;
 using Warren.Storage.S3;
 using Warren.Storage.Sqlite;
+using Warren.Core.Limits;
+using Warren.Core.Modules;
+using Warren.Storage.Retention;
+using Warren.Tools.Retention;
 using Warren.Tools.StoreCopy;
 
 namespace Warren.Cli.Commands;
@@ -19,6 +23,7 @@ public sealed class StoreCommand : Command
         : base("store", "Store tools.")
     {
         Add(new StoreCopyCommand());
+        Add(new StoreGcCommand());
     }
 }
 
@@ -158,9 +163,9 @@ public sealed class StoreCopyCommand : Command
         }
     }
 
-    private static bool IsS3(string location) => location.StartsWith("s3://", StringComparison.OrdinalIgnoreCase);
+    internal static bool IsS3(string location) => location.StartsWith("s3://", StringComparison.OrdinalIgnoreCase);
 
-    private static T Track<T>(T disposable, List<IDisposable> disposables)
+    internal static T Track<T>(T disposable, List<IDisposable> disposables)
         where T : IDisposable
     {
         disposables.Add(disposable);
@@ -168,7 +173,7 @@ public sealed class StoreCopyCommand : Command
     }
 
     /// <summary>A store at a directory or an s3:// location, or the one-line reason it cannot be used.</summary>
-    private static (IArtifactStore? Store, string? Error) OpenStore(string location, WarrenOptionsBuilder options, List<IDisposable> disposables)
+    internal static (IArtifactStore? Store, string? Error) OpenStore(string location, WarrenOptionsBuilder options, List<IDisposable> disposables)
     {
         if (!IsS3(location))
         {
@@ -183,6 +188,161 @@ public sealed class StoreCopyCommand : Command
     private static async Task<int> UsageAsync(string message)
     {
         await Console.Error.WriteLineAsync("warren store copy: " + message).ConfigureAwait(false);
+        return ExitCodes.Usage;
+    }
+}
+
+/// <summary>`warren store gc --root DIR [--max-size SIZE] [--older-than DURATION] [--policy lru|lfu|age] [--keep GLOBS]
+/// [--dry-run]`: evict module versions to fit a bounded disk.</summary>
+public sealed class StoreGcCommand : Command
+{
+    private readonly Option<string?> _root = new("--root") { Description = "the store directory (--root of a warren serve)" };
+    private readonly Option<string?> _store = new("--store") { Description = "an S3 store instead: s3://BUCKET/PREFIX (with --index for the usage it records)" };
+    private readonly Option<string?> _index = new("--index") { Description = "the module index: postgres://USER@HOST:PORT/DB or a connection string (WARREN_INDEX keeps a password off the command line); default: SQLite under --root" };
+    private readonly Option<string?> _s3Endpoint = new("--s3-endpoint") { Description = "S3 endpoint URL (credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or the AWS profile)" };
+    private readonly Option<string?> _s3Region = new("--s3-region") { Description = "S3 region" };
+    private readonly Option<bool> _s3PathStyle = new("--s3-path-style") { Description = "path-style S3 addressing" };
+    private readonly Option<string?> _maxSize = new("--max-size") { Description = "evict, in --policy order, until the module files take at most this: bytes, or with KB, MB, GB or TB (powers of 1024)" };
+    private readonly Option<TimeSpan?> _olderThan = new("--older-than") { Description = "evict every version not used (downloaded, else stored) for this long, e.g. 30.00:00:00" };
+    private readonly Option<string> _policy = new("--policy") { Description = "which versions go first for --max-size: lru (least recently used), lfu (least downloaded) or age (oldest stored)", DefaultValueFactory = _ => "lru" };
+    private readonly Option<string?> _keep = new("--keep") { Description = "GOPRIVATE-style globs of module paths never evicted (default: --private)" };
+    private readonly Option<string?> _private = new("--private") { Description = "GOPRIVATE-style patterns, kept because their origin may be gone (default: $GOPRIVATE)" };
+    private readonly Option<bool> _dryRun = new("--dry-run") { Description = "report what would be evicted; delete nothing" };
+    private readonly Option<bool> _json = new("--json") { Description = "print the report as JSON" };
+    private readonly Option<string> _color = ReportOutput.ColorOption();
+
+    public StoreGcCommand()
+        : base("gc", """
+            Evict module versions from a store to fit a bounded disk: every version unused for --older-than, then,
+            in --policy order, as many as it takes to bring the store's module files within --max-size.
+
+            A version goes whole (its .zip first, then .ziphash, .mod and .info), so an interruption, even kill -9,
+            leaves only states the server handles: what is missing is fetched again on the next request, a zip must
+            have the h1 recorded when it was first stored, and the checksum database checks it as before. Versions matching
+            --keep (default: the --private patterns, whose origin may be gone), checksum database tiles, the hosted
+            checksum database and the index's records (hashes, the /index feed) are never deleted. Last access and
+            download counts come from the index, where warren serve writes them.
+
+            Exit code 0 when done, 64 on a usage error.
+
+            Examples:
+              warren store gc --root /var/cache/warren --max-size 50GB
+              warren store gc --root /var/cache/warren --older-than 90.00:00:00 --keep 'example.com/*' --dry-run
+            """ + ReportOutput.Help)
+    {
+        foreach (var option in new Option[] { _root, _store, _index, _s3Endpoint, _s3Region, _s3PathStyle, _maxSize, _olderThan, _policy, _keep, _private, _dryRun, _json, _color })
+        {
+            Add(option);
+        }
+
+        SetAction(RunAsync);
+    }
+
+    private async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken)
+    {
+        var root = parse.GetValue(_root);
+        var location = parse.GetValue(_store) ?? root;
+        long? maxSize = null;
+        if (parse.GetValue(_maxSize) is { } sizeText)
+        {
+            if (!ByteSize.TryParse(sizeText, out var bytes, out var sizeError))
+            {
+                return await UsageAsync("--max-size: " + sizeError).ConfigureAwait(false);
+            }
+
+            maxSize = bytes;
+        }
+
+        var olderThan = parse.GetValue(_olderThan);
+        var keep = parse.GetValue(_keep) ?? parse.GetValue(_private) ?? Environment.GetEnvironmentVariable("GOPRIVATE") ?? "";
+        if (RetentionProblem(location, root, maxSize, olderThan, parse.GetValue(_policy), keep, out var policy) is { } problem)
+        {
+            return await UsageAsync(problem).ConfigureAwait(false);
+        }
+
+        var options = new WarrenOptionsBuilder
+        {
+            S3Endpoint = parse.GetValue(_s3Endpoint),
+            S3Region = parse.GetValue(_s3Region),
+            S3PathStyle = parse.GetValue(_s3PathStyle),
+            Index = parse.GetValue(_index) ?? Environment.GetEnvironmentVariable("WARREN_INDEX"),
+        };
+        var disposables = new List<IDisposable>();
+        try
+        {
+            var (store, storeError) = StoreCopyCommand.OpenStore(location!, options, disposables);
+            if (storeError is not null)
+            {
+                return await UsageAsync(storeError).ConfigureAwait(false);
+            }
+
+            IModuleIndex? index = null;
+            if (StorageSelection.Postgres(options.Build(), out var indexError) is { } postgres)
+            {
+                if (indexError is not null)
+                {
+                    return await UsageAsync(indexError).ConfigureAwait(false);
+                }
+
+                var provider = StoreCopyCommand.Track(new ServiceCollection().AddPostgresIndex(postgres).BuildServiceProvider(), disposables);
+                var postgresIndex = provider.GetRequiredService<PostgresModuleIndex>();
+                await postgresIndex.MigrateAsync(cancellationToken).ConfigureAwait(false);
+                index = postgresIndex;
+            }
+            else if (root is not null && File.Exists(Path.Combine(root, StoreLayout.StateDirectory, "index.db")))
+            {
+                index = StoreCopyCommand.Track(new SqliteModuleIndex(new SqliteIndexOptions { Path = Path.GetFullPath(Path.Combine(root, StoreLayout.StateDirectory, "index.db")) }), disposables);
+            }
+
+            var collector = new StoreCollector(store!, index, TimeProvider.System);
+            var request = new CollectionRequest(maxSize, olderThan, policy, GlobList.Parse(keep), parse.GetValue(_dryRun));
+            var result = await collector.CollectAsync(request, cancellationToken).ConfigureAwait(false);
+            return await ReportOutput.WriteAsync(StoreGcReport.Build(result, store!.Location), parse.GetValue(_json), ReportOutput.Style(parse, _color)).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var disposable in Enumerable.Reverse(disposables))
+            {
+                disposable.Dispose();
+            }
+        }
+    }
+
+    /// <summary>The first usage problem of the arguments, or null (and the parsed policy).</summary>
+    private static string? RetentionProblem(string? location, string? root, long? maxSize, TimeSpan? olderThan, string? policyText, string keep, out RetentionPolicy policy)
+    {
+        policy = RetentionPolicy.Lru;
+        if (location is null)
+        {
+            return "give the store: --root DIR or --store s3://BUCKET/PREFIX";
+        }
+
+        if (!StoreCopyCommand.IsS3(location) && !Directory.Exists(location))
+        {
+            return $"--root {root}: no such directory";
+        }
+
+        if (maxSize is null && olderThan is null)
+        {
+            return "say what to evict: --max-size SIZE, --older-than DURATION or both";
+        }
+
+        if (olderThan is { } age && age <= TimeSpan.Zero)
+        {
+            return $"--older-than must be positive, not {age}";
+        }
+
+        if (!StoreCollector.TryParsePolicy(policyText, out policy))
+        {
+            return $"--policy {policyText}: want lru, lfu or age";
+        }
+
+        return ModulePatterns.Validate(keep) is { } patternError ? $"--keep \"{keep}\": {patternError}" : null;
+    }
+
+    private static async Task<int> UsageAsync(string message)
+    {
+        await Console.Error.WriteLineAsync("warren store gc: " + message).ConfigureAwait(false);
         return ExitCodes.Usage;
     }
 }

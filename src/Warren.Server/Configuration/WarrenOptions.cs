@@ -295,6 +295,22 @@ public sealed record WarrenOptions
     /// is "off"); a miss is a 404 saying the module is not in this offline mirror.</summary>
     public bool Offline { get; init; }
 
+    // --- retention ---
+
+    /// <summary>Quota of the store's module files ("50G", "500MB", bytes): above 90% of it, the least recently used versions
+    /// not matching <see cref="Private"/> are evicted in the background down to 80% of it. Null: no quota.</summary>
+    public string? StoreQuota
+    {
+        get;
+        init => StoreQuotaSize = SizeSetting.Parse(field = value);
+    }
+
+    /// <summary><see cref="StoreQuota"/> parsed.</summary>
+    public SizeSetting StoreQuotaSize { get; private init; }
+
+    /// <summary>How often the per-version usage gathered in memory (last access, downloads) is written to the index.</summary>
+    public TimeSpan UsageFlushInterval { get; init; } = TimeSpan.FromSeconds(30);
+
     private static string CacheControlFor(TimeSpan maxAge) =>
         "public, max-age=" + ((long)maxAge.TotalSeconds).ToString(CultureInfo.InvariantCulture) + ", immutable";
 }

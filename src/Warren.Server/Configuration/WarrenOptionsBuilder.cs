@@ -245,6 +245,14 @@ public sealed class WarrenOptionsBuilder
     /// contacted, and a miss is a 404 saying the module is not in this offline mirror.</summary>
     public bool Offline { get; set; }
 
+    // --- retention ---
+
+    /// <summary>Quota of the store's module files ("50G", "500MB", bytes); see <see cref="WarrenOptions.StoreQuota"/>.</summary>
+    public string? StoreQuota { get; set; }
+
+    /// <summary>How often per-version usage is written to the index.</summary>
+    public TimeSpan UsageFlushInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>The proxy variables of the environment; null until <see cref="GoEnvironment.ApplyDefaults"/> reads them.</summary>
     public ProxyEnvironment? EnvironmentProxies { get; set; }
 
@@ -320,6 +328,8 @@ public sealed class WarrenOptionsBuilder
         MirrorMaxIdle = MirrorMaxIdle,
         MaxRepoSize = MaxRepoSize,
         Offline = Offline,
+        StoreQuota = StoreQuota,
+        UsageFlushInterval = UsageFlushInterval,
         EnvironmentProxies = EnvironmentProxies ?? ProxyEnvironment.None,
         Tracing = Tracing ?? Observability.TracingSettings.Off,
     };

@@ -89,6 +89,11 @@ public sealed class WarrenOptionsValidator : IValidateOptions<WarrenOptions>
         }
 
         problems.AddRange(Ingest.DownloadModePolicy.Problems(options));
+
+        if (options.UsageFlushInterval <= TimeSpan.Zero)
+        {
+            problems.Add($"usage flush interval must be positive, not {options.UsageFlushInterval}");
+        }
         if (options.ClusterLeaseDuration < TimeSpan.FromSeconds(1))
         {
             problems.Add($"cluster lease duration must be at least 1 second, not {options.ClusterLeaseDuration}");
@@ -250,7 +255,7 @@ public sealed class WarrenOptionsValidator : IValidateOptions<WarrenOptions>
             }
         }
 
-        foreach (var (label, size) in new[] { ("mirror quota", options.MirrorQuotaSize), ("max repo size", options.MaxRepoSizeSize), ("local cache", options.LocalCacheSize) })
+        foreach (var (label, size) in new[] { ("mirror quota", options.MirrorQuotaSize), ("max repo size", options.MaxRepoSizeSize), ("local cache", options.LocalCacheSize), ("store quota", options.StoreQuotaSize) })
         {
             if (size.Error is { } error)
             {

@@ -120,6 +120,10 @@ public sealed class OpenFileCache(int capacity = 512) : IDisposable
         return held;
     }
 
+    /// <summary>Lets go of the cache's reference to the file under key (it was deleted from the store): closed now when
+    /// idle, else when the response reading it ends.</summary>
+    public bool Remove(string key) => _open.Remove(key);
+
     /// <summary>Lets go of the cache's reference to every file: idle handles close now, those being sent when their
     /// responses end.</summary>
     public void Dispose()

@@ -9,7 +9,7 @@ namespace Warren.Server.Ingest;
 /// <summary>Brings what the store lacks: one shared fetch per key (see <see cref="UpstreamFetcher"/>), then the
 /// checks the go command makes, checksum verification, the atomic commit and the index record.</summary>
 public sealed class ModuleIngestor(UpstreamFetcher upstream, IArtifactStore store, IModuleIndex index, StagingArea staging, ChecksumVerifier verifier,
-    AnswerCache answers, LocalObjectCache localCopies, WarrenMetrics metrics, TimeProvider time, ILogger<ModuleIngestor> logger)
+    AnswerCache answers, LocalObjectCache localCopies, WarrenMetrics metrics, TimeProvider time, UsageTracker usage, ILogger<ModuleIngestor> logger)
 {
     private readonly CancellationToken _lifetime = upstream.Lifetime;
 
@@ -154,6 +154,11 @@ public sealed class ModuleIngestor(UpstreamFetcher upstream, IArtifactStore stor
         var unvouchedDifference = !modBytes.AsSpan().SequenceEqual(expected) && !verifier.Vouches(path);
 
         var hash = check.ZipHash ?? DirHash.HashZip(staged, _lifetime);
+        if (await DiffersFromRecordAsync(request, ArtifactKind.Zip, hash, source).ConfigureAwait(false) is { } changed)
+        {
+            return changed;
+        }
+
         var modHash = DirHash.HashGoMod(modBytes);
         var verdict = await verifier.VerifyAsync(path, version, hash, modHash, source, _lifetime).ConfigureAwait(false);
         if (!verdict.IsOk)
@@ -173,6 +178,22 @@ public sealed class ModuleIngestor(UpstreamFetcher upstream, IArtifactStore stor
         }
 
         return null;
+    }
+
+    /// <summary>A zip fetched again (after eviction, or repair) must have the hash the index recorded when it was first
+    /// stored, whatever the checksum policy: eviction never changes what a client gets. (A .mod is not held to its
+    /// record: upstream may legitimately serve one that differs from the zip's go.mod; the checksum database, or the
+    /// hosted one, vouches for it.)</summary>
+    private async Task<Outcome?> DiffersFromRecordAsync(ModuleRequest request, ArtifactKind kind, string hash, string source)
+    {
+        var recorded = await GetRecordedHashAsync(request.ModulePath, request.Version!, kind, _lifetime).ConfigureAwait(false);
+        if (recorded is null || string.Equals(recorded, hash, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        Log.HashDiffersFromRecord(logger, request.ModulePath, request.Version!, Label(kind), hash, recorded);
+        return Reject(request, source, "changed_" + Label(kind), $"its hash {hash} differs from the {recorded} recorded when this version was first stored");
     }
 
     /// <summary>The .mod of a version whose zip is being checked: from the store, else ingested first.</summary>
@@ -254,7 +275,17 @@ public sealed class ModuleIngestor(UpstreamFetcher upstream, IArtifactStore stor
     {
         // A zip this node verified stays here as its local copy when the store keeps it elsewhere (object storage).
         var reserved = kind == ArtifactKind.Zip ? localCopies.Reserve(staged) : null;
-        await CommitStagedAsync(staged, request.ModulePath, request.Version!, kind, _lifetime).ConfigureAwait(false);
+        await usage.ReserveAsync(size, _lifetime).ConfigureAwait(false);
+        var stored = false;
+        try
+        {
+            stored = await CommitStagedAsync(staged, request.ModulePath, request.Version!, kind, _lifetime).ConfigureAwait(false);
+        }
+        finally
+        {
+            usage.Committed(size, stored);
+        }
+
         if (reserved is not null)
         {
             localCopies.Adopt(reserved, await GetStoredAsync(request.ModulePath, request.Version!, kind, _lifetime).ConfigureAwait(false));

@@ -8,7 +8,7 @@ namespace Warren.Server.Ingest;
 /// <summary>What the endpoints call: answers module requests from memory (small artifacts, open zips), the store and
 /// the answer cache, and hands what is missing to the ingestor.</summary>
 public sealed class ModuleService(IArtifactStore store, ModuleIngestor ingestor, AnswerCache answers, SmallArtifactCache small, OpenFileCache openFiles,
-    LocalObjectCache localCopies, WarrenMetrics metrics)
+    LocalObjectCache localCopies, WarrenMetrics metrics, UsageTracker usage)
 {
     private const string JsonType = "application/json";
 
@@ -21,6 +21,7 @@ public sealed class ModuleService(IArtifactStore store, ModuleIngestor ingestor,
     /// nothing is fetched.</summary>
     public async Task<ServeResult?> GetHeldArtifactAsync(string modulePath, string version, ArtifactKind kind, CancellationToken cancellationToken)
     {
+        usage.Touch(modulePath, version, kind);
         var label = ModuleIngestor.Label(kind);
         var key = ModuleIngestor.Key(modulePath, version, kind);
         if (kind != ArtifactKind.Zip && small.TryGet(key, out var cached))
@@ -86,6 +87,21 @@ public sealed class ModuleService(IArtifactStore store, ModuleIngestor ingestor,
         return hit is not null
             ? await RememberSmallAsync(key, kind, hit, cancellationToken).ConfigureAwait(false)
             : Outcome.Refused(ReasonKind.StoreInconsistent, $"{modulePath}@{version}: stored {label} disappeared");
+    }
+
+    /// <summary>Forgets what memory holds of a version's files (they were evicted from the store): the next request
+    /// reads the store, and fetches again what is gone.</summary>
+    public void Forget(string modulePath, string version)
+    {
+        foreach (var kind in new[] { ArtifactKind.Info, ArtifactKind.Mod, ArtifactKind.Zip })
+        {
+            var key = ModuleIngestor.Key(modulePath, version, kind);
+            small.Remove(key);
+            openFiles.Remove(key);
+            _remoteZips.Remove(key);
+        }
+
+        answers.Forget(modulePath);
     }
 
     private async Task<ServeResult> RememberSmallAsync(string key, ArtifactKind kind, StoredObject artifact, CancellationToken cancellationToken)

@@ -23,6 +23,8 @@ public sealed class SmallArtifactCache(long budgetBytes = 64L << 20, int maxEntr
 
     public bool TryGet(string key, out CachedArtifact artifact) => _entries.TryGet(key, out artifact);
 
+    public bool Remove(string key) => _entries.Remove(key);
+
     public void Add(string key, CachedArtifact artifact)
     {
         if (artifact.Body.Length <= maxEntryBytes)

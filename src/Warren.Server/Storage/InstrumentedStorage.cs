@@ -97,6 +97,15 @@ internal sealed class InstrumentedModuleIndex(IModuleIndex inner, WarrenMetrics 
     public Task SetCursorAsync(string name, string cursor, CancellationToken cancellationToken) =>
         MeasureAsync("set_cursor", () => inner.SetCursorAsync(name, cursor, cancellationToken));
 
+    public Task RecordUsageAsync(IReadOnlyCollection<VersionUsage> batch, CancellationToken cancellationToken) =>
+        MeasureAsync("record_usage", () => inner.RecordUsageAsync(batch, cancellationToken));
+
+    public Task<IReadOnlyList<VersionUsage>> ReadUsageAsync(CancellationToken cancellationToken) =>
+        MeasureAsync("read_usage", () => inner.ReadUsageAsync(cancellationToken));
+
+    public Task RecordEvictionsAsync(IReadOnlyCollection<(string ModulePath, string Version)> versions, DateTimeOffset evictedAt, CancellationToken cancellationToken) =>
+        MeasureAsync("record_evictions", () => inner.RecordEvictionsAsync(versions, evictedAt, cancellationToken));
+
     public Task<CachedAnswer?> GetAnswerAsync(string key, CancellationToken cancellationToken) =>
         MeasureAsync("get_answer", () => inner.GetAnswerAsync(key, cancellationToken));
 
