@@ -10,7 +10,7 @@ namespace Warren.Cli.Commands;
 /// <summary>`warren export --out DIR INPUT...`: a bundle for an air-gapped site that the go command verifies by itself.</summary>
 public sealed class ExportCommand : Command
 {
-    private readonly Option<string> _out = new("--out") { Description = "the bundle directory (created; an interrupted export into it resumes), or FILE.tar (written from FILE.tar.d)", Required = true };
+    private readonly Option<string> _out = new("--out") { Description = "the bundle directory (created; an interrupted export into it resumes), or FILE.tar / FILE.tar.zst (written from FILE.tar.d / FILE.tar.zst.d)", Required = true };
     private readonly Option<string?> _proxy = new("--proxy") { Description = "the GOPROXY URL to read modules from (default: the first proxy URL of GOPROXY)" };
     private readonly Option<string?> _sumdb = new("--sumdb") { Description = "checksum database whose data goes along, \"NAME[+KEY] [URL]\" or off (default: $GOSUMDB, then sum.golang.org; URL default: PROXY/sumdb/NAME)" };
     private readonly Option<string?> _since = new("--since") { Description = "an earlier bundle (its directory or warren-bundle.json) or its cursor: carry only versions it did not" };
@@ -33,8 +33,8 @@ public sealed class ExportCommand : Command
               GOPROXY=file:///mnt/bundle GOSUMDB=<verifier key> GOFLAGS=-mod=mod go build ./...
             or carry it in with `warren import` and serve it with `warren serve --offline`.
 
-            --out FILE.tar writes the same files as one tar archive (warren import takes either; .tar.zst is not
-            supported: compress the tar with zstd if you need to, module zips are compressed already).
+            --out FILE.tar writes the same files as one tar archive, --out FILE.tar.zst as one zstd-compressed tar
+            archive (`tar --zstd -xf` reads it too); warren import takes a directory or either archive.
 
             Exit code 0 when the bundle is complete, 2 when something failed (then no manifest is written), 64 on a
             usage error.

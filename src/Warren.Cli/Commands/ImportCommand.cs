@@ -12,7 +12,7 @@ namespace Warren.Cli.Commands;
 /// <summary>`warren import BUNDLE --root DIR [--trust VERIFIER]`: check a bundle end to end, then add it to a store.</summary>
 public sealed class ImportCommand : Command
 {
-    private readonly Argument<string> _bundle = new("BUNDLE") { Description = "the bundle directory or .tar (written by warren export)" };
+    private readonly Argument<string> _bundle = new("BUNDLE") { Description = "the bundle directory, .tar or .tar.zst (written by warren export)" };
     private readonly Option<string> _root = new("--root") { Description = "the store directory to fill (not while a warren serve uses it)", Required = true };
     private readonly Option<string?> _trust = new("--trust") { Description = "require the manifest to be signed by this note verifier key (the key, or a file holding it)" };
     private readonly Option<string?> _sumdbKey = new("--sumdb-key") { Description = "the checksum database's verifier key the bundle must verify with (the key, or a file holding it; default: the manifest's)" };
@@ -74,7 +74,7 @@ public sealed class ImportCommand : Command
         var bundle = parse.GetValue(_bundle)!;
         if (!Directory.Exists(bundle) && !(BundleArchive.IsArchive(bundle) && File.Exists(bundle)))
         {
-            await Console.Error.WriteLineAsync($"warren import: {bundle}: neither a bundle directory nor a .tar").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"warren import: {bundle}: neither a bundle directory nor a .tar or .tar.zst").ConfigureAwait(false);
             return ExitCodes.Usage;
         }
 

@@ -2,11 +2,21 @@ using System.Formats.Tar;
 
 namespace Warren.Tools.Bundle;
 
-/// <summary>A bundle as one .tar file (the directory's files, paths relative to it): written from a directory, read
-/// back into one with nothing but regular files at valid bundle paths (no links, no absolute or ".." names).</summary>
+/// <summary>A bundle as one .tar file, or .tar.zst (zstd-compressed, as `tar --zstd` reads it): the directory's files,
+/// paths relative to it, written from a directory, read back into one with nothing but regular files at valid bundle
+/// paths (no links, no absolute or ".." names).</summary>
 public static class BundleArchive
 {
-    public static bool IsArchive(string path) => path.EndsWith(".tar", StringComparison.Ordinal);
+    public static bool IsArchive(string path) => path.EndsWith(".tar", StringComparison.Ordinal) || IsCompressed(path);
+
+    private static bool IsCompressed(string path) => path.EndsWith(".tar.zst", StringComparison.Ordinal);
+
+    /// <summary>The archive's tar stream for reading (decompressed on the way for .tar.zst).</summary>
+    private static Stream OpenRead(string path)
+    {
+        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        return IsCompressed(path) ? new ZstdSharp.DecompressionStream(file, leaveOpen: false) : file;
+    }
 
     /// <summary>Writes the directory's files to tarPath (through a temporary file renamed into place).</summary>
     public static async Task CreateAsync(string directory, string tarPath, CancellationToken cancellationToken)
@@ -14,7 +24,24 @@ public static class BundleArchive
         var temp = tarPath + ".tmp";
         try
         {
-            await TarFile.CreateFromDirectoryAsync(directory, temp, includeBaseDirectory: false, cancellationToken).ConfigureAwait(false);
+            var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+            await using (file.ConfigureAwait(false))
+            {
+                if (IsCompressed(tarPath))
+                {
+                    // zips are compressed already: a fast level gains what the metadata and the .mod files give.
+                    var compressed = new ZstdSharp.CompressionStream(file, level: 3, leaveOpen: true);
+                    await using (compressed.ConfigureAwait(false))
+                    {
+                        await TarFile.CreateFromDirectoryAsync(directory, compressed, includeBaseDirectory: false, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+                else
+                {
+                    await TarFile.CreateFromDirectoryAsync(directory, file, includeBaseDirectory: false, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
             File.Move(temp, tarPath, overwrite: true);
         }
         finally
@@ -27,7 +54,7 @@ public static class BundleArchive
     /// <exception cref="InvalidDataException">An entry is not a regular file or directory, or its name is not a bundle path.</exception>
     public static async Task ExtractAsync(string tarPath, string directory, CancellationToken cancellationToken)
     {
-        var stream = File.OpenRead(tarPath);
+        var stream = OpenRead(tarPath);
         await using (stream.ConfigureAwait(false))
         {
             var reader = new TarReader(stream);
@@ -58,7 +85,7 @@ public static class BundleArchive
     /// <exception cref="InvalidDataException">It holds none.</exception>
     public static byte[] ReadManifest(string tarPath)
     {
-        using var stream = File.OpenRead(tarPath);
+        using var stream = OpenRead(tarPath);
         using var reader = new TarReader(stream);
         while (reader.GetNextEntry() is { } entry)
         {

@@ -254,8 +254,8 @@ public sealed class BundleTests(BundleFixture fixture) : IClassFixture<BundleFix
         Assert.Equal(second.Count(v => v.GetProperty("zip").GetBoolean()), zips);
 
         // Imported after the first: the store serves both, every lookup at the newer head.
-        // The second as one .tar file, as it may travel.
-        var tar = Path.Combine(TestPaths.NewTempDir("tar"), "bundle2.tar");
+        // The second as one zstd-compressed .tar file, as it may travel.
+        var tar = Path.Combine(TestPaths.NewTempDir("tar"), "bundle2.tar.zst");
         await Warren.Tools.Bundle.BundleArchive.CreateAsync(fixture.Incremental, tar, CancellationToken.None);
         var root = TestPaths.NewTempDir("offline-incremental");
         foreach (var bundle in new[] { fixture.Bundle, tar })

@@ -55,15 +55,22 @@ public sealed class BundlePartsTests
         Assert.Contains("missing", BundleSignature.Check(manifest, null, NoteVerifier.Parse(verifierKey)), StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task A_bundle_archive_round_trips_and_an_archive_with_a_link_is_refused()
+    [Theory]
+    [InlineData("b.tar")]
+    [InlineData("b.tar.zst")]
+    public async Task A_bundle_archive_round_trips_and_an_archive_with_a_link_is_refused(string name)
     {
         var dir = TestPaths.NewTempDir("bundle-dir");
         Directory.CreateDirectory(Path.Combine(dir, "example.com", "m", "@v"));
         await File.WriteAllTextAsync(Path.Combine(dir, "example.com", "m", "@v", "v1.0.0.mod"), "module example.com/m\n");
         await File.WriteAllTextAsync(Path.Combine(dir, BundleManifest.FileName), "{}");
-        var tar = Path.Combine(TestPaths.NewTempDir("bundle-tar"), "b.tar");
+        var tar = Path.Combine(TestPaths.NewTempDir("bundle-tar"), name);
+        Assert.True(BundleArchive.IsArchive(tar));
         await BundleArchive.CreateAsync(dir, tar, CancellationToken.None);
+
+        // A .tar.zst is a zstd frame (its magic number first); a .tar is a plain tar (the name of its first entry first).
+        var head = (await File.ReadAllBytesAsync(tar))[..4];
+        Assert.Equal(name.EndsWith(".zst", StringComparison.Ordinal), head.SequenceEqual(new byte[] { 0x28, 0xB5, 0x2F, 0xFD }));
 
         var back = TestPaths.NewTempDir("bundle-back");
         await BundleArchive.ExtractAsync(tar, back, CancellationToken.None);
