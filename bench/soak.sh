@@ -90,11 +90,13 @@ CPU0=$(cpu_ticks "$WARREN_PID")
 SOAK_PATHS="$WORK/paths.txt" SOAK_RAMP="$RAMP" \
     wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 60s --latency -s "$REPO/bench/soak.lua" "$WARREN_URL" >"$RAW/wrk.txt" 2>&1 || true
 CPU1=$(cpu_ticks "$WARREN_PID")
+curl -fs "$WARREN_URL/metrics" >"$RAW/metrics.txt" || true
 FETCHES=$(( $(curl -fs "$WARREN_URL/metrics" | awk '/^warren_upstream_fetch_duration_seconds_count/ { s += $2 } END { print s + 0 }') - FETCHES0 ))
 sleep "$SAMPLE"
 kill "$SAMPLER" 2>/dev/null || true
 wait "$SAMPLER" 2>/dev/null || true
 cat "$RAW/wrk.txt"
+cp "$WORK/soak.log" "$RAW/warren.log"
 
 read -r FIRST LAST PEAK COUNT <<<"$(awk -v d="$DURATION" '
     $1 >= 60 && $1 < 120 && $2 > first { first = $2 }
@@ -104,7 +106,7 @@ read -r FIRST LAST PEAK COUNT <<<"$(awk -v d="$DURATION" '
     END { print first + 0, last + 0, peak + 0, n + 0 }' "$RAW/rss.tsv")"
 REQUESTS=$(awk '/requests in/ { print $1 }' "$RAW/wrk.txt")
 RPS=$(awk '/^Requests\/sec:/ { print $2 }' "$RAW/wrk.txt")
-ERRORS=$(grep -E 'Non-2xx|Socket errors' "$RAW/wrk.txt" || true)
+ERRORS=$(grep -E 'Non-2xx|Socket errors' "$RAW/wrk.txt" | sed 's/^ *//' || true)
 FLAT=$(verdict "$LAST <= 1.1 * $FIRST and $FIRST > 0")
 CLEAN=$([[ -z $ERRORS && -n $REQUESTS ]] && echo met || echo "not met")
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)

@@ -206,15 +206,19 @@ public sealed class ModuleIngestor(UpstreamFetcher upstream, IArtifactStore stor
         }
         else
         {
-            if (await IngestAsync(modulePath, version, ArtifactKind.Mod, _lifetime).ConfigureAwait(false) is { } failure)
+            // Under a store quota the .mod may be evicted again between its commit and this read: fetch it again then.
+            for (var attempt = 1; mod is null; attempt++)
             {
-                return ([], failure);
-            }
+                if (await IngestAsync(modulePath, version, ArtifactKind.Mod, _lifetime).ConfigureAwait(false) is { } failure)
+                {
+                    return ([], failure);
+                }
 
-            mod = await GetStoredAsync(modulePath, version, ArtifactKind.Mod, _lifetime).ConfigureAwait(false);
-            if (mod is null)
-            {
-                return ([], Outcome.Refused(ReasonKind.StoreInconsistent, $"{modulePath}@{version}: stored mod disappeared"));
+                mod = await GetStoredAsync(modulePath, version, ArtifactKind.Mod, _lifetime).ConfigureAwait(false);
+                if (mod is null && attempt == 3)
+                {
+                    return ([], Outcome.Refused(ReasonKind.StoreInconsistent, $"{modulePath}@{version}: stored mod disappeared {attempt} times"));
+                }
             }
         }
 

@@ -78,16 +78,29 @@ public sealed class ModuleService(IArtifactStore store, ModuleIngestor ingestor,
 
         var label = ModuleIngestor.Label(kind);
         var key = ModuleIngestor.Key(modulePath, version, kind);
-        if (await ingestor.IngestAsync(modulePath, version, kind, cancellationToken).ConfigureAwait(false) is { } failure)
-        {
-            return failure;
-        }
 
-        var hit = await GetStoredAsync(modulePath, version, kind, cancellationToken).ConfigureAwait(false);
-        return hit is not null
-            ? await RememberSmallAsync(key, kind, hit, cancellationToken).ConfigureAwait(false)
-            : Outcome.Refused(ReasonKind.StoreInconsistent, $"{modulePath}@{version}: stored {label} disappeared");
+        // Under a store quota a version may be evicted again between its commit and this read: fetch it again then.
+        for (var attempt = 1; ; attempt++)
+        {
+            if (await ingestor.IngestAsync(modulePath, version, kind, cancellationToken).ConfigureAwait(false) is { } failure)
+            {
+                return failure;
+            }
+
+            var hit = await GetStoredAsync(modulePath, version, kind, cancellationToken).ConfigureAwait(false);
+            if (hit is not null)
+            {
+                return await RememberSmallAsync(key, kind, hit, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (attempt == MaxIngestAttempts)
+            {
+                return Outcome.Refused(ReasonKind.StoreInconsistent, $"{modulePath}@{version}: stored {label} disappeared {MaxIngestAttempts} times");
+            }
+        }
     }
+
+    private const int MaxIngestAttempts = 3;
 
     /// <summary>Forgets what memory holds of a version's files (they were evicted from the store): the next request
     /// reads the store, and fetches again what is gone.</summary>
