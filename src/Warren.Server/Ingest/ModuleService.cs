@@ -48,13 +48,26 @@ public sealed class ModuleService(IArtifactStore store, ModuleIngestor ingestor,
             return null;
         }
 
-        if (kind == ArtifactKind.Zip && await ingestor.RepairZipHashAsync(modulePath, version, hit, cancellationToken).ConfigureAwait(false) is { } broken)
+        try
         {
-            return broken;
+            if (kind == ArtifactKind.Zip && await ingestor.RepairZipHashAsync(modulePath, version, hit, cancellationToken).ConfigureAwait(false) is { } broken)
+            {
+                return broken;
+            }
+        }
+        catch (Exception ex) when (hit.LocalPath is not null && ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            // Evicted while its hash was being repaired: not held any more.
+            return null;
         }
 
-        metrics.CacheHit(label);
-        return await RememberSmallAsync(key, kind, hit, cancellationToken).ConfigureAwait(false);
+        var served = await RememberSmallAsync(key, kind, hit, cancellationToken).ConfigureAwait(false);
+        if (served is not null)
+        {
+            metrics.CacheHit(label);
+        }
+
+        return served;
     }
 
     /// <summary>@v/list from what this node holds only (release versions; no upstream is asked); null when it holds none.</summary>
@@ -88,9 +101,9 @@ public sealed class ModuleService(IArtifactStore store, ModuleIngestor ingestor,
             }
 
             var hit = await GetStoredAsync(modulePath, version, kind, cancellationToken).ConfigureAwait(false);
-            if (hit is not null)
+            if (hit is not null && await RememberSmallAsync(key, kind, hit, cancellationToken).ConfigureAwait(false) is { } served)
             {
-                return await RememberSmallAsync(key, kind, hit, cancellationToken).ConfigureAwait(false);
+                return served;
             }
 
             if (attempt == MaxIngestAttempts)
@@ -117,7 +130,9 @@ public sealed class ModuleService(IArtifactStore store, ModuleIngestor ingestor,
         answers.Forget(modulePath);
     }
 
-    private async Task<ServeResult> RememberSmallAsync(string key, ArtifactKind kind, StoredObject artifact, CancellationToken cancellationToken)
+    /// <summary>The answer for a stored artifact, kept in memory where it is small; null when it was deleted (evicted
+    /// under a store quota) since it was found, so that the caller fetches it again.</summary>
+    private async Task<ServeResult?> RememberSmallAsync(string key, ArtifactKind kind, StoredObject artifact, CancellationToken cancellationToken)
     {
         if (kind == ArtifactKind.Zip)
         {
@@ -127,19 +142,31 @@ public sealed class ModuleService(IArtifactStore store, ModuleIngestor ingestor,
                 return ServeRemoteZip(key, artifact);
             }
 
-            return openFiles.Open(key, artifact) is { } open ? new OpenArtifactAnswer(open) : new ArtifactAnswer(artifact);
+            // An open handle keeps serving the file even if it is evicted now; without one, the file must still be there.
+            return openFiles.Open(key, artifact) is { } open ? new OpenArtifactAnswer(open) : Vanished(artifact) ? null : new ArtifactAnswer(artifact);
         }
 
         if (artifact.Length > small.MaxEntryBytes)
         {
-            return new ArtifactAnswer(artifact);
+            return Vanished(artifact) ? null : new ArtifactAnswer(artifact);
         }
 
-        var body = await artifact.ReadAllBytesAsync(cancellationToken).ConfigureAwait(false);
+        byte[] body;
+        try
+        {
+            body = await artifact.ReadAllBytesAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (artifact.LocalPath is not null && ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+
         var cached = new CachedArtifact(body, artifact.ETag, artifact.LastModified);
         small.Add(key, cached);
         return new MemoryArtifactAnswer(cached);
     }
+
+    private static bool Vanished(StoredObject artifact) => artifact.LocalPath is { } path && !File.Exists(path);
 
     /// <summary>A zip of a store without local files: from this node's local copy when it has one (sent like a stored
     /// file), else from the store while a local copy is made in the background.</summary>
