@@ -13,6 +13,10 @@ public sealed class ModuleIngestor(UpstreamFetcher upstream, IArtifactStore stor
 {
     private readonly CancellationToken _lifetime = upstream.Lifetime;
 
+    /// <summary>How often an artifact evicted (under a store quota) between its commit and the read that follows is
+    /// fetched again before the request fails.</summary>
+    public const int MaxIngestAttempts = 3;
+
     /// <summary>The metrics label of an artifact kind: "info", "mod" or "zip".</summary>
     public static string Label(ArtifactKind kind) => kind switch
     {
@@ -215,7 +219,7 @@ public sealed class ModuleIngestor(UpstreamFetcher upstream, IArtifactStore stor
                 }
 
                 mod = await GetStoredAsync(modulePath, version, ArtifactKind.Mod, _lifetime).ConfigureAwait(false);
-                if (mod is null && attempt == 3)
+                if (mod is null && attempt == MaxIngestAttempts)
                 {
                     return ([], Outcome.Refused(ReasonKind.StoreInconsistent, $"{modulePath}@{version}: stored mod disappeared {attempt} times"));
                 }

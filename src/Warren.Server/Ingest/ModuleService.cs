@@ -106,14 +106,13 @@ public sealed class ModuleService(IArtifactStore store, ModuleIngestor ingestor,
                 return served;
             }
 
-            if (attempt == MaxIngestAttempts)
+            if (attempt == ModuleIngestor.MaxIngestAttempts)
             {
-                return Outcome.Refused(ReasonKind.StoreInconsistent, $"{modulePath}@{version}: stored {label} disappeared {MaxIngestAttempts} times");
+                return Outcome.Refused(ReasonKind.StoreInconsistent, $"{modulePath}@{version}: stored {label} disappeared {ModuleIngestor.MaxIngestAttempts} times");
             }
         }
     }
 
-    private const int MaxIngestAttempts = 3;
 
     /// <summary>Forgets what memory holds of a version's files (they were evicted from the store): the next request
     /// reads the store, and fetches again what is gone.</summary>
