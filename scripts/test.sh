@@ -44,7 +44,7 @@ pg_dir=""; s3_dir=""
 log=$(mktemp)
 cleanup() {
   rm -f "$log"
-  # A shared service that died during the run fails every test after it: say so, with the end of its log.
+  # An S3 server that died during the run fails every S3 test after it: say so, with the end of its log.
   if [ -n "$s3_dir" ] && [ -f "$s3_dir/pid" ] && ! kill -0 "$(cat "$s3_dir/pid")" 2>/dev/null; then
     echo "the S3 test server (s3rver) exited during the run; the end of its log:" >&2
     tail -n 40 "$s3_dir/server.log" >&2 || true
