@@ -65,6 +65,7 @@ public static class WarrenHost
         app.UseWarrenAccessControl();
         app.UseOriginAuthorization();
         app.MapWarren();
+        Vulns.VulnDbServices.MapVulnDb(app);
         return app;
     }
 
