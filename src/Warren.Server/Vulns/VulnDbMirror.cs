@@ -37,6 +37,7 @@ public sealed class VulnDbMirror : IAdvisoryCatalog, IDisposable
     private volatile VulnDbSnapshot? _current;
     private VulnDbState? _state;
     private int _started;
+    private int _disposed;
     private long _generation;
     private long _refreshes;
     private long _notModified;
@@ -356,6 +357,12 @@ public sealed class VulnDbMirror : IAdvisoryCatalog, IDisposable
 
     public void Dispose()
     {
+        // Registered under two services, so disposed twice.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         _stopping.Cancel();
         _stopping.Dispose();
         _refreshGate.Dispose();
