@@ -12,7 +12,7 @@ namespace Warren.Cli.Commands;
 /// <summary>`warren import BUNDLE --root DIR [--trust VERIFIER]`: check a bundle end to end, then add it to a store.</summary>
 public sealed class ImportCommand : Command
 {
-    private readonly Argument<string> _bundle = new("BUNDLE") { Description = "the bundle directory, .tar or .tar.zst (written by warren export)" };
+    private readonly Argument<string> _bundle = new("BUNDLE") { Description = "the bundle directory, .tar or .tar.zst (written by warren export), or a vulndb.zip (the Go vulnerability database)" };
     private readonly Option<string> _root = new("--root") { Description = "the store directory to fill (not while a warren serve uses it)", Required = true };
     private readonly Option<string?> _trust = new("--trust") { Description = "require the manifest to be signed by this note verifier key (the key, or a file holding it)" };
     private readonly Option<string?> _sumdbKey = new("--sumdb-key") { Description = "the checksum database's verifier key the bundle must verify with (the key, or a file holding it; default: the manifest's)" };
@@ -72,6 +72,11 @@ public sealed class ImportCommand : Command
         }
 
         var bundle = parse.GetValue(_bundle)!;
+        if (bundle.EndsWith(".zip", StringComparison.OrdinalIgnoreCase))
+        {
+            return await ImportVulnDbAsync(bundle, parse.GetValue(_root)!, parse.GetValue(_json), cancellationToken).ConfigureAwait(false);
+        }
+
         if (!Directory.Exists(bundle) && !(BundleArchive.IsArchive(bundle) && File.Exists(bundle)))
         {
             await Console.Error.WriteLineAsync($"warren import: {bundle}: neither a bundle directory nor a .tar or .tar.zst").ConfigureAwait(false);
@@ -133,5 +138,79 @@ public sealed class ImportCommand : Command
 
             return await ReportOutput.WriteAsync(result.Report, json, style).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>`warren import vulndb.zip`: the Go vulnerability database (the layout of vuln.go.dev's vulndb.zip: index/db.json
+    /// and ID/ID.json at the root) becomes the store's copy, which warren serve (also --offline) serves under /vuln/.</summary>
+    private static async Task<int> ImportVulnDbAsync(string zip, string root, bool json, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(zip))
+        {
+            await Console.Error.WriteLineAsync($"warren import: {zip}: no such file").ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
+
+        Warren.Protocol.VulnDb.VulnDbSnapshot snapshot;
+        try
+        {
+            await using var file = File.OpenRead(zip);
+            snapshot = Warren.Protocol.VulnDb.VulnDbArchive.Read(file, Warren.Protocol.VulnDb.VulnDbLimits.Default);
+        }
+        catch (Exception e) when (e is Warren.Core.Vulns.OsvFormatException or InvalidDataException or IOException)
+        {
+            await Console.Error.WriteLineAsync($"warren import: {zip}: not a usable vulnerability database: {e.Message.ReplaceLineEndings(" ")}").ConfigureAwait(false);
+            return ExitCodes.BadConfiguration;
+        }
+
+        Microsoft.AspNetCore.Builder.WebApplication app;
+        try
+        {
+            app = WarrenHost.Build(o =>
+            {
+                o.Listen = "127.0.0.1:0";
+                o.Root = root;
+                o.Upstream = "off";
+                o.SumDb = "off";
+                o.VulnDb = "off";
+            });
+            _ = app.Services.GetRequiredService<IOptions<Server.Configuration.WarrenOptions>>().Value;
+        }
+        catch (OptionsValidationException ex)
+        {
+            foreach (var failure in ex.Failures)
+            {
+                await Console.Error.WriteLineAsync("warren import: invalid configuration: " + failure).ConfigureAwait(false);
+            }
+
+            return ExitCodes.Usage;
+        }
+
+        await using (app.ConfigureAwait(false))
+        {
+            try
+            {
+                // Held while the copy is replaced: no warren serve uses the store meanwhile.
+                _ = app.Services.GetRequiredService<StoreLock>();
+                Warren.Protocol.VulnDb.VulnDbStoredCopy.Save(root, snapshot,
+                    new Warren.Protocol.VulnDb.VulnDbState(Warren.Protocol.VulnDb.VulnDbStoredCopy.ImportedSource, null, null, TimeProvider.System.GetUtcNow()));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                await Console.Error.WriteLineAsync($"warren import: cannot store the vulnerability database under {root}: {e.Message.ReplaceLineEndings(" ")}").ConfigureAwait(false);
+                return ExitCodes.CannotWrite;
+            }
+        }
+
+        var modified = Warren.Protocol.VulnDb.VulnDbSnapshot.FormatTime(snapshot.Modified);
+        if (json)
+        {
+            await Console.Out.WriteLineAsync(System.Text.Json.JsonSerializer.Serialize(new { vulndb = zip, entries = snapshot.Entries.Count, modified, stored = Warren.Protocol.VulnDb.VulnDbStoredCopy.ZipPath(root) })).ConfigureAwait(false);
+        }
+        else
+        {
+            await Console.Out.WriteLineAsync($"imported the vulnerability database: {snapshot.Entries.Count} entries, modified {modified}, into {Warren.Protocol.VulnDb.VulnDbStoredCopy.ZipPath(root)}").ConfigureAwait(false);
+        }
+
+        return ExitCodes.Ok;
     }
 }
