@@ -98,7 +98,7 @@ public sealed class ConfigurationTests
             return env.GetValueOrDefault(name);
         }
 
-        var draft = new WarrenOptionsBuilder { Upstream = "off" };
+        var draft = new WarrenOptionsBuilder { Upstream = "off", VulnDb = "off" };
         GoEnvironment.ApplyDefaults(draft, GetEnv);
         GoEnvironment.ApplyDefaults(draft, GetEnv);
         var options = draft.Build();
@@ -113,7 +113,7 @@ public sealed class ConfigurationTests
         Assert.Contains(("upper.example", 3128), endpoints);
         Assert.Contains(("secure.example", 3129), endpoints);
         Assert.DoesNotContain(("lower.example", 3128), endpoints);
-        Assert.Empty(Warren.Server.Egress.EgressServices.ImplicitEndpoints(new WarrenOptions { Upstream = "off" }));
+        Assert.Empty(Warren.Server.Egress.EgressServices.ImplicitEndpoints(new WarrenOptions { Upstream = "off", VulnDb = "off" }));
     }
 
     [Fact]

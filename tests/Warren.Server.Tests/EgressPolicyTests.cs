@@ -194,11 +194,16 @@ public sealed class EgressPolicyTests
             Upstream = "http://127.0.0.1:3100,https://athens.corp.example|direct",
             SumDb = "sum.corp.example+abcd1234+AAAA http://127.0.0.1:3200",
             OutboundProxy = "http://10.9.9.9:3128",
+            VulnDb = "off",
         }).ToList();
         Assert.Equal([("127.0.0.1", 3100), ("athens.corp.example", 443), ("127.0.0.1", 3200), ("10.9.9.9", 3128)], endpoints);
 
-        var byName = Egress.EgressServices.ImplicitEndpoints(new Warren.Server.Configuration.WarrenOptions { Upstream = "off", SumDb = "sum.golang.org", OutboundProxy = "http://proxy.corp.example:8080" });
+        var byName = Egress.EgressServices.ImplicitEndpoints(new Warren.Server.Configuration.WarrenOptions { Upstream = "off", SumDb = "sum.golang.org", OutboundProxy = "http://proxy.corp.example:8080", VulnDb = "off" });
         Assert.Equal([("sum.golang.org", 443), ("proxy.corp.example", 8080)], byName);
+
+        // The vulnerability database's source (default https://vuln.go.dev) is an operator-chosen endpoint too.
+        Assert.Equal([("127.0.0.1", 3300)], Egress.EgressServices.ImplicitEndpoints(new Warren.Server.Configuration.WarrenOptions { Upstream = "off", VulnDb = "http://127.0.0.1:3300/vuln" }));
+        Assert.Equal([("vuln.go.dev", 443)], Egress.EgressServices.ImplicitEndpoints(new Warren.Server.Configuration.WarrenOptions { Upstream = "off" }));
     }
 
     /// <summary>A loopback server answering ?go-get=1 (as the outbound proxy, so for any host) with the meta tag of
