@@ -33,6 +33,27 @@ public sealed class ImpactUnitTests
         Assert.Equal("https://h.example/hook", ImpactSettings.Redact(new Uri("https://u:p@h.example/hook?token=1")));
     }
 
+    [Fact]
+    public async Task Warren_serve_with_a_bad_webhook_and_retention_exits_2_with_one_line_each()
+    {
+        var dir = TestPaths.NewTempDir("impact-cli");
+        var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { WarrenProcess.Dll, "serve", "--listen", "127.0.0.1:1", "--root", Path.Combine(dir, "store"), "--sumdb", "off",
+                     "--upstream", "off", "--alert-webhook", "hooks.example/x", "--download-retention", "400 days", "--node-name", "eu-1" })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var process = System.Diagnostics.Process.Start(psi)!;
+        var stderr = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+
+        Assert.Equal(2, process.ExitCode);
+        Assert.Single(stderr.Split('\n'), l => l.Contains("alert webhook \"hooks.example/x\": not an absolute http or https URL", StringComparison.Ordinal));
+        Assert.Single(stderr.Split('\n'), l => l.Contains("download retention: \"400 days\" is not a period", StringComparison.Ordinal));
+        Assert.DoesNotContain("node name", stderr, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("90d", 90 * 24 * 60)]
     [InlineData("2w", 14 * 24 * 60)]
