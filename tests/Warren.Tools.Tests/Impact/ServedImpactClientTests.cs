@@ -38,6 +38,13 @@ public sealed class ServedImpactClientTests
             Assert.Equal("/admin/impact?since=90d", seenQuery);
             Assert.Equal(Report.Versions[0].Clients, result.Report!.Versions[0].Clients, (a, b) => a.Client == b.Client && a.Downloads == b.Downloads && a.Nodes.SequenceEqual(b.Nodes));
             Assert.Equal("v1.2.4", result.Report.Versions[0].Advisories[0].Fixed);
+
+            var output = new StringWriter();
+            var error = new StringWriter();
+            Assert.Equal(ServedImpactRun.Affected, await ServedImpactRun.RunAsync(http, new Uri(url), "90d", "tok", json: true, new ReportStyle(false, false, null), output, error, CancellationToken.None));
+            Assert.Contains("\"GO-2026-0100\"", output.ToString(), StringComparison.Ordinal);
+            Assert.Equal(ServedImpactRun.Error, await ServedImpactRun.RunAsync(http, new Uri(url), "soon", "tok", json: false, new ReportStyle(false, false, null), output, error, CancellationToken.None));
+            Assert.StartsWith("warren audit --served: --since:", error.ToString(), StringComparison.Ordinal);
         }
         finally
         {
