@@ -110,6 +110,14 @@ public sealed partial class PostgresModuleIndex
     public Task DeferAlertsAsync(IReadOnlyCollection<(string AdvisoryId, string ModulePath, string Version)> alerts, DateTimeOffset nextAttempt, string error, CancellationToken cancellationToken) =>
         UpdateAlertsAsync(alerts, "attempts = attempts + 1, next_attempt = $4, last_error = $5, claimed_by = NULL, claimed_until = NULL", nextAttempt, error, cancellationToken);
 
+    public async Task<DateTimeOffset?> NextAlertAttemptAsync(CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand(
+            $"SELECT min(greatest(next_attempt, coalesce(claimed_until, next_attempt))) FROM {_s}.alerts WHERE sent_at IS NULL");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) && !reader.IsDBNull(0) ? reader.GetFieldValue<DateTimeOffset>(0) : null;
+    }
+
     public async Task<IReadOnlyList<AlertEntry>> ReadAlertsAsync(CancellationToken cancellationToken)
     {
         await using var command = _dataSource.CreateCommand($"SELECT {AlertColumns} FROM {_s}.alerts ORDER BY created_at, advisory, module, version");

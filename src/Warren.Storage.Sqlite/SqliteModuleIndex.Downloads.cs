@@ -113,6 +113,13 @@ public sealed partial class SqliteModuleIndex
         UpdateAlertsAsync(alerts, "attempts = attempts + 1, next_attempt = $t, last_error = $e, claimed_by = NULL, claimed_until = NULL",
             ("$t", Sql.ToStored(nextAttempt)), ("$e", error), cancellationToken);
 
+    public Task<DateTimeOffset?> NextAlertAttemptAsync(CancellationToken cancellationToken) =>
+        RunAsync(async connection =>
+        {
+            await using var command = Sql.Command(connection, null, "SELECT min(max(next_attempt, coalesce(claimed_until, 0))) FROM alerts WHERE sent_at IS NULL");
+            return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long next ? Sql.FromStored(next) : (DateTimeOffset?)null;
+        });
+
     public Task<IReadOnlyList<AlertEntry>> ReadAlertsAsync(CancellationToken cancellationToken) =>
         RunAsync<IReadOnlyList<AlertEntry>>(async connection =>
         {

@@ -108,6 +108,9 @@ public interface IModuleIndex
     /// <summary>Records a failed delivery: one attempt more, not before nextAttempt, with the one-line error; releases the claim.</summary>
     Task DeferAlertsAsync(IReadOnlyCollection<(string AdvisoryId, string ModulePath, string Version)> alerts, DateTimeOffset nextAttempt, string error, CancellationToken cancellationToken);
 
+    /// <summary>The earliest next attempt of the pending alerts (claimed or not), or null when none is pending.</summary>
+    Task<DateTimeOffset?> NextAlertAttemptAsync(CancellationToken cancellationToken);
+
     /// <summary>Every alert of the outbox, pending and sent.</summary>
     Task<IReadOnlyList<AlertEntry>> ReadAlertsAsync(CancellationToken cancellationToken);
 

@@ -62,6 +62,7 @@ public abstract partial class ModuleIndexContract
         // The same (advisory, version) again, from another node or after a restart: not new.
         Assert.Equal(1, await second.EnqueueAlertsAsync([Alert("GO-2026-0001", "v1.0.0"), Alert("GO-2026-0002", "v1.0.0")], Ct));
 
+        Assert.Equal(D0, await second.NextAlertAttemptAsync(Ct));
         var first = await index.ClaimAlertsAsync("node-a", D0, TimeSpan.FromMinutes(1), 2, Ct);
         Assert.Equal(2, first.Count);
         Assert.Equal("{\"id\":\"GO-2026-0001\"}", first[0].Advisory);
@@ -74,12 +75,15 @@ public abstract partial class ModuleIndexContract
         await index.DeferAlertsAsync([("GO-2026-0001", "m.example/v", "v1.0.0")], D0.AddSeconds(10), "HTTP 500", Ct);
         await index.CompleteAlertsAsync([("GO-2026-0001", "m.example/v", "v1.1.0")], D0.AddSeconds(1), Ct);
         Assert.Empty(await index.ClaimAlertsAsync("node-a", D0.AddSeconds(5), TimeSpan.FromMinutes(1), 10, Ct));
+        // Pending: the deferred one at D0+10s, the one node-b claimed until D0+1min.
+        Assert.Equal(D0.AddSeconds(10), await index.NextAlertAttemptAsync(Ct));
         var retry = Assert.Single(await second.ClaimAlertsAsync("node-b", D0.AddSeconds(10), TimeSpan.FromMinutes(1), 10, Ct));
         Assert.Equal(("v1.0.0", 1, "HTTP 500"), (retry.Version, retry.Attempts, retry.LastError));
         await second.CompleteAlertsAsync([("GO-2026-0001", "m.example/v", "v1.0.0"), ("GO-2026-0002", "m.example/v", "v1.0.0")], D0.AddSeconds(11), Ct);
 
         // Sent: the marker stays, it is never claimed again, and enqueuing it again adds nothing.
         Assert.Empty(await index.ClaimAlertsAsync("node-a", D0.AddHours(1), TimeSpan.FromMinutes(1), 10, Ct));
+        Assert.Null(await index.NextAlertAttemptAsync(Ct));
         Assert.Equal(0, await index.EnqueueAlertsAsync([Alert("GO-2026-0001", "v1.0.0"), Alert("GO-2026-0001", "v1.1.0")], Ct));
         var all = await index.ReadAlertsAsync(Ct);
         Assert.Equal(3, all.Count);

@@ -161,6 +161,15 @@ public sealed class AlertSender(IModuleIndex index, IHttpClientFactory clients, 
             var claimed = await index.ClaimAlertsAsync(identity.Claimer, now, ClaimLease, ClaimBatch, cancellationToken).ConfigureAwait(false);
             if (claimed.Count == 0)
             {
+                // Nothing due: wake at the next attempt of what is pending (a retry, another node's claim that may
+                // expire), or after the poll interval at the latest.
+                if (await index.NextAlertAttemptAsync(cancellationToken).ConfigureAwait(false) is { } due)
+                {
+                    var until = due - time.GetUtcNow();
+                    until = until < TimeSpan.FromMilliseconds(50) ? TimeSpan.FromMilliseconds(50) : until;
+                    wait = until < wait ? until : wait;
+                }
+
                 return wait;
             }
 

@@ -157,6 +157,9 @@ internal sealed class InstrumentedModuleIndex(IModuleIndex inner, WarrenMetrics 
     public Task DeferAlertsAsync(IReadOnlyCollection<(string AdvisoryId, string ModulePath, string Version)> alerts, DateTimeOffset nextAttempt, string error, CancellationToken cancellationToken) =>
         MeasureAsync("defer_alerts", () => inner.DeferAlertsAsync(alerts, nextAttempt, error, cancellationToken));
 
+    public Task<DateTimeOffset?> NextAlertAttemptAsync(CancellationToken cancellationToken) =>
+        MeasureAsync("next_alert_attempt", () => inner.NextAlertAttemptAsync(cancellationToken));
+
     public Task<IReadOnlyList<AlertEntry>> ReadAlertsAsync(CancellationToken cancellationToken) =>
         MeasureAsync("read_alerts", () => inner.ReadAlertsAsync(cancellationToken));
 

@@ -178,8 +178,9 @@ public sealed class ImpactEndToEndTests
         await using var upstream = await FakeUpstream.StartAsync(TestPaths.Corpus);
         await using var receiver = await Receiver.StartAsync(failFirst: 0);
         var catalog = new TestAdvisoryCatalog();
-        await using var warren = await Infrastructure.WarrenInstance.StartAsync(upstream.Url, o => o.AlertWebhook = receiver.Url + "/hook",
-            services: s => s.AddSingleton<IAdvisoryCatalog>(catalog));
+        var root = TestPaths.NewTempDir("impact-egress");
+        var warren = await Infrastructure.WarrenInstance.StartAsync(upstream.Url, o => o.AlertWebhook = receiver.Url + "/hook",
+            root: root, services: s => s.AddSingleton<IAdvisoryCatalog>(catalog));
         using (var zip = await warren.Client.GetAsync($"{Module}/@v/{Affected}.zip"))
         {
             Assert.Equal(HttpStatusCode.OK, zip.StatusCode);
@@ -204,5 +205,17 @@ public sealed class ImpactEndToEndTests
         var report = await new ServedImpactClient(warren.Client).GetAsync(new Uri(warren.Url), "1d", null, CancellationToken.None);
         Assert.True(report.Succeeded, report.Error);
         Assert.Equal("anonymous", Assert.Single(Assert.Single(report.Report!.Versions).Clients).Client);
+        await warren.DisposeAsync();
+
+        // The queued alert outlives the process: restarted with the receiver allowed, Warren delivers it, once.
+        await using var restarted = await Infrastructure.WarrenInstance.StartAsync(upstream.Url, o =>
+        {
+            o.AlertWebhook = receiver.Url + "/hook";
+            o.EgressAllow = "127.0.0.1:" + receiver.Port;
+        }, root: root);
+        await receiver.WaitForAsync(1);
+        await Task.Delay(1000);
+        Assert.Equal("GO-2026-0003", Assert.Single(receiver.Delivered()).GetProperty("advisory").GetProperty("id").GetString());
+        Assert.NotNull(Assert.Single(await restarted.Services.GetRequiredService<IModuleIndex>().ReadAlertsAsync(CancellationToken.None)).SentAt);
     }
 }
