@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
@@ -93,7 +92,4 @@ public static class ImpactEndpoints
         });
         return app;
     }
-
-    /// <summary>The since value as days, for messages ("90d").</summary>
-    public static string Days(TimeSpan period) => ((long)Math.Ceiling(period.TotalDays)).ToString(CultureInfo.InvariantCulture) + "d";
 }
