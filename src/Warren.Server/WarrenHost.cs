@@ -68,6 +68,7 @@ public static class WarrenHost
         app.UseOriginAuthorization();
         app.MapWarren();
         app.MapImpact();
+        Vulns.VulnDbServices.MapVulnDb(app);
         return app;
     }
 

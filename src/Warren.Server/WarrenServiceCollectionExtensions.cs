@@ -12,6 +12,7 @@ using Warren.Server.Ingest;
 using Warren.Server.Storage;
 using Warren.Server.SumDb;
 using Warren.Server.Upstream;
+using Warren.Server.Vulns;
 using Warren.Storage.FileSystem;
 using Warren.Storage.Sqlite;
 using Warren.Storage.S3;
@@ -35,6 +36,7 @@ public static class WarrenServiceCollectionExtensions
 
         // Without a vulnerability database the proxy knows no advisories; the database mirror replaces this.
         services.TryAddSingleton<IAdvisoryCatalog>(EmptyAdvisoryCatalog.Instance);
+        services.AddVulnDbMirror(options);
         services.AddSingleton(sp => new NegativeCache(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<WarrenOptions>>().Value.MemoryCacheEntries));
         services.AddSingleton<StoreLock>();
         services.AddSingleton<StagingArea>();
@@ -184,7 +186,7 @@ public static class WarrenServiceCollectionExtensions
     private static void AddOutboundHttpClients(IServiceCollection services)
     {
         services.ConfigureHttpClientDefaults(b => b.RemoveAllLoggers());
-        foreach (var name in new[] { HttpDownloader.ClientName, ChecksumVerifier.ClientName, DiscoveryClientName, Mirror.FeedFollower.ClientName })
+        foreach (var name in new[] { HttpDownloader.ClientName, ChecksumVerifier.ClientName, DiscoveryClientName, Mirror.FeedFollower.ClientName, Vulns.VulnDbMirror.ClientName })
         {
             services.AddHttpClient(name, c => c.Timeout = Timeout.InfiniteTimeSpan)
                 .ConfigurePrimaryHttpMessageHandler(sp => HttpDownloader.CreateHandler(sp.GetRequiredService<IOptions<WarrenOptions>>().Value,

@@ -50,6 +50,8 @@ public sealed class ServeCommand : Command
     private readonly Option<string?> _followPatterns = new("--follow-patterns") { Description = "GOPRIVATE-style globs of the module paths followed (required for a public feed; default: every path)" };
     private readonly Option<TimeSpan?> _followInterval = new("--follow-interval") { Description = "how often the feed is polled (default 00:01:00)" };
     private readonly Option<int?> _followConcurrency = new("--follow-concurrency") { Description = "versions fetched at once while following (default 4)" };
+    private readonly Option<string?> _vulnDb = new("--vulndb") { Description = "the Go vulnerability database mirrored under /vuln/: an https URL (default https://vuln.go.dev), file:///DIR (current layout, or a vulndb.zip) or off" };
+    private readonly Option<TimeSpan?> _vulnDbInterval = new("--vulndb-interval") { Description = "how often the vulnerability database is checked for a new copy (default 01:00:00)" };
     private readonly Option<string?> _followRate = new("--follow-rate") { Description = "the most bytes per second following may fetch, e.g. 10M (default: no limit)" };
 
     // download modes
@@ -83,7 +85,7 @@ public sealed class ServeCommand : Command
                      _authFile, _anonymous, _adminListen, _authorizeByOrigin, _originAuthzTtl, _rateLimit, _rateLimitBurst,
                      _egressAllow, _egressDeny, _direct, _maxFetches, _maxGit, _upstreamCredentialsOverHttp,
                      _store, _s3Endpoint, _s3Region, _s3PathStyle, _s3Redirect, _localCache, _index,
-                     _follow, _followPatterns, _followInterval, _followConcurrency, _followRate,
+                     _follow, _followPatterns, _followInterval, _followConcurrency, _followRate, _vulnDb, _vulnDbInterval,
                      _upstreamFailures, _upstreamCooldown,
                      _mirrorQuota, _mirrorMaxIdle, _maxRepoSize,
                      _downloadMode, _offline, _storeQuota })
@@ -140,6 +142,8 @@ public sealed class ServeCommand : Command
 
             // following
             o.Follow = parse.GetValue(_follow) ?? o.Follow;
+            o.VulnDb = parse.GetValue(_vulnDb) ?? o.VulnDb;
+            o.VulnDbInterval = parse.GetValue(_vulnDbInterval) ?? o.VulnDbInterval;
             o.FollowPatterns = parse.GetValue(_followPatterns) ?? o.FollowPatterns;
             o.FollowInterval = parse.GetValue(_followInterval) ?? o.FollowInterval;
             o.FollowConcurrency = parse.GetValue(_followConcurrency) ?? o.FollowConcurrency;

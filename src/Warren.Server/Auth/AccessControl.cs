@@ -439,6 +439,12 @@ internal sealed class AccessControlMiddleware
                 return new Target(null, null, "admin");
             }
 
+            // The vulnerability database names no module of the store: like the checksum database's tree and tiles.
+            if (path.StartsWith("/vuln/", StringComparison.Ordinal))
+            {
+                return new Target(null, null, "vuln");
+            }
+
             var request = ProxyRequestParser.Parse(path, out _);
             if (request is null)
             {

@@ -147,6 +147,18 @@ public sealed record WarrenOptions
     /// the other nodes wait before taking over from a node that died.</summary>
     public TimeSpan ClusterLeaseDuration { get; init; } = TimeSpan.FromSeconds(30);
 
+    // --- The Go vulnerability database mirror ---
+
+    /// <summary>Where the vulnerability database mirrored under /vuln/ comes from: an http(s) URL of a database in the
+    /// current layout (default https://vuln.go.dev), file:///DIR (a directory in that layout, or a vulndb.zip), or "off".</summary>
+    public string VulnDb { get; init; } = VulnDbDefault;
+
+    /// <summary>How often the vulnerability database is checked for a new copy (conditional requests).</summary>
+    public TimeSpan VulnDbInterval { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>The public Go vulnerability database.</summary>
+    public const string VulnDbDefault = "https://vuln.go.dev";
+
     // --- Following another node's index feed ---
 
     /// <summary>An index feed to follow (another Warren's /index, or index.golang.org's): every new version matching

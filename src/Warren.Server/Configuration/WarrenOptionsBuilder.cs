@@ -124,6 +124,14 @@ public sealed class WarrenOptionsBuilder
     /// the other nodes wait before taking over from a node that died.</summary>
     public TimeSpan ClusterLeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
 
+    // --- The Go vulnerability database mirror ---
+
+    /// <summary>https://… (default https://vuln.go.dev), file:///DIR or "off".</summary>
+    public string? VulnDb { get; set; }
+
+    /// <summary>How often the vulnerability database is checked for a new copy.</summary>
+    public TimeSpan VulnDbInterval { get; set; } = TimeSpan.FromHours(1);
+
     // --- Following another node's index feed ---
 
     /// <summary>An index feed to follow (another Warren's /index, or index.golang.org's): every new version matching
@@ -309,6 +317,8 @@ public sealed class WarrenOptionsBuilder
         S3Redirect = S3Redirect,
         Index = Index,
         ClusterLeaseDuration = ClusterLeaseDuration,
+        VulnDb = string.IsNullOrWhiteSpace(VulnDb) ? WarrenOptions.VulnDbDefault : VulnDb.Trim(),
+        VulnDbInterval = VulnDbInterval,
         Follow = Follow,
         FollowPatterns = FollowPatterns,
         FollowInterval = FollowInterval,

@@ -83,6 +83,7 @@ public sealed class WarrenOptionsValidator : IValidateOptions<WarrenOptions>
 
         problems.AddRange(Storage.StorageSelection.Problems(options));
         ValidateFollow(options, problems);
+        problems.AddRange(Vulns.VulnDbSource.Problems(options));
         if (options.Offline && options.Follow is not null)
         {
             problems.Add("offline: cannot follow a feed (--follow) while contacting nothing");

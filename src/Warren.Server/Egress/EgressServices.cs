@@ -45,6 +45,11 @@ public static class EgressServices
             urls.Add(feed);
         }
 
+        if (Vulns.VulnDbSource.RemoteUrl(options) is { } vulndb)
+        {
+            urls.Add(vulndb);
+        }
+
         if (settings.SumDb is { } sumdb)
         {
             var host = sumdb.Name.Split('/')[0];

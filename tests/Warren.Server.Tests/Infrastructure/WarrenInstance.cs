@@ -47,6 +47,7 @@ public sealed class WarrenInstance : IAsyncDisposable
             o.NoProxy = "";
             o.NoSumDb = "";
             o.Fsync = false;
+            o.VulnDb = "off";
             configure?.Invoke(o);
         }, getEnv: _ => null, services: services);
         beforeStart?.Invoke(app);

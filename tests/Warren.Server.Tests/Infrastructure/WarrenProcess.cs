@@ -28,7 +28,7 @@ public sealed class WarrenProcess : IDisposable
     public static async Task<WarrenProcess> StartAsync(string root, string upstream, IReadOnlyDictionary<string, string>? env, params string[] extra)
     {
         var port = Loopback.FreePort();
-        var process = BackgroundProcess.Start("dotnet", [Dll, "serve", "--listen", $"127.0.0.1:{port}", "--root", root, "--upstream", upstream, "--sumdb", "off", "--private", "", .. extra], env);
+        var process = BackgroundProcess.Start("dotnet", [Dll, "serve", "--listen", $"127.0.0.1:{port}", "--root", root, "--upstream", upstream, "--sumdb", "off", "--private", "", .. (extra.Contains("--vulndb") ? [] : new[] { "--vulndb", "off" }), .. extra], env);
         var url = $"http://127.0.0.1:{port}";
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         for (var i = 0; i < 200; i++)
