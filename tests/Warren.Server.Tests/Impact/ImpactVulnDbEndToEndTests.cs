@@ -81,6 +81,12 @@ public sealed class ImpactVulnDbEndToEndTests
 
                 // The first copy's advisory (fixed in v0.0.1) affects neither version: nothing is sent.
                 var mirror = (VulnDbMirror)warren.Warren.Services.GetRequiredService<IAdvisoryCatalog>();
+                var first = DateTime.UtcNow.AddSeconds(20);
+                while (!mirror.IsAvailable && DateTime.UtcNow < first)
+                {
+                    await Task.Delay(50);
+                }
+
                 Assert.True(mirror.IsAvailable);
 
                 // A refresh brings an advisory fixed in v0.0.15: alice's version is affected, bob's is not.
@@ -110,7 +116,15 @@ public sealed class ImpactVulnDbEndToEndTests
             // Restarted: the first load tells of every entry again; the sent marker holds.
             await using (var warren = await TlsWarren.StartAsync(upstream.Url, Configure, root))
             {
-                Assert.True(warren.Warren.Services.GetRequiredService<IAdvisoryCatalog>().IsAvailable);
+                // The copy loads in the background (from the store, then the upstream); its observers run then.
+                var restarted = warren.Warren.Services.GetRequiredService<IAdvisoryCatalog>();
+                var loaded = DateTime.UtcNow.AddSeconds(20);
+                while (!restarted.IsAvailable && DateTime.UtcNow < loaded)
+                {
+                    await Task.Delay(50);
+                }
+
+                Assert.True(restarted.IsAvailable);
                 await Task.Delay(2000);
                 Assert.Equal(2, posts.Count);
                 var alert = Assert.Single(await warren.Warren.Services.GetRequiredService<IModuleIndex>().ReadAlertsAsync(CancellationToken.None));
