@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
 using Warren.Server.Auth;
 using Warren.Server.Endpoints;
+using Warren.Server.Impact;
 
 namespace Warren.Server;
 
@@ -62,9 +63,11 @@ public static class WarrenHost
 
         var app = builder.Build();
         app.UseWarrenObservability();
+        app.UseDownloadRecording();
         app.UseWarrenAccessControl();
         app.UseOriginAuthorization();
         app.MapWarren();
+        app.MapImpact();
         Vulns.VulnDbServices.MapVulnDb(app);
         return app;
     }

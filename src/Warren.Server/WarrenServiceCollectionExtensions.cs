@@ -7,6 +7,7 @@ using Warren.Protocol;
 using Warren.Server.Auth;
 using Warren.Server.Egress;
 using Warren.Server.Endpoints;
+using Warren.Server.Impact;
 using Warren.Server.Ingest;
 using Warren.Server.Storage;
 using Warren.Server.SumDb;
@@ -121,6 +122,7 @@ public static class WarrenServiceCollectionExtensions
         services.AddSingleton<UsageTracker>();
         services.AddSingleton<StoreRetention>();
         services.AddHostedService(sp => sp.GetRequiredService<StoreRetention>());
+        services.AddWarrenImpact(options);
         return services;
     }
 

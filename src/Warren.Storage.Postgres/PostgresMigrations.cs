@@ -108,6 +108,35 @@ public static partial class PostgresMigrations
             evicted_at timestamptz,
             PRIMARY KEY (module, version));
         """,
+
+        // 6: who is affected. Zip downloads per (module, version, client, node, UTC day) with the last one; and the
+        // webhook's outbox of (advisory, version) alerts, whose sent rows stay as the marker that they were sent.
+        """
+        CREATE TABLE {s}.downloads (
+            module text NOT NULL,
+            version text NOT NULL,
+            client text NOT NULL,
+            node text NOT NULL,
+            day date NOT NULL,
+            downloads bigint NOT NULL,
+            last_download timestamptz NOT NULL,
+            PRIMARY KEY (module, version, client, node, day));
+        CREATE INDEX downloads_by_day ON {s}.downloads (day);
+        CREATE TABLE {s}.alerts (
+            advisory text NOT NULL,
+            module text NOT NULL,
+            version text NOT NULL,
+            body text NOT NULL,
+            created_at timestamptz NOT NULL,
+            attempts integer NOT NULL DEFAULT 0,
+            next_attempt timestamptz NOT NULL,
+            sent_at timestamptz,
+            last_error text,
+            claimed_by text,
+            claimed_until timestamptz,
+            PRIMARY KEY (advisory, module, version));
+        CREATE INDEX alerts_pending ON {s}.alerts (next_attempt) WHERE sent_at IS NULL;
+        """,
     ];
 
     /// <summary>The version the schema is at once every migration is applied.</summary>

@@ -10,7 +10,7 @@ namespace Warren.Storage.Postgres;
 /// <summary>An <see cref="IModuleIndex"/> in PostgreSQL, shared by every node that uses the same database and schema.
 /// Call <see cref="MigrateAsync"/> once at start-up before anything else. Times are kept to the microsecond,
 /// PostgreSQL's precision.</summary>
-public sealed class PostgresModuleIndex : IModuleIndex
+public sealed partial class PostgresModuleIndex : IModuleIndex
 {
     private readonly NpgsqlDataSource _dataSource;
     private readonly ILogger _logger;

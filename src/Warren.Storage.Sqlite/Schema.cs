@@ -52,6 +52,23 @@ internal static class Schema
             module TEXT NOT NULL, version TEXT NOT NULL, last_access INTEGER NOT NULL, downloads INTEGER NOT NULL, evicted_at INTEGER,
             PRIMARY KEY (module, version)) WITHOUT ROWID;
         """,
+
+        // Version 5: who is affected. Zip downloads per (module, version, client, node, UTC day: the day number of
+        // DateOnly) with the last one (milliseconds); and the webhook's outbox of (advisory, version) alerts, whose sent
+        // rows stay as the marker that they were sent.
+        """
+        CREATE TABLE downloads (
+            module TEXT NOT NULL, version TEXT NOT NULL, client TEXT NOT NULL, node TEXT NOT NULL, day INTEGER NOT NULL,
+            downloads INTEGER NOT NULL, last_download INTEGER NOT NULL,
+            PRIMARY KEY (module, version, client, node, day)) WITHOUT ROWID;
+        CREATE INDEX downloads_by_day ON downloads (day);
+        CREATE TABLE alerts (
+            advisory TEXT NOT NULL, module TEXT NOT NULL, version TEXT NOT NULL, body TEXT NOT NULL, created_at INTEGER NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0, next_attempt INTEGER NOT NULL, sent_at INTEGER, last_error TEXT,
+            claimed_by TEXT, claimed_until INTEGER,
+            PRIMARY KEY (advisory, module, version)) WITHOUT ROWID;
+        CREATE INDEX alerts_pending ON alerts (next_attempt) WHERE sent_at IS NULL;
+        """,
     ];
 
     /// <summary>The version this code reads and writes.</summary>

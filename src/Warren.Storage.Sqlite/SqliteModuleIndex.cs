@@ -15,7 +15,7 @@ namespace Warren.Storage.Sqlite;
 /// hosted checksum database logs included; the owner refills artifact records from the store when it sees
 /// <see cref="Recreations"/> grow or <see cref="WhenRecreated"/> complete.</para>
 /// <para>Times are kept to the millisecond.</para></summary>
-public sealed class SqliteModuleIndex : IModuleIndex, IDisposable
+public sealed partial class SqliteModuleIndex : IModuleIndex, IDisposable
 {
     private readonly string _path;
     private readonly string _connectionString;

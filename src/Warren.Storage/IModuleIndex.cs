@@ -84,6 +84,36 @@ public interface IModuleIndex
     /// <summary>The storage of a hosted checksum database log, created empty when new.</summary>
     Task<IHostedLogStorage> OpenHostedLogAsync(string logName, CancellationToken cancellationToken);
 
+    /// <summary>Adds a batch of download counts: each (module, version, client, node, day) row gains the batch's downloads,
+    /// its last download becomes the later of the two. Written in batches (never once per request).</summary>
+    Task RecordDownloadsAsync(IReadOnlyCollection<DownloadCount> batch, CancellationToken cancellationToken);
+
+    /// <summary>The download counts of days from since (inclusive), of one module path when modulePath is given.</summary>
+    Task<IReadOnlyList<DownloadCount>> ReadDownloadsAsync(DateOnly since, string? modulePath, CancellationToken cancellationToken);
+
+    /// <summary>Deletes the download counts of days before the given day; returns how many rows went.</summary>
+    Task<int> PruneDownloadsAsync(DateOnly before, CancellationToken cancellationToken);
+
+    /// <summary>Adds alerts to the outbox unless one with the same (advisory, module, version) exists (pending or sent):
+    /// returns how many were new.</summary>
+    Task<int> EnqueueAlertsAsync(IReadOnlyCollection<AlertEntry> alerts, CancellationToken cancellationToken);
+
+    /// <summary>Claims up to max pending alerts due at now and not claimed by anyone else (or whose claim expired), for
+    /// claimer, until now + lease: no other claimer gets them meanwhile.</summary>
+    Task<IReadOnlyList<AlertEntry>> ClaimAlertsAsync(string claimer, DateTimeOffset now, TimeSpan lease, int max, CancellationToken cancellationToken);
+
+    /// <summary>Marks alerts sent at sentAt (and releases their claim).</summary>
+    Task CompleteAlertsAsync(IReadOnlyCollection<(string AdvisoryId, string ModulePath, string Version)> alerts, DateTimeOffset sentAt, CancellationToken cancellationToken);
+
+    /// <summary>Records a failed delivery: one attempt more, not before nextAttempt, with the one-line error; releases the claim.</summary>
+    Task DeferAlertsAsync(IReadOnlyCollection<(string AdvisoryId, string ModulePath, string Version)> alerts, DateTimeOffset nextAttempt, string error, CancellationToken cancellationToken);
+
+    /// <summary>The earliest next attempt of the pending alerts (claimed or not), or null when none is pending.</summary>
+    Task<DateTimeOffset?> NextAlertAttemptAsync(CancellationToken cancellationToken);
+
+    /// <summary>Every alert of the outbox, pending and sent.</summary>
+    Task<IReadOnlyList<AlertEntry>> ReadAlertsAsync(CancellationToken cancellationToken);
+
     /// <summary>Readiness: null when the index answers, else a one-line reason.</summary>
     Task<string?> ProbeAsync(CancellationToken cancellationToken);
 }

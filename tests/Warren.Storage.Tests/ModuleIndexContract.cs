@@ -7,7 +7,7 @@ namespace Warren.Storage.Tests;
 /// <summary>What every <see cref="IModuleIndex"/> provider must do. One class, one fixture per provider: a provider's
 /// test class derives from it and supplies <see cref="CreateIndexAsync"/> (a fresh, empty index each call, unless
 /// <c>shareWith</c> is given: then a second handle on the same index, as a second node would open it).</summary>
-public abstract class ModuleIndexContract
+public abstract partial class ModuleIndexContract
 {
     private static readonly DateTimeOffset T0 = new(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
 

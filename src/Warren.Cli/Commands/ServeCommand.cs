@@ -73,6 +73,11 @@ public sealed class ServeCommand : Command
     // retention
     private readonly Option<string?> _storeQuota = new("--store-quota") { Description = "quota of the store's module files, e.g. 50G or 500MB: above 90% of it the least recently used versions (never the --private ones) are evicted in the background down to 80% (default: none)" };
 
+    // who is affected
+    private readonly Option<string?> _downloadRetention = new("--download-retention") { Description = "how long download records (counts per version, token, node and day) are kept, e.g. 400d or 12w (default 400d)" };
+    private readonly Option<string?> _alertWebhook = new("--alert-webhook") { Description = "POST a JSON event to this http(s) URL when a vulnerability database refresh brings an advisory affecting a version downloaded within the retention window (subject to --egress-allow)" };
+    private readonly Option<string?> _nodeName = new("--node-name") { Description = "this node's name in download records (default: the host name)" };
+
     public ServeCommand()
         : base("serve", "Run the caching Go module proxy (GOPROXY protocol, /sumdb/ proxy, /healthz, /readyz, /metrics).")
     {
@@ -84,6 +89,11 @@ public sealed class ServeCommand : Command
                      _upstreamFailures, _upstreamCooldown,
                      _mirrorQuota, _mirrorMaxIdle, _maxRepoSize,
                      _downloadMode, _offline, _storeQuota })
+        {
+            Add(option);
+        }
+
+        foreach (var option in new Option[] { _downloadRetention, _alertWebhook, _nodeName })
         {
             Add(option);
         }
@@ -156,6 +166,11 @@ public sealed class ServeCommand : Command
 
             // retention
             o.StoreQuota = parse.GetValue(_storeQuota) ?? o.StoreQuota;
+
+            // who is affected
+            o.DownloadRetention = parse.GetValue(_downloadRetention) ?? o.DownloadRetention;
+            o.AlertWebhook = parse.GetValue(_alertWebhook) ?? o.AlertWebhook;
+            o.NodeName = parse.GetValue(_nodeName) ?? o.NodeName;
         }
 
         // The store may hold private code: everything this process (and git under it) creates is the user's alone.

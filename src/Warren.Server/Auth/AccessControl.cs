@@ -238,10 +238,16 @@ internal sealed class AccessControlMiddleware
             return;
         }
 
-        if (target.Artifact is "metrics" or "sumdb-data")
+        if (target.Artifact is "metrics" or "sumdb-data" or "admin")
         {
             // Data tiles hold the logged records, module paths and all: only auditors (admins) may read every record.
-            var what = target.Artifact == "metrics" ? "/metrics" : "a checksum database data tile (it lists every logged module)";
+            // The /admin/ reports (who downloaded what) likewise.
+            var what = target.Artifact switch
+            {
+                "metrics" => "/metrics",
+                "admin" => ProxyRequestParser.Printable(path),
+                _ => "a checksum database data tile (it lists every logged module)",
+            };
             if (principal is null)
             {
                 await DenyAsync(context, name, target, 401, $"unauthorized: no credential; {what} needs an admin token").ConfigureAwait(false);
@@ -426,6 +432,11 @@ internal sealed class AccessControlMiddleware
             if (path == "/metrics")
             {
                 return new Target(null, null, "metrics");
+            }
+
+            if (path.StartsWith("/admin/", StringComparison.Ordinal))
+            {
+                return new Target(null, null, "admin");
             }
 
             // The vulnerability database names no module of the store: like the checksum database's tree and tiles.

@@ -323,6 +323,25 @@ public sealed record WarrenOptions
     /// <summary>How often the per-version usage gathered in memory (last access, downloads) is written to the index.</summary>
     public TimeSpan UsageFlushInterval { get; init; } = TimeSpan.FromSeconds(30);
 
+    // --- who is affected (download records, impact, alert webhook) ---
+
+    /// <summary>How long download records (counts per version, client, node and day) are kept: "400d", "12w", a
+    /// TimeSpan. Null: <see cref="DefaultDownloadRetention"/>.</summary>
+    public string? DownloadRetention { get; init; }
+
+    /// <summary>400 days.</summary>
+    public static readonly TimeSpan DefaultDownloadRetention = TimeSpan.FromDays(400);
+
+    /// <summary><see cref="DownloadRetention"/> parsed (the default when it does not parse; the validator reports it).</summary>
+    public TimeSpan DownloadRetentionPeriod =>
+        Warren.Core.Limits.DurationText.TryParse(DownloadRetention ?? "400d", out var period, out _) ? period : DefaultDownloadRetention;
+
+    /// <summary>Where alert events are POSTed (http or https), subject to the egress policy; null: no webhook.</summary>
+    public string? AlertWebhook { get; init; }
+
+    /// <summary>This node's name in download records; null: the machine's host name.</summary>
+    public string? NodeName { get; init; }
+
     private static string CacheControlFor(TimeSpan maxAge) =>
         "public, max-age=" + ((long)maxAge.TotalSeconds).ToString(CultureInfo.InvariantCulture) + ", immutable";
 }

@@ -261,6 +261,18 @@ public sealed class WarrenOptionsBuilder
     /// <summary>How often per-version usage is written to the index.</summary>
     public TimeSpan UsageFlushInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    // --- who is affected (download records, impact, alert webhook) ---
+
+    /// <summary>How long download records are kept ("400d", "12w", a TimeSpan); null: 400 days.</summary>
+    public string? DownloadRetention { get; set; }
+
+    /// <summary>Where an event is POSTed when a vulnerability database refresh brings an advisory affecting a version
+    /// downloaded within the retention window (http or https; subject to the egress policy); null: no webhook.</summary>
+    public string? AlertWebhook { get; set; }
+
+    /// <summary>This node's name in download records; null: the machine's host name.</summary>
+    public string? NodeName { get; set; }
+
     /// <summary>The proxy variables of the environment; null until <see cref="GoEnvironment.ApplyDefaults"/> reads them.</summary>
     public ProxyEnvironment? EnvironmentProxies { get; set; }
 
@@ -340,6 +352,9 @@ public sealed class WarrenOptionsBuilder
         Offline = Offline,
         StoreQuota = StoreQuota,
         UsageFlushInterval = UsageFlushInterval,
+        DownloadRetention = DownloadRetention,
+        AlertWebhook = AlertWebhook,
+        NodeName = NodeName,
         EnvironmentProxies = EnvironmentProxies ?? ProxyEnvironment.None,
         Tracing = Tracing ?? Observability.TracingSettings.Off,
     };

@@ -90,6 +90,7 @@ public sealed class WarrenOptionsValidator : IValidateOptions<WarrenOptions>
         }
 
         problems.AddRange(Ingest.DownloadModePolicy.Problems(options));
+        problems.AddRange(Impact.ImpactSettings.Problems(options));
 
         if (options.UsageFlushInterval <= TimeSpan.Zero)
         {

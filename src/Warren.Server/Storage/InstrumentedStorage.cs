@@ -136,6 +136,33 @@ internal sealed class InstrumentedModuleIndex(IModuleIndex inner, WarrenMetrics 
     public Task<IHostedLogStorage> OpenHostedLogAsync(string logName, CancellationToken cancellationToken) =>
         MeasureAsync("open_hosted_log", () => inner.OpenHostedLogAsync(logName, cancellationToken));
 
+    public Task RecordDownloadsAsync(IReadOnlyCollection<DownloadCount> batch, CancellationToken cancellationToken) =>
+        MeasureAsync("record_downloads", () => inner.RecordDownloadsAsync(batch, cancellationToken));
+
+    public Task<IReadOnlyList<DownloadCount>> ReadDownloadsAsync(DateOnly since, string? modulePath, CancellationToken cancellationToken) =>
+        MeasureAsync("read_downloads", () => inner.ReadDownloadsAsync(since, modulePath, cancellationToken));
+
+    public Task<int> PruneDownloadsAsync(DateOnly before, CancellationToken cancellationToken) =>
+        MeasureAsync("prune_downloads", () => inner.PruneDownloadsAsync(before, cancellationToken));
+
+    public Task<int> EnqueueAlertsAsync(IReadOnlyCollection<AlertEntry> alerts, CancellationToken cancellationToken) =>
+        MeasureAsync("enqueue_alerts", () => inner.EnqueueAlertsAsync(alerts, cancellationToken));
+
+    public Task<IReadOnlyList<AlertEntry>> ClaimAlertsAsync(string claimer, DateTimeOffset now, TimeSpan lease, int max, CancellationToken cancellationToken) =>
+        MeasureAsync("claim_alerts", () => inner.ClaimAlertsAsync(claimer, now, lease, max, cancellationToken));
+
+    public Task CompleteAlertsAsync(IReadOnlyCollection<(string AdvisoryId, string ModulePath, string Version)> alerts, DateTimeOffset sentAt, CancellationToken cancellationToken) =>
+        MeasureAsync("complete_alerts", () => inner.CompleteAlertsAsync(alerts, sentAt, cancellationToken));
+
+    public Task DeferAlertsAsync(IReadOnlyCollection<(string AdvisoryId, string ModulePath, string Version)> alerts, DateTimeOffset nextAttempt, string error, CancellationToken cancellationToken) =>
+        MeasureAsync("defer_alerts", () => inner.DeferAlertsAsync(alerts, nextAttempt, error, cancellationToken));
+
+    public Task<DateTimeOffset?> NextAlertAttemptAsync(CancellationToken cancellationToken) =>
+        MeasureAsync("next_alert_attempt", () => inner.NextAlertAttemptAsync(cancellationToken));
+
+    public Task<IReadOnlyList<AlertEntry>> ReadAlertsAsync(CancellationToken cancellationToken) =>
+        MeasureAsync("read_alerts", () => inner.ReadAlertsAsync(cancellationToken));
+
     public Task<string?> ProbeAsync(CancellationToken cancellationToken) =>
         MeasureAsync("probe", () => inner.ProbeAsync(cancellationToken), reason => reason is not null);
 }

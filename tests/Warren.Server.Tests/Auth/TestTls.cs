@@ -30,7 +30,8 @@ internal sealed class TlsWarren : IAsyncDisposable
     /// <summary>The certificate, PEM; give it to the go command as SSL_CERT_FILE.</summary>
     public string CertificatePem { get; }
 
-    public static async Task<TlsWarren> StartAsync(string upstream, Action<WarrenOptionsBuilder> configure)
+    public static async Task<TlsWarren> StartAsync(string upstream, Action<WarrenOptionsBuilder> configure, string? root = null,
+        Action<IServiceCollection>? services = null)
     {
         var dir = TestPaths.NewTempDir("tls");
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -46,7 +47,8 @@ internal sealed class TlsWarren : IAsyncDisposable
 
         var port = Loopback.FreePort();
         var warren = await WarrenInstance.StartAsync(upstream, configure, beforeStart: app =>
-            app.Services.GetRequiredService<IOptions<KestrelServerOptions>>().Value.Listen(IPAddress.Loopback, port, l => l.UseHttps(certificate)));
+            app.Services.GetRequiredService<IOptions<KestrelServerOptions>>().Value.Listen(IPAddress.Loopback, port, l => l.UseHttps(certificate)),
+            root: root, services: services);
         return new TlsWarren(warren, $"https://127.0.0.1:{port}", pem);
     }
 
