@@ -114,6 +114,7 @@ public static class WarrenServiceCollectionExtensions
         services.AddSingleton<UsageTracker>();
         services.AddSingleton<StoreRetention>();
         services.AddHostedService(sp => sp.GetRequiredService<StoreRetention>());
+        Policy.PolicyServices.AddWarrenPolicy(services);
         return services;
     }
 

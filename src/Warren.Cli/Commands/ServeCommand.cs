@@ -71,6 +71,9 @@ public sealed class ServeCommand : Command
     // retention
     private readonly Option<string?> _storeQuota = new("--store-quota") { Description = "quota of the store's module files, e.g. 50G or 500MB: above 90% of it the least recently used versions (never the --private ones) are evicted in the background down to 80% (default: none)" };
 
+    // policy at the proxy
+    private readonly Option<string?> _policy = new("--policy") { Description = "policy file (JSON): deny rules, an allow list, denyVulnerable, denyRetracted; denied versions' zips answer 403 with the reason, list and @latest leave them out; reloaded when the file changes (or the Warren:Policy object of appsettings.json)" };
+
     public ServeCommand()
         : base("serve", "Run the caching Go module proxy (GOPROXY protocol, /sumdb/ proxy, /healthz, /readyz, /metrics).")
     {
@@ -81,7 +84,7 @@ public sealed class ServeCommand : Command
                      _follow, _followPatterns, _followInterval, _followConcurrency, _followRate,
                      _upstreamFailures, _upstreamCooldown,
                      _mirrorQuota, _mirrorMaxIdle, _maxRepoSize,
-                     _downloadMode, _offline, _storeQuota })
+                     _downloadMode, _offline, _storeQuota, _policy })
         {
             Add(option);
         }
@@ -152,6 +155,9 @@ public sealed class ServeCommand : Command
 
             // retention
             o.StoreQuota = parse.GetValue(_storeQuota) ?? o.StoreQuota;
+
+            // policy at the proxy
+            o.Policy = parse.GetValue(_policy) ?? o.Policy;
         }
 
         // The store may hold private code: everything this process (and git under it) creates is the user's alone.

@@ -253,6 +253,17 @@ public sealed class WarrenOptionsBuilder
     /// <summary>How often per-version usage is written to the index.</summary>
     public TimeSpan UsageFlushInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    // --- policy at the proxy ---
+
+    /// <summary>The policy file; see <see cref="WarrenOptions.Policy"/>.</summary>
+    public string? Policy { get; set; }
+
+    /// <summary>The path of the policy object inside <see cref="Policy"/>; see <see cref="WarrenOptions.PolicySection"/>.</summary>
+    public string? PolicySection { get; set; }
+
+    /// <summary>How often the policy file is checked for changes besides the watcher.</summary>
+    public TimeSpan PolicyPollInterval { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>The proxy variables of the environment; null until <see cref="GoEnvironment.ApplyDefaults"/> reads them.</summary>
     public ProxyEnvironment? EnvironmentProxies { get; set; }
 
@@ -330,6 +341,9 @@ public sealed class WarrenOptionsBuilder
         Offline = Offline,
         StoreQuota = StoreQuota,
         UsageFlushInterval = UsageFlushInterval,
+        Policy = Policy,
+        PolicySection = PolicySection,
+        PolicyPollInterval = PolicyPollInterval,
         EnvironmentProxies = EnvironmentProxies ?? ProxyEnvironment.None,
         Tracing = Tracing ?? Observability.TracingSettings.Off,
     };
