@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Warren.Core.Vulns;
 using Warren.Fetch.Direct;
 using Warren.Fetch.Direct.Discovery;
 using Warren.Fetch.Direct.Git;
@@ -29,6 +31,9 @@ public static class WarrenServiceCollectionExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<InstanceIdentity>();
         services.AddSingleton<WarrenMetrics>();
+
+        // Without a vulnerability database the proxy knows no advisories; the database mirror replaces this.
+        services.TryAddSingleton<IAdvisoryCatalog>(EmptyAdvisoryCatalog.Instance);
         services.AddSingleton(sp => new NegativeCache(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<WarrenOptions>>().Value.MemoryCacheEntries));
         services.AddSingleton<StoreLock>();
         services.AddSingleton<StagingArea>();
