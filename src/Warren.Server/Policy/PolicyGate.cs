@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Warren.Core.Limits;
 using Warren.Core.Policy;
+using Warren.Core.Vulns;
 using Warren.Server.Auth;
 using Warren.Server.Ingest;
 
@@ -25,9 +26,12 @@ public sealed partial class PolicyGate
     private readonly AccessLogCoalescer _coalescer;
     private readonly BoundedCache<Retractions> _retractions;
     private readonly TimeSpan _retractionTtl;
+    private readonly IAdvisoryCatalog _catalog;
 
-    public PolicyGate(PolicyStore store, ModuleService modules, PolicyMetrics metrics, ILoggerFactory loggers, TimeProvider time, IOptions<WarrenOptions> options)
+    public PolicyGate(PolicyStore store, ModuleService modules, PolicyMetrics metrics, IAdvisoryCatalog catalog, ILoggerFactory loggers, TimeProvider time,
+        IOptions<WarrenOptions> options)
     {
+        _catalog = catalog;
         ArgumentNullException.ThrowIfNull(loggers);
         ArgumentNullException.ThrowIfNull(options);
         _store = store;
