@@ -157,7 +157,7 @@ public sealed class ServeCommand : Command
             o.StoreQuota = parse.GetValue(_storeQuota) ?? o.StoreQuota;
 
             // policy at the proxy
-            o.Policy = parse.GetValue(_policy) ?? o.Policy;
+            o.PolicyFile = parse.GetValue(_policy) ?? o.PolicyFile;
         }
 
         // The store may hold private code: everything this process (and git under it) creates is the user's alone.

@@ -255,8 +255,9 @@ public sealed class WarrenOptionsBuilder
 
     // --- policy at the proxy ---
 
-    /// <summary>The policy file; see <see cref="WarrenOptions.Policy"/>.</summary>
-    public string? Policy { get; set; }
+    /// <summary>The policy file; see <see cref="WarrenOptions.Policy"/>. Not named Policy: "Warren:Policy" may be an
+    /// object (the inline policy), which the binder cannot put in a string; its string form is read by the policy services.</summary>
+    public string? PolicyFile { get; set; }
 
     /// <summary>The path of the policy object inside <see cref="Policy"/>; see <see cref="WarrenOptions.PolicySection"/>.</summary>
     public string? PolicySection { get; set; }
@@ -341,7 +342,7 @@ public sealed class WarrenOptionsBuilder
         Offline = Offline,
         StoreQuota = StoreQuota,
         UsageFlushInterval = UsageFlushInterval,
-        Policy = Policy,
+        Policy = PolicyFile,
         PolicySection = PolicySection,
         PolicyPollInterval = PolicyPollInterval,
         EnvironmentProxies = EnvironmentProxies ?? ProxyEnvironment.None,

@@ -24,12 +24,19 @@ public static class PolicyServices
     {
         ArgumentNullException.ThrowIfNull(draft);
         ArgumentNullException.ThrowIfNull(configuration);
-        if (!string.IsNullOrEmpty(draft.Policy) || !configuration.GetSection(Section).GetChildren().Any())
+        if (!string.IsNullOrEmpty(draft.PolicyFile))
         {
             return;
         }
 
-        draft.Policy = Path.Combine(contentRoot, "appsettings.json");
+        var section = configuration.GetSection(Section);
+        if (!section.GetChildren().Any())
+        {
+            draft.PolicyFile = string.IsNullOrEmpty(section.Value) ? null : section.Value; // "Policy": "FILE" or WARREN_POLICY=FILE
+            return;
+        }
+
+        draft.PolicyFile = Path.Combine(contentRoot, "appsettings.json");
         draft.PolicySection = Section;
     }
 }

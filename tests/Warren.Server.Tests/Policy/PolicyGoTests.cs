@@ -18,7 +18,7 @@ public sealed class PolicyGoTests(PolicyTestModules modules) : IClassFixture<Pol
         await File.WriteAllTextAsync(file, policyJson);
         var warren = await WarrenInstance.StartAsync(modules.Upstream.Url, o =>
         {
-            o.Policy = file;
+            o.PolicyFile = file;
             o.PolicyPollInterval = TimeSpan.FromMilliseconds(200);
         }, beforeStart: logs is null ? null : (Microsoft.AspNetCore.Builder.WebApplication app) => app.Services.GetRequiredService<ILoggerFactory>().AddProvider(logs));
         return (warren, file);

@@ -51,7 +51,7 @@ public sealed class PolicyVulnerableTests(PolicyTestModules modules) : IClassFix
             Advisory("GO-2099-0002", "CVE-2099-2222", "v1.3.0", null));
         var file = Path.Combine(TestPaths.NewTempDir("policy"), "policy.json");
         await File.WriteAllTextAsync(file, """{ "denyVulnerable": { "enabled": true, "exceptions": [ "CVE-2099-2222" ] } }""");
-        await using var warren = await WarrenInstance.StartAsync(modules.Upstream.Url, o => o.Policy = file,
+        await using var warren = await WarrenInstance.StartAsync(modules.Upstream.Url, o => o.PolicyFile = file,
             services: s => s.AddSingleton<IAdvisoryCatalog>(catalog));
         var go = new GoRunner(warren.Url);
 
