@@ -315,9 +315,9 @@ public sealed record WarrenOptions
 
     /// <summary>The policy file (JSON: deny rules, an allow list, denyVulnerable, denyRetracted; see
     /// <see cref="Warren.Core.Policy.PolicyParser"/>), reloaded when it changes; null: no policy.</summary>
-    public string? Policy { get; init; }
+    public string? PolicyFile { get; init; }
 
-    /// <summary>When set, the policy is the object at this ':'-separated path of <see cref="Policy"/> (the "Warren:Policy"
+    /// <summary>When set, the policy is the object at this ':'-separated path of <see cref="PolicyFile"/> (the "Warren:Policy"
     /// section of appsettings.json) instead of the whole file.</summary>
     public string? PolicySection { get; init; }
 

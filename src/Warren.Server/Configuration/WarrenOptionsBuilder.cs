@@ -255,7 +255,7 @@ public sealed class WarrenOptionsBuilder
 
     // --- policy at the proxy ---
 
-    /// <summary>The policy file; see <see cref="WarrenOptions.Policy"/>. Not named Policy: "Warren:Policy" may be an
+    /// <summary>The policy file; see <see cref="WarrenOptions.PolicyFile"/>. Not named Policy: "Warren:Policy" may be an
     /// object (the inline policy), which the binder cannot put in a string; its string form is read by the policy services.</summary>
     public string? PolicyFile { get; set; }
 
@@ -342,7 +342,7 @@ public sealed class WarrenOptionsBuilder
         Offline = Offline,
         StoreQuota = StoreQuota,
         UsageFlushInterval = UsageFlushInterval,
-        Policy = PolicyFile,
+        PolicyFile = PolicyFile,
         PolicySection = PolicySection,
         PolicyPollInterval = PolicyPollInterval,
         EnvironmentProxies = EnvironmentProxies ?? ProxyEnvironment.None,

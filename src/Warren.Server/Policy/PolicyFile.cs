@@ -9,7 +9,7 @@ public static class PolicyFile
     public static string Describe(WarrenOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return options.PolicySection is null ? options.Policy ?? "(none)" : $"{options.Policy} ({options.PolicySection.Replace(':', '.')})";
+        return options.PolicySection is null ? options.PolicyFile ?? "(none)" : $"{options.PolicyFile} ({options.PolicySection.Replace(':', '.')})";
     }
 
     /// <summary>Reads and compiles the file's bytes; problems are "FILE line N: problem", one per problem.</summary>
@@ -17,7 +17,7 @@ public static class PolicyFile
     {
         ArgumentNullException.ThrowIfNull(options);
         var policy = PolicyParser.Parse(content, options.PolicySection, out var found);
-        var name = options.Policy;
+        var name = options.PolicyFile;
         problems = found.Select(p => $"policy {name} {p}").ToList();
         return policy;
     }
@@ -29,7 +29,7 @@ public static class PolicyFile
         reason = null;
         try
         {
-            using var stream = new FileStream(Path.GetFullPath(options.Policy!), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            using var stream = new FileStream(Path.GetFullPath(options.PolicyFile!), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
             if (stream.Length > PolicyJson.MaxBytes)
             {
                 reason = $"larger than {PolicyJson.MaxBytes} bytes";
@@ -55,7 +55,7 @@ public sealed class PolicyOptionsValidator : IValidateOptions<WarrenOptions>
     public ValidateOptionsResult Validate(string? name, WarrenOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (string.IsNullOrEmpty(options.Policy))
+        if (string.IsNullOrEmpty(options.PolicyFile))
         {
             return ValidateOptionsResult.Success;
         }
@@ -68,7 +68,7 @@ public sealed class PolicyOptionsValidator : IValidateOptions<WarrenOptions>
 
         if (PolicyFile.Read(options, out var reason) is not { } content)
         {
-            problems.Add($"policy {options.Policy}: cannot read it: {reason}");
+            problems.Add($"policy {options.PolicyFile}: cannot read it: {reason}");
         }
         else if (PolicyFile.Compile(options, content, out var found) is null)
         {

@@ -39,7 +39,7 @@ public sealed class PolicyStore : IHostedService, IDisposable
     }
 
     /// <summary>Whether a policy file is configured at all.</summary>
-    public bool Configured => !string.IsNullOrEmpty(_options.Policy);
+    public bool Configured => !string.IsNullOrEmpty(_options.PolicyFile);
 
     /// <summary>The policy in force (<see cref="ModulePolicy.Empty"/> when none).</summary>
     public ModulePolicy Current => _current;
@@ -60,7 +60,7 @@ public sealed class PolicyStore : IHostedService, IDisposable
             return Task.CompletedTask;
         }
 
-        var file = Path.GetFullPath(_options.Policy!);
+        var file = Path.GetFullPath(_options.PolicyFile!);
         var directory = Path.GetDirectoryName(file)!;
         try
         {
