@@ -35,6 +35,7 @@ public static class WarrenHost
         builder.Configuration.GetSection("Warren").Bind(draft);
         overrides?.Invoke(draft);
         GoEnvironment.ApplyDefaults(draft, getEnv);
+        Policy.PolicyServices.UseAppSettingsSection(draft, builder.Configuration, builder.Environment.ContentRootPath);
         var effective = draft.Build();
 
         builder.Services.AddWarren(effective);

@@ -123,6 +123,7 @@ public static class WarrenServiceCollectionExtensions
         services.AddSingleton<StoreRetention>();
         services.AddHostedService(sp => sp.GetRequiredService<StoreRetention>());
         services.AddWarrenImpact(options);
+        Policy.PolicyServices.AddWarrenPolicy(services);
         return services;
     }
 

@@ -77,6 +77,8 @@ public sealed class ServeCommand : Command
     private readonly Option<string?> _downloadRetention = new("--download-retention") { Description = "how long download records (counts per version, token, node and day) are kept, e.g. 400d or 12w (default 400d)" };
     private readonly Option<string?> _alertWebhook = new("--alert-webhook") { Description = "POST a JSON event to this http(s) URL when a vulnerability database refresh brings an advisory affecting a version downloaded within the retention window (subject to --egress-allow)" };
     private readonly Option<string?> _nodeName = new("--node-name") { Description = "this node's name in download records (default: the host name)" };
+    // policy at the proxy
+    private readonly Option<string?> _policy = new("--policy") { Description = "policy file (JSON): deny rules, an allow list, denyVulnerable, denyRetracted; denied versions' zips answer 403 with the reason, list and @latest leave them out; reloaded when the file changes (or the Warren:Policy object of appsettings.json)" };
 
     public ServeCommand()
         : base("serve", "Run the caching Go module proxy (GOPROXY protocol, /sumdb/ proxy, /healthz, /readyz, /metrics).")
@@ -88,7 +90,7 @@ public sealed class ServeCommand : Command
                      _follow, _followPatterns, _followInterval, _followConcurrency, _followRate, _vulnDb, _vulnDbInterval,
                      _upstreamFailures, _upstreamCooldown,
                      _mirrorQuota, _mirrorMaxIdle, _maxRepoSize,
-                     _downloadMode, _offline, _storeQuota })
+                     _downloadMode, _offline, _storeQuota, _policy })
         {
             Add(option);
         }
@@ -171,6 +173,8 @@ public sealed class ServeCommand : Command
             o.DownloadRetention = parse.GetValue(_downloadRetention) ?? o.DownloadRetention;
             o.AlertWebhook = parse.GetValue(_alertWebhook) ?? o.AlertWebhook;
             o.NodeName = parse.GetValue(_nodeName) ?? o.NodeName;
+            // policy at the proxy
+            o.PolicyFile = parse.GetValue(_policy) ?? o.PolicyFile;
         }
 
         // The store may hold private code: everything this process (and git under it) creates is the user's alone.

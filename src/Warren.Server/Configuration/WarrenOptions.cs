@@ -342,6 +342,19 @@ public sealed record WarrenOptions
     /// <summary>This node's name in download records; null: the machine's host name.</summary>
     public string? NodeName { get; init; }
 
+    // --- policy at the proxy ---
+
+    /// <summary>The policy file (JSON: deny rules, an allow list, denyVulnerable, denyRetracted; see
+    /// <see cref="Warren.Core.Policy.PolicyParser"/>), reloaded when it changes; null: no policy.</summary>
+    public string? PolicyFile { get; init; }
+
+    /// <summary>When set, the policy is the object at this ':'-separated path of <see cref="PolicyFile"/> (the "Warren:Policy"
+    /// section of appsettings.json) instead of the whole file.</summary>
+    public string? PolicySection { get; init; }
+
+    /// <summary>How often the policy file is checked for changes besides the file-system watcher.</summary>
+    public TimeSpan PolicyPollInterval { get; init; } = TimeSpan.FromSeconds(2);
+
     private static string CacheControlFor(TimeSpan maxAge) =>
         "public, max-age=" + ((long)maxAge.TotalSeconds).ToString(CultureInfo.InvariantCulture) + ", immutable";
 }

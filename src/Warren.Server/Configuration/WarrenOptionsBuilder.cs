@@ -273,6 +273,18 @@ public sealed class WarrenOptionsBuilder
     /// <summary>This node's name in download records; null: the machine's host name.</summary>
     public string? NodeName { get; set; }
 
+    // --- policy at the proxy ---
+
+    /// <summary>The policy file; see <see cref="WarrenOptions.PolicyFile"/>. Not named Policy: "Warren:Policy" may be an
+    /// object (the inline policy), which the binder cannot put in a string; its string form is read by the policy services.</summary>
+    public string? PolicyFile { get; set; }
+
+    /// <summary>The path of the policy object inside <see cref="Policy"/>; see <see cref="WarrenOptions.PolicySection"/>.</summary>
+    public string? PolicySection { get; set; }
+
+    /// <summary>How often the policy file is checked for changes besides the watcher.</summary>
+    public TimeSpan PolicyPollInterval { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>The proxy variables of the environment; null until <see cref="GoEnvironment.ApplyDefaults"/> reads them.</summary>
     public ProxyEnvironment? EnvironmentProxies { get; set; }
 
@@ -355,6 +367,9 @@ public sealed class WarrenOptionsBuilder
         DownloadRetention = DownloadRetention,
         AlertWebhook = AlertWebhook,
         NodeName = NodeName,
+        PolicyFile = PolicyFile,
+        PolicySection = PolicySection,
+        PolicyPollInterval = PolicyPollInterval,
         EnvironmentProxies = EnvironmentProxies ?? ProxyEnvironment.None,
         Tracing = Tracing ?? Observability.TracingSettings.Off,
     };

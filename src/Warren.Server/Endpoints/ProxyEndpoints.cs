@@ -40,7 +40,8 @@ public static class ProxyEndpoints
         return app;
     }
 
-    private static async Task<IResult> HandleAsync(HttpContext context, ModuleService modules, SumDbProxy sumdb, DownloadModeAnswers modes, IOptions<WarrenOptions> options)
+    private static async Task<IResult> HandleAsync(HttpContext context, ModuleService modules, SumDbProxy sumdb, DownloadModeAnswers modes, IOptions<WarrenOptions> options,
+        Policy.PolicyGate policy)
     {
         var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
         if (ProxyRequestParser.CheckRawTarget(raw) is { } rawError)
@@ -58,9 +59,18 @@ public static class ProxyEndpoints
         }
 
         var ct = context.RequestAborted;
+
+        // A zip the policy denies is refused before anything is fetched; list and @latest leave denied versions out.
+        var gated = policy.IsActive;
+        if (gated && request.Route == ProxyRoute.Zip && await policy.CheckZipAsync(context, request.ModulePath, request.Version!, ct) is { } denied)
+        {
+            return Send(context, "zip", denied, options.Value);
+        }
+
         if (await modes.TryAnswerAsync(request, ct) is { } decided)
         {
-            return Send(context, request.Route == ProxyRoute.Query ? "query" : request.Route.ToString().ToLowerInvariant(), decided, options.Value);
+            return Send(context, request.Route == ProxyRoute.Query ? "query" : request.Route.ToString().ToLowerInvariant(),
+                gated ? await FilterAsync(policy, request, decided, ct) : decided, options.Value);
         }
 
         var (label, result) = request.Route switch
@@ -74,8 +84,15 @@ public static class ProxyEndpoints
             _ => ("sumdb", await sumdb.HandleAsync(request.SumDbRest!, ct)),
         };
 
-        return Send(context, label, result, options.Value);
+        return Send(context, label, gated ? await FilterAsync(policy, request, result, ct) : result, options.Value);
     }
+
+    private static async ValueTask<ServeResult> FilterAsync(Policy.PolicyGate policy, ProxyRequest request, ServeResult result, CancellationToken ct) => request.Route switch
+    {
+        ProxyRoute.List => await policy.FilterListAsync(request.ModulePath, result, ct),
+        ProxyRoute.Latest => await policy.FilterLatestAsync(request.ModulePath, result, ct),
+        _ => result,
+    };
 
     private static IResult Send(HttpContext context, string label, ServeResult result, WarrenOptions options)
     {
