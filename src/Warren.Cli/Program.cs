@@ -9,6 +9,7 @@ var root = new RootCommand("warren: a caching Go module proxy and toolkit.\n\nEx
     new TokenCommand(),
     new DoctorCommand(),
     new VerifyCommand(),
+    new AuditCommand(),
     new PrefetchCommand(),
     new ExplainCommand(),
     new StoreCommand(),

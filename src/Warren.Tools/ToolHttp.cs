@@ -3,13 +3,14 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Warren.Tools;
 
 /// <summary>The HTTP clients of the command-line tools, from one <see cref="IHttpClientFactory"/> with named clients:
-/// "warren-prefetch" (GOPROXY requests, 10 minutes each), "warren-verify" (checksum database lookups, 30 s each) and
+/// "warren-prefetch" (GOPROXY requests, 10 minutes each), "warren-verify" (checksum database lookups, 30 s each), "warren-audit" (GOPROXY and vulnerability database lookups, 2 minutes each) and
 /// "warren-doctor" (probes through the outbound proxy of the user's environment; each probe has its own timeout).</summary>
 public static class ToolHttp
 {
     public const string Prefetch = "warren-prefetch";
     public const string Verify = "warren-verify";
     public const string Doctor = "warren-doctor";
+    public const string Audit = "warren-audit";
 
     private static readonly Lazy<ServiceProvider> SharedProvider = new(() => Build(null));
 
@@ -27,6 +28,11 @@ public static class ToolHttp
             c.DefaultRequestHeaders.UserAgent.ParseAdd("warren-prefetch");
         });
         services.AddHttpClient(Verify, c => c.Timeout = TimeSpan.FromSeconds(30));
+        services.AddHttpClient(Audit, c =>
+        {
+            c.Timeout = TimeSpan.FromMinutes(2);
+            c.DefaultRequestHeaders.UserAgent.ParseAdd("warren-audit");
+        });
         services.AddHttpClient(Doctor, c =>
         {
             c.Timeout = Timeout.InfiniteTimeSpan;
