@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Warren.Tools;
 using Warren.Tools.Audit;
+using Warren.Tools.Impact;
 
 namespace Warren.Cli.Commands;
 
@@ -10,7 +11,7 @@ public sealed class AuditCommand : Command
     private readonly Argument<string[]> _inputs = new("DIR|go.mod|go.work")
     {
         Description = "repositories: a directory (its go.work if it has one, else its go.mod), a go.mod, or a go.work",
-        Arity = ArgumentArity.OneOrMore,
+        Arity = ArgumentArity.ZeroOrMore,
     };
 
     private readonly Option<string?> _proxy = new("--proxy") { Description = "the GOPROXY to ask (http, https or file URL; default: the first URL of $GOPROXY)" };
@@ -30,6 +31,8 @@ public sealed class AuditCommand : Command
     private readonly Option<bool> _json = new("--json") { Description = "the same as --format json" };
     private readonly Option<int> _jobs = new("--jobs") { Description = "requests to the proxy and the database at once (default 16)", DefaultValueFactory = _ => 16 };
     private readonly Option<string> _color = ReportOutput.ColorOption();
+    private readonly Option<bool> _served = new("--served") { Description = "instead of repositories: every version the Warren at --proxy served that an advisory affects, with the clients that downloaded it (an admin token in WARREN_TOKEN when it has an auth file)" };
+    private readonly Option<string?> _since = new("--since") { Description = "with --served: downloads within this window, e.g. 90d (default: the Warren's whole retention window)" };
 
     public AuditCommand()
         : base("audit", """
@@ -54,6 +57,10 @@ public sealed class AuditCommand : Command
               warren audit --fail-on retracted --format sarif go.work > audit.sarif
               warren audit --vulndb file:///srv/vulndb --proxy file:///srv/bundle --json repo/go.mod
               warren audit ./*/ > audit.txt; grep -P '^FAIL\t' audit.txt | cut -f3
+              WARREN_TOKEN=… warren audit --served --since 90d --proxy https://warren.example.com
+
+            With --served it asks a Warren which served versions advisories affect and who downloaded them (exit code 1 when
+            any, 0 when none, 2 on error).
 
             """ + ReportOutput.Help)
     {
@@ -65,6 +72,8 @@ public sealed class AuditCommand : Command
         Add(_json);
         Add(_jobs);
         Add(_color);
+        Add(_served);
+        Add(_since);
         SetAction(RunAsync);
     }
 
@@ -106,6 +115,25 @@ public sealed class AuditCommand : Command
             return await FailAsync($"--vulndb {vulnText}: not an http, https or file URL, nor off").ConfigureAwait(false);
         }
 
+        var inputs = parse.GetValue(_inputs) ?? [];
+        if (parse.GetValue(_served))
+        {
+            if (inputs.Length > 0)
+            {
+                return await FailAsync("--served takes no repositories").ConfigureAwait(false);
+            }
+
+            var json = parse.GetValue(_json) || parse.GetValue(_format) == "json";
+            return await ServedImpactRun.RunAsync(ToolHttp.Shared.CreateClient(ToolHttp.Audit), proxy, parse.GetValue(_since),
+                Environment.GetEnvironmentVariable("WARREN_TOKEN"), json, ReportOutput.Style(parse, _color), Console.Out, Console.Error,
+                cancellationToken).ConfigureAwait(false);
+        }
+
+        if (inputs.Length == 0)
+        {
+            return await FailAsync("give at least one repository (a directory, go.mod or go.work), or --served").ConfigureAwait(false);
+        }
+
         AuditKinds.TryParseLevel(parse.GetValue(_failOn) ?? "vuln", out var failOn);
         var format = parse.GetValue(_json) ? AuditFormat.Json : parse.GetValue(_format) switch
         {
@@ -115,7 +143,7 @@ public sealed class AuditCommand : Command
         };
 
         var http = ToolHttp.Shared.CreateClient(ToolHttp.Audit);
-        var result = await Auditor.AuditAsync(new AuditOptions(parse.GetValue(_inputs) ?? [], proxy)
+        var result = await Auditor.AuditAsync(new AuditOptions(inputs, proxy)
         {
             VulnDb = vulnDb,
             FailOn = failOn,
