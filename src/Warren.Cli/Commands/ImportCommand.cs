@@ -83,25 +83,8 @@ public sealed class ImportCommand : Command
             return ExitCodes.Usage;
         }
 
-        Microsoft.AspNetCore.Builder.WebApplication app;
-        try
+        if (await BuildStoreHostAsync(parse.GetValue(_root)).ConfigureAwait(false) is not { } app)
         {
-            app = WarrenHost.Build(o =>
-            {
-                o.Listen = "127.0.0.1:0";
-                o.Root = parse.GetValue(_root);
-                o.Upstream = "off";
-                o.SumDb = "off";
-            });
-            _ = app.Services.GetRequiredService<IOptions<Server.Configuration.WarrenOptions>>().Value;
-        }
-        catch (OptionsValidationException ex)
-        {
-            foreach (var failure in ex.Failures)
-            {
-                await Console.Error.WriteLineAsync("warren import: invalid configuration: " + failure).ConfigureAwait(false);
-            }
-
             return ExitCodes.Usage;
         }
 
@@ -162,26 +145,8 @@ public sealed class ImportCommand : Command
             return ExitCodes.BadConfiguration;
         }
 
-        Microsoft.AspNetCore.Builder.WebApplication app;
-        try
+        if (await BuildStoreHostAsync(root).ConfigureAwait(false) is not { } app)
         {
-            app = WarrenHost.Build(o =>
-            {
-                o.Listen = "127.0.0.1:0";
-                o.Root = root;
-                o.Upstream = "off";
-                o.SumDb = "off";
-                o.VulnDb = "off";
-            });
-            _ = app.Services.GetRequiredService<IOptions<Server.Configuration.WarrenOptions>>().Value;
-        }
-        catch (OptionsValidationException ex)
-        {
-            foreach (var failure in ex.Failures)
-            {
-                await Console.Error.WriteLineAsync("warren import: invalid configuration: " + failure).ConfigureAwait(false);
-            }
-
             return ExitCodes.Usage;
         }
 
@@ -212,5 +177,33 @@ public sealed class ImportCommand : Command
         }
 
         return ExitCodes.Ok;
+    }
+
+    /// <summary>A host over the store at root that contacts nothing (no upstream, checksum or vulnerability database),
+    /// for its store, index and staging area; null (after one line per problem on stderr) when the options are invalid.</summary>
+    private static async Task<Microsoft.AspNetCore.Builder.WebApplication?> BuildStoreHostAsync(string? root)
+    {
+        try
+        {
+            var app = WarrenHost.Build(o =>
+            {
+                o.Listen = "127.0.0.1:0";
+                o.Root = root;
+                o.Upstream = "off";
+                o.SumDb = "off";
+                o.VulnDb = "off";
+            });
+            _ = app.Services.GetRequiredService<IOptions<Server.Configuration.WarrenOptions>>().Value;
+            return app;
+        }
+        catch (OptionsValidationException ex)
+        {
+            foreach (var failure in ex.Failures)
+            {
+                await Console.Error.WriteLineAsync("warren import: invalid configuration: " + failure).ConfigureAwait(false);
+            }
+
+            return null;
+        }
     }
 }
