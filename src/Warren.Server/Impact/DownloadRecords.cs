@@ -1,3 +1,4 @@
+using Warren.Core.Limits;
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Hosting;
@@ -14,14 +15,8 @@ public sealed class DownloadTracker(TimeProvider time)
     /// <summary>The most (module, version, client, day) counts waiting in memory between two flushes.</summary>
     public const int MaxPending = 50_000;
 
-    private ConcurrentDictionary<(string Module, string Version, string Client, DateOnly Day), Pending> _pending = new();
+    private readonly PendingCounts<(string Module, string Version, string Client, DateOnly Day)> _pending = new(MaxPending);
     private long _dropped;
-
-    private sealed class Pending
-    {
-        public long Downloads;
-        public long LastTicks;
-    }
 
     /// <summary>Counts dropped since the last call to <see cref="TakeDropped"/>.</summary>
     public long TakeDropped() => Interlocked.Exchange(ref _dropped, 0);
@@ -30,32 +25,17 @@ public sealed class DownloadTracker(TimeProvider time)
     public void Record(string modulePath, string version, string client)
     {
         var now = time.GetUtcNow();
-        var key = (modulePath, version, client, DateOnly.FromDateTime(now.UtcDateTime));
-        var pending = _pending;
-        if (!pending.TryGetValue(key, out var entry))
+        if (!_pending.Add((modulePath, version, client, DateOnly.FromDateTime(now.UtcDateTime)), 1, now.UtcTicks))
         {
-            if (pending.Count >= MaxPending)
-            {
-                Interlocked.Increment(ref _dropped);
-                return;
-            }
-
-            entry = pending.GetOrAdd(key, static _ => new Pending());
-        }
-
-        Interlocked.Increment(ref entry.Downloads);
-        long seen;
-        while ((seen = Interlocked.Read(ref entry.LastTicks)) < now.UtcTicks && Interlocked.CompareExchange(ref entry.LastTicks, now.UtcTicks, seen) != seen)
-        {
+            Interlocked.Increment(ref _dropped);
         }
     }
 
     /// <summary>The counts gathered since the last call, as this node's.</summary>
     public IReadOnlyCollection<DownloadCount> TakeBatch(string node)
     {
-        var taken = Interlocked.Exchange(ref _pending, new());
-        return taken.Select(e => new DownloadCount(e.Key.Module, e.Key.Version, e.Key.Client, node, e.Key.Day,
-            Interlocked.Read(ref e.Value.Downloads), new DateTimeOffset(Interlocked.Read(ref e.Value.LastTicks), TimeSpan.Zero))).ToList();
+        return _pending.TakeAll().Select(e => new DownloadCount(e.Key.Module, e.Key.Version, e.Key.Client, node, e.Key.Day,
+            e.Count, new DateTimeOffset(e.LastTicks, TimeSpan.Zero))).ToList();
     }
 }
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Hosting;
+using Warren.Core.Limits;
 using Warren.Core.Modules;
 using Warren.Server.Ingest;
 using Warren.Storage.Retention;
@@ -14,16 +15,10 @@ public sealed class UsageTracker(TimeProvider time)
     /// <summary>The most versions whose usage waits in memory between two flushes.</summary>
     public const int MaxPending = 50_000;
 
-    private ConcurrentDictionary<(string Module, string Version), Pending> _pending = new();
+    private readonly PendingCounts<(string Module, string Version)> _pending = new(MaxPending);
     private long _grown;
     private long _reserved;
     private long _dropped;
-
-    private sealed class Pending
-    {
-        public long LastAccessTicks;
-        public long Downloads;
-    }
 
     /// <summary>Bytes stored since the store was last measured.</summary>
     public long Grown => Interlocked.Read(ref _grown);
@@ -40,27 +35,9 @@ public sealed class UsageTracker(TimeProvider time)
     /// <summary>A request was answered with one of a version's files; a zip counts as a download.</summary>
     public void Touch(string modulePath, string version, ArtifactKind kind)
     {
-        var pending = _pending;
-        if (!pending.TryGetValue((modulePath, version), out var entry))
+        if (!_pending.Add((modulePath, version), kind == ArtifactKind.Zip ? 1 : 0, time.GetUtcNow().UtcTicks))
         {
-            if (pending.Count >= MaxPending)
-            {
-                Interlocked.Increment(ref _dropped);
-                return;
-            }
-
-            entry = pending.GetOrAdd((modulePath, version), static _ => new Pending());
-        }
-
-        var now = time.GetUtcNow().UtcTicks;
-        long seen;
-        while ((seen = Interlocked.Read(ref entry.LastAccessTicks)) < now && Interlocked.CompareExchange(ref entry.LastAccessTicks, now, seen) != seen)
-        {
-        }
-
-        if (kind == ArtifactKind.Zip)
-        {
-            Interlocked.Increment(ref entry.Downloads);
+            Interlocked.Increment(ref _dropped);
         }
     }
 
@@ -93,9 +70,8 @@ public sealed class UsageTracker(TimeProvider time)
     /// <summary>The usage gathered since the last call, one entry per version.</summary>
     public IReadOnlyCollection<VersionUsage> TakeBatch()
     {
-        var taken = Interlocked.Exchange(ref _pending, new ConcurrentDictionary<(string Module, string Version), Pending>());
-        return taken.Select(e => new VersionUsage(e.Key.Module, e.Key.Version,
-            new DateTimeOffset(Interlocked.Read(ref e.Value.LastAccessTicks), TimeSpan.Zero), Interlocked.Read(ref e.Value.Downloads))).ToList();
+        return _pending.TakeAll().Select(e => new VersionUsage(e.Key.Module, e.Key.Version,
+            new DateTimeOffset(e.LastTicks, TimeSpan.Zero), e.Count)).ToList();
     }
 }
 
