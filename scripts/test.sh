@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs Warren's whole test suite on a Debian 12 machine with the .NET 10 SDK.
-# Installs what the tests need (Go 1.19 and git from Debian, the x/mod sources the corpus generator uses),
+# Installs what the tests need (Go 1.19, git and govulncheck from Debian, the x/mod sources the corpus generator uses),
 # builds the module corpus from ../shared/corpus if it is not there yet, then runs every test project.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +16,7 @@ command -v git >/dev/null || need+=(git)
 command -v python3 >/dev/null || need+=(python3)
 command -v curl >/dev/null || need+=(curl)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx)
+[ -x /usr/bin/govulncheck ] || need+=(govulncheck)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   as_root apt-get update -qq
