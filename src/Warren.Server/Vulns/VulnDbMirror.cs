@@ -31,6 +31,7 @@ public sealed class VulnDbMirror : IAdvisoryCatalog, IDisposable
     private readonly IServiceProvider _services;
     private readonly TimeProvider _time;
     private readonly ILogger<VulnDbMirror> _logger;
+    private readonly VulnDbMetrics? _metrics;
     private readonly CancellationTokenSource _stopping;
     private readonly SemaphoreSlim _refreshGate = new(1, 1);
     private readonly TaskCompletionSource _firstAttempt = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -46,7 +47,7 @@ public sealed class VulnDbMirror : IAdvisoryCatalog, IDisposable
     private string? _lastError;
 
     public VulnDbMirror(VulnDbSource source, IOptions<WarrenOptions> options, IServiceProvider services, TimeProvider time, IHostApplicationLifetime lifetime,
-        ILogger<VulnDbMirror> logger, VulnDbLimits? limits = null)
+        ILogger<VulnDbMirror> logger, VulnDbLimits? limits = null, VulnDbMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(lifetime);
@@ -58,6 +59,7 @@ public sealed class VulnDbMirror : IAdvisoryCatalog, IDisposable
         _services = services;
         _time = time;
         _logger = logger;
+        _metrics = metrics;
         _stopping = CancellationTokenSource.CreateLinkedTokenSource(lifetime.ApplicationStopping);
     }
 
@@ -76,6 +78,9 @@ public sealed class VulnDbMirror : IAdvisoryCatalog, IDisposable
     }
 
     public long Generation => Interlocked.Read(ref _generation);
+
+    /// <summary>True while a copy is served although the latest refresh from the source failed.</summary>
+    public bool IsStale => _lastError is not null && _current is not null;
 
     public async ValueTask<IReadOnlyList<Advisory>> ForModuleAsync(string modulePath, CancellationToken cancellationToken) =>
         (await GetSnapshotAsync(cancellationToken).ConfigureAwait(false))?.ForModule(modulePath) ?? [];
@@ -187,6 +192,7 @@ public sealed class VulnDbMirror : IAdvisoryCatalog, IDisposable
             || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             _lastError = HttpDownloaderOneLine(e);
+            _metrics?.RefreshFailed();
             Log.VulnDbRefreshFailed(_logger, _source.Name, _current is { } c ? VulnDbSnapshot.FormatTime(c.Modified) : "none", _lastError);
             return false;
         }
@@ -285,6 +291,7 @@ public sealed class VulnDbMirror : IAdvisoryCatalog, IDisposable
     private bool Unchanged(string how)
     {
         Interlocked.Increment(ref _notModified);
+        _metrics?.RefreshNotModified();
         Log.VulnDbUnchanged(_logger, _source.Name, how);
         return false;
     }
@@ -303,6 +310,7 @@ public sealed class VulnDbMirror : IAdvisoryCatalog, IDisposable
 
         var changed = Install(snapshot);
         Interlocked.Increment(ref _refreshes);
+        _metrics?.RefreshLoaded(fetched);
         Log.VulnDbRefreshed(_logger, _source.Name, snapshot.Entries.Count, changed.Count, fetched, snapshot.Modified);
         await NotifyAsync(changed).ConfigureAwait(false);
         return true;

@@ -18,6 +18,7 @@ public static partial class VulnDbServices
     public static IServiceCollection AddVulnDbMirror(this IServiceCollection services, WarrenOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        services.TryAddSingleton<VulnDbMetrics>();
         if (VulnDbSource.IsOff(options.VulnDb))
         {
             return services;
@@ -25,7 +26,8 @@ public static partial class VulnDbServices
 
         services.AddSingleton(sp => VulnDbSource.Create(sp.GetRequiredService<IOptions<WarrenOptions>>().Value, sp.GetRequiredService<IHttpClientFactory>())!);
         services.AddSingleton(sp => new VulnDbMirror(sp.GetRequiredService<VulnDbSource>(), sp.GetRequiredService<IOptions<WarrenOptions>>(), sp,
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IHostApplicationLifetime>(), sp.GetRequiredService<ILogger<VulnDbMirror>>()));
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IHostApplicationLifetime>(), sp.GetRequiredService<ILogger<VulnDbMirror>>(),
+            metrics: sp.GetRequiredService<VulnDbMetrics>()));
         services.Replace(ServiceDescriptor.Singleton<IAdvisoryCatalog>(sp => sp.GetRequiredService<VulnDbMirror>()));
         services.AddHostedService<VulnDbStarter>();
         return services;
@@ -43,6 +45,15 @@ public static partial class VulnDbServices
 
     private static async Task<IResult> HandleAsync(HttpContext context, string? path, IServiceProvider services)
     {
+        var mirror = services.GetService<VulnDbMirror>();
+        var result = await ServeAsync(context, path, mirror).ConfigureAwait(false);
+        // Errors carry their status; a file is 200 (or 304, decided when it is written): both count as served.
+        services.GetService<VulnDbMetrics>()?.Request((result as IStatusCodeHttpResult)?.StatusCode ?? 200, mirror?.IsStale == true);
+        return result;
+    }
+
+    private static async Task<IResult> ServeAsync(HttpContext context, string? path, VulnDbMirror? mirror)
+    {
         context.Items[ProxyEndpoints.RouteItem] = "vuln";
         var raw = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget;
         if (ProxyRequestParser.CheckRawTarget(raw) is { } rawError)
@@ -50,7 +61,6 @@ public static partial class VulnDbServices
             return Error(context, rawError.Status, rawError.Message);
         }
 
-        var mirror = services.GetService<VulnDbMirror>();
         if (mirror is null)
         {
             return Error(context, 404, "not found: this Warren does not mirror the vulnerability database (--vulndb off)");
