@@ -352,6 +352,10 @@ public sealed record WarrenOptions
     /// section of appsettings.json) instead of the whole file.</summary>
     public string? PolicySection { get; init; }
 
+    /// <summary>An inline policy document given through configuration other than appsettings.json (environment
+    /// variables); used when <see cref="PolicyFile"/> is null. It is not reloaded.</summary>
+    public string? PolicyInline { get; init; }
+
     /// <summary>How often the policy file is checked for changes besides the file-system watcher.</summary>
     public TimeSpan PolicyPollInterval { get; init; } = TimeSpan.FromSeconds(2);
 

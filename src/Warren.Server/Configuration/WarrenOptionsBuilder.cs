@@ -282,6 +282,9 @@ public sealed class WarrenOptionsBuilder
     /// <summary>The path of the policy object inside <see cref="Policy"/>; see <see cref="WarrenOptions.PolicySection"/>.</summary>
     public string? PolicySection { get; set; }
 
+    /// <summary>See <see cref="WarrenOptions.PolicyInline"/>.</summary>
+    public string? PolicyInline { get; set; }
+
     /// <summary>How often the policy file is checked for changes besides the watcher.</summary>
     public TimeSpan PolicyPollInterval { get; set; } = TimeSpan.FromSeconds(2);
 
@@ -369,6 +372,7 @@ public sealed class WarrenOptionsBuilder
         NodeName = NodeName,
         PolicyFile = PolicyFile,
         PolicySection = PolicySection,
+        PolicyInline = PolicyInline,
         PolicyPollInterval = PolicyPollInterval,
         EnvironmentProxies = EnvironmentProxies ?? ProxyEnvironment.None,
         Tracing = Tracing ?? Observability.TracingSettings.Off,

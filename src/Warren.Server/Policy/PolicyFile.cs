@@ -9,6 +9,11 @@ public static class PolicyFile
     public static string Describe(WarrenOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (options.PolicyFile is null && options.PolicyInline is not null)
+        {
+            return "Warren:Policy (configuration)";
+        }
+
         return options.PolicySection is null ? options.PolicyFile ?? "(none)" : $"{options.PolicyFile} ({options.PolicySection.Replace(':', '.')})";
     }
 
@@ -17,7 +22,7 @@ public static class PolicyFile
     {
         ArgumentNullException.ThrowIfNull(options);
         var policy = PolicyParser.Parse(content, options.PolicySection, out var found);
-        var name = options.PolicyFile;
+        var name = options.PolicyFile ?? Describe(options);
         problems = found.Select(p => $"policy {name} {p}").ToList();
         return policy;
     }
@@ -27,6 +32,11 @@ public static class PolicyFile
     {
         ArgumentNullException.ThrowIfNull(options);
         reason = null;
+        if (string.IsNullOrEmpty(options.PolicyFile) && options.PolicyInline is { } inline)
+        {
+            return System.Text.Encoding.UTF8.GetBytes(inline);
+        }
+
         try
         {
             using var stream = new FileStream(Path.GetFullPath(options.PolicyFile!), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
@@ -55,7 +65,7 @@ public sealed class PolicyOptionsValidator : IValidateOptions<WarrenOptions>
     public ValidateOptionsResult Validate(string? name, WarrenOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (string.IsNullOrEmpty(options.PolicyFile))
+        if (string.IsNullOrEmpty(options.PolicyFile) && options.PolicyInline is null)
         {
             return ValidateOptionsResult.Success;
         }
@@ -68,7 +78,7 @@ public sealed class PolicyOptionsValidator : IValidateOptions<WarrenOptions>
 
         if (PolicyFile.Read(options, out var reason) is not { } content)
         {
-            problems.Add($"policy {options.PolicyFile}: cannot read it: {reason}");
+            problems.Add($"policy {PolicyFile.Describe(options)}: cannot read it: {reason}");
         }
         else if (PolicyFile.Compile(options, content, out var found) is null)
         {

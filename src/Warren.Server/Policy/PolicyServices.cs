@@ -19,7 +19,9 @@ public static class PolicyServices
     }
 
     /// <summary>When no policy file is given and the "Warren:Policy" section is an object, the policy is that object of
-    /// appsettings.json (read from the file itself, so that problems name its lines, and reloaded when it changes).</summary>
+    /// appsettings.json (read from the file itself, so that problems name its lines, and reloaded when it changes); when
+    /// appsettings.json has no such object, the section comes from elsewhere (environment variables such as
+    /// WARREN_POLICY__DENY__0__MODULE) and is the policy as configured at start-up.</summary>
     public static void UseAppSettingsSection(WarrenOptionsBuilder draft, IConfiguration configuration, string contentRoot)
     {
         ArgumentNullException.ThrowIfNull(draft);
@@ -36,7 +38,36 @@ public static class PolicyServices
             return;
         }
 
-        draft.PolicyFile = Path.Combine(contentRoot, "appsettings.json");
+        var appSettings = Path.Combine(contentRoot, "appsettings.json");
+        if (!HoldsSection(appSettings))
+        {
+            draft.PolicyInline = PolicyConfiguration.ToJson(section);
+            return;
+        }
+
+        draft.PolicyFile = appSettings;
         draft.PolicySection = Section;
+    }
+
+    /// <summary>Whether the file exists and has an object at <see cref="Section"/> (an unreadable or malformed file counts
+    /// as holding it, so that its problems are reported against it).</summary>
+    private static bool HoldsSection(string appSettings)
+    {
+        byte[] bytes;
+        try
+        {
+            if (!File.Exists(appSettings))
+            {
+                return false;
+            }
+
+            bytes = File.ReadAllBytes(appSettings);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return true;
+        }
+
+        return Warren.Core.Policy.PolicyJson.Parse(bytes, out _) is not { } root || Warren.Core.Policy.PolicyJson.Find(root, Section) is not null;
     }
 }

@@ -39,7 +39,7 @@ public sealed class PolicyStore : IHostedService, IDisposable
     }
 
     /// <summary>Whether a policy file is configured at all.</summary>
-    public bool Configured => !string.IsNullOrEmpty(_options.PolicyFile);
+    public bool Configured => !string.IsNullOrEmpty(_options.PolicyFile) || _options.PolicyInline is not null;
 
     /// <summary>The policy in force (<see cref="ModulePolicy.Empty"/> when none).</summary>
     public ModulePolicy Current => _current;
@@ -55,9 +55,9 @@ public sealed class PolicyStore : IHostedService, IDisposable
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        if (!Configured)
+        if (string.IsNullOrEmpty(_options.PolicyFile))
         {
-            return Task.CompletedTask;
+            return Task.CompletedTask; // none, or inline: nothing to watch
         }
 
         var file = Path.GetFullPath(_options.PolicyFile!);
