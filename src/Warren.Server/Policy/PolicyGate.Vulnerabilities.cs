@@ -10,10 +10,13 @@ public sealed partial class PolicyGate
 {
     private int _warnedNoDatabase;
 
-    /// <summary>The module's advisories from the vulnerability database in force (withdrawn ones left out).</summary>
+    /// <summary>The module's advisories from the vulnerability database in force (withdrawn ones left out). Before the
+    /// mirror's first copy is loaded, the lookup waits (a bounded time) for it, so that a request soon after start-up is
+    /// not let through unchecked.</summary>
     private async ValueTask<IReadOnlyList<Advisory>> AdvisoriesAsync(string modulePath, CancellationToken cancellationToken)
     {
-        if (!_catalog.IsAvailable)
+        var all = await _catalog.ForModuleAsync(modulePath, cancellationToken).ConfigureAwait(false);
+        if (all.Count == 0 && !_catalog.IsAvailable)
         {
             if (Interlocked.Exchange(ref _warnedNoDatabase, 1) == 0)
             {
@@ -23,7 +26,6 @@ public sealed partial class PolicyGate
             return [];
         }
 
-        var all = await _catalog.ForModuleAsync(modulePath, cancellationToken).ConfigureAwait(false);
         return all.Any(a => a.Withdrawn is not null) ? all.Where(a => a.Withdrawn is null).ToList() : all;
     }
 

@@ -100,12 +100,12 @@ public static partial class VulnDbServices
 }
 
 /// <summary>Starts the mirror at start-up when some component reacts to new advisories (it needs the refreshes even
-/// when nobody asks for /vuln/).</summary>
+/// when nobody asks for /vuln/), or when the policy denies vulnerable versions (the first downloads need the database).</summary>
 internal sealed class VulnDbStarter(IServiceProvider services, VulnDbMirror mirror) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        if (services.GetServices<IAdvisoryRefreshObserver>().Any())
+        if (services.GetServices<IAdvisoryRefreshObserver>().Any() || services.GetService<Policy.PolicyStore>()?.Current.DenyVulnerable == true)
         {
             mirror.EnsureStarted();
         }
