@@ -92,7 +92,7 @@ public sealed class ImportCommand : Command
         {
             var staging = app.Services.GetRequiredService<StagingArea>();
             var importer = new BundleImporter(new ImportOptions(bundle, app.Services.GetRequiredService<IArtifactStore>(), app.Services.GetRequiredService<IModuleIndex>(),
-                staging.NewFile, trust, sumdbKey, Math.Max(1, parse.GetValue(_jobs))));
+                staging.NewFile, trust, sumdbKey, Math.Max(1, parse.GetValue(_jobs)), VulnDbRoot: parse.GetValue(_root)));
             var style = ReportOutput.Style(parse, _color);
             var json = parse.GetValue(_json);
             ImportResult result;
