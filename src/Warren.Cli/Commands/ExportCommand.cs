@@ -46,7 +46,8 @@ public sealed class ExportCommand : Command
             vulndb.zip), listed and hashed in the manifest like every other file. SOURCE is a store directory (the
             copy warren serve keeps under ROOT/.warren/vulndb), a vulndb.zip, file:///DIR (the current layout) or an
             http(s) URL serving it (a Warren's /vuln, or https://vuln.go.dev); without SOURCE, the stored copy of the
-            store of a warren serve without --root. No database there: exit code 2. warren import installs it as the
+            store of a warren serve without --root. No database there: exit code 2. The flag takes the next word as
+            SOURCE: write --with-vulndb=SOURCE, or put a bare --with-vulndb last. warren import installs it as the
             store's copy, which warren serve --offline serves under /vuln/ (both layouts) with no upstream.
 
             Exit code 0 when the bundle is complete, 2 when something failed (then no manifest is written), 64 on a

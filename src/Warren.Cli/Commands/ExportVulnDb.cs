@@ -28,7 +28,8 @@ internal static class ExportVulnDb
         }
 
         value = value.Trim();
-        if (Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" or "file")
+        // Only URLs written as such ("/srv/warren" is an absolute URI too, but a path here).
+        if (value.Contains("://", StringComparison.Ordinal) && Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" or "file")
         {
             if (uri.Scheme == "file" && !Directory.Exists(Path.Combine(uri.LocalPath, ".warren")) && !File.Exists(uri.LocalPath))
             {
@@ -108,7 +109,7 @@ internal static class ExportVulnDb
                 var mirror = app.Services.GetRequiredService<VulnDbMirror>();
                 return await mirror.RefreshAsync(cancellationToken).ConfigureAwait(false) && mirror.Current is { } snapshot
                     ? ((snapshot, source), null)
-                    : (null, $"{source}: {mirror.Status.LastError ?? "no database read"}");
+                    : (null, mirror.Status.LastError is { } error && error.Contains(source, StringComparison.Ordinal) ? error : $"{source}: {mirror.Status.LastError ?? "no database read"}");
             }
         }
         catch (OptionsValidationException e)
