@@ -16,6 +16,12 @@ public sealed class ExportCommand : Command
     private readonly Option<string?> _since = new("--since") { Description = "an earlier bundle (its directory or warren-bundle.json) or its cursor: carry only versions it did not" };
     private readonly Option<string?> _sign = new("--sign") { Description = "sign the manifest with this note signer key file (warren sumdb keygen writes one)" };
     private readonly Option<int> _jobs = new("--jobs") { Description = "concurrent requests", DefaultValueFactory = _ => 8 };
+    private readonly Option<string?> _withVulnDb = new("--with-vulndb")
+    {
+        Description = "carry the Go vulnerability database as vulndb.zip, from SOURCE: a store directory (its stored copy), a vulndb.zip, file:///DIR or an http(s) URL such as https://warren.example.com/vuln (default: the stored copy of the store of a warren serve without --root); write --with-vulndb=SOURCE",
+        Arity = ArgumentArity.ZeroOrOne,
+        HelpName = "SOURCE",
+    };
     private readonly Option<bool> _json = new("--json") { Description = "print the report as JSON" };
     private readonly Option<string> _color = ReportOutput.ColorOption();
     private readonly Argument<string[]> _inputs = new("INPUT") { Description = "go.mod, go.sum, go.work, module directories, or module@version", Arity = ArgumentArity.OneOrMore };
@@ -36,6 +42,14 @@ public sealed class ExportCommand : Command
             --out FILE.tar writes the same files as one tar archive, --out FILE.tar.zst as one zstd-compressed tar
             archive (`tar --zstd -xf` reads it too); warren import takes a directory or either archive.
 
+            --with-vulndb carries the Go vulnerability database too, as vulndb.zip (the layout of vuln.go.dev's
+            vulndb.zip), listed and hashed in the manifest like every other file. SOURCE is a store directory (the
+            copy warren serve keeps under ROOT/.warren/vulndb), a vulndb.zip, file:///DIR (the current layout) or an
+            http(s) URL serving it (a Warren's /vuln, or https://vuln.go.dev); without SOURCE, the stored copy of the
+            store of a warren serve without --root. No database there: exit code 2. The flag takes the next word as
+            SOURCE: write --with-vulndb=SOURCE, or put a bare --with-vulndb last. warren import installs it as the
+            store's copy, which warren serve --offline serves under /vuln/ (both layouts) with no upstream.
+
             Exit code 0 when the bundle is complete, 2 when something failed (then no manifest is written), 64 on a
             usage error.
 
@@ -43,9 +57,11 @@ public sealed class ExportCommand : Command
               warren export --out /mnt/usb/bundle --proxy https://warren.example.com go.mod
               warren export --out bundle2 --since /mnt/usb/bundle --sign /etc/warren/bundles.signer services/*/go.mod
               warren export --out bundle --sumdb "sum.example.com+1234abcd+AQ… https://warren.example.com/sumdb/sum.example.com" go.work
+              warren export --out /mnt/usb/bundle --with-vulndb=/var/cache/warren go.mod
+              warren export --out bundle.tar.zst --with-vulndb=https://warren.example.com/vuln go.mod
             """ + ReportOutput.Help)
     {
-        foreach (var option in new Option[] { _out, _proxy, _sumdb, _since, _sign, _jobs, _json, _color })
+        foreach (var option in new Option[] { _out, _proxy, _sumdb, _since, _sign, _jobs, _withVulnDb, _json, _color })
         {
             Add(option);
         }
@@ -108,7 +124,21 @@ public sealed class ExportCommand : Command
             return await UsageAsync("--sign: " + e.Message).ConfigureAwait(false);
         }
 
-        var exporter = new BundleExporter(new ExportOptions(parse.GetValue(_inputs)!, proxy, config, parse.GetValue(_out)!, since, signer, parse.GetValue(_jobs)));
+        // The database is read first: without it there is no point fetching modules.
+        (Warren.Protocol.VulnDb.VulnDbSnapshot Snapshot, string Source)? vulnDb = null;
+        if (parse.GetResult(_withVulnDb) is not null)
+        {
+            var (db, problem) = await ExportVulnDb.LoadAsync(parse.GetValue(_withVulnDb), cancellationToken).ConfigureAwait(false);
+            if (db is null)
+            {
+                await Console.Error.WriteLineAsync("warren export: --with-vulndb: " + problem).ConfigureAwait(false);
+                return ExitCodes.BadConfiguration;
+            }
+
+            vulnDb = db;
+        }
+
+        var exporter = new BundleExporter(new ExportOptions(parse.GetValue(_inputs)!, proxy, config, parse.GetValue(_out)!, since, signer, parse.GetValue(_jobs), VulnDb: vulnDb));
         var style = ReportOutput.Style(parse, _color);
         var json = parse.GetValue(_json);
         ExportResult? result = null;

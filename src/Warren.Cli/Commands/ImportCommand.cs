@@ -31,6 +31,12 @@ public sealed class ImportCommand : Command
             stored. Each file is then published put-if-absent (so an import is idempotent and an interrupted one is
             finished by running it again) with the checksum data kept under sumdb/NAME/.
 
+            A bundle written with warren export --with-vulndb carries the Go vulnerability database as vulndb.zip: it is
+            checked with the rest (its SHA-256, then read whole and compared with the manifest) and installed as the
+            store's copy under ROOT/.warren/vulndb, as warren import vulndb.zip does, unless the stored copy is newer.
+            warren serve --offline serves it under /vuln/ (GOVULNDB=URL/vuln govulncheck) without contacting --vulndb;
+            with --vulndb off there is no /vuln/.
+
             Without --sumdb-key the key in the manifest is used: pin it (or sign bundles and pass --trust) so that
             whoever carries the bundle cannot swap the checksum database as well as the modules.
 
@@ -39,6 +45,7 @@ public sealed class ImportCommand : Command
             Examples:
               warren import /mnt/usb/bundle --root /srv/warren --trust /etc/warren/bundles.verifier
               warren serve --offline --root /srv/warren --sumdb "$(cat sum.example.com.verifier)"
+              warren import /mnt/usb/vulndb.zip --root /srv/warren
             """ + ReportOutput.Help)
     {
         Add(_bundle);
@@ -92,7 +99,7 @@ public sealed class ImportCommand : Command
         {
             var staging = app.Services.GetRequiredService<StagingArea>();
             var importer = new BundleImporter(new ImportOptions(bundle, app.Services.GetRequiredService<IArtifactStore>(), app.Services.GetRequiredService<IModuleIndex>(),
-                staging.NewFile, trust, sumdbKey, Math.Max(1, parse.GetValue(_jobs))));
+                staging.NewFile, trust, sumdbKey, Math.Max(1, parse.GetValue(_jobs)), VulnDbRoot: parse.GetValue(_root)));
             var style = ReportOutput.Style(parse, _color);
             var json = parse.GetValue(_json);
             ImportResult result;

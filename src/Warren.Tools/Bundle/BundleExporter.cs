@@ -7,6 +7,7 @@ using Warren.Core.Modules;
 using Warren.Core.SumDb;
 using Warren.Protocol.GoProxy;
 using Warren.Protocol.SumDb;
+using Warren.Protocol.VulnDb;
 using Warren.Tools.Prefetch;
 using Warren.Tools.Reporting;
 
@@ -21,8 +22,9 @@ namespace Warren.Tools.Bundle;
 /// <param name="Signer">Signs the manifest when set.</param>
 /// <param name="Jobs">Concurrent requests.</param>
 /// <param name="Time">The clock the manifest's creation time comes from (null: the system's).</param>
+/// <param name="VulnDb">The Go vulnerability database to carry as vulndb.zip (null: none), and where it was read from.</param>
 public sealed record ExportOptions(IReadOnlyList<string> Inputs, string Proxy, SumDbConfig? SumDb, string Out, BundleCursor? Since = null,
-    NoteSigner? Signer = null, int Jobs = 8, TimeProvider? Time = null);
+    NoteSigner? Signer = null, int Jobs = 8, TimeProvider? Time = null, (VulnDbSnapshot Snapshot, string Source)? VulnDb = null);
 
 /// <summary>What an export did.</summary>
 public sealed record ExportResult(Report Report, BundleManifest? Manifest, long Bytes, TimeSpan Elapsed);
@@ -30,7 +32,9 @@ public sealed record ExportResult(Report Report, BundleManifest? Manifest, long 
 /// <summary>Writes a bundle the go command verifies by itself: the GOPROXY layout (MODULE/@v/list, .info, .mod, .zip)
 /// of a build list, the checksum database's data a go client needs to verify every version of it offline
 /// (sumdb/NAME/supported, latest, lookup/MODULE@VERSION, and the tiles that prove those lookups against latest), and
-/// warren-bundle.json listing every file with its SHA-256, the source and the cursor of the next incremental export.</summary>
+/// warren-bundle.json listing every file with its SHA-256, the source and the cursor of the next incremental export.
+/// With <see cref="ExportOptions.VulnDb"/>, the Go vulnerability database goes along as vulndb.zip, written before the
+/// files are hashed, so it is listed and checked like every other file.</summary>
 /// <remarks>
 /// The build list is prefetch's (<see cref="Prefetcher"/>, minimum version selection). The lookups are fetched, proven
 /// against the database's latest signed head (each lookup's own head proven consistent with it), compared with the hashes
@@ -109,9 +113,10 @@ public sealed class BundleExporter(ExportOptions options)
             var versions = carried
                 .Select(c => new BundleVersion(c.Key.Path, c.Key.Version, c.Zip, hashes.GetValueOrDefault(c.Key)?.ZipHash, hashes.GetValueOrDefault(c.Key)?.GoModHash))
                 .ToList();
+            var vulnDb = await WriteVulnDbAsync(outDir, cancellationToken).ConfigureAwait(false);
             var files = await BundleLayout.HashFilesAsync(outDir, options.Jobs, cancellationToken).ConfigureAwait(false);
             var manifest = new BundleManifest(BundleManifest.CurrentFormat, options.Proxy, sumDb, (options.Time ?? TimeProvider.System).GetUtcNow(),
-                options.Since is null ? null : $"{since.Count} versions carried by earlier bundles", since.With(carried).ToString(), versions, files);
+                options.Since is null ? null : $"{since.Count} versions carried by earlier bundles", since.With(carried).ToString(), versions, files, vulnDb);
             var json = manifest.ToJson();
             BundleLayout.WriteAtomically(Path.Combine(outDir, BundleManifest.FileName), json);
             if (options.Signer is { } signer)
@@ -128,6 +133,11 @@ public sealed class BundleExporter(ExportOptions options)
             var bytes = files.Sum(f => f.Size);
             var what = sumDb is null ? "no checksum data" : $"checksum data of {sumDb.Name} at tree#{sumDb.TreeSize}";
             var signed = options.Signer is null ? "" : "; manifest signed by " + options.Signer.Name;
+            if (vulnDb is not null)
+            {
+                what += $"; vulnerability database ({vulnDb.Entries} entries, modified {VulnDbSnapshot.FormatTime(vulnDb.Modified)}, from {vulnDb.Source})";
+            }
+
             var seconds = clock.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture);
             findings.Add(new Finding("export.summary", Verdict.Pass,
                 $"{versions.Count} module versions ({versions.Count(v => v.Zip)} zips), {files.Count} files, {bytes} bytes in {seconds}s; {what}{signed}; next incremental export: --since {target}",
@@ -138,6 +148,21 @@ public sealed class BundleExporter(ExportOptions options)
         {
             scratch.Delete(recursive: true);
         }
+    }
+
+    /// <summary>Writes vulndb.zip into the bundle (the layout of vuln.go.dev's vulndb.zip, which warren import reads);
+    /// without a database to carry, removes one an earlier export into the same directory left. Its manifest entry.</summary>
+    private async Task<BundleVulnDb?> WriteVulnDbAsync(string outDir, CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(outDir, VulnDbArchive.FileName);
+        if (options.VulnDb is not { } vulnDb)
+        {
+            File.Delete(path);
+            return null;
+        }
+
+        await Task.Run(() => VulnDbArchive.WriteFile(vulnDb.Snapshot, path), cancellationToken).ConfigureAwait(false);
+        return new BundleVulnDb(VulnDbArchive.FileName, vulnDb.Snapshot.Entries.Count, vulnDb.Snapshot.Modified, vulnDb.Source);
     }
 
     /// <summary>go.work files become the directories they use; module@version becomes a go.mod requiring it (its build

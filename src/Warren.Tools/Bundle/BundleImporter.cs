@@ -5,7 +5,9 @@ using System.Text;
 using System.Text.Json;
 using Warren.Core.Modules;
 using Warren.Core.SumDb;
+using Warren.Core.Vulns;
 using Warren.Protocol.GoProxy;
+using Warren.Protocol.VulnDb;
 using Warren.Storage;
 using Warren.Tools.Prefetch;
 using Warren.Tools.Reporting;
@@ -21,8 +23,10 @@ namespace Warren.Tools.Bundle;
 /// <param name="SumDbKey">The checksum database key the lookups must verify with (null: the manifest's).</param>
 /// <param name="Jobs">Versions checked and stored at once.</param>
 /// <param name="Time">The clock of the index records' times (null: the system's).</param>
+/// <param name="VulnDbRoot">The store root whose copy of the vulnerability database (ROOT/.warren/vulndb) a bundle's
+/// vulndb.zip replaces (null: a bundle's database is checked but not installed).</param>
 public sealed record ImportOptions(string Bundle, IArtifactStore Store, IModuleIndex? Index, Func<string> NewStagingFile, NoteVerifier? Trust = null,
-    NoteVerifier? SumDbKey = null, int Jobs = 4, TimeProvider? Time = null);
+    NoteVerifier? SumDbKey = null, int Jobs = 4, TimeProvider? Time = null, string? VulnDbRoot = null);
 
 /// <summary>What an import did.</summary>
 public sealed record ImportResult(Report Report, int Stored, int Present, int Refused, long Bytes, TimeSpan Elapsed);
@@ -38,7 +42,10 @@ public sealed record ImportResult(Report Report, int Stored, int Present, int Re
 /// then is each file published put-if-absent, a version's .mod, .info and .ziphash before its .zip. So an import is
 /// idempotent, an interrupted one is finished by running it again, a refused one leaves nothing behind, and no partial
 /// file is ever visible. The checksum data (tiles, lookups, latest) is stored under sumdb/NAME/ for
-/// `warren serve --offline`; lookups and latest of a newer head replace older ones.
+/// `warren serve --offline`; lookups and latest of a newer head replace older ones. A bundle's vulnerability database
+/// (vulndb.zip) is read whole from its staged copy and must match the manifest's entry count and time; it then becomes
+/// the store's copy, exactly as `warren import vulndb.zip` makes it (<see cref="VulnDbStoredCopy.Save"/>), unless the
+/// stored copy is newer.
 /// </remarks>
 public sealed class BundleImporter(ImportOptions options)
 {
@@ -161,7 +168,19 @@ public sealed class BundleImporter(ImportOptions options)
             return Refuse(findings, null, null, clock);
         }
 
-        // 2. The checksum data, and each version's files against it (the staged copies).
+        // 2. The vulnerability database, read whole (the staged copy).
+        VulnDbSnapshot? vulnDb = null;
+        if (manifest.VulnDb is { } vulnEntry)
+        {
+            string? problem;
+            (vulnDb, problem) = CheckVulnDb(stage, vulnEntry, listed);
+            if (problem is not null)
+            {
+                return Refuse(findings, vulnEntry.Path, problem, clock);
+            }
+        }
+
+        // 3. The checksum data, and each version's files against it (the staged copies).
         if (manifest.SumDb is null)
         {
             findings.Add(new Finding("import.sumdb", Verdict.Warn, "the bundle carries no checksum data: files are checked against the manifest only", "export with --sumdb", bundle));
@@ -171,7 +190,7 @@ public sealed class BundleImporter(ImportOptions options)
             return Refuse(findings, null, null, clock);
         }
 
-        // 3. Publish.
+        // 4. Publish.
         _done = 0;
         await Parallel.ForEachAsync(manifest.Versions, Jobs(cancellationToken), async (v, ct) =>
         {
@@ -183,11 +202,79 @@ public sealed class BundleImporter(ImportOptions options)
             await StoreChecksumsAsync(stage, sumDb, listed, cancellationToken).ConfigureAwait(false);
         }
 
+        if (vulnDb is not null)
+        {
+            findings.Add(InstallVulnDb(vulnDb, manifest.VulnDb!));
+        }
+
         var seconds = clock.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture);
         findings.Add(new Finding("import.summary", Verdict.Pass,
             $"{manifest.Versions.Count} module versions checked{(manifest.SumDb is { } s ? $" against {s.Name} tree#{s.TreeSize}" : "")}: {_stored} files stored, {_present} already there, {_bytes} bytes, {seconds}s; into {options.Store.Location}",
             null, bundle));
         return new ImportResult(new Report("import", findings), _stored, _present, 0, _bytes, clock.Elapsed);
+    }
+
+    /// <summary>The bundle's database (its staged copy, already checked against the manifest's SHA-256), or the problem.</summary>
+    private static (VulnDbSnapshot? Snapshot, string? Problem) CheckVulnDb(string stage, BundleVulnDb entry, Dictionary<string, BundleFile> listed)
+    {
+        if (entry.Path != VulnDbArchive.FileName || !listed.ContainsKey(entry.Path))
+        {
+            return (null, $"the manifest's vulnerability database is not a listed {VulnDbArchive.FileName} at the top of the bundle");
+        }
+
+        VulnDbSnapshot snapshot;
+        try
+        {
+            using var file = File.OpenRead(Path.Combine(stage, entry.Path));
+            snapshot = VulnDbArchive.Read(file, VulnDbLimits.Default);
+        }
+        catch (Exception e) when (e is OsvFormatException or InvalidDataException or IOException)
+        {
+            return (null, "not a usable vulnerability database: " + e.Message.ReplaceLineEndings(" "));
+        }
+
+        return snapshot.Entries.Count != entry.Entries || snapshot.Modified != entry.Modified
+            ? (null, $"holds {snapshot.Entries.Count} entries modified {VulnDbSnapshot.FormatTime(snapshot.Modified)}, the manifest says {entry.Entries} modified {VulnDbSnapshot.FormatTime(entry.Modified)}")
+            : (snapshot, null);
+    }
+
+    /// <summary>Makes the bundle's database the store's copy (as warren import vulndb.zip does), unless the stored one is newer.</summary>
+    private Finding InstallVulnDb(VulnDbSnapshot snapshot, BundleVulnDb entry)
+    {
+        var modified = VulnDbSnapshot.FormatTime(snapshot.Modified);
+        if (options.VulnDbRoot is not { } root)
+        {
+            return new Finding("import.vulndb", Verdict.Warn, $"the vulnerability database ({snapshot.Entries.Count} entries, modified {modified}) was checked but not installed: no store root", null, entry.Path);
+        }
+
+        try
+        {
+            DateTimeOffset? stored = null;
+            try
+            {
+                stored = VulnDbStoredCopy.Load(root, VulnDbLimits.Default)?.Snapshot.Modified;
+            }
+            catch (Exception e) when (e is OsvFormatException or InvalidDataException)
+            {
+                // An unreadable stored copy is replaced.
+            }
+
+            if (stored is { } newer && newer > snapshot.Modified)
+            {
+                return new Finding("import.vulndb", Verdict.Pass,
+                    $"kept the stored vulnerability database (modified {VulnDbSnapshot.FormatTime(newer)}): it is newer than the bundle's (modified {modified})", null, VulnDbStoredCopy.ZipPath(root));
+            }
+
+            VulnDbStoredCopy.Save(root, snapshot, new VulnDbState(VulnDbStoredCopy.ImportedSource, null, null, (options.Time ?? TimeProvider.System).GetUtcNow()));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return new Finding("import.vulndb", Verdict.Fail, "cannot store the vulnerability database: " + e.Message.ReplaceLineEndings(" "),
+                "make the store writable and import the bundle again", VulnDbStoredCopy.DirectoryOf(root));
+        }
+
+        return new Finding("import.vulndb", Verdict.Pass,
+            $"vulnerability database installed: {snapshot.Entries.Count} entries, modified {modified}, from {entry.Source}; warren serve serves it under /vuln/ (also --offline)", null, VulnDbStoredCopy.ZipPath(root));
     }
 
     private ParallelOptions Jobs(CancellationToken cancellationToken) =>

@@ -18,8 +18,13 @@ public sealed record BundleVersion(string Path, string Version, bool Zip, string
 /// signed tree head (sumdb/NAME/latest) every lookup in the bundle is proven against.</summary>
 public sealed record BundleSumDb(string Name, string VerifierKey, long TreeSize);
 
+/// <summary>The Go vulnerability database a bundle carries: a file of the bundle (<see cref="Path"/>, vulndb.zip, in the
+/// layout of vuln.go.dev's vulndb.zip, listed and hashed like every other file), the number of its entries, the
+/// "modified" time of its index/db.json, and where the exporter read it from.</summary>
+public sealed record BundleVulnDb(string Path, int Entries, DateTimeOffset Modified, string Source);
+
 /// <summary>warren-bundle.json: what a bundle holds, where it came from, and the cursor the next incremental export
-/// starts from.</summary>
+/// starts from. <see cref="VulnDb"/> is absent unless the bundle carries the vulnerability database (export --with-vulndb).</summary>
 public sealed record BundleManifest(
     int Format,
     string Source,
@@ -28,7 +33,8 @@ public sealed record BundleManifest(
     string? Since,
     string Cursor,
     IReadOnlyList<BundleVersion> Versions,
-    IReadOnlyList<BundleFile> Files)
+    IReadOnlyList<BundleFile> Files,
+    BundleVulnDb? VulnDb = null)
 {
     public const string FileName = "warren-bundle.json";
     public const string SignatureName = "warren-bundle.sig";

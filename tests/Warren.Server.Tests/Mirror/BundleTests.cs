@@ -33,13 +33,21 @@ public sealed class BundleTests(BundleFixture fixture) : IClassFixture<BundleFix
 
         public string Url => _warren!.Url;
 
+        /// <summary>The source Warren's store directory.</summary>
+        public string Root => _warren!.Root;
+
         public string SumDb => $"{VerifierKey} {Url}/sumdb/{Name}";
 
-        public static async Task<Source> StartAsync()
+        /// <param name="vulnDb">The source Warren's --vulndb (default off).</param>
+        public static async Task<Source> StartAsync(string? vulnDb = null)
         {
             var source = new Source { _upstream = await FakeUpstream.StartAsync(TestPaths.Corpus) };
             (source.Signer, source.VerifierKey) = HostedSumDbGoTests.NewKey();
-            source._warren = await WarrenInstance.StartAsync(source._upstream.Url, o => o.HostedSumDb = source.Signer);
+            source._warren = await WarrenInstance.StartAsync(source._upstream.Url, o =>
+            {
+                o.HostedSumDb = source.Signer;
+                o.VulnDb = vulnDb ?? "off";
+            });
             return source;
         }
 
@@ -107,6 +115,10 @@ public sealed class BundleTests(BundleFixture fixture) : IClassFixture<BundleFix
         Assert.Contains($"sumdb/{Name}/supported", files);
         Assert.Contains(files, f => f.StartsWith($"sumdb/{Name}/tile/8/0/", StringComparison.Ordinal));
         Assert.StartsWith("b1.", manifest.GetProperty("cursor").GetString());
+
+        // Without --with-vulndb: no vulnerability database, as before.
+        Assert.DoesNotContain("vulndb.zip", files);
+        Assert.False(manifest.TryGetProperty("vulnDb", out _), "a bundle exported without --with-vulndb names a vulnerability database");
         var versions = manifest.GetProperty("versions").EnumerateArray().ToList();
         Assert.True(versions.Count(v => v.GetProperty("zip").GetBoolean()) >= 50, "too few zips: " + versions.Count);
         foreach (var v in versions)

@@ -6,7 +6,7 @@ using Warren.Tools.Prefetch;
 
 namespace Warren.Tools.Tests.Bundle;
 
-/// <summary>The pieces of a bundle: the incremental cursor, go.work inputs, the manifest's signature, the tar form.</summary>
+/// <summary>The pieces of a bundle: the incremental cursor, go.work inputs, the manifest's signature and vulnerability database entry, the tar form.</summary>
 public sealed class BundlePartsTests
 {
     [Fact]
@@ -33,6 +33,19 @@ public sealed class BundlePartsTests
     [InlineData("b1.!!!")]
     public void A_malformed_cursor_is_a_format_error(string value) =>
         Assert.Throws<FormatException>(() => BundleCursor.Parse(value));
+
+    [Fact]
+    public void The_manifest_names_a_carried_vulnerability_database_and_omits_it_otherwise()
+    {
+        var plain = new BundleManifest(BundleManifest.CurrentFormat, "http://127.0.0.1:1", null, DateTimeOffset.UnixEpoch, null, BundleCursor.Empty.ToString(), [], []);
+        Assert.DoesNotContain("vulnDb", Encoding.UTF8.GetString(plain.ToJson()), StringComparison.Ordinal);
+        Assert.Null(BundleManifest.Parse(plain.ToJson()).VulnDb);
+
+        var modified = new DateTimeOffset(2026, 1, 2, 0, 0, 0, TimeSpan.Zero);
+        var carried = plain with { VulnDb = new BundleVulnDb("vulndb.zip", 3, modified, "http://127.0.0.1:1/vuln") };
+        Assert.Contains("\"vulnDb\"", Encoding.UTF8.GetString(carried.ToJson()), StringComparison.Ordinal);
+        Assert.Equal(carried.VulnDb, BundleManifest.Parse(carried.ToJson()).VulnDb);
+    }
 
     [Fact]
     public void Go_work_inputs_are_the_directories_they_use_in_both_forms()
