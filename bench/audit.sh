@@ -107,11 +107,14 @@ WARREN_CPU=$(calc "$(cpu_ticks "$WARREN_PID") / $CLK_TCK")
 # On copies (the go command may tidy a go.mod whose pinned versions are not a consistent build list); a first pass
 # through Warren fills the module cache with every go.mod the build lists need.
 cp -r "$WORK/repos" "$WORK/ref"
+mkdir -p "$WORK/ref-out"
+REF_DIRS=("${DIRS[@]/#$WORK\/repos/$WORK/ref}")
 go_list_all() { # PROXY -> ELAPSED
     local d t0
     t0=$(now)
-    for d in "$WORK"/ref/repo*; do
-        (cd "$d" && goenv "$1" "$GO" list -m all >"$d.list" 2>"$d.err") || { echo "bench: go list -m all in $d:" >&2; cat "$d.err" >&2; exit 1; }
+    for d in "${REF_DIRS[@]}"; do
+        (cd "$d" && goenv "$1" "$GO" list -m all >"$WORK/ref-out/${d##*/}.list" 2>"$WORK/ref-out/${d##*/}.err") ||
+            { echo "bench: go list -m all in $d:" >&2; cat "$WORK/ref-out/${d##*/}.err" >&2; exit 1; }
     done
     ELAPSED=$(calc "$(now) - $t0")
 }
