@@ -136,9 +136,10 @@ per_round() { for v in "$@"; do printf "%.${P:-0}f / " "$v"; done | sed 's| / $|
         echo "| $label | $(fmt "$(median ${RPS_OF[$c-plain]})" 0) | $(fmt "$(median ${RPS_OF[$c-policy]})" 0) | $(P=2 per_round ${RATIOS[$c]}) | $(fmt "$ratio") | $target | $result |"
     done
     echo
-    echo "req/s per round (no policy / policy) and the Warrens' CPU (percent of one core, median):"
+    echo "req/s per round, and the Warren's CPU during the runs (percent of one core, median):"
     for c in "${CASES[@]}"; do
-        echo "- $c: $(per_round ${RPS_OF[$c-plain]}) / vs / $(per_round ${RPS_OF[$c-policy]}); CPU $(fmt "$(median ${CPU_OF[$c-plain]})" 0)% vs $(fmt "$(median ${CPU_OF[$c-policy]})" 0)%"
+        echo "- $c: no policy $(per_round ${RPS_OF[$c-plain]}) (CPU $(fmt "$(median ${CPU_OF[$c-plain]})" 0)%);" \
+            "policy $(per_round ${RPS_OF[$c-policy]}) (CPU $(fmt "$(median ${CPU_OF[$c-policy]})" 0)%)"
     done
 } >"$RESULTS/policy.md"
 
