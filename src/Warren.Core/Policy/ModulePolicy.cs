@@ -129,12 +129,19 @@ public sealed class ModulePolicy
     private sealed class RuleIndex
     {
         private readonly (int Slashes, Dictionary<string, PolicyRule[]>.AlternateLookup<ReadOnlySpan<char>> Lookup)[] _literal;
-        private readonly (string Glob, int Slashes, PolicyRule Rule)[] _wildcard;
+
+        // Globs with wildcards whose first path element is literal ("github.com/org/*"), by that element, each list in
+        // rule order; the others ("*.corp.example/…") in one list. Every entry carries the literal text before the
+        // glob's first wildcard and after its last, which any match must start and end with: most entries are refused
+        // by those two comparisons, without running the matcher.
+        private readonly Dictionary<string, WildcardRule[]>.AlternateLookup<ReadOnlySpan<char>> _wildcardByHost;
+        private readonly WildcardRule[] _wildcard;
 
         public RuleIndex(IReadOnlyList<PolicyRule> rules)
         {
             var literal = new SortedDictionary<int, Dictionary<string, List<PolicyRule>>>();
-            var wildcard = new List<(string, int, PolicyRule)>();
+            var byHost = new Dictionary<string, List<WildcardRule>>(StringComparer.Ordinal);
+            var wildcard = new List<WildcardRule>();
             foreach (var rule in rules)
             {
                 foreach (var glob in ModulePatterns.SplitGlobs(rule.Module))
@@ -159,13 +166,29 @@ public sealed class ModulePolicy
                     }
                     else
                     {
-                        wildcard.Add((glob, slashes, rule));
+                        var entry = new WildcardRule(glob, slashes, rule);
+                        var host = glob.IndexOf('/', StringComparison.Ordinal);
+                        if (host >= 0 && host < entry.Prefix.Length)
+                        {
+                            var key = glob[..host];
+                            if (!byHost.TryGetValue(key, out var list))
+                            {
+                                byHost[key] = list = [];
+                            }
+
+                            list.Add(entry);
+                        }
+                        else
+                        {
+                            wildcard.Add(entry);
+                        }
                     }
                 }
             }
 
             _literal = literal.Select(kv => (kv.Key, kv.Value.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal)
                 .GetAlternateLookup<ReadOnlySpan<char>>())).ToArray();
+            _wildcardByHost = byHost.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
             _wildcard = [.. wildcard];
         }
 
@@ -194,15 +217,75 @@ public sealed class ModulePolicy
                 }
             }
 
-            foreach (var (glob, slashes, rule) in _wildcard)
+            var first = modulePath.IndexOf('/', StringComparison.Ordinal);
+            if (_wildcardByHost.Dictionary.Count > 0
+                && _wildcardByHost.TryGetValue(modulePath.AsSpan(0, first < 0 ? modulePath.Length : first), out var byHost))
             {
-                if ((best is null || rule.Index < best.Index) && ModulePatterns.MatchesPrefix(glob, slashes, modulePath) && rule.Versions.Contains(version))
+                best = FirstWildcard(byHost, modulePath, version, best);
+            }
+
+            return FirstWildcard(_wildcard, modulePath, version, best);
+        }
+
+        /// <summary>The first entry (in rule order, below best's index) matching the module path and holding version,
+        /// else best.</summary>
+        private static PolicyRule? FirstWildcard(WildcardRule[] entries, string modulePath, string version, PolicyRule? best)
+        {
+            foreach (var entry in entries)
+            {
+                if (best is not null && entry.Rule.Index >= best.Index)
                 {
-                    best = rule;
+                    break; // entries are in rule order
+                }
+
+                if (entry.Matches(modulePath) && entry.Rule.Versions.Contains(version))
+                {
+                    return entry.Rule;
                 }
             }
 
             return best;
+        }
+
+        /// <summary>A glob with wildcards, the literal text before its first wildcard and after its last.</summary>
+        private sealed class WildcardRule
+        {
+            public WildcardRule(string glob, int slashes, PolicyRule rule)
+            {
+                Glob = glob;
+                Slashes = slashes;
+                Rule = rule;
+                var first = glob.AsSpan().IndexOfAny("*?[\\");
+                var last = glob.AsSpan().LastIndexOfAny("*?[]\\");
+                Prefix = glob[..first];
+                Suffix = glob[(last + 1)..];
+            }
+
+            public string Glob { get; }
+
+            public int Slashes { get; }
+
+            public PolicyRule Rule { get; }
+
+            /// <summary>The text before the first wildcard, escape or class: every match starts with it.</summary>
+            public string Prefix { get; }
+
+            /// <summary>The text after the last wildcard, escape or class: every match ends with it.</summary>
+            public string Suffix { get; }
+
+            /// <summary>Whether the glob matches the first Slashes+1 elements of the module path (GOPRIVATE-style).</summary>
+            public bool Matches(string modulePath)
+            {
+                var end = PrefixEnd(modulePath, Slashes);
+                if (end < 0)
+                {
+                    return false;
+                }
+
+                var part = modulePath.AsSpan(0, end);
+                return part.StartsWith(Prefix, StringComparison.Ordinal) && part.EndsWith(Suffix, StringComparison.Ordinal)
+                    && ModulePatterns.Match(Glob, part) == ModulePatterns.MatchResult.Match;
+            }
         }
 
         /// <summary>The length of the first slashes+1 path elements of path, or -1 when it has fewer.</summary>

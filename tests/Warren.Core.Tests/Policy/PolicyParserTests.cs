@@ -176,6 +176,45 @@ public sealed class PolicyParserTests
     }
 
     [Fact]
+    public void Wildcard_globs_of_every_shape_match_like_a_linear_scan()
+    {
+        // Wildcards in the first element or later, classes, escapes, '?', comma lists mixing literal and wildcard globs,
+        // and rules that overlap so that the rule order decides.
+        string[] globs =
+        [
+            "github.com/org-*/lib", "*.corp.example", "github.com/*/mux", "golang.org/x/legacy-*", "git?ub.com/x",
+            "github.com/[a-m]*/y", "example.com/a\\*b/*", "gitlab.example/team,bitbucket.example/team/*", "github.com/x/*",
+            "*/x/y", "github.com/org-1/lib", "gopkg.in/*.v[0-9]", "*", "github.com/org-*/*",
+        ];
+        var rules = string.Join(",\n", globs.Select((g, i) =>
+            $$"""{ "module": "{{g.Replace("\\", "\\\\", StringComparison.Ordinal)}}", "versions": "{{(i % 3 == 0 ? "<v1.5.0" : i % 3 == 1 ? ">=v1.2.0 <v2.0.0" : "v1.0.0")}}", "reason": "r{{i}}" }"""));
+        var policy = Parse("{ \"deny\": [\n" + rules + "\n] }");
+        string[] modules =
+        [
+            "github.com/org-1/lib", "github.com/org-22/lib/v2", "github.com/org-1/other", "api.corp.example", "api.corp.example/sub",
+            "corp.example", "github.com/gorilla/mux", "github.com/a/b/mux", "golang.org/x/legacy-net", "golang.org/x/net",
+            "gitXub.com/x/y", "github.com/x/y", "github.com/b/y", "github.com/z/y", "example.com/a*b/c", "example.com/aXb/c",
+            "gitlab.example/team/p", "bitbucket.example/team/p", "bitbucket.example/team", "gopkg.in/yaml.v3", "gopkg.in/yaml.vX",
+            "rsc.io/quote",
+        ];
+        foreach (var module in modules)
+        {
+            foreach (var version in new[] { "v0.1.0", "v1.0.0", "v1.3.0", "v1.6.0", "v2.1.0" })
+            {
+                var expected = policy.DenyRules.FirstOrDefault(r => ModulePatterns.MatchPrefixPatterns(r.Module, module) && r.Versions.Contains(version));
+                Assert.True(expected == policy.EvaluateRules(module, version).Rule, $"{module}@{version}: want {expected?.Reason ?? "none"}");
+            }
+        }
+
+        // Without the catch-all "*", some of these are allowed: the index must not invent matches either.
+        var narrow = Parse("{ \"deny\": [\n" + string.Join(",\n", rules.Split(",\n").Where(r => !r.Contains("\"*\"", StringComparison.Ordinal))) + "\n] }");
+        Assert.False(narrow.EvaluateRules("rsc.io/quote", "v1.0.0").Denied);
+        Assert.Equal("r1", narrow.EvaluateRules("api.corp.example/sub", "v1.3.0").Rule!.Reason);
+        Assert.Equal("r6", narrow.EvaluateRules("example.com/a*b/c", "v1.0.0").Rule!.Reason);
+        Assert.False(narrow.EvaluateRules("example.com/aXb/c", "v1.0.0").Denied);
+    }
+
+    [Fact]
     public void Retractions_cover_single_versions_and_intervals()
     {
         var mod = "module example.com/r\n\ngo 1.19\n\nretract (\n\t// Published too early.\n\tv1.0.0\n\t[v1.1.0, v1.1.5] // Broken build.\n)\n"u8;
