@@ -136,6 +136,45 @@ public sealed partial class SqliteModuleIndex : IModuleIndex, IDisposable
             return entries;
         });
 
+    public Task<IndexStats> GetStatsAsync(CancellationToken cancellationToken) =>
+        RunAsync(async connection =>
+        {
+            await using var command = Sql.Command(connection, null, """
+                SELECT (SELECT count(DISTINCT module) FROM feed),
+                       (SELECT count(*) FROM feed),
+                       (SELECT coalesce(sum(a.size), 0) FROM artifacts a WHERE a.kind <> 'ziphash' AND NOT EXISTS
+                           (SELECT 1 FROM usage u WHERE u.module = a.module AND u.version = a.version AND u.evicted_at IS NOT NULL)),
+                       (SELECT count(*) FROM usage WHERE evicted_at IS NOT NULL)
+                """);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var evicted = reader.GetInt64(3);
+            return new IndexStats(reader.GetInt64(0), Math.Max(0, reader.GetInt64(1) - evicted), reader.GetInt64(2), evicted);
+        });
+
+    public Task<IReadOnlyList<ModuleMatch>> SearchModulesAsync(string query, string? after, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, ModuleSearch.MaxLimit);
+        return RunAsync<IReadOnlyList<ModuleMatch>>(async connection =>
+        {
+            await using var command = Sql.Command(connection, null, """
+                SELECT module, count(*), max(ts) FROM feed
+                WHERE module > $after AND ($q = '' OR instr(lower(module), lower($q)) > 0)
+                GROUP BY module ORDER BY module LIMIT $limit
+                """, ("$after", after ?? ""), ("$q", query), ("$limit", limit));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var matches = new List<ModuleMatch>();
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                matches.Add(new ModuleMatch(reader.GetString(0), reader.GetInt64(1), FromMicroseconds(reader.GetInt64(2))));
+            }
+
+            return matches;
+        });
+    }
+
     public Task<string?> GetCursorAsync(string name, CancellationToken cancellationToken) =>
         RunAsync(async connection =>
         {

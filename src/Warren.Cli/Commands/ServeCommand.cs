@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Warren.Fetch.Direct.Git;
 using Warren.Server;
 using Warren.Server.Configuration;
+using Warren.WebConsole;
 
 namespace Warren.Cli.Commands;
 
@@ -78,6 +79,7 @@ public sealed class ServeCommand : Command
     private readonly Option<string?> _alertWebhook = new("--alert-webhook") { Description = "POST a JSON event to this http(s) URL when a vulnerability database refresh brings an advisory affecting a version downloaded within the retention window (subject to --egress-allow)" };
     private readonly Option<string?> _nodeName = new("--node-name") { Description = "this node's name in download records (default: the host name)" };
     // policy at the proxy
+    private readonly Option<TimeSpan?> _consoleSession = new("--console-session") { Description = "how long a sign-in to the web console at /ui/ lasts, never longer than its token (default 08:00:00)" };
     private readonly Option<string?> _policy = new("--policy") { Description = "policy file (JSON): deny rules, an allow list, denyVulnerable, denyRetracted; denied versions' zips answer 403 with the reason, list and @latest leave them out; reloaded when the file changes (or the Warren:Policy object of appsettings.json)" };
 
     public ServeCommand()
@@ -95,7 +97,7 @@ public sealed class ServeCommand : Command
             Add(option);
         }
 
-        foreach (var option in new Option[] { _downloadRetention, _alertWebhook, _nodeName })
+        foreach (var option in new Option[] { _downloadRetention, _alertWebhook, _nodeName, _consoleSession })
         {
             Add(option);
         }
@@ -182,7 +184,8 @@ public sealed class ServeCommand : Command
         WebApplication app;
         try
         {
-            app = WarrenHost.Build(Overrides);
+            app = WarrenHost.Build(Overrides, services: s => s.AddWarrenConsole(c => c.SessionLifetime = parse.GetValue(_consoleSession)));
+            app.MapWarrenConsole();
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OptionsValidationException ex)

@@ -143,10 +143,12 @@ internal sealed class AccessControlMiddleware
     private readonly GlobList _byOrigin;
     private readonly bool _adminListener;
     private readonly AccessLogCoalescer _coalescer;
+    private readonly IConsoleSessions? _sessions;
 
     public AccessControlMiddleware(RequestDelegate next, AuthStore store, RateLimitHolder limiter, IOptions<WarrenOptions> options, ILoggerFactory loggers,
-        TimeProvider time)
+        TimeProvider time, IEnumerable<IConsoleSessions>? sessions = null)
     {
+        _sessions = sessions?.FirstOrDefault();
         _coalescer = new AccessLogCoalescer(time, options.Value.AccessLogWindow);
         _next = next;
         _store = store;
@@ -206,6 +208,16 @@ internal sealed class AccessControlMiddleware
         {
             auth = await _store.AuthenticateAsync(token!, context.RequestAborted).ConfigureAwait(false);
         }
+        else if (credential == Credential.None && target.Artifact == ConsoleAccess.Artifact && _sessions?.TokenOf(context) is { } sessionToken)
+        {
+            // The console's session cookie stands for the token it was opened with; a revoked or expired token ends it.
+            auth = await _store.AuthenticateAsync(sessionToken, context.RequestAborted).ConfigureAwait(false);
+            if (auth.Status != AuthStatus.Valid)
+            {
+                _sessions.End(context);
+                auth = default;
+            }
+        }
 
         var principal = auth.Status == AuthStatus.Valid ? auth.Principal : null;
         var name = principal?.Name ?? AuthFile.AnonymousName;
@@ -235,6 +247,15 @@ internal sealed class AccessControlMiddleware
             await DenyAsync(context, logName, target, 401, auth.Status == AuthStatus.Expired
                 ? "unauthorized: token expired on " + auth.Principal!.Expires!.Value.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture)
                 : "unauthorized: unknown or revoked token").ConfigureAwait(false);
+            return;
+        }
+
+        if (target.Artifact == ConsoleAccess.Artifact)
+        {
+            // Pages and APIs for people decide for themselves (sign-in page, 404 for what the viewer may not read).
+            context.Items[ConsoleAccess.ViewerItem] = new ConsoleViewer(name, principal, true, !_anonymous.IsEmpty,
+                m => !_byOrigin.Matches(m) && (_anonymous.Matches(m) || principal?.Grants.Matches(m) == true));
+            await _next(context).ConfigureAwait(false);
             return;
         }
 
@@ -437,6 +458,12 @@ internal sealed class AccessControlMiddleware
             if (path.StartsWith("/admin/", StringComparison.Ordinal))
             {
                 return new Target(null, null, "admin");
+            }
+
+            // The web console's pages and APIs name no module of the proxy protocol.
+            if (ConsoleAccess.IsConsolePath(path))
+            {
+                return new Target(null, null, ConsoleAccess.Artifact);
             }
 
             // The vulnerability database names no module of the store: like the checksum database's tree and tiles.
