@@ -27,6 +27,7 @@ public static class ConsoleServiceCollectionExtensions
         services.AddSingleton<IConsoleSessions>(sp => sp.GetRequiredService<ConsoleSessions>());
         services.AddSingleton<StaticAssets>();
         services.AddSingleton<OverviewData>();
+        services.AddSingleton<ModuleData>();
         services.AddRazorComponents();
         services.AddAntiforgery(o =>
         {
@@ -72,6 +73,7 @@ public static class ConsoleServiceCollectionExtensions
 
         app.MapGet(StaticAssets.Prefix + "{name}", (HttpContext context, string name, StaticAssets assets) => assets.Serve(context, name));
         app.MapRazorComponents<App>();
+        app.MapConsoleApi();
 
         // Anything else under /ui/ is the console's "not found", never a module path for the proxy.
         app.MapMethods("/ui/{**rest}", ["GET", "HEAD", "POST"], (HttpContext context) =>

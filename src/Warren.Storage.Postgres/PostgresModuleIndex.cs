@@ -173,6 +173,35 @@ public sealed partial class PostgresModuleIndex : IModuleIndex
         return entries;
     }
 
+    public async Task RecordVerificationAsync(VersionVerification verification, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(verification);
+        await using var command = _dataSource.CreateCommand($"""
+            INSERT INTO {_s}.verifications (module, version, database, tree_size, verified_at) VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT (module, version) DO UPDATE SET database = excluded.database, tree_size = excluded.tree_size, verified_at = excluded.verified_at
+            """);
+        command.Parameters.Add(Text(verification.ModulePath));
+        command.Parameters.Add(Text(verification.Version));
+        command.Parameters.Add(Text(verification.Database));
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = verification.TreeSize });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = verification.VerifiedAt.ToUniversalTime() });
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<VersionVerification>> ReadVerificationsAsync(string modulePath, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand($"SELECT version, database, tree_size, verified_at FROM {_s}.verifications WHERE module = $1");
+        command.Parameters.Add(Text(modulePath));
+        var list = new List<VersionVerification>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            list.Add(new VersionVerification(modulePath, reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetFieldValue<DateTimeOffset>(3)));
+        }
+
+        return list;
+    }
+
     public async Task<IndexStats> GetStatsAsync(CancellationToken cancellationToken)
     {
         await using var command = _dataSource.CreateCommand($"""

@@ -136,6 +136,37 @@ public sealed partial class SqliteModuleIndex : IModuleIndex, IDisposable
             return entries;
         });
 
+    public Task RecordVerificationAsync(VersionVerification verification, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(verification);
+        return RunAsync(async connection =>
+        {
+            await using var command = Sql.Command(connection, null, """
+                INSERT INTO verifications (module, version, database, tree_size, verified_at) VALUES ($m, $v, $d, $s, $t)
+                ON CONFLICT (module, version) DO UPDATE SET database = excluded.database, tree_size = excluded.tree_size, verified_at = excluded.verified_at
+                """, ("$m", verification.ModulePath), ("$v", verification.Version), ("$d", verification.Database), ("$s", verification.TreeSize),
+                ("$t", verification.VerifiedAt.ToUnixTimeMilliseconds()));
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            return 0;
+        });
+    }
+
+    public Task<IReadOnlyList<VersionVerification>> ReadVerificationsAsync(string modulePath, CancellationToken cancellationToken) =>
+        RunAsync<IReadOnlyList<VersionVerification>>(async connection =>
+        {
+            await using var command = Sql.Command(connection, null,
+                "SELECT version, database, tree_size, verified_at FROM verifications WHERE module = $m", ("$m", modulePath));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var list = new List<VersionVerification>();
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                list.Add(new VersionVerification(modulePath, reader.GetString(0), reader.GetString(1), reader.GetInt64(2),
+                    DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3))));
+            }
+
+            return list;
+        });
+
     public Task<IndexStats> GetStatsAsync(CancellationToken cancellationToken) =>
         RunAsync(async connection =>
         {

@@ -122,6 +122,12 @@ public interface IModuleIndex
     /// Served by the index, never a walk of the store.</summary>
     Task<IReadOnlyList<ModuleMatch>> SearchModulesAsync(string query, string? after, int limit, CancellationToken cancellationToken);
 
+    /// <summary>Records which checksum database verified a version at which tree size (replacing an earlier record).</summary>
+    Task RecordVerificationAsync(VersionVerification verification, CancellationToken cancellationToken);
+
+    /// <summary>The verification records of a module's versions.</summary>
+    Task<IReadOnlyList<VersionVerification>> ReadVerificationsAsync(string modulePath, CancellationToken cancellationToken);
+
     /// <summary>Readiness: null when the index answers, else a one-line reason.</summary>
     Task<string?> ProbeAsync(CancellationToken cancellationToken);
 }

@@ -36,3 +36,7 @@ public static class ModuleSearch
         return null;
     }
 }
+
+/// <summary>How a version's hashes were vouched for when it was stored: the checksum database that verified them and the
+/// size of its tree that proved the record (the latest verified tree head at that moment).</summary>
+public sealed record VersionVerification(string ModulePath, string Version, string Database, long TreeSize, DateTimeOffset VerifiedAt);

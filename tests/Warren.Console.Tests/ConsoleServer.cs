@@ -33,6 +33,9 @@ public sealed class ConsoleServer : IAsyncDisposable
         Client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = new Uri(Url + "/"), Timeout = TimeSpan.FromMinutes(2) };
     }
 
+    /// <summary>The corpus upstream's URL (what provenance names as the source).</summary>
+    public string UpstreamUrl => _upstream.Url;
+
     /// <summary>http://127.0.0.1:PORT (no trailing slash).</summary>
     public string Url { get; }
 

@@ -63,7 +63,23 @@ public abstract class ConsolePage : ComponentBase
     protected void Fail(int status, string reason)
     {
         Problem = new ProblemInfo(status, ConsoleServiceCollectionExtensions.Printable(reason));
-        if (!Http.Response.HasStarted)
+        if (Http.Response.HasStarted)
+        {
+            return;
+        }
+
+        if (status == StatusCodes.Status404NotFound)
+        {
+            // The component renderer answers a page that set 404 itself with an empty body (it expects a not-found page
+            // of the router): the status is set as the headers go out, after the page with its reason is rendered.
+            var response = Http.Response;
+            response.OnStarting(() =>
+            {
+                response.StatusCode = StatusCodes.Status404NotFound;
+                return Task.CompletedTask;
+            });
+        }
+        else
         {
             Http.Response.StatusCode = status;
         }
