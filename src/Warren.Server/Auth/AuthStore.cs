@@ -166,6 +166,14 @@ public sealed class AuthStore : IDisposable
             : new AuthResult(AuthStatus.Valid, principal);
     }
 
+    /// <summary>Reloads the file now when its mtime or size changed (after this process edited it: the change is in
+    /// force for the next request, not a watcher's delay later).</summary>
+    public void ReloadNow()
+    {
+        _dirty = true;
+        ReloadIfChanged();
+    }
+
     /// <summary>Reloads the file when the watcher saw a change, or at most once a second when its mtime or size changed.</summary>
     public void ReloadIfChanged()
     {
