@@ -16,6 +16,9 @@ public static class AccessControl
     /// <summary>HttpContext.Items key: the name of the principal the request was made as, or <see cref="AuthFile.AnonymousName"/>.</summary>
     public const string PrincipalItem = "warren.principal";
 
+    /// <summary>HttpContext.Items key: the authenticated <see cref="AuthPrincipal"/> (absent for anonymous requests and without an auth file).</summary>
+    public const string AuthPrincipalItem = "warren.auth-principal";
+
     /// <summary>HttpContext.Items key, present when the answer must not be kept by shared caches.</summary>
     public const string PrivateItem = "warren.private";
 
@@ -143,10 +146,12 @@ internal sealed class AccessControlMiddleware
     private readonly GlobList _byOrigin;
     private readonly bool _adminListener;
     private readonly AccessLogCoalescer _coalescer;
+    private readonly ConsoleData.AuditTrail? _trail;
 
     public AccessControlMiddleware(RequestDelegate next, AuthStore store, RateLimitHolder limiter, IOptions<WarrenOptions> options, ILoggerFactory loggers,
-        TimeProvider time)
+        TimeProvider time, ConsoleData.AuditTrail? trail = null)
     {
+        _trail = trail;
         _coalescer = new AccessLogCoalescer(time, options.Value.AccessLogWindow);
         _next = next;
         _store = store;
@@ -210,6 +215,11 @@ internal sealed class AccessControlMiddleware
         var principal = auth.Status == AuthStatus.Valid ? auth.Principal : null;
         var name = principal?.Name ?? AuthFile.AnonymousName;
         context.Items[AccessControl.PrincipalItem] = name;
+        if (principal is not null)
+        {
+            context.Items[AccessControl.AuthPrincipalItem] = principal;
+        }
+
         var logName = auth.Principal?.Name ?? name;
         if (_limiter is not null && !TryAcquire(context, principal?.PartitionKey ?? PrincipalRateLimiter.PartitionOf(context.Connection.RemoteIpAddress)))
         {
@@ -315,10 +325,10 @@ internal sealed class AccessControlMiddleware
         context.Items[AccessControl.PrivateItem] = true;
         await _next(context).ConfigureAwait(false);
         var status = context.Response.StatusCode;
-        if (status < 400 && _logger.IsEnabled(LogLevel.Information) &&
-            _coalescer.ShouldLog(principal, target.Module, target.Version, target.Artifact, status, out var repeats))
+        if (status < 400 && _coalescer.ShouldLog(principal, target.Module, target.Version, target.Artifact, status, out var repeats))
         {
             Log.PrivateServed(_logger, principal, target.Describe(), target.Artifact, status, repeats);
+            _trail?.Add(ConsoleData.AuditKinds.Access, principal, "served-private", target.Module, target.Version, status, target.Artifact, repeats);
         }
     }
 
@@ -345,9 +355,10 @@ internal sealed class AccessControlMiddleware
 
     private void LogDenied(string principal, Target target, int status, string reason)
     {
-        if (_logger.IsEnabled(LogLevel.Information) && _coalescer.ShouldLog(principal, target.Module, target.Version, target.Artifact, status, out var repeats))
+        if (_coalescer.ShouldLog(principal, target.Module, target.Version, target.Artifact, status, out var repeats))
         {
             Log.AccessDenied(_logger, principal, target.Describe(), target.Artifact, status, reason, repeats);
+            _trail?.Add(ConsoleData.AuditKinds.Access, principal, "denied", target.Module, target.Version, status, reason, repeats);
         }
     }
 
@@ -434,9 +445,15 @@ internal sealed class AccessControlMiddleware
                 return new Target(null, null, "metrics");
             }
 
-            if (path.StartsWith("/admin/", StringComparison.Ordinal))
+            if (path.StartsWith("/admin/", StringComparison.Ordinal) || path.StartsWith(Endpoints.ConsoleApiEndpoints.AdminPrefix, StringComparison.Ordinal))
             {
                 return new Target(null, null, "admin");
+            }
+
+            // The console's JSON API and its OpenAPI document name no module: any principal (anyone when something is anonymous).
+            if (path.StartsWith(Endpoints.ConsoleApiEndpoints.Prefix, StringComparison.Ordinal) || path.StartsWith(Endpoints.ConsoleApiEndpoints.OpenApiPrefix, StringComparison.Ordinal))
+            {
+                return new Target(null, null, "api");
             }
 
             // The vulnerability database names no module of the store: like the checksum database's tree and tiles.
