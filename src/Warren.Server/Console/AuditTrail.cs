@@ -55,15 +55,54 @@ public sealed record AuditFilter(string? Principal, string? Module, string? Kind
 /// <summary>The recent audit events (access decisions, policy decisions, token changes) in memory, the last
 /// <see cref="Capacity"/> of them: fed where the audit log lines are written (after the same coalescing, so a flood
 /// of identical refusals is one event with a count), read by GET /api/admin/audit.</summary>
-public sealed class AuditTrail(TimeProvider time)
+public sealed class AuditTrail
 {
     /// <summary>Events kept.</summary>
     public const int Capacity = 2000;
 
+    /// <summary>The principal recorded for changes found in the auth file (made by `warren token` or an editor).</summary>
+    public const string AuthFileActor = "auth-file";
+
     private readonly BoundedRing<AuditEvent> _events = new(Capacity);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Action, string Name), byte> _expected = new();
+    private readonly TimeProvider _time;
+
+    /// <param name="auth">When given, principals added to or removed from the auth file by anyone else than the
+    /// console API (which records its own changes, with who made them) are recorded as token events too.</param>
+    public AuditTrail(TimeProvider time, Auth.AuthStore? auth = null)
+    {
+        _time = time;
+        if (auth is not null)
+        {
+            auth.PrincipalsChanged += (added, removed) =>
+            {
+                foreach (var name in removed.Where(n => !_expected.TryRemove(("revoked", n), out _)))
+                {
+                    Add(AuditKinds.Token, AuthFileActor, "revoked", null, null, null, $"token \"{name}\" removed from the auth file");
+                }
+
+                foreach (var name in added.Where(n => !_expected.TryRemove(("created", n), out _)))
+                {
+                    Add(AuditKinds.Token, AuthFileActor, "created", null, null, null, $"token \"{name}\" added to the auth file");
+                }
+            };
+        }
+    }
+
+    /// <summary>The console API is about to make this change and records it itself: the reload that follows does not record it again.</summary>
+    public void Expect(string action, string name)
+    {
+        if (_expected.Count < 1000)
+        {
+            _expected.TryAdd((action, name), 0);
+        }
+    }
 
     public void Add(string kind, string principal, string action, string? module, string? version, int? status, string? reason, long repeats = 0) =>
-        _events.Add(new AuditEvent(time.GetUtcNow(), kind, principal, action, module, version, status, reason?.ReplaceLineEndings(" "), repeats));
+        _events.Add(new AuditEvent(_time.GetUtcNow(), kind, principal, action, module, version, status, reason?.ReplaceLineEndings(" "), repeats));
+
+    /// <summary>Withdraws an <see cref="Expect"/> for a change that was not made.</summary>
+    public void Forget(string action, string name) => _expected.TryRemove((action, name), out _);
 
     /// <summary>The events matching the filter, newest first, at most filter.Limit.</summary>
     public IReadOnlyList<AuditEvent> Query(AuditFilter filter)

@@ -57,18 +57,21 @@ public sealed class ConsoleTokenAdmin(AuthStore store, AuditTrail trail, IOption
         }
 
         AuthTokens.Created created;
+        trail.Expect("created", request.Name!);
         try
         {
             created = AuthTokens.Create(_file, request.Name!, grants, request.Admin, expires, now);
         }
         catch (Exception e) when (e is AuthFileException or IOException or UnauthorizedAccessException)
         {
+            trail.Forget("created", request.Name!);
             ConsoleLog.AuthFileUnwritable(logger, _file, e.Message);
             return (null, new TokenAdminProblem(StatusCodes.Status500InternalServerError, "the auth file cannot be changed (see the server log)"));
         }
 
         if (created.Token is null)
         {
+            trail.Forget("created", request.Name!);
             return (null, new TokenAdminProblem(StatusCodes.Status409Conflict, created.Problem!));
         }
 
@@ -97,18 +100,21 @@ public sealed class ConsoleTokenAdmin(AuthStore store, AuditTrail trail, IOption
         }
 
         int removed;
+        trail.Expect("revoked", name);
         try
         {
             removed = AuthTokens.Revoke(_file, name);
         }
         catch (Exception e) when (e is AuthFileException or IOException or UnauthorizedAccessException)
         {
+            trail.Forget("revoked", name);
             ConsoleLog.AuthFileUnwritable(logger, _file, e.Message);
             return new TokenAdminProblem(StatusCodes.Status500InternalServerError, "the auth file cannot be changed (see the server log)");
         }
 
         if (removed == 0)
         {
+            trail.Forget("revoked", name);
             return new TokenAdminProblem(StatusCodes.Status404NotFound, $"no token \"{name}\"");
         }
 

@@ -224,6 +224,12 @@ public sealed class ConsoleApiTests(PolicyTestModules modules) : IClassFixture<P
         var changes = (await api.JsonAsync("api/admin/audit?kind=token", root)).GetProperty("events").EnumerateArray()
             .Select(e => (e.GetProperty("principal").GetString(), e.GetProperty("action").GetString())).ToList();
         Assert.Equal([("root", "revoked"), ("root", "created")], changes);
+
+        // A change made to the file by someone else (warren token, an editor) is a token event too.
+        AuthTestFiles.Add(file, "bob", Lib);
+        await PollAsync(api, "api/admin/audit?kind=token&principal=auth-file", root, j => j.GetProperty("events").EnumerateArray()
+            .Any(e => e.GetProperty("action").GetString() == "created" && e.GetProperty("reason").GetString()!.Contains("\"bob\"", StringComparison.Ordinal)), "the auth file change");
+        Assert.Equal(3, (await api.JsonAsync("api/admin/audit?kind=token", root)).GetProperty("events").GetArrayLength());
         if (!OperatingSystem.IsWindows())
         {
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
