@@ -125,6 +125,7 @@ public static class WarrenServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<StoreRetention>());
         services.AddWarrenImpact(options);
         Policy.PolicyServices.AddWarrenPolicy(services);
+        ConsoleData.ConsoleServices.AddWarrenConsoleData(services);
         return services;
     }
 
