@@ -4,11 +4,12 @@ namespace Warren.Server.ConsoleData;
 /// console's pages) and the bounded in-memory rings they read.</summary>
 public static class ConsoleServices
 {
-    /// <summary>Registers <see cref="AuditTrail"/>, <see cref="PolicyDenials"/>, <see cref="ConsoleAdvisoryQuery"/>,
+    /// <summary>Registers <see cref="ConsoleAccessRules"/>, <see cref="AuditTrail"/>, <see cref="PolicyDenials"/>, <see cref="ConsoleAdvisoryQuery"/>,
     /// <see cref="ConsolePolicyView"/>, <see cref="ConsoleSyncView"/>, <see cref="ConsoleTokenAdmin"/> and
     /// <see cref="ConsoleConfigView"/> as singletons, and the OpenAPI document of the /api/ endpoints.</summary>
     public static IServiceCollection AddWarrenConsoleData(this IServiceCollection services)
     {
+        services.AddSingleton<ConsoleAccessRules>();
         services.AddSingleton<AuditTrail>();
         services.AddSingleton<PolicyDenials>();
         services.AddSingleton<ConsoleAdvisoryQuery>();

@@ -46,6 +46,17 @@ public static class ConsoleApiEndpoints
             var http = context.HttpContext;
             http.Items[ProxyEndpoints.RouteItem] = RouteLabel;
             http.Response.Headers.CacheControl = "no-store";
+            var admin = http.Request.Path.StartsWithSegments(AdminPrefix.TrimEnd('/'), StringComparison.Ordinal);
+            if (http.RequestServices.GetRequiredService<ConsoleAccessRules>().Refusal(http, admin) is { } refusal)
+            {
+                if (refusal.Status == StatusCodes.Status401Unauthorized)
+                {
+                    http.Response.Headers.WWWAuthenticate = "Basic realm=\"warren\"";
+                }
+
+                return Bad(refusal.Reason, refusal.Status);
+            }
+
             return await next(context).ConfigureAwait(false);
         });
 
@@ -96,16 +107,11 @@ public static class ConsoleApiEndpoints
         return app;
     }
 
-    /// <summary>Which module paths the caller may read: every one for an admin, else what access control decided.</summary>
+    /// <summary>Which module paths the caller may read: every one for an admin, else its grants and the anonymous patterns.</summary>
     public static Func<string, bool> Readable(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (context.Items.TryGetValue(AccessControl.AuthPrincipalItem, out var p) && p is AuthPrincipal { Admin: true })
-        {
-            return _ => true;
-        }
-
-        return context.Items.TryGetValue(AccessControl.ReadableItem, out var r) && r is Func<string, bool> readable ? readable : _ => false;
+        return context.RequestServices.GetRequiredService<ConsoleAccessRules>().Readable(context);
     }
 
     private static string Actor(HttpContext context) =>

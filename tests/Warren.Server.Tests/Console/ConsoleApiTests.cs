@@ -304,6 +304,40 @@ public sealed class ConsoleApiTests(PolicyTestModules modules) : IClassFixture<P
     }
 
     [Fact]
+    public async Task The_endpoints_decide_access_themselves_too_whatever_the_middleware_let_through()
+    {
+        var file = AuthTestFiles.NewFile();
+        var alice = AuthTestFiles.Add(file, "alice", Lib);
+        var root = AuthTestFiles.Add(file, "root", "", admin: true);
+        var options = Microsoft.Extensions.Options.Options.Create(new Configuration.WarrenOptions { AuthFile = file, Anonymous = "example.com/public/*" });
+        using var store = new Server.Auth.AuthStore(options, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<Server.Auth.AuthStore>.Instance);
+        var rules = new Server.ConsoleData.ConsoleAccessRules(store, options);
+        async Task<Microsoft.AspNetCore.Http.HttpContext> ContextAsync(string? token)
+        {
+            var context = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+            if (token is not null)
+            {
+                context.Items[Server.Auth.AccessControl.AuthPrincipalItem] = (await store.AuthenticateAsync(token, CancellationToken.None)).Principal;
+            }
+
+            return context;
+        }
+
+        var anonymous = await ContextAsync(null);
+        Assert.Equal(401, rules.Refusal(anonymous, admin: true)?.Status);
+        Assert.Null(rules.Refusal(anonymous, admin: false)); // something is anonymous: the public views are open
+        Assert.True(rules.Readable(anonymous)("example.com/public/x"));
+        Assert.False(rules.Readable(anonymous)(Lib));
+        var forAlice = await ContextAsync(alice);
+        Assert.Equal(403, rules.Refusal(forAlice, admin: true)?.Status);
+        Assert.True(rules.Readable(forAlice)(Lib));
+        Assert.False(rules.Readable(forAlice)(Other));
+        var forRoot = await ContextAsync(root);
+        Assert.Null(rules.Refusal(forRoot, admin: true));
+        Assert.True(rules.Readable(forRoot)(Other));
+    }
+
+    [Fact]
     public async Task Sync_shows_the_feed_followed_with_its_cursor_and_failures_and_the_bundles_imported()
     {
         // The core holds lib and other; the follower's own upstream has only lib, so following other fails.
