@@ -13,6 +13,10 @@ public static class ConsoleNav
     [
         new("/ui", "Overview"),
         new("/ui/modules", "Modules"),
+        new("/ui/advisories", "Advisories"),
+        new("/ui/policy", "Policy"),
+        new("/ui/sync", "Sync"),
+        new("/ui/admin", "Admin", AdminOnly: true),
     ];
 
     /// <summary>Whether an entry is the current page (or a page under it).</summary>
