@@ -214,7 +214,7 @@ public sealed class ConsolePagesTests(ConsoleFixture fixture) : IClassFixture<Co
             foreach (var scheme in new[] { ColorScheme.Light, ColorScheme.Dark })
             {
                 var page = await fixture.NewPageAsync(phone: phone, scheme: scheme);
-                await ConsoleFixture.SignInAsync(page, fixture.Server.AdminToken);
+                await ConsoleFixture.SignInAsync(page, fixture.Server.AdminToken, "/ui/advisories");
                 foreach (var (path, name) in Pages)
                 {
                     await page.GotoAsync(path);
