@@ -62,7 +62,7 @@ public sealed class SqliteIndexTests : IDisposable
         Assert.Equal("v1"u8.ToArray(), (await index.GetAnswerAsync("list:m.example/old", Ct))?.Body);
         Assert.Equal(["v1.0.0"], await index.ListVersionsAsync("m.example/old", Ct));
         Assert.Equal(6L, UserVersion());
-        Assert.Contains(loggers.Lines, l => l.Contains("schema migrated from version 0 to 5", StringComparison.Ordinal));
+        Assert.Contains(loggers.Lines, l => l.Contains("schema migrated from version 0 to 6", StringComparison.Ordinal));
 
         // The versions recorded before the feed existed are in it, at the time they were first stored.
         Assert.Equal([new FeedEntry("m.example/old", "v1.0.0", T0)], await index.ReadFeedAsync(DateTimeOffset.UnixEpoch, 10, Ct));
