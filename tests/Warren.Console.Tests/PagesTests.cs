@@ -51,10 +51,14 @@ public sealed class PagesTests(ConsoleFixture fixture) : IClassFixture<ConsoleFi
                     Assert.Equal(name == "not-found" ? 404 : 200, response!.Status);
                     if (!phone)
                     {
-                        // Contrast differs between the schemes, the rest does not between widths: axe runs at 1280 px in both.
-                        var started = System.Diagnostics.Stopwatch.GetTimestamp();
-                        var axe = await page.RunAxe(new AxeRunOptions { ResultTypes = [ResultType.Violations] });
-                        Console.WriteLine($"axe {name} {scheme}: {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:0} ms");
+                        // Every rule in the light scheme; only contrast differs in the dark one (and nothing between widths).
+                        var options = new AxeRunOptions { ResultTypes = [ResultType.Violations] };
+                        if (scheme == ColorScheme.Dark)
+                        {
+                            options.RunOnly = new RunOnlyOptions { Type = "rule", Values = ["color-contrast"] };
+                        }
+
+                        var axe = await page.RunAxe(options);
                         foreach (var v in axe.Violations.Where(v => v.Impact is "serious" or "critical"))
                         {
                             problems.Add($"{name} ({scheme}): {v.Impact} {v.Id}: {v.Help} — {string.Join("; ", v.Nodes.Take(3).Select(n => n.Html))}");
