@@ -56,7 +56,7 @@ public static class ConsoleServiceCollectionExtensions
         // keeps WebApplication from adding it for every request.
         app.UseWhen(context => ConsoleAccess.IsConsolePath(context.Request.Path.Value ?? "/"), branch =>
         {
-            branch.Use(static (context, next) =>
+            branch.Use(static async (context, next) =>
             {
                 context.Items[ProxyEndpoints.RouteItem] = ConsoleAccess.Artifact;
                 var headers = context.Response.Headers;
@@ -65,9 +65,24 @@ public static class ConsoleServiceCollectionExtensions
                 headers["Referrer-Policy"] = "no-referrer";
                 headers.ContentSecurityPolicy = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; connect-src 'self'; " +
                     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-                return next(context);
+                await next(context);
             });
             branch.UseAntiforgery();
+
+            // A form posted without its anti-forgery token (or with a stale one) is refused here with its reason.
+            branch.Use(static async (context, next) =>
+            {
+                if (context.Features.Get<IAntiforgeryValidationFeature>() is { IsValid: false })
+                {
+                    context.Response.StatusCode = StatusCodes.Status400BadRequest;
+                    context.Response.ContentType = "text/plain; charset=utf-8";
+                    context.Response.Headers.CacheControl = "no-store";
+                    await context.Response.WriteAsync("bad request: the form's anti-forgery token is missing or invalid; reload the page and submit it again\n", context.RequestAborted);
+                    return;
+                }
+
+                await next(context);
+            });
         });
         ((IApplicationBuilder)app).Properties["__AntiforgeryMiddlewareSet"] = true;
 

@@ -204,8 +204,8 @@ public sealed class ConsolePagesTests(ConsoleFixture fixture) : IClassFixture<Co
     [Fact]
     public async Task Screenshots_At1280And390_LightAndDark_WithoutSidewaysScrolling()
     {
-        // WARREN_UPDATE_SCREENSHOTS=1 writes them to docs/ui/ of the repository; otherwise to a temporary directory.
-        var dir = Environment.GetEnvironmentVariable("WARREN_UPDATE_SCREENSHOTS") == "1"
+        // WARREN_UI_SCREENSHOTS=1 writes them to docs/ui/ of the repository; otherwise to a temporary directory.
+        var dir = Environment.GetEnvironmentVariable("WARREN_UI_SCREENSHOTS") == "1"
             ? Path.Combine(TestPaths.RepoRoot, "docs", "ui")
             : TestPaths.NewTempDir("screenshots");
         Directory.CreateDirectory(dir);

@@ -20,11 +20,13 @@ public sealed class ConsoleServer : IAsyncDisposable
 
     private readonly WebApplication _app;
     private readonly FakeUpstream _upstream;
+    private readonly TestSumDb _sumDb;
 
-    private ConsoleServer(WebApplication app, FakeUpstream upstream, string authFile, string adminToken, string readerToken, IReadOnlyList<(string Module, string Version)> filled)
+    private ConsoleServer(WebApplication app, FakeUpstream upstream, TestSumDb sumDb, string authFile, string adminToken, string readerToken, IReadOnlyList<(string Module, string Version)> filled)
     {
         _app = app;
         _upstream = upstream;
+        _sumDb = sumDb;
         AuthFilePath = authFile;
         AdminToken = adminToken;
         ReaderToken = readerToken;
@@ -35,6 +37,9 @@ public sealed class ConsoleServer : IAsyncDisposable
 
     /// <summary>The corpus upstream's URL (what provenance names as the source).</summary>
     public string UpstreamUrl => _upstream.Url;
+
+    /// <summary>The name of the checksum database that verifies every stored version.</summary>
+    public string SumDbName => "sum.test.example";
 
     /// <summary>http://127.0.0.1:PORT (no trailing slash).</summary>
     public string Url { get; }
@@ -63,6 +68,24 @@ public sealed class ConsoleServer : IAsyncDisposable
         Action<IServiceCollection>? services = null, string anonymous = "")
     {
         var upstream = await FakeUpstream.StartAsync(TestPaths.Corpus);
+
+        // A loopback checksum database holding the corpus's hashes: every version is verified before it is stored.
+        var sumDb = await TestSumDb.StartAsync();
+        sumDb.AddFiller(3);
+        var wanted = new HashSet<string>(modules, StringComparer.Ordinal);
+        var filled = new List<(string, string)>();
+        foreach (var line in File.ReadLines(Path.Combine(TestPaths.Corpus, "corpus-manifest.tsv")))
+        {
+            var fields = line.Split('\t');
+            if (fields.Length < 5 || line.StartsWith('#') || !wanted.Contains(fields[0]) || filled.Contains((fields[0], fields[1])))
+            {
+                continue;
+            }
+
+            filled.Add((fields[0], fields[1]));
+            sumDb.Add(fields[0], fields[1], fields[3], fields[4]);
+        }
+
         var authFile = Path.Combine(TestPaths.NewTempDir("auth"), "auth.json");
         var admin = AddPrincipal(authFile, "ops", "*", admin: true);
         var reader = AddPrincipal(authFile, "dev", ReaderGrants);
@@ -72,7 +95,7 @@ public sealed class ConsoleServer : IAsyncDisposable
             o.Listen = "127.0.0.1:0";
             o.Root = root;
             o.Upstream = upstream.Url;
-            o.SumDb = "off";
+            o.SumDb = sumDb.VerifierKey + " " + sumDb.Url.TrimEnd('/');
             o.Private = "";
             o.Direct = "direct.invalid";
             o.NoProxy = "";
@@ -90,19 +113,7 @@ public sealed class ConsoleServer : IAsyncDisposable
         app.MapWarrenConsole();
         await app.StartAsync();
 
-        var filled = new List<(string, string)>();
-        var server = new ConsoleServer(app, upstream, authFile, admin, reader, filled);
-        var wanted = new HashSet<string>(modules, StringComparer.Ordinal);
-        foreach (var line in File.ReadLines(Path.Combine(TestPaths.Corpus, "corpus-manifest.tsv")))
-        {
-            var fields = line.Split('\t');
-            if (fields.Length < 2 || line.StartsWith('#') || !wanted.Contains(fields[0]) || filled.Contains((fields[0], fields[1])))
-            {
-                continue;
-            }
-
-            filled.Add((fields[0], fields[1]));
-        }
+        var server = new ConsoleServer(app, upstream, sumDb, authFile, admin, reader, filled);
 
         // The go command's order: .info, .mod, .zip; all through the proxy, so the index records them as usual.
         await Parallel.ForEachAsync(filled, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (mv, ct) =>
@@ -165,5 +176,6 @@ public sealed class ConsoleServer : IAsyncDisposable
         await _app.StopAsync();
         await _app.DisposeAsync();
         await _upstream.DisposeAsync();
+        await _sumDb.DisposeAsync();
     }
 }

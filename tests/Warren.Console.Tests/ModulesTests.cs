@@ -35,6 +35,7 @@ public sealed class ModulesTests(ConsoleFixture fixture) : IClassFixture<Console
         var provenance = page.Locator("#provenance");
         await Assertions.Expect(provenance).ToContainTextAsync("Fetched from" + fixture.Server.UpstreamUrl);
         await Assertions.Expect(provenance).ToContainTextAsync("h1:");
+        await Assertions.Expect(provenance).ToContainTextAsync(new System.Text.RegularExpressions.Regex("verified by " + fixture.Server.SumDbName + @" at tree size \d+"));
         await Assertions.Expect(provenance).ToContainTextAsync("First stored20");
         await Assertions.Expect(page.Locator("pre.gomod")).ToContainTextAsync("module github.com/pkg/errors");
         await Assertions.Expect(page.Locator("#files")).ToContainTextAsync("errors.go");
@@ -97,6 +98,9 @@ public sealed class ModulesTests(ConsoleFixture fixture) : IClassFixture<Console
             Assert.StartsWith(fixture.Server.UpstreamUrl, root.GetProperty("version").GetProperty("provenance").GetProperty("source").GetString(), StringComparison.Ordinal);
             Assert.Contains("module github.com/pkg/errors", root.GetProperty("goMod").GetString(), StringComparison.Ordinal);
             Assert.Contains(root.GetProperty("files").GetProperty("files").EnumerateArray(), f => f.GetProperty("name").GetString() == "errors.go");
+            var provenance = root.GetProperty("version").GetProperty("provenance");
+            Assert.Equal(fixture.Server.SumDbName, provenance.GetProperty("database").GetString());
+            Assert.True(provenance.GetProperty("treeSize").GetInt64() >= fixture.Server.Filled.Count);
         }
 
         var (overviewStatus, overview, _) = await fixture.Server.GetAsync("/api/overview", bearer: fixture.Server.AdminToken);

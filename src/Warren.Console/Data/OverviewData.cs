@@ -72,7 +72,9 @@ public sealed class OverviewData(IModuleIndex index, UpstreamChain upstreams, Fe
             .Where(e => e.ModulePath is null || viewer.CanRead(e.ModulePath))
             .Take(MaxErrors)
             .ToList();
-        return new OverviewModel(now, stats, indexError, index.Location, metrics.Recent.LastHour(), health, follower.Status,
+        // A file index is named by kind, not by its path on the server.
+        var location = Path.IsPathRooted(index.Location) ? "SQLite (" + Path.GetFileName(index.Location) + " in the store root)" : index.Location;
+        return new OverviewModel(now, stats, indexError, location, metrics.Recent.LastHour(), health, follower.Status,
             new ClusterInfo(o.NodeName ?? Environment.MachineName, cluster.IsShared, string.IsNullOrEmpty(o.Store) ? "files under the root" : Fetch.Direct.Git.SecretRedactor.RedactText(o.Store)),
             shown);
     }

@@ -203,7 +203,7 @@ public sealed class ChecksumVerifier
             var verdict = Judge("sumdb", modulePath, version, source, client.CompareHashes(modulePath, version, source, zipHash, goModHash, result), started);
             if (verdict.IsOk)
             {
-                await RecordProvenanceAsync(client.Name, modulePath, version, cancellationToken).ConfigureAwait(false);
+                await RecordProvenanceAsync(client, modulePath, version, cancellationToken).ConfigureAwait(false);
             }
 
             return verdict;
@@ -233,13 +233,12 @@ public sealed class ChecksumVerifier
 
     /// <summary>Remembers in the index which database vouched for the version at which tree size (the latest verified
     /// tree head, which proved the record): the console shows it as the version's provenance. Best effort.</summary>
-    private async Task RecordProvenanceAsync(string database, string modulePath, string version, CancellationToken cancellationToken)
+    private async Task RecordProvenanceAsync(SumDbClient client, string modulePath, string version, CancellationToken cancellationToken)
     {
         try
         {
-            var head = await _index.GetTreeHeadAsync(database, cancellationToken).ConfigureAwait(false);
-            var size = head is null ? -1 : SumDbCaches.TreeSizeOf(head);
-            await _index.RecordVerificationAsync(new VersionVerification(modulePath, version, database, size, _time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+            var head = await client.ReadStoredTreeHeadAsync(cancellationToken).ConfigureAwait(false);
+            await _index.RecordVerificationAsync(new VersionVerification(modulePath, version, client.Name, head?.Size ?? -1, _time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is System.Data.Common.DbException or IOException or InvalidOperationException)
         {
