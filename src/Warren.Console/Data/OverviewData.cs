@@ -38,12 +38,21 @@ public sealed record UpstreamHealth(string Upstream, string State, int Consecuti
 public sealed record ClusterInfo(string Node, bool Shared, string Store);
 
 /// <summary>Gathers the overview. Index counts are cached a few seconds (one value): the overview refreshes itself and
-/// may be open in many browsers.</summary>
+/// may be open in many browsers. Counting a large index takes a while (every artifact's size is summed), so counts up to
+/// <see cref="StaleFor"/> old are answered at once while one refresh runs in the background; only a first request, one
+/// after <see cref="Invalidate"/> or after a failed refresh, waits for the count.</summary>
 public sealed class OverviewData(IModuleIndex index, UpstreamChain upstreams, FeedFollower follower, ClusterFlights cluster, WarrenMetrics metrics,
     RecentErrors errors, IOptions<WarrenOptions> options, TimeProvider time)
 {
     private static readonly TimeSpan StatsFreshFor = TimeSpan.FromSeconds(5);
+
+    /// <summary>How old cached counts may be and still be shown while newer ones are counted.</summary>
+    public static readonly TimeSpan StaleFor = TimeSpan.FromMinutes(1);
+
+    private readonly Lock _gate = new();
     private (DateTimeOffset At, IndexStats Stats)? _stats;
+    private (int Generation, Task<IndexStats> Task)? _refresh;
+    private int _generation;
 
     /// <summary>Most errors shown.</summary>
     public const int MaxErrors = 20;
@@ -81,16 +90,60 @@ public sealed class OverviewData(IModuleIndex index, UpstreamChain upstreams, Fe
 
     private async Task<IndexStats> StatsAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
-        if (_stats is { } cached && now - cached.At < StatsFreshFor)
+        Task<IndexStats> refresh;
+        (DateTimeOffset At, IndexStats Stats)? cached;
+        lock (_gate)
         {
-            return cached.Stats;
+            cached = _stats;
+            if (cached is { } fresh && now - fresh.At < StatsFreshFor)
+            {
+                return fresh.Stats;
+            }
+
+            // One count at a time, of the current generation; after a failed one, the next request counts again.
+            var failed = _refresh is { Task.IsFaulted: true } or { Task.IsCanceled: true };
+            if (_refresh is { } running && running.Generation == _generation && !running.Task.IsCompleted)
+            {
+                refresh = running.Task;
+            }
+            else
+            {
+                var generation = _generation;
+                refresh = Task.Run(() => CountAsync(generation), CancellationToken.None);
+                _refresh = (_generation, refresh);
+            }
+
+            if (!failed && cached is { } stale && now - stale.At < StaleFor)
+            {
+                return stale.Stats;
+            }
         }
 
-        var stats = await index.GetStatsAsync(cancellationToken).ConfigureAwait(false);
-        _stats = (now, stats);
+        return await refresh.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<IndexStats> CountAsync(int generation)
+    {
+        // Not the request's token: the count outlives a request that is answered with the stale counts.
+        var stats = await index.GetStatsAsync(CancellationToken.None).ConfigureAwait(false);
+        lock (_gate)
+        {
+            if (generation == _generation)
+            {
+                _stats = (time.GetUtcNow(), stats);
+            }
+        }
+
         return stats;
     }
 
     /// <summary>Forgets the cached counts (tests, and after a change the viewer made).</summary>
-    public void Invalidate() => _stats = null;
+    public void Invalidate()
+    {
+        lock (_gate)
+        {
+            _stats = null;
+            _generation++;
+        }
+    }
 }
