@@ -26,6 +26,8 @@ command -v dotnet >/dev/null || { echo "the .NET 10 SDK (dotnet) is required" >&
 
 shared=${WARREN_SHARED:-$repo/../shared}
 export WARREN_SHARED=$shared
+# The web console's tests drive a real browser: Debian's Chromium (never a downloaded build).
+export CHROMIUM_PATH=$(bash "$shared/services/chromium.sh" path | sed -n 's/^CHROMIUM_PATH=//p')
 export WARREN_CORPUS_DIR=${WARREN_CORPUS_DIR:-/tmp/corpus-out}
 if [ ! -f "$WARREN_CORPUS_DIR/corpus-manifest.tsv" ]; then
   echo "building the module corpus into $WARREN_CORPUS_DIR"

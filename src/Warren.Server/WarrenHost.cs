@@ -69,6 +69,7 @@ public static class WarrenHost
         app.UseOriginAuthorization();
         app.MapWarren();
         app.MapImpact();
+        app.MapWarrenConsoleApi();
         Vulns.VulnDbServices.MapVulnDb(app);
         return app;
     }

@@ -33,6 +33,7 @@ public static class WarrenServiceCollectionExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<InstanceIdentity>();
         services.AddSingleton<WarrenMetrics>();
+        services.AddSingleton<RecentErrors>();
 
         // Without a vulnerability database the proxy knows no advisories; the database mirror replaces this.
         services.TryAddSingleton<IAdvisoryCatalog>(EmptyAdvisoryCatalog.Instance);
@@ -124,6 +125,7 @@ public static class WarrenServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<StoreRetention>());
         services.AddWarrenImpact(options);
         Policy.PolicyServices.AddWarrenPolicy(services);
+        ConsoleData.ConsoleServices.AddWarrenConsoleData(services);
         return services;
     }
 

@@ -137,6 +137,18 @@ public static partial class PostgresMigrations
             PRIMARY KEY (advisory, module, version));
         CREATE INDEX alerts_pending ON {s}.alerts (next_attempt) WHERE sent_at IS NULL;
         """,
+
+        // 7: provenance. Which checksum database verified a version when it was stored, at which tree size (versions
+        // stored before have none: their provenance says so).
+        """
+        CREATE TABLE {s}.verifications (
+            module text NOT NULL,
+            version text NOT NULL,
+            database text NOT NULL,
+            tree_size bigint NOT NULL,
+            verified_at timestamptz NOT NULL,
+            PRIMARY KEY (module, version));
+        """,
     ];
 
     /// <summary>The version the schema is at once every migration is applied.</summary>

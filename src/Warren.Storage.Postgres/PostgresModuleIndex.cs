@@ -173,6 +173,73 @@ public sealed partial class PostgresModuleIndex : IModuleIndex
         return entries;
     }
 
+    public async Task RecordVerificationAsync(VersionVerification verification, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(verification);
+        await using var command = _dataSource.CreateCommand($"""
+            INSERT INTO {_s}.verifications (module, version, database, tree_size, verified_at) VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT (module, version) DO UPDATE SET database = excluded.database, tree_size = excluded.tree_size, verified_at = excluded.verified_at
+            """);
+        command.Parameters.Add(Text(verification.ModulePath));
+        command.Parameters.Add(Text(verification.Version));
+        command.Parameters.Add(Text(verification.Database));
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = verification.TreeSize });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = verification.VerifiedAt.ToUniversalTime() });
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<VersionVerification>> ReadVerificationsAsync(string modulePath, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand($"SELECT version, database, tree_size, verified_at FROM {_s}.verifications WHERE module = $1");
+        command.Parameters.Add(Text(modulePath));
+        var list = new List<VersionVerification>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            list.Add(new VersionVerification(modulePath, reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetFieldValue<DateTimeOffset>(3)));
+        }
+
+        return list;
+    }
+
+    public async Task<IndexStats> GetStatsAsync(CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand($"""
+            SELECT (SELECT count(DISTINCT module) FROM {_s}.feed),
+                   (SELECT count(*) FROM {_s}.feed),
+                   (SELECT coalesce(sum(a.size), 0)::bigint FROM {_s}.artifacts a WHERE a.kind <> 'ziphash' AND NOT EXISTS
+                       (SELECT 1 FROM {_s}.usage u WHERE u.module = a.module AND u.version = a.version AND u.evicted_at IS NOT NULL)),
+                   (SELECT count(*) FROM {_s}.usage WHERE evicted_at IS NOT NULL)
+            """);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        var evicted = reader.GetInt64(3);
+        return new IndexStats(reader.GetInt64(0), Math.Max(0, reader.GetInt64(1) - evicted), reader.GetInt64(2), evicted);
+    }
+
+    public async Task<IReadOnlyList<ModuleMatch>> SearchModulesAsync(string query, string? after, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, ModuleSearch.MaxLimit);
+        await using var command = _dataSource.CreateCommand($"""
+            SELECT module, count(*), max(ts) FROM {_s}.feed
+            WHERE module COLLATE "C" > $1 AND ($2 = '' OR strpos(lower(module), lower($2)) > 0)
+            GROUP BY module ORDER BY module COLLATE "C" LIMIT $3
+            """);
+        command.Parameters.Add(Text(after ?? ""));
+        command.Parameters.Add(Text(query));
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+        var matches = new List<ModuleMatch>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            matches.Add(new ModuleMatch(reader.GetString(0), reader.GetInt64(1), DateTimeOffset.UnixEpoch.AddTicks(reader.GetInt64(2) * 10)));
+        }
+
+        return matches;
+    }
+
     public async Task<string?> GetCursorAsync(string name, CancellationToken cancellationToken)
     {
         await using var command = _dataSource.CreateCommand($"SELECT cursor FROM {_s}.cursors WHERE name = $1");

@@ -69,6 +69,14 @@ internal static class Schema
             PRIMARY KEY (advisory, module, version)) WITHOUT ROWID;
         CREATE INDEX alerts_pending ON alerts (next_attempt) WHERE sent_at IS NULL;
         """,
+
+        // Version 6: provenance. Which checksum database verified a version when it was stored, at which tree size
+        // (versions stored before have none: their provenance says so).
+        """
+        CREATE TABLE verifications (
+            module TEXT NOT NULL, version TEXT NOT NULL, database TEXT NOT NULL, tree_size INTEGER NOT NULL, verified_at INTEGER NOT NULL,
+            PRIMARY KEY (module, version)) WITHOUT ROWID;
+        """,
     ];
 
     /// <summary>The version this code reads and writes.</summary>

@@ -136,6 +136,76 @@ public sealed partial class SqliteModuleIndex : IModuleIndex, IDisposable
             return entries;
         });
 
+    public Task RecordVerificationAsync(VersionVerification verification, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(verification);
+        return RunAsync(async connection =>
+        {
+            await using var command = Sql.Command(connection, null, """
+                INSERT INTO verifications (module, version, database, tree_size, verified_at) VALUES ($m, $v, $d, $s, $t)
+                ON CONFLICT (module, version) DO UPDATE SET database = excluded.database, tree_size = excluded.tree_size, verified_at = excluded.verified_at
+                """, ("$m", verification.ModulePath), ("$v", verification.Version), ("$d", verification.Database), ("$s", verification.TreeSize),
+                ("$t", verification.VerifiedAt.ToUnixTimeMilliseconds()));
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            return 0;
+        });
+    }
+
+    public Task<IReadOnlyList<VersionVerification>> ReadVerificationsAsync(string modulePath, CancellationToken cancellationToken) =>
+        RunAsync<IReadOnlyList<VersionVerification>>(async connection =>
+        {
+            await using var command = Sql.Command(connection, null,
+                "SELECT version, database, tree_size, verified_at FROM verifications WHERE module = $m", ("$m", modulePath));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var list = new List<VersionVerification>();
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                list.Add(new VersionVerification(modulePath, reader.GetString(0), reader.GetString(1), reader.GetInt64(2),
+                    DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3))));
+            }
+
+            return list;
+        });
+
+    public Task<IndexStats> GetStatsAsync(CancellationToken cancellationToken) =>
+        RunAsync(async connection =>
+        {
+            await using var command = Sql.Command(connection, null, """
+                SELECT (SELECT count(DISTINCT module) FROM feed),
+                       (SELECT count(*) FROM feed),
+                       (SELECT coalesce(sum(a.size), 0) FROM artifacts a WHERE a.kind <> 'ziphash' AND NOT EXISTS
+                           (SELECT 1 FROM usage u WHERE u.module = a.module AND u.version = a.version AND u.evicted_at IS NOT NULL)),
+                       (SELECT count(*) FROM usage WHERE evicted_at IS NOT NULL)
+                """);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var evicted = reader.GetInt64(3);
+            return new IndexStats(reader.GetInt64(0), Math.Max(0, reader.GetInt64(1) - evicted), reader.GetInt64(2), evicted);
+        });
+
+    public Task<IReadOnlyList<ModuleMatch>> SearchModulesAsync(string query, string? after, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, ModuleSearch.MaxLimit);
+        return RunAsync<IReadOnlyList<ModuleMatch>>(async connection =>
+        {
+            await using var command = Sql.Command(connection, null, """
+                SELECT module, count(*), max(ts) FROM feed
+                WHERE module > $after AND ($q = '' OR instr(lower(module), lower($q)) > 0)
+                GROUP BY module ORDER BY module LIMIT $limit
+                """, ("$after", after ?? ""), ("$q", query), ("$limit", limit));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var matches = new List<ModuleMatch>();
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                matches.Add(new ModuleMatch(reader.GetString(0), reader.GetInt64(1), FromMicroseconds(reader.GetInt64(2))));
+            }
+
+            return matches;
+        });
+    }
+
     public Task<string?> GetCursorAsync(string name, CancellationToken cancellationToken) =>
         RunAsync(async connection =>
         {

@@ -114,6 +114,20 @@ public interface IModuleIndex
     /// <summary>Every alert of the outbox, pending and sent.</summary>
     Task<IReadOnlyList<AlertEntry>> ReadAlertsAsync(CancellationToken cancellationToken);
 
+    /// <summary>Counts of what the index holds (modules, versions present, their bytes, versions evicted).</summary>
+    Task<IndexStats> GetStatsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Module paths containing query (case-insensitive; a prefix is a substring too), in path order, after the
+    /// path after (exclusive, for paging; null from the start), at most limit (1 to <see cref="ModuleSearch.MaxLimit"/>).
+    /// Served by the index, never a walk of the store.</summary>
+    Task<IReadOnlyList<ModuleMatch>> SearchModulesAsync(string query, string? after, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Records which checksum database verified a version at which tree size (replacing an earlier record).</summary>
+    Task RecordVerificationAsync(VersionVerification verification, CancellationToken cancellationToken);
+
+    /// <summary>The verification records of a module's versions.</summary>
+    Task<IReadOnlyList<VersionVerification>> ReadVerificationsAsync(string modulePath, CancellationToken cancellationToken);
+
     /// <summary>Readiness: null when the index answers, else a one-line reason.</summary>
     Task<string?> ProbeAsync(CancellationToken cancellationToken);
 }

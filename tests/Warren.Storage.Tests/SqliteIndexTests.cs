@@ -61,8 +61,8 @@ public sealed class SqliteIndexTests : IDisposable
         Assert.Equal(new ArtifactRecord("m.example/old", "v1.0.0", ArtifactKind.Zip, "h1:old=", 5, "https://up", T0), record);
         Assert.Equal("v1"u8.ToArray(), (await index.GetAnswerAsync("list:m.example/old", Ct))?.Body);
         Assert.Equal(["v1.0.0"], await index.ListVersionsAsync("m.example/old", Ct));
-        Assert.Equal(5L, UserVersion());
-        Assert.Contains(loggers.Lines, l => l.Contains("schema migrated from version 0 to 5", StringComparison.Ordinal));
+        Assert.Equal(6L, UserVersion());
+        Assert.Contains(loggers.Lines, l => l.Contains("schema migrated from version 0 to 6", StringComparison.Ordinal));
 
         // The versions recorded before the feed existed are in it, at the time they were first stored.
         Assert.Equal([new FeedEntry("m.example/old", "v1.0.0", T0)], await index.ReadFeedAsync(DateTimeOffset.UnixEpoch, 10, Ct));
@@ -107,7 +107,7 @@ public sealed class SqliteIndexTests : IDisposable
         Assert.Null(await index.ProbeAsync(Ct));
         await index.PutAnswerAsync("k", [7], T0, Ct);
         Assert.Equal([7], (await index.GetAnswerAsync("k", Ct))?.Body);
-        Assert.Equal(5L, UserVersion());
+        Assert.Equal(6L, UserVersion());
         Assert.Contains(loggers.Lines, l => l.StartsWith("Error", StringComparison.Ordinal) && l.Contains(aside, StringComparison.Ordinal));
         Assert.False(index.WhenRecreated.IsCompleted);
     }

@@ -99,7 +99,8 @@ public sealed class ImportCommand : Command
         {
             var staging = app.Services.GetRequiredService<StagingArea>();
             var importer = new BundleImporter(new ImportOptions(bundle, app.Services.GetRequiredService<IArtifactStore>(), app.Services.GetRequiredService<IModuleIndex>(),
-                staging.NewFile, trust, sumdbKey, Math.Max(1, parse.GetValue(_jobs)), VulnDbRoot: parse.GetValue(_root)));
+                staging.NewFile, trust, sumdbKey, Math.Max(1, parse.GetValue(_jobs)), VulnDbRoot: parse.GetValue(_root),
+                Journal: BundleJournal.PathUnder(parse.GetValue(_root)!)));
             var style = ReportOutput.Style(parse, _color);
             var json = parse.GetValue(_json);
             ImportResult result;
@@ -165,6 +166,8 @@ public sealed class ImportCommand : Command
                 _ = app.Services.GetRequiredService<StoreLock>();
                 Warren.Protocol.VulnDb.VulnDbStoredCopy.Save(root, snapshot,
                     new Warren.Protocol.VulnDb.VulnDbState(Warren.Protocol.VulnDb.VulnDbStoredCopy.ImportedSource, null, null, TimeProvider.System.GetUtcNow()));
+                BundleJournal.Append(BundleJournal.PathUnder(root), new BundleJournalEntry("import-vulndb", zip, TimeProvider.System.GetUtcNow(), true,
+                    snapshot.Entries.Count, 0, 0, new FileInfo(zip).Length, "modified " + Warren.Protocol.VulnDb.VulnDbSnapshot.FormatTime(snapshot.Modified)));
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

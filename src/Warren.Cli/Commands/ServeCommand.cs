@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Warren.Fetch.Direct.Git;
 using Warren.Server;
 using Warren.Server.Configuration;
+using Warren.WebConsole;
 
 namespace Warren.Cli.Commands;
 
@@ -78,6 +79,12 @@ public sealed class ServeCommand : Command
     private readonly Option<string?> _alertWebhook = new("--alert-webhook") { Description = "POST a JSON event to this http(s) URL when a vulnerability database refresh brings an advisory affecting a version downloaded within the retention window (subject to --egress-allow)" };
     private readonly Option<string?> _nodeName = new("--node-name") { Description = "this node's name in download records (default: the host name)" };
     // policy at the proxy
+    private readonly Option<TimeSpan?> _consoleSession = new("--console-session") { Description = "how long a sign-in to the web console at /ui/ lasts, never longer than its token (default 08:00:00)" };
+    private readonly Option<string> _console = new Option<string>("--console")
+    {
+        Description = "serve the web console at /ui/ (on) or not (off: /ui/ is not served, nothing of the console is loaded)",
+        DefaultValueFactory = _ => "on",
+    }.AcceptOnlyFromAmong("on", "off");
     private readonly Option<string?> _policy = new("--policy") { Description = "policy file (JSON): deny rules, an allow list, denyVulnerable, denyRetracted; denied versions' zips answer 403 with the reason, list and @latest leave them out; reloaded when the file changes (or the Warren:Policy object of appsettings.json)" };
 
     public ServeCommand()
@@ -95,7 +102,7 @@ public sealed class ServeCommand : Command
             Add(option);
         }
 
-        foreach (var option in new Option[] { _downloadRetention, _alertWebhook, _nodeName })
+        foreach (var option in new Option[] { _downloadRetention, _alertWebhook, _nodeName, _consoleSession, _console })
         {
             Add(option);
         }
@@ -182,7 +189,19 @@ public sealed class ServeCommand : Command
         WebApplication app;
         try
         {
-            app = WarrenHost.Build(Overrides);
+            var console = parse.GetValue(_console) != "off";
+            app = WarrenHost.Build(Overrides, services: s =>
+            {
+                if (console)
+                {
+                    s.AddWarrenConsole(c => c.SessionLifetime = parse.GetValue(_consoleSession));
+                }
+            });
+            if (console)
+            {
+                app.MapWarrenConsole();
+            }
+
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OptionsValidationException ex)

@@ -117,9 +117,9 @@ public sealed class TokenCreateCommand : Command
             return TokenCommand.Fail("create", "give --grant PATTERNS (what it may read) or --admin", ExitCodes.Usage);
         }
 
-        if (grants.Select(ModulePatterns.Validate).FirstOrDefault(e => e is not null) is { } patternProblem)
+        if (AuthTokens.Check(name, grants, parse.GetValue(_admin)) is { } problem)
         {
-            return TokenCommand.Fail("create", "--grant: " + patternProblem, ExitCodes.Usage);
+            return TokenCommand.Fail("create", "--grant: " + problem["grants: ".Length..], ExitCodes.Usage);
         }
 
         var now = _time.GetUtcNow();
@@ -139,33 +139,17 @@ public sealed class TokenCreateCommand : Command
             return ExitCodes.Usage;
         }
 
-        var (id, token) = TokenFormat.Create();
-        var entry = new AuthPrincipalEntry
-        {
-            Name = name,
-            Id = id,
-            Hash = TokenHash.Create(token),
-            Grants = grants,
-            Admin = parse.GetValue(_admin),
-            Expires = expires,
-            Created = now,
-        };
+        AuthPrincipalEntry entry;
+        string token;
         try
         {
-            var added = AuthFile.Edit(file, doc =>
-            {
-                if (doc.Principals.Any(p => p.Name == name))
-                {
-                    return false;
-                }
-
-                doc.Principals.Add(entry);
-                return true;
-            });
-            if (!added)
+            var created = AuthTokens.Create(file, name, grants, parse.GetValue(_admin), expires, now);
+            if (created.Token is null)
             {
                 return TokenCommand.Fail("create", $"\"{name}\" exists already in {file}; revoke it first to replace its token", ExitCodes.Usage);
             }
+
+            (entry, token) = (created.Entry!, created.Token);
         }
         catch (AuthFileException e)
         {
@@ -301,7 +285,7 @@ public sealed class TokenRevokeCommand : Command
                 return TokenCommand.Fail("revoke", $"auth file {file} does not exist", ExitCodes.NotFound);
             }
 
-            var removed = AuthFile.Edit(file, doc => doc.Principals.RemoveAll(p => p.Name == name));
+            var removed = AuthTokens.Revoke(file, name);
             if (removed == 0)
             {
                 return TokenCommand.Fail("revoke", $"no principal \"{name}\" in {file}", ExitCodes.NotFound);

@@ -16,6 +16,9 @@ public static class AccessControl
     /// <summary>HttpContext.Items key: the name of the principal the request was made as, or <see cref="AuthFile.AnonymousName"/>.</summary>
     public const string PrincipalItem = "warren.principal";
 
+    /// <summary>HttpContext.Items key: the authenticated <see cref="AuthPrincipal"/> (absent for anonymous requests and without an auth file).</summary>
+    public const string AuthPrincipalItem = "warren.auth-principal";
+
     /// <summary>HttpContext.Items key, present when the answer must not be kept by shared caches.</summary>
     public const string PrivateItem = "warren.private";
 
@@ -143,10 +146,14 @@ internal sealed class AccessControlMiddleware
     private readonly GlobList _byOrigin;
     private readonly bool _adminListener;
     private readonly AccessLogCoalescer _coalescer;
+    private readonly IConsoleSessions? _sessions;
+    private readonly ConsoleData.AuditTrail? _trail;
 
     public AccessControlMiddleware(RequestDelegate next, AuthStore store, RateLimitHolder limiter, IOptions<WarrenOptions> options, ILoggerFactory loggers,
-        TimeProvider time)
+        TimeProvider time, IEnumerable<IConsoleSessions>? sessions = null, ConsoleData.AuditTrail? trail = null)
     {
+        _sessions = sessions?.FirstOrDefault();
+        _trail = trail;
         _coalescer = new AccessLogCoalescer(time, options.Value.AccessLogWindow);
         _next = next;
         _store = store;
@@ -206,10 +213,25 @@ internal sealed class AccessControlMiddleware
         {
             auth = await _store.AuthenticateAsync(token!, context.RequestAborted).ConfigureAwait(false);
         }
+        else if (credential == Credential.None && target.Artifact == ConsoleAccess.Artifact && _sessions?.TokenOf(context) is { } sessionToken)
+        {
+            // The console's session cookie stands for the token it was opened with; a revoked or expired token ends it.
+            auth = await _store.AuthenticateAsync(sessionToken, context.RequestAborted).ConfigureAwait(false);
+            if (auth.Status != AuthStatus.Valid)
+            {
+                _sessions.End(context);
+                auth = default;
+            }
+        }
 
         var principal = auth.Status == AuthStatus.Valid ? auth.Principal : null;
         var name = principal?.Name ?? AuthFile.AnonymousName;
         context.Items[AccessControl.PrincipalItem] = name;
+        if (principal is not null)
+        {
+            context.Items[AccessControl.AuthPrincipalItem] = principal;
+        }
+
         var logName = auth.Principal?.Name ?? name;
         if (_limiter is not null && !TryAcquire(context, principal?.PartitionKey ?? PrincipalRateLimiter.PartitionOf(context.Connection.RemoteIpAddress)))
         {
@@ -235,6 +257,23 @@ internal sealed class AccessControlMiddleware
             await DenyAsync(context, logName, target, 401, auth.Status == AuthStatus.Expired
                 ? "unauthorized: token expired on " + auth.Principal!.Expires!.Value.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture)
                 : "unauthorized: unknown or revoked token").ConfigureAwait(false);
+            return;
+        }
+
+        if (target.Artifact == ConsoleAccess.Artifact)
+        {
+            // Pages decide for themselves (sign-in page, 404 for what the viewer may not read); the JSON API needs a
+            // principal unless something is anonymous, like every other path that names no module.
+            if (principal is null && _anonymous.IsEmpty && !path.StartsWith("/ui", StringComparison.Ordinal))
+            {
+                await DenyAsync(context, name, target, 401, "unauthorized: no credential (a Warren token as Bearer, or the console's session cookie)").ConfigureAwait(false);
+                return;
+            }
+
+            Func<string, bool> readable = m => !_byOrigin.Matches(m) && (_anonymous.Matches(m) || principal?.Grants.Matches(m) == true);
+            context.Items[ConsoleAccess.ViewerItem] = new ConsoleViewer(name, principal, true, !_anonymous.IsEmpty, readable);
+            context.Items[AccessControl.ReadableItem] = readable;
+            await _next(context).ConfigureAwait(false);
             return;
         }
 
@@ -315,10 +354,10 @@ internal sealed class AccessControlMiddleware
         context.Items[AccessControl.PrivateItem] = true;
         await _next(context).ConfigureAwait(false);
         var status = context.Response.StatusCode;
-        if (status < 400 && _logger.IsEnabled(LogLevel.Information) &&
-            _coalescer.ShouldLog(principal, target.Module, target.Version, target.Artifact, status, out var repeats))
+        if (status < 400 && _coalescer.ShouldLog(principal, target.Module, target.Version, target.Artifact, status, out var repeats))
         {
             Log.PrivateServed(_logger, principal, target.Describe(), target.Artifact, status, repeats);
+            _trail?.Add(ConsoleData.AuditKinds.Access, principal, "served-private", target.Module, target.Version, status, target.Artifact, repeats);
         }
     }
 
@@ -345,9 +384,10 @@ internal sealed class AccessControlMiddleware
 
     private void LogDenied(string principal, Target target, int status, string reason)
     {
-        if (_logger.IsEnabled(LogLevel.Information) && _coalescer.ShouldLog(principal, target.Module, target.Version, target.Artifact, status, out var repeats))
+        if (_coalescer.ShouldLog(principal, target.Module, target.Version, target.Artifact, status, out var repeats))
         {
             Log.AccessDenied(_logger, principal, target.Describe(), target.Artifact, status, reason, repeats);
+            _trail?.Add(ConsoleData.AuditKinds.Access, principal, "denied", target.Module, target.Version, status, reason, repeats);
         }
     }
 
@@ -434,9 +474,21 @@ internal sealed class AccessControlMiddleware
                 return new Target(null, null, "metrics");
             }
 
-            if (path.StartsWith("/admin/", StringComparison.Ordinal))
+            if (path.StartsWith("/admin/", StringComparison.Ordinal) || path.StartsWith(Endpoints.ConsoleApiEndpoints.AdminPrefix, StringComparison.Ordinal))
             {
                 return new Target(null, null, "admin");
+            }
+
+            // The web console's pages and APIs name no module of the proxy protocol.
+            if (ConsoleAccess.IsConsolePath(path))
+            {
+                return new Target(null, null, ConsoleAccess.Artifact);
+            }
+
+            // The OpenAPI document names no module: any principal (anyone when something is anonymous).
+            if (path.StartsWith(Endpoints.ConsoleApiEndpoints.OpenApiPrefix, StringComparison.Ordinal))
+            {
+                return new Target(null, null, "api");
             }
 
             // The vulnerability database names no module of the store: like the checksum database's tree and tiles.

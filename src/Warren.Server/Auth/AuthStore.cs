@@ -114,6 +114,9 @@ public sealed class AuthStore : IDisposable
         }
     }
 
+    /// <summary>Raised after a reload with the names of the principals added and removed (under the reload lock).</summary>
+    public event Action<IReadOnlyList<string>, IReadOnlyList<string>>? PrincipalsChanged;
+
     /// <summary>Whether access control is on (an auth file is configured).</summary>
     public bool Enabled => _path is not null;
 
@@ -166,6 +169,14 @@ public sealed class AuthStore : IDisposable
             : new AuthResult(AuthStatus.Valid, principal);
     }
 
+    /// <summary>Reloads the file now when its mtime or size changed (after this process edited it: the change is in
+    /// force for the next request, not a watcher's delay later).</summary>
+    public void ReloadNow()
+    {
+        _dirty = true;
+        ReloadIfChanged();
+    }
+
     /// <summary>Reloads the file when the watcher saw a change, or at most once a second when its mtime or size changed.</summary>
     public void ReloadIfChanged()
     {
@@ -193,11 +204,22 @@ public sealed class AuthStore : IDisposable
             try
             {
                 var doc = AuthFile.Load(_path);
+                var before = _snapshot;
                 _snapshot = Build(doc, _snapshot.Generation + 1);
                 _cache.Clear();
                 _fileStamp = stamp;
                 _failedStamp = default;
                 Log.AuthFileReloaded(_logger, _path, _snapshot.ById.Count);
+                if (PrincipalsChanged is { } changed)
+                {
+                    // A principal whose token changed (same name, new id) is both removed and added.
+                    var added = _snapshot.ById.Keys.Except(before.ById.Keys).Select(id => _snapshot.ById[id].Name).ToList();
+                    var removed = before.ById.Keys.Except(_snapshot.ById.Keys).Select(id => before.ById[id].Name).ToList();
+                    if (added.Count > 0 || removed.Count > 0)
+                    {
+                        changed(added, removed);
+                    }
+                }
             }
             catch (AuthFileException e)
             {

@@ -15,7 +15,7 @@ namespace Warren.Server.Endpoints;
 /// <summary>The GOPROXY protocol, /sumdb/ and the operational endpoints.</summary>
 public static class ProxyEndpoints
 {
-    internal const string RouteItem = "warren.route";
+    public const string RouteItem = "warren.route";
 
     public static IEndpointRouteBuilder MapWarren(this IEndpointRouteBuilder app)
     {
@@ -64,13 +64,13 @@ public static class ProxyEndpoints
         var gated = policy.IsActive;
         if (gated && request.Route == ProxyRoute.Zip && await policy.CheckZipAsync(context, request.ModulePath, request.Version!, ct) is { } denied)
         {
-            return Send(context, "zip", denied, options.Value);
+            return Send(context, "zip", denied, options.Value, request);
         }
 
         if (await modes.TryAnswerAsync(request, ct) is { } decided)
         {
             return Send(context, request.Route == ProxyRoute.Query ? "query" : request.Route.ToString().ToLowerInvariant(),
-                gated ? await FilterAsync(policy, request, decided, ct) : decided, options.Value);
+                gated ? await FilterAsync(policy, request, decided, ct) : decided, options.Value, request);
         }
 
         var (label, result) = request.Route switch
@@ -84,7 +84,7 @@ public static class ProxyEndpoints
             _ => ("sumdb", await sumdb.HandleAsync(request.SumDbRest!, ct)),
         };
 
-        return Send(context, label, gated ? await FilterAsync(policy, request, result, ct) : result, options.Value);
+        return Send(context, label, gated ? await FilterAsync(policy, request, result, ct) : result, options.Value, request);
     }
 
     private static async ValueTask<ServeResult> FilterAsync(Policy.PolicyGate policy, ProxyRequest request, ServeResult result, CancellationToken ct) => request.Route switch
@@ -94,7 +94,7 @@ public static class ProxyEndpoints
         _ => result,
     };
 
-    private static IResult Send(HttpContext context, string label, ServeResult result, WarrenOptions options)
+    private static IResult Send(HttpContext context, string label, ServeResult result, WarrenOptions options, ProxyRequest request)
     {
         context.Items[RouteItem] = label;
         switch (result)
@@ -131,7 +131,14 @@ public static class ProxyEndpoints
                 return Results.Bytes(content.Body, content.ContentType);
 
             case Outcome outcome:
-                return Error(context, label, OutcomeResponses.StatusCode(outcome), outcome.Message);
+                var status = OutcomeResponses.StatusCode(outcome);
+                if (request.Route != ProxyRoute.SumDb)
+                {
+                    // The console's overview shows the last errors, each with its reason and module.
+                    context.RequestServices.GetService<RecentErrors>()?.Record(label, status, request.ModulePath, request.Version, outcome.Message);
+                }
+
+                return Error(context, label, status, outcome.Message);
 
             case RedirectAnswer { Location: var location }:
                 context.Response.Headers.CacheControl = "no-store";

@@ -48,7 +48,13 @@ public sealed class WarrenMetrics
     private readonly ConcurrentDictionary<(string Backend, string Provider, string Operation), Histogram.Child> _storageSeries = new();
 
     public WarrenMetrics()
+        : this(TimeProvider.System)
     {
+    }
+
+    public WarrenMetrics(TimeProvider time)
+    {
+        Recent = new RecentActivity(time);
         Registry = Metrics.NewCustomRegistry();
         _factory = Metrics.WithCustomRegistry(Registry);
         _requests = _factory.CreateCounter("warren_http_requests_total", "HTTP requests by route and status.", ["route", "status"]);
@@ -98,12 +104,29 @@ public sealed class WarrenMetrics
         }
     }
 
-    public void Request(string route, int status) =>
+    /// <summary>The last hour of traffic, per minute (the console's overview charts).</summary>
+    public RecentActivity Recent { get; }
+
+    public void Request(string route, int status)
+    {
         _requestSeries.GetOrAdd((route, status), static (key, family) => family.WithLabels(key.Route, key.Status.ToString(CultureInfo.InvariantCulture)), _requests).Inc();
+        if (route is not ("health" or "ready" or "metrics" or "console"))
+        {
+            Recent.Request(status >= 400);
+        }
+    }
 
-    public void CacheHit(string kind) => Series(_hitSeries, _hits, kind).Inc();
+    public void CacheHit(string kind)
+    {
+        Series(_hitSeries, _hits, kind).Inc();
+        Recent.Hit();
+    }
 
-    public void CacheMiss(string kind) => Series(_missSeries, _misses, kind).Inc();
+    public void CacheMiss(string kind)
+    {
+        Series(_missSeries, _misses, kind).Inc();
+        Recent.Miss();
+    }
 
     public void StaleServed(string kind) => Series(_staleSeries, _stale, kind).Inc();
 

@@ -27,11 +27,15 @@ public sealed partial class PolicyGate
     private readonly BoundedCache<Retractions> _retractions;
     private readonly TimeSpan _retractionTtl;
     private readonly IAdvisoryCatalog _catalog;
+    private readonly ConsoleData.AuditTrail _trail;
+    private readonly ConsoleData.PolicyDenials _denials;
 
     public PolicyGate(PolicyStore store, ModuleService modules, PolicyMetrics metrics, IAdvisoryCatalog catalog, ILoggerFactory loggers, TimeProvider time,
-        IOptions<WarrenOptions> options)
+        IOptions<WarrenOptions> options, ConsoleData.AuditTrail trail, ConsoleData.PolicyDenials denials)
     {
         _catalog = catalog;
+        _trail = trail;
+        _denials = denials;
         ArgumentNullException.ThrowIfNull(loggers);
         ArgumentNullException.ThrowIfNull(options);
         _store = store;
@@ -57,22 +61,23 @@ public sealed partial class PolicyGate
         ArgumentNullException.ThrowIfNull(context);
         var decision = await DecideAsync(_store.Current, modulePath, version, null, cancellationToken).ConfigureAwait(false);
         _metrics.Decision(decision.Denied, decision.Rule);
-        if (_audit.IsEnabled(LogLevel.Information))
+        var principal = context.Items.TryGetValue(AccessControl.PrincipalItem, out var p) && p is string name ? name : AuthFile.AnonymousName;
+        var status = decision.Denied ? StatusCodes.Status403Forbidden : StatusCodes.Status200OK;
+        if (_coalescer.ShouldLog(principal, modulePath, version, "zip-policy", status, out var repeats))
         {
-            var principal = context.Items.TryGetValue(AccessControl.PrincipalItem, out var p) && p is string name ? name : AuthFile.AnonymousName;
-            var status = decision.Denied ? StatusCodes.Status403Forbidden : StatusCodes.Status200OK;
-            if (_coalescer.ShouldLog(principal, modulePath, version, "zip-policy", status, out var repeats))
+            var what = Endpoints.ProxyRequestParser.Printable(modulePath + "@" + version);
+            if (decision.Denied)
             {
-                var what = Endpoints.ProxyRequestParser.Printable(modulePath + "@" + version);
-                if (decision.Denied)
-                {
-                    PolicyLog.ZipDenied(_audit, principal, what, decision.Rule, decision.Reason!, repeats);
-                }
-                else
-                {
-                    PolicyLog.ZipAllowed(_audit, principal, what, decision.Rule, repeats);
-                }
+                PolicyLog.ZipDenied(_audit, principal, what, decision.Rule, decision.Reason!, repeats);
+                _denials.Add(principal, modulePath, version, decision.Rule, decision.Reason!);
             }
+            else
+            {
+                PolicyLog.ZipAllowed(_audit, principal, what, decision.Rule, repeats);
+            }
+
+            _trail.Add(ConsoleData.AuditKinds.Policy, principal, decision.Denied ? "zip-denied" : "zip-allowed", modulePath, version, status,
+                decision.Denied ? decision.Rule + ": " + decision.Reason : decision.Rule, repeats);
         }
 
         return decision.Denied ? Outcome.Forbidden(decision.Reason!) : null;

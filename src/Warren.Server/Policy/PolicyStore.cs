@@ -50,6 +50,9 @@ public sealed class PolicyStore : IHostedService, IDisposable
     /// <summary>Changes each time another policy comes into force.</summary>
     public long Generation => Interlocked.Read(ref _generation);
 
+    /// <summary>When the policy in force was loaded; null when none was.</summary>
+    public DateTimeOffset? LoadedAt { get; private set; }
+
     /// <summary>Raised after another policy came into force.</summary>
     public event Action? Changed;
 
@@ -141,6 +144,7 @@ public sealed class PolicyStore : IHostedService, IDisposable
             }
 
             _current = policy;
+            LoadedAt = _time.GetUtcNow();
             Interlocked.Increment(ref _generation);
             if (initial)
             {

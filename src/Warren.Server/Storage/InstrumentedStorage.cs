@@ -91,6 +91,18 @@ internal sealed class InstrumentedModuleIndex(IModuleIndex inner, WarrenMetrics 
     public Task<IReadOnlyList<FeedEntry>> ReadFeedAsync(DateTimeOffset since, int limit, CancellationToken cancellationToken) =>
         MeasureAsync("read_feed", () => inner.ReadFeedAsync(since, limit, cancellationToken));
 
+    public Task RecordVerificationAsync(VersionVerification verification, CancellationToken cancellationToken) =>
+        MeasureAsync("record_verification", () => inner.RecordVerificationAsync(verification, cancellationToken));
+
+    public Task<IReadOnlyList<VersionVerification>> ReadVerificationsAsync(string modulePath, CancellationToken cancellationToken) =>
+        MeasureAsync("read_verifications", () => inner.ReadVerificationsAsync(modulePath, cancellationToken));
+
+    public Task<IndexStats> GetStatsAsync(CancellationToken cancellationToken) =>
+        MeasureAsync("stats", () => inner.GetStatsAsync(cancellationToken));
+
+    public Task<IReadOnlyList<ModuleMatch>> SearchModulesAsync(string query, string? after, int limit, CancellationToken cancellationToken) =>
+        MeasureAsync("search_modules", () => inner.SearchModulesAsync(query, after, limit, cancellationToken));
+
     public Task<string?> GetCursorAsync(string name, CancellationToken cancellationToken) =>
         MeasureAsync("get_cursor", () => inner.GetCursorAsync(name, cancellationToken));
 

@@ -36,14 +36,18 @@ public sealed class ChecksumVerifier
     private readonly WarrenMetrics _metrics;
     private readonly ILogger<ChecksumVerifier> _logger;
     private readonly ConcurrentDictionary<string, SumDbLookupResult> _verified = new(StringComparer.Ordinal);
+    private readonly IModuleIndex _index;
+    private readonly TimeProvider _time;
 
     /// <summary>The name of the checksum database client in the <see cref="IHttpClientFactory"/>.</summary>
     public const string ClientName = "warren-sumdb";
 
     public ChecksumVerifier(IOptions<WarrenOptions> options, ProtocolSettings settings, ChecksumPolicy policy, HostedSumDb hosted, IArtifactStore store, IModuleIndex index, StagingArea staging,
-        WarrenMetrics metrics, ILogger<ChecksumVerifier> logger, IHttpClientFactory httpClients)
+        WarrenMetrics metrics, ILogger<ChecksumVerifier> logger, IHttpClientFactory httpClients, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        _index = index;
+        _time = time ?? TimeProvider.System;
         _policy = policy;
         _hosted = hosted;
         _metrics = metrics;
@@ -196,7 +200,13 @@ public sealed class ChecksumVerifier
 
         if (result.IsOk)
         {
-            return Judge("sumdb", modulePath, version, source, client.CompareHashes(modulePath, version, source, zipHash, goModHash, result), started);
+            var verdict = Judge("sumdb", modulePath, version, source, client.CompareHashes(modulePath, version, source, zipHash, goModHash, result), started);
+            if (verdict.IsOk)
+            {
+                await RecordProvenanceAsync(client, modulePath, version, cancellationToken).ConfigureAwait(false);
+            }
+
+            return verdict;
         }
 
         var elapsed = Stopwatch.GetElapsedTime(started);
@@ -218,6 +228,21 @@ public sealed class ChecksumVerifier
                 _metrics.SumDbVerification("sumdb", "failed", elapsed);
                 Log.VerificationFailed(_logger, modulePath, version, client.Name, result.Message);
                 return ChecksumVerdict.Refused($"verifying {key}: checksum database unavailable: {result.Message}", timedOut: result.TimedOut);
+        }
+    }
+
+    /// <summary>Remembers in the index which database vouched for the version at which tree size (the latest verified
+    /// tree head, which proved the record): the console shows it as the version's provenance. Best effort.</summary>
+    private async Task RecordProvenanceAsync(SumDbClient client, string modulePath, string version, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var head = await client.ReadStoredTreeHeadAsync(cancellationToken).ConfigureAwait(false);
+            await _index.RecordVerificationAsync(new VersionVerification(modulePath, version, client.Name, head?.Size ?? -1, _time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or IOException or InvalidOperationException)
+        {
+            Log.ProvenanceNotRecorded(_logger, modulePath, version, e.Message);
         }
     }
 

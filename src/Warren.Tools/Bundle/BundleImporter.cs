@@ -25,8 +25,9 @@ namespace Warren.Tools.Bundle;
 /// <param name="Time">The clock of the index records' times (null: the system's).</param>
 /// <param name="VulnDbRoot">The store root whose copy of the vulnerability database (ROOT/.warren/vulndb) a bundle's
 /// vulndb.zip replaces (null: a bundle's database is checked but not installed).</param>
+/// <param name="Journal">The store's bundle journal (<see cref="BundleJournal"/>) the outcome is added to, or null.</param>
 public sealed record ImportOptions(string Bundle, IArtifactStore Store, IModuleIndex? Index, Func<string> NewStagingFile, NoteVerifier? Trust = null,
-    NoteVerifier? SumDbKey = null, int Jobs = 4, TimeProvider? Time = null, string? VulnDbRoot = null);
+    NoteVerifier? SumDbKey = null, int Jobs = 4, TimeProvider? Time = null, string? VulnDbRoot = null, string? Journal = null);
 
 /// <summary>What an import did.</summary>
 public sealed record ImportResult(Report Report, int Stored, int Present, int Refused, long Bytes, TimeSpan Elapsed);
@@ -60,6 +61,20 @@ public sealed class BundleImporter(ImportOptions options)
     public async Task<ImportResult> RunAsync(CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
+        var result = await RunUnjournaledAsync(cancellationToken).ConfigureAwait(false);
+        if (options.Journal is { } journal)
+        {
+            var problem = result.Report.Findings.FirstOrDefault(f => f.Verdict == Verdict.Fail);
+            BundleJournal.Append(journal, new BundleJournalEntry("import", options.Bundle, (options.Time ?? TimeProvider.System).GetUtcNow(),
+                result.Report.Worst != Verdict.Fail, result.Stored, result.Present, result.Refused, result.Bytes,
+                problem is null ? null : (problem.Subject is null ? "" : problem.Subject + ": ") + problem.Evidence));
+        }
+
+        return result;
+    }
+
+    private async Task<ImportResult> RunUnjournaledAsync(CancellationToken cancellationToken)
+    {
         if (!BundleArchive.IsArchive(options.Bundle))
         {
             return await ImportAsync(Path.GetFullPath(options.Bundle), cancellationToken).ConfigureAwait(false);

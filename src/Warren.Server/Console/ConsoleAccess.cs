@@ -1,0 +1,63 @@
+using Warren.Server.Auth;
+
+namespace Warren.Server.ConsoleData;
+
+/// <summary>Who may see what through the console's data: the same rules as access control (anonymous patterns, the
+/// principal's grants, paths left to the origin's permissions), decided again at the endpoint so that the API stays
+/// closed whichever way the middleware classified its paths. Admins see every module.</summary>
+public sealed class ConsoleAccessRules(AuthStore store, IOptions<WarrenOptions> options)
+{
+    private readonly GlobList _anonymous = GlobList.Parse(options.Value.Anonymous);
+    private readonly GlobList _byOrigin = GlobList.Parse(options.Value.AuthorizeByOrigin);
+
+    /// <summary>Whether access control is on (an auth file is configured).</summary>
+    public bool Enabled => store.Enabled;
+
+    /// <summary>Whether anyone may read something without a token.</summary>
+    public bool AnyAnonymous => !_anonymous.IsEmpty;
+
+    /// <summary>The authenticated principal of the request, or null.</summary>
+    public static AuthPrincipal? PrincipalOf(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return context.Items.TryGetValue(AccessControl.AuthPrincipalItem, out var p) ? p as AuthPrincipal : null;
+    }
+
+    /// <summary>Which module paths the request's principal may read.</summary>
+    public Func<string, bool> Readable(HttpContext context)
+    {
+        var principal = PrincipalOf(context);
+        if (principal is { Admin: true })
+        {
+            return _ => true;
+        }
+
+        if (!store.Enabled)
+        {
+            return m => !_byOrigin.Matches(m);
+        }
+
+        return m => !_byOrigin.Matches(m) && (_anonymous.Matches(m) || principal?.Grants.Matches(m) == true);
+    }
+
+    /// <summary>null when the request may read the console's data, else (status, one-line reason).</summary>
+    public (int Status, string Reason)? Refusal(HttpContext context, bool admin)
+    {
+        if (!store.Enabled)
+        {
+            return null;
+        }
+
+        var principal = PrincipalOf(context);
+        if (principal is null && (admin || _anonymous.IsEmpty))
+        {
+            return (StatusCodes.Status401Unauthorized, admin
+                ? "unauthorized: no credential; this needs an admin token"
+                : "unauthorized: no credential (send a Warren token as Bearer)");
+        }
+
+        return admin && principal is { Admin: false }
+            ? (StatusCodes.Status403Forbidden, $"forbidden: token \"{principal.Name}\" is not an admin token; this needs one")
+            : null;
+    }
+}

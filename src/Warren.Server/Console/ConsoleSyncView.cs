@@ -1,0 +1,51 @@
+using Warren.Fetch.Direct.Git;
+using Warren.Server.Mirror;
+
+namespace Warren.Server.ConsoleData;
+
+/// <summary>The feed this node follows (<see cref="FeedFollower"/>: its status, or the saved cursor before the first
+/// pass) and the bundles imported into the store (<see cref="BundleJournal"/>).</summary>
+public sealed class ConsoleSyncView(FeedFollower follower, IModuleIndex index, IOptions<WarrenOptions> options)
+{
+    public async Task<ConsoleSync> CurrentAsync(Func<string, bool> readable, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(readable);
+        var o = options.Value;
+        var feeds = new List<ConsoleFeed>();
+        var statuses = follower.Status.ToDictionary(s => s.Feed, StringComparer.Ordinal);
+        if (o.Follow is { } follow)
+        {
+            var shown = SecretRedactor.RedactText(follow);
+            var status = statuses.GetValueOrDefault(shown);
+            statuses.Remove(shown);
+            var cursor = status?.Cursor ?? await index.GetCursorAsync(FeedFollower.CursorName(follow), cancellationToken).ConfigureAwait(false);
+            feeds.Add(Feed(shown, o.FollowPatterns, o.FollowInterval, cursor, status, readable));
+        }
+
+        // Feeds synced once by this process (warren sync in the same host) without being followed.
+        feeds.AddRange(statuses.Values.Select(s => Feed(s.Feed, null, TimeSpan.Zero, s.Cursor, s, readable)));
+        var bundles = string.IsNullOrEmpty(o.Root) ? [] : BundleJournal.Read(BundleJournal.PathUnder(o.Root)).Reverse().ToList();
+        return new ConsoleSync(feeds, bundles);
+    }
+
+    private static ConsoleFeed Feed(string feed, string? patterns, TimeSpan interval, string? cursor, FeedStatus? status, Func<string, bool> readable) =>
+        new(feed, patterns, interval.TotalSeconds, cursor, status?.LagSeconds ?? 0, status?.LastPass, Visible(status?.LastError, readable), status?.FailedVersions ?? 0);
+
+    /// <summary>A version's failure names it ("MODULE@VERSION: reason"): hidden from a caller who may not read the module.</summary>
+    private static string? Visible(string? error, Func<string, bool> readable)
+    {
+        if (error is null)
+        {
+            return null;
+        }
+
+        var at = error.IndexOf('@', StringComparison.Ordinal);
+        var colon = error.IndexOf(": ", StringComparison.Ordinal);
+        if (at > 0 && colon > at && !error.AsSpan(0, at).Contains(' ') && !readable(error[..at]))
+        {
+            return "a version failed (a module this token may not read)";
+        }
+
+        return error;
+    }
+}
