@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
 namespace Warren.WebConsole.Tests;
@@ -19,16 +18,8 @@ public sealed class TlsFront : IAsyncDisposable
     private TlsFront(int backendPort)
     {
         _backendPort = backendPort;
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256);
-        var san = new SubjectAlternativeNameBuilder();
-        san.AddIpAddress(IPAddress.Loopback);
-        request.CertificateExtensions.Add(san.Build());
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
-        using var created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
-        _certificate = X509CertificateLoader.LoadPkcs12(created.Export(X509ContentType.Pfx), null);
         CertificatePem = Path.Combine(TestPaths.NewTempDir("tls"), "front.pem");
-        File.WriteAllText(CertificatePem, created.ExportCertificatePem());
+        _certificate = LoopbackCertificate.Create(CertificatePem);
         _listener = new TcpListener(IPAddress.Loopback, 0);
         _listener.Start();
         Url = $"https://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}";

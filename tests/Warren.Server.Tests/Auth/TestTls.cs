@@ -1,6 +1,4 @@
 using System.Net;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -34,16 +32,8 @@ internal sealed class TlsWarren : IAsyncDisposable
         Action<IServiceCollection>? services = null)
     {
         var dir = TestPaths.NewTempDir("tls");
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256);
-        var san = new SubjectAlternativeNameBuilder();
-        san.AddIpAddress(IPAddress.Loopback);
-        request.CertificateExtensions.Add(san.Build());
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
-        using var created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
-        var certificate = X509CertificateLoader.LoadPkcs12(created.Export(X509ContentType.Pfx), null);
         var pem = Path.Combine(dir, "warren.pem");
-        await File.WriteAllTextAsync(pem, created.ExportCertificatePem());
+        var certificate = LoopbackCertificate.Create(pem);
 
         var port = Loopback.FreePort();
         var warren = await WarrenInstance.StartAsync(upstream, configure, beforeStart: app =>
