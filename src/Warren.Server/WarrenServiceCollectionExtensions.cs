@@ -120,6 +120,8 @@ public static class WarrenServiceCollectionExtensions
 
         services.AddSingleton<StoreMaintenance>();
         services.AddHostedService(sp => sp.GetRequiredService<StoreMaintenance>());
+        services.AddSingleton<NodeHeartbeats>();
+        services.AddHostedService(sp => sp.GetRequiredService<NodeHeartbeats>());
         services.AddSingleton<UsageTracker>();
         services.AddSingleton<StoreRetention>();
         services.AddHostedService(sp => sp.GetRequiredService<StoreRetention>());

@@ -149,6 +149,79 @@ public static partial class PostgresMigrations
             verified_at timestamptz NOT NULL,
             PRIMARY KEY (module, version));
         """,
+
+        // 8: counts kept as the data changes, so that the console's counts and search never walk the feed or the
+        // artifacts. One row per module path (its versions in the feed, the newest one's feed timestamp), kept by a
+        // trigger on the feed; and named totals: the bytes of the files of versions present (not evicted, .ziphash files
+        // aside) and the number of versions of the feed evicted, kept by triggers on the feed, the artifacts and usage.
+        // Each of those triggers first locks the totals and only then reads (a new snapshot per statement), so that an
+        // artifact recorded while its version is evicted on another node is counted exactly once. Also the nodes that
+        // share the index, each process with its heartbeat.
+        """
+        CREATE TABLE {s}.modules (module text PRIMARY KEY, versions bigint NOT NULL, last_ts bigint NOT NULL);
+        INSERT INTO {s}.modules (module, versions, last_ts) SELECT module, count(*), max(ts) FROM {s}.feed GROUP BY module;
+        CREATE FUNCTION {s}.feed_modules() RETURNS trigger LANGUAGE plpgsql AS $f$
+        BEGIN
+            INSERT INTO {s}.modules (module, versions, last_ts) VALUES (NEW.module, 1, NEW.ts)
+                ON CONFLICT (module) DO UPDATE SET versions = {s}.modules.versions + 1, last_ts = greatest({s}.modules.last_ts, EXCLUDED.last_ts);
+            PERFORM 1 FROM {s}.totals WHERE name = 'bytes' FOR UPDATE;
+            IF EXISTS (SELECT 1 FROM {s}.usage WHERE module = NEW.module AND version = NEW.version AND evicted_at IS NOT NULL) THEN
+                UPDATE {s}.totals SET value = value + 1 WHERE name = 'evicted';
+            END IF;
+            RETURN NULL;
+        END $f$;
+        CREATE TRIGGER feed_modules AFTER INSERT ON {s}.feed FOR EACH ROW EXECUTE FUNCTION {s}.feed_modules();
+
+        CREATE TABLE {s}.totals (name text PRIMARY KEY, value bigint NOT NULL);
+        INSERT INTO {s}.totals (name, value) VALUES
+            ('bytes', (SELECT coalesce(sum(a.size), 0)::bigint FROM {s}.artifacts a WHERE a.kind <> 'ziphash' AND NOT EXISTS
+                (SELECT 1 FROM {s}.usage u WHERE u.module = a.module AND u.version = a.version AND u.evicted_at IS NOT NULL))),
+            ('evicted', (SELECT count(*) FROM {s}.usage u WHERE evicted_at IS NOT NULL
+                AND EXISTS (SELECT 1 FROM {s}.feed f WHERE f.module = u.module AND f.version = u.version)));
+        CREATE FUNCTION {s}.version_bytes(m text, v text) RETURNS bigint LANGUAGE sql VOLATILE AS $f$
+            SELECT coalesce(sum(size), 0)::bigint FROM {s}.artifacts WHERE module = m AND version = v AND kind <> 'ziphash'
+        $f$;
+        CREATE FUNCTION {s}.artifacts_bytes() RETURNS trigger LANGUAGE plpgsql AS $f$
+        DECLARE
+            delta bigint := 0;
+            m text;
+            v text;
+        BEGIN
+            PERFORM 1 FROM {s}.totals WHERE name = 'bytes' FOR UPDATE;
+            IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.kind <> 'ziphash' THEN delta := delta + NEW.size; m := NEW.module; v := NEW.version; END IF;
+            IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.kind <> 'ziphash' THEN delta := delta - OLD.size; m := OLD.module; v := OLD.version; END IF;
+            IF delta <> 0 AND NOT EXISTS (SELECT 1 FROM {s}.usage WHERE module = m AND version = v AND evicted_at IS NOT NULL) THEN
+                UPDATE {s}.totals SET value = value + delta WHERE name = 'bytes';
+            END IF;
+            RETURN NULL;
+        END $f$;
+        CREATE TRIGGER artifacts_bytes AFTER INSERT OR UPDATE OF size OR DELETE ON {s}.artifacts FOR EACH ROW EXECUTE FUNCTION {s}.artifacts_bytes();
+        CREATE FUNCTION {s}.usage_evicted() RETURNS trigger LANGUAGE plpgsql AS $f$
+        DECLARE
+            was boolean := TG_OP <> 'INSERT' AND OLD.evicted_at IS NOT NULL;
+            now_evicted boolean := TG_OP <> 'DELETE' AND NEW.evicted_at IS NOT NULL;
+            m text;
+            v text;
+        BEGIN
+            IF was = now_evicted THEN RETURN NULL; END IF;
+            IF TG_OP = 'DELETE' THEN m := OLD.module; v := OLD.version; ELSE m := NEW.module; v := NEW.version; END IF;
+            PERFORM 1 FROM {s}.totals WHERE name = 'bytes' FOR UPDATE;
+            UPDATE {s}.totals SET value = value + (CASE WHEN now_evicted THEN -1 ELSE 1 END) * {s}.version_bytes(m, v) WHERE name = 'bytes';
+            IF EXISTS (SELECT 1 FROM {s}.feed WHERE module = m AND version = v) THEN
+                UPDATE {s}.totals SET value = value + (CASE WHEN now_evicted THEN 1 ELSE -1 END) WHERE name = 'evicted';
+            END IF;
+            RETURN NULL;
+        END $f$;
+        CREATE TRIGGER usage_evicted AFTER INSERT OR UPDATE OF evicted_at OR DELETE ON {s}.usage FOR EACH ROW EXECUTE FUNCTION {s}.usage_evicted();
+
+        CREATE TABLE {s}.nodes (
+            node text NOT NULL,
+            instance text NOT NULL,
+            version text NOT NULL,
+            started_at timestamptz NOT NULL,
+            last_seen timestamptz NOT NULL,
+            PRIMARY KEY (node, instance));
+        """,
     ];
 
     /// <summary>The version the schema is at once every migration is applied.</summary>
@@ -156,9 +229,15 @@ public static partial class PostgresMigrations
 
     /// <summary>Creates the schema if needed and applies the missing versions in order, in one transaction under the
     /// migration lock. Returns how many versions this call applied (0 when another node had done it).</summary>
-    public static async Task<int> MigrateAsync(NpgsqlDataSource dataSource, string schema, ILogger? logger, CancellationToken cancellationToken)
+    public static Task<int> MigrateAsync(NpgsqlDataSource dataSource, string schema, ILogger? logger, CancellationToken cancellationToken) =>
+        MigrateAsync(dataSource, schema, logger, Steps.Length, cancellationToken);
+
+    /// <summary>As <see cref="MigrateAsync(NpgsqlDataSource, string, ILogger?, CancellationToken)"/>, up to version target
+    /// only (tests of a migration over the rows of the version before).</summary>
+    internal static async Task<int> MigrateAsync(NpgsqlDataSource dataSource, string schema, ILogger? logger, int target, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(dataSource);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(target, Steps.Length);
         logger ??= NullLogger.Instance;
         var s = Quote(schema);
         var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -184,7 +263,7 @@ public static partial class PostgresMigrations
                     throw new InvalidOperationException($"postgres schema {schema} is at version {current}, newer than this Warren knows ({Steps.Length}): upgrade Warren");
                 }
 
-                for (var version = current + 1; version <= Steps.Length; version++)
+                for (var version = current + 1; version <= target; version++)
                 {
                     await ExecuteAsync(connection, Steps[version - 1].Replace("{s}", s, StringComparison.Ordinal), null, cancellationToken).ConfigureAwait(false);
                     using var record = new NpgsqlCommand($"INSERT INTO {s}.schema_migrations (version) VALUES ($1)", connection);

@@ -204,17 +204,15 @@ public sealed partial class PostgresModuleIndex : IModuleIndex
 
     public async Task<IndexStats> GetStatsAsync(CancellationToken cancellationToken)
     {
+        // Kept by triggers as the data changes (migration 8): a few thousand module rows, never the feed.
         await using var command = _dataSource.CreateCommand($"""
-            SELECT (SELECT count(DISTINCT module) FROM {_s}.feed),
-                   (SELECT count(*) FROM {_s}.feed),
-                   (SELECT coalesce(sum(a.size), 0)::bigint FROM {_s}.artifacts a WHERE a.kind <> 'ziphash' AND NOT EXISTS
-                       (SELECT 1 FROM {_s}.usage u WHERE u.module = a.module AND u.version = a.version AND u.evicted_at IS NOT NULL)),
-                   (SELECT count(*) FROM {_s}.usage WHERE evicted_at IS NOT NULL)
+            SELECT (SELECT count(*) FROM {_s}.modules), (SELECT coalesce(sum(versions), 0)::bigint FROM {_s}.modules),
+                   (SELECT value FROM {_s}.totals WHERE name = 'bytes'), (SELECT value FROM {_s}.totals WHERE name = 'evicted')
             """);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         var evicted = reader.GetInt64(3);
-        return new IndexStats(reader.GetInt64(0), Math.Max(0, reader.GetInt64(1) - evicted), reader.GetInt64(2), evicted);
+        return new IndexStats(reader.GetInt64(0), Math.Max(0, reader.GetInt64(1) - evicted), Math.Max(0, reader.GetInt64(2)), evicted);
     }
 
     public async Task<IReadOnlyList<ModuleMatch>> SearchModulesAsync(string query, string? after, int limit, CancellationToken cancellationToken)
@@ -223,9 +221,9 @@ public sealed partial class PostgresModuleIndex : IModuleIndex
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, ModuleSearch.MaxLimit);
         await using var command = _dataSource.CreateCommand($"""
-            SELECT module, count(*), max(ts) FROM {_s}.feed
+            SELECT module, versions, last_ts FROM {_s}.modules
             WHERE module COLLATE "C" > $1 AND ($2 = '' OR strpos(lower(module), lower($2)) > 0)
-            GROUP BY module ORDER BY module COLLATE "C" LIMIT $3
+            ORDER BY module COLLATE "C" LIMIT $3
             """);
         command.Parameters.Add(Text(after ?? ""));
         command.Parameters.Add(Text(query));
@@ -238,6 +236,40 @@ public sealed partial class PostgresModuleIndex : IModuleIndex
         }
 
         return matches;
+    }
+
+    public async Task RecordNodeAsync(NodeHeartbeat heartbeat, DateTimeOffset forgetBefore, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(heartbeat);
+        await using var batch = _dataSource.CreateBatch();
+        var upsert = new NpgsqlBatchCommand($"""
+            INSERT INTO {_s}.nodes (node, instance, version, started_at, last_seen) VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT (node, instance) DO UPDATE SET version = EXCLUDED.version, last_seen = greatest({_s}.nodes.last_seen, EXCLUDED.last_seen)
+            """);
+        upsert.Parameters.Add(Text(heartbeat.Node));
+        upsert.Parameters.Add(Text(heartbeat.Instance));
+        upsert.Parameters.Add(Text(heartbeat.Version));
+        upsert.Parameters.Add(Time(heartbeat.StartedAt));
+        upsert.Parameters.Add(Time(heartbeat.LastSeen));
+        var forget = new NpgsqlBatchCommand($"DELETE FROM {_s}.nodes WHERE last_seen < $1");
+        forget.Parameters.Add(Time(forgetBefore));
+        batch.BatchCommands.Add(upsert);
+        batch.BatchCommands.Add(forget);
+        await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<NodeHeartbeat>> ReadNodesAsync(CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand($"SELECT node, instance, version, started_at, last_seen FROM {_s}.nodes ORDER BY node, started_at");
+        var nodes = new List<NodeHeartbeat>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            nodes.Add(new NodeHeartbeat(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3),
+                reader.GetFieldValue<DateTimeOffset>(4)));
+        }
+
+        return nodes;
     }
 
     public async Task<string?> GetCursorAsync(string name, CancellationToken cancellationToken)

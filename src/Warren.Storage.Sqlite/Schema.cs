@@ -77,6 +77,66 @@ internal static class Schema
             module TEXT NOT NULL, version TEXT NOT NULL, database TEXT NOT NULL, tree_size INTEGER NOT NULL, verified_at INTEGER NOT NULL,
             PRIMARY KEY (module, version)) WITHOUT ROWID;
         """,
+
+        // Version 7: counts kept as the data changes, so that the console's counts and search never walk the feed or
+        // the artifacts. One row per module path (its versions in the feed and the newest one's feed timestamp), kept by
+        // a trigger on the feed; and named totals: the bytes of the files of versions present (not evicted, .ziphash
+        // files aside) and the number of versions of the feed evicted, kept by triggers on the feed, the artifacts and
+        // usage. Also the nodes that share this index, each process with its heartbeat.
+        """
+        CREATE TABLE modules (module TEXT NOT NULL PRIMARY KEY, versions INTEGER NOT NULL, last_ts INTEGER NOT NULL) WITHOUT ROWID;
+        INSERT INTO modules (module, versions, last_ts) SELECT module, count(*), max(ts) FROM feed GROUP BY module;
+        CREATE TRIGGER feed_modules AFTER INSERT ON feed BEGIN
+            INSERT INTO modules (module, versions, last_ts) VALUES (NEW.module, 1, NEW.ts)
+                ON CONFLICT (module) DO UPDATE SET versions = versions + 1, last_ts = max(last_ts, excluded.last_ts);
+            UPDATE totals SET value = value + 1 WHERE name = 'evicted'
+                AND EXISTS (SELECT 1 FROM usage WHERE module = NEW.module AND version = NEW.version AND evicted_at IS NOT NULL);
+        END;
+
+        CREATE TABLE totals (name TEXT NOT NULL PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+        INSERT INTO totals (name, value) VALUES
+            ('bytes', (SELECT coalesce(sum(a.size), 0) FROM artifacts a WHERE a.kind <> 'ziphash' AND NOT EXISTS
+                (SELECT 1 FROM usage u WHERE u.module = a.module AND u.version = a.version AND u.evicted_at IS NOT NULL))),
+            ('evicted', (SELECT count(*) FROM usage u WHERE evicted_at IS NOT NULL
+                AND EXISTS (SELECT 1 FROM feed f WHERE f.module = u.module AND f.version = u.version)));
+        CREATE TRIGGER artifacts_bytes_insert AFTER INSERT ON artifacts
+            WHEN NEW.kind <> 'ziphash' AND NOT EXISTS (SELECT 1 FROM usage WHERE module = NEW.module AND version = NEW.version AND evicted_at IS NOT NULL)
+        BEGIN
+            UPDATE totals SET value = value + NEW.size WHERE name = 'bytes';
+        END;
+        CREATE TRIGGER artifacts_bytes_update AFTER UPDATE OF size ON artifacts
+            WHEN NEW.kind <> 'ziphash' AND NEW.size <> OLD.size
+                AND NOT EXISTS (SELECT 1 FROM usage WHERE module = NEW.module AND version = NEW.version AND evicted_at IS NOT NULL)
+        BEGIN
+            UPDATE totals SET value = value + NEW.size - OLD.size WHERE name = 'bytes';
+        END;
+        CREATE TRIGGER artifacts_bytes_delete AFTER DELETE ON artifacts
+            WHEN OLD.kind <> 'ziphash' AND NOT EXISTS (SELECT 1 FROM usage WHERE module = OLD.module AND version = OLD.version AND evicted_at IS NOT NULL)
+        BEGIN
+            UPDATE totals SET value = value - OLD.size WHERE name = 'bytes';
+        END;
+        CREATE TRIGGER usage_evicted_insert AFTER INSERT ON usage WHEN NEW.evicted_at IS NOT NULL BEGIN
+            UPDATE totals SET value = value - (SELECT coalesce(sum(size), 0) FROM artifacts WHERE module = NEW.module AND version = NEW.version AND kind <> 'ziphash')
+                WHERE name = 'bytes';
+            UPDATE totals SET value = value + 1 WHERE name = 'evicted' AND EXISTS (SELECT 1 FROM feed WHERE module = NEW.module AND version = NEW.version);
+        END;
+        CREATE TRIGGER usage_evicted_update AFTER UPDATE OF evicted_at ON usage WHEN (OLD.evicted_at IS NULL) <> (NEW.evicted_at IS NULL) BEGIN
+            UPDATE totals SET value = value + (CASE WHEN NEW.evicted_at IS NULL THEN 1 ELSE -1 END)
+                * (SELECT coalesce(sum(size), 0) FROM artifacts WHERE module = NEW.module AND version = NEW.version AND kind <> 'ziphash')
+                WHERE name = 'bytes';
+            UPDATE totals SET value = value + (CASE WHEN NEW.evicted_at IS NULL THEN -1 ELSE 1 END) WHERE name = 'evicted'
+                AND EXISTS (SELECT 1 FROM feed WHERE module = NEW.module AND version = NEW.version);
+        END;
+        CREATE TRIGGER usage_evicted_delete AFTER DELETE ON usage WHEN OLD.evicted_at IS NOT NULL BEGIN
+            UPDATE totals SET value = value + (SELECT coalesce(sum(size), 0) FROM artifacts WHERE module = OLD.module AND version = OLD.version AND kind <> 'ziphash')
+                WHERE name = 'bytes';
+            UPDATE totals SET value = value - 1 WHERE name = 'evicted' AND EXISTS (SELECT 1 FROM feed WHERE module = OLD.module AND version = OLD.version);
+        END;
+
+        CREATE TABLE nodes (
+            node TEXT NOT NULL, instance TEXT NOT NULL, version TEXT NOT NULL, started_at INTEGER NOT NULL, last_seen INTEGER NOT NULL,
+            PRIMARY KEY (node, instance)) WITHOUT ROWID;
+        """,
     ];
 
     /// <summary>The version this code reads and writes.</summary>

@@ -170,17 +170,15 @@ public sealed partial class SqliteModuleIndex : IModuleIndex, IDisposable
     public Task<IndexStats> GetStatsAsync(CancellationToken cancellationToken) =>
         RunAsync(async connection =>
         {
+            // Kept by triggers as the data changes (schema version 7): a few thousand module rows, never the feed.
             await using var command = Sql.Command(connection, null, """
-                SELECT (SELECT count(DISTINCT module) FROM feed),
-                       (SELECT count(*) FROM feed),
-                       (SELECT coalesce(sum(a.size), 0) FROM artifacts a WHERE a.kind <> 'ziphash' AND NOT EXISTS
-                           (SELECT 1 FROM usage u WHERE u.module = a.module AND u.version = a.version AND u.evicted_at IS NOT NULL)),
-                       (SELECT count(*) FROM usage WHERE evicted_at IS NOT NULL)
+                SELECT (SELECT count(*) FROM modules), (SELECT coalesce(sum(versions), 0) FROM modules),
+                       (SELECT value FROM totals WHERE name = 'bytes'), (SELECT value FROM totals WHERE name = 'evicted')
                 """);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
             var evicted = reader.GetInt64(3);
-            return new IndexStats(reader.GetInt64(0), Math.Max(0, reader.GetInt64(1) - evicted), reader.GetInt64(2), evicted);
+            return new IndexStats(reader.GetInt64(0), Math.Max(0, reader.GetInt64(1) - evicted), Math.Max(0, reader.GetInt64(2)), evicted);
         });
 
     public Task<IReadOnlyList<ModuleMatch>> SearchModulesAsync(string query, string? after, int limit, CancellationToken cancellationToken)
@@ -191,9 +189,9 @@ public sealed partial class SqliteModuleIndex : IModuleIndex, IDisposable
         return RunAsync<IReadOnlyList<ModuleMatch>>(async connection =>
         {
             await using var command = Sql.Command(connection, null, """
-                SELECT module, count(*), max(ts) FROM feed
+                SELECT module, versions, last_ts FROM modules
                 WHERE module > $after AND ($q = '' OR instr(lower(module), lower($q)) > 0)
-                GROUP BY module ORDER BY module LIMIT $limit
+                ORDER BY module LIMIT $limit
                 """, ("$after", after ?? ""), ("$q", query), ("$limit", limit));
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             var matches = new List<ModuleMatch>();
@@ -205,6 +203,36 @@ public sealed partial class SqliteModuleIndex : IModuleIndex, IDisposable
             return matches;
         });
     }
+
+    public Task RecordNodeAsync(NodeHeartbeat heartbeat, DateTimeOffset forgetBefore, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(heartbeat);
+        return RunAsync(async connection =>
+        {
+            await using var command = Sql.Command(connection, null, """
+                INSERT INTO nodes (node, instance, version, started_at, last_seen) VALUES ($n, $i, $v, $s, $t)
+                    ON CONFLICT (node, instance) DO UPDATE SET version = excluded.version, last_seen = max(last_seen, excluded.last_seen);
+                DELETE FROM nodes WHERE last_seen < $forget;
+                """, ("$n", heartbeat.Node), ("$i", heartbeat.Instance), ("$v", heartbeat.Version), ("$s", Sql.ToStored(heartbeat.StartedAt)),
+                ("$t", Sql.ToStored(heartbeat.LastSeen)), ("$forget", Sql.ToStored(forgetBefore)));
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        });
+    }
+
+    public Task<IReadOnlyList<NodeHeartbeat>> ReadNodesAsync(CancellationToken cancellationToken) =>
+        RunAsync<IReadOnlyList<NodeHeartbeat>>(async connection =>
+        {
+            await using var command = Sql.Command(connection, null, "SELECT node, instance, version, started_at, last_seen FROM nodes ORDER BY node, started_at");
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            var nodes = new List<NodeHeartbeat>();
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                nodes.Add(new NodeHeartbeat(reader.GetString(0), reader.GetString(1), reader.GetString(2), Sql.FromStored(reader.GetInt64(3)),
+                    Sql.FromStored(reader.GetInt64(4))));
+            }
+
+            return nodes;
+        });
 
     public Task<string?> GetCursorAsync(string name, CancellationToken cancellationToken) =>
         RunAsync(async connection =>

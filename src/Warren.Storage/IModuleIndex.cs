@@ -128,6 +128,13 @@ public interface IModuleIndex
     /// <summary>The verification records of a module's versions.</summary>
     Task<IReadOnlyList<VersionVerification>> ReadVerificationsAsync(string modulePath, CancellationToken cancellationToken);
 
+    /// <summary>Records a node's heartbeat (replacing its instance's last one) and forgets the instances not seen since
+    /// forgetBefore.</summary>
+    Task RecordNodeAsync(NodeHeartbeat heartbeat, DateTimeOffset forgetBefore, CancellationToken cancellationToken);
+
+    /// <summary>The node instances that have a heartbeat in the index, by node name.</summary>
+    Task<IReadOnlyList<NodeHeartbeat>> ReadNodesAsync(CancellationToken cancellationToken);
+
     /// <summary>Readiness: null when the index answers, else a one-line reason.</summary>
     Task<string?> ProbeAsync(CancellationToken cancellationToken);
 }

@@ -23,6 +23,79 @@ public abstract partial class ModuleIndexContract
     }
 
     [Fact]
+    public async Task Stats_follow_resized_evicted_and_restored_versions_and_leave_ziphash_aside()
+    {
+        var index = await CreateIndexAsync();
+        var other = await CreateIndexAsync(shareWith: index);
+        await index.RecordArtifactAsync(new("t.example/a", "v1.0.0", ArtifactKind.Zip, "h1:a=", 100, "https://up", S0), Ct);
+        await index.RecordArtifactAsync(new("t.example/a", "v1.0.0", ArtifactKind.ZipHash, "h1:a=", 47, "https://up", S0), Ct);
+        await other.RecordArtifactAsync(new("t.example/a", "v1.0.0", ArtifactKind.Zip, "h1:a=", 120, "https://up", S0.AddMinutes(1)), Ct);
+        Assert.Equal(new IndexStats(1, 1, 120, 0), await other.GetStatsAsync(Ct));
+
+        // Evicted twice (no change the second time), a file recorded while evicted, then present again with all of them.
+        await index.RecordEvictionsAsync([("t.example/a", "v1.0.0")], S0.AddHours(1), Ct);
+        await other.RecordEvictionsAsync([("t.example/a", "v1.0.0")], S0.AddHours(2), Ct);
+        Assert.Equal(new IndexStats(1, 0, 0, 1), await index.GetStatsAsync(Ct));
+        await index.RecordUsageAsync([new VersionUsage("t.example/a", "v1.0.0", S0.AddHours(3), 2)], Ct);
+        Assert.Equal(new IndexStats(1, 0, 0, 1), await index.GetStatsAsync(Ct));
+        await other.RecordArtifactAsync(new("t.example/a", "v1.0.0", ArtifactKind.Mod, "h1:m=", 30, "https://up", S0.AddHours(4)), Ct);
+        Assert.Equal(new IndexStats(1, 1, 150, 0), await index.GetStatsAsync(Ct));
+
+        // A version evicted before the index has any file of it is not one of its versions; then stored, it is.
+        await index.RecordEvictionsAsync([("t.example/b", "v0.1.0")], S0.AddHours(5), Ct);
+        Assert.Equal(new IndexStats(1, 1, 150, 0), await index.GetStatsAsync(Ct));
+        await index.RecordArtifactAsync(new("t.example/b", "v0.1.0", ArtifactKind.Info, null, 9, "https://up", S0.AddHours(6)), Ct);
+        Assert.Equal(new IndexStats(2, 2, 159, 0), await other.GetStatsAsync(Ct));
+    }
+
+    [Fact]
+    public async Task Stats_stay_exact_when_two_nodes_store_and_evict_the_same_versions_at_once()
+    {
+        var index = await CreateIndexAsync();
+        var other = await CreateIndexAsync(shareWith: index);
+        var versions = Enumerable.Range(0, 12).Select(i => $"v1.{i}.0").ToArray();
+        var writers = versions.Select(async (v, i) =>
+        {
+            await index.RecordArtifactAsync(new("c.example/m", v, ArtifactKind.Zip, "h1:z=", 1000 + i, "https://up", S0.AddSeconds(i)), Ct);
+            await index.RecordArtifactAsync(new("c.example/m", v, ArtifactKind.Mod, "h1:m=", 10, "https://up", S0.AddSeconds(i)), Ct);
+        });
+        var evictors = versions.Where((_, i) => i % 2 == 0).Select(v => other.RecordEvictionsAsync([("c.example/m", v)], S0.AddHours(1), Ct));
+        await Task.WhenAll(writers.Concat(evictors));
+
+        // Whatever the interleaving, the counts are those of the final state.
+        var evicted = (await index.ReadUsageAsync(Ct)).Where(u => u.EvictedAt is not null).Select(u => u.Version).ToHashSet();
+        long bytes = 0;
+        foreach (var v in versions.Where(v => !evicted.Contains(v)))
+        {
+            bytes += (await index.GetArtifactAsync("c.example/m", v, ArtifactKind.Zip, Ct))!.Size + (await index.GetArtifactAsync("c.example/m", v, ArtifactKind.Mod, Ct))!.Size;
+        }
+
+        Assert.Equal(new IndexStats(1, versions.Length - evicted.Count, bytes, evicted.Count), await other.GetStatsAsync(Ct));
+    }
+
+    [Fact]
+    public async Task Nodes_report_heartbeats_that_every_node_reads_and_silent_ones_are_forgotten()
+    {
+        var index = await CreateIndexAsync();
+        var other = await CreateIndexAsync(shareWith: index);
+        Assert.Empty(await index.ReadNodesAsync(Ct));
+        await index.RecordNodeAsync(new NodeHeartbeat("node-a", "i1", "1.0", S0, S0), S0.AddHours(-1), Ct);
+        await other.RecordNodeAsync(new NodeHeartbeat("node-b", "i2", "1.0", S0, S0.AddSeconds(5)), S0.AddHours(-1), Ct);
+        await index.RecordNodeAsync(new NodeHeartbeat("node-a", "i1", "1.1", S0.AddDays(1), S0.AddSeconds(30)), S0.AddHours(-1), Ct);
+        // A late heartbeat never moves last-seen back; the start time is the first one's.
+        await index.RecordNodeAsync(new NodeHeartbeat("node-a", "i1", "1.1", S0, S0.AddSeconds(10)), S0.AddHours(-1), Ct);
+        Assert.Equal(
+        [
+            new NodeHeartbeat("node-a", "i1", "1.1", S0, S0.AddSeconds(30)),
+            new NodeHeartbeat("node-b", "i2", "1.0", S0, S0.AddSeconds(5)),
+        ], await other.ReadNodesAsync(Ct));
+
+        // node-a restarted: a new instance; node-b silent for longer than the horizon is forgotten.
+        await index.RecordNodeAsync(new NodeHeartbeat("node-a", "i3", "1.1", S0.AddMinutes(20), S0.AddMinutes(20)), S0.AddMinutes(10), Ct);
+        Assert.Equal(["node-a/i3"], (await other.ReadNodesAsync(Ct)).Select(n => n.Node + "/" + n.Instance));
+    }
+
+    [Fact]
     public async Task Search_finds_prefixes_and_substrings_in_path_order_case_insensitive_and_pages()
     {
         var index = await CreateIndexAsync();

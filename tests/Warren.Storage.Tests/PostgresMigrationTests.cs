@@ -43,6 +43,32 @@ public sealed class PostgresMigrationTests(PostgresServer server) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task The_counts_migration_starts_from_the_rows_of_the_version_before()
+    {
+        var options = _scratch.Options();
+        var dataSource = _scratch.DataSource(options);
+        await PostgresMigrations.MigrateAsync(dataSource, options.Schema, null, 7, CancellationToken.None);
+        var s = $"\"{options.Schema}\"";
+        await using (var fill = dataSource.CreateCommand($"""
+            INSERT INTO {s}.artifacts (module, version, kind, hash, size, source, stored_at) VALUES
+                ('m.example/a', 'v1.0.0', 'zip', 'h1:a=', 100, 'up', now()), ('m.example/a', 'v1.0.0', 'ziphash', 'h1:a=', 47, 'up', now()),
+                ('m.example/a', 'v1.1.0', 'zip', 'h1:b=', 200, 'up', now()), ('m.example/b', 'v0.1.0', 'mod', 'h1:c=', 7, 'up', now());
+            INSERT INTO {s}.feed (module, version, ts) VALUES ('m.example/a', 'v1.0.0', 1), ('m.example/a', 'v1.1.0', 2), ('m.example/b', 'v0.1.0', 3);
+            INSERT INTO {s}.usage (module, version, last_access, downloads, evicted_at) VALUES
+                ('m.example/a', 'v1.1.0', now(), 1, now()), ('m.example/gone', 'v1.0.0', now(), 0, now());
+            """))
+        {
+            await fill.ExecuteNonQueryAsync();
+        }
+
+        var index = new PostgresModuleIndex(dataSource, options);
+        Assert.Equal(PostgresMigrations.LatestVersion - 7, await index.MigrateAsync(CancellationToken.None));
+        Assert.Equal(new IndexStats(2, 2, 107, 1), await index.GetStatsAsync(CancellationToken.None));
+        var found = Assert.Single(await index.SearchModulesAsync("M.EXAMPLE/A", null, 10, CancellationToken.None));
+        Assert.Equal(("m.example/a", 2L), (found.ModulePath, found.Versions));
+    }
+
+    [Fact]
     public async Task A_schema_newer_than_this_build_is_refused()
     {
         var index = await _scratch.IndexAsync();

@@ -100,6 +100,12 @@ internal sealed class InstrumentedModuleIndex(IModuleIndex inner, WarrenMetrics 
     public Task<IndexStats> GetStatsAsync(CancellationToken cancellationToken) =>
         MeasureAsync("stats", () => inner.GetStatsAsync(cancellationToken));
 
+    public Task RecordNodeAsync(NodeHeartbeat heartbeat, DateTimeOffset forgetBefore, CancellationToken cancellationToken) =>
+        MeasureAsync("record_node", () => inner.RecordNodeAsync(heartbeat, forgetBefore, cancellationToken));
+
+    public Task<IReadOnlyList<NodeHeartbeat>> ReadNodesAsync(CancellationToken cancellationToken) =>
+        MeasureAsync("read_nodes", () => inner.ReadNodesAsync(cancellationToken));
+
     public Task<IReadOnlyList<ModuleMatch>> SearchModulesAsync(string query, string? after, int limit, CancellationToken cancellationToken) =>
         MeasureAsync("search_modules", () => inner.SearchModulesAsync(query, after, limit, cancellationToken));
 

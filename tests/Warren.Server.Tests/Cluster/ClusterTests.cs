@@ -187,7 +187,7 @@ public sealed class ClusterTests(ClusterServices services) : IClassFixture<Clust
         {
             for (var i = 0; i < 3; i++)
             {
-                nodes.Add(await WarrenProcess.StartAsync(TestPaths.NewTempDir("node"), upstream.Url, env, shared));
+                nodes.Add(await WarrenProcess.StartAsync(TestPaths.NewTempDir("node"), upstream.Url, env, [.. shared, "--node-name", "node-" + i]));
             }
 
             await using var balancer = await NginxBalancer.StartAsync(nodes.Select(n => n.Url));
@@ -224,6 +224,17 @@ public sealed class ClusterTests(ClusterServices services) : IClassFixture<Clust
             // The object in the bucket is the complete zip.
             var stored = await probe.GetByteArrayAsync($"{services.S3.Endpoint}/{store["s3://".Length..]}/{relative}");
             Assert.Equal(await File.ReadAllBytesAsync(entry.ZipPath), stored);
+
+            // The console of any node lists the nodes sharing the index from their heartbeats (the killed one is still
+            // "up" until three heartbeats are missed), and marks itself.
+            using var overview = System.Text.Json.JsonDocument.Parse(await probe.GetStringAsync(nodes[2].Url + "/api/overview"));
+            var listed = overview.RootElement.GetProperty("cluster").GetProperty("nodes").EnumerateArray()
+                .Select(n => (Node: n.GetProperty("node").GetString(), Up: n.GetProperty("up").GetBoolean(), This: n.GetProperty("this").GetBoolean()))
+                .ToList();
+            Assert.Equal(["node-0", "node-1", "node-2"], listed.Select(n => n.Node));
+            Assert.All(listed, n => Assert.True(n.Up));
+            Assert.Equal("node-2", Assert.Single(listed, n => n.This).Node);
+            Assert.True(overview.RootElement.GetProperty("cluster").GetProperty("shared").GetBoolean());
         }
         finally
         {
