@@ -270,7 +270,7 @@ internal sealed class AccessControlMiddleware
                 return;
             }
 
-            Func<string, bool> readable = m => !_byOrigin.Matches(m) && (_anonymous.Matches(m) || principal?.Grants.Matches(m) == true);
+            var readable = ConsoleViewer.ReadRule(true, _anonymous, _byOrigin, principal);
             context.Items[ConsoleAccess.ViewerItem] = new ConsoleViewer(name, principal, true, !_anonymous.IsEmpty, readable);
             context.Items[AccessControl.ReadableItem] = readable;
             await _next(context).ConfigureAwait(false);

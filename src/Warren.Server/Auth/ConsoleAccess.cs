@@ -33,10 +33,25 @@ public sealed class ConsoleViewer(string name, AuthPrincipal? principal, bool ac
     /// <summary>Whether the public pages may be shown: signed in, no access control, or something is --anonymous.</summary>
     public bool MayBrowse => !AccessControl || Principal is not null || anonymousReadable;
 
-    /// <summary>Whether the viewer may read this module path (its grants, the anonymous patterns; never an
-    /// --authorize-by-origin path, which only the origin's own permissions open). What it may not read does not exist
-    /// for it: answer 404, never 403.</summary>
+    /// <summary>Whether the viewer may read this module path (see <see cref="ReadRule"/>). What it may not read does not
+    /// exist for it: answer 404, never 403.</summary>
     public bool CanRead(string modulePath) => canRead(modulePath);
+
+    /// <summary>The one rule of what the console shows of modules, for pages and JSON alike: never an
+    /// --authorize-by-origin path (only the origin's own permissions open those); else, without access control,
+    /// everything; with it, every module to an admin (who can grant itself anything), and to others the anonymous
+    /// patterns and the principal's grants.</summary>
+    public static Func<string, bool> ReadRule(bool accessControl, GlobList anonymous, GlobList byOrigin, AuthPrincipal? principal)
+    {
+        ArgumentNullException.ThrowIfNull(anonymous);
+        ArgumentNullException.ThrowIfNull(byOrigin);
+        if (!accessControl || principal is { Admin: true })
+        {
+            return m => !byOrigin.Matches(m);
+        }
+
+        return m => !byOrigin.Matches(m) && (anonymous.Matches(m) || principal?.Grants.Matches(m) == true);
+    }
 }
 
 /// <summary>Console paths and the viewer of a request.</summary>

@@ -4,7 +4,7 @@ namespace Warren.Server.ConsoleData;
 
 /// <summary>Who may see what through the console's data: the same rules as access control (anonymous patterns, the
 /// principal's grants, paths left to the origin's permissions), decided again at the endpoint so that the API stays
-/// closed whichever way the middleware classified its paths. Admins see every module.</summary>
+/// closed whichever way the middleware classified its paths.</summary>
 public sealed class ConsoleAccessRules(AuthStore store, IOptions<WarrenOptions> options)
 {
     private readonly GlobList _anonymous = GlobList.Parse(options.Value.Anonymous);
@@ -23,22 +23,8 @@ public sealed class ConsoleAccessRules(AuthStore store, IOptions<WarrenOptions> 
         return context.Items.TryGetValue(AccessControl.AuthPrincipalItem, out var p) ? p as AuthPrincipal : null;
     }
 
-    /// <summary>Which module paths the request's principal may read.</summary>
-    public Func<string, bool> Readable(HttpContext context)
-    {
-        var principal = PrincipalOf(context);
-        if (principal is { Admin: true })
-        {
-            return _ => true;
-        }
-
-        if (!store.Enabled)
-        {
-            return m => !_byOrigin.Matches(m);
-        }
-
-        return m => !_byOrigin.Matches(m) && (_anonymous.Matches(m) || principal?.Grants.Matches(m) == true);
-    }
+    /// <summary>Which module paths the request's principal may read: <see cref="ConsoleViewer.ReadRule"/>.</summary>
+    public Func<string, bool> Readable(HttpContext context) => ConsoleViewer.ReadRule(store.Enabled, _anonymous, _byOrigin, PrincipalOf(context));
 
     /// <summary>null when the request may read the console's data, else (status, one-line reason).</summary>
     public (int Status, string Reason)? Refusal(HttpContext context, bool admin)

@@ -309,7 +309,7 @@ public sealed class ConsoleApiTests(PolicyTestModules modules) : IClassFixture<P
         var file = AuthTestFiles.NewFile();
         var alice = AuthTestFiles.Add(file, "alice", Lib);
         var root = AuthTestFiles.Add(file, "root", "", admin: true);
-        var options = Microsoft.Extensions.Options.Options.Create(new Configuration.WarrenOptions { AuthFile = file, Anonymous = "example.com/public/*" });
+        var options = Microsoft.Extensions.Options.Options.Create(new Configuration.WarrenOptions { AuthFile = file, Anonymous = "example.com/public/*", AuthorizeByOrigin = "example.com/origin/*" });
         using var store = new Server.Auth.AuthStore(options, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<Server.Auth.AuthStore>.Instance);
         var rules = new Server.ConsoleData.ConsoleAccessRules(store, options);
         async Task<Microsoft.AspNetCore.Http.HttpContext> ContextAsync(string? token)
@@ -335,6 +335,14 @@ public sealed class ConsoleApiTests(PolicyTestModules modules) : IClassFixture<P
         var forRoot = await ContextAsync(root);
         Assert.Null(rules.Refusal(forRoot, admin: true));
         Assert.True(rules.Readable(forRoot)(Other));
+
+        // Paths only the origin's own permissions open are never shown, not even to an admin; and the rule is the one
+        // the pages' viewer uses.
+        Assert.False(rules.Readable(forRoot)("example.com/origin/x"));
+        Assert.False(rules.Readable(forAlice)("example.com/origin/x"));
+        var rule = Server.Auth.ConsoleViewer.ReadRule(true, Core.Modules.GlobList.Parse("example.com/public/*"), Core.Modules.GlobList.Parse("example.com/origin/*"),
+            (await store.AuthenticateAsync(alice, CancellationToken.None)).Principal);
+        Assert.All(new[] { Lib, Other, "example.com/public/x", "example.com/origin/x" }, m => Assert.Equal(rules.Readable(forAlice)(m), rule(m)));
     }
 
     [Fact]
