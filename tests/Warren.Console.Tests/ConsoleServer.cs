@@ -133,24 +133,10 @@ public sealed class ConsoleServer : IAsyncDisposable
     }
 
     /// <summary>Adds a principal with cheap Argon2 parameters (stored in the file); returns its token.</summary>
-    public static string AddPrincipal(string file, string name, string grants, bool admin = false, DateTimeOffset? expires = null)
-    {
-        var (id, token) = TokenFormat.Create();
-        AuthFile.Edit(file, doc =>
-        {
-            doc.Principals.Add(new AuthPrincipalEntry
-            {
-                Name = name,
-                Id = id,
-                Hash = TokenHash.Create(token, memoryKiB: 1024, iterations: 1),
-                Grants = grants.Split(',', StringSplitOptions.RemoveEmptyEntries).ToList(),
-                Admin = admin,
-                Expires = expires,
-            });
-            return 0;
-        });
-        return token;
-    }
+    public static string AddPrincipal(string file, string name, string grants, bool admin = false, DateTimeOffset? expires = null) =>
+        AuthTokens.Create(file, name, grants.Split(',', StringSplitOptions.RemoveEmptyEntries), admin, expires, DateTimeOffset.UtcNow, memoryKiB: 1024, iterations: 1) is { Token: { } token }
+            ? token
+            : throw new InvalidOperationException("cannot add principal " + name);
 
     /// <summary>GET with a cookie header (or none); the status and body.</summary>
     public async Task<(int Status, string Body, HttpResponseMessage Response)> GetAsync(string path, string? cookie = null, string? bearer = null)

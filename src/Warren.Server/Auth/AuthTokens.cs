@@ -26,10 +26,12 @@ public static class AuthTokens
     }
 
     /// <summary>Adds a principal with a new token to the file (created when missing). Problem is set, and nothing
-    /// written, when the name is taken or the request is invalid.</summary>
+    /// written, when the name is taken or the request is invalid. The token's hash costs the Argon2 defaults unless a
+    /// lower memory and iteration count are given (machines that check many tokens cheaply, tests).</summary>
     /// <exception cref="AuthFileException">The file exists and is broken.</exception>
     /// <exception cref="IOException">The file cannot be written.</exception>
-    public static Created Create(string file, string name, IReadOnlyList<string> grants, bool admin, DateTimeOffset? expires, DateTimeOffset now)
+    public static Created Create(string file, string name, IReadOnlyList<string> grants, bool admin, DateTimeOffset? expires, DateTimeOffset now,
+        int memoryKiB = TokenHash.DefaultMemoryKiB, int iterations = TokenHash.DefaultIterations)
     {
         ArgumentNullException.ThrowIfNull(grants);
         if (Check(name, grants, admin) is { } problem)
@@ -43,7 +45,7 @@ public static class AuthTokens
         {
             Name = name,
             Id = id,
-            Hash = TokenHash.Create(token),
+            Hash = TokenHash.Create(token, memoryKiB, iterations),
             Grants = grants.ToList(),
             Admin = admin,
             Expires = expires,

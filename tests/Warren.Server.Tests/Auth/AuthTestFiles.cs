@@ -11,24 +11,10 @@ internal static class AuthTestFiles
     public static string NewFile() => Path.Combine(TestPaths.NewTempDir("auth"), "auth.json");
 
     /// <summary>Adds a principal; returns its token.</summary>
-    public static string Add(string file, string name, string grants, bool admin = false, DateTimeOffset? expires = null)
-    {
-        var (id, token) = TokenFormat.Create();
-        AuthFile.Edit(file, doc =>
-        {
-            doc.Principals.Add(new AuthPrincipalEntry
-            {
-                Name = name,
-                Id = id,
-                Hash = TokenHash.Create(token, memoryKiB: 1024, iterations: 1),
-                Grants = grants.Split(',', StringSplitOptions.RemoveEmptyEntries).ToList(),
-                Admin = admin,
-                Expires = expires,
-            });
-            return 0;
-        });
-        return token;
-    }
+    public static string Add(string file, string name, string grants, bool admin = false, DateTimeOffset? expires = null) =>
+        AuthTokens.Create(file, name, grants.Split(',', StringSplitOptions.RemoveEmptyEntries), admin, expires, DateTimeOffset.UtcNow, memoryKiB: 1024, iterations: 1) is { Token: { } token }
+            ? token
+            : throw new InvalidOperationException("cannot add principal " + name);
 
     public static void Revoke(string file, string name) => AuthFile.Edit(file, doc => doc.Principals.RemoveAll(p => p.Name == name));
 
