@@ -155,7 +155,8 @@ public sealed class AnonymousTests(AnonymousFixture fixture) : IClassFixture<Ano
     {
         var page = await fixture.NewPageAsync();
         var problems = new List<string>();
-        foreach (var path in new[] { "/ui", "/ui/modules/github.com/pkg/errors/@v/v0.9.1" })
+        // The overview with the anonymous header (a sign-in link); the signed-in pages are checked by PagesTests.
+        foreach (var path in new[] { "/ui" })
         {
             Assert.Equal(200, (await page.GotoAsync(path))!.Status);
             var axe = await page.RunAxe(new AxeRunOptions { ResultTypes = [ResultType.Violations] });

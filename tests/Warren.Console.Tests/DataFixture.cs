@@ -54,9 +54,6 @@ public sealed class DataFixture : ConsoleFixture
 
     public ImportResult Imported { get; private set; } = null!;
 
-    /// <summary>/api/sync once the follower has made a pass with its failure.</summary>
-    public JsonElement Sync { get; private set; }
-
     protected override async Task<ConsoleServer> StartServerAsync()
     {
         _vulnDb = await FakeUpstream.StartAsync(WriteVulnDb(
@@ -74,7 +71,20 @@ public sealed class DataFixture : ConsoleFixture
             o.FollowPatterns = FollowPatterns;
             o.FollowInterval = TimeSpan.FromMilliseconds(500);
         });
+        try
+        {
+            await PrepareAsync(server);
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
 
+    private async Task PrepareAsync(ConsoleServer server)
+    {
         // A client (the reader) downloads an affected version: the advisory names it.
         await DownloadAsync(server, "github.com/pkg/errors", "v0.9.1", server.ReaderToken);
 
@@ -98,9 +108,8 @@ public sealed class DataFixture : ConsoleFixture
 
         // Ready: the database is read, and a pass over the feed has met its failure.
         await PollJsonAsync(server, "/api/advisories", j => j.GetProperty("databaseAvailable").GetBoolean(), "the vulnerability database");
-        Sync = await PollJsonAsync(server, "/api/sync", j => j.GetProperty("feeds")[0].GetProperty("lastPoll").ValueKind == JsonValueKind.String
+        await PollJsonAsync(server, "/api/sync", j => j.GetProperty("feeds")[0].GetProperty("lastPoll").ValueKind == JsonValueKind.String
             && j.GetProperty("feeds")[0].GetProperty("failedVersions").GetInt32() > 0, "a pass over the feed with its failure");
-        return server;
     }
 
     /// <summary>GET a version's .info, .mod and .zip with a token (as the go command does).</summary>

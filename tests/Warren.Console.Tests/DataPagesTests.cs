@@ -141,6 +141,7 @@ public sealed class DataPagesTests(DataFixture fixture) : IClassFixture<DataFixt
         Assert.Equal(1, json.GetProperty("failedVersions").GetInt32());
 
         // The bundles, newest first: the refused one (its first problem), then the one stored, with their counts.
+        await Assertions.Expect(page.Locator("#bundles-title")).ToHaveTextAsync("Bundles imported");
         var bundles = page.Locator("#bundles tbody tr");
         await Assertions.Expect(bundles).ToHaveCountAsync(2);
         var refused = await bundles.Nth(0).Locator("td").AllInnerTextsAsync();
