@@ -6,7 +6,7 @@ namespace Warren.WebConsole.Tests;
 /// <summary>One Warren with the console (see <see cref="ConsoleServer"/>) and one headless Chromium for a whole test
 /// class. Each test opens its own browser context (cookies, JavaScript on or off, viewport, colour scheme) with
 /// <see cref="NewPageAsync"/>; every request a page makes is recorded so tests can check nothing left for another host.</summary>
-public sealed class ConsoleFixture : IAsyncLifetime
+public class ConsoleFixture : IAsyncLifetime
 {
     /// <summary>The modules of the corpus stored: a public one (pkg/errors), private ones (golang.org/x, no grant for the reader).</summary>
     public static readonly string[] Modules =
@@ -48,7 +48,7 @@ public sealed class ConsoleFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var server = ConsoleServer.StartAsync(Modules);
+        var server = StartServerAsync();
         _playwright = await Playwright.CreateAsync();
         _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -59,6 +59,9 @@ public sealed class ConsoleFixture : IAsyncLifetime
         });
         _server = await server;
     }
+
+    /// <summary>The Warren under test (started while the browser starts).</summary>
+    protected virtual Task<ConsoleServer> StartServerAsync() => ConsoleServer.StartAsync(Modules);
 
     /// <summary>A page in a new context. Desktop is 1280×800, phone 390×844.</summary>
     public async Task<IPage> NewPageAsync(bool javaScript = true, bool phone = false, ColorScheme scheme = ColorScheme.Light)
@@ -96,7 +99,7 @@ public sealed class ConsoleFixture : IAsyncLifetime
 
     public const string ConsoleSessionsCookie = Sessions.ConsoleSessions.CookieName;
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         if (_browser is not null)
         {

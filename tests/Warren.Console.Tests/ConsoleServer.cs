@@ -61,11 +61,19 @@ public sealed class ConsoleServer : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
+    /// <summary>The store directory.</summary>
+    public string Root => _app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<WarrenOptions>>().Value.Root!;
+
+    /// <summary>The checksum database's "NAME+KEY URL" (what --sumdb takes).</summary>
+    public string SumDb => _sumDb.VerifierKey + " " + _sumDb.Url.TrimEnd('/');
+
     /// <param name="modules">Module paths of the corpus whose versions are stored (all their versions).</param>
     /// <param name="configure">More console options (e.g. a short session lifetime).</param>
     /// <param name="services">Replaces services (e.g. the TimeProvider).</param>
+    /// <param name="anonymous">The --anonymous patterns.</param>
+    /// <param name="options">More Warren options, set last (e.g. --vulndb, --follow; AuthFile null for a Warren without access control).</param>
     public static async Task<ConsoleServer> StartAsync(IReadOnlyCollection<string> modules, Action<ConsoleOptionsBuilder>? configure = null,
-        Action<IServiceCollection>? services = null, string anonymous = "")
+        Action<IServiceCollection>? services = null, string anonymous = "", Action<WarrenOptionsBuilder>? options = null)
     {
         var upstream = await FakeUpstream.StartAsync(TestPaths.Corpus);
 
@@ -105,6 +113,7 @@ public sealed class ConsoleServer : IAsyncDisposable
             o.AuthFile = authFile;
             o.Anonymous = anonymous;
             o.RateLimit = 0;
+            options?.Invoke(o);
         }, getEnv: _ => null, services: s =>
         {
             s.AddWarrenConsole(configure);

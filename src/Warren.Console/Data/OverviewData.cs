@@ -79,10 +79,12 @@ public sealed class OverviewData(IModuleIndex index, UpstreamChain upstreams, Fe
             .Where(e => e.ModulePath is null || viewer.CanRead(e.ModulePath))
             .Take(MaxErrors)
             .ToList();
+        // A feed's failure names the version: not shown to whoever may not read its module.
+        var feeds = follower.Status.Select(f => Warren.Server.ConsoleData.ConsoleSyncView.Visible(f, viewer.CanRead)).ToList();
         // A file index is named by kind, not by its path on the server.
         var location = Path.IsPathRooted(index.Location) ? "SQLite (" + Path.GetFileName(index.Location) + " in the store root)" : index.Location;
         var store = string.IsNullOrEmpty(o.Store) ? "files under the root" : Fetch.Direct.Git.SecretRedactor.RedactText(o.Store);
-        return new OverviewModel(now, stats, indexError, location, metrics.Recent.LastHour(), health, follower.Status,
+        return new OverviewModel(now, stats, indexError, location, metrics.Recent.LastHour(), health, feeds,
             new ClusterInfo(heartbeats.Node, cluster.IsShared, store, nodes), shown);
     }
 }

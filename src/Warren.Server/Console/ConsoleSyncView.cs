@@ -31,6 +31,13 @@ public sealed class ConsoleSyncView(FeedFollower follower, IModuleIndex index, I
     private static ConsoleFeed Feed(string feed, string? patterns, TimeSpan interval, string? cursor, FeedStatus? status, Func<string, bool> readable) =>
         new(feed, patterns, interval.TotalSeconds, cursor, status?.LagSeconds ?? 0, status?.LastPass, Visible(status?.LastError, readable), status?.FailedVersions ?? 0);
 
+    /// <summary>A feed's status as a caller who may read only some modules sees it (the overview lists feeds too).</summary>
+    public static FeedStatus Visible(FeedStatus status, Func<string, bool> readable)
+    {
+        ArgumentNullException.ThrowIfNull(status);
+        return status with { LastError = Visible(status.LastError, readable) };
+    }
+
     /// <summary>A version's failure names it ("MODULE@VERSION: reason"): hidden from a caller who may not read the module.</summary>
     private static string? Visible(string? error, Func<string, bool> readable)
     {
