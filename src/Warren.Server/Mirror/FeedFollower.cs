@@ -97,13 +97,23 @@ public sealed class FeedFollower(ModuleService modules, IArtifactStore store, IM
         var failures = new Lock();
         DateTimeOffset? firstFailure = null;
         using var http = httpClients.CreateClient(ClientName);
+
+        // At the feed's end the node is behind by its oldest version that failed (the cursor waits before it), else not.
+        TimeSpan Behind()
+        {
+            lock (failures)
+            {
+                return firstFailure is { } f ? time.GetUtcNow() - f : TimeSpan.Zero;
+            }
+        }
+
         while (true)
         {
             var page = await ReadPageAsync(http, feed, after ?? DateTimeOffset.UnixEpoch, cancellationToken).ConfigureAwait(false);
             var fresh = after is { } a ? page.Where(e => e.Timestamp > a).ToList() : page;
             if (fresh.Count == 0)
             {
-                Lag(feed, TimeSpan.Zero);
+                Lag(feed, Behind());
                 break;
             }
 
@@ -135,7 +145,7 @@ public sealed class FeedFollower(ModuleService modules, IArtifactStore store, IM
             Report(feed, s => s with { Cursor = cursor });
             if (page.Count < PageSize)
             {
-                Lag(feed, TimeSpan.Zero);
+                Lag(feed, Behind());
                 break;
             }
         }

@@ -392,6 +392,8 @@ public sealed class ConsoleApiTests(PolicyTestModules modules) : IClassFixture<P
         Assert.Equal(1, followed.GetProperty("intervalSeconds").GetDouble());
         Assert.Equal(JsonValueKind.String, followed.GetProperty("cursor").ValueKind);
         Assert.Equal(1, followed.GetProperty("failedVersions").GetInt32());
+        // The failed version keeps the follower behind: the lag is its age, not zero.
+        Assert.True(followed.GetProperty("lagSeconds").GetDouble() > 0, followed.ToString());
         Assert.StartsWith(Other + "@v0.1.0: ", followed.GetProperty("lastError").GetString(), StringComparison.Ordinal);
         var bundle = Assert.Single(sync.GetProperty("bundles").EnumerateArray());
         Assert.Equal(("import", broken, false), (bundle.GetProperty("kind").GetString(), bundle.GetProperty("source").GetString(), bundle.GetProperty("succeeded").GetBoolean()));
