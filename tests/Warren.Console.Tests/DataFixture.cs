@@ -88,18 +88,19 @@ public sealed class DataFixture : ConsoleFixture
         // A client (the reader) downloads an affected version: the advisory names it.
         await DownloadAsync(server, "github.com/pkg/errors", "v0.9.1", server.ReaderToken);
 
-        // A bundle of the core's go-cmp version, imported into the running follower's store as warren import does
-        // (journaled), and a refused one.
+        // A bundle of the core's go-cmp version, exported as `warren export --record-in` does and imported into the
+        // running follower's store as warren import does (both journaled there), and a refused one.
         BundlePath = Path.Combine(TestPaths.NewTempDir("bundle"), "bundle");
         var sumDb = SumDbConfig.TryParse(Core.SumDb, out var problem) ?? throw new InvalidOperationException("sumdb: " + problem);
-        var exported = await new BundleExporter(new ExportOptions([Bundled + "@" + BundledVersion], Core.Url, sumDb, BundlePath, Jobs: 2)).RunAsync(CancellationToken.None);
+        var journal = BundleJournal.PathUnder(server.Root);
+        var exported = await new BundleExporter(new ExportOptions([Bundled + "@" + BundledVersion], Core.Url, sumDb, BundlePath, Jobs: 2, Journal: journal))
+            .RunAsync(CancellationToken.None);
         if (exported.Manifest is null)
         {
             throw new InvalidOperationException("export failed: " + JsonSerializer.Serialize(exported.Report));
         }
 
         var staging = server.Services.GetRequiredService<StagingArea>();
-        var journal = BundleJournal.PathUnder(server.Root);
         Imported = await new BundleImporter(new ImportOptions(BundlePath, server.Services.GetRequiredService<IArtifactStore>(),
             server.Services.GetRequiredService<IModuleIndex>(), staging.NewFile, Journal: journal)).RunAsync(CancellationToken.None);
         BrokenBundlePath = TestPaths.NewTempDir("broken-bundle");

@@ -141,9 +141,9 @@ public sealed class DataPagesTests(DataFixture fixture) : IClassFixture<DataFixt
         Assert.Equal(1, json.GetProperty("failedVersions").GetInt32());
 
         // The bundles, newest first: the refused one (its first problem), then the one stored, with their counts.
-        await Assertions.Expect(page.Locator("#bundles-title")).ToHaveTextAsync("Bundles imported");
+        await Assertions.Expect(page.Locator("#bundles-title")).ToHaveTextAsync("Bundles exported and imported");
         var bundles = page.Locator("#bundles tbody tr");
-        await Assertions.Expect(bundles).ToHaveCountAsync(2);
+        await Assertions.Expect(bundles).ToHaveCountAsync(3);
         var refused = await bundles.Nth(0).Locator("td").AllInnerTextsAsync();
         Assert.Equal(("import", fixture.BrokenBundlePath), (refused[1].Trim(), refused[2].Trim()));
         Assert.StartsWith("failed", refused[3].Trim(), StringComparison.Ordinal);
@@ -157,6 +157,11 @@ public sealed class DataPagesTests(DataFixture fixture) : IClassFixture<DataFixt
             [fixture.Imported.Stored.ToString("N0", CultureInfo.InvariantCulture), fixture.Imported.Present.ToString("N0", CultureInfo.InvariantCulture), "0"],
             stored.Skip(4).Take(3).Select(c => c.Trim()));
         Assert.Matches(@"^[\d.]+ (B|KiB|MiB)$", stored[7].Trim());
+        var export = await bundles.Nth(2).Locator("td").AllInnerTextsAsync();
+        Assert.Equal(("export", Path.GetFullPath(fixture.BundlePath)), (export[1].Trim(), export[2].Trim()));
+        Assert.StartsWith("done", export[3].Trim(), StringComparison.Ordinal);
+        Assert.Equal(["1", "0", "0"], export.Skip(4).Take(3).Select(c => c.Trim()));
+        Assert.Matches(@"^[\d.]+ (B|KiB|MiB)$", export[7].Trim());
 
         // The version carried by the bundle is in the store now.
         await page.GotoAsync("/ui/modules/" + DataFixture.Bundled + "/@v/" + DataFixture.BundledVersion);

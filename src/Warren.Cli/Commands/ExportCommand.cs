@@ -22,6 +22,7 @@ public sealed class ExportCommand : Command
         Arity = ArgumentArity.ZeroOrOne,
         HelpName = "SOURCE",
     };
+    private readonly Option<string?> _recordIn = new("--record-in") { Description = "also record this export in the bundle journal of the Warren store at DIR (its console's Sync page lists it)", HelpName = "DIR" };
     private readonly Option<bool> _json = new("--json") { Description = "print the report as JSON" };
     private readonly Option<string> _color = ReportOutput.ColorOption();
     private readonly Argument<string[]> _inputs = new("INPUT") { Description = "go.mod, go.sum, go.work, module directories, or module@version", Arity = ArgumentArity.OneOrMore };
@@ -61,7 +62,7 @@ public sealed class ExportCommand : Command
               warren export --out bundle.tar.zst --with-vulndb=https://warren.example.com/vuln go.mod
             """ + ReportOutput.Help)
     {
-        foreach (var option in new Option[] { _out, _proxy, _sumdb, _since, _sign, _jobs, _withVulnDb, _json, _color })
+        foreach (var option in new Option[] { _out, _proxy, _sumdb, _since, _sign, _jobs, _withVulnDb, _recordIn, _json, _color })
         {
             Add(option);
         }
@@ -138,7 +139,8 @@ public sealed class ExportCommand : Command
             vulnDb = db;
         }
 
-        var exporter = new BundleExporter(new ExportOptions(parse.GetValue(_inputs)!, proxy, config, parse.GetValue(_out)!, since, signer, parse.GetValue(_jobs), VulnDb: vulnDb));
+        var exporter = new BundleExporter(new ExportOptions(parse.GetValue(_inputs)!, proxy, config, parse.GetValue(_out)!, since, signer, parse.GetValue(_jobs), VulnDb: vulnDb,
+            Journal: parse.GetValue(_recordIn) is { Length: > 0 } recordIn ? Warren.Storage.BundleJournal.PathUnder(recordIn) : null));
         var style = ReportOutput.Style(parse, _color);
         var json = parse.GetValue(_json);
         ExportResult? result = null;

@@ -8,6 +8,7 @@ using Warren.Core.SumDb;
 using Warren.Protocol.GoProxy;
 using Warren.Protocol.SumDb;
 using Warren.Protocol.VulnDb;
+using Warren.Storage;
 using Warren.Tools.Prefetch;
 using Warren.Tools.Reporting;
 
@@ -24,7 +25,7 @@ namespace Warren.Tools.Bundle;
 /// <param name="Time">The clock the manifest's creation time comes from (null: the system's).</param>
 /// <param name="VulnDb">The Go vulnerability database to carry as vulndb.zip (null: none), and where it was read from.</param>
 public sealed record ExportOptions(IReadOnlyList<string> Inputs, string Proxy, SumDbConfig? SumDb, string Out, BundleCursor? Since = null,
-    NoteSigner? Signer = null, int Jobs = 8, TimeProvider? Time = null, (VulnDbSnapshot Snapshot, string Source)? VulnDb = null);
+    NoteSigner? Signer = null, int Jobs = 8, TimeProvider? Time = null, (VulnDbSnapshot Snapshot, string Source)? VulnDb = null, string? Journal = null);
 
 /// <summary>What an export did.</summary>
 public sealed record ExportResult(Report Report, BundleManifest? Manifest, long Bytes, TimeSpan Elapsed);
@@ -58,9 +59,26 @@ public sealed class BundleExporter(ExportOptions options)
     /// <summary>Called with (lookups proven, planned).</summary>
     public Action<int, int>? OnChecksumProgress { get; set; }
 
+    /// <summary>Runs the export; when <see cref="ExportOptions.Journal"/> is set, records its outcome there (a store's
+    /// bundle journal, which that store's console lists).</summary>
     public async Task<ExportResult> RunAsync(CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
+        var result = await RunUnjournaledAsync(cancellationToken).ConfigureAwait(false);
+        if (options.Journal is { } journal)
+        {
+            var problem = result.Report.Findings.FirstOrDefault(f => f.Verdict == Verdict.Fail);
+            var versions = result.Manifest?.Versions.Count ?? 0;
+            BundleJournal.Append(journal, new BundleJournalEntry("export", Path.GetFullPath(options.Out), (options.Time ?? TimeProvider.System).GetUtcNow(),
+                result.Report.Worst != Verdict.Fail, versions, 0, result.Report.Findings.Count(f => f.Verdict == Verdict.Fail), result.Bytes,
+                problem is null ? null : (problem.Subject is null ? "" : problem.Subject + ": ") + problem.Evidence));
+        }
+
+        return result;
+    }
+
+    private async Task<ExportResult> RunUnjournaledAsync(CancellationToken cancellationToken)
+    {
         var clock = Stopwatch.StartNew();
         // FILE.tar: the bundle is written in FILE.tar.d (where an interrupted export resumes), then archived.
         var target = Path.GetFullPath(options.Out);

@@ -261,6 +261,11 @@ public sealed class BundleTests(BundleFixture fixture) : IClassFixture<BundleFix
             Assert.False(first.TryGetValue(key, out var hadZip) && (hadZip || !v.GetProperty("zip").GetBoolean()), $"{key} was carried again");
         }
 
+        // --record-in journaled the export in that store, as its console lists it.
+        var recorded = Assert.Single(Warren.Storage.BundleJournal.Read(Warren.Storage.BundleJournal.PathUnder(fixture.RecordedIn)));
+        Assert.Equal(("export", Path.GetFullPath(fixture.Incremental), true, second.Count), (recorded.Kind, recorded.Source, recorded.Succeeded, recorded.Stored));
+        Assert.True(recorded.Bytes > 0);
+
         // No module file of the first bundle's versions is in the second.
         var zips = Directory.EnumerateFiles(fixture.Incremental, "*.zip", SearchOption.AllDirectories).Count();
         Assert.Equal(second.Count(v => v.GetProperty("zip").GetBoolean()), zips);
@@ -318,6 +323,9 @@ public sealed class BundleFixture : IAsyncLifetime
     /// <summary>A corpus version outside validate/closed's build list, with no requirements of its own.</summary>
     public ManifestEntry Extra { get; private set; } = null!;
 
+    /// <summary>The store root whose bundle journal the incremental export was recorded in (--record-in).</summary>
+    public string RecordedIn { get; } = TestPaths.NewTempDir("recorded-in");
+
     public async Task InitializeAsync()
     {
         var (bundleSigner, bundleVerifier) = HostedSumDbGoTests.NewKey("bundles.warren.test");
@@ -332,7 +340,7 @@ public sealed class BundleFixture : IAsyncLifetime
             .Select(v => (v.GetProperty("path").GetString()!, v.GetProperty("version").GetString()!)).ToHashSet();
         Extra = Manifest.All.First(e => !carried.Contains((e.Path, e.Version)) && !carried.Any(c => c.Item1 == e.Path)
             && !File.ReadAllText(Path.Combine(TestPaths.Corpus, Manifest.Escape(e.Path), "@v", Manifest.Escape(e.Version) + ".mod")).Contains("require", StringComparison.Ordinal));
-        var incremental = await source.ExportAsync(Incremental, "--sign", bundleSigner, "--since", Bundle, Program, Extra.ToString());
+        var incremental = await source.ExportAsync(Incremental, "--sign", bundleSigner, "--since", Bundle, "--record-in", RecordedIn, Program, Extra.ToString());
         Assert.True(incremental.ExitCode == 0, incremental.ToString());
     }
 
