@@ -39,10 +39,11 @@ public static class ConsoleServiceCollectionExtensions
             o.FormFieldName = "__warren_antiforgery";
         });
 
-        // Sessions live in memory, so do the keys that protect anti-forgery tokens: nothing is written to the home
-        // directory, and a restart asks people to sign in again anyway.
-        services.Replace(ServiceDescriptor.Singleton<IDataProtectionProvider>(sp =>
-            new EphemeralDataProtectionProvider(sp.GetRequiredService<ILoggerFactory>())));
+        // Sessions live in the module index, so does the key that protects anti-forgery tokens: every node sharing the
+        // index accepts the forms of every other, and nothing is written to the home directory.
+        services.AddSingleton<SharedDataProtection>();
+        services.AddHostedService(sp => sp.GetRequiredService<SharedDataProtection>());
+        services.Replace(ServiceDescriptor.Singleton<IDataProtectionProvider>(sp => sp.GetRequiredService<SharedDataProtection>()));
         return services;
     }
 

@@ -20,4 +20,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 8205, Level = LogLevel.Information, Message = "Console request refused: {Status} {Reason}")]
     public static partial void Refused(ILogger logger, int status, string reason);
+
+    [LoggerMessage(EventId = 8206, Level = LogLevel.Warning, Message = "Console session not read: the module index does not answer: {Reason}")]
+    public static partial void SessionUnreadable(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 8207, Level = LogLevel.Warning, Message = "Console anti-forgery key not read from the module index: {Reason}")]
+    public static partial void KeyUnreadable(ILogger logger, string reason);
 }

@@ -222,6 +222,20 @@ public static partial class PostgresMigrations
             last_seen timestamptz NOT NULL,
             PRIMARY KEY (node, instance));
         """,
+
+        // 9: the web console's sessions, so that every node honours a sign-in and a sign-out wherever it happened, and named
+        // secrets every node agrees on (the key of the console's anti-forgery tokens).
+        """
+        CREATE TABLE {s}.sessions (
+            key bytea PRIMARY KEY,
+            principal text NOT NULL,
+            sealed bytea NOT NULL,
+            expires timestamptz NOT NULL);
+        CREATE INDEX sessions_expires ON {s}.sessions (expires);
+        CREATE TABLE {s}.secrets (
+            name text PRIMARY KEY,
+            value bytea NOT NULL);
+        """,
     ];
 
     /// <summary>The version the schema is at once every migration is applied.</summary>

@@ -272,6 +272,86 @@ public sealed partial class PostgresModuleIndex : IModuleIndex
         return nodes;
     }
 
+    public async Task<int> OpenSessionAsync(ConsoleSessionRecord session, DateTimeOffset now, int maxSessions, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxSessions, 1);
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        // One opening at a time, so that nodes signing people in together keep the bound.
+        await using (var lockTable = new NpgsqlCommand($"LOCK TABLE {_s}.sessions IN SHARE ROW EXCLUSIVE MODE", connection, transaction))
+        {
+            await lockTable.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await using (var ended = new NpgsqlCommand($"DELETE FROM {_s}.sessions WHERE expires <= $1", connection, transaction))
+        {
+            ended.Parameters.Add(Time(now));
+            await ended.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        int forgotten;
+        await using (var room = new NpgsqlCommand($"""
+            DELETE FROM {_s}.sessions WHERE key IN (
+                SELECT key FROM {_s}.sessions WHERE key <> $1 ORDER BY expires
+                LIMIT greatest(0, (SELECT count(*) FROM {_s}.sessions WHERE key <> $1) - $2 + 1))
+            """, connection, transaction))
+        {
+            room.Parameters.Add(Bytes(session.Key));
+            room.Parameters.Add(new NpgsqlParameter<int> { TypedValue = maxSessions });
+            forgotten = await room.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await using (var insert = new NpgsqlCommand($"""
+            INSERT INTO {_s}.sessions (key, principal, sealed, expires) VALUES ($1, $2, $3, $4)
+            ON CONFLICT (key) DO UPDATE SET principal = EXCLUDED.principal, sealed = EXCLUDED.sealed, expires = EXCLUDED.expires
+            """, connection, transaction))
+        {
+            insert.Parameters.Add(Bytes(session.Key));
+            insert.Parameters.Add(Text(session.Principal));
+            insert.Parameters.Add(Bytes(session.SealedToken));
+            insert.Parameters.Add(Time(session.Expires));
+            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return forgotten;
+    }
+
+    public async Task<ConsoleSessionRecord?> GetSessionAsync(byte[] key, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        await using var command = _dataSource.CreateCommand($"SELECT principal, sealed, expires FROM {_s}.sessions WHERE key = $1");
+        command.Parameters.Add(Bytes(key));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+            ? new ConsoleSessionRecord(key, reader.GetString(0), reader.GetFieldValue<byte[]>(1), reader.GetFieldValue<DateTimeOffset>(2))
+            : null;
+    }
+
+    public async Task<string?> EndSessionAsync(byte[] key, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        await using var command = _dataSource.CreateCommand($"DELETE FROM {_s}.sessions WHERE key = $1 RETURNING principal");
+        command.Parameters.Add(Bytes(key));
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
+    }
+
+    public async Task<byte[]> GetOrAddSecretAsync(string name, byte[] candidate, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(candidate);
+        // The insert either stores the candidate or, when a row exists (or another node inserts it first, on conflict
+        // waiting for that node's commit), does nothing; the select then reads whichever value won.
+        await using var insert = _dataSource.CreateCommand($"INSERT INTO {_s}.secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING");
+        insert.Parameters.Add(Text(name));
+        insert.Parameters.Add(Bytes(candidate));
+        await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await using var read = _dataSource.CreateCommand($"SELECT value FROM {_s}.secrets WHERE name = $1");
+        read.Parameters.Add(Text(name));
+        return (byte[])(await read.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
     public async Task<string?> GetCursorAsync(string name, CancellationToken cancellationToken)
     {
         await using var command = _dataSource.CreateCommand($"SELECT cursor FROM {_s}.cursors WHERE name = $1");

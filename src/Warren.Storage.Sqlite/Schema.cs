@@ -137,6 +137,15 @@ internal static class Schema
             node TEXT NOT NULL, instance TEXT NOT NULL, version TEXT NOT NULL, started_at INTEGER NOT NULL, last_seen INTEGER NOT NULL,
             PRIMARY KEY (node, instance)) WITHOUT ROWID;
         """,
+
+        // Version 8: the web console's sessions, so that every process sharing the index honours a sign-in and a sign-out,
+        // and named secrets every process agrees on (the key of the console's anti-forgery tokens).
+        """
+        CREATE TABLE sessions (
+            key BLOB NOT NULL PRIMARY KEY, principal TEXT NOT NULL, sealed BLOB NOT NULL, expires INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE INDEX sessions_expires ON sessions (expires);
+        CREATE TABLE secrets (name TEXT NOT NULL PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+        """,
     ];
 
     /// <summary>The version this code reads and writes.</summary>

@@ -234,6 +234,78 @@ public sealed partial class SqliteModuleIndex : IModuleIndex, IDisposable
             return nodes;
         });
 
+    public Task<int> OpenSessionAsync(ConsoleSessionRecord session, DateTimeOffset now, int maxSessions, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxSessions, 1);
+        return RunAsync(async connection =>
+        {
+            using var transaction = Sql.BeginImmediate(connection);
+            await using (var ended = Sql.Command(connection, transaction, "DELETE FROM sessions WHERE expires <= $now", ("$now", Sql.ToStored(now))))
+            {
+                await ended.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            int forgotten;
+            await using (var room = Sql.Command(connection, transaction, """
+                DELETE FROM sessions WHERE key IN (
+                    SELECT key FROM sessions WHERE key <> $key ORDER BY expires
+                    LIMIT max(0, (SELECT count(*) FROM sessions WHERE key <> $key) - $max + 1))
+                """, ("$key", session.Key), ("$max", maxSessions)))
+            {
+                forgotten = await room.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            await using (var insert = Sql.Command(connection, transaction, """
+                INSERT INTO sessions (key, principal, sealed, expires) VALUES ($key, $p, $sealed, $expires)
+                    ON CONFLICT (key) DO UPDATE SET principal = excluded.principal, sealed = excluded.sealed, expires = excluded.expires
+                """, ("$key", session.Key), ("$p", session.Principal), ("$sealed", session.SealedToken), ("$expires", Sql.ToStored(session.Expires))))
+            {
+                await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            transaction.Commit();
+            return forgotten;
+        });
+    }
+
+    public Task<ConsoleSessionRecord?> GetSessionAsync(byte[] key, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return RunAsync(async connection =>
+        {
+            await using var command = Sql.Command(connection, null, "SELECT principal, sealed, expires FROM sessions WHERE key = $key", ("$key", key));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+                ? new ConsoleSessionRecord(key, reader.GetString(0), (byte[])reader.GetValue(1), Sql.FromStored(reader.GetInt64(2)))
+                : null;
+        });
+    }
+
+    public Task<string?> EndSessionAsync(byte[] key, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return RunAsync(async connection =>
+        {
+            await using var command = Sql.Command(connection, null, "DELETE FROM sessions WHERE key = $key RETURNING principal", ("$key", key));
+            return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
+        });
+    }
+
+    public Task<byte[]> GetOrAddSecretAsync(string name, byte[] candidate, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(candidate);
+        return RunAsync(async connection =>
+        {
+            await using var command = Sql.Command(connection, null, """
+                INSERT INTO secrets (name, value) VALUES ($n, $v) ON CONFLICT (name) DO NOTHING;
+                SELECT value FROM secrets WHERE name = $n;
+                """, ("$n", name), ("$v", candidate));
+            return (byte[])(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        });
+    }
+
     public Task<string?> GetCursorAsync(string name, CancellationToken cancellationToken) =>
         RunAsync(async connection =>
         {

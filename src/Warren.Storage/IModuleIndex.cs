@@ -135,6 +135,20 @@ public interface IModuleIndex
     /// <summary>The node instances that have a heartbeat in the index, by node name.</summary>
     Task<IReadOnlyList<NodeHeartbeat>> ReadNodesAsync(CancellationToken cancellationToken);
 
+    /// <summary>Stores a console session. First forgets the sessions ended by now; then, while maxSessions live sessions
+    /// remain, forgets those that end soonest. Returns how many live sessions were forgotten to make room.</summary>
+    Task<int> OpenSessionAsync(ConsoleSessionRecord session, DateTimeOffset now, int maxSessions, CancellationToken cancellationToken);
+
+    /// <summary>The session stored under this key, or null (never stored, ended, or forgotten).</summary>
+    Task<ConsoleSessionRecord?> GetSessionAsync(byte[] key, CancellationToken cancellationToken);
+
+    /// <summary>Forgets a session: every node stops honouring it. Returns its principal, or null when there was none.</summary>
+    Task<string?> EndSessionAsync(byte[] key, CancellationToken cancellationToken);
+
+    /// <summary>The secret stored under this name; the first call for a name stores candidate and returns it, and every
+    /// later call (on any node sharing the index) returns that first value.</summary>
+    Task<byte[]> GetOrAddSecretAsync(string name, byte[] candidate, CancellationToken cancellationToken);
+
     /// <summary>Readiness: null when the index answers, else a one-line reason.</summary>
     Task<string?> ProbeAsync(CancellationToken cancellationToken);
 }

@@ -98,6 +98,45 @@ public sealed class ConsoleServer : IAsyncDisposable
         var admin = AddPrincipal(authFile, "ops", "*", admin: true);
         var reader = AddPrincipal(authFile, "dev", ReaderGrants);
         var root = TestPaths.NewTempDir("store");
+        var app = Build(root, upstream, sumDb, authFile, configure, services, anonymous, options);
+        await app.StartAsync();
+
+        var server = new ConsoleServer(app, upstream, sumDb, authFile, admin, reader, filled)
+        {
+            _peer = peerRoot => Build(peerRoot, upstream, sumDb, authFile, configure, services, anonymous, options),
+        };
+
+        // The go command's order: .info, .mod, .zip; all through the proxy, so the index records them as usual.
+        await Parallel.ForEachAsync(filled, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (mv, ct) =>
+        {
+            foreach (var ext in new[] { ".info", ".mod", ".zip" })
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, $"{mv.Item1}/@v/{mv.Item2}{ext}");
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", admin);
+                using var response = await server.Client.SendAsync(request, ct);
+                if (!response.IsSuccessStatusCode)
+                {
+                    throw new InvalidOperationException($"filling the store: {mv.Item1}@{mv.Item2}{ext}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
+                }
+            }
+        });
+        return server;
+    }
+
+    /// <summary>Starts another node configured as this one (auth file, upstream, checksum database, options such as a
+    /// shared index) with a store root of its own: the second node behind a load balancer. The caller stops it.</summary>
+    public async Task<WebApplication> StartPeerAsync()
+    {
+        var app = _peer!(TestPaths.NewTempDir("peer"));
+        await app.StartAsync();
+        return app;
+    }
+
+    private Func<string, WebApplication>? _peer;
+
+    private static WebApplication Build(string root, FakeUpstream upstream, TestSumDb sumDb, string authFile, Action<ConsoleOptionsBuilder>? configure,
+        Action<IServiceCollection>? services, string anonymous, Action<WarrenOptionsBuilder>? options)
+    {
         var app = WarrenHost.Build(o =>
         {
             o.Listen = "127.0.0.1:0";
@@ -120,25 +159,7 @@ public sealed class ConsoleServer : IAsyncDisposable
             services?.Invoke(s);
         });
         app.MapWarrenConsole();
-        await app.StartAsync();
-
-        var server = new ConsoleServer(app, upstream, sumDb, authFile, admin, reader, filled);
-
-        // The go command's order: .info, .mod, .zip; all through the proxy, so the index records them as usual.
-        await Parallel.ForEachAsync(filled, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (mv, ct) =>
-        {
-            foreach (var ext in new[] { ".info", ".mod", ".zip" })
-            {
-                using var request = new HttpRequestMessage(HttpMethod.Get, $"{mv.Item1}/@v/{mv.Item2}{ext}");
-                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", admin);
-                using var response = await server.Client.SendAsync(request, ct);
-                if (!response.IsSuccessStatusCode)
-                {
-                    throw new InvalidOperationException($"filling the store: {mv.Item1}@{mv.Item2}{ext}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
-                }
-            }
-        });
-        return server;
+        return app;
     }
 
     /// <summary>Adds a principal with cheap Argon2 parameters (stored in the file); returns its token.</summary>

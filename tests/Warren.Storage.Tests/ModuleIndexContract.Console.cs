@@ -95,6 +95,67 @@ public abstract partial class ModuleIndexContract
         Assert.Equal(["node-a/i3"], (await other.ReadNodesAsync(Ct)).Select(n => n.Node + "/" + n.Instance));
     }
 
+    private static ConsoleSessionRecord Session(byte id, string principal, DateTimeOffset expires) =>
+        new(Enumerable.Repeat(id, 32).ToArray(), principal, [id, 1, 2, 3], expires);
+
+    [Fact]
+    public async Task Console_sessions_are_seen_by_every_node_and_ended_everywhere()
+    {
+        var index = await CreateIndexAsync();
+        var other = await CreateIndexAsync(shareWith: index);
+        var a = Session(1, "ops", S0.AddHours(8));
+        Assert.Equal(0, await index.OpenSessionAsync(a, S0, 10, Ct));
+        var read = await other.GetSessionAsync(a.Key, Ct);
+        Assert.NotNull(read);
+        Assert.Equal(a.Key, read.Key);
+        Assert.Equal("ops", read.Principal);
+        Assert.Equal(a.SealedToken, read.SealedToken);
+        Assert.Equal(a.Expires, read.Expires);
+        Assert.Null(await other.GetSessionAsync(Session(2, "x", S0).Key, Ct));
+
+        // Ended on the other node: gone for both; ending it again finds nothing.
+        Assert.Equal("ops", await other.EndSessionAsync(a.Key, Ct));
+        Assert.Null(await index.GetSessionAsync(a.Key, Ct));
+        Assert.Null(await index.EndSessionAsync(a.Key, Ct));
+    }
+
+    [Fact]
+    public async Task Opening_a_session_forgets_ended_ones_and_keeps_the_bound_by_dropping_those_ending_soonest()
+    {
+        var index = await CreateIndexAsync();
+        await index.OpenSessionAsync(Session(1, "p1", S0.AddMinutes(5)), S0, 3, Ct);
+        await index.OpenSessionAsync(Session(2, "p2", S0.AddHours(2)), S0, 3, Ct);
+        await index.OpenSessionAsync(Session(3, "p3", S0.AddHours(1)), S0, 3, Ct);
+
+        // At S0+10 min session 1 has ended: forgotten, not counted as dropped; 2 and 3 leave room for a third.
+        Assert.Equal(0, await index.OpenSessionAsync(Session(4, "p4", S0.AddHours(3)), S0.AddMinutes(10), 3, Ct));
+        Assert.Null(await index.GetSessionAsync(Session(1, "", S0).Key, Ct));
+
+        // Full: the live session ending soonest (3) makes room.
+        Assert.Equal(1, await index.OpenSessionAsync(Session(5, "p5", S0.AddHours(4)), S0.AddMinutes(10), 3, Ct));
+        Assert.Null(await index.GetSessionAsync(Session(3, "", S0).Key, Ct));
+        foreach (var kept in new byte[] { 2, 4, 5 })
+        {
+            Assert.NotNull(await index.GetSessionAsync(Session(kept, "", S0).Key, Ct));
+        }
+    }
+
+    [Fact]
+    public async Task A_named_secret_is_the_first_one_stored_for_every_node()
+    {
+        var index = await CreateIndexAsync();
+        var other = await CreateIndexAsync(shareWith: index);
+        byte[] first = [1, 2, 3, 4];
+        Assert.Equal(first, await index.GetOrAddSecretAsync("k", first, Ct));
+        Assert.Equal(first, await other.GetOrAddSecretAsync("k", [9, 9], Ct));
+        Assert.Equal(first, await index.GetOrAddSecretAsync("k", [8], Ct));
+        Assert.Equal([7], await other.GetOrAddSecretAsync("other", [7], Ct));
+
+        // Racing first calls agree on one value.
+        var raced = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => (i % 2 == 0 ? index : other).GetOrAddSecretAsync("race", [(byte)i], Ct)));
+        Assert.Single(raced.Select(r => r[0]).Distinct());
+    }
+
     [Fact]
     public async Task Search_finds_prefixes_and_substrings_in_path_order_case_insensitive_and_pages()
     {

@@ -61,8 +61,8 @@ public sealed class SqliteIndexTests : IDisposable
         Assert.Equal(new ArtifactRecord("m.example/old", "v1.0.0", ArtifactKind.Zip, "h1:old=", 5, "https://up", T0), record);
         Assert.Equal("v1"u8.ToArray(), (await index.GetAnswerAsync("list:m.example/old", Ct))?.Body);
         Assert.Equal(["v1.0.0"], await index.ListVersionsAsync("m.example/old", Ct));
-        Assert.Equal(7L, UserVersion());
-        Assert.Contains(loggers.Lines, l => l.Contains("schema migrated from version 0 to 7", StringComparison.Ordinal));
+        Assert.Equal(8L, UserVersion());
+        Assert.Contains(loggers.Lines, l => l.Contains("schema migrated from version 0 to 8", StringComparison.Ordinal));
 
         // The counts and the module rows of version 7 start from what was there.
         Assert.Equal(new IndexStats(1, 1, 5, 0), await index.GetStatsAsync(Ct));
@@ -111,7 +111,7 @@ public sealed class SqliteIndexTests : IDisposable
         Assert.Null(await index.ProbeAsync(Ct));
         await index.PutAnswerAsync("k", [7], T0, Ct);
         Assert.Equal([7], (await index.GetAnswerAsync("k", Ct))?.Body);
-        Assert.Equal(7L, UserVersion());
+        Assert.Equal(8L, UserVersion());
         Assert.Contains(loggers.Lines, l => l.StartsWith("Error", StringComparison.Ordinal) && l.Contains(aside, StringComparison.Ordinal));
         Assert.False(index.WhenRecreated.IsCompleted);
     }

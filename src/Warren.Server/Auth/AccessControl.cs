@@ -213,13 +213,14 @@ internal sealed class AccessControlMiddleware
         {
             auth = await _store.AuthenticateAsync(token!, context.RequestAborted).ConfigureAwait(false);
         }
-        else if (credential == Credential.None && target.Artifact == ConsoleAccess.Artifact && _sessions?.TokenOf(context) is { } sessionToken)
+        else if (credential == Credential.None && target.Artifact == ConsoleAccess.Artifact && _sessions is not null &&
+            await _sessions.TokenOfAsync(context).ConfigureAwait(false) is { } sessionToken)
         {
             // The console's session cookie stands for the token it was opened with; a revoked or expired token ends it.
             auth = await _store.AuthenticateAsync(sessionToken, context.RequestAborted).ConfigureAwait(false);
             if (auth.Status != AuthStatus.Valid)
             {
-                _sessions.End(context);
+                await _sessions.EndAsync(context).ConfigureAwait(false);
                 auth = default;
             }
         }

@@ -1,14 +1,14 @@
 namespace Warren.Server.Auth;
 
-/// <summary>The sessions of the web console, as the access control sees them: a cookie naming a server-side session
-/// that holds the token it was opened with. Implemented by the console; absent when the console is not mounted.</summary>
+/// <summary>The sessions of the web console, as the access control sees them: a cookie naming a session kept in the
+/// index that holds the token it was opened with. Implemented by the console; absent when the console is not mounted.</summary>
 public interface IConsoleSessions
 {
     /// <summary>The token of the live session the request's cookie names, or null (no cookie, unknown, ended or expired).</summary>
-    string? TokenOf(HttpContext context);
+    Task<string?> TokenOfAsync(HttpContext context);
 
     /// <summary>Ends the session the request's cookie names: its token is no longer valid (revoked or expired).</summary>
-    void End(HttpContext context);
+    Task EndAsync(HttpContext context);
 }
 
 /// <summary>Who is looking at a console page or calling a console API (/ui/, /api/), as the access control resolved

@@ -106,6 +106,18 @@ internal sealed class InstrumentedModuleIndex(IModuleIndex inner, WarrenMetrics 
     public Task<IReadOnlyList<NodeHeartbeat>> ReadNodesAsync(CancellationToken cancellationToken) =>
         MeasureAsync("read_nodes", () => inner.ReadNodesAsync(cancellationToken));
 
+    public Task<int> OpenSessionAsync(ConsoleSessionRecord session, DateTimeOffset now, int maxSessions, CancellationToken cancellationToken) =>
+        MeasureAsync("open_session", () => inner.OpenSessionAsync(session, now, maxSessions, cancellationToken));
+
+    public Task<ConsoleSessionRecord?> GetSessionAsync(byte[] key, CancellationToken cancellationToken) =>
+        MeasureAsync("get_session", () => inner.GetSessionAsync(key, cancellationToken));
+
+    public Task<string?> EndSessionAsync(byte[] key, CancellationToken cancellationToken) =>
+        MeasureAsync("end_session", () => inner.EndSessionAsync(key, cancellationToken));
+
+    public Task<byte[]> GetOrAddSecretAsync(string name, byte[] candidate, CancellationToken cancellationToken) =>
+        MeasureAsync("secret", () => inner.GetOrAddSecretAsync(name, candidate, cancellationToken));
+
     public Task<IReadOnlyList<ModuleMatch>> SearchModulesAsync(string query, string? after, int limit, CancellationToken cancellationToken) =>
         MeasureAsync("search_modules", () => inner.SearchModulesAsync(query, after, limit, cancellationToken));
 
