@@ -1,3 +1,4 @@
+using System.Globalization;
 using Warren.Server;
 using Warren.Server.Configuration;
 using Warren.Server.Auth;
@@ -10,7 +11,10 @@ using Warren.Storage;
 
 namespace Warren.WebConsole.Data;
 
-/// <summary>What the overview shows; the same at /api/overview.</summary>
+/// <summary>What the overview shows; the same at /api/overview. <paramref name="Readable"/>: the counts are those of
+/// the modules the viewer may read (a viewer whose grants leave some out), with no store size; else they are the
+/// store's. Without operations detail (<see cref="ConsoleAccessRules.SeesOperations"/>), upstreams, feeds and nodes are
+/// numbered rather than named and the index and store are named by kind.</summary>
 public sealed record OverviewModel(
     DateTimeOffset At,
     IndexStats? Index,
@@ -20,7 +24,8 @@ public sealed record OverviewModel(
     IReadOnlyList<UpstreamHealth> Upstreams,
     IReadOnlyList<FeedStatus> Feeds,
     ClusterInfo Cluster,
-    IReadOnlyList<RecentError> Errors)
+    IReadOnlyList<RecentError> Errors,
+    bool Readable = false)
 {
     public long RequestsLastHour => LastHour.Sum(m => m.Requests);
 
@@ -50,9 +55,20 @@ public sealed class OverviewData(IModuleIndex index, UpstreamChain upstreams, Fe
     /// <summary>Most errors shown.</summary>
     public const int MaxErrors = 20;
 
+    /// <summary>Counts of what a viewer may read, per principal (a reloaded auth file makes new principals) and index
+    /// state: recounted only when the index changed.</summary>
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<object, ReadableCount> _readable = new();
+    private static readonly object AnonymousViewer = new();
+
+    private sealed record ReadableCount(IndexStats Of, IndexStats Counted);
+
     public async Task<OverviewModel> GetAsync(ConsoleViewer viewer, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(viewer);
+        // Admins (and everyone without access control) read every module but those authorized by origin, and see the
+        // store's counts; anyone else sees the counts of what it may read.
+        var restricted = viewer.AccessControl && !viewer.IsAdmin;
+        var operations = viewer.IsAdmin;
         var now = time.GetUtcNow();
         IndexStats? stats = null;
         IReadOnlyList<ClusterNode>? nodes = null;
@@ -60,6 +76,11 @@ public sealed class OverviewData(IModuleIndex index, UpstreamChain upstreams, Fe
         try
         {
             stats = await index.GetStatsAsync(cancellationToken).ConfigureAwait(false);
+            if (restricted)
+            {
+                stats = await ReadableStatsAsync(viewer, stats, cancellationToken).ConfigureAwait(false);
+            }
+
             nodes = (await index.ReadNodesAsync(cancellationToken).ConfigureAwait(false))
                 .Select(n => new ClusterNode(n.Node, n.Instance[..Math.Min(8, n.Instance.Length)], n.Version, n.StartedAt, n.LastSeen,
                     now - n.LastSeen < NodeHeartbeats.UpFor, n.Instance == heartbeats.Instance))
@@ -84,7 +105,57 @@ public sealed class OverviewData(IModuleIndex index, UpstreamChain upstreams, Fe
         // A file index is named by kind, not by its path on the server.
         var location = Path.IsPathRooted(index.Location) ? "SQLite (" + Path.GetFileName(index.Location) + " in the store root)" : index.Location;
         var store = string.IsNullOrEmpty(o.Store) ? "files under the root" : Fetch.Direct.Git.SecretRedactor.RedactText(o.Store);
+        if (!operations)
+        {
+            health = health.Select((u, i) => u with { Upstream = "upstream " + (i + 1).ToString(CultureInfo.InvariantCulture), LastError = null }).ToList();
+            feeds = feeds.Select((f, i) => f with
+            {
+                Feed = "feed " + (i + 1).ToString(CultureInfo.InvariantCulture),
+                LastError = f.LastError is null ? null : Warren.Server.ConsoleData.ConsoleSyncView.FailingDetail,
+            }).ToList();
+            nodes = nodes?.Select((n, i) => n with { Node = n.This ? "this node" : "node " + (i + 1).ToString(CultureInfo.InvariantCulture) }).ToList();
+            location = Path.IsPathRooted(index.Location) ? "SQLite" : "PostgreSQL";
+            store = string.IsNullOrEmpty(o.Store) ? "files under the root" : o.Store.StartsWith("s3:", StringComparison.OrdinalIgnoreCase) ? "S3-compatible object storage" : "elsewhere";
+        }
+
         return new OverviewModel(now, stats, indexError, location, metrics.Recent.LastHour(), health, feeds,
-            new ClusterInfo(heartbeats.Node, cluster.IsShared, store, nodes), shown);
+            new ClusterInfo(operations ? heartbeats.Node : "this node", cluster.IsShared, store, nodes), shown, restricted);
+    }
+
+    /// <summary>The modules and present versions the viewer may read (walking the index's module rows, a page at a time),
+    /// kept until the index changes. No store size: that is the store's, not the viewer's.</summary>
+    private async Task<IndexStats> ReadableStatsAsync(ConsoleViewer viewer, IndexStats all, CancellationToken cancellationToken)
+    {
+        var key = (object?)viewer.Principal ?? AnonymousViewer;
+        if (_readable.TryGetValue(key, out var cached) && cached.Of == all)
+        {
+            return cached.Counted;
+        }
+
+        long modules = 0, versions = 0;
+        string? after = null;
+        while (true)
+        {
+            var page = await index.SearchModulesAsync("", after, ModuleSearch.MaxLimit, cancellationToken).ConfigureAwait(false);
+            foreach (var m in page)
+            {
+                if (viewer.CanRead(m.ModulePath))
+                {
+                    modules++;
+                    versions += m.Versions;
+                }
+            }
+
+            if (page.Count < ModuleSearch.MaxLimit)
+            {
+                break;
+            }
+
+            after = page[^1].ModulePath;
+        }
+
+        var counted = new IndexStats(modules, versions, 0, 0);
+        _readable.AddOrUpdate(key, new ReadableCount(all, counted));
+        return counted;
     }
 }

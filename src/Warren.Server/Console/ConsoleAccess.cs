@@ -26,6 +26,11 @@ public sealed class ConsoleAccessRules(AuthStore store, IOptions<WarrenOptions> 
     /// <summary>Which module paths the request's principal may read: <see cref="ConsoleViewer.ReadRule"/>.</summary>
     public Func<string, bool> Readable(HttpContext context) => ConsoleViewer.ReadRule(store.Enabled, _anonymous, _byOrigin, PrincipalOf(context));
 
+    /// <summary>Whether the request sees operations detail (names of upstreams, feeds and nodes, paths on the server,
+    /// raw errors): without access control everyone does, with it only admins, as /readyz shows upstreams only to
+    /// operators. Others see the same health and numbers with those names left out.</summary>
+    public bool SeesOperations(HttpContext context) => !store.Enabled || PrincipalOf(context) is { Admin: true };
+
     /// <summary>null when the request may read the console's data, else (status, one-line reason).</summary>
     public (int Status, string Reason)? Refusal(HttpContext context, bool admin)
     {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Warren.Fetch.Direct.Git;
 using Warren.Server.Mirror;
 
@@ -7,7 +8,27 @@ namespace Warren.Server.ConsoleData;
 /// pass) and the bundles imported into the store (<see cref="BundleJournal"/>).</summary>
 public sealed class ConsoleSyncView(FeedFollower follower, IModuleIndex index, IOptions<WarrenOptions> options)
 {
-    public async Task<ConsoleSync> CurrentAsync(Func<string, bool> readable, CancellationToken cancellationToken)
+    /// <summary>The feeds and bundles as a caller sees them: version failures only for modules it may read and, without
+    /// operations detail (<see cref="ConsoleAccessRules.SeesOperations"/>), feeds by number, no patterns, errors without
+    /// their text, and bundles by file name without their problem.</summary>
+    public async Task<ConsoleSync> CurrentAsync(Func<string, bool> readable, bool operations, CancellationToken cancellationToken)
+    {
+        var all = await CurrentAsync(readable, cancellationToken).ConfigureAwait(false);
+        return operations ? all : new ConsoleSync(
+            all.Feeds.Select((f, i) => f with { Feed = "feed " + (i + 1).ToString(CultureInfo.InvariantCulture), Patterns = f.Patterns is null ? null : HiddenDetail, LastError = f.LastError is null ? null : FailingDetail }).ToList(),
+            all.Bundles.Select(b => b with { Source = FileNameOf(b.Source), Detail = b.Detail is null ? null : HiddenDetail }).ToList());
+    }
+
+    /// <summary>What stands for a detail shown only to operators.</summary>
+    public const string HiddenDetail = "(shown to administrators)";
+
+    /// <summary>What stands for an error's text shown only to operators.</summary>
+    public const string FailingDetail = "failing (details shown to administrators)";
+
+    private static string FileNameOf(string path) =>
+        Path.GetFileName(path.TrimEnd('/', '\\')) is { Length: > 0 } name ? name : "bundle";
+
+    private async Task<ConsoleSync> CurrentAsync(Func<string, bool> readable, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(readable);
         var o = options.Value;

@@ -68,8 +68,8 @@ public static class ConsoleApiEndpoints
             .WithTags("Policy").WithName("GetPolicy").WithSummary("The policy in force and the last denials.")
             .Produces<ConsolePolicy>();
 
-        api.MapGet("/sync", async (HttpContext context, ConsoleSyncView view) =>
-                Results.Json(await view.CurrentAsync(Readable(context), context.RequestAborted).ConfigureAwait(false), Json))
+        api.MapGet("/sync", async (HttpContext context, ConsoleSyncView view, ConsoleAccessRules rules) =>
+                Results.Json(await view.CurrentAsync(Readable(context), rules.SeesOperations(context), context.RequestAborted).ConfigureAwait(false), Json))
             .WithTags("Sync").WithName("GetSync").WithSummary("The feeds followed and the last bundles imported.")
             .Produces<ConsoleSync>();
 
