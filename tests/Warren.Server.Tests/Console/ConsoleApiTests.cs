@@ -1,3 +1,4 @@
+using Warren.Server.ConsoleData;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Warren.Server.Tests.Auth;
@@ -368,6 +369,7 @@ public sealed class ConsoleApiTests(PolicyTestModules modules) : IClassFixture<P
         var file = AuthTestFiles.NewFile();
         var alice = AuthTestFiles.Add(file, "alice", Lib);
         var bob = AuthTestFiles.Add(file, "bob", Other);
+        var ops = AuthTestFiles.Add(file, "ops", "*", admin: true);
         await using var follower = await WarrenInstance.StartAsync(libUpstream.Url, o =>
         {
             o.AuthFile = file;
@@ -384,7 +386,7 @@ public sealed class ConsoleApiTests(PolicyTestModules modules) : IClassFixture<P
             Journal: BundleJournal.PathUnder(follower.Root))).RunAsync(CancellationToken.None);
         Assert.Equal(1, imported.Refused);
 
-        var sync = await PollAsync(api, "api/sync", bob, j => j.GetProperty("feeds")[0].GetProperty("lastPoll").ValueKind == JsonValueKind.String
+        var sync = await PollAsync(api, "api/sync", ops, j => j.GetProperty("feeds")[0].GetProperty("lastPoll").ValueKind == JsonValueKind.String
             && j.GetProperty("feeds")[0].GetProperty("failedVersions").GetInt32() > 0, "a pass over the feed with a failure");
         var followed = sync.GetProperty("feeds")[0];
         Assert.Equal(core.Url + "/index", followed.GetProperty("feed").GetString());
@@ -399,9 +401,23 @@ public sealed class ConsoleApiTests(PolicyTestModules modules) : IClassFixture<P
         Assert.Equal(("import", broken, false), (bundle.GetProperty("kind").GetString(), bundle.GetProperty("source").GetString(), bundle.GetProperty("succeeded").GetBoolean()));
         Assert.Contains("warren-bundle.json", bundle.GetProperty("detail").GetString(), StringComparison.Ordinal);
 
-        // alice may not read other: its failure is not named to her.
+        // alice may not read other: its failure is not named to her. Neither she nor bob (who may read it) is an admin:
+        // both see the feed by number, no patterns, no error text, the bundle by file name; the numbers are the same.
         var forAlice = await api.JsonAsync("api/sync", alice);
         Assert.DoesNotContain(Other, forAlice.ToString(), StringComparison.Ordinal);
         Assert.Equal(1, forAlice.GetProperty("feeds")[0].GetProperty("failedVersions").GetInt32());
+        var forBob = await api.JsonAsync("api/sync", bob);
+        foreach (var view in new[] { forAlice, forBob })
+        {
+            var feed = view.GetProperty("feeds")[0];
+            Assert.Equal("feed 1", feed.GetProperty("feed").GetString());
+            Assert.Equal(ConsoleSyncView.HiddenDetail, feed.GetProperty("patterns").GetString());
+            Assert.Equal(ConsoleSyncView.FailingDetail, feed.GetProperty("lastError").GetString());
+            Assert.Equal(1, feed.GetProperty("failedVersions").GetInt32());
+            var entry = Assert.Single(view.GetProperty("bundles").EnumerateArray());
+            Assert.Equal(Path.GetFileName(broken), entry.GetProperty("source").GetString());
+            Assert.Equal(ConsoleSyncView.HiddenDetail, entry.GetProperty("detail").GetString());
+            Assert.DoesNotContain(core.Url, view.ToString(), StringComparison.Ordinal);
+        }
     }
 }
