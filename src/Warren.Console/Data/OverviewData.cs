@@ -55,12 +55,16 @@ public sealed class OverviewData(IModuleIndex index, UpstreamChain upstreams, Fe
     /// <summary>Most errors shown.</summary>
     public const int MaxErrors = 20;
 
-    /// <summary>Counts of what a viewer may read, per principal (a reloaded auth file makes new principals) and index
-    /// state: recounted only when the index changed.</summary>
+    /// <summary>Counts of what a viewer may read, per principal (a reloaded auth file makes new principals): recounted when
+    /// the index changed and the count is older than <see cref="ReadableCountFor"/>.</summary>
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<object, ReadableCount> _readable = new();
     private static readonly object AnonymousViewer = new();
 
-    private sealed record ReadableCount(IndexStats Of, IndexStats Counted);
+    private sealed record ReadableCount(IndexStats Of, IndexStats Counted, DateTimeOffset At);
+
+    /// <summary>How long a viewer's count stands while the index changes (an overview refreshes every 15 s): one walk of
+    /// the module rows per viewer and period at most, however busy the proxy.</summary>
+    public static readonly TimeSpan ReadableCountFor = TimeSpan.FromSeconds(30);
 
     public async Task<OverviewModel> GetAsync(ConsoleViewer viewer, CancellationToken cancellationToken)
     {
@@ -127,7 +131,8 @@ public sealed class OverviewData(IModuleIndex index, UpstreamChain upstreams, Fe
     private async Task<IndexStats> ReadableStatsAsync(ConsoleViewer viewer, IndexStats all, CancellationToken cancellationToken)
     {
         var key = (object?)viewer.Principal ?? AnonymousViewer;
-        if (_readable.TryGetValue(key, out var cached) && cached.Of == all)
+        var now = time.GetUtcNow();
+        if (_readable.TryGetValue(key, out var cached) && (cached.Of == all || now - cached.At < ReadableCountFor))
         {
             return cached.Counted;
         }
@@ -155,7 +160,7 @@ public sealed class OverviewData(IModuleIndex index, UpstreamChain upstreams, Fe
         }
 
         var counted = new IndexStats(modules, versions, 0, 0);
-        _readable.AddOrUpdate(key, new ReadableCount(all, counted));
+        _readable.AddOrUpdate(key, new ReadableCount(all, counted, now));
         return counted;
     }
 }
