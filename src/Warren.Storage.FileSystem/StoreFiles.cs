@@ -35,6 +35,35 @@ public static class StoreFiles
         }
     }
 
+    /// <summary>Flushes everything written to the file system that holds path (syncfs): file data, new names and renames
+    /// alike, in one journal commit instead of one per file. Windows: nothing (its metadata is journaled; file data is
+    /// flushed per file by callers that need it there).</summary>
+    public static void SyncFileSystem(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        var fd = Native.Open(Encoding.UTF8.GetBytes(path + "\0"), 0 /* O_RDONLY */);
+        if (fd < 0)
+        {
+            throw new IOException($"cannot open {path} to sync its file system (errno {Marshal.GetLastPInvokeError()})");
+        }
+
+        try
+        {
+            if (Native.SyncFs(fd) != 0)
+            {
+                throw new IOException($"cannot sync the file system of {path} (errno {Marshal.GetLastPInvokeError()})");
+            }
+        }
+        finally
+        {
+            _ = Native.Close(fd);
+        }
+    }
+
     /// <summary>Renames source to target unless target exists, atomically: of concurrent callers for one target exactly
     /// one succeeds. True when source became target; false, with source left in place, when target existed. Both must
     /// be on one file system. (File.Move without overwrite checks for the target, then renames: two callers can both
@@ -120,6 +149,9 @@ public static class StoreFiles
 
         [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
         public static extern int FSync(int fd);
+
+        [DllImport("libc", EntryPoint = "syncfs", SetLastError = true)]
+        public static extern int SyncFs(int fd);
 
         [DllImport("libc", EntryPoint = "close")]
         public static extern int Close(int fd);

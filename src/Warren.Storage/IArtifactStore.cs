@@ -22,6 +22,41 @@ public interface IArtifactStore
     /// memory. True when this call created the object.</summary>
     ValueTask<bool> PutIfAbsentAsync(string key, Stream content, CancellationToken cancellationToken);
 
+    /// <summary>Publishes several complete local files, each put-if-absent exactly as
+    /// <see cref="PutIfAbsentAsync(string, string, CancellationToken)"/> does, in list order (at any instant the objects
+    /// visible are those of a prefix of the list, and each is complete). A provider may make them durable together (one
+    /// flush for all instead of one per file). Every file is consumed. For each file, whether this call created its
+    /// object.</summary>
+    async ValueTask<IReadOnlyList<bool>> PutManyIfAbsentAsync(IReadOnlyList<(string Key, string StagedFile)> files, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        var created = new bool[files.Count];
+        try
+        {
+            // Every key is checked before anything is stored.
+            if (files.FirstOrDefault(f => !StoreLayout.IsValidKey(f.Key)) is { Key: { } bad })
+            {
+                throw new ArgumentException($"invalid store key {bad}", nameof(files));
+            }
+
+            for (var i = 0; i < files.Count; i++)
+            {
+                created[i] = await PutIfAbsentAsync(files[i].Key, files[i].StagedFile, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch
+        {
+            foreach (var (_, staged) in files)
+            {
+                File.Delete(staged);
+            }
+
+            throw;
+        }
+
+        return created;
+    }
+
     /// <summary>Removes an object (repair: content that later failed verification). False when there was none.</summary>
     ValueTask<bool> DeleteAsync(string key, CancellationToken cancellationToken);
 

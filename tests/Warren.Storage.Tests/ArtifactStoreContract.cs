@@ -55,6 +55,55 @@ public abstract class ArtifactStoreContract
     }
 
     [Fact]
+    public async Task A_batch_put_is_if_absent_per_file_consumes_every_file_and_leaves_each_object_complete()
+    {
+        var store = await CreateStoreAsync();
+        var other = await CreateStoreAsync(shareWith: store);
+        const string ModKey = "golang.org/x/text/@v/v0.3.0.mod";
+        const string InfoKey = "golang.org/x/text/@v/v0.3.0.info";
+        const string NextZip = "golang.org/x/text/@v/v0.3.1.zip";
+        Assert.True(await store.PutIfAbsentAsync(ModKey, StageFile("held"u8.ToArray()), Ct));
+
+        var big = RandomNumberGenerator.GetBytes(300_000);
+        var files = new List<(string Key, string StagedFile)>
+        {
+            (ModKey, StageFile("module golang.org/x/text\n"u8.ToArray())),
+            (InfoKey, StageFile("""{"Version":"v0.3.0"}"""u8.ToArray())),
+            (ZipKey, StageFile(big)),
+            (NextZip, StageFile("next"u8.ToArray())),
+        };
+        var created = await store.PutManyIfAbsentAsync(files, Ct);
+        Assert.Equal([false, true, true, true], created);
+        Assert.All(files, f => Assert.False(File.Exists(f.StagedFile)));
+
+        // What was there stays; the others are complete, for every handle.
+        Assert.Equal("held", Encoding.UTF8.GetString(await ReadAsync(other, ModKey)));
+        Assert.Equal("""{"Version":"v0.3.0"}""", Encoding.UTF8.GetString(await ReadAsync(other, InfoKey)));
+        Assert.Equal(big, await ReadAsync(other, ZipKey));
+        Assert.Equal("next", Encoding.UTF8.GetString(await ReadAsync(other, NextZip)));
+
+        // Again: nothing created, every file consumed.
+        var again = new List<(string Key, string StagedFile)> { (ZipKey, StageFile("x"u8.ToArray())), (NextZip, StageFile("y"u8.ToArray())) };
+        Assert.Equal([false, false], await store.PutManyIfAbsentAsync(again, Ct));
+        Assert.All(again, f => Assert.False(File.Exists(f.StagedFile)));
+        Assert.Equal(big, await ReadAsync(store, ZipKey));
+    }
+
+    [Fact]
+    public async Task A_batch_with_an_invalid_key_stores_nothing_and_consumes_every_file()
+    {
+        var store = await CreateStoreAsync();
+        var files = new List<(string Key, string StagedFile)>
+        {
+            (ZipKey, StageFile("a"u8.ToArray())),
+            ("../escape/@v/v1.0.0.zip", StageFile("b"u8.ToArray())),
+        };
+        await Assert.ThrowsAnyAsync<ArgumentException>(async () => await store.PutManyIfAbsentAsync(files, Ct));
+        Assert.All(files, f => Assert.False(File.Exists(f.StagedFile)));
+        Assert.Null(await store.GetAsync(ZipKey, Ct));
+    }
+
+    [Fact]
     public async Task Put_from_a_stream_is_if_absent()
     {
         var store = await CreateStoreAsync();

@@ -56,6 +56,9 @@ internal sealed class InstrumentedArtifactStore(IArtifactStore inner, WarrenMetr
     public async ValueTask<bool> PutIfAbsentAsync(string key, Stream content, CancellationToken cancellationToken) =>
         await MeasureAsync("put", () => inner.PutIfAbsentAsync(key, content, cancellationToken).AsTask()).ConfigureAwait(false);
 
+    public async ValueTask<IReadOnlyList<bool>> PutManyIfAbsentAsync(IReadOnlyList<(string Key, string StagedFile)> files, CancellationToken cancellationToken) =>
+        await MeasureAsync("put_many", () => inner.PutManyIfAbsentAsync(files, cancellationToken).AsTask()).ConfigureAwait(false);
+
     public async ValueTask<bool> DeleteAsync(string key, CancellationToken cancellationToken) =>
         await MeasureAsync("delete", () => inner.DeleteAsync(key, cancellationToken).AsTask()).ConfigureAwait(false);
 

@@ -205,13 +205,10 @@ public sealed class BundleImporter(ImportOptions options)
             return Refuse(findings, null, null, clock);
         }
 
-        // 4. Publish.
+        // 4. Publish: every version's files in one batch (each version's .mod, .info, .ziphash and .zip in that order,
+        // so a visible zip always has the rest), made durable together by the store, then recorded in the index.
         _done = 0;
-        await Parallel.ForEachAsync(manifest.Versions, Jobs(cancellationToken), async (v, ct) =>
-        {
-            await StoreVersionAsync(stage, manifest, listed, v, ct).ConfigureAwait(false);
-            Step("storing", manifest.Versions.Count);
-        }).ConfigureAwait(false);
+        await StoreVersionsAsync(stage, manifest, listed, cancellationToken).ConfigureAwait(false);
         if (manifest.SumDb is { } sumDb)
         {
             await StoreChecksumsAsync(stage, sumDb, listed, cancellationToken).ConfigureAwait(false);
@@ -442,34 +439,51 @@ public sealed class BundleImporter(ImportOptions options)
         }
     }
 
-    private async Task StoreVersionAsync(string bundle, BundleManifest manifest, Dictionary<string, BundleFile> listed, BundleVersion v, CancellationToken cancellationToken)
+    private async Task StoreVersionsAsync(string stage, BundleManifest manifest, Dictionary<string, BundleFile> listed, CancellationToken cancellationToken)
     {
-        var source = "bundle:" + manifest.Source;
-        async Task PutAsync(ArtifactKind kind, string? hash)
+        var files = new List<(string Key, string StagedFile)>();
+        var records = new List<(BundleVersion Version, ArtifactKind Kind, string? Hash, long Size)>();
+        foreach (var v in manifest.Versions)
         {
-            var relative = GoProxyPaths.VersionFile(v.Path, v.Version, StoreLayout.Extension(kind));
-            var size = await PutStagedAsync(bundle, relative, StoreLayout.ArtifactKey(v.Path, v.Version, kind), listed[relative], cancellationToken).ConfigureAwait(false);
-            if (options.Index is { } index)
+            void Add(ArtifactKind kind, string? hash)
             {
-                await index.RecordArtifactAsync(new ArtifactRecord(v.Path, v.Version, kind, hash, size, source, (options.Time ?? TimeProvider.System).GetUtcNow()), cancellationToken).ConfigureAwait(false);
+                var relative = GoProxyPaths.VersionFile(v.Path, v.Version, StoreLayout.Extension(kind));
+                files.Add((StoreLayout.ArtifactKey(v.Path, v.Version, kind), Path.Combine(stage, relative)));
+                records.Add((v, kind, hash, listed[relative].Size));
+            }
+
+            Add(ArtifactKind.Mod, v.GoModHash);
+            if (!v.Zip)
+            {
+                continue;
+            }
+
+            Add(ArtifactKind.Info, null);
+            var zipHash = v.ZipHash ?? DirHash.HashZip(Path.Combine(stage, GoProxyPaths.VersionFile(v.Path, v.Version, ".zip")), cancellationToken);
+            var hashFile = Path.Combine(stage, GoProxyPaths.VersionFile(v.Path, v.Version, ".ziphash"));
+            await File.WriteAllTextAsync(hashFile, zipHash, cancellationToken).ConfigureAwait(false);
+            files.Add((StoreLayout.ArtifactKey(v.Path, v.Version, ArtifactKind.ZipHash), hashFile));
+            records.Add((v, ArtifactKind.ZipHash, null, zipHash.Length));
+            Add(ArtifactKind.Zip, zipHash);
+        }
+
+        var created = await options.Store.PutManyIfAbsentAsync(files, cancellationToken).ConfigureAwait(false);
+        var source = "bundle:" + manifest.Source;
+        var now = (options.Time ?? TimeProvider.System).GetUtcNow();
+        for (var i = 0; i < records.Count; i++)
+        {
+            var (v, kind, hash, size) = records[i];
+            Count(created[i], size);
+            if (kind != ArtifactKind.ZipHash && options.Index is { } index)
+            {
+                await index.RecordArtifactAsync(new ArtifactRecord(v.Path, v.Version, kind, hash, size, source, now), cancellationToken).ConfigureAwait(false);
+            }
+
+            if (kind == ArtifactKind.Zip || (kind == ArtifactKind.Mod && !v.Zip))
+            {
+                Step("storing", manifest.Versions.Count);
             }
         }
-
-        await PutAsync(ArtifactKind.Mod, v.GoModHash).ConfigureAwait(false);
-        if (!v.Zip)
-        {
-            return;
-        }
-
-        await PutAsync(ArtifactKind.Info, null).ConfigureAwait(false);
-        var zipHash = v.ZipHash ?? DirHash.HashZip(Path.Combine(bundle, GoProxyPaths.VersionFile(v.Path, v.Version, ".zip")), cancellationToken);
-        var hashKey = StoreLayout.ArtifactKey(v.Path, v.Version, ArtifactKind.ZipHash);
-        using (var content = new MemoryStream(Encoding.UTF8.GetBytes(zipHash), writable: false))
-        {
-            Count(await options.Store.PutIfAbsentAsync(hashKey, content, cancellationToken).ConfigureAwait(false), zipHash.Length);
-        }
-
-        await PutAsync(ArtifactKind.Zip, zipHash).ConfigureAwait(false);
     }
 
     /// <summary>Publishes a staged (and checked) file put-if-absent. Its size.</summary>
