@@ -77,7 +77,10 @@ public class ConsoleFixture : IAsyncLifetime
         });
         context.Request += (_, request) => Requests.Enqueue(request.Url);
         var page = await context.NewPageAsync();
-        page.SetDefaultTimeout(15_000);
+        // Generous: on 2 cores shared with the other test projects, a navigation in one of several browsers can take
+        // well over the usual few seconds; a real failure still fails, only later.
+        page.SetDefaultTimeout(45_000);
+        page.SetDefaultNavigationTimeout(45_000);
         return page;
     }
 

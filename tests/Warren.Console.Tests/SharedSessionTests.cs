@@ -33,10 +33,19 @@ public sealed class SharedIndexFixture : ConsoleFixture
     }
 }
 
+/// <summary>Two Warren nodes, a PostgreSQL database and a browser are more than 2 cores carry beside the other console
+/// tests (their page loads then time out): this collection runs alone, after the parallel ones.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class SharedIndexCollection : ICollectionFixture<SharedIndexFixture>
+{
+    public const string Name = "shared index, alone";
+}
+
 /// <summary>Two nodes sharing one index behind a load balancer (the browser sends its cookies to both: cookies are per
 /// host, not per port): a person signed in on one node is signed in on the other, a form served by one node is accepted
 /// by the other, and a sign-out on either ends the session on both.</summary>
-public sealed partial class SharedSessionTests(SharedIndexFixture fixture) : IClassFixture<SharedIndexFixture>
+[Collection(SharedIndexCollection.Name)]
+public sealed partial class SharedSessionTests(SharedIndexFixture fixture)
 {
     [Fact]
     public async Task A_sign_in_on_one_node_holds_on_the_other_and_a_sign_out_posted_there_ends_it_on_both()

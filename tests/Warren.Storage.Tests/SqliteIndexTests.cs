@@ -327,6 +327,25 @@ public sealed class SqliteIndexTests : IDisposable
         return await Task.WhenAll(tasks);
     }
 
+    [Fact]
+    public async Task Secrets_and_sessions_leave_no_write_lock_behind_on_pooled_connections()
+    {
+        var index = Open();
+        byte[] key = [.. Enumerable.Repeat((byte)7, 32)];
+        Assert.Equal([1], await index.GetOrAddSecretAsync("k", [1], Ct));
+        Assert.Equal([1], await index.GetOrAddSecretAsync("k", [2], Ct));
+        await index.OpenSessionAsync(new ConsoleSessionRecord(key, "p", [1, 2], T0.AddHours(1)), T0, 10, Ct);
+        Assert.NotNull(await index.GetSessionAsync(key, Ct));
+        Assert.Equal("p", await index.EndSessionAsync(key, Ct));
+
+        // Another writer gets the write lock at once: nothing above left a statement holding it.
+        using var other = new SqliteConnection($"Data Source={DbPath};Pooling=False");
+        other.Open();
+        using var begin = other.CreateCommand();
+        begin.CommandText = "PRAGMA busy_timeout = 0; BEGIN IMMEDIATE; ROLLBACK;";
+        begin.ExecuteNonQuery();
+    }
+
     private SqliteModuleIndex Open(TimeProvider? time = null, ILogger<SqliteModuleIndex>? logger = null, string? path = null)
     {
         var index = new SqliteModuleIndex(new SqliteIndexOptions { Path = path ?? DbPath }, time, logger);
