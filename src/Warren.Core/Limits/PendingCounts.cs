@@ -25,12 +25,13 @@ public sealed class PendingCounts<TKey>(int capacity)
         var pending = _pending;
         if (!pending.TryGetValue(key, out var entry))
         {
-            if (pending.Count >= capacity)
+            // Full: refused only if the key is still absent (another thread may have added it since the first look).
+            if (pending.Count >= capacity && !pending.TryGetValue(key, out entry))
             {
                 return false;
             }
 
-            entry = pending.GetOrAdd(key, static _ => new Entry());
+            entry ??= pending.GetOrAdd(key, static _ => new Entry());
         }
 
         long seen;
