@@ -16,23 +16,7 @@ public static class StoreFiles
             return;
         }
 
-        var fd = Native.Open(Encoding.UTF8.GetBytes(directory + "\0"), 0 /* O_RDONLY */);
-        if (fd < 0)
-        {
-            throw new IOException($"cannot open directory {directory} to sync it (errno {Marshal.GetLastPInvokeError()})");
-        }
-
-        try
-        {
-            if (Native.FSync(fd) != 0)
-            {
-                throw new IOException($"cannot sync directory {directory} (errno {Marshal.GetLastPInvokeError()})");
-            }
-        }
-        finally
-        {
-            _ = Native.Close(fd);
-        }
+        Sync(directory, Native.FSync, "cannot open directory {0} to sync it", "cannot sync directory {0}");
     }
 
     /// <summary>Flushes everything written to the file system that holds path (syncfs): file data, new names and renames
@@ -45,17 +29,23 @@ public static class StoreFiles
             return;
         }
 
+        Sync(path, Native.SyncFs, "cannot open {0} to sync its file system", "cannot sync the file system of {0}");
+    }
+
+    /// <summary>Opens path read-only and applies a sync call (fsync, syncfs) to it; an IOException names the step that failed.</summary>
+    private static void Sync(string path, Func<int, int> call, string openFailed, string syncFailed)
+    {
         var fd = Native.Open(Encoding.UTF8.GetBytes(path + "\0"), 0 /* O_RDONLY */);
         if (fd < 0)
         {
-            throw new IOException($"cannot open {path} to sync its file system (errno {Marshal.GetLastPInvokeError()})");
+            throw new IOException(string.Format(System.Globalization.CultureInfo.InvariantCulture, openFailed, path) + $" (errno {Marshal.GetLastPInvokeError()})");
         }
 
         try
         {
-            if (Native.SyncFs(fd) != 0)
+            if (call(fd) != 0)
             {
-                throw new IOException($"cannot sync the file system of {path} (errno {Marshal.GetLastPInvokeError()})");
+                throw new IOException(string.Format(System.Globalization.CultureInfo.InvariantCulture, syncFailed, path) + $" (errno {Marshal.GetLastPInvokeError()})");
             }
         }
         finally
