@@ -100,7 +100,7 @@ public sealed class ConsoleSessions(ConsoleOptions options, IModuleIndex index, 
     public async Task EndAsync(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (SecretOf(context) is { } secret && await index.EndSessionAsync(KeyOf(secret), context.RequestAborted).ConfigureAwait(false) is { } principal)
+        if (await ForgetAsync(context).ConfigureAwait(false) is { } principal)
         {
             Log.SessionRevoked(logger, principal);
         }
@@ -116,13 +116,17 @@ public sealed class ConsoleSessions(ConsoleOptions options, IModuleIndex index, 
     public async Task SignOutAsync(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (SecretOf(context) is { } secret && await index.EndSessionAsync(KeyOf(secret), context.RequestAborted).ConfigureAwait(false) is { } principal)
+        if (await ForgetAsync(context).ConfigureAwait(false) is { } principal)
         {
             Log.SignedOut(logger, principal);
         }
 
         DeleteCookie(context);
     }
+
+    /// <summary>Deletes the session the request's cookie names from the index; its principal, or null when there was none.</summary>
+    private async Task<string?> ForgetAsync(HttpContext context) =>
+        SecretOf(context) is { } secret ? await index.EndSessionAsync(KeyOf(secret), context.RequestAborted).ConfigureAwait(false) : null;
 
     private static void DeleteCookie(HttpContext context) =>
         context.Response.Cookies.Delete(CookieName, new CookieOptions { Path = "/", HttpOnly = true, SameSite = SameSiteMode.Strict, Secure = context.Request.IsHttps });
