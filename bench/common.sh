@@ -64,10 +64,12 @@ cpu_ticks() { # PID... -> utime+stime of the processes
     echo "$total"
 }
 
-publish_warren() { # -> PUB (the published Warren.Cli, Release)
-    log "publishing Warren (Release)"
+# ReadyToRun for this machine's runtime, as deploy/Dockerfile publishes it: a fresh process starts with compiled code.
+publish_warren() { # -> PUB (the published Warren.Cli, Release, ReadyToRun)
+    log "publishing Warren (Release, ReadyToRun)"
     PUB="$WORK/publish"
-    dotnet publish "$REPO/src/Warren.Cli" -c Release -o "$PUB" --nologo -v quiet >"$WORK/publish.log" 2>&1 ||
+    dotnet publish "$REPO/src/Warren.Cli" -c Release --use-current-runtime --self-contained false -p:PublishReadyToRun=true \
+        -o "$PUB" --nologo -v quiet >"$WORK/publish.log" 2>&1 ||
         { cat "$WORK/publish.log" >&2; exit 1; }
 }
 

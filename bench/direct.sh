@@ -64,6 +64,28 @@ python3 "$GITTOOLS/make_git_repos.py" "$CORPUS" "$WORK/git" >"$WORK/make_git_rep
     { cat "$WORK/make_git_repos.log" >&2; exit 1; }
 NREPOS=$(cd "$WORK/git/repos" && find . -name '*.git' -prune -type d | wc -l)
 
+# A ninth repository, used only to warm up each Warren process before it is timed (no query names it): a tag and a
+# later commit on main, so that the warm-up runs the code paths of tagged versions and of pseudo-versions.
+WARMUP_MODULE=github.com/warren-bench/warmup
+make_warmup_repo() {
+    local src=$WORK/warmup-src
+    mkdir -p "$src"
+    (
+        cd "$src"
+        export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com GIT_COMMITTER_NAME=bench
+        export GIT_COMMITTER_EMAIL=bench@example.com GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1
+        git init -q -b main .
+        printf 'module %s\n\ngo 1.19\n' "$WARMUP_MODULE" >go.mod
+        printf 'package warmup\n\nconst Version = 1\n' >warmup.go
+        git add . && GIT_AUTHOR_DATE=2020-01-01T00:00:00Z GIT_COMMITTER_DATE=2020-01-01T00:00:00Z git commit -qm v1
+        git tag v1.0.0
+        printf 'package warmup\n\nconst Version = 2\n' >warmup.go
+        git add . && GIT_AUTHOR_DATE=2020-01-02T00:00:00Z GIT_COMMITTER_DATE=2020-01-02T00:00:00Z git commit -qm v2
+        git clone -q --bare . "$WORK/git/repos/$WARMUP_MODULE.git"
+    )
+}
+make_warmup_repo
+
 GIT_PORT=$(free_port)
 GIT_LOG=$WORK/git_serve.log
 python3 "$GITTOOLS/git_serve.py" "$WORK/git/repos" "$GIT_PORT" >"$GIT_LOG" 2>&1 &
@@ -134,6 +156,22 @@ go_download() { # NAME VAR=VALUE... -> ELAPSED (seconds); fails unless go exits 
     log "go mod download ($name): $(fmt "$ELAPSED")s, exit 0, $(cat "$out.check")"
 }
 
+# One go mod download of the warm-up module (a tag and a branch query) through the new Warren process, so that the
+# timed run measures a cold cache and cold mirrors, not a cold .NET process (JIT). Its time is reported, not compared.
+WARMUP_TIMES=()
+warm_up_warren() { # ROUND
+    local cache=$WORK/gomodcache-warmup t0 t1
+    rm -rf "$cache"
+    t0=$(now)
+    (cd "$WORK/empty" && env "${GO_ENV[@]}" GOPROXY="$WARREN_URL" GOINSECURE= GOMODCACHE="$cache" \
+        "$GO" mod download -json "$WARMUP_MODULE@v1.0.0" "$WARMUP_MODULE@main" >"$RAW/warmup-$1.json" 2>&1) ||
+        { echo "bench: the warm-up download failed" >&2; cat "$RAW/warmup-$1.json" >&2; exit 1; }
+    t1=$(now)
+    chmod -R u+w "$cache" && rm -rf "$cache"
+    WARMUP_TIMES+=("$(calc "$t1 - $t0")")
+    log "warm-up of warren-$1 ($WARMUP_MODULE@v1.0.0 and @main): $(fmt "${WARMUP_TIMES[-1]}")s"
+}
+
 COLD_GO=() COLD_WARREN=() COLD_WARREN_CPU=() GIT_REQ_GO=() GIT_REQ_WARREN=()
 cold_go_round() { # ROUND
     local before after
@@ -148,6 +186,7 @@ cold_warren_round() { # ROUND
     [[ -n $WARREN_PID ]] && stop "$WARREN_PID"
     rm -rf "$WORK/cold-store"
     start_warren cold
+    warm_up_warren "$1"
     c0=$(cpu_ticks "$WARREN_PID")
     before=$(git_requests)
     go_download "warren-$1" GOPROXY="$WARREN_URL" GOINSECURE=
@@ -289,15 +328,17 @@ rounds() { for r in "$@"; do printf '%.0f ' "$r"; done | sed 's/ $//; s/ / \/ /g
     echo
     echo "Every run exited 0 with ${#QUERIES[@]} results, and every run reported the same Sum and GoModSum for every module version" \
         "as the first run (go, GOPROXY=direct); the tagged versions also match the corpus manifest."
-    echo "Warren started each round with an empty store (no mirrors) and \`--upstream direct\`."
+    echo "Warren started each round with an empty store (no mirrors) and \`--upstream direct\`, published ReadyToRun, and was warmed" \
+        "up before it was timed by one \`go mod download\` of $WARMUP_MODULE@v1.0.0 and @main, a ninth repository that no query names" \
+        "(so the timed run measures cold mirrors and a cold store, not a cold .NET process)."
     echo "Requests to git_serve.py are counted as info/refs (ls-remote or fetch negotiation) / git-upload-pack (pack transfers)."
     echo
-    echo "| round | go GOPROXY=direct, s | through cold Warren, s | ratio | Warren CPU time, s | git requests go | git requests Warren |"
-    echo "|---|---|---|---|---|---|---|"
+    echo "| round | go GOPROXY=direct, s | through cold Warren, s | ratio | Warren CPU time, s | git requests go | git requests Warren | warm-up (not compared), s |"
+    echo "|---|---|---|---|---|---|---|---|"
     for i in $(seq 0 $((COLD_ROUNDS - 1))); do
-        echo "| $((i + 1)) | $(fmt "${COLD_GO[$i]}") | $(fmt "${COLD_WARREN[$i]}") | $(fmt "$(calc "${COLD_WARREN[$i]} / ${COLD_GO[$i]}")") | $(fmt "${COLD_WARREN_CPU[$i]}") | ${GIT_REQ_GO[$i]} | ${GIT_REQ_WARREN[$i]} |"
+        echo "| $((i + 1)) | $(fmt "${COLD_GO[$i]}") | $(fmt "${COLD_WARREN[$i]}") | $(fmt "$(calc "${COLD_WARREN[$i]} / ${COLD_GO[$i]}")") | $(fmt "${COLD_WARREN_CPU[$i]}") | ${GIT_REQ_GO[$i]} | ${GIT_REQ_WARREN[$i]} | $(fmt "${WARMUP_TIMES[$i]}") |"
     done
-    echo "| median | $(fmt "$COLD_GO_MED") | $(fmt "$COLD_WARREN_MED") | $(fmt "$COLD_RATIO") | $(fmt "$(median "${COLD_WARREN_CPU[@]}")") | | |"
+    echo "| median | $(fmt "$COLD_GO_MED") | $(fmt "$COLD_WARREN_MED") | $(fmt "$COLD_RATIO") | $(fmt "$(median "${COLD_WARREN_CPU[@]}")") | | | $(fmt "$(median "${WARMUP_TIMES[@]}")") |"
     echo
     echo "## List rate (wrk -t2 -c32 -d${WRK_SECONDS}s after a ${WARMUP_SECONDS}s warm-up, $WRK_ROUNDS rounds, medians)"
     echo

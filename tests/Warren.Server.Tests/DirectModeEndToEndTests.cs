@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Warren.Server.Tests.Infrastructure;
+using Warren.Server.Ingest;
+using Warren.Storage;
 
 namespace Warren.Server.Tests;
 
@@ -84,6 +86,54 @@ public sealed class DirectModeEndToEndTests
     }
 
     [Fact]
+    public async Task The_mod_and_zip_of_a_version_whose_info_was_made_are_made_in_the_background()
+    {
+        await using var git = await GitCorpusServer.StartAsync();
+        await using var warren = await StartDirectWarrenAsync(git);
+        using (var info = await warren.Client.GetAsync("github.com/pkg/errors/@v/v0.9.1.info"))
+        {
+            Assert.Equal(200, (int)info.StatusCode);
+        }
+
+        // Nobody asked for them: the background fetch makes them, through the normal checks.
+        var zip = Path.Combine(warren.Root, StoreLayout.ArtifactKey("github.com/pkg/errors", "v0.9.1", ArtifactKind.Zip));
+        var mod = Path.Combine(warren.Root, StoreLayout.ArtifactKey("github.com/pkg/errors", "v0.9.1", ArtifactKind.Mod));
+        var queue = warren.Services.GetRequiredService<BackgroundFetchQueue>();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!(File.Exists(zip) && queue.Pending == 0))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for the background fetch of the .mod and .zip");
+            await Task.Delay(50);
+        }
+
+        Assert.True(File.Exists(mod));
+        Assert.Equal("h1:hOISDHPp68K3pi7Oct0vzL6O/Hg3IgQB5M6vmTEDsIk=", Warren.Core.Modules.DirHash.HashZip(zip, CancellationToken.None));
+        var metrics = await warren.Client.GetStringAsync("/metrics");
+        Assert.Contains("warren_background_fetches_total{outcome=\"stored\"} 1", metrics, StringComparison.Ordinal);
+
+        // The client's own requests then find them stored.
+        using var served = await warren.Client.GetAsync("github.com/pkg/errors/@v/v0.9.1.zip");
+        Assert.Equal(200, (int)served.StatusCode);
+        Assert.Equal(await File.ReadAllBytesAsync(zip), await served.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
+    public async Task Without_prefetch_only_what_was_asked_for_is_made()
+    {
+        await using var git = await GitCorpusServer.StartAsync();
+        await using var warren = await StartDirectWarrenAsync(git, prefetch: false);
+        foreach (var suffix in new[] { ".info", ".mod" })
+        {
+            using var response = await warren.Client.GetAsync("github.com/pkg/errors/@v/v0.9.1" + suffix);
+            Assert.Equal(200, (int)response.StatusCode);
+        }
+
+        Assert.False(File.Exists(Path.Combine(warren.Root, StoreLayout.ArtifactKey("github.com/pkg/errors", "v0.9.1", ArtifactKind.Zip))));
+        Assert.Equal(0, warren.Services.GetRequiredService<BackgroundFetchQueue>().Pending);
+        Assert.DoesNotContain("warren_background_fetch_requests_total{", await warren.Client.GetStringAsync("/metrics"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Unknown_revisions_and_missing_repositories_are_404_with_a_reason()
     {
         await using var git = await GitCorpusServer.StartAsync();
@@ -133,7 +183,7 @@ public sealed class DirectModeEndToEndTests
     }
 
     /// <param name="clock">Replaces the server's clock (mirror freshness then moves only when the test advances it).</param>
-    private static Task<WarrenInstance> StartDirectWarrenAsync(GitCorpusServer git, TimeProvider? clock = null) =>
+    private static Task<WarrenInstance> StartDirectWarrenAsync(GitCorpusServer git, TimeProvider? clock = null, bool prefetch = true) =>
         WarrenInstance.StartAsync("direct", o =>
         {
             o.GitConfig = git.GitConfig;
@@ -141,6 +191,7 @@ public sealed class DirectModeEndToEndTests
             o.OutboundProxyBypass = "127.0.0.1,localhost";
             o.GoInsecure = GitCorpusServer.GoInsecure;
             o.GitFreshness = clock is null ? TimeSpan.FromSeconds(1) : TimeSpan.FromMinutes(1);
+            o.DirectPrefetch = prefetch;
         }, services: clock is null ? null : s => s.AddSingleton(clock));
 
     private static async Task<List<string>> DownloadAsync(GoRunner go, string work)

@@ -86,6 +86,10 @@ public sealed record WarrenOptions
     /// <summary>How long a mirror counts as fresh before list/@latest/queries check the origin again.</summary>
     public TimeSpan GitFreshness { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>When direct mode has made a version's .info, make its .mod and .zip in the background (from the local
+    /// mirror, through the normal checks), since the go command asks for them next.</summary>
+    public bool DirectPrefetch { get; init; } = true;
+
     /// <summary>How long an upstream `list`, `@latest` or sumdb `latest` answer is fresh.</summary>
     public TimeSpan ListTtl { get; init; } = TimeSpan.FromMinutes(5);
 

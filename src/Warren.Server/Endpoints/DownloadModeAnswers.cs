@@ -18,11 +18,11 @@ public sealed class DownloadModeAnswers
 {
     private readonly DownloadModePolicy _policy;
     private readonly ModuleService _modules;
-    private readonly BackgroundFetches _background;
+    private readonly BackgroundFetchQueue _background;
     private readonly ILogger<DownloadModeAnswers> _logger;
     private readonly Counter _answers;
 
-    public DownloadModeAnswers(DownloadModePolicy policy, ModuleService modules, BackgroundFetches background, WarrenMetrics metrics, ILogger<DownloadModeAnswers> logger)
+    public DownloadModeAnswers(DownloadModePolicy policy, ModuleService modules, BackgroundFetchQueue background, WarrenMetrics metrics, ILogger<DownloadModeAnswers> logger)
     {
         ArgumentNullException.ThrowIfNull(metrics);
         _policy = policy;
@@ -135,9 +135,10 @@ public static class DownloadModeServices
     {
         ArgumentNullException.ThrowIfNull(options);
         services.AddSingleton<DownloadModePolicy>();
+        services.AddSingleton<BackgroundFetchQueue>();
         services.AddSingleton<BackgroundFetches>();
         services.AddSingleton<DownloadModeAnswers>();
-        if (!string.IsNullOrWhiteSpace(options.DownloadMode))
+        if (!string.IsNullOrWhiteSpace(options.DownloadMode) || options.DirectPrefetch)
         {
             services.AddHostedService(sp => sp.GetRequiredService<BackgroundFetches>());
         }

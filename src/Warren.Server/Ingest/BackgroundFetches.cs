@@ -18,44 +18,40 @@ public enum BackgroundQueueing
     Dropped,
 }
 
-/// <summary>The background fetches of the async download modes: a bounded queue of versions worked by a few workers,
-/// each version's .info, .mod and .zip going through <see cref="ModuleService"/> (so through the same single flight,
-/// checks, verification and atomic commit as a client's request, and joining one already under way). A version is
-/// queued at most once until its fetch ends, so there are never two background fetches of one version.</summary>
-public sealed class BackgroundFetches : BackgroundService
+/// <summary>The versions waiting for a background fetch: a bounded queue in which a version appears at most once until its
+/// fetch ends. The async download modes queue what they answered without fetching; direct mode queues the .mod and .zip
+/// of a version whose .info it just made (see <see cref="WarrenOptions.DirectPrefetch"/>). It depends on nothing that
+/// fetches, so the ingestion path can queue without a cycle; <see cref="BackgroundFetches"/> works it.</summary>
+public sealed class BackgroundFetchQueue
 {
     /// <summary>Versions waiting at most; beyond, requests are dropped (counted and logged) until workers catch up.</summary>
     public const int Capacity = 1024;
 
-    /// <summary>Versions fetched at once in the background.</summary>
-    public const int Workers = 4;
-
-    private static readonly ArtifactKind[] Kinds = [ArtifactKind.Info, ArtifactKind.Mod, ArtifactKind.Zip];
-
-    private readonly ModuleService _modules;
-    private readonly DownloadModePolicy _policy;
-    private readonly ILogger<BackgroundFetches> _logger;
+    private readonly ILogger<BackgroundFetchQueue> _logger;
     private readonly Channel<(string ModulePath, string Version)> _queue =
         Channel.CreateBounded<(string, string)>(new BoundedChannelOptions(Capacity) { FullMode = BoundedChannelFullMode.Wait });
     private readonly ConcurrentDictionary<string, byte> _pending = new(StringComparer.Ordinal);
     private readonly Counter _queued;
-    private readonly Counter _done;
 
-    public BackgroundFetches(ModuleService modules, DownloadModePolicy policy, WarrenMetrics metrics, ILogger<BackgroundFetches> logger)
+    public BackgroundFetchQueue(IOptions<WarrenOptions> options, WarrenMetrics metrics, ILogger<BackgroundFetchQueue> logger)
     {
+        ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(metrics);
-        _modules = modules;
-        _policy = policy;
         _logger = logger;
+        PrefetchDirect = options.Value.DirectPrefetch;
         var factory = Metrics.WithCustomRegistry(metrics.Registry);
         _queued = factory.CreateCounter("warren_background_fetch_requests_total",
-            "Requests for a background fetch (async download modes), by result: queued, coalesced (already queued or running), dropped (queue full).", ["result"]);
-        _done = factory.CreateCounter("warren_background_fetches_total", "Background fetches (async download modes) finished, by outcome: stored, failed.", ["outcome"]);
+            "Requests for a background fetch (async download modes, direct-mode prefetch), by result: queued, coalesced (already queued or running), dropped (queue full).", ["result"]);
         metrics.Gauge("warren_background_fetches_pending", "Versions queued or being fetched in the background.", () => _pending.Count);
     }
 
+    /// <summary>Whether a version whose .info direct mode made gets its .mod and .zip made in the background.</summary>
+    public bool PrefetchDirect { get; }
+
     /// <summary>Versions queued or being fetched.</summary>
     public int Pending => _pending.Count;
+
+    internal ChannelReader<(string ModulePath, string Version)> Reader => _queue.Reader;
 
     /// <summary>Queues a version unless it is already queued or being fetched; never waits.</summary>
     public BackgroundQueueing Enqueue(string modulePath, string version)
@@ -83,9 +79,44 @@ public sealed class BackgroundFetches : BackgroundService
         return result;
     }
 
+    /// <summary>The fetch of a version ended: it may be queued again.</summary>
+    internal void Done(string modulePath, string version) => _pending.TryRemove(modulePath + "@" + version, out _);
+}
+
+/// <summary>Works the <see cref="BackgroundFetchQueue"/> with a few workers, each version's .info, .mod and .zip going
+/// through <see cref="ModuleService"/> (so through the same single flight, checks, verification and atomic commit as a
+/// client's request, and joining one already under way).</summary>
+public sealed class BackgroundFetches : BackgroundService
+{
+    /// <summary>Versions fetched at once in the background.</summary>
+    public const int Workers = 4;
+
+    private static readonly ArtifactKind[] Kinds = [ArtifactKind.Info, ArtifactKind.Mod, ArtifactKind.Zip];
+
+    private readonly BackgroundFetchQueue _queue;
+    private readonly ModuleService _modules;
+    private readonly DownloadModePolicy _policy;
+    private readonly ILogger<BackgroundFetches> _logger;
+    private readonly Counter _done;
+
+    public BackgroundFetches(BackgroundFetchQueue queue, ModuleService modules, DownloadModePolicy policy, WarrenMetrics metrics, ILogger<BackgroundFetches> logger)
+    {
+        ArgumentNullException.ThrowIfNull(metrics);
+        _queue = queue;
+        _modules = modules;
+        _policy = policy;
+        _logger = logger;
+        var factory = Metrics.WithCustomRegistry(metrics.Registry);
+        _done = factory.CreateCounter("warren_background_fetches_total", "Background fetches (async download modes, direct-mode prefetch) finished, by outcome: stored, failed.", ["outcome"]);
+    }
+
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        Log.DownloadModes(_logger, _policy.Describe(), _policy.RedirectBase?.AbsoluteUri ?? "nowhere (no http(s) proxy upstream)");
+        if (_policy.IsConfigured)
+        {
+            Log.DownloadModes(_logger, _policy.Describe(), _policy.RedirectBase?.AbsoluteUri ?? "nowhere (no http(s) proxy upstream)");
+        }
+
         return Task.WhenAll(Enumerable.Range(0, Workers).Select(_ => WorkAsync(stoppingToken)));
     }
 
@@ -101,7 +132,7 @@ public sealed class BackgroundFetches : BackgroundService
                 }
                 finally
                 {
-                    _pending.TryRemove(modulePath + "@" + version, out _);
+                    _queue.Done(modulePath, version);
                 }
             }
         }

@@ -9,7 +9,8 @@ namespace Warren.Server.Ingest;
 /// <summary>Brings what the store lacks: one shared fetch per key (see <see cref="UpstreamFetcher"/>), then the
 /// checks the go command makes, checksum verification, the atomic commit and the index record.</summary>
 public sealed class ModuleIngestor(UpstreamFetcher upstream, IArtifactStore store, IModuleIndex index, StagingArea staging, ChecksumVerifier verifier,
-    AnswerCache answers, LocalObjectCache localCopies, WarrenMetrics metrics, TimeProvider time, UsageTracker usage, ILogger<ModuleIngestor> logger)
+    AnswerCache answers, LocalObjectCache localCopies, WarrenMetrics metrics, TimeProvider time, UsageTracker usage, BackgroundFetchQueue background,
+    ILogger<ModuleIngestor> logger)
 {
     private readonly CancellationToken _lifetime = upstream.Lifetime;
 
@@ -112,6 +113,14 @@ public sealed class ModuleIngestor(UpstreamFetcher upstream, IArtifactStore stor
         }
 
         await CommitAsync(request, staged, ArtifactKind.Info, null, body.Length, source).ConfigureAwait(false);
+
+        // The go command asks for the .mod and then the .zip of a version whose .info it got: direct mode makes them from
+        // the local mirror meanwhile, through the same flights, so the client's requests join them or find them stored.
+        if (background.PrefetchDirect && source == DirectSource.SourceName)
+        {
+            background.Enqueue(request.ModulePath, request.Version!);
+        }
+
         return null;
     }
 

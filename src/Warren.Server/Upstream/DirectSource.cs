@@ -14,7 +14,10 @@ public sealed class DirectSource(DirectFetcher fetcher, HttpDownloader downloade
     /// <summary>Whether --direct lets this module path use direct mode.</summary>
     public bool IsAllowed(string modulePath) => _directPatterns is null || ModulePatterns.MatchPrefixPatterns(_directPatterns, modulePath);
 
-    public string Name => "direct";
+    /// <summary>The name of this source in the chain, logs and metrics.</summary>
+    public const string SourceName = "direct";
+
+    public string Name => SourceName;
 
     public async Task<FetchOutcome> FetchAsync(ModuleRequest request, string destinationPath, CancellationToken cancellationToken)
     {

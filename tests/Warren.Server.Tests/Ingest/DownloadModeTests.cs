@@ -189,7 +189,7 @@ public sealed class DownloadModeTests : IAsyncLifetime
 
         _upstream.Delay = TimeSpan.Zero;
         await WaitForAsync(() => HoldsVersion(warren), "the background fetch to store the version");
-        await WaitForAsync(() => warren.Services.GetRequiredService<BackgroundFetches>().Pending == 0, "the background fetch to end");
+        await WaitForAsync(() => warren.Services.GetRequiredService<BackgroundFetchQueue>().Pending == 0, "the background fetch to end");
         foreach (var suffix in Artifacts)
         {
             Assert.Equal(1, _upstream.HitsFor($"/{Color}/@v/{Version}{suffix}"));
