@@ -25,6 +25,7 @@ public sealed class DirectFetcher
     private readonly GitMirrorManager _mirrors;
     private readonly GitRunner _git;
     private readonly TimeSpan _commandTimeout;
+    private readonly MirrorMemos _memos;
 
     public DirectFetcher(RepoDiscovery discovery, GitMirrorManager mirrors, GitRunner git, TimeSpan commandTimeout)
     {
@@ -32,6 +33,7 @@ public sealed class DirectFetcher
         _mirrors = mirrors;
         _git = git;
         _commandTimeout = commandTimeout;
+        _memos = new MirrorMemos(mirrors.Stopping);
     }
 
     /// <summary>Writes the answer (list text, .info JSON, go.mod bytes or the zip) to destination.</summary>
@@ -61,7 +63,8 @@ public sealed class DirectFetcher
             return new DirectFetch(ensured);
         }
 
-        var repo = new LocalGitRepository(gitDir, _git, _mirrors.RefreshDelegate(root.Url), _commandTimeout);
+        // What earlier requests read from this mirror holds until the mirror changes.
+        var repo = _memos.Wrap(new LocalGitRepository(gitDir, _git, _mirrors.RefreshDelegate(root.Url), _commandTimeout), () => _mirrors.GenerationOf(root.Url));
         var code = new CodeRepo(repo, modulePath, root.Root);
         switch (kind)
         {

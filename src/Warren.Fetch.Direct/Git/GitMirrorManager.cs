@@ -81,6 +81,9 @@ public sealed class GitMirrorManager : IDisposable
         CleanLeftovers();
     }
 
+    /// <summary>Cancelled when the manager is disposed (shutdown): for reads of its mirrors shared by several requests.</summary>
+    internal CancellationToken Stopping => _stopping;
+
     /// <summary>The directory holding the mirrors (absolute).</summary>
     public string MirrorRoot { get; }
 
@@ -101,6 +104,18 @@ public sealed class GitMirrorManager : IDisposable
             return new GitMirrorStats(s.Clones, s.Fetches, s.RemoteChecks, s.LastSuccess);
         }
     }
+
+    /// <summary>A number that changes whenever the mirror of repoUrl may have changed (created, fetched into, HEAD moved,
+    /// removed): what was read from the mirror under one generation holds until it changes.</summary>
+    public long GenerationOf(string repoUrl)
+    {
+        var url = Parse(repoUrl);
+        return url is not null && _mirrors.TryGetValue(url.Url, out var s) ? Volatile.Read(ref s.Generation) : 0;
+    }
+
+    private static long s_generations;
+
+    private static void Changed(MirrorState s) => Volatile.Write(ref s.Generation, Interlocked.Increment(ref s_generations));
 
     /// <summary>Creates the mirror of repoUrl if there is none (concurrent callers share one clone) and returns its git
     /// directory; an existing mirror is returned as is (see <see cref="RefreshAsync"/>).</summary>
@@ -284,6 +299,7 @@ public sealed class GitMirrorManager : IDisposable
 
                 state.LastSuccess = null;
                 state.StampLoaded = false;
+                Changed(state);
             }
         }
         else if (!MoveAway(directory, trash))
@@ -597,23 +613,8 @@ public sealed class GitMirrorManager : IDisposable
                 return DirectResult.Failed($"git init: {_redactor.Redact(GitFailure.LastError(init.Stderr))}");
             }
 
-            string[][] config =
-            [
-                ["config", "remote.origin.url", s.Url.Url],
-                ["config", "--replace-all", "remote.origin.fetch", FetchRefspecs[0]],
-                ["config", "--add", "remote.origin.fetch", FetchRefspecs[1]],
-                ["config", "remote.origin.tagOpt", "--no-tags"],
-                ["config", "remote.origin.prune", "true"],
-                ["config", "core.logAllRefUpdates", "false"],
-            ];
-            foreach (var c in config)
-            {
-                var r = await LocalAsync(staging, c).ConfigureAwait(false);
-                if (!r.Ok)
-                {
-                    return DirectResult.Failed($"git {c[0]} {c[^2]}: {_redactor.Redact(GitFailure.LastError(r.Stderr))}");
-                }
-            }
+            // Appended to the configuration git init wrote (one write, not a git process per setting).
+            await File.AppendAllTextAsync(Path.Combine(staging, "config"), MirrorConfig(s.Url.Url), _stopping).ConfigureAwait(false);
 
             var update = await UpdateAsync(s, staging, cloning: true).ConfigureAwait(false);
             if (update.Status == DirectStatus.Ok)
@@ -646,6 +647,7 @@ public sealed class GitMirrorManager : IDisposable
                 s.LastSuccess = _options.TimeProvider.GetUtcNow();
             }
 
+            Changed(s);
             GitMirrorLog.Cloned(_logger, s.Url.Url, s.Directory, sw.Elapsed.TotalMilliseconds);
             return DirectResult.Success;
         }
@@ -673,6 +675,7 @@ public sealed class GitMirrorManager : IDisposable
                 s.LastSuccess = null;
             }
 
+            Changed(s);
             return tooLarge;
         }
 
@@ -691,7 +694,25 @@ public sealed class GitMirrorManager : IDisposable
         return result;
     }
 
-    /// <summary>ls-remote the origin; fetch when its branches or tags differ from the mirror's; align HEAD.</summary>
+    /// <summary>The configuration of a new mirror: origin, its refspecs, no tag following, pruning, no reflogs.</summary>
+    internal static string MirrorConfig(string url) =>
+        $"[core]\n\tlogAllRefUpdates = false\n[remote \"origin\"]\n\turl = {ConfigValue(url)}\n" +
+        string.Concat(FetchRefspecs.Select(r => $"\tfetch = {r}\n")) + "\ttagOpt = --no-tags\n\tprune = true\n";
+
+    /// <summary>A value in git's configuration syntax: quoted, with backslash and double quote escaped. Line breaks and
+    /// other control characters are refused (a repository URL never has them: <see cref="GitRemoteUrl.TryParse"/>).</summary>
+    internal static string ConfigValue(string value)
+    {
+        if (value.Any(char.IsControl))
+        {
+            throw new ArgumentException("a git configuration value cannot hold control characters", nameof(value));
+        }
+
+        return "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+    }
+
+    /// <summary>ls-remote the origin; fetch when its branches or tags differ from the mirror's; align HEAD. A new mirror
+    /// (cloning) has nothing to compare: its fetch runs beside the ls-remote that tells HEAD.</summary>
     private async Task<DirectResult> UpdateAsync(MirrorState s, string gitDir, bool cloning)
     {
         var display = s.Url.Url;
@@ -720,13 +741,28 @@ public sealed class GitMirrorManager : IDisposable
             s.RemoteChecks++;
         }
 
-        var ls = await NetworkAsync(effective, gitDir, ["ls-remote", "--symref", "origin", "HEAD", "refs/heads/*", "refs/tags/*"], credential, egress.Config).ConfigureAwait(false);
+        string[] fetchArgs = ["fetch", "--quiet", "--force", "--prune", "--no-tags", "--no-recurse-submodules", "origin", .. FetchRefspecs];
+        var lsTask = NetworkAsync(effective, gitDir, ["ls-remote", "--symref", "origin", "HEAD", "refs/heads/*", "refs/tags/*"], credential, egress.Config);
+        var cloneFetch = cloning ? NetworkAsync(effective, gitDir, fetchArgs, credential, egress.Config) : null;
+        var ls = await lsTask.ConfigureAwait(false);
+        var cloneFetched = cloneFetch is null ? null : await cloneFetch.ConfigureAwait(false);
         if (!ls.Ok)
         {
             return GitFailure.Classify($"git ls-remote {display}", ls, _options.OperationTimeout, _redactor);
         }
 
         var (remoteRefs, remoteHead) = ParseLsRemote(ls.StdoutText);
+        if (cloneFetched is not null)
+        {
+            // An empty origin has nothing to fetch: whatever the fetch said, the mirror is as empty as the origin.
+            if (!cloneFetched.Ok && remoteRefs.Count > 0)
+            {
+                return GitFailure.Classify($"git fetch {display}", cloneFetched, _options.OperationTimeout, _redactor);
+            }
+
+            return remoteHead is null ? DirectResult.Success : await SetHeadAsync(gitDir, remoteHead, display).ConfigureAwait(false);
+        }
+
         var local = await LocalAsync(gitDir, ["for-each-ref", "--format=%(objectname) %(refname)", "refs/heads", "refs/tags"]).ConfigureAwait(false);
         if (!local.Ok)
         {
@@ -737,27 +773,20 @@ public sealed class GitMirrorManager : IDisposable
         var changed = remoteRefs.Count != localRefs.Count || remoteRefs.Any(r => !localRefs.TryGetValue(r.Key, out var h) || h != r.Value);
         if (changed)
         {
-            if (!cloning)
+            lock (s.Gate)
             {
-                lock (s.Gate)
-                {
-                    s.Fetches++;
-                }
+                s.Fetches++;
             }
 
-            string[] args = ["fetch", "--quiet", "--force", "--prune", "--no-tags", "--no-recurse-submodules", "origin", .. FetchRefspecs];
-            var fetch = await NetworkAsync(effective, gitDir, args, credential, egress.Config).ConfigureAwait(false);
-            if (!cloning)
-            {
-                AppendLog(Path.Combine(gitDir, MetadataDirectory), "fetch", fetch.Ok ? DirectResult.Success : DirectResult.Failed(""));
-            }
-
+            var fetch = await NetworkAsync(effective, gitDir, fetchArgs, credential, egress.Config).ConfigureAwait(false);
+            Changed(s);
+            AppendLog(Path.Combine(gitDir, MetadataDirectory), "fetch", fetch.Ok ? DirectResult.Success : DirectResult.Failed(""));
             if (!fetch.Ok)
             {
                 return GitFailure.Classify($"git fetch {display}", fetch, _options.OperationTimeout, _redactor);
             }
         }
-        else if (!cloning)
+        else
         {
             AppendLog(Path.Combine(gitDir, MetadataDirectory), "check", DirectResult.Success);
             GitMirrorLog.UpToDate(_logger, display);
@@ -768,15 +797,20 @@ public sealed class GitMirrorManager : IDisposable
             var head = await LocalAsync(gitDir, ["symbolic-ref", "-q", "HEAD"]).ConfigureAwait(false);
             if (head.StdoutText.Trim() != remoteHead)
             {
-                var set = await LocalAsync(gitDir, ["symbolic-ref", "HEAD", remoteHead]).ConfigureAwait(false);
-                if (!set.Ok)
-                {
-                    return DirectResult.Failed($"git symbolic-ref HEAD in mirror of {display}: {_redactor.Redact(GitFailure.LastError(set.Stderr))}");
-                }
+                Changed(s);
+                return await SetHeadAsync(gitDir, remoteHead, display).ConfigureAwait(false);
             }
         }
 
         return DirectResult.Success;
+    }
+
+    private async Task<DirectResult> SetHeadAsync(string gitDir, string remoteHead, string display)
+    {
+        var set = await LocalAsync(gitDir, ["symbolic-ref", "HEAD", remoteHead]).ConfigureAwait(false);
+        return set.Ok
+            ? DirectResult.Success
+            : DirectResult.Failed($"git symbolic-ref HEAD in mirror of {display}: {_redactor.Redact(GitFailure.LastError(set.Stderr))}");
     }
 
     private Task<GitRun> NetworkAsync(GitRemoteUrl effective, string gitDir, string[] args, GitCredential? credential, IReadOnlyList<KeyValuePair<string, string>> config) =>
@@ -994,6 +1028,11 @@ public sealed class GitMirrorManager : IDisposable
         public Lock Gate { get; } = new();
 
         public Task<DirectResult>? Inflight { get; set; }
+
+        /// <summary>See <see cref="GenerationOf"/> (a field, for Volatile and Interlocked).</summary>
+#pragma warning disable CA1051, SA1401 // Read and written only with Volatile.
+        public long Generation;
+#pragma warning restore CA1051, SA1401
 
         public DateTimeOffset? LastSuccess { get; set; }
 

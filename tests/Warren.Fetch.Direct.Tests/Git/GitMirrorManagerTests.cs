@@ -72,6 +72,11 @@ public sealed class GitMirrorManagerTests : IAsyncLifetime
         Assert.Equal(first, TestGit.Run(null, "--git-dir=" + gitDir, "rev-parse", "refs/heads/main"));
         Assert.Equal("refs/heads/main", TestGit.Run(null, "--git-dir=" + gitDir, "symbolic-ref", "HEAD"));
         Assert.Equal("true", TestGit.Run(null, "--git-dir=" + gitDir, "rev-parse", "--is-bare-repository"));
+        Assert.Equal(url, TestGit.Run(null, "--git-dir=" + gitDir, "config", "--get", "remote.origin.url"));
+        Assert.Equal("+refs/heads/*:refs/heads/*\n+refs/tags/*:refs/tags/*", TestGit.Run(null, "--git-dir=" + gitDir, "config", "--get-all", "remote.origin.fetch"));
+        Assert.Equal("--no-tags", TestGit.Run(null, "--git-dir=" + gitDir, "config", "--get", "remote.origin.tagOpt"));
+        Assert.Equal("true", TestGit.Run(null, "--git-dir=" + gitDir, "config", "--bool", "--get", "remote.origin.prune"));
+        Assert.Equal("false", TestGit.Run(null, "--git-dir=" + gitDir, "config", "--bool", "--get", "core.logAllRefUpdates"));
         Assert.Equal(new GitMirrorStats(1, 0, 1, manager.GetStats(url).LastSuccess), manager.GetStats(url));
         Assert.Empty(Directory.GetDirectories(manager.MirrorRoot, ".tmp-*"));
 
@@ -117,6 +122,38 @@ public sealed class GitMirrorManagerTests : IAsyncLifetime
         var restartedStats = restarted.GetStats(url);
         Assert.Equal((0, 0, 0), (restartedStats.Clones, restartedStats.Fetches, restartedStats.RemoteChecks));
         Assert.NotNull(restartedStats.LastSuccess);
+    }
+
+    [Fact]
+    public async Task An_empty_origin_makes_an_empty_mirror_that_fetches_once_the_origin_has_commits()
+    {
+        var up = TestGit.CreateUpstream(_repos, "team/empty.git");
+        var url = $"{_serve.Url}/team/empty";
+        using var manager = NewManager();
+
+        var (gitDir, result) = await manager.EnsureAsync(url, default);
+        Assert.Equal(DirectResult.Success, result);
+        Assert.NotNull(gitDir);
+        Assert.Empty(Tags(gitDir));
+
+        var first = up.Commit("first", "v1.0.0");
+        Assert.Equal(DirectResult.Success, await manager.RefreshAsync(url, force: true, default));
+        Assert.Equal(["v1.0.0"], Tags(gitDir));
+        Assert.Equal(first, TestGit.Run(null, "--git-dir=" + gitDir, "rev-parse", "refs/tags/v1.0.0"));
+    }
+
+    [Theory]
+    [InlineData("https://example.test/team/lib")]
+    [InlineData("https://example.test/a\"quoted\"/back\\slash;semi#hash")]
+    public void The_mirror_configuration_reads_back_as_written(string url)
+    {
+        var gitDir = Path.Combine(_dir, "config-" + Guid.NewGuid().ToString("N"));
+        TestGit.Run(null, "init", "--bare", "--quiet", gitDir);
+        File.AppendAllText(Path.Combine(gitDir, "config"), GitMirrorManager.MirrorConfig(url));
+
+        Assert.Equal(url, TestGit.Run(null, "--git-dir=" + gitDir, "config", "--get", "remote.origin.url"));
+        Assert.Equal("+refs/heads/*:refs/heads/*\n+refs/tags/*:refs/tags/*", TestGit.Run(null, "--git-dir=" + gitDir, "config", "--get-all", "remote.origin.fetch"));
+        Assert.Throws<ArgumentException>(() => GitMirrorManager.ConfigValue("https://example.test/a\nb"));
     }
 
     [Fact]
