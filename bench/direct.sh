@@ -6,7 +6,8 @@
 # 1. cold fetch: `go mod download -json` of the 13 module@version queries of ../shared/corpus/git/direct_test.sh
 #    (12 tagged versions of the 8 repositories and the branch query github.com/pkg/errors@dev), fresh GOMODCACHE,
 #    (a) GOPROXY=direct, the go command cloning from git itself, (b) GOPROXY=<Warren --upstream direct> with a fresh
-#    store and no mirrors; COLD_ROUNDS rounds alternating which goes first, medians, ratio Warren / go
+#    store and no mirrors, its process warmed up first on a ninth repository no query names (WARM_UP=0: not);
+#    COLD_ROUNDS rounds alternating which goes first, medians, ratio Warren / go
 # 2. list rate: wrk -t2 -c32 on /github.com/pkg/errors/@v/list once the mirrors exist, (a) with the default list TTL,
 #    (b) with a list TTL of 1 ms so that every request finds the list expired and asks the (fresh) mirror again,
 #    (c) for information, with the mirror freshness at 1 ms as well, so that every refresh asks the origin
@@ -16,7 +17,8 @@
 # Results: printed, and written to bench/results/direct.md (raw output in bench/results/raw-direct/).
 # Everything listens on 127.0.0.1, on free high ports; every process started here is stopped on exit.
 #
-# Overridable: GO, CORPUS, MANIFEST, COLD_ROUNDS, WRK_ROUNDS, WRK_SECONDS, WARMUP_SECONDS, SHORT_TTL.
+# Overridable: GO, CORPUS, MANIFEST, COLD_ROUNDS, WRK_ROUNDS, WRK_SECONDS, WARMUP_SECONDS, SHORT_TTL, and WARM_UP=0 to time
+# each cold Warren without warming its process up first (a fresh .NET process: JIT and first-use costs included).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -29,6 +31,7 @@ WRK_ROUNDS=${WRK_ROUNDS:-2}
 WRK_SECONDS=${WRK_SECONDS:-10}
 WARMUP_SECONDS=${WARMUP_SECONDS:-2}
 SHORT_TTL=${SHORT_TTL:-00:00:00.001}
+WARM_UP=${WARM_UP:-1}
 RESULTS=$REPO/bench/results
 RAW=$RESULTS/raw-direct
 LIST_PATH=github.com/pkg/errors/@v/list
@@ -161,6 +164,10 @@ go_download() { # NAME VAR=VALUE... -> ELAPSED (seconds); fails unless go exits 
 WARMUP_TIMES=()
 warm_up_warren() { # ROUND
     local cache=$WORK/gomodcache-warmup t0 t1
+    if [[ $WARM_UP == 0 ]]; then
+        WARMUP_TIMES+=(0)
+        return
+    fi
     rm -rf "$cache"
     t0=$(now)
     (cd "$WORK/empty" && env "${GO_ENV[@]}" GOPROXY="$WARREN_URL" GOINSECURE= GOMODCACHE="$cache" \
@@ -328,9 +335,14 @@ rounds() { for r in "$@"; do printf '%.0f ' "$r"; done | sed 's/ $//; s/ / \/ /g
     echo
     echo "Every run exited 0 with ${#QUERIES[@]} results, and every run reported the same Sum and GoModSum for every module version" \
         "as the first run (go, GOPROXY=direct); the tagged versions also match the corpus manifest."
-    echo "Warren started each round with an empty store (no mirrors) and \`--upstream direct\`, published ReadyToRun, and was warmed" \
-        "up before it was timed by one \`go mod download\` of $WARMUP_MODULE@v1.0.0 and @main, a ninth repository that no query names" \
-        "(so the timed run measures cold mirrors and a cold store, not a cold .NET process)."
+    if [[ $WARM_UP == 0 ]]; then
+        echo "Warren started each round with an empty store (no mirrors) and \`--upstream direct\`, published ReadyToRun, and was" \
+            "timed from its first request (WARM_UP=0: a fresh .NET process, JIT and first-use costs included)."
+    else
+        echo "Warren started each round with an empty store (no mirrors) and \`--upstream direct\`, published ReadyToRun, and was warmed" \
+            "up before it was timed by one \`go mod download\` of $WARMUP_MODULE@v1.0.0 and @main, a ninth repository that no query names" \
+            "(so the timed run measures cold mirrors and a cold store, not a cold .NET process)."
+    fi
     echo "Requests to git_serve.py are counted as info/refs (ls-remote or fetch negotiation) / git-upload-pack (pack transfers)."
     echo
     echo "| round | go GOPROXY=direct, s | through cold Warren, s | ratio | Warren CPU time, s | git requests go | git requests Warren | warm-up (not compared), s |"

@@ -35,8 +35,9 @@ public sealed class AnswerCache
     /// <summary>Fresh answers as presented (merged), until their TTL ends.</summary>
     private readonly BoundedCache<byte[]> _fresh;
 
-    /// <summary>Keys whose expired answer is being refreshed by a request of this process now.</summary>
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _refreshing = new(StringComparer.Ordinal);
+    /// <summary>Keys whose expired answer is being refreshed by a request of this process now, with that expired answer
+    /// as presented (made once, by the first request that needs it), so that everyone else is answered from memory.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Task<byte[]>>> _refreshing = new(StringComparer.Ordinal);
 
     public AnswerCache(IModuleIndex index, WarrenMetrics metrics, TimeProvider time, IOptions<WarrenOptions> options, ILogger<AnswerCache> logger)
     {
@@ -63,6 +64,14 @@ public sealed class AnswerCache
             return Content(remembered);
         }
 
+        // Another request refreshes this answer now: until it is done the expired answer serves everyone else
+        // (stale-while-revalidate), from memory, marked as not to be cached downstream.
+        if (_refreshing.TryGetValue(query.Key, out var stale) && await StaleAsync(stale, cancellationToken).ConfigureAwait(false) is { } expired)
+        {
+            _metrics.StaleServed(label);
+            return new ContentAnswer(expired, query.ContentType, TimeSpan.Zero);
+        }
+
         var persisted = await GetPersistedAsync(query.Key, cancellationToken).ConfigureAwait(false);
         if (persisted is not null && now - persisted.FetchedAt < _ttl)
         {
@@ -70,12 +79,14 @@ public sealed class AnswerCache
             return Remember(await query.Present(persisted.Body, cancellationToken).ConfigureAwait(false), persisted.FetchedAt);
         }
 
-        if (persisted is not null && !_refreshing.TryAdd(query.Key, 0))
+        if (persisted is not null)
         {
-            // Another request refreshes this answer now: until it is done the expired answer serves everyone else
-            // (stale-while-revalidate), marked as not to be cached downstream.
-            _metrics.StaleServed(label);
-            return new ContentAnswer(await query.Present(persisted.Body, cancellationToken).ConfigureAwait(false), query.ContentType, TimeSpan.Zero);
+            var mine = new Lazy<Task<byte[]>>(() => query.Present(persisted.Body, CancellationToken.None).AsTask());
+            if (!_refreshing.TryAdd(query.Key, mine))
+            {
+                _metrics.StaleServed(label);
+                return new ContentAnswer(await query.Present(persisted.Body, cancellationToken).ConfigureAwait(false), query.ContentType, TimeSpan.Zero);
+            }
         }
 
         FlightResult flight;
@@ -128,6 +139,20 @@ public sealed class AnswerCache
             }
 
             return Content(body);
+        }
+    }
+
+    /// <summary>The expired answer a refresh under way serves to others; null when presenting it failed (the caller then
+    /// reads the index as usual).</summary>
+    private static async Task<byte[]?> StaleAsync(Lazy<Task<byte[]>> stale, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await stale.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            return null;
         }
     }
 

@@ -141,7 +141,9 @@ public sealed class AnswerCacheTests : IDisposable
         }, default);
         Assert.False(refreshing.IsCompleted);
 
-        // Meanwhile every other request is answered from the expired copy without asking upstream, not cacheable downstream.
+        // Meanwhile every other request is answered from the expired copy without asking upstream, not cacheable
+        // downstream, and from memory: the expired copy is presented once for all of them.
+        var presented = _presented;
         for (var i = 0; i < 5; i++)
         {
             var stale = Assert.IsType<ContentAnswer>(await _cache.GetAsync(query, Failing(Outcome.UpstreamFailed("must not be asked")), default));
@@ -149,6 +151,7 @@ public sealed class AnswerCacheTests : IDisposable
             Assert.Equal(TimeSpan.Zero, stale.MaxAge);
         }
 
+        Assert.Equal(presented + 1, _presented);
         Assert.Equal(1, _refreshes);
         release.SetResult();
         Assert.Equal("v1.0.0\nv1.1.0\n", Body(await refreshing));
