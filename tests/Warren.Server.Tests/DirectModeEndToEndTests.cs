@@ -191,7 +191,7 @@ public sealed class DirectModeEndToEndTests
             o.OutboundProxyBypass = "127.0.0.1,localhost";
             o.GoInsecure = GitCorpusServer.GoInsecure;
             o.GitFreshness = clock is null ? TimeSpan.FromSeconds(1) : TimeSpan.FromMinutes(1);
-            o.DirectPrefetch = prefetch;
+            o.Prefetch = prefetch ? "direct" : "off";
         }, services: clock is null ? null : s => s.AddSingleton(clock));
 
     private static async Task<List<string>> DownloadAsync(GoRunner go, string work)

@@ -86,9 +86,19 @@ public sealed record WarrenOptions
     /// <summary>How long a mirror counts as fresh before list/@latest/queries check the origin again.</summary>
     public TimeSpan GitFreshness { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>When direct mode has made a version's .info, make its .mod and .zip in the background (from the local
-    /// mirror, through the normal checks), since the go command asks for them next.</summary>
-    public bool DirectPrefetch { get; init; } = true;
+    /// <summary>Which fetched .info files lead to the version's .mod and .zip being fetched in the background (through the
+    /// normal flights and checks), since the go command asks for them next: "direct" (made by direct mode, from the
+    /// local mirror), "all" (from any upstream: zips that may not be wanted cost upstream bandwidth) or "off".</summary>
+    public string Prefetch { get; init; } = "direct";
+
+    /// <summary><see cref="Prefetch"/> parsed; null when it is not a known value (the validator says so).</summary>
+    public Ingest.PrefetchMode? PrefetchMode => Prefetch.Trim().ToLowerInvariant() switch
+    {
+        "off" => Ingest.PrefetchMode.Off,
+        "direct" => Ingest.PrefetchMode.Direct,
+        "all" => Ingest.PrefetchMode.All,
+        _ => null,
+    };
 
     /// <summary>How long an upstream `list`, `@latest` or sumdb `latest` answer is fresh.</summary>
     public TimeSpan ListTtl { get; init; } = TimeSpan.FromMinutes(5);

@@ -74,8 +74,8 @@ public sealed class WarrenOptionsBuilder
     /// <summary>How long a mirror counts as fresh before list/@latest/queries check the origin again.</summary>
     public TimeSpan GitFreshness { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>See <see cref="WarrenOptions.DirectPrefetch"/>.</summary>
-    public bool DirectPrefetch { get; set; } = true;
+    /// <summary>See <see cref="WarrenOptions.Prefetch"/>.</summary>
+    public string Prefetch { get; set; } = "direct";
 
     /// <summary>How long an upstream `list`, `@latest` or sumdb `latest` answer is fresh.</summary>
     public TimeSpan ListTtl { get; set; } = TimeSpan.FromMinutes(5);
@@ -320,7 +320,7 @@ public sealed class WarrenOptionsBuilder
         GitTimeout = GitTimeout,
         GitHostConcurrency = GitHostConcurrency,
         GitFreshness = GitFreshness,
-        DirectPrefetch = DirectPrefetch,
+        Prefetch = Prefetch,
         ListTtl = ListTtl,
         NegativeTtl = NegativeTtl,
         UpstreamTimeout = UpstreamTimeout,

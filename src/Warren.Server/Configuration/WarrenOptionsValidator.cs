@@ -114,6 +114,11 @@ public sealed class WarrenOptionsValidator : IValidateOptions<WarrenOptions>
             }
         }
 
+        if (options.PrefetchMode is null)
+        {
+            problems.Add($"prefetch must be direct, all or off, not \"{options.Prefetch}\"");
+        }
+
         if (options.GitHostConcurrency < 1)
         {
             problems.Add("git host concurrency must be at least 1");

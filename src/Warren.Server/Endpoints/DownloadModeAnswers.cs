@@ -138,7 +138,7 @@ public static class DownloadModeServices
         services.AddSingleton<BackgroundFetchQueue>();
         services.AddSingleton<BackgroundFetches>();
         services.AddSingleton<DownloadModeAnswers>();
-        if (!string.IsNullOrWhiteSpace(options.DownloadMode) || options.DirectPrefetch)
+        if (!string.IsNullOrWhiteSpace(options.DownloadMode) || options.PrefetchMode is not (null or PrefetchMode.Off))
         {
             services.AddHostedService(sp => sp.GetRequiredService<BackgroundFetches>());
         }

@@ -5,6 +5,19 @@ using Prometheus;
 
 namespace Warren.Server.Ingest;
 
+/// <summary>Which fetched .info files lead to a background fetch of the version's .mod and .zip (<see cref="WarrenOptions.Prefetch"/>).</summary>
+public enum PrefetchMode
+{
+    /// <summary>None.</summary>
+    Off,
+
+    /// <summary>Those direct mode made (from the local mirror: no upstream bandwidth).</summary>
+    Direct,
+
+    /// <summary>Those of every source.</summary>
+    All,
+}
+
 /// <summary>What became of a request to fetch a version in the background.</summary>
 public enum BackgroundQueueing
 {
@@ -19,8 +32,8 @@ public enum BackgroundQueueing
 }
 
 /// <summary>The versions waiting for a background fetch: a bounded queue in which a version appears at most once until its
-/// fetch ends. The async download modes queue what they answered without fetching; direct mode queues the .mod and .zip
-/// of a version whose .info it just made (see <see cref="WarrenOptions.DirectPrefetch"/>). It depends on nothing that
+/// fetch ends. The async download modes queue what they answered without fetching; ingestion queues the .mod and .zip
+/// of a version whose .info it just fetched (see <see cref="WarrenOptions.Prefetch"/>). It depends on nothing that
 /// fetches, so the ingestion path can queue without a cycle; <see cref="BackgroundFetches"/> works it.</summary>
 public sealed class BackgroundFetchQueue
 {
@@ -38,15 +51,18 @@ public sealed class BackgroundFetchQueue
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(metrics);
         _logger = logger;
-        PrefetchDirect = options.Value.DirectPrefetch;
+        Prefetch = options.Value.PrefetchMode ?? PrefetchMode.Off;
         var factory = Metrics.WithCustomRegistry(metrics.Registry);
         _queued = factory.CreateCounter("warren_background_fetch_requests_total",
             "Requests for a background fetch (async download modes, direct-mode prefetch), by result: queued, coalesced (already queued or running), dropped (queue full).", ["result"]);
         metrics.Gauge("warren_background_fetches_pending", "Versions queued or being fetched in the background.", () => _pending.Count);
     }
 
-    /// <summary>Whether a version whose .info direct mode made gets its .mod and .zip made in the background.</summary>
-    public bool PrefetchDirect { get; }
+    /// <summary>Which fetched .info files lead to a background fetch of the version's .mod and .zip.</summary>
+    public PrefetchMode Prefetch { get; }
+
+    /// <summary>Whether an .info fetched from source leads to a background fetch of the version's .mod and .zip.</summary>
+    public bool Prefetches(string source) => Prefetch == PrefetchMode.All || (Prefetch == PrefetchMode.Direct && source == Upstream.DirectSource.SourceName);
 
     /// <summary>Versions queued or being fetched.</summary>
     public int Pending => _pending.Count;

@@ -114,9 +114,10 @@ public sealed class ModuleIngestor(UpstreamFetcher upstream, IArtifactStore stor
 
         await CommitAsync(request, staged, ArtifactKind.Info, null, body.Length, source).ConfigureAwait(false);
 
-        // The go command asks for the .mod and then the .zip of a version whose .info it got: direct mode makes them from
-        // the local mirror meanwhile, through the same flights, so the client's requests join them or find them stored.
-        if (background.PrefetchDirect && source == DirectSource.SourceName)
+        // The go command asks for the .mod and then the .zip of a version whose .info it got: they are fetched meanwhile
+        // (by default only in direct mode, from the local mirror), through the same flights, so the client's requests
+        // join them or find them stored.
+        if (background.Prefetches(source))
         {
             background.Enqueue(request.ModulePath, request.Version!);
         }

@@ -372,4 +372,45 @@ public sealed class DownloadModeTests : IAsyncLifetime
         Assert.False(HoldsAnything(warren));
         Assert.False(HoldsAnything(warren, "github.com/mattn/go-isatty"));
     }
+
+    [Theory]
+    [InlineData("direct", false)]
+    [InlineData("all", true)]
+    [InlineData("off", false)]
+    public async Task An_info_from_a_proxy_upstream_leads_to_a_background_fetch_only_with_prefetch_all(string prefetch, bool fetched)
+    {
+        await using var warren = await StartAsync("", configure: o => o.Prefetch = prefetch);
+        using (var info = await warren.Client.GetAsync($"{Color}/@v/{Version}.info"))
+        {
+            Assert.Equal(HttpStatusCode.OK, info.StatusCode);
+        }
+
+        var queue = warren.Services.GetRequiredService<BackgroundFetchQueue>();
+        if (fetched)
+        {
+            await WaitForAsync(() => HoldsVersion(warren) && queue.Pending == 0, "the prefetch of the .mod and .zip");
+            Assert.Equal(Manifest.Get(Color, Version).ZipHash, Warren.Core.Modules.DirHash.HashZip(Stored(warren, Color, Version, ArtifactKind.Zip)));
+        }
+        else
+        {
+            Assert.Equal(0, queue.Pending);
+            Assert.False(File.Exists(Stored(warren, Color, Version, ArtifactKind.Zip)));
+        }
+
+        // Fetched once each, whether the prefetch or the client asked first.
+        using var zip = await warren.Client.GetAsync($"{Color}/@v/{Version}.zip");
+        Assert.Equal(HttpStatusCode.OK, zip.StatusCode);
+        Assert.Equal(1, _upstream.HitsFor($"/{Color}/@v/{Version}.zip"));
+        Assert.Equal(1, _upstream.HitsFor($"/{Color}/@v/{Version}.mod"));
+    }
+
+    [Fact]
+    public void An_unknown_prefetch_value_is_refused_in_one_line()
+    {
+        var options = new WarrenOptionsBuilder { Root = TestPaths.NewTempDir("prefetch-config"), Upstream = "off", SumDb = "off", Prefetch = "sometimes" }.Build();
+        var failures = new WarrenOptionsValidator().Validate(null, options).Failures!.ToList();
+        Assert.Contains("prefetch must be direct, all or off, not \"sometimes\"", failures);
+        Assert.Equal(PrefetchMode.Direct, new WarrenOptions().PrefetchMode);
+        Assert.Equal(PrefetchMode.All, new WarrenOptions { Prefetch = " ALL " }.PrefetchMode);
+    }
 }
