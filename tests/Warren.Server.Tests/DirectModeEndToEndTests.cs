@@ -115,6 +115,22 @@ public sealed class DirectModeEndToEndTests
         using var served = await warren.Client.GetAsync("github.com/pkg/errors/@v/v0.9.1.zip");
         Assert.Equal(200, (int)served.StatusCode);
         Assert.Equal(await File.ReadAllBytesAsync(zip), await served.Content.ReadAsByteArrayAsync());
+
+        // A branch query resolves to a pseudo-version: its .mod and .zip are made in the background too.
+        using (var query = await warren.Client.GetAsync("github.com/pkg/errors/@v/dev.info"))
+        {
+            Assert.Equal(200, (int)query.StatusCode);
+            Assert.Contains("\"Version\":\"v0.9.2-0.20210601120000-284691ab71dd\"", await query.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        var pseudoZip = Path.Combine(warren.Root, StoreLayout.ArtifactKey("github.com/pkg/errors", "v0.9.2-0.20210601120000-284691ab71dd", ArtifactKind.Zip));
+        while (!(File.Exists(pseudoZip) && queue.Pending == 0))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for the background fetch of the pseudo-version");
+            await Task.Delay(50);
+        }
+
+        Assert.Equal("h1:kjCVOcVM597Q1G2ew0B3DxpSxiwzRnK8KcHxlE+zTDc=", Warren.Core.Modules.DirHash.HashZip(pseudoZip, CancellationToken.None));
     }
 
     [Fact]

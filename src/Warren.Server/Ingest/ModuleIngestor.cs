@@ -47,8 +47,8 @@ public sealed class ModuleIngestor(UpstreamFetcher upstream, IArtifactStore stor
     }
 
     /// <summary>Fetches a list, @latest or query answer (one shared fetch per key), checks it, persists it in the answer
-    /// cache and hands it to onFresh; or says why there is none.</summary>
-    internal Task<FlightResult> FetchAnswerAsync(string key, ModuleRequest request, Func<byte[], string?> validate, Func<byte[], Task>? onFresh,
+    /// cache and hands it to onFresh with the name of the source that answered; or says why there is none.</summary>
+    internal Task<FlightResult> FetchAnswerAsync(string key, ModuleRequest request, Func<byte[], string?> validate, Func<byte[], string, Task>? onFresh,
         CancellationToken cancellationToken) =>
         FetchAnswerFlightAsync(key, request, time.GetUtcNow(), async (staged, source) =>
         {
@@ -61,7 +61,7 @@ public sealed class ModuleIngestor(UpstreamFetcher upstream, IArtifactStore stor
             await answers.PersistAsync(key, body, _lifetime).ConfigureAwait(false);
             if (onFresh is not null)
             {
-                await onFresh(body).ConfigureAwait(false);
+                await onFresh(body, source).ConfigureAwait(false);
             }
 
             return new FlightResult(null, body);
@@ -74,8 +74,9 @@ public sealed class ModuleIngestor(UpstreamFetcher upstream, IArtifactStore stor
             await answers.GetPersistedAsync(key, ct).ConfigureAwait(false) is { } answer && answer.FetchedAt >= started ? new FlightResult(null, answer.Body) : null,
             cancellationToken);
 
-    /// <summary>Stores the .info a version query resolved to, when it names a valid version the store lacks.</summary>
-    public async Task StoreQueriedInfoAsync(string modulePath, byte[] info)
+    /// <summary>Stores the .info a version query resolved to, when it names a valid version the store lacks (and, as for
+    /// an .info asked for by version, queues the .mod and .zip when <see cref="WarrenOptions.Prefetch"/> says so).</summary>
+    public async Task StoreQueriedInfoAsync(string modulePath, byte[] info, string source)
     {
         var version = ReadInfoVersion(info);
         if (version is null || ModuleVersion.Check(modulePath, version) is not null ||
@@ -88,6 +89,18 @@ public sealed class ModuleIngestor(UpstreamFetcher upstream, IArtifactStore stor
         await File.WriteAllBytesAsync(staged, info, _lifetime).ConfigureAwait(false);
         await CommitStagedAsync(staged, modulePath, version, ArtifactKind.Info, _lifetime).ConfigureAwait(false);
         answers.Forget(modulePath);
+        PrefetchAfterInfo(modulePath, version, source);
+    }
+
+    /// <summary>The go command asks for the .mod and then the .zip of a version whose .info it got: they are fetched
+    /// meanwhile (by default only in direct mode, from the local mirror), through the same flights, so the client's
+    /// requests join them or find them stored.</summary>
+    private void PrefetchAfterInfo(string modulePath, string version, string source)
+    {
+        if (background.Prefetches(source))
+        {
+            background.Enqueue(modulePath, version);
+        }
     }
 
     private Outcome Reject(ModuleRequest request, string source, string metric, string problem)
@@ -114,13 +127,7 @@ public sealed class ModuleIngestor(UpstreamFetcher upstream, IArtifactStore stor
 
         await CommitAsync(request, staged, ArtifactKind.Info, null, body.Length, source).ConfigureAwait(false);
 
-        // The go command asks for the .mod and then the .zip of a version whose .info it got: they are fetched meanwhile
-        // (by default only in direct mode, from the local mirror), through the same flights, so the client's requests
-        // join them or find them stored.
-        if (background.Prefetches(source))
-        {
-            background.Enqueue(request.ModulePath, request.Version!);
-        }
+        PrefetchAfterInfo(request.ModulePath, request.Version!, source);
 
         return null;
     }

@@ -187,7 +187,7 @@ public sealed class ModuleService(IArtifactStore store, ModuleIngestor ingestor,
         var request = new ModuleRequest(modulePath, query, RequestKind.Info);
         return answers.GetAsync(new AnswerQuery(key, request, JsonType, Identity, static _ => Task.FromResult<byte[]?>(null)),
             () => ingestor.FetchAnswerAsync(key, request, body => ModuleIngestor.ValidateInfo(modulePath, null, body),
-                info => ingestor.StoreQueriedInfoAsync(modulePath, info), cancellationToken), cancellationToken);
+                (info, source) => ingestor.StoreQueriedInfoAsync(modulePath, info, source), cancellationToken), cancellationToken);
     }
 
     /// <summary>@v/list: upstream's list (cached with a TTL) merged with the versions the store holds.</summary>
