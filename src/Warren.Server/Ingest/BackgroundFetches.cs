@@ -54,7 +54,7 @@ public sealed class BackgroundFetchQueue
         Prefetch = options.Value.PrefetchMode ?? PrefetchMode.Off;
         var factory = Metrics.WithCustomRegistry(metrics.Registry);
         _queued = factory.CreateCounter("warren_background_fetch_requests_total",
-            "Requests for a background fetch (async download modes, direct-mode prefetch), by result: queued, coalesced (already queued or running), dropped (queue full).", ["result"]);
+            "Requests for a background fetch (async download modes, prefetch), by result: queued, coalesced (already queued or running), dropped (queue full).", ["result"]);
         metrics.Gauge("warren_background_fetches_pending", "Versions queued or being fetched in the background.", () => _pending.Count);
     }
 
@@ -123,7 +123,7 @@ public sealed class BackgroundFetches : BackgroundService
         _policy = policy;
         _logger = logger;
         var factory = Metrics.WithCustomRegistry(metrics.Registry);
-        _done = factory.CreateCounter("warren_background_fetches_total", "Background fetches (async download modes, direct-mode prefetch) finished, by outcome: stored, failed.", ["outcome"]);
+        _done = factory.CreateCounter("warren_background_fetches_total", "Background fetches (async download modes, prefetch) finished, by outcome: stored, failed.", ["outcome"]);
     }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
