@@ -57,14 +57,30 @@ public sealed class DirectFetcher
 
         // Held while the mirror is read, so pruning never deletes it under us.
         using var lease = _mirrors.Use(root.Url);
-        var (gitDir, ensured) = await _mirrors.EnsureAsync(root.Url, cancellationToken).ConfigureAwait(false);
-        if (gitDir is null)
+
+        // A version's first request need not wait for a large repository's whole history: it may read a shallow copy.
+        var access = kind is DirectKind.Info or DirectKind.Mod or DirectKind.Zip
+            ? await _mirrors.EnsureOrShallowAsync(root.Url, cancellationToken).ConfigureAwait(false)
+            : await EnsureAsync(root.Url, cancellationToken).ConfigureAwait(false);
+        using var shallow = access.Shallow;
+        IGitRepository repo;
+        if (shallow is not null)
         {
-            return new DirectFetch(ensured);
+            repo = new ShallowFirstRepository(shallow.Clone, async cancel =>
+            {
+                var complete = await EnsureAsync(root.Url, cancel).ConfigureAwait(false);
+                return complete.GitDirectory is null ? throw new RepoException(complete.Result.Status, complete.Result.Message) : Mirror(root.Url, complete.GitDirectory);
+            });
+        }
+        else if (access.GitDirectory is null)
+        {
+            return new DirectFetch(access.Result);
+        }
+        else
+        {
+            repo = Mirror(root.Url, access.GitDirectory);
         }
 
-        // What earlier requests read from this mirror holds until the mirror changes.
-        var repo = _memos.Wrap(new LocalGitRepository(gitDir, _git, _mirrors.RefreshDelegate(root.Url), _commandTimeout), () => _mirrors.GenerationOf(root.Url));
         var code = new CodeRepo(repo, modulePath, root.Root);
         switch (kind)
         {
@@ -96,6 +112,16 @@ public sealed class DirectFetcher
                 return new DirectFetch(await code.ZipAsync(version!, destination, cancellationToken).ConfigureAwait(false));
         }
     }
+
+    private async Task<MirrorAccess> EnsureAsync(string url, CancellationToken cancellationToken)
+    {
+        var (gitDir, result) = await _mirrors.EnsureAsync(url, cancellationToken).ConfigureAwait(false);
+        return new MirrorAccess(gitDir, null, result);
+    }
+
+    // What earlier requests read from a mirror holds until the mirror changes.
+    private IGitRepository Mirror(string url, string gitDir)
+        => _memos.Wrap(new LocalGitRepository(gitDir, _git, _mirrors.RefreshDelegate(url), _commandTimeout), () => _mirrors.GenerationOf(url));
 
     private static async Task<DirectFetch> WriteAsync(DirectResult result, byte[]? body, string destination, CancellationToken cancellationToken)
     {

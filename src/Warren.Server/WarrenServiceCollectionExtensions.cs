@@ -208,6 +208,7 @@ public static class WarrenServiceCollectionExtensions
             MirrorRoot = Path.Combine(warren, "git"),
             PrivateHome = Path.Combine(warren, "home"),
             FreshnessWindow = o.GitFreshness,
+            ShallowFirstAfter = o.GitShallowAfter >= o.GitTimeout ? null : o.GitShallowAfter,
             MaxConcurrentOperationsPerHost = o.GitHostConcurrency,
             OperationTimeout = o.GitTimeout,
             Credentials = o.GitCredentials.ToDictionary(kv => kv.Key, kv => ParseCredential(kv.Value), StringComparer.OrdinalIgnoreCase),

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Warren.Fetch.Direct.Git;
 using Warren.Server.Tests.Infrastructure;
 using Warren.Server.Ingest;
 using Warren.Storage;
@@ -31,11 +32,15 @@ public sealed class DirectModeEndToEndTests
         "github.com/ugorji/go", "github.com/ugorji/go/codec", "gopkg.in/yaml.v3", "golang.org/x/sync",
     ];
 
-    [Fact]
-    public async Task Versions_sums_and_version_lists_equal_the_go_command_in_direct_mode()
+    /// <param name="shallowFirst">Every version request that finds its repository's mirror still being made reads a
+    /// depth-1 fetch of the refs it needs instead of waiting (GitShallowAfter zero).</param>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Versions_sums_and_version_lists_equal_the_go_command_in_direct_mode(bool shallowFirst)
     {
         await using var git = await GitCorpusServer.StartAsync();
-        await using var warren = await StartDirectWarrenAsync(git);
+        await using var warren = await StartDirectWarrenAsync(git, shallowAfter: shallowFirst ? TimeSpan.Zero : TimeSpan.FromHours(1));
 
         var direct = git.DirectGo();
         var proxied = git.WithGitRecipe(new GoRunner(warren.Url));
@@ -134,6 +139,52 @@ public sealed class DirectModeEndToEndTests
     }
 
     [Fact]
+    public async Task While_a_mirror_is_being_made_the_go_command_gets_tagged_versions_from_depth_1_fetches_and_pseudo_versions_once_history_is_there()
+    {
+        await using var git = await GitCorpusServer.StartAsync();
+        await using var warren = await StartDirectWarrenAsync(git, shallowAfter: TimeSpan.Zero);
+        var manager = warren.Services.GetRequiredService<GitMirrorManager>();
+        var hold = new TaskCompletionSource();
+        manager.HoldCloneFetches = hold; // every clone's fetch of the whole history waits until released
+        var mirrors = Path.Combine(warren.Root, ".warren", "git");
+        var proxied = git.WithGitRecipe(new GoRunner(warren.Url));
+        var work = TestPaths.NewTempDir("shallow");
+
+        var tagged = await proxied.RunAsync(work, "mod", "download", "-json", "github.com/pkg/errors@v0.9.1", "github.com/cespare/xxhash/v2@v2.1.2");
+        Assert.True(tagged.ExitCode == 0, tagged.ToString());
+        var sums = GoRunner.JsonStream(tagged.Stdout).ToDictionary(o => o.GetProperty("Path").GetString()!, o => o.GetProperty("Sum").GetString());
+        Assert.Equal(Manifest.Get("github.com/pkg/errors", "v0.9.1").ZipHash, sums["github.com/pkg/errors"]);
+        Assert.Equal(Manifest.Get("github.com/cespare/xxhash/v2", "v2.1.2").ZipHash, sums["github.com/cespare/xxhash/v2"]);
+        Assert.All(Directory.GetDirectories(mirrors), d => Assert.StartsWith(".tmp-", Path.GetFileName(d), StringComparison.Ordinal)); // no mirror yet
+
+        // A branch's pseudo-version needs the tags in its history: it waits for the mirror.
+        var branch = proxied.RunAsync(work, "mod", "download", "-json", "github.com/pkg/errors@dev");
+        await Task.Delay(1000);
+        Assert.False(branch.IsCompleted);
+        hold.SetResult();
+        var pseudo = await branch;
+        Assert.True(pseudo.ExitCode == 0, pseudo.ToString());
+        var o = GoRunner.JsonStream(pseudo.Stdout).Single();
+        Assert.Equal("v0.9.2-0.20210601120000-284691ab71dd", o.GetProperty("Version").GetString());
+        Assert.Equal("h1:kjCVOcVM597Q1G2ew0B3DxpSxiwzRnK8KcHxlE+zTDc=", o.GetProperty("Sum").GetString());
+
+        // The mirrors are complete; the shallow copies go once nothing reads them.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (Directory.GetDirectories(mirrors, ".tmp-*").Length > 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "shallow copies left: " + string.Join(' ', Directory.GetDirectories(mirrors, ".tmp-*")));
+            await Task.Delay(100);
+        }
+
+        foreach (var url in new[] { "https://github.com/pkg/errors", "https://github.com/cespare/xxhash" })
+        {
+            var stats = manager.GetStats(url);
+            Assert.Equal(1, stats.Clones);
+            Assert.True(stats.ShallowFetches >= 1, $"{url}: {stats}");
+        }
+    }
+
+    [Fact]
     public async Task Without_prefetch_only_what_was_asked_for_is_made()
     {
         await using var git = await GitCorpusServer.StartAsync();
@@ -199,7 +250,7 @@ public sealed class DirectModeEndToEndTests
     }
 
     /// <param name="clock">Replaces the server's clock (mirror freshness then moves only when the test advances it).</param>
-    private static Task<WarrenInstance> StartDirectWarrenAsync(GitCorpusServer git, TimeProvider? clock = null, bool prefetch = true) =>
+    private static Task<WarrenInstance> StartDirectWarrenAsync(GitCorpusServer git, TimeProvider? clock = null, bool prefetch = true, TimeSpan? shallowAfter = null) =>
         WarrenInstance.StartAsync("direct", o =>
         {
             o.GitConfig = git.GitConfig;
@@ -208,6 +259,7 @@ public sealed class DirectModeEndToEndTests
             o.GoInsecure = GitCorpusServer.GoInsecure;
             o.GitFreshness = clock is null ? TimeSpan.FromSeconds(1) : TimeSpan.FromMinutes(1);
             o.Prefetch = prefetch ? "direct" : "off";
+            o.GitShallowAfter = shallowAfter ?? TimeSpan.FromHours(1);
         }, services: clock is null ? null : s => s.AddSingleton(clock));
 
     private static async Task<List<string>> DownloadAsync(GoRunner go, string work)

@@ -20,6 +20,9 @@ internal static partial class GitMirrorLog
     [LoggerMessage(EventId = 5104, Level = LogLevel.Information, Message = "Removed {Count} leftover git mirror staging directories")]
     public static partial void CleanedLeftovers(ILogger logger, int count);
 
+    [LoggerMessage(EventId = 5105, Level = LogLevel.Debug, Message = "Answering from a shallow fetch while the mirror of {Url} is being created")]
+    public static partial void ShallowFirst(ILogger logger, string url);
+
     [LoggerMessage(EventId = 6450, Level = LogLevel.Information, Message = "Pruned git mirror of {Url} ({Bytes} bytes, last used {LastUse:O}): {Reason}")]
     public static partial void Pruned(ILogger logger, string url, long bytes, DateTimeOffset lastUse, string reason);
 

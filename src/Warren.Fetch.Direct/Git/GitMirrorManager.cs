@@ -6,6 +6,7 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Warren.Fetch.Direct.Egress;
+using Warren.Fetch.Direct.Repo;
 
 namespace Warren.Fetch.Direct.Git;
 
@@ -14,7 +15,18 @@ namespace Warren.Fetch.Direct.Git;
 /// <param name="Fetches">Incremental `git fetch` runs into an existing mirror.</param>
 /// <param name="RemoteChecks">`git ls-remote` runs (one per clone or refresh that reached the network).</param>
 /// <param name="LastSuccess">When the mirror last matched the origin.</param>
-public sealed record GitMirrorStats(int Clones, int Fetches, int RemoteChecks, DateTimeOffset? LastSuccess);
+/// <param name="ShallowFetches">Depth-1 fetches of single refs made to answer while the mirror was being created.</param>
+public sealed record GitMirrorStats(int Clones, int Fetches, int RemoteChecks, DateTimeOffset? LastSuccess, int ShallowFetches = 0);
+
+/// <summary>A shallow copy of a repository whose mirror is being created, held until disposed.</summary>
+public interface IShallowAccess : IDisposable
+{
+    ShallowClone Clone { get; }
+}
+
+/// <summary>What <see cref="GitMirrorManager.EnsureOrShallowAsync"/> gives: the mirror's git directory, or a shallow copy
+/// to read meanwhile, or (neither) the failure.</summary>
+public sealed record MirrorAccess(string? GitDirectory, IShallowAccess? Shallow, DirectResult Result);
 
 /// <summary>Keeps one bare mirror per repository URL under <see cref="GitMirrorOptions.MirrorRoot"/> and keeps it fresh.
 /// <para>Layout: &lt;root&gt;/&lt;sha256(url)[..16]&gt;-&lt;host-and-path&gt; is a bare repository with refs/heads/* and refs/tags/*
@@ -101,7 +113,7 @@ public sealed class GitMirrorManager : IDisposable
 
         lock (s.Gate)
         {
-            return new GitMirrorStats(s.Clones, s.Fetches, s.RemoteChecks, s.LastSuccess);
+            return new GitMirrorStats(s.Clones, s.Fetches, s.RemoteChecks, s.LastSuccess, s.ShallowFetches + (s.Pending?.Fetches ?? 0));
         }
     }
 
@@ -128,6 +140,52 @@ public sealed class GitMirrorManager : IDisposable
 
         var result = await Start(state, force: false, ensureOnly: true).WaitAsync(cancellationToken).ConfigureAwait(false);
         return result.Status == DirectStatus.Ok ? (state.Directory, result) : (null, result);
+    }
+
+    /// <summary>
+    /// <see cref="EnsureAsync"/>, except that when the mirror is still being created after
+    /// <see cref="GitMirrorOptions.ShallowFirstAfter"/>, the answer is a shallow copy of the repository instead: the refs the
+    /// origin advertised, and single refs fetched with depth 1 on demand (<see cref="ShallowClone"/>), held until the
+    /// returned access is disposed. Small repositories are mirrored before the delay is up; large ones answer a
+    /// version's first request without waiting for all their history.
+    /// </summary>
+    public async Task<MirrorAccess> EnsureOrShallowAsync(string repoUrl, CancellationToken cancellationToken)
+    {
+        if (!TryState(repoUrl, out var state, out var invalid))
+        {
+            return new MirrorAccess(null, null, invalid);
+        }
+
+        var ensure = Start(state, force: false, ensureOnly: true);
+        if (!ensure.IsCompleted && _options.ShallowFirstAfter is { } after)
+        {
+            if (after > TimeSpan.Zero)
+            {
+                using var delay = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                await Task.WhenAny(ensure, Task.Delay(after, _options.TimeProvider, delay.Token)).ConfigureAwait(false);
+                await delay.CancelAsync().ConfigureAwait(false);
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
+            PendingClone? pending;
+            lock (state.Gate)
+            {
+                pending = state.Pending;
+            }
+
+            if (!ensure.IsCompleted && pending is not null)
+            {
+                await Task.WhenAny(ensure, pending.Shallow.Task).WaitAsync(cancellationToken).ConfigureAwait(false);
+                if (!ensure.IsCompleted && pending.Shallow.Task.IsCompletedSuccessfully && pending.Shallow.Task.Result is { } shallow && pending.TryAcquire())
+                {
+                    GitMirrorLog.ShallowFirst(_logger, state.Url.Url);
+                    return new MirrorAccess(null, new ShallowAccess(pending, shallow), DirectResult.Success);
+                }
+            }
+        }
+
+        var result = await ensure.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return result.Status == DirectStatus.Ok ? new MirrorAccess(state.Directory, null, result) : new MirrorAccess(null, null, result);
     }
 
     /// <summary>Brings the mirror up to date with the origin: an incremental fetch of what changed (creating the mirror if
@@ -533,7 +591,10 @@ public sealed class GitMirrorManager : IDisposable
                 return Task.FromResult(DirectResult.Success);
             }
 
-            var task = Task.Run(() => WorkAsync(s, exists));
+            // Set before the clone runs, so that a request arriving now finds it.
+            var pending = exists || _options.ShallowFirstAfter is null ? null : new PendingClone();
+            s.Pending = pending;
+            var task = Task.Run(() => WorkAsync(s, exists, pending));
             s.Inflight = task;
             return task;
         }
@@ -554,12 +615,12 @@ public sealed class GitMirrorManager : IDisposable
         return s.LastSuccess is { } last && _options.TimeProvider.GetUtcNow() - last < _options.FreshnessWindow;
     }
 
-    private async Task<DirectResult> WorkAsync(MirrorState s, bool exists)
+    private async Task<DirectResult> WorkAsync(MirrorState s, bool exists, PendingClone? pending)
     {
         DirectResult result;
         try
         {
-            result = exists ? await RefreshExistingAsync(s).ConfigureAwait(false) : await CloneAsync(s).ConfigureAwait(false);
+            result = exists ? await RefreshExistingAsync(s).ConfigureAwait(false) : await CloneAsync(s, pending).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {
@@ -587,13 +648,32 @@ public sealed class GitMirrorManager : IDisposable
         return result;
     }
 
-    private async Task<DirectResult> CloneAsync(MirrorState s)
+    private async Task<DirectResult> CloneAsync(MirrorState s, PendingClone? pending)
     {
-        var sw = Stopwatch.StartNew();
         lock (s.Gate)
         {
             s.Clones++;
         }
+
+        try
+        {
+            return await CloneCoreAsync(s, pending).ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (s.Gate)
+            {
+                s.Pending = null;
+                s.ShallowFetches += pending?.Fetches ?? 0;
+            }
+
+            pending?.Retire();
+        }
+    }
+
+    private async Task<DirectResult> CloneCoreAsync(MirrorState s, PendingClone? pending)
+    {
+        var sw = Stopwatch.StartNew();
 
         if (Directory.Exists(s.Directory))
         {
@@ -616,7 +696,7 @@ public sealed class GitMirrorManager : IDisposable
             // Appended to the configuration git init wrote (one write, not a git process per setting).
             await File.AppendAllTextAsync(Path.Combine(staging, "config"), MirrorConfig(s.Url.Url), _stopping).ConfigureAwait(false);
 
-            var update = await UpdateAsync(s, staging, cloning: true).ConfigureAwait(false);
+            var update = await UpdateAsync(s, staging, cloning: true, pending).ConfigureAwait(false);
             if (update.Status == DirectStatus.Ok)
             {
                 update = CheckSize(s, staging);
@@ -663,7 +743,7 @@ public sealed class GitMirrorManager : IDisposable
     private async Task<DirectResult> RefreshExistingAsync(MirrorState s)
     {
         var sw = Stopwatch.StartNew();
-        var result = await UpdateAsync(s, s.Directory, cloning: false).ConfigureAwait(false);
+        var result = await UpdateAsync(s, s.Directory, cloning: false, pending: null).ConfigureAwait(false);
         if (result.Status == DirectStatus.Ok && CheckSize(s, s.Directory) is { Status: not DirectStatus.Ok } tooLarge)
         {
             // Grew past the limit: the mirror goes, the refusal is remembered.
@@ -713,7 +793,7 @@ public sealed class GitMirrorManager : IDisposable
 
     /// <summary>ls-remote the origin; fetch when its branches or tags differ from the mirror's; align HEAD. A new mirror
     /// (cloning) has nothing to compare: its fetch runs beside the ls-remote that tells HEAD.</summary>
-    private async Task<DirectResult> UpdateAsync(MirrorState s, string gitDir, bool cloning)
+    private async Task<DirectResult> UpdateAsync(MirrorState s, string gitDir, bool cloning, PendingClone? pending)
     {
         var display = s.Url.Url;
 
@@ -743,8 +823,24 @@ public sealed class GitMirrorManager : IDisposable
 
         string[] fetchArgs = ["fetch", "--quiet", "--force", "--prune", "--no-tags", "--no-recurse-submodules", "origin", .. FetchRefspecs];
         var lsTask = NetworkAsync(effective, gitDir, ["ls-remote", "--symref", "origin", "HEAD", "refs/heads/*", "refs/tags/*"], credential, egress.Config);
-        var cloneFetch = cloning ? NetworkAsync(effective, gitDir, fetchArgs, credential, egress.Config) : null;
+        var cloneFetch = cloning ? CloneFetchAsync(effective, gitDir, fetchArgs, credential, egress.Config) : null;
         var ls = await lsTask.ConfigureAwait(false);
+        if (pending is not null)
+        {
+            // Requests that should not wait for the whole history read single refs fetched into a scratch directory.
+            var scratch = Path.Combine(MirrorRoot, $"{StagingPrefix}{Environment.ProcessId}-shallow-{Guid.NewGuid():N}");
+            pending.Shallow.TrySetResult(!ls.Ok ? null : new ShallowClone(scratch, ls.StdoutText,
+                async cancel =>
+                {
+                    var init = await LocalAsync(null, ["init", "--bare", "--quiet", scratch]).ConfigureAwait(false);
+                    if (init.Ok)
+                    {
+                        await File.AppendAllTextAsync(Path.Combine(scratch, "config"), MirrorConfig(s.Url.Url), cancel).ConfigureAwait(false);
+                    }
+                },
+                (args, _) => NetworkAsync(effective, scratch, [.. args], credential, egress.Config),
+                _git.Runner, _options.OperationTimeout, _options.MaxRepositoryBytes, _stopping));
+        }
         var cloneFetched = cloneFetch is null ? null : await cloneFetch.ConfigureAwait(false);
         if (!ls.Ok)
         {
@@ -811,6 +907,19 @@ public sealed class GitMirrorManager : IDisposable
         return set.Ok
             ? DirectResult.Success
             : DirectResult.Failed($"git symbolic-ref HEAD in mirror of {display}: {_redactor.Redact(GitFailure.LastError(set.Stderr))}");
+    }
+
+    /// <summary>Held back while <see cref="HoldCloneFetches"/> is set (tests: a clone whose history takes a while).</summary>
+    internal TaskCompletionSource? HoldCloneFetches { get; set; }
+
+    private async Task<GitRun> CloneFetchAsync(GitRemoteUrl effective, string gitDir, string[] args, GitCredential? credential, IReadOnlyList<KeyValuePair<string, string>> config)
+    {
+        if (HoldCloneFetches is { } hold)
+        {
+            await hold.Task.WaitAsync(_stopping).ConfigureAwait(false);
+        }
+
+        return await NetworkAsync(effective, gitDir, args, credential, config).ConfigureAwait(false);
     }
 
     private Task<GitRun> NetworkAsync(GitRemoteUrl effective, string gitDir, string[] args, GitCredential? credential, IReadOnlyList<KeyValuePair<string, string>> config) =>
@@ -1046,6 +1155,11 @@ public sealed class GitMirrorManager : IDisposable
 
         public int RemoteChecks { get; set; }
 
+        public int ShallowFetches { get; set; }
+
+        /// <summary>The clone under way, while there is one (for <see cref="EnsureOrShallowAsync"/>).</summary>
+        public PendingClone? Pending { get; set; }
+
         /// <summary>Leases held (<see cref="Use"/>): while any is, the mirror is not pruned.</summary>
         public int Users { get; set; }
 
@@ -1056,6 +1170,84 @@ public sealed class GitMirrorManager : IDisposable
         public DirectResult? Refusal { get; set; }
 
         public DateTimeOffset RefusedUntil { get; set; }
+    }
+
+    /// <summary>A clone under way and the shallow copy its ls-remote made possible; the copy is deleted once the clone is
+    /// over and the last request reading it is done.</summary>
+    internal sealed class PendingClone
+    {
+        private readonly Lock _gate = new();
+        private int _users;
+        private bool _retired;
+
+        public TaskCompletionSource<ShallowClone?> Shallow { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public int Fetches => Shallow.Task.IsCompletedSuccessfully && Shallow.Task.Result is { } c ? c.Fetches : 0;
+
+        public bool TryAcquire()
+        {
+            lock (_gate)
+            {
+                if (_retired)
+                {
+                    return false;
+                }
+
+                _users++;
+                return true;
+            }
+        }
+
+        public void Release()
+        {
+            lock (_gate)
+            {
+                if (--_users > 0 || !_retired)
+                {
+                    return;
+                }
+            }
+
+            Dispose();
+        }
+
+        public void Retire()
+        {
+            Shallow.TrySetResult(null);
+            lock (_gate)
+            {
+                _retired = true;
+                if (_users > 0)
+                {
+                    return;
+                }
+            }
+
+            Dispose();
+        }
+
+        private void Dispose()
+        {
+            if (Shallow.Task.IsCompletedSuccessfully && Shallow.Task.Result is { } c)
+            {
+                c.Dispose();
+            }
+        }
+    }
+
+    private sealed class ShallowAccess(PendingClone pending, ShallowClone clone) : IShallowAccess
+    {
+        private int _disposed;
+
+        public ShallowClone Clone { get; } = clone;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                pending.Release();
+            }
+        }
     }
 
     private sealed class HostGate(int slots)

@@ -92,6 +92,11 @@ public sealed class GitMirrorOptions : GitNetworkOptions
     /// <summary>How long a refusal for size is remembered before the repository is tried again.</summary>
     public TimeSpan RefusalMemory { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>How long a request waits for a new mirror before it reads a shallow copy instead (single refs fetched with
+    /// depth 1, as the go command fetches a tag; see <see cref="GitMirrorManager.EnsureOrShallowAsync"/>). Null: always
+    /// wait for the mirror.</summary>
+    public TimeSpan? ShallowFirstAfter { get; init; }
+
     /// <summary>At most this many repositories are tracked in memory (idle ones are forgotten first; their mirrors stay).</summary>
     public int MaxTrackedRepositories { get; init; } = 10_000;
 }

@@ -74,6 +74,9 @@ public sealed class WarrenOptionsBuilder
     /// <summary>How long a mirror counts as fresh before list/@latest/queries check the origin again.</summary>
     public TimeSpan GitFreshness { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>See <see cref="WarrenOptions.GitShallowAfter"/>.</summary>
+    public TimeSpan GitShallowAfter { get; set; } = TimeSpan.FromMilliseconds(500);
+
     /// <summary>See <see cref="WarrenOptions.Prefetch"/>.</summary>
     public string Prefetch { get; set; } = "direct";
 
@@ -320,6 +323,7 @@ public sealed class WarrenOptionsBuilder
         GitTimeout = GitTimeout,
         GitHostConcurrency = GitHostConcurrency,
         GitFreshness = GitFreshness,
+        GitShallowAfter = GitShallowAfter,
         Prefetch = Prefetch,
         ListTtl = ListTtl,
         NegativeTtl = NegativeTtl,

@@ -129,6 +129,11 @@ public sealed class WarrenOptionsValidator : IValidateOptions<WarrenOptions>
             problems.Add("git timeout must be positive");
         }
 
+        if (options.GitShallowAfter < TimeSpan.Zero)
+        {
+            problems.Add($"GitShallowAfter must be zero or more, not {options.GitShallowAfter}");
+        }
+
         foreach (var (host, credential) in options.GitCredentials)
         {
             if (string.IsNullOrWhiteSpace(host) || string.IsNullOrEmpty(credential))

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Warren.Fetch.Direct.Git;
+using Warren.Fetch.Direct.Repo;
 
 namespace Warren.Fetch.Direct.Tests.Git;
 
@@ -316,5 +317,90 @@ public sealed class GitMirrorManagerTests : IAsyncLifetime
         Assert.Equal(DirectResult.Success, await refresh(true, default));
         Assert.Equal(1, manager.GetStats(url).Fetches);
         Assert.Contains("v1.0.1", Tags(manager.GetMirrorDirectory(url)));
+    }
+
+    [Fact]
+    public async Task While_a_clone_takes_its_time_a_tag_is_read_from_a_depth_1_fetch_and_history_waits_for_the_mirror()
+    {
+        var up = TestGit.CreateUpstream(_repos, "team/shallow.git");
+        var first = up.Write("go.mod", "module example.test/shallow\n").Commit("first", "v1.0.0");
+        var second = up.Commit("second", "v1.1.0", annotated: true);
+        var third = up.Commit("third");
+        var url = $"{_serve.Url}/team/shallow";
+        using var manager = new GitMirrorManager(new GitMirrorOptions
+        {
+            MirrorRoot = Path.Combine(_dir, "store", ".warren", "git"),
+            GitConfigGlobal = "/dev/null",
+            UseNetrc = false,
+            NoProxy = "127.0.0.1,localhost",
+            ShallowFirstAfter = TimeSpan.Zero,
+        });
+        var hold = new TaskCompletionSource();
+        manager.HoldCloneFetches = hold;
+
+        var access = await manager.EnsureOrShallowAsync(url, default);
+        Assert.Equal(DirectResult.Success, access.Result);
+        Assert.Null(access.GitDirectory);
+        Assert.NotNull(access.Shallow);
+        var clone = access.Shallow.Clone;
+        Assert.Equal("refs/heads/main", clone.HeadBranch);
+        Assert.Equal(third, clone.HashOf("HEAD"));
+        Assert.Equal(second, clone.HashOf("refs/tags/v1.1.0")); // the annotated tag, peeled
+
+        var shallowOnly = new ShallowFirstRepository(clone, _ => throw new InvalidOperationException("the complete mirror was read"));
+        var v100 = await shallowOnly.ResolveAsync("refs/tags/v1.0.0", default);
+        Assert.Equal(first, v100?.Hash);
+        Assert.Equal(1, clone.Fetches); // v1.0.0 and the highest tag, v1.1.0, in one fetch
+        Assert.True(clone.Has(second));
+        Assert.Equal("module example.test/shallow\n"u8.ToArray(), await shallowOnly.ReadFileAsync(second, "go.mod", 1 << 20, default));
+        Assert.Equal(second, (await shallowOnly.ResolveAsync(second, default))?.Hash);
+        Assert.Equal(1, clone.Fetches);
+        Assert.Equal("true", TestGit.Run(null, "--git-dir=" + clone.GitDirectory, "rev-parse", "--is-shallow-repository"));
+        Assert.False(Directory.Exists(manager.GetMirrorDirectory(url)));
+
+        // Tags merged into a commit need history: that waits for the mirror, which the held clone has not made.
+        var withMirror = new ShallowFirstRepository(clone, async cancel =>
+        {
+            var (gitDir, result) = await manager.EnsureAsync(url, cancel);
+            Assert.Equal(DirectResult.Success, result);
+            return new LocalGitRepository(gitDir!, new GitRunner(), (_, _) => Task.FromResult(DirectResult.Success));
+        });
+        var merged = withMirror.TagsMergedIntoAsync(third, default);
+        await Task.Delay(300);
+        Assert.False(merged.IsCompleted);
+        hold.SetResult();
+        Assert.Equal(["refs/tags/v1.0.0", "refs/tags/v1.1.0"], (await merged).Order(StringComparer.Ordinal));
+        Assert.True(withMirror.UsedComplete);
+
+        // The mirror is complete now: the next request reads it; the copy goes when its last reader is done.
+        var next = await manager.EnsureOrShallowAsync(url, default);
+        Assert.Equal(manager.GetMirrorDirectory(url), next.GitDirectory);
+        Assert.Null(next.Shallow);
+        Assert.True(Directory.Exists(clone.GitDirectory));
+        access.Shallow.Dispose();
+        Assert.False(Directory.Exists(clone.GitDirectory));
+        Assert.Equal(1, manager.GetStats(url).ShallowFetches);
+    }
+
+    [Fact]
+    public async Task A_clone_done_within_the_delay_is_read_as_a_mirror_and_no_shallow_fetch_is_made()
+    {
+        var up = TestGit.CreateUpstream(_repos, "team/quick.git");
+        up.Commit("first", "v1.0.0");
+        var url = $"{_serve.Url}/team/quick";
+        using var manager = new GitMirrorManager(new GitMirrorOptions
+        {
+            MirrorRoot = Path.Combine(_dir, "store", ".warren", "git"),
+            GitConfigGlobal = "/dev/null",
+            UseNetrc = false,
+            NoProxy = "127.0.0.1,localhost",
+            ShallowFirstAfter = TimeSpan.FromMinutes(5),
+        });
+
+        var access = await manager.EnsureOrShallowAsync(url, default);
+        Assert.Equal(manager.GetMirrorDirectory(url), access.GitDirectory);
+        Assert.Null(access.Shallow);
+        Assert.Equal(0, manager.GetStats(url).ShallowFetches);
+        Assert.Empty(Directory.GetDirectories(manager.MirrorRoot, ".tmp-*"));
     }
 }

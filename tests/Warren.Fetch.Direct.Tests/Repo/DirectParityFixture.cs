@@ -128,21 +128,50 @@ public sealed class DirectParityFixture : IAsyncLifetime
         return new QueryOutcome(version, null, sum, modSum, time);
     }
 
+    /// <summary>A shallow copy of a crafted repository (its ls-remote over file://, depth-1 fetches into a scratch
+    /// directory), as the mirror manager makes one while a mirror is being created.</summary>
+    internal static ShallowClone Shallow(string bareDir, string scratchDir)
+    {
+        var runner = new GitRunner();
+        runner.Environment["GIT_CONFIG_NOSYSTEM"] = "1";
+        runner.Environment["GIT_CONFIG_GLOBAL"] = "/dev/null";
+        string origin = "file://" + bareDir;
+        string ls = TestGit.Run(null, "ls-remote", "--symref", origin, "HEAD", "refs/heads/*", "refs/tags/*");
+        return new ShallowClone(scratchDir, ls,
+            _ =>
+            {
+                TestGit.Run(null, "init", "--bare", "--quiet", scratchDir);
+                TestGit.Run(null, "--git-dir=" + scratchDir, "config", "remote.origin.url", origin);
+                return Task.CompletedTask;
+            },
+            (args, cancel) => runner.RunAsync(null, ["--git-dir=" + scratchDir, .. args], TimeSpan.FromMinutes(1), cancel),
+            runner, TimeSpan.FromMinutes(1));
+    }
+
     /// <summary>Compares every query and version list of a crafted repository with the go command; returns a report of
-    /// the differences (empty when there are none) and the table of both sides.</summary>
-    internal async Task<(List<string> Differences, string Table)> CompareAsync(string name)
+    /// the differences (empty when there are none) and the table of both sides. With shallowFirst, every query reads a
+    /// shallow copy first (<see cref="ShallowFirstRepository"/>), the complete repository only when that cannot answer;
+    /// ShallowOnly then names the queries answered without the complete repository.</summary>
+    internal async Task<(List<string> Differences, string Table, List<string> ShallowOnly)> CompareAsync(string name, bool shallowFirst = false)
     {
         var repo = Repo(name);
         var diffs = new List<string>();
+        var shallowOnly = new List<string>();
         var table = new StringBuilder();
         string scratch = TestPaths.NewTempDir("zips");
+        using var shallow = shallowFirst ? Shallow(repo.BareDir, Path.Combine(scratch, "shallow.git")) : null;
         try
         {
             foreach (var (module, query) in repo.ResolvedQueries())
             {
                 string key = module + "@" + query;
                 Assert.True(Go.TryGetValue(key, out var go), $"go said nothing about {key}\n{GoLog}");
-                var ours = await OursAsync(new CodeRepo(Local(repo.BareDir), module, repo.Root), query, scratch);
+                ShallowFirstRepository? first = shallow is null ? null : new ShallowFirstRepository(shallow, _ => Task.FromResult<IGitRepository>(Local(repo.BareDir)));
+                var ours = await OursAsync(new CodeRepo(first ?? (IGitRepository)Local(repo.BareDir), module, repo.Root), query, scratch);
+                if (first is { UsedComplete: false })
+                {
+                    shallowOnly.Add(key);
+                }
                 table.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"{key}\n   go:   {go}\n   ours: {ours}");
                 if (go.Error is null != (ours.Error is null))
                 {
@@ -180,7 +209,7 @@ public sealed class DirectParityFixture : IAsyncLifetime
             TestPaths.TryDeleteDirectory(scratch);
         }
 
-        return (diffs, table.ToString());
+        return (diffs, table.ToString(), shallowOnly);
     }
 
     /// <summary>The go command prints its errors with a "module@version: " prefix and wraps some of them; the text we

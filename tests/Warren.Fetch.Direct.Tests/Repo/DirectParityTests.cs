@@ -10,7 +10,7 @@ public sealed class DirectParityTests(DirectParityFixture fixture) : IClassFixtu
 {
     private async Task AssertParity(string name)
     {
-        var (diffs, table) = await fixture.CompareAsync(name);
+        var (diffs, table, _) = await fixture.CompareAsync(name);
         if (Environment.GetEnvironmentVariable("WARREN_PARITY_REPORT") is { Length: > 0 } reportDir)
         {
             Directory.CreateDirectory(reportDir);
@@ -61,6 +61,44 @@ public sealed class DirectParityTests(DirectParityFixture fixture) : IClassFixtu
 
     [Fact]
     public Task Repository_without_commits() => AssertParity("empty");
+
+    /// <summary>Every query of every crafted repository answered from a shallow copy first (depth-1 fetches of single
+    /// refs, as while a mirror is being created) gives the go command's answer; a version that is a tag is answered
+    /// without waiting for the complete repository.</summary>
+    [Theory]
+    [InlineData("nested")]
+    [InlineData("major")]
+    [InlineData("majorbranch")]
+    [InlineData("incompat")]
+    [InlineData("incompat2")]
+    [InlineData("vendor")]
+    [InlineData("special")]
+    [InlineData("casefold")]
+    [InlineData("retract")]
+    [InlineData("prerelease")]
+    [InlineData("tags")]
+    [InlineData("notags")]
+    [InlineData("empty")]
+    public async Task Shallow_first_answers_are_the_go_commands(string name)
+    {
+        var (diffs, table, shallowOnly) = await fixture.CompareAsync(name, shallowFirst: true);
+        Assert.True(diffs.Count == 0, string.Join('\n', diffs) + "\n\n" + table);
+        var repo = fixture.Repo(name);
+        var tagged = new List<string>();
+        foreach (var (module, query) in repo.ResolvedQueries())
+        {
+            var code = new CodeRepo(DirectParityFixture.Local(repo.BareDir), module, repo.Root);
+            string tag = (code.CodeDir.Length == 0 ? "" : code.CodeDir + "/") + query;
+            if (fixture.Go[module + "@" + query] is { Error: null } go && go.Version == query
+                && TestGit.Run(null, "--git-dir=" + repo.BareDir, "tag", "--list", tag).Length > 0)
+            {
+                tagged.Add(module + "@" + query);
+            }
+        }
+
+        Assert.Empty(tagged.Except(shallowOnly));
+        Assert.Equal(name is "notags" or "empty", tagged.Count == 0);
+    }
 
     [Fact]
     public async Task A_thousand_tags_list_quickly()

@@ -1,0 +1,329 @@
+using System.Collections.Concurrent;
+using Warren.Core.Modules;
+
+namespace Warren.Fetch.Direct.Repo;
+
+/// <summary>
+/// A shallow copy of a repository whose mirror is still being created: the refs the origin advertised (its
+/// <c>git ls-remote</c>) and a scratch git directory into which single refs are fetched with depth 1, as the go command
+/// fetches the one tag it needs (<c>git fetch --depth=1 origin refs/tags/vX:refs/tags/vX</c>). A tag is fetched together
+/// with the highest tag of the same prefix, whose go.mod the go command reads for retractions. Fetches are coalesced per
+/// ref and run one at a time (they share the scratch directory's shallow file). Deleted when disposed.
+/// </summary>
+public sealed class ShallowClone : IDisposable
+{
+    private readonly Func<IReadOnlyList<string>, CancellationToken, Task<GitRun>> _fetch;
+    private readonly Func<CancellationToken, Task> _initialize;
+    private readonly long? _maxBytes;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly ConcurrentDictionary<string, Lazy<Task<bool>>> _fetched = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _commits = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _byName;
+    private readonly CancellationToken _stopping;
+    private Lazy<Task>? _initialized;
+    private int _fetches;
+    private bool _unusable;
+
+    /// <param name="gitDirectory">The scratch directory (made by initialize, on the first fetch).</param>
+    /// <param name="lsRemote">The output of <c>git ls-remote --symref origin HEAD refs/heads/* refs/tags/*</c>.</param>
+    /// <param name="initialize">Makes the scratch directory a bare repository whose origin is the repository.</param>
+    /// <param name="fetch">Runs <c>git ARGS</c> against the origin in the scratch directory (credentials, egress).</param>
+    /// <param name="local">Runs local git commands (reads of the scratch directory).</param>
+    /// <param name="commandTimeout">The time limit of one local git command.</param>
+    /// <param name="maxBytes">The repository size limit: past it, the shallow copy answers nothing (the mirror decides).</param>
+    /// <param name="stopping">Cancels the shared fetches (never one caller's token).</param>
+    public ShallowClone(string gitDirectory, string lsRemote, Func<CancellationToken, Task> initialize,
+        Func<IReadOnlyList<string>, CancellationToken, Task<GitRun>> fetch, GitRunner local, TimeSpan commandTimeout, long? maxBytes = null,
+        CancellationToken stopping = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(gitDirectory);
+        ArgumentNullException.ThrowIfNull(lsRemote);
+        GitDirectory = gitDirectory;
+        _initialize = initialize;
+        _fetch = fetch;
+        _maxBytes = maxBytes;
+        _stopping = stopping;
+        (Refs, HeadBranch) = ParseLsRemote(lsRemote);
+        _byName = Refs.ToDictionary(r => r.Name, r => r.Hash, StringComparer.Ordinal);
+        Local = new LocalGitRepository(gitDirectory, local, (_, _) => Task.FromResult(DirectResult.Success), commandTimeout);
+    }
+
+    /// <summary>The scratch git directory.</summary>
+    public string GitDirectory { get; }
+
+    /// <summary>HEAD (when it names a commit), branches and tags as the origin advertised them, annotated tags peeled.</summary>
+    public IReadOnlyList<GitRef> Refs { get; }
+
+    /// <summary>HEAD's branch ("refs/heads/main"), or null.</summary>
+    public string? HeadBranch { get; }
+
+    /// <summary>Reads of the scratch directory.</summary>
+    internal LocalGitRepository Local { get; }
+
+    /// <summary>git fetch runs made so far.</summary>
+    public int Fetches => Volatile.Read(ref _fetches);
+
+    /// <summary>Whether commit was fetched (and so can be read here).</summary>
+    public bool Has(string commit) => _commits.ContainsKey(commit);
+
+    /// <summary>The commit the origin advertised for a ref name, or null.</summary>
+    public string? HashOf(string refName) => _byName.GetValueOrDefault(refName);
+
+    /// <summary>The ref to fetch for rev: a tag or branch name in full, HEAD's branch, or the ref whose commit a full hash
+    /// is; null when rev is none of these (a hash prefix, a commit no ref names).</summary>
+    public string? RefFor(string rev)
+    {
+        if (rev == "HEAD")
+        {
+            return HeadBranch is { } head && _byName.ContainsKey(head) ? head : null;
+        }
+
+        if (rev.StartsWith("refs/heads/", StringComparison.Ordinal) || rev.StartsWith("refs/tags/", StringComparison.Ordinal))
+        {
+            return _byName.ContainsKey(rev) ? rev : null;
+        }
+
+        if (rev.Length == 40 && GitCodeHost.AllHex(rev))
+        {
+            string? found = null;
+            foreach (var r in Refs)
+            {
+                if (r.Hash == rev && r.Name != "HEAD" && (found is null || string.CompareOrdinal(r.Name, found) < 0))
+                {
+                    found = r.Name;
+                }
+            }
+
+            return found;
+        }
+
+        return null;
+    }
+
+    /// <summary>Fetches refName with depth 1 (once; concurrent callers share it). False when it cannot be used: the fetch
+    /// failed, the copy grew past the size limit, or the origin moved the ref since it advertised it.</summary>
+    public Task<bool> EnsureAsync(string refName, CancellationToken cancellationToken)
+        => _fetched.GetOrAdd(refName, r => new Lazy<Task<bool>>(() => FetchAsync(r))).Value.WaitAsync(cancellationToken);
+
+    private async Task<bool> FetchAsync(string refName)
+    {
+        var refs = new List<string> { refName };
+        if (refName.StartsWith("refs/tags/", StringComparison.Ordinal) && HighestTagLike(refName) is { } highest && highest != refName
+            && _fetched.TryAdd(highest, new Lazy<Task<bool>>(() => FetchedWithAsync(refName, highest))))
+        {
+            refs.Add(highest);
+        }
+
+        await _gate.WaitAsync(_stopping).ConfigureAwait(false);
+        try
+        {
+            if (_unusable)
+            {
+                return false;
+            }
+
+            _initialized ??= new Lazy<Task>(() => _initialize(_stopping));
+            await _initialized.Value.ConfigureAwait(false);
+            string[] args = ["fetch", "--quiet", "--force", "--depth=1", "--no-tags", "--no-recurse-submodules", "origin", .. refs.Select(r => "+" + r + ":" + r)];
+            Interlocked.Increment(ref _fetches);
+            var run = await _fetch(args, _stopping).ConfigureAwait(false);
+            if (!run.Ok)
+            {
+                return false;
+            }
+
+            if (_maxBytes is { } max && Git.GitMirrorManager.DirectorySize(GitDirectory) > max)
+            {
+                _unusable = true;
+                return false;
+            }
+
+            foreach (var r in refs)
+            {
+                var commit = await Local.ResolveAsync(r, _stopping).ConfigureAwait(false);
+                if (commit is not null && commit.Hash == HashOf(r))
+                {
+                    _commits.TryAdd(commit.Hash, 0);
+                }
+            }
+
+            return HashOf(refName) is { } hash && _commits.ContainsKey(hash);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    // The highest tag's fetch rides along with refName's: its result is known once that fetch is done.
+    private async Task<bool> FetchedWithAsync(string refName, string highest)
+    {
+        await _fetched[refName].Value.ConfigureAwait(false);
+        return HashOf(highest) is { } hash && _commits.ContainsKey(hash);
+    }
+
+    /// <summary>The highest semantic-version tag with the prefix of tag's name (refs/tags/PREFIX/vX.Y.Z), or null.</summary>
+    private string? HighestTagLike(string tagRef)
+    {
+        string name = tagRef["refs/tags/".Length..];
+        int slash = name.LastIndexOf('/');
+        string prefix = "refs/tags/" + (slash < 0 ? "" : name[..(slash + 1)]);
+        string? best = null;
+        string bestVersion = "";
+        foreach (var r in Refs)
+        {
+            if (!r.Name.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            string v = r.Name[prefix.Length..];
+            if (v.Contains('/', StringComparison.Ordinal) || !SemVer.IsValid(v) || PseudoVersion.IsPseudoVersion(v))
+            {
+                continue;
+            }
+
+            if (best is null || SemVer.Compare(v, bestVersion) > 0)
+            {
+                best = r.Name;
+                bestVersion = v;
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>ls-remote's lines as refs: HEAD with its commit, refs/heads/* and refs/tags/* with annotated tags peeled
+    /// (the "^{}" line wins), sorted by name; and HEAD's symbolic target.</summary>
+    public static (IReadOnlyList<GitRef> Refs, string? HeadBranch) ParseLsRemote(string output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        var byName = new Dictionary<string, string>(StringComparer.Ordinal);
+        string? head = null;
+        foreach (var raw in output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var line = raw.TrimEnd('\r');
+            int tab = line.IndexOf('\t', StringComparison.Ordinal);
+            if (tab < 0)
+            {
+                continue;
+            }
+
+            string left = line[..tab];
+            string name = line[(tab + 1)..];
+            if (left.StartsWith("ref: ", StringComparison.Ordinal))
+            {
+                if (name == "HEAD" && left[5..].StartsWith("refs/heads/", StringComparison.Ordinal))
+                {
+                    head = left[5..];
+                }
+
+                continue;
+            }
+
+            if (left.Length != 40 || !GitCodeHost.AllHex(left))
+            {
+                continue;
+            }
+
+            bool peeled = name.EndsWith("^{}", StringComparison.Ordinal);
+            string bare = peeled ? name[..^3] : name;
+            if (bare != "HEAD" && !bare.StartsWith("refs/heads/", StringComparison.Ordinal) && !bare.StartsWith("refs/tags/", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            if (peeled)
+            {
+                byName[bare] = left;
+            }
+            else
+            {
+                byName.TryAdd(bare, left);
+            }
+        }
+
+        var refs = byName.Select(kv => new GitRef(kv.Key, kv.Value)).ToList();
+        refs.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+        return (refs, head);
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            if (Directory.Exists(GitDirectory))
+            {
+                Directory.Delete(GitDirectory, recursive: true);
+            }
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}
+
+/// <summary>
+/// A repository read while its mirror is being created: refs from the origin's advertisement, and the commits named by a
+/// tag, a branch or HEAD (or a full hash that a ref names) from a depth-1 fetch of that one ref into a
+/// <see cref="ShallowClone"/>. Everything that needs history (a hash prefix or a commit no ref names, the tags merged
+/// into a commit for pseudo-versions) waits for the complete mirror and reads it, so every answer is the one the complete
+/// mirror would give.
+/// </summary>
+internal sealed class ShallowFirstRepository(ShallowClone shallow, Func<CancellationToken, Task<IGitRepository>> complete) : IGitRepository
+{
+    private readonly Lock _lock = new();
+    private Task<IGitRepository>? _complete;
+
+    public string GitDirectory => shallow.GitDirectory;
+
+    /// <summary>Whether anything had to wait for the complete mirror.</summary>
+    public bool UsedComplete { get; private set; }
+
+    private Task<IGitRepository> CompleteAsync(CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            UsedComplete = true;
+            _complete ??= complete(cancellationToken);
+            return _complete;
+        }
+    }
+
+    public async Task<DirectResult> RefreshAsync(bool force, CancellationToken cancellationToken)
+        => force ? await (await CompleteAsync(cancellationToken).ConfigureAwait(false)).RefreshAsync(true, cancellationToken).ConfigureAwait(false) : DirectResult.Success;
+
+    public Task<(IReadOnlyList<GitRef> Refs, string? HeadBranch)> ListRefsAsync(CancellationToken cancellationToken)
+        => Task.FromResult((shallow.Refs, shallow.HeadBranch));
+
+    public async Task<CommitInfo?> ResolveAsync(string rev, CancellationToken cancellationToken)
+    {
+        if (shallow.RefFor(rev) is { } refName && await shallow.EnsureAsync(refName, cancellationToken).ConfigureAwait(false))
+        {
+            var commit = await shallow.Local.ResolveAsync(refName, cancellationToken).ConfigureAwait(false);
+            if (commit is not null && shallow.Has(commit.Hash))
+            {
+                return commit;
+            }
+        }
+
+        return await (await CompleteAsync(cancellationToken).ConfigureAwait(false)).ResolveAsync(rev, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<byte[]?> ReadFileAsync(string commit, string path, long maxBytes, CancellationToken cancellationToken)
+        => shallow.Has(commit)
+            ? await shallow.Local.ReadFileAsync(commit, path, maxBytes, cancellationToken).ConfigureAwait(false)
+            : await (await CompleteAsync(cancellationToken).ConfigureAwait(false)).ReadFileAsync(commit, path, maxBytes, cancellationToken).ConfigureAwait(false);
+
+    public async Task WriteArchiveAsync(string commit, string subdirectory, string destination, CancellationToken cancellationToken)
+    {
+        var repo = shallow.Has(commit) ? shallow.Local : await CompleteAsync(cancellationToken).ConfigureAwait(false);
+        await repo.WriteArchiveAsync(commit, subdirectory, destination, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<string>> TagsMergedIntoAsync(string commit, CancellationToken cancellationToken)
+        => await (await CompleteAsync(cancellationToken).ConfigureAwait(false)).TagsMergedIntoAsync(commit, cancellationToken).ConfigureAwait(false);
+}
