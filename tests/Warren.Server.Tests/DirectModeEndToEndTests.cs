@@ -41,6 +41,7 @@ public sealed class DirectModeEndToEndTests
     {
         await using var git = await GitCorpusServer.StartAsync();
         await using var warren = await StartDirectWarrenAsync(git, shallowAfter: shallowFirst ? TimeSpan.Zero : TimeSpan.FromHours(1));
+        Assert.Equal(shallowFirst ? TimeSpan.Zero : null, warren.Services.GetRequiredService<GitMirrorOptions>().ShallowFirstAfter); // past GitTimeout: off
 
         var direct = git.DirectGo();
         var proxied = git.WithGitRecipe(new GoRunner(warren.Url));
@@ -182,6 +183,15 @@ public sealed class DirectModeEndToEndTests
             Assert.Equal(1, stats.Clones);
             Assert.True(stats.ShallowFetches >= 1, $"{url}: {stats}");
         }
+    }
+
+    [Fact]
+    public void A_negative_GitShallowAfter_is_refused_in_one_line()
+    {
+        var options = new Configuration.WarrenOptionsBuilder { Root = TestPaths.NewTempDir("shallow-config"), Upstream = "direct", SumDb = "off", GitShallowAfter = TimeSpan.FromSeconds(-1) }.Build();
+        var failures = new Configuration.WarrenOptionsValidator().Validate(null, options).Failures!.ToList();
+        Assert.Contains("GitShallowAfter must be zero or more, not -00:00:01", failures);
+        Assert.Equal(TimeSpan.FromMilliseconds(250), new Configuration.WarrenOptions().GitShallowAfter);
     }
 
     [Fact]

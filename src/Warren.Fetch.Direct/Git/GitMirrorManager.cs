@@ -157,23 +157,25 @@ public sealed class GitMirrorManager : IDisposable
         }
 
         var ensure = Start(state, force: false, ensureOnly: true);
-        if (!ensure.IsCompleted && _options.ShallowFirstAfter is { } after)
+        PendingClone? pending;
+        lock (state.Gate)
         {
-            if (after > TimeSpan.Zero)
+            pending = state.Pending;
+        }
+
+        if (!ensure.IsCompleted && _options.ShallowFirstAfter is { } after && pending is not null)
+        {
+            // The delay counts from the clone's start: once a clone has taken longer, every request reads the copy at once.
+            var wait = after - _options.TimeProvider.GetElapsedTime(pending.Started);
+            if (wait > TimeSpan.Zero)
             {
                 using var delay = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                await Task.WhenAny(ensure, Task.Delay(after, _options.TimeProvider, delay.Token)).ConfigureAwait(false);
+                await Task.WhenAny(ensure, Task.Delay(wait, _options.TimeProvider, delay.Token)).ConfigureAwait(false);
                 await delay.CancelAsync().ConfigureAwait(false);
                 cancellationToken.ThrowIfCancellationRequested();
             }
 
-            PendingClone? pending;
-            lock (state.Gate)
-            {
-                pending = state.Pending;
-            }
-
-            if (!ensure.IsCompleted && pending is not null)
+            if (!ensure.IsCompleted)
             {
                 await Task.WhenAny(ensure, pending.Shallow.Task).WaitAsync(cancellationToken).ConfigureAwait(false);
                 if (!ensure.IsCompleted && pending.Shallow.Task.IsCompletedSuccessfully && pending.Shallow.Task.Result is { } shallow && pending.TryAcquire())
@@ -592,7 +594,7 @@ public sealed class GitMirrorManager : IDisposable
             }
 
             // Set before the clone runs, so that a request arriving now finds it.
-            var pending = exists || _options.ShallowFirstAfter is null ? null : new PendingClone();
+            var pending = exists || _options.ShallowFirstAfter is null ? null : new PendingClone(_options.TimeProvider.GetTimestamp());
             s.Pending = pending;
             var task = Task.Run(() => WorkAsync(s, exists, pending));
             s.Inflight = task;
@@ -1174,8 +1176,11 @@ public sealed class GitMirrorManager : IDisposable
 
     /// <summary>A clone under way and the shallow copy its ls-remote made possible; the copy is deleted once the clone is
     /// over and the last request reading it is done.</summary>
-    internal sealed class PendingClone
+    internal sealed class PendingClone(long started)
     {
+        /// <summary>When the clone started (<see cref="TimeProvider.GetTimestamp"/>).</summary>
+        public long Started { get; } = started;
+
         private readonly Lock _gate = new();
         private int _users;
         private bool _retired;

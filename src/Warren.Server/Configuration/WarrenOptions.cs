@@ -89,7 +89,7 @@ public sealed record WarrenOptions
     /// <summary>How long a version's first request waits for a new git mirror before it is answered from a depth-1
     /// fetch of the refs it needs (the rest of the history is still mirrored, in the background). Zero: at once; at least
     /// <see cref="GitTimeout"/>: never.</summary>
-    public TimeSpan GitShallowAfter { get; init; } = TimeSpan.FromMilliseconds(500);
+    public TimeSpan GitShallowAfter { get; init; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>Which fetched .info files lead to the version's .mod and .zip being fetched in the background (through the
     /// normal flights and checks), since the go command asks for them next: "direct" (made by direct mode, from the

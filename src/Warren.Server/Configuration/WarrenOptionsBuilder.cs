@@ -75,7 +75,7 @@ public sealed class WarrenOptionsBuilder
     public TimeSpan GitFreshness { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>See <see cref="WarrenOptions.GitShallowAfter"/>.</summary>
-    public TimeSpan GitShallowAfter { get; set; } = TimeSpan.FromMilliseconds(500);
+    public TimeSpan GitShallowAfter { get; set; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>See <see cref="WarrenOptions.Prefetch"/>.</summary>
     public string Prefetch { get; set; } = "direct";
