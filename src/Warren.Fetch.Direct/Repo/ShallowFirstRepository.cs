@@ -103,7 +103,20 @@ public sealed class ShallowClone : IDisposable
     /// <summary>Fetches refName with depth 1 (once; concurrent callers share it). False when it cannot be used: the fetch
     /// failed, the copy grew past the size limit, or the origin moved the ref since it advertised it.</summary>
     public Task<bool> EnsureAsync(string refName, CancellationToken cancellationToken)
-        => _fetched.GetOrAdd(refName, r => new Lazy<Task<bool>>(() => FetchAsync(r))).Value.WaitAsync(cancellationToken);
+        => _fetched.GetOrAdd(refName, r => new Lazy<Task<bool>>(() => TryFetchAsync(r))).Value.WaitAsync(cancellationToken);
+
+    // Whatever goes wrong here, the complete mirror can still answer: a failure only means "not from the copy".
+    private async Task<bool> TryFetchAsync(string refName)
+    {
+        try
+        {
+            return await FetchAsync(refName).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or GitCommandException)
+        {
+            return false;
+        }
+    }
 
     private async Task<bool> FetchAsync(string refName)
     {
