@@ -55,6 +55,7 @@ public sealed class GitMirrorManager : IDisposable
     public const string UsedStamp = "used";
     private const string StagingPrefix = ".tmp-";
     private const string TrashPrefix = ".trash-";
+    private const string ShallowHostPrefix = "shallow fetches of ";
 
     private static readonly string[] FetchRefspecs = ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"];
 
@@ -657,9 +658,12 @@ public sealed class GitMirrorManager : IDisposable
             s.Clones++;
         }
 
+        var succeeded = false;
         try
         {
-            return await CloneCoreAsync(s, pending).ConfigureAwait(false);
+            var result = await CloneCoreAsync(s, pending).ConfigureAwait(false);
+            succeeded = result.Status == DirectStatus.Ok;
+            return result;
         }
         finally
         {
@@ -669,7 +673,7 @@ public sealed class GitMirrorManager : IDisposable
                 s.ShallowFetches += pending?.Fetches ?? 0;
             }
 
-            pending?.Retire();
+            pending?.Retire(succeeded);
         }
     }
 
@@ -840,8 +844,10 @@ public sealed class GitMirrorManager : IDisposable
                         await File.AppendAllTextAsync(Path.Combine(scratch, "config"), MirrorConfig(s.Url.Url), cancel).ConfigureAwait(false);
                     }
                 },
-                (args, _) => NetworkAsync(effective, scratch, [.. args], credential, egress.Config),
-                _git.Runner, _options.OperationTimeout, _options.MaxRepositoryBytes, _stopping));
+                // Their own per-host budget: a depth-1 fetch must not queue behind whole-history clones of the same host.
+                (args, _) => PerHostAsync(ShallowHostPrefix + effective.Host, _stopping,
+                    () => _git.RunNetworkAsync(scratch, effective, credential, [.. args], _options.OperationTimeout, _stopping, egress.Config)),
+                _git.Runner, _options.OperationTimeout, _options.MaxRepositoryBytes, _stopping, pending.MirrorReady.Task));
         }
         var cloneFetched = cloneFetch is null ? null : await cloneFetch.ConfigureAwait(false);
         if (!ls.Ok)
@@ -1107,7 +1113,7 @@ public sealed class GitMirrorManager : IDisposable
         }
     }
 
-    private static void DeleteDirectory(string dir)
+    internal static void DeleteDirectory(string dir)
     {
         try
         {
@@ -1187,6 +1193,9 @@ public sealed class GitMirrorManager : IDisposable
 
         public TaskCompletionSource<ShallowClone?> Shallow { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+        /// <summary>True once the clone made the mirror, false when it failed.</summary>
+        public TaskCompletionSource<bool> MirrorReady { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
         public int Fetches => Shallow.Task.IsCompletedSuccessfully && Shallow.Task.Result is { } c ? c.Fetches : 0;
 
         public bool TryAcquire()
@@ -1216,9 +1225,10 @@ public sealed class GitMirrorManager : IDisposable
             Dispose();
         }
 
-        public void Retire()
+        public void Retire(bool mirrorMade)
         {
             Shallow.TrySetResult(null);
+            MirrorReady.TrySetResult(mirrorMade);
             lock (_gate)
             {
                 _retired = true;

@@ -20,9 +20,12 @@ public sealed class ShallowClone : IDisposable
     private readonly ConcurrentDictionary<string, byte> _commits = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _byName;
     private readonly CancellationToken _stopping;
+    private readonly Lock _state = new();
     private Lazy<Task>? _initialized;
     private int _fetches;
     private bool _unusable;
+    private bool _fetching;
+    private bool _disposed;
 
     /// <param name="gitDirectory">The scratch directory (made by initialize, on the first fetch).</param>
     /// <param name="lsRemote">The output of <c>git ls-remote --symref origin HEAD refs/heads/* refs/tags/*</c>.</param>
@@ -32,10 +35,13 @@ public sealed class ShallowClone : IDisposable
     /// <param name="commandTimeout">The time limit of one local git command.</param>
     /// <param name="maxBytes">The repository size limit: past it, the shallow copy answers nothing (the mirror decides).</param>
     /// <param name="stopping">Cancels the shared fetches (never one caller's token).</param>
+    /// <param name="mirrorReady">Completes with true once the complete mirror exists (then readers waiting on a fetch
+    /// read the mirror instead), false if it failed; null: never.</param>
     public ShallowClone(string gitDirectory, string lsRemote, Func<CancellationToken, Task> initialize,
         Func<IReadOnlyList<string>, CancellationToken, Task<GitRun>> fetch, GitRunner local, TimeSpan commandTimeout, long? maxBytes = null,
-        CancellationToken stopping = default)
+        CancellationToken stopping = default, Task<bool>? mirrorReady = null)
     {
+        MirrorReady = mirrorReady ?? new TaskCompletionSource<bool>().Task;
         ArgumentException.ThrowIfNullOrEmpty(gitDirectory);
         ArgumentNullException.ThrowIfNull(lsRemote);
         GitDirectory = gitDirectory;
@@ -59,6 +65,9 @@ public sealed class ShallowClone : IDisposable
 
     /// <summary>Reads of the scratch directory.</summary>
     internal LocalGitRepository Local { get; }
+
+    /// <summary>True once the complete mirror exists; false if it failed; pending while it is being made.</summary>
+    public Task<bool> MirrorReady { get; }
 
     /// <summary>git fetch runs made so far.</summary>
     public int Fetches => Volatile.Read(ref _fetches);
@@ -112,7 +121,7 @@ public sealed class ShallowClone : IDisposable
         {
             return await FetchAsync(refName).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or GitCommandException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or GitCommandException or System.ComponentModel.Win32Exception)
         {
             return false;
         }
@@ -128,11 +137,17 @@ public sealed class ShallowClone : IDisposable
         }
 
         await _gate.WaitAsync(_stopping).ConfigureAwait(false);
+        var deleteAfter = false;
         try
         {
-            if (_unusable)
+            lock (_state)
             {
-                return false;
+                if (_disposed || _unusable)
+                {
+                    return false;
+                }
+
+                _fetching = true;
             }
 
             _initialized ??= new Lazy<Task>(() => _initialize(_stopping));
@@ -164,7 +179,17 @@ public sealed class ShallowClone : IDisposable
         }
         finally
         {
+            lock (_state)
+            {
+                deleteAfter = _fetching && _disposed;
+                _fetching = false;
+            }
+
             _gate.Release();
+            if (deleteAfter)
+            {
+                Git.GitMirrorManager.DeleteDirectory(GitDirectory);
+            }
         }
     }
 
@@ -175,12 +200,21 @@ public sealed class ShallowClone : IDisposable
         return HashOf(highest) is { } hash && _commits.ContainsKey(hash);
     }
 
-    /// <summary>The highest semantic-version tag with the prefix of tag's name (refs/tags/PREFIX/vX.Y.Z), or null.</summary>
+    /// <summary>The tag whose go.mod the go command reads for retractions when asked for tag (refs/tags/PREFIX/vX.Y.Z):
+    /// the highest release of the same prefix and major version, else the highest pre-release; null when tag is not a
+    /// version.</summary>
     private string? HighestTagLike(string tagRef)
     {
         string name = tagRef["refs/tags/".Length..];
         int slash = name.LastIndexOf('/');
         string prefix = "refs/tags/" + (slash < 0 ? "" : name[..(slash + 1)]);
+        string asked = name[(slash + 1)..];
+        if (!SemVer.IsValid(asked))
+        {
+            return null;
+        }
+
+        string major = SemVer.Major(asked);
         string? best = null;
         string bestVersion = "";
         foreach (var r in Refs)
@@ -191,12 +225,14 @@ public sealed class ShallowClone : IDisposable
             }
 
             string v = r.Name[prefix.Length..];
-            if (v.Contains('/', StringComparison.Ordinal) || !SemVer.IsValid(v) || PseudoVersion.IsPseudoVersion(v))
+            if (v.Contains('/', StringComparison.Ordinal) || !SemVer.IsValid(v) || PseudoVersion.IsPseudoVersion(v) || SemVer.Major(v) != major)
             {
                 continue;
             }
 
-            if (best is null || SemVer.Compare(v, bestVersion) > 0)
+            bool release = SemVer.Prerelease(v).Length == 0;
+            bool bestRelease = best is not null && SemVer.Prerelease(bestVersion).Length == 0;
+            if (best is null || (release && !bestRelease) || (release == bestRelease && SemVer.Compare(v, bestVersion) > 0))
             {
                 best = r.Name;
                 bestVersion = v;
@@ -241,7 +277,7 @@ public sealed class ShallowClone : IDisposable
 
             bool peeled = name.EndsWith("^{}", StringComparison.Ordinal);
             string bare = peeled ? name[..^3] : name;
-            if (bare != "HEAD" && !bare.StartsWith("refs/heads/", StringComparison.Ordinal) && !bare.StartsWith("refs/tags/", StringComparison.Ordinal))
+            if (bare != "HEAD" && !((bare.StartsWith("refs/heads/", StringComparison.Ordinal) || bare.StartsWith("refs/tags/", StringComparison.Ordinal)) && IsRefName(bare)))
             {
                 continue;
             }
@@ -256,26 +292,65 @@ public sealed class ShallowClone : IDisposable
             }
         }
 
+        // A mirror shows HEAD only through its branch (git fetch brings branches and tags, not a detached HEAD).
+        if (head is null)
+        {
+            byName.Remove("HEAD");
+        }
+
         var refs = byName.Select(kv => new GitRef(kv.Key, kv.Value)).ToList();
         refs.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
         return (refs, head);
     }
 
-    public void Dispose()
+    /// <summary>git's rules for a ref name (git check-ref-format): what an origin advertises otherwise is never put in a
+    /// refspec (a name with "*" would be a pattern).</summary>
+    internal static bool IsRefName(string name)
     {
-        try
+        if (name.Length == 0 || name.EndsWith('/') || name.EndsWith('.') || name.EndsWith(".lock", StringComparison.Ordinal)
+            || name.Contains("..", StringComparison.Ordinal) || name.Contains("@{", StringComparison.Ordinal) || name.Contains("//", StringComparison.Ordinal))
         {
-            if (Directory.Exists(GitDirectory))
+            return false;
+        }
+
+        foreach (char c in name)
+        {
+            if (c <= ' ' || c == 0x7f || c is '~' or '^' or ':' or '?' or '*' or '[' or '\\')
             {
-                Directory.Delete(GitDirectory, recursive: true);
+                return false;
             }
         }
-        catch (IOException)
+
+        foreach (var part in name.Split('/'))
         {
+            if (part.Length == 0 || part[0] == '.')
+            {
+                return false;
+            }
         }
-        catch (UnauthorizedAccessException)
+
+        return true;
+    }
+
+    /// <summary>Deletes the scratch directory, at once or, when a fetch is writing to it, once that fetch is over; no
+    /// fetch starts after this.</summary>
+    public void Dispose()
+    {
+        lock (_state)
         {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            if (_fetching)
+            {
+                return;
+            }
         }
+
+        Git.GitMirrorManager.DeleteDirectory(GitDirectory);
     }
 }
 
@@ -314,12 +389,25 @@ internal sealed class ShallowFirstRepository(ShallowClone shallow, Func<Cancella
 
     public async Task<CommitInfo?> ResolveAsync(string rev, CancellationToken cancellationToken)
     {
-        if (shallow.RefFor(rev) is { } refName && await shallow.EnsureAsync(refName, cancellationToken).ConfigureAwait(false))
+        if (shallow.RefFor(rev) is { } refName && !(shallow.MirrorReady.IsCompletedSuccessfully && shallow.MirrorReady.Result))
         {
-            var commit = await shallow.Local.ResolveAsync(refName, cancellationToken).ConfigureAwait(false);
-            if (commit is not null && shallow.Has(commit.Hash))
+            // Whichever comes first: the depth-1 fetch, or the mirror (then the fetch is not waited for).
+            var fetch = shallow.EnsureAsync(refName, cancellationToken);
+            var first = await Task.WhenAny(fetch, shallow.MirrorReady).ConfigureAwait(false);
+            if (first == fetch || !await shallow.MirrorReady.ConfigureAwait(false))
             {
-                return commit;
+                try
+                {
+                    if (await fetch.ConfigureAwait(false) && await shallow.Local.ResolveAsync(refName, cancellationToken).ConfigureAwait(false) is { } commit
+                        && shallow.Has(commit.Hash))
+                    {
+                        return commit;
+                    }
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or GitCommandException or System.ComponentModel.Win32Exception)
+                {
+                    // The mirror answers instead.
+                }
             }
         }
 

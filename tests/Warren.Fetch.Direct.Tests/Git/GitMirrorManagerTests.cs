@@ -383,6 +383,26 @@ public sealed class GitMirrorManagerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_missing_repository_is_not_found_on_the_shallow_path_too_and_leaves_nothing_behind()
+    {
+        var url = $"{_serve.Url}/team/nothing-here";
+        using var manager = new GitMirrorManager(new GitMirrorOptions
+        {
+            MirrorRoot = Path.Combine(_dir, "store", ".warren", "git"),
+            GitConfigGlobal = "/dev/null",
+            UseNetrc = false,
+            NoProxy = "127.0.0.1,localhost",
+            ShallowFirstAfter = TimeSpan.Zero,
+        });
+
+        var access = await manager.EnsureOrShallowAsync(url, default).WaitAsync(TimeSpan.FromMinutes(1));
+        Assert.Equal(DirectStatus.NotFound, access.Result.Status);
+        Assert.Null(access.GitDirectory);
+        Assert.Null(access.Shallow);
+        Assert.Empty(Directory.GetDirectories(manager.MirrorRoot));
+    }
+
+    [Fact]
     public async Task A_clone_done_within_the_delay_is_read_as_a_mirror_and_no_shallow_fetch_is_made()
     {
         var up = TestGit.CreateUpstream(_repos, "team/quick.git");
