@@ -31,7 +31,7 @@ public sealed class GitMirrorManagerTests : IAsyncLifetime
         }
     }
 
-    private GitMirrorManager NewManager(Func<GitMirrorOptions, GitMirrorOptions>? configure = null, ILogger? logger = null)
+    private GitMirrorManager NewManager(Func<GitMirrorOptions, GitMirrorOptions>? configure = null, ILogger? logger = null, TimeSpan? shallowFirstAfter = null)
     {
         var options = new GitMirrorOptions
         {
@@ -40,6 +40,7 @@ public sealed class GitMirrorManagerTests : IAsyncLifetime
             IgnoreSystemGitConfig = true,
             UseNetrc = false,
             NoProxy = "127.0.0.1,localhost",
+            ShallowFirstAfter = shallowFirstAfter,
         };
         return new GitMirrorManager(configure?.Invoke(options) ?? options, logger: logger);
     }
@@ -327,14 +328,7 @@ public sealed class GitMirrorManagerTests : IAsyncLifetime
         var second = up.Commit("second", "v1.1.0", annotated: true);
         var third = up.Commit("third");
         var url = $"{_serve.Url}/team/shallow";
-        using var manager = new GitMirrorManager(new GitMirrorOptions
-        {
-            MirrorRoot = Path.Combine(_dir, "store", ".warren", "git"),
-            GitConfigGlobal = "/dev/null",
-            UseNetrc = false,
-            NoProxy = "127.0.0.1,localhost",
-            ShallowFirstAfter = TimeSpan.Zero,
-        });
+        using var manager = NewManager(shallowFirstAfter: TimeSpan.Zero);
         var hold = new TaskCompletionSource();
         manager.HoldCloneFetches = hold;
 
@@ -386,14 +380,7 @@ public sealed class GitMirrorManagerTests : IAsyncLifetime
     public async Task A_missing_repository_is_not_found_on_the_shallow_path_too_and_leaves_nothing_behind()
     {
         var url = $"{_serve.Url}/team/nothing-here";
-        using var manager = new GitMirrorManager(new GitMirrorOptions
-        {
-            MirrorRoot = Path.Combine(_dir, "store", ".warren", "git"),
-            GitConfigGlobal = "/dev/null",
-            UseNetrc = false,
-            NoProxy = "127.0.0.1,localhost",
-            ShallowFirstAfter = TimeSpan.Zero,
-        });
+        using var manager = NewManager(shallowFirstAfter: TimeSpan.Zero);
 
         var access = await manager.EnsureOrShallowAsync(url, default).WaitAsync(TimeSpan.FromMinutes(1));
         Assert.Equal(DirectStatus.NotFound, access.Result.Status);
@@ -408,14 +395,7 @@ public sealed class GitMirrorManagerTests : IAsyncLifetime
         var up = TestGit.CreateUpstream(_repos, "team/quick.git");
         up.Commit("first", "v1.0.0");
         var url = $"{_serve.Url}/team/quick";
-        using var manager = new GitMirrorManager(new GitMirrorOptions
-        {
-            MirrorRoot = Path.Combine(_dir, "store", ".warren", "git"),
-            GitConfigGlobal = "/dev/null",
-            UseNetrc = false,
-            NoProxy = "127.0.0.1,localhost",
-            ShallowFirstAfter = TimeSpan.FromMinutes(5),
-        });
+        using var manager = NewManager(shallowFirstAfter: TimeSpan.FromMinutes(5));
 
         var access = await manager.EnsureOrShallowAsync(url, default);
         Assert.Equal(manager.GetMirrorDirectory(url), access.GitDirectory);
