@@ -831,11 +831,12 @@ public sealed class GitMirrorManager : IDisposable
         var lsTask = NetworkAsync(effective, gitDir, ["ls-remote", "--symref", "origin", "HEAD", "refs/heads/*", "refs/tags/*"], credential, egress.Config);
         var cloneFetch = cloning ? CloneFetchAsync(effective, gitDir, fetchArgs, credential, egress.Config) : null;
         var ls = await lsTask.ConfigureAwait(false);
+        var listing = ls.Ok ? ParseLsRemote(ls.StdoutText) : null;
         if (pending is not null)
         {
             // Requests that should not wait for the whole history read single refs fetched into a scratch directory.
             var scratch = Path.Combine(MirrorRoot, $"{StagingPrefix}{Environment.ProcessId}-shallow-{Guid.NewGuid():N}");
-            pending.Shallow.TrySetResult(!ls.Ok ? null : new ShallowClone(scratch, ls.StdoutText,
+            pending.Shallow.TrySetResult(listing is null ? null : new ShallowClone(scratch, listing,
                 async cancel =>
                 {
                     var init = await LocalAsync(null, ["init", "--bare", "--quiet", scratch]).ConfigureAwait(false);
@@ -855,7 +856,7 @@ public sealed class GitMirrorManager : IDisposable
             return GitFailure.Classify($"git ls-remote {display}", ls, _options.OperationTimeout, _redactor);
         }
 
-        var (remoteRefs, remoteHead) = ParseLsRemote(ls.StdoutText);
+        var (remoteRefs, remoteHead) = (listing!.Refs, listing.Head);
         if (cloneFetched is not null)
         {
             // An empty origin has nothing to fetch: whatever the fetch said, the mirror is as empty as the origin.
@@ -977,10 +978,16 @@ public sealed class GitMirrorManager : IDisposable
 
     private Task<GitRun> LocalAsync(string? gitDir, string[] args) => _git.RunLocalAsync(gitDir, args, _options.OperationTimeout, _stopping);
 
-    internal static (Dictionary<string, string> Refs, string? Head) ParseLsRemote(string output)
+    /// <summary>What <c>git ls-remote --symref</c> said: heads and tags with the objects they name (annotated tags not
+    /// peeled, as for-each-ref shows them), the commits of the "^{}" lines, HEAD's branch and HEAD's commit.</summary>
+    internal sealed record LsRemoteListing(Dictionary<string, string> Refs, Dictionary<string, string> Peeled, string? Head, string? HeadHash);
+
+    internal static LsRemoteListing ParseLsRemote(string output)
     {
         var refs = new Dictionary<string, string>(StringComparer.Ordinal);
+        var peeled = new Dictionary<string, string>(StringComparer.Ordinal);
         string? head = null;
+        string? headHash = null;
         foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
             var tab = line.IndexOf('\t', StringComparison.Ordinal);
@@ -1001,14 +1008,21 @@ public sealed class GitMirrorManager : IDisposable
                 continue;
             }
 
-            if ((name.StartsWith("refs/heads/", StringComparison.Ordinal) || name.StartsWith("refs/tags/", StringComparison.Ordinal))
-                && !name.EndsWith("^{}", StringComparison.Ordinal))
+            if (name == "HEAD")
             {
-                refs[name] = left;
+                headHash = left;
+                continue;
+            }
+
+            bool isPeeled = name.EndsWith("^{}", StringComparison.Ordinal);
+            string bare = isPeeled ? name[..^3] : name;
+            if (bare.StartsWith("refs/heads/", StringComparison.Ordinal) || bare.StartsWith("refs/tags/", StringComparison.Ordinal))
+            {
+                (isPeeled ? peeled : refs)[bare] = left;
             }
         }
 
-        return (refs, head);
+        return new LsRemoteListing(refs, peeled, head, headHash);
     }
 
     private static Dictionary<string, string> ParseForEachRef(string output)

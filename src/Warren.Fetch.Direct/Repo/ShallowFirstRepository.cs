@@ -28,7 +28,7 @@ public sealed class ShallowClone : IDisposable
     private bool _disposed;
 
     /// <param name="gitDirectory">The scratch directory (made by initialize, on the first fetch).</param>
-    /// <param name="lsRemote">The output of <c>git ls-remote --symref origin HEAD refs/heads/* refs/tags/*</c>.</param>
+    /// <param name="advertised">What <c>git ls-remote --symref origin HEAD refs/heads/* refs/tags/*</c> said.</param>
     /// <param name="initialize">Makes the scratch directory a bare repository whose origin is the repository.</param>
     /// <param name="fetch">Runs <c>git ARGS</c> against the origin in the scratch directory (credentials, egress).</param>
     /// <param name="local">Runs local git commands (reads of the scratch directory).</param>
@@ -37,19 +37,19 @@ public sealed class ShallowClone : IDisposable
     /// <param name="stopping">Cancels the shared fetches (never one caller's token).</param>
     /// <param name="mirrorReady">Completes with true once the complete mirror exists (then readers waiting on a fetch
     /// read the mirror instead), false if it failed; null: never.</param>
-    public ShallowClone(string gitDirectory, string lsRemote, Func<CancellationToken, Task> initialize,
+    internal ShallowClone(string gitDirectory, Git.GitMirrorManager.LsRemoteListing advertised, Func<CancellationToken, Task> initialize,
         Func<IReadOnlyList<string>, CancellationToken, Task<GitRun>> fetch, GitRunner local, TimeSpan commandTimeout, long? maxBytes = null,
         CancellationToken stopping = default, Task<bool>? mirrorReady = null)
     {
-        MirrorReady = mirrorReady ?? new TaskCompletionSource<bool>().Task;
         ArgumentException.ThrowIfNullOrEmpty(gitDirectory);
-        ArgumentNullException.ThrowIfNull(lsRemote);
+        ArgumentNullException.ThrowIfNull(advertised);
+        MirrorReady = mirrorReady ?? new TaskCompletionSource<bool>().Task;
         GitDirectory = gitDirectory;
         _initialize = initialize;
         _fetch = fetch;
         _maxBytes = maxBytes;
         _stopping = stopping;
-        (Refs, HeadBranch) = ParseLsRemote(lsRemote);
+        (Refs, HeadBranch) = Advertised(advertised);
         _byName = Refs.ToDictionary(r => r.Name, r => r.Hash, StringComparer.Ordinal);
         Local = new LocalGitRepository(gitDirectory, local, (_, _) => Task.FromResult(DirectResult.Success), commandTimeout);
     }
@@ -242,65 +242,36 @@ public sealed class ShallowClone : IDisposable
         return best;
     }
 
-    /// <summary>ls-remote's lines as refs: HEAD with its commit, refs/heads/* and refs/tags/* with annotated tags peeled
-    /// (the "^{}" line wins), sorted by name; and HEAD's symbolic target.</summary>
+    /// <summary>ls-remote's lines as refs: HEAD with its commit (only when HEAD names a branch, as a mirror shows it),
+    /// refs/heads/* and refs/tags/* with annotated tags peeled, sorted by name, leaving out names git would refuse and
+    /// anything but a full hash; and HEAD's branch.</summary>
     public static (IReadOnlyList<GitRef> Refs, string? HeadBranch) ParseLsRemote(string output)
     {
         ArgumentNullException.ThrowIfNull(output);
-        var byName = new Dictionary<string, string>(StringComparer.Ordinal);
-        string? head = null;
-        foreach (var raw in output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        return Advertised(Git.GitMirrorManager.ParseLsRemote(output));
+    }
+
+    private static (IReadOnlyList<GitRef> Refs, string? HeadBranch) Advertised(Git.GitMirrorManager.LsRemoteListing listing)
+    {
+        static bool IsHash(string? h) => h is { Length: 40 } && GitCodeHost.AllHex(h);
+        var refs = new List<GitRef>();
+        foreach (var name in listing.Refs.Keys.Union(listing.Peeled.Keys))
         {
-            var line = raw.TrimEnd('\r');
-            int tab = line.IndexOf('\t', StringComparison.Ordinal);
-            if (tab < 0)
+            // The "^{}" line wins: the commit an annotated tag names.
+            string? hash = listing.Peeled.GetValueOrDefault(name) is { } p && IsHash(p) ? p : listing.Refs.GetValueOrDefault(name);
+            if (IsHash(hash) && IsRefName(name))
             {
-                continue;
-            }
-
-            string left = line[..tab];
-            string name = line[(tab + 1)..];
-            if (left.StartsWith("ref: ", StringComparison.Ordinal))
-            {
-                if (name == "HEAD" && left[5..].StartsWith("refs/heads/", StringComparison.Ordinal))
-                {
-                    head = left[5..];
-                }
-
-                continue;
-            }
-
-            if (left.Length != 40 || !GitCodeHost.AllHex(left))
-            {
-                continue;
-            }
-
-            bool peeled = name.EndsWith("^{}", StringComparison.Ordinal);
-            string bare = peeled ? name[..^3] : name;
-            if (bare != "HEAD" && !((bare.StartsWith("refs/heads/", StringComparison.Ordinal) || bare.StartsWith("refs/tags/", StringComparison.Ordinal)) && IsRefName(bare)))
-            {
-                continue;
-            }
-
-            if (peeled)
-            {
-                byName[bare] = left;
-            }
-            else
-            {
-                byName.TryAdd(bare, left);
+                refs.Add(new GitRef(name, hash!));
             }
         }
 
-        // A mirror shows HEAD only through its branch (git fetch brings branches and tags, not a detached HEAD).
-        if (head is null)
+        if (listing.Head is not null && IsHash(listing.HeadHash))
         {
-            byName.Remove("HEAD");
+            refs.Add(new GitRef("HEAD", listing.HeadHash!));
         }
 
-        var refs = byName.Select(kv => new GitRef(kv.Key, kv.Value)).ToList();
         refs.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
-        return (refs, head);
+        return (refs, listing.Head);
     }
 
     /// <summary>git's rules for a ref name (git check-ref-format): what an origin advertises otherwise is never put in a

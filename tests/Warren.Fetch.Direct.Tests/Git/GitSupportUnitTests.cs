@@ -184,7 +184,7 @@ public sealed class GitFailureTests
     [Fact]
     public void Ls_remote_output_is_read_with_the_head_branch()
     {
-        var (refs, head) = GitMirrorManager.ParseLsRemote(
+        var (refs, _, head, _) = GitMirrorManager.ParseLsRemote(
             "ref: refs/heads/main\tHEAD\naaa\tHEAD\naaa\trefs/heads/main\nbbb\trefs/tags/v1\nccc\trefs/tags/v1^{}\nddd\trefs/pull/1/head\n");
 
         Assert.Equal("refs/heads/main", head);

@@ -137,7 +137,7 @@ public sealed class DirectParityFixture : IAsyncLifetime
         runner.Environment["GIT_CONFIG_GLOBAL"] = "/dev/null";
         string origin = "file://" + bareDir;
         string ls = TestGit.Run(null, "ls-remote", "--symref", origin, "HEAD", "refs/heads/*", "refs/tags/*");
-        return new ShallowClone(scratchDir, ls,
+        return new ShallowClone(scratchDir, Warren.Fetch.Direct.Git.GitMirrorManager.ParseLsRemote(ls),
             _ =>
             {
                 TestGit.Run(null, "init", "--bare", "--quiet", scratchDir);

@@ -62,7 +62,7 @@ public sealed class ShallowCloneTests : IDisposable
         var runner = new GitRunner();
         string ls = TestGit.Run(null, "ls-remote", "--symref", "file://" + bare, "HEAD", "refs/heads/*", "refs/tags/*");
         string scratch = Path.Combine(_root, "ready-scratch.git");
-        using var ready = new ShallowClone(scratch, ls, _ => throw new InvalidOperationException("nothing may be fetched"),
+        using var ready = new ShallowClone(scratch, Warren.Fetch.Direct.Git.GitMirrorManager.ParseLsRemote(ls), _ => throw new InvalidOperationException("nothing may be fetched"),
             (_, _) => throw new InvalidOperationException("nothing may be fetched"), runner, TimeSpan.FromMinutes(1), mirrorReady: Task.FromResult(true));
 
         var repo = new ShallowFirstRepository(ready, _ => Task.FromResult<IGitRepository>(DirectParityFixture.Local(bare)));
