@@ -153,6 +153,16 @@ public sealed class OriginAuthorizationTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await GetAsync(warren, info, Basic(User, _secret))).Status);
         Assert.Equal(1, authorizer.Checks);
 
+        // That answer may have come from a shallow fetch while the mirror's clone went on (GitShallowAfter): once the
+        // clone is done and its shallow copy gone, any further request to the origin is an authorization check.
+        var mirrors = Path.Combine(warren.Root, ".warren", "git");
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (Directory.GetDirectories(mirrors).Length == 0 || Directory.GetDirectories(mirrors, ".tmp-*").Length > 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the mirror's clone did not finish");
+            await Task.Delay(50);
+        }
+
         // Within the TTL: no ls-remote at the origin, whatever is asked.
         var requests = GitRequests;
         clock.Advance(TimeSpan.FromMinutes(4));
