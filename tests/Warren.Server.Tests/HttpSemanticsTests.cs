@@ -47,6 +47,37 @@ public sealed class HttpSemanticsTests
     }
 
     [Fact]
+    public async Task A_warm_zip_is_sent_whole_from_its_open_file_and_a_stored_file_that_shrank_is_never_sent_as_whole()
+    {
+        await using var upstream = await FakeUpstream.StartAsync(TestPaths.Corpus);
+        await using var warren = await WarrenInstance.StartAsync(upstream.Url);
+        var full = await File.ReadAllBytesAsync(Path.Combine(TestPaths.Corpus, Zip));
+
+        // Cold, then warm several times over one connection (the open handle is reused, headers go first).
+        for (var i = 0; i < 4; i++)
+        {
+            using var response = await warren.Client.GetAsync(Zip);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(full.Length, response.Content.Headers.ContentLength);
+            Assert.Equal("bytes", Assert.Single(response.Headers.AcceptRanges));
+            Assert.Equal(full, await response.Content.ReadAsByteArrayAsync());
+        }
+
+        Assert.Equal(1, upstream.HitsFor(Zip));
+
+        // Damage the stored zip under the open handle: the response announces the stored length, so the client must
+        // see a cut-short body, never a complete response with other bytes.
+        var stored = Path.Combine(warren.Root, Zip);
+        File.SetAttributes(stored, FileAttributes.Normal);
+        await using (var handle = new FileStream(stored, FileMode.Open, FileAccess.Write))
+        {
+            handle.SetLength(full.Length / 2);
+        }
+
+        await Assert.ThrowsAnyAsync<HttpRequestException>(() => warren.Client.GetByteArrayAsync(Zip));
+    }
+
+    [Fact]
     public async Task List_merges_held_versions_and_is_cached_for_the_ttl()
     {
         var upstreamRoot = TestPaths.NewTempDir("listup");

@@ -55,8 +55,11 @@ public sealed class OpenFileResult(OpenArtifact file, string contentType, string
             return;
         }
 
-        var writer = response.BodyWriter;
+        // Headers first: body bytes written before them are kept in a side buffer and copied into the pipe behind
+        // the headers at the first flush; once they are out, the file is read straight into the pipe's buffers.
         var token = httpContext.RequestAborted;
+        await response.StartAsync(token).ConfigureAwait(false);
+        var writer = response.BodyWriter;
         long offset = 0;
         while (offset < file.Length)
         {
