@@ -36,7 +36,15 @@ public static class ProxyEndpoints
             return Results.Text(metrics.Render(), "text/plain; version=0.0.4; charset=utf-8");
         });
         app.MapMethods("/index", ["GET", "HEAD"], IndexFeed.HandleAsync);
-        app.MapMethods("/{**path}", ["GET", "HEAD"], HandleAsync);
+        // The proxy's services are singletons: resolved once here, not from a request scope on every request.
+        var services = app.ServiceProvider;
+        var modules = services.GetRequiredService<ModuleService>();
+        var sumdb = services.GetRequiredService<SumDbProxy>();
+        var modes = services.GetRequiredService<DownloadModeAnswers>();
+        var options = services.GetRequiredService<IOptions<WarrenOptions>>();
+        var policy = services.GetRequiredService<Policy.PolicyGate>();
+        app.MapMethods("/{**path}", ["GET", "HEAD"], async context =>
+            await (await HandleAsync(context, modules, sumdb, modes, options, policy).ConfigureAwait(false)).ExecuteAsync(context).ConfigureAwait(false));
         return app;
     }
 
@@ -56,6 +64,12 @@ public static class ProxyEndpoints
         if (request is null)
         {
             return Error(context, "invalid", error!.Status, error.Message);
+        }
+
+        if (parsed is null)
+        {
+            // Parsed once: the download recording reads it after the response.
+            context.Items[AccessControl.RequestItem] = request;
         }
 
         var ct = context.RequestAborted;

@@ -36,22 +36,30 @@ public static class ProxyRequestParser
         }
 
         var query = rawTarget.IndexOf('?', StringComparison.Ordinal);
-        var path = query >= 0 ? rawTarget[..query] : rawTarget;
-        if (path.Contains("%2e", StringComparison.OrdinalIgnoreCase) || path.Contains("%2f", StringComparison.OrdinalIgnoreCase) ||
-            path.Contains("%5c", StringComparison.OrdinalIgnoreCase) || path.Contains('\\'))
+        var path = query >= 0 ? rawTarget.AsSpan(0, query) : rawTarget.AsSpan();
+        if (path.ContainsAny('%', '\\') &&
+            (path.Contains("%2e", StringComparison.OrdinalIgnoreCase) || path.Contains("%2f", StringComparison.OrdinalIgnoreCase) ||
+             path.Contains("%5c", StringComparison.OrdinalIgnoreCase) || path.Contains('\\')))
         {
             return new ProxyRequestError(400, "bad request: encoded '.', '/' or '\\' in the path");
         }
 
-        foreach (var segment in path.Split('/'))
+        while (true)
         {
+            var slash = path.IndexOf('/');
+            var segment = slash < 0 ? path : path[..slash];
             if (segment is "." or "..")
             {
                 return new ProxyRequestError(400, "bad request: '.' or '..' path segment");
             }
-        }
 
-        return null;
+            if (slash < 0)
+            {
+                return null;
+            }
+
+            path = path[(slash + 1)..];
+        }
     }
 
     public static ProxyRequest? Parse(string path, out ProxyRequestError? error)
