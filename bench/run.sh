@@ -181,6 +181,18 @@ wrk_server() { # CASE SERVER ROUND
     esac
     W_RPS[$key]+=" $RPS" W_MB[$key]+=" $MBPS" W_CPU[$key]+=" $CPU" W_P99[$key]+=" $P99"
 }
+# One warm-up pass over every server and case before the rounds: the auth Warren has served nothing yet, and .NET
+# compiles its hot methods again (tiered, with profile data) over the first seconds of load; without this its first
+# round measured the compiler, not access control.
+log "warm-up pass: ${WARMUP_SECONDS}s of wrk on every server and case"
+for c in "${WARM_CASES[@]}"; do
+    rel=${CASE_PATH[$c]}
+    urls=("$NGINX_URL/$rel" "$CORPUS_WARREN_URL/$rel")
+    for u in "${urls[@]}"; do wrk -t2 -c32 -d"${WARMUP_SECONDS}s" --timeout 60s "$u" >/dev/null; done
+    if [[ " ${AUTH_CASES[*]} " == *" $c "* ]]; then
+        wrk -t2 -c32 -d"${WARMUP_SECONDS}s" --timeout 60s -H "Authorization: Bearer $AUTH_TOKEN" "$AUTH_WARREN_URL/$rel" >/dev/null
+    fi
+done
 for round in $(seq 1 "$WRK_ROUNDS"); do
     log "warm round $round of $WRK_ROUNDS"
     for c in "${WARM_CASES[@]}"; do
