@@ -217,33 +217,40 @@ public sealed class ModuleIngestor(UpstreamFetcher upstream, IArtifactStore stor
         return Reject(request, source, "changed_" + Label(kind), $"its hash {hash} differs from the {recorded} recorded when this version was first stored");
     }
 
-    /// <summary>The .mod of a version whose zip is being checked: from the store, else ingested first.</summary>
+    /// <summary>The .mod of a version whose zip is being checked: from the store, else ingested first. Under a store
+    /// quota the .mod may be evicted between its commit (or its lookup) and its read: it is fetched again then.</summary>
     private async Task<(byte[] Mod, Outcome? Failure)> GetModAsync(string modulePath, string version)
     {
-        var mod = await GetStoredAsync(modulePath, version, ArtifactKind.Mod, _lifetime).ConfigureAwait(false);
-        if (mod is not null)
+        for (var ingests = 0; ; ingests++)
         {
-            metrics.CacheHit(Label(ArtifactKind.Mod));
-        }
-        else
-        {
-            // Under a store quota the .mod may be evicted again between its commit and this read: fetch it again then.
-            for (var attempt = 1; mod is null; attempt++)
+            if (await GetStoredAsync(modulePath, version, ArtifactKind.Mod, _lifetime).ConfigureAwait(false) is { } mod)
             {
-                if (await IngestAsync(modulePath, version, ArtifactKind.Mod, _lifetime).ConfigureAwait(false) is { } failure)
+                try
                 {
-                    return ([], failure);
-                }
+                    var bytes = await mod.ReadAllBytesAsync(_lifetime).ConfigureAwait(false);
+                    if (ingests == 0)
+                    {
+                        metrics.CacheHit(Label(ArtifactKind.Mod));
+                    }
 
-                mod = await GetStoredAsync(modulePath, version, ArtifactKind.Mod, _lifetime).ConfigureAwait(false);
-                if (mod is null && attempt == MaxIngestAttempts)
+                    return (bytes, null);
+                }
+                catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
                 {
-                    return ([], Outcome.Refused(ReasonKind.StoreInconsistent, $"{modulePath}@{version}: stored mod disappeared {attempt} times"));
+                    // Evicted after it was found: as if it had not been.
                 }
             }
-        }
 
-        return (await mod.ReadAllBytesAsync(_lifetime).ConfigureAwait(false), null);
+            if (ingests == MaxIngestAttempts)
+            {
+                return ([], Outcome.Refused(ReasonKind.StoreInconsistent, $"{modulePath}@{version}: stored mod disappeared {ingests} times"));
+            }
+
+            if (await IngestAsync(modulePath, version, ArtifactKind.Mod, _lifetime).ConfigureAwait(false) is { } failure)
+            {
+                return ([], failure);
+            }
+        }
     }
 
     /// <summary>A stored zip whose .ziphash is missing (lost, or deleted by hand) gets it back: the h1 is computed from
