@@ -225,9 +225,18 @@ public sealed class ModuleService(IArtifactStore store, ModuleIngestor ingestor,
         for (var i = candidates.Count - 1; i >= 0; i--)
         {
             var info = await GetStoredAsync(modulePath, candidates[i], ArtifactKind.Info, cancellationToken).ConfigureAwait(false);
-            if (info is not null)
+            if (info is null)
+            {
+                continue;
+            }
+
+            try
             {
                 return await info.ReadAllBytesAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (info.LocalPath is not null && ex is FileNotFoundException or DirectoryNotFoundException)
+            {
+                // Evicted (store quota) after it was found: it is no longer held, and the next version down is the highest held.
             }
         }
 

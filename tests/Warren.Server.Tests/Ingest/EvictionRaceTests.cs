@@ -40,6 +40,41 @@ public sealed class EvictionRaceTests
         Assert.True(File.Exists(Path.Combine(warren.Root, Module, "@v", Version + ".mod")));
     }
 
+    [Fact]
+    public async Task An_info_evicted_between_its_lookup_and_its_read_leaves_latest_to_the_next_version_held()
+    {
+        // An upstream with the two versions' .info and no @latest: the answer is the highest version held.
+        var upstreamRoot = TestPaths.NewTempDir("latest-up");
+        var dir = Path.Combine(upstreamRoot, Module, "@v");
+        Directory.CreateDirectory(dir);
+        foreach (var v in new[] { "v0.8.1", Version })
+        {
+            File.Copy(Path.Combine(TestPaths.Corpus, Module, "@v", v + ".info"), Path.Combine(dir, v + ".info"));
+        }
+
+        await using var upstream = await FakeUpstream.StartAsync(upstreamRoot);
+        EvictOnRead? evicting = null;
+        await using var warren = await WarrenInstance.StartAsync(upstream.Url, o => o.ListTtl = TimeSpan.FromMilliseconds(1), services: s =>
+        {
+            var original = s.Last(d => d.ServiceType == typeof(IArtifactStore));
+            s.AddSingleton<IArtifactStore>(sp => evicting = new EvictOnRead((IArtifactStore)original.ImplementationFactory!(sp)));
+        });
+        foreach (var v in new[] { "v0.8.1", Version })
+        {
+            using var info = await warren.Client.GetAsync($"{Module}/@v/{v}.info");
+            Assert.Equal(HttpStatusCode.OK, info.StatusCode);
+        }
+
+        Assert.Contains($"\"{Version}\"", await warren.Client.GetStringAsync($"{Module}/@latest"));
+
+        evicting!.EvictNext = $"{Module}/@v/{Version}.info";
+        using var latest = await warren.Client.GetAsync($"{Module}/@latest");
+        var body = await latest.Content.ReadAsStringAsync();
+        Assert.True(latest.StatusCode == HttpStatusCode.OK, body);
+        Assert.Contains("\"v0.8.1\"", body);
+        Assert.Null(evicting.EvictNext);
+    }
+
     /// <summary>Deletes the file of the object named by <see cref="EvictNext"/> right after finding it, once.</summary>
     private sealed class EvictOnRead(IArtifactStore inner) : IArtifactStore
     {
