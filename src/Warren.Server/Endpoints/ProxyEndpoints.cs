@@ -36,15 +36,17 @@ public static class ProxyEndpoints
             return Results.Text(metrics.Render(), "text/plain; version=0.0.4; charset=utf-8");
         });
         app.MapMethods("/index", ["GET", "HEAD"], IndexFeed.HandleAsync);
-        // The proxy's services are singletons: resolved once here, not from a request scope on every request.
+        // The proxy's services are singletons: resolved once, at the first request (not while the application is
+        // built: start-up validation and log providers come first), instead of from a request scope on every request.
         var services = app.ServiceProvider;
-        var modules = services.GetRequiredService<ModuleService>();
-        var sumdb = services.GetRequiredService<SumDbProxy>();
-        var modes = services.GetRequiredService<DownloadModeAnswers>();
-        var options = services.GetRequiredService<IOptions<WarrenOptions>>();
-        var policy = services.GetRequiredService<Policy.PolicyGate>();
+        ProxyServices? proxy = null;
         app.MapMethods("/{**path}", ["GET", "HEAD"], async context =>
-            await (await HandleAsync(context, modules, sumdb, modes, options, policy).ConfigureAwait(false)).ExecuteAsync(context).ConfigureAwait(false));
+        {
+            var p = proxy ??= new ProxyServices(services.GetRequiredService<ModuleService>(), services.GetRequiredService<SumDbProxy>(),
+                services.GetRequiredService<DownloadModeAnswers>(), services.GetRequiredService<IOptions<WarrenOptions>>(), services.GetRequiredService<Policy.PolicyGate>());
+            var result = await HandleAsync(context, p.Modules, p.SumDb, p.Modes, p.Options, p.Policy).ConfigureAwait(false);
+            await result.ExecuteAsync(context).ConfigureAwait(false);
+        });
         return app;
     }
 
@@ -221,4 +223,6 @@ public static class ProxyEndpoints
             }
         });
     }
+
+    private sealed record ProxyServices(ModuleService Modules, SumDbProxy SumDb, DownloadModeAnswers Modes, IOptions<WarrenOptions> Options, Policy.PolicyGate Policy);
 }
