@@ -16,12 +16,8 @@ public sealed class EvictionRaceTests
     public async Task A_mod_evicted_between_its_lookup_and_its_read_is_fetched_again_for_the_zips_check()
     {
         await using var upstream = await FakeUpstream.StartAsync(TestPaths.Corpus);
-        EvictOnRead? evicting = null;
-        await using var warren = await WarrenInstance.StartAsync(upstream.Url, services: s =>
-        {
-            var original = s.Last(d => d.ServiceType == typeof(IArtifactStore));
-            s.AddSingleton<IArtifactStore>(sp => evicting = new EvictOnRead((IArtifactStore)original.ImplementationFactory!(sp)));
-        });
+        await using var warren = await WarrenInstance.StartAsync(upstream.Url, services: EvictOnRead.Register);
+        var evicting = (EvictOnRead)warren.Services.GetRequiredService<IArtifactStore>();
 
         using (var mod = await warren.Client.GetAsync($"{Module}/@v/{Version}.mod"))
         {
@@ -31,7 +27,7 @@ public sealed class EvictionRaceTests
         Assert.Equal(1, upstream.HitsFor($"{Version}.mod"));
 
         // The zip's check reads the stored .mod: the store finds it, and it is gone before it is read.
-        evicting!.EvictNext = $"{Module}/@v/{Version}.mod";
+        evicting.EvictNext = $"{Module}/@v/{Version}.mod";
         using var zip = await warren.Client.GetAsync($"{Module}/@v/{Version}.zip");
         Assert.True(zip.StatusCode == HttpStatusCode.OK, await zip.Content.ReadAsStringAsync());
         Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(TestPaths.Corpus, Module, "@v", Version + ".zip")), await zip.Content.ReadAsByteArrayAsync());
@@ -53,12 +49,8 @@ public sealed class EvictionRaceTests
         }
 
         await using var upstream = await FakeUpstream.StartAsync(upstreamRoot);
-        EvictOnRead? evicting = null;
-        await using var warren = await WarrenInstance.StartAsync(upstream.Url, o => o.ListTtl = TimeSpan.FromMilliseconds(1), services: s =>
-        {
-            var original = s.Last(d => d.ServiceType == typeof(IArtifactStore));
-            s.AddSingleton<IArtifactStore>(sp => evicting = new EvictOnRead((IArtifactStore)original.ImplementationFactory!(sp)));
-        });
+        await using var warren = await WarrenInstance.StartAsync(upstream.Url, o => o.ListTtl = TimeSpan.FromMilliseconds(1), services: EvictOnRead.Register);
+        var evicting = (EvictOnRead)warren.Services.GetRequiredService<IArtifactStore>();
         foreach (var v in new[] { "v0.8.1", Version })
         {
             using var info = await warren.Client.GetAsync($"{Module}/@v/{v}.info");
@@ -67,7 +59,7 @@ public sealed class EvictionRaceTests
 
         Assert.Contains($"\"{Version}\"", await warren.Client.GetStringAsync($"{Module}/@latest"));
 
-        evicting!.EvictNext = $"{Module}/@v/{Version}.info";
+        evicting.EvictNext = $"{Module}/@v/{Version}.info";
         using var latest = await warren.Client.GetAsync($"{Module}/@latest");
         var body = await latest.Content.ReadAsStringAsync();
         Assert.True(latest.StatusCode == HttpStatusCode.OK, body);
@@ -79,6 +71,13 @@ public sealed class EvictionRaceTests
     private sealed class EvictOnRead(IArtifactStore inner) : IArtifactStore
     {
         public volatile string? EvictNext;
+
+        /// <summary>Wraps the store Warren registered.</summary>
+        public static void Register(IServiceCollection services)
+        {
+            var original = services.Last(d => d.ServiceType == typeof(IArtifactStore));
+            services.AddSingleton<IArtifactStore>(sp => new EvictOnRead((IArtifactStore)original.ImplementationFactory!(sp)));
+        }
 
         public string Location => inner.Location;
 
