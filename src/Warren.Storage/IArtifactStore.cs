@@ -107,6 +107,20 @@ public abstract class StoredObject(string key, long length, DateTimeOffset lastM
         }
     }
 
+    /// <summary>Reads the whole content into memory, or null when a local file went after it was found (evicted under a
+    /// store quota): the object is no longer held.</summary>
+    public async ValueTask<byte[]?> ReadAllBytesIfStillHeldAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ReadAllBytesAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (LocalPath is not null && ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Reads the whole content into memory (small objects only: tiles, .info, .mod).</summary>
     public async ValueTask<byte[]> ReadAllBytesAsync(CancellationToken cancellationToken)
     {

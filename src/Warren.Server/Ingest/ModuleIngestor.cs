@@ -223,22 +223,16 @@ public sealed class ModuleIngestor(UpstreamFetcher upstream, IArtifactStore stor
     {
         for (var ingests = 0; ; ingests++)
         {
-            if (await GetStoredAsync(modulePath, version, ArtifactKind.Mod, _lifetime).ConfigureAwait(false) is { } mod)
+            // A .mod evicted after it was found is as if it had not been.
+            if (await GetStoredAsync(modulePath, version, ArtifactKind.Mod, _lifetime).ConfigureAwait(false) is { } mod &&
+                await mod.ReadAllBytesIfStillHeldAsync(_lifetime).ConfigureAwait(false) is { } bytes)
             {
-                try
+                if (ingests == 0)
                 {
-                    var bytes = await mod.ReadAllBytesAsync(_lifetime).ConfigureAwait(false);
-                    if (ingests == 0)
-                    {
-                        metrics.CacheHit(Label(ArtifactKind.Mod));
-                    }
+                    metrics.CacheHit(Label(ArtifactKind.Mod));
+                }
 
-                    return (bytes, null);
-                }
-                catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-                {
-                    // Evicted after it was found: as if it had not been.
-                }
+                return (bytes, null);
             }
 
             if (ingests == MaxIngestAttempts)

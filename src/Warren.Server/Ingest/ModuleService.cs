@@ -150,12 +150,7 @@ public sealed class ModuleService(IArtifactStore store, ModuleIngestor ingestor,
             return Vanished(artifact) ? null : new ArtifactAnswer(artifact);
         }
 
-        byte[] body;
-        try
-        {
-            body = await artifact.ReadAllBytesAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (artifact.LocalPath is not null && ex is FileNotFoundException or DirectoryNotFoundException)
+        if (await artifact.ReadAllBytesIfStillHeldAsync(cancellationToken).ConfigureAwait(false) is not { } body)
         {
             return null;
         }
@@ -224,19 +219,11 @@ public sealed class ModuleService(IArtifactStore store, ModuleIngestor ingestor,
         var candidates = releases.Count > 0 ? releases : held.ToList();
         for (var i = candidates.Count - 1; i >= 0; i--)
         {
-            var info = await GetStoredAsync(modulePath, candidates[i], ArtifactKind.Info, cancellationToken).ConfigureAwait(false);
-            if (info is null)
+            // An .info evicted after it was found is no longer held: the next version down is the highest held.
+            if (await GetStoredAsync(modulePath, candidates[i], ArtifactKind.Info, cancellationToken).ConfigureAwait(false) is { } info &&
+                await info.ReadAllBytesIfStillHeldAsync(cancellationToken).ConfigureAwait(false) is { } body)
             {
-                continue;
-            }
-
-            try
-            {
-                return await info.ReadAllBytesAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (info.LocalPath is not null && ex is FileNotFoundException or DirectoryNotFoundException)
-            {
-                // Evicted (store quota) after it was found: it is no longer held, and the next version down is the highest held.
+                return body;
             }
         }
 
