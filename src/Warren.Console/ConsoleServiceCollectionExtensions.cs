@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Warren.Server.Auth;
 using Warren.Server.Endpoints;
 using Warren.WebConsole.Components;
@@ -44,6 +45,15 @@ public static class ConsoleServiceCollectionExtensions
         services.AddSingleton<SharedDataProtection>();
         services.AddHostedService(sp => sp.GetRequiredService<SharedDataProtection>());
         services.Replace(ServiceDescriptor.Singleton<IDataProtectionProvider>(sp => sp.GetRequiredService<SharedDataProtection>()));
+
+        // AddAntiforgery brings the framework's data protection with it, and that starts a hosted service which loads
+        // (and creates) an XML key ring under the user's home directory at start-up: never used here (the provider above
+        // replaces it), and it cost a directory in HOME plus the XML and key-ring machinery in memory.
+        foreach (var keyRing in services.Where(d => d.ServiceType == typeof(IHostedService) &&
+            d.ImplementationType?.Namespace?.StartsWith("Microsoft.AspNetCore.DataProtection", StringComparison.Ordinal) == true).ToList())
+        {
+            services.Remove(keyRing);
+        }
         return services;
     }
 

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Warren.Core.Vulns;
 using Warren.Fetch.Direct;
@@ -143,14 +144,14 @@ public static class WarrenServiceCollectionExtensions
             throw new OptionsValidationException(Options.DefaultName, typeof(WarrenOptions), problems);
         }
 
+        // Each provider is registered by a method of its own, so that the assemblies of the providers not chosen
+        // (the AWS SDK, Npgsql) are never loaded.
         var (index, indexProvider) = StorageSelection.Postgres(options, out _) is { } postgres
-            ? Register<IModuleIndex, PostgresModuleIndex>(() => services.AddPostgresIndex(postgres), "postgres")
-            : Register<IModuleIndex, SqliteModuleIndex>(
-                () => services.AddSqliteIndex(new SqliteIndexOptions { Path = Path.Combine(root, StoreLayout.StateDirectory, "index.db") }), "sqlite");
+            ? RegisterPostgres(services, postgres)
+            : RegisterSqlite(services, root);
         var (store, storeProvider) = StorageSelection.S3(options, out _) is { } s3
-            ? Register<IArtifactStore, S3ArtifactStore>(() => services.AddS3Store(s3), "s3")
-            : Register<IArtifactStore, FileSystemArtifactStore>(
-                () => services.AddFileSystemStore(new FileSystemStoreOptions { Root = root, Fsync = options.Fsync }), "filesystem");
+            ? RegisterS3(services, s3)
+            : RegisterFileSystem(services, root, options.Fsync);
 
         services.AddSingleton<IArtifactStore>(sp =>
         {
@@ -163,6 +164,24 @@ public static class WarrenServiceCollectionExtensions
             return new InstrumentedModuleIndex(index(sp), sp.GetRequiredService<WarrenMetrics>(), indexProvider);
         });
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static (Func<IServiceProvider, IModuleIndex> Resolve, string Name) RegisterPostgres(IServiceCollection services, PostgresIndexOptions postgres) =>
+        Register<IModuleIndex, PostgresModuleIndex>(() => services.AddPostgresIndex(postgres), "postgres");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static (Func<IServiceProvider, IModuleIndex> Resolve, string Name) RegisterSqlite(IServiceCollection services, string root) =>
+        Register<IModuleIndex, SqliteModuleIndex>(
+            () => services.AddSqliteIndex(new SqliteIndexOptions { Path = Path.Combine(root, StoreLayout.StateDirectory, "index.db") }), "sqlite");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static (Func<IServiceProvider, IArtifactStore> Resolve, string Name) RegisterS3(IServiceCollection services, S3StoreOptions s3) =>
+        Register<IArtifactStore, S3ArtifactStore>(() => services.AddS3Store(s3), "s3");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static (Func<IServiceProvider, IArtifactStore> Resolve, string Name) RegisterFileSystem(IServiceCollection services, string root, bool fsync) =>
+        Register<IArtifactStore, FileSystemArtifactStore>(
+            () => services.AddFileSystemStore(new FileSystemStoreOptions { Root = root, Fsync = fsync }), "filesystem");
 
     /// <summary>Registers a storage provider; returns how its service is resolved and the provider's name (for metrics).</summary>
     private static (Func<IServiceProvider, TService> Resolve, string Name) Register<TService, TProvider>(Action register, string name)

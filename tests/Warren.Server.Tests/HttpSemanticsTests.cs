@@ -46,35 +46,54 @@ public sealed class HttpSemanticsTests
         Assert.Equal(1, upstream.HitsFor(Zip));
     }
 
-    [Fact]
-    public async Task A_warm_zip_is_sent_whole_from_its_open_file_and_a_stored_file_that_shrank_is_never_sent_as_whole()
+    /// <summary>A small zip (one read), and a zip of several 64 KB chunks read straight into the response's buffers
+    /// or, when too many large files are being sent at once, copied through a rented buffer.</summary>
+    [Theory]
+    [InlineData(Zip, true)]
+    [InlineData("golang.org/x/mod/@v/v0.4.2.zip", true)]
+    [InlineData("golang.org/x/mod/@v/v0.4.2.zip", false)]
+    public async Task A_warm_zip_is_sent_whole_from_its_open_file_and_a_stored_file_that_shrank_is_never_sent_as_whole(string zip, bool direct)
+    {
+        var limit = Warren.Server.Endpoints.OpenFileResult.DirectSenderLimit;
+        Warren.Server.Endpoints.OpenFileResult.DirectSenderLimit = direct ? limit : 0;
+        try
+        {
+            await SendWholeThenShrunkAsync(zip);
+        }
+        finally
+        {
+            Warren.Server.Endpoints.OpenFileResult.DirectSenderLimit = limit;
+        }
+    }
+
+    private static async Task SendWholeThenShrunkAsync(string zip)
     {
         await using var upstream = await FakeUpstream.StartAsync(TestPaths.Corpus);
         await using var warren = await WarrenInstance.StartAsync(upstream.Url);
-        var full = await File.ReadAllBytesAsync(Path.Combine(TestPaths.Corpus, Zip));
+        var full = await File.ReadAllBytesAsync(Path.Combine(TestPaths.Corpus, zip));
 
         // Cold, then warm several times over one connection (the open handle is reused, headers go first).
         for (var i = 0; i < 4; i++)
         {
-            using var response = await warren.Client.GetAsync(Zip);
+            using var response = await warren.Client.GetAsync(zip);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             Assert.Equal(full.Length, response.Content.Headers.ContentLength);
             Assert.Equal("bytes", Assert.Single(response.Headers.AcceptRanges));
             Assert.Equal(full, await response.Content.ReadAsByteArrayAsync());
         }
 
-        Assert.Equal(1, upstream.HitsFor(Zip));
+        Assert.Equal(1, upstream.HitsFor(zip));
 
         // Damage the stored zip under the open handle: the response announces the stored length, so the client must
         // see a cut-short body, never a complete response with other bytes.
-        var stored = Path.Combine(warren.Root, Zip);
+        var stored = Path.Combine(warren.Root, zip);
         File.SetAttributes(stored, FileAttributes.Normal);
         await using (var handle = new FileStream(stored, FileMode.Open, FileAccess.Write))
         {
             handle.SetLength(full.Length / 2);
         }
 
-        await Assert.ThrowsAnyAsync<HttpRequestException>(() => warren.Client.GetByteArrayAsync(Zip));
+        await Assert.ThrowsAnyAsync<HttpRequestException>(() => warren.Client.GetByteArrayAsync(zip));
     }
 
     [Fact]
