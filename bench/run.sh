@@ -313,7 +313,7 @@ MB=$((1024))
         n=$([[ $c == info ]] && echo '`.info`' || echo '45 KB zip')
         echo "| $n warm with an auth file and a token on every request, req/s | $(fmt "${W_RPS[$c-auth]}" 0) | $(fmt "${W_RPS[$c-nginx]}" 0) | $(fmt "$ra") | within 10% of $(fmt "$r") (no auth) | $(verdict "$ra >= 0.9 * $r") |"
     done
-    echo "| peak RSS, $BIG_CLIENTS clients × $((BIG_SIZE / 1000000)) MB zip | $((RSS_PEAK / MB)) MB | | | < 200 MB | $(verdict "$RSS_PEAK / 1024 < 200") |"
+    echo "| peak RSS, $BIG_CLIENTS clients × $((BIG_SIZE / 1000000)) MB zip | $((RSS_PEAK / MB)) MB | | | < 150 MB | $(verdict "$RSS_PEAK / 1024 < 150") |"
     echo
     echo "## Warm throughput (wrk -t2 -c32 -d${WRK_SECONDS}s after a ${WARMUP_SECONDS}s warm-up, $WRK_ROUNDS rounds, medians)"
     echo
