@@ -24,7 +24,7 @@ public static class ConsoleApi
             }
 
             var (result, failure) = await data.SearchAsync(ConsoleAccess.Viewer(context), q, after, context.RequestAborted);
-            return failure is not null ? Error(failure.Status, failure.Reason) : Results.Json(result);
+            return failure is not null ? Error(StatusCode(failure), failure.Reason) : Results.Json(result);
         }).WithName("SearchModules").WithSummary("Module paths containing q (a prefix or any part), in path order, that the caller may read.");
         api.MapGet("/modules/{**path}", async (HttpContext context, ModuleData data, string path) =>
         {
@@ -39,11 +39,11 @@ public static class ConsoleApi
             if (at >= 0)
             {
                 var (page, failure) = await data.VersionAsync(viewer, path[..at], path[(at + 4)..], context.RequestAborted);
-                return failure is not null ? Error(failure.Status, failure.Reason) : Results.Json(page);
+                return failure is not null ? Error(StatusCode(failure), failure.Reason) : Results.Json(page);
             }
 
             var (module, moduleFailure) = await data.ModuleAsync(viewer, path, context.RequestAborted);
-            return moduleFailure is not null ? Error(moduleFailure.Status, moduleFailure.Reason) : Results.Json(module);
+            return moduleFailure is not null ? Error(StatusCode(moduleFailure), moduleFailure.Reason) : Results.Json(module);
         }).WithName("GetModule").WithSummary("A module with its versions and their provenance, or (…/@v/VERSION) one version with its go.mod and file list.");
         return app;
     }
@@ -60,6 +60,10 @@ public static class ConsoleApi
         context.Response.Headers.WWWAuthenticate = "Bearer realm=\"warren\"";
         return Error(StatusCodes.Status401Unauthorized, "unauthorized: no credential (a Warren token as Bearer, or the console's session cookie)");
     }
+
+    /// <summary>The HTTP status of a lookup that is not a page: 400 for bad input, else 404.</summary>
+    public static int StatusCode(LookupFailure failure) =>
+        failure.BadInput ? StatusCodes.Status400BadRequest : StatusCodes.Status404NotFound;
 
     internal static IResult Error(int status, string reason) =>
         Results.Json(new ApiError(ConsoleServiceCollectionExtensions.Printable(reason)), statusCode: status);

@@ -70,7 +70,7 @@ public static class WarrenHost
         app.MapWarren();
         app.MapImpact();
         app.MapWarrenConsoleApi();
-        Vulns.VulnDbServices.MapVulnDb(app);
+        app.MapVulnDb();
         return app;
     }
 

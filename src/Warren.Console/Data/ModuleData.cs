@@ -34,8 +34,9 @@ public sealed record ZipListing(IReadOnlyList<ZipFile> Files, int Total, long Un
 /// <summary>A version page.</summary>
 public sealed record VersionPage(string ModulePath, VersionSummary Version, string? LatestVersion, string? Deprecated, string? GoMod, ZipListing Files);
 
-/// <summary>A lookup that is not a page: 400 (bad input) or 404 (absent, or not readable by the viewer).</summary>
-public sealed record LookupFailure(int Status, string Reason);
+/// <summary>A lookup that is not a page: bad input, or absent (or not readable by the viewer), with a one-line reason;
+/// <see cref="ConsoleApi.StatusCode"/> gives its HTTP status.</summary>
+public sealed record LookupFailure(bool BadInput, string Reason);
 
 /// <summary>The modules pages' data, from the index (never a walk of the store), filtered by what the viewer may read;
 /// what it may not read does not exist for it (404, not 403).</summary>
@@ -61,13 +62,13 @@ public sealed class ModuleData(IModuleIndex index, IArtifactStore store, HostedS
     {
         if (string.IsNullOrEmpty(modulePath))
         {
-            return new LookupFailure(400, "bad request: no module path");
+            return new LookupFailure(true, "bad request: no module path");
         }
 
         var why = modulePath.Length > 500 ? "too long" : ModulePath.CheckPath(modulePath);
         if (why is not null)
         {
-            return new LookupFailure(400, "bad request: not a module path: " + ConsoleServiceCollectionExtensions.Printable(why));
+            return new LookupFailure(true, "bad request: not a module path: " + ConsoleServiceCollectionExtensions.Printable(why));
         }
 
         return null;
@@ -75,7 +76,7 @@ public sealed class ModuleData(IModuleIndex index, IArtifactStore store, HostedS
 
     public static LookupFailure? CheckVersion(string? version) =>
         string.IsNullOrEmpty(version) || version.Length > 200 || !SemVer.IsValid(version) || SemVer.Canonical(version) != version
-            ? new LookupFailure(400, "bad request: not a canonical semantic version" + (string.IsNullOrEmpty(version) ? "" : ": " + ConsoleServiceCollectionExtensions.Printable(version)))
+            ? new LookupFailure(true, "bad request: not a canonical semantic version" + (string.IsNullOrEmpty(version) ? "" : ": " + ConsoleServiceCollectionExtensions.Printable(version)))
             : null;
 
     public async Task<(SearchResult? Result, LookupFailure? Failure)> SearchAsync(ConsoleViewer viewer, string? query, string? after, CancellationToken cancellationToken)
@@ -84,7 +85,7 @@ public sealed class ModuleData(IModuleIndex index, IArtifactStore store, HostedS
         query = (query ?? "").Trim();
         if (ModuleSearch.Validate(query) is { } bad || (after is not null && ModuleSearch.Validate(after) is { } badAfter && (bad = badAfter) is not null))
         {
-            return (null, new LookupFailure(400, "bad request: " + bad));
+            return (null, new LookupFailure(true, "bad request: " + bad));
         }
 
         var found = new List<ModuleMatch>(PageSize);
@@ -154,7 +155,7 @@ public sealed class ModuleData(IModuleIndex index, IArtifactStore store, HostedS
         var versions = viewer.CanRead(modulePath!) ? await index.ListVersionsAsync(modulePath!, cancellationToken).ConfigureAwait(false) : [];
         if (!versions.Contains(version!, StringComparer.Ordinal))
         {
-            return (null, versions.Count == 0 ? NotHere(modulePath!) : new LookupFailure(404, $"not found: {modulePath}@{version} is not in this Warren"));
+            return (null, versions.Count == 0 ? NotHere(modulePath!) : new LookupFailure(false, $"not found: {modulePath}@{version} is not in this Warren"));
         }
 
         var (latest, deprecated, retractions) = await LatestFactsAsync(modulePath!, versions, cancellationToken).ConfigureAwait(false);
@@ -166,7 +167,7 @@ public sealed class ModuleData(IModuleIndex index, IArtifactStore store, HostedS
         return (new VersionPage(modulePath!, summary, latest, deprecated, goMod, files), null);
     }
 
-    private static LookupFailure NotHere(string modulePath) => new(404, $"not found: no module {modulePath} in this Warren");
+    private static LookupFailure NotHere(string modulePath) => new(false, $"not found: no module {modulePath} in this Warren");
 
     private async Task<VersionSummary> SummaryAsync(string modulePath, string version, Retractions retractions, IReadOnlyDictionary<string, long> downloads,
         IReadOnlyDictionary<string, VersionVerification> verifications, CancellationToken cancellationToken)

@@ -31,8 +31,9 @@ public sealed class ConsoleAccessRules(AuthStore store, IOptions<WarrenOptions> 
     /// operators. Others see the same health and numbers with those names left out.</summary>
     public bool SeesOperations(HttpContext context) => !store.Enabled || PrincipalOf(context) is { Admin: true };
 
-    /// <summary>null when the request may read the console's data, else (status, one-line reason).</summary>
-    public (int Status, string Reason)? Refusal(HttpContext context, bool admin)
+    /// <summary>null when the request may read the console's data, else why not: no credential (the endpoints answer
+    /// 401) or a credential without the admin flag (403), with a one-line reason.</summary>
+    public (bool NoCredential, string Reason)? Refusal(HttpContext context, bool admin)
     {
         if (!store.Enabled)
         {
@@ -42,13 +43,13 @@ public sealed class ConsoleAccessRules(AuthStore store, IOptions<WarrenOptions> 
         var principal = PrincipalOf(context);
         if (principal is null && (admin || _anonymous.IsEmpty))
         {
-            return (StatusCodes.Status401Unauthorized, admin
+            return (true, admin
                 ? "unauthorized: no credential; this needs an admin token"
                 : "unauthorized: no credential (send a Warren token as Bearer)");
         }
 
         return admin && principal is { Admin: false }
-            ? (StatusCodes.Status403Forbidden, $"forbidden: token \"{principal.Name}\" is not an admin token; this needs one")
+            ? (false, $"forbidden: token \"{principal.Name}\" is not an admin token; this needs one")
             : null;
     }
 }

@@ -2,8 +2,27 @@ using Warren.Server.Auth;
 
 namespace Warren.Server.ConsoleData;
 
-/// <summary>What went wrong with a token change: the HTTP status to answer and its one-line reason.</summary>
-public sealed record TokenAdminProblem(int Status, string Reason);
+/// <summary>Why a token change was not made.</summary>
+public enum TokenAdminProblemKind
+{
+    /// <summary>There is no auth file, so there are no tokens to change.</summary>
+    AccessControlOff,
+
+    /// <summary>The request itself is invalid (name, grants, expiry).</summary>
+    Invalid,
+
+    /// <summary>The change conflicts with the file (the name is taken).</summary>
+    Conflict,
+
+    /// <summary>No token of that name.</summary>
+    NotFound,
+
+    /// <summary>The auth file could not be written (a fault, logged).</summary>
+    Failed,
+}
+
+/// <summary>What went wrong with a token change: its kind (mapped to an HTTP status by the endpoints) and its one-line reason.</summary>
+public sealed record TokenAdminProblem(TokenAdminProblemKind Kind, string Reason);
 
 /// <summary>The tokens of the auth file: list, create (the token is returned once), revoke, through
 /// <see cref="AuthTokens"/> (the file is edited under its lock, written atomically with mode 600), after which the
@@ -31,7 +50,7 @@ public sealed class ConsoleTokenAdmin(AuthStore store, AuditTrail trail, IOption
         ArgumentNullException.ThrowIfNull(request);
         if (_file is null)
         {
-            return (null, new TokenAdminProblem(StatusCodes.Status409Conflict, "access control is off (no auth file): there are no tokens to create"));
+            return (null, new TokenAdminProblem(TokenAdminProblemKind.AccessControlOff, "access control is off (no auth file): there are no tokens to create"));
         }
 
         var now = time.GetUtcNow();
@@ -41,19 +60,19 @@ public sealed class ConsoleTokenAdmin(AuthStore store, AuditTrail trail, IOption
             expires = AuthFile.ParseExpiry(text, now, out var expiryProblem);
             if (expires is null)
             {
-                return (null, new TokenAdminProblem(StatusCodes.Status400BadRequest, expiryProblem!));
+                return (null, new TokenAdminProblem(TokenAdminProblemKind.Invalid, expiryProblem!));
             }
         }
 
         var grants = (request.Grants ?? []).Select(g => g?.Trim() ?? "").ToList();
         if (grants.Any(g => g.Length == 0 || g.Contains(',', StringComparison.Ordinal)))
         {
-            return (null, new TokenAdminProblem(StatusCodes.Status400BadRequest, "grants: one non-empty pattern per entry, without commas"));
+            return (null, new TokenAdminProblem(TokenAdminProblemKind.Invalid, "grants: one non-empty pattern per entry, without commas"));
         }
 
         if (AuthTokens.Check(request.Name, grants, request.Admin) is { } problem)
         {
-            return (null, new TokenAdminProblem(StatusCodes.Status400BadRequest, problem));
+            return (null, new TokenAdminProblem(TokenAdminProblemKind.Invalid, problem));
         }
 
         AuthTokens.Created created;
@@ -66,13 +85,13 @@ public sealed class ConsoleTokenAdmin(AuthStore store, AuditTrail trail, IOption
         {
             trail.Forget("created", request.Name!);
             ConsoleLog.AuthFileUnwritable(logger, _file, e.Message);
-            return (null, new TokenAdminProblem(StatusCodes.Status500InternalServerError, "the auth file cannot be changed (see the server log)"));
+            return (null, new TokenAdminProblem(TokenAdminProblemKind.Failed, "the auth file cannot be changed (see the server log)"));
         }
 
         if (created.Token is null)
         {
             trail.Forget("created", request.Name!);
-            return (null, new TokenAdminProblem(StatusCodes.Status409Conflict, created.Problem!));
+            return (null, new TokenAdminProblem(TokenAdminProblemKind.Conflict, created.Problem!));
         }
 
         store.ReloadNow();
@@ -91,12 +110,12 @@ public sealed class ConsoleTokenAdmin(AuthStore store, AuditTrail trail, IOption
         ArgumentNullException.ThrowIfNull(name);
         if (_file is null)
         {
-            return new TokenAdminProblem(StatusCodes.Status409Conflict, "access control is off (no auth file): there are no tokens to revoke");
+            return new TokenAdminProblem(TokenAdminProblemKind.AccessControlOff, "access control is off (no auth file): there are no tokens to revoke");
         }
 
         if (AuthFile.CheckName(name) is { } nameProblem)
         {
-            return new TokenAdminProblem(StatusCodes.Status400BadRequest, nameProblem);
+            return new TokenAdminProblem(TokenAdminProblemKind.Invalid, nameProblem);
         }
 
         int removed;
@@ -109,13 +128,13 @@ public sealed class ConsoleTokenAdmin(AuthStore store, AuditTrail trail, IOption
         {
             trail.Forget("revoked", name);
             ConsoleLog.AuthFileUnwritable(logger, _file, e.Message);
-            return new TokenAdminProblem(StatusCodes.Status500InternalServerError, "the auth file cannot be changed (see the server log)");
+            return new TokenAdminProblem(TokenAdminProblemKind.Failed, "the auth file cannot be changed (see the server log)");
         }
 
         if (removed == 0)
         {
             trail.Forget("revoked", name);
-            return new TokenAdminProblem(StatusCodes.Status404NotFound, $"no token \"{name}\"");
+            return new TokenAdminProblem(TokenAdminProblemKind.NotFound, $"no token \"{name}\"");
         }
 
         store.ReloadNow();

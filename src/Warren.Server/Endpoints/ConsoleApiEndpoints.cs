@@ -49,12 +49,12 @@ public static class ConsoleApiEndpoints
             var admin = http.Request.Path.StartsWithSegments(AdminPrefix.TrimEnd('/'), StringComparison.Ordinal);
             if (http.RequestServices.GetRequiredService<ConsoleAccessRules>().Refusal(http, admin) is { } refusal)
             {
-                if (refusal.Status == StatusCodes.Status401Unauthorized)
+                if (refusal.NoCredential)
                 {
                     http.Response.Headers.WWWAuthenticate = "Basic realm=\"warren\"";
                 }
 
-                return Bad(refusal.Reason, refusal.Status);
+                return Bad(refusal.Reason, refusal.NoCredential ? StatusCodes.Status401Unauthorized : StatusCodes.Status403Forbidden);
             }
 
             return await next(context).ConfigureAwait(false);
@@ -116,6 +116,16 @@ public static class ConsoleApiEndpoints
 
     private static string Actor(HttpContext context) =>
         context.Items.TryGetValue(AccessControl.PrincipalItem, out var p) && p is string name ? name : AuthFile.AnonymousName;
+
+    /// <summary>The HTTP status of a token change that was not made (the console's token pages answer with it too).</summary>
+    public static int StatusCode(TokenAdminProblemKind kind) => kind switch
+    {
+        TokenAdminProblemKind.Invalid => StatusCodes.Status400BadRequest,
+        TokenAdminProblemKind.NotFound => StatusCodes.Status404NotFound,
+        TokenAdminProblemKind.AccessControlOff or TokenAdminProblemKind.Conflict => StatusCodes.Status409Conflict,
+        TokenAdminProblemKind.Failed => StatusCodes.Status500InternalServerError,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown token problem"),
+    };
 
     private static IResult Bad(string reason, int status = StatusCodes.Status400BadRequest) =>
         Results.Text(reason.ReplaceLineEndings(" ") + "\n", TextType, statusCode: status);
@@ -192,7 +202,7 @@ public static class ConsoleApiEndpoints
 
         var (created, problem) = tokens.Create(request, Actor(context));
         return problem is not null
-            ? Bad(problem.Reason, problem.Status)
+            ? Bad(problem.Reason, StatusCode(problem.Kind))
             : Results.Json(created, Json, statusCode: StatusCodes.Status201Created);
     }
 
@@ -203,7 +213,7 @@ public static class ConsoleApiEndpoints
             return refused;
         }
 
-        return tokens.Revoke(name, Actor(context)) is { } problem ? Bad(problem.Reason, problem.Status) : Results.NoContent();
+        return tokens.Revoke(name, Actor(context)) is { } problem ? Bad(problem.Reason, StatusCode(problem.Kind)) : Results.NoContent();
     }
 
     private static IResult Audit(HttpContext context, AuditTrail trail, TimeProvider time)

@@ -68,7 +68,7 @@ public sealed class AlertOutbox(IModuleIndex index, DownloadRecords records, Ale
 
                 foreach (var version in versions.Where(v => advisory.Affects(module, v)))
                 {
-                    var body = JsonSerializer.Serialize(new QueuedAlert(ImpactQuery.Describe(advisory, module, version)), ImpactEndpoints.Json);
+                    var body = JsonSerializer.Serialize(new QueuedAlert(ImpactQuery.Describe(advisory, module, version)), ImpactQuery.Json);
                     alerts.Add(new AlertEntry(advisory.Id, module, version, body, now, 0, now, null));
                 }
             }
@@ -257,7 +257,7 @@ public sealed class AlertSender(IModuleIndex index, IHttpClientFactory clients, 
             var rows = await index.ReadDownloadsAsync(since, module.Key, cancellationToken).ConfigureAwait(false);
             foreach (var alert in module.OrderBy(a => a.Version, ImpactQuery.SemVerOrder))
             {
-                var queued = JsonSerializer.Deserialize<QueuedAlert>(alert.Advisory, ImpactEndpoints.Json)?.Advisory;
+                var queued = JsonSerializer.Deserialize<QueuedAlert>(alert.Advisory, ImpactQuery.Json)?.Advisory;
                 advisory ??= queued;
                 var clients = ImpactQuery.Clients(rows.Where(r => r.Version == alert.Version))
                     .Select(c => new AlertClient(c.Client, c.Downloads, c.LastDownload)).ToList();
@@ -268,7 +268,7 @@ public sealed class AlertSender(IModuleIndex index, IHttpClientFactory clients, 
         var head = advisory ?? new ImpactAdvisory(alerts[0].AdvisoryId, [], "", null);
         var fixedVersions = versions.Select(v => v.Fixed).OfType<string>().Distinct(StringComparer.Ordinal).Order(ImpactQuery.SemVerOrder).ToList();
         var evt = new AlertEvent(new AlertAdvisory(head.Id, head.Aliases, head.Summary, fixedVersions), versions);
-        return JsonSerializer.SerializeToUtf8Bytes(evt, ImpactEndpoints.Json);
+        return JsonSerializer.SerializeToUtf8Bytes(evt, ImpactQuery.Json);
     }
 
     /// <summary>The same for the same (advisory, versions) whatever the attempt.</summary>

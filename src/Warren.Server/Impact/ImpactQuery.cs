@@ -11,6 +11,9 @@ namespace Warren.Server.Impact;
 /// <summary>Joins the download records with the advisory catalog: which served versions are affected, and who downloaded them.</summary>
 public sealed class ImpactQuery(IModuleIndex index, IAdvisoryCatalog catalog, DownloadRecords records, TimeProvider time)
 {
+    /// <summary>The JSON of the report and of the alerts: web defaults, compact.</summary>
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = false };
+
     /// <summary>The report of the versions downloaded on days from since (the counts still in memory included).</summary>
     public async Task<ServedImpactReport> ReportAsync(DateOnly since, CancellationToken cancellationToken)
     {
@@ -59,37 +62,4 @@ public sealed class ImpactQuery(IModuleIndex index, IAdvisoryCatalog catalog, Do
             .Select(g => new ImpactClient(g.Key, g.Sum(r => r.Downloads), g.Max(r => r.LastDownload),
                 g.Select(r => r.Node).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList()))
             .OrderByDescending(c => c.Downloads).ThenBy(c => c.Client, StringComparer.Ordinal).ToList();
-}
-
-/// <summary>GET /admin/impact?since=90d: the <see cref="ServedImpactReport"/> as JSON. Admin tokens only (with an auth file).</summary>
-public static class ImpactEndpoints
-{
-    public const string Path = "/admin/impact";
-
-    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = false };
-
-    public static IEndpointRouteBuilder MapImpact(this IEndpointRouteBuilder app)
-    {
-        app.MapGet(Path, async (HttpContext context, ImpactQuery query, IOptions<WarrenOptions> options, TimeProvider time) =>
-        {
-            context.Items[ProxyEndpoints.RouteItem] = "impact";
-            context.Response.Headers.CacheControl = "no-store";
-            var retention = options.Value.DownloadRetentionPeriod;
-            var period = retention;
-            if (context.Request.Query.TryGetValue("since", out var since) && !DurationText.TryParse(since.ToString(), out period, out var error))
-            {
-                return Results.Text("bad since: " + error + "\n", "text/plain; charset=utf-8", statusCode: StatusCodes.Status400BadRequest);
-            }
-
-            if (period > retention)
-            {
-                period = retention;
-            }
-
-            var first = DateOnly.FromDateTime((time.GetUtcNow() - period).UtcDateTime);
-            var report = await query.ReportAsync(first, context.RequestAborted).ConfigureAwait(false);
-            return Results.Json(report, Json, "application/json");
-        });
-        return app;
-    }
 }
