@@ -20,6 +20,9 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
     /// <summary>Where, after the prefix, the store's probes go: under ".warren/", which is never a store key.</summary>
     private const string ProbeDirectory = StoreLayout.StateDirectory + "/probe/";
 
+    /// <summary>At most this many presigned redirect URLs are remembered (a few hundred bytes each).</summary>
+    internal const int RedirectCacheEntries = 10_000;
+
     private readonly S3StoreOptions _options;
     private readonly AmazonS3Client _client;
     private readonly IKeyLock _keyLock;
@@ -27,6 +30,10 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
     private readonly TimeProvider _time;
     private readonly S3Protocol _protocol;
     private readonly SemaphoreSlim _detectGate = new(1, 1);
+
+    /// <summary>Presigned redirect URLs, each reused for the first half of its lifetime: signing costs far more than
+    /// answering, and every client still gets a URL valid for at least half the lifetime asked for.</summary>
+    private readonly Warren.Core.Limits.BoundedCache<Uri> _redirects;
     // 0: not known yet (Auto), 1: honoured, 2: ignored.
     private int _conditional;
     private long _multipartUploads;
@@ -41,6 +48,7 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
         _keyLock = keyLock ?? new InProcessKeyLock();
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _time = timeProvider ?? TimeProvider.System;
+        _redirects = new Warren.Core.Limits.BoundedCache<Uri>(RedirectCacheEntries, time: _time);
         _conditional = options.ConditionalWrites switch
         {
             ConditionalWrites.On => 1,
@@ -550,15 +558,22 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
                 lifetime = store._options.RedirectLifetime;
             }
 
-            var url = store._client.GetPreSignedURL(new GetPreSignedUrlRequest
+            var cacheKey = fullKey + "\n" + lifetime.Ticks.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (store._redirects.TryGet(cacheKey, out var cached))
+            {
+                return ValueTask.FromResult<Uri?>(cached);
+            }
+
+            var url = new Uri(store._client.GetPreSignedURL(new GetPreSignedUrlRequest
             {
                 BucketName = store._options.Bucket,
                 Key = fullKey,
                 Verb = HttpVerb.GET,
                 Protocol = store._protocol,
                 Expires = store._time.GetUtcNow().UtcDateTime + lifetime,
-            });
-            return ValueTask.FromResult<Uri?>(new Uri(url));
+            }));
+            store._redirects.Set(cacheKey, url, lifetime / 2);
+            return ValueTask.FromResult<Uri?>(url);
         }
     }
 

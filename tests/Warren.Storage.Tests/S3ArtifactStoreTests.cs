@@ -53,11 +53,11 @@ public sealed class S3ArtifactStoreTests(S3ServerFixture server) : ArtifactStore
         PartSize = 5 * MiB,
     };
 
-    private S3ArtifactStore Open(S3StoreOptions options)
+    private S3ArtifactStore Open(S3StoreOptions options, TimeProvider? time = null)
     {
         var factory = LoggerFactory.Create(b => b.AddProvider(_logs).SetMinimumLevel(LogLevel.Debug));
         _disposables.Add(factory);
-        var store = new S3ArtifactStore(options, _keyLock, factory.CreateLogger<S3ArtifactStore>());
+        var store = new S3ArtifactStore(options, _keyLock, factory.CreateLogger<S3ArtifactStore>(), time);
         _disposables.Add(store);
         Prefixes[store] = options.Prefix;
         return store;
@@ -175,6 +175,29 @@ public sealed class S3ArtifactStoreTests(S3ServerFixture server) : ArtifactStore
         Assert.InRange(expires, 599, 601);
         using var http = new HttpClient();
         Assert.Equal("redirected", await http.GetStringAsync(url, Ct));
+    }
+
+    [Fact]
+    public async Task A_presigned_redirect_is_reused_for_half_its_lifetime_then_signed_anew()
+    {
+        var time = new ManualTimeProvider(DateTimeOffset.UtcNow);
+        var store = Open(Options(S3ServerFixture.NewPrefix()), time);
+        Assert.True(await store.PutIfAbsentAsync(ZipKey, new MemoryStream("redirected"u8.ToArray()), Ct));
+        Assert.True(await store.PutIfAbsentAsync("example.com/other/@v/v1.0.0.zip", new MemoryStream("other"u8.ToArray()), Ct));
+        var lifetime = TimeSpan.FromMinutes(4);
+        async Task<Uri> RedirectAsync(string key) => (await (await store.GetAsync(key, Ct))!.GetRedirectAsync(lifetime, Ct))!;
+
+        var first = await RedirectAsync(ZipKey);
+        time.Advance(TimeSpan.FromMinutes(2) - TimeSpan.FromSeconds(1));
+        Assert.Equal(first, await RedirectAsync(ZipKey)); // still valid for more than half the lifetime: not signed again
+        Assert.NotEqual(first, await RedirectAsync("example.com/other/@v/v1.0.0.zip")); // one URL per object
+        Assert.NotEqual(first, (await (await store.GetAsync(ZipKey, Ct))!.GetRedirectAsync(TimeSpan.FromMinutes(3), Ct))!); // per lifetime
+
+        time.Advance(TimeSpan.FromSeconds(2));
+        var second = await RedirectAsync(ZipKey);
+        Assert.NotEqual(first, second); // less than half its lifetime left: a new signature
+        using var http = new HttpClient();
+        Assert.Equal("redirected", await http.GetStringAsync(second, Ct));
     }
 
     [Fact]
