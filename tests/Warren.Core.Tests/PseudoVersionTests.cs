@@ -20,7 +20,7 @@ public class PseudoVersionTests
         Assert.Equal(isPseudo, PseudoVersion.IsPseudoVersion(v));
         Assert.Equal(rev, PseudoVersion.Rev(v));
         Assert.Equal(baseVersion, PseudoVersion.Base(v));
-        Assert.Equal(check, PseudoVersion.Check(v));
+        Assert.Equal(check, PseudoVersion.Check(v)?.Message);
         Assert.Equal(isZero, PseudoVersion.IsZeroPseudoVersion(v));
 
         bool ok = PseudoVersion.TryGetBase(v, out var b, out var error);
@@ -112,11 +112,22 @@ public class PseudoVersionTests
         Assert.Equal("00000101000000", PseudoVersion.Timestamp(v));
     }
 
+    [Theory]
+    [InlineData("v1.2.3", PseudoVersionErrorKind.Syntax, "syntax error")]
+    [InlineData("v0.0.0-20200230000000-abcdef123456", PseudoVersionErrorKind.MalformedTime, "malformed time \"20200230000000\"")]
+    [InlineData("v0.0.0-20200101235960-abcdef123456+incompatible", PseudoVersionErrorKind.MalformedTime, "malformed time \"20200101235960\"")]
+    [InlineData("v1.0.0-20060102150405-abcdef123456+build", PseudoVersionErrorKind.BuildMetadataWithoutBase, "lacks base version, but has build metadata \"+build\"")]
+    [InlineData("v0.0.0-0.20060102150405-hash", PseudoVersionErrorKind.NegativePatch, "version before v0.0.0 would have negative patch number")]
+    public void Check_SaysWhatKindOfProblemItFound(string v, PseudoVersionErrorKind kind, string message)
+    {
+        Assert.Equal(new PseudoVersionError(kind, message), PseudoVersion.Check(v));
+    }
+
     [Fact]
     public void Null_IsNotAPseudoVersion()
     {
         Assert.False(PseudoVersion.IsPseudoVersion(null!));
-        Assert.Equal("syntax error", PseudoVersion.Check(null!));
+        Assert.Equal(new PseudoVersionError(PseudoVersionErrorKind.Syntax, "syntax error"), PseudoVersion.Check(null!));
         Assert.False(PseudoVersion.IsZeroPseudoVersion(null!));
     }
 

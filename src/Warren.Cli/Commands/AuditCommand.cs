@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Warren.Protocol.GoProxy;
 using Warren.Tools;
 using Warren.Tools.Audit;
 using Warren.Tools.Impact;
@@ -85,7 +86,7 @@ public sealed class AuditCommand : Command
             return await FailAsync("--jobs must be at least 1").ConfigureAwait(false);
         }
 
-        var proxyText = parse.GetValue(_proxy) ?? FirstProxy(Environment.GetEnvironmentVariable("GOPROXY"));
+        var proxyText = parse.GetValue(_proxy) ?? ProxyChain.FirstProxyUrl(Environment.GetEnvironmentVariable("GOPROXY"));
         if (proxyText is null)
         {
             return await FailAsync("give --proxy URL (GOPROXY names no http, https or file URL)").ConfigureAwait(false);
@@ -159,11 +160,6 @@ public sealed class AuditCommand : Command
         await Console.Error.WriteLineAsync("warren audit: " + message).ConfigureAwait(false);
         return AuditExitCodes.Error;
     }
-
-    /// <summary>The first entry of a GOPROXY list that is a URL (direct and off are skipped).</summary>
-    private static string? FirstProxy(string? goProxy) =>
-        goProxy?.Split([',', '|'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .FirstOrDefault(e => ParseUrl(e) is not null);
 
     private static Uri? ParseUrl(string text) =>
         Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme is "http" or "https" || uri.IsFile) ? uri : null;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Spectre.Console;
 using Warren.Core.SumDb;
+using Warren.Protocol.GoProxy;
 using Warren.Protocol.SumDb;
 using Warren.Tools.Bundle;
 using Warren.Tools.GoEnv;
@@ -83,7 +84,7 @@ public sealed class ExportCommand : Command
         if (string.IsNullOrEmpty(proxy) || sumdb is null)
         {
             var env = await GoEnvironmentSnapshot.LoadAsync(GoEnvironmentSnapshot.ProcessEnvironment(), null, cancellationToken).ConfigureAwait(false);
-            proxy = string.IsNullOrEmpty(proxy) ? PrefetchCommand.FirstProxy(env["GOPROXY"]) : proxy;
+            proxy = string.IsNullOrEmpty(proxy) ? ProxyChain.FirstProxyUrl(env["GOPROXY"]) : proxy;
             sumdb ??= env["GOSUMDB"] is { Length: > 0 } s ? s : "sum.golang.org";
         }
 

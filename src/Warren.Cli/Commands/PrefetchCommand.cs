@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Spectre.Console;
+using Warren.Protocol.GoProxy;
 using Warren.Tools.GoEnv;
 using Warren.Tools.Prefetch;
 
@@ -63,7 +64,7 @@ public sealed class PrefetchCommand : Command
         if (string.IsNullOrEmpty(proxy))
         {
             var env = await GoEnvironmentSnapshot.LoadAsync(GoEnvironmentSnapshot.ProcessEnvironment(), null, cancellationToken).ConfigureAwait(false);
-            proxy = FirstProxy(env["GOPROXY"]);
+            proxy = ProxyChain.FirstProxyUrl(env["GOPROXY"]);
             if (proxy is null)
             {
                 await Console.Error.WriteLineAsync($"warren prefetch: GOPROXY ({env["GOPROXY"]}) names no proxy URL: give --proxy URL").ConfigureAwait(false);
@@ -113,10 +114,4 @@ public sealed class PrefetchCommand : Command
 
         return await ReportOutput.WriteAsync(result.Report, json, style).ConfigureAwait(false);
     }
-
-    /// <summary>The first proxy URL of a GOPROXY list (neither "direct" nor "off"), or null.</summary>
-    internal static string? FirstProxy(string goproxy) =>
-        goproxy.Split([',', '|'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .TakeWhile(p => p != "off")
-            .FirstOrDefault(p => p != "direct");
 }

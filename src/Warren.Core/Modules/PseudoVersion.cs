@@ -3,6 +3,26 @@ using System.Globalization;
 
 namespace Warren.Core.Modules;
 
+/// <summary>Why a version is not a well-formed pseudo-version (see <see cref="PseudoVersion.Check"/>).</summary>
+public enum PseudoVersionErrorKind
+{
+    /// <summary>Not a pseudo-version at all: "syntax error".</summary>
+    Syntax,
+
+    /// <summary>The timestamp is not a real time: "malformed time \"…\"".</summary>
+    MalformedTime,
+
+    /// <summary>A vX.0.0-… form with build metadata: "lacks base version, but has build metadata \"…\"".</summary>
+    BuildMetadataWithoutBase,
+
+    /// <summary>A vX.Y.0-0.… form: "version before … would have negative patch number".</summary>
+    NegativePatch,
+}
+
+/// <summary>A failed pseudo-version check: what is wrong, and the reason as Go words it.</summary>
+/// <remarks>Go wraps the message as <c>pseudo-version "v…" invalid: message</c>.</remarks>
+public sealed record PseudoVersionError(PseudoVersionErrorKind Kind, string Message);
+
 /// <summary>The three pseudo-version forms of cmd/go/internal/modfetch (vX.0.0-yyyymmddhhmmss-abcdef123456, vX.Y.Z-pre.0.yyyymmddhhmmss-…, vX.Y.(Z+1)-0.yyyymmddhhmmss-…).</summary>
 /// <remarks>
 /// Each form may carry build metadata (typically "+incompatible"). The rules are those of golang.org/x/mod/module's
@@ -13,6 +33,8 @@ public static class PseudoVersion
 {
     private const int TimestampLength = 14;
     private const string TimestampFormat = "yyyyMMddHHmmss";
+
+    private static readonly PseudoVersionError SyntaxError = new(PseudoVersionErrorKind.Syntax, "syntax error");
 
     private static readonly SearchValues<char> Alphanumerics =
         SearchValues.Create("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
@@ -55,10 +77,17 @@ public static class PseudoVersion
     /// <summary>module.PseudoVersionBase with its error: the reason is "syntax error" for a non-pseudo-version, else Go's text.</summary>
     public static bool TryGetBase(string v, out string baseVersion, out string? error)
     {
+        var ok = TryGetBaseCore(v, out baseVersion, out var problem);
+        error = problem?.Message;
+        return ok;
+    }
+
+    private static bool TryGetBaseCore(string v, out string baseVersion, out PseudoVersionError? error)
+    {
         baseVersion = "";
         if (!TryLayout(v, out var layout))
         {
-            error = "syntax error";
+            error = SyntaxError;
             return false;
         }
 
@@ -71,7 +100,7 @@ public static class PseudoVersion
         {
             if (build.Length != 0)
             {
-                error = "lacks base version, but has build metadata " + GoQuoting.Quote(build);
+                error = new(PseudoVersionErrorKind.BuildMetadataWithoutBase, "lacks base version, but has build metadata " + GoQuoting.Quote(build));
                 return false;
             }
 
@@ -87,7 +116,7 @@ public static class PseudoVersion
             string? patch = DecrementDecimal(release[(lastDot + 1)..]);
             if (patch is null)
             {
-                error = "version before " + release.ToString() + " would have negative patch number";
+                error = new(PseudoVersionErrorKind.NegativePatch, "version before " + release.ToString() + " would have negative patch number");
                 return false;
             }
 
@@ -102,23 +131,22 @@ public static class PseudoVersion
         return true;
     }
 
-    /// <summary>Null when v is a well-formed pseudo-version, else the reason as Go words it: "syntax error",
-    /// "malformed time \"…\"", "lacks base version, but has build metadata \"…\"", or "version before … would have negative patch number".</summary>
-    /// <remarks>Go wraps these as <c>pseudo-version "v…" invalid: reason</c>.</remarks>
-    public static string? Check(string v)
+    /// <summary>Null when v is a well-formed pseudo-version, else the first problem found (syntax, time, base), with
+    /// the reason as Go words it.</summary>
+    public static PseudoVersionError? Check(string v)
     {
         if (!TryLayout(v, out var layout))
         {
-            return "syntax error";
+            return SyntaxError;
         }
 
         var timestamp = v.AsSpan(layout.TimestampStart, TimestampLength);
         if (!IsValidTimestamp(timestamp))
         {
-            return "malformed time " + GoQuoting.Quote(timestamp);
+            return new PseudoVersionError(PseudoVersionErrorKind.MalformedTime, "malformed time " + GoQuoting.Quote(timestamp));
         }
 
-        return TryGetBase(v, out _, out var error) ? null : error;
+        return TryGetBaseCore(v, out _, out var error) ? null : error;
     }
 
     /// <summary>module.ZeroPseudoVersion: "vX.0.0-00010101000000-000000000000", a placeholder (major "" means v0).</summary>

@@ -626,9 +626,9 @@ public sealed class CodeRepo
             throw Invalid($"does not match short name of revision (expected {info.Short})");
         }
 
-        if (PseudoVersion.Check(version) is { } checkError && checkError.StartsWith("malformed time", StringComparison.Ordinal))
+        if (PseudoVersion.Check(version) is { Kind: PseudoVersionErrorKind.MalformedTime } checkError)
         {
-            throw Invalid(checkError);
+            throw Invalid(checkError.Message);
         }
 
         var t = PseudoVersion.Time(version);

@@ -77,4 +77,10 @@ public static class ProxyChain
 
         return list;
     }
+
+    /// <summary>The first proxy URL of a GOPROXY-syntax chain, parsed by <see cref="TryParse"/> (so "https://" is
+    /// added to an entry without a scheme), or null when the chain is empty or invalid or begins with "direct" or "off"
+    /// (entries after either are never reached).</summary>
+    public static string? FirstProxyUrl(string? value) =>
+        value is not null && TryParse(value, out _) is [var first, ..] && !first.IsDirect && !first.IsOff ? first.Url : null;
 }

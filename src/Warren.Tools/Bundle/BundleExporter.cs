@@ -120,7 +120,7 @@ public sealed class BundleExporter(ExportOptions options)
                     var lookups = fetched.Planned.Select(p => p.Key).Union(since.Keys).ToList();
                     (sumDb, hashes) = await ExportChecksumsAsync(config, outDir, lookups, carried, cancellationToken).ConfigureAwait(false);
                 }
-                catch (Exception e) when (e is InvalidDataException or ProxyFetchException or HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+                catch (Exception e) when (e is InvalidDataException or ProxyFetchException)
                 {
                     findings.Add(new Finding("export.sumdb", Verdict.Fail, e.Message, "the checksum database or the proxy serves data that does not verify: do not carry it", config.Name));
                     findings.Add(new Finding("export.summary", Verdict.Fail, "checksum data could not be exported; no manifest written", null, outDir));
@@ -272,9 +272,10 @@ public sealed class BundleExporter(ExportOptions options)
     {
         var key = config.EffectiveKey is { } k && NoteVerifier.TryParse(k, out var verifier, out _) ? verifier
             : throw new InvalidDataException($"checksum database {config.Name}: no valid verifier key (give --sumdb NAME+HASH+KEY)");
-        var baseUrl = config.Url is { } url ? url.AbsoluteUri.TrimEnd('/') + "/" : options.Proxy.TrimEnd('/') + "/sumdb/" + config.Name + "/";
-        var http = ToolHttp.Shared.CreateClient(ToolHttp.Prefetch);
-        Task<byte[]?> Get(string relative, long limit, CancellationToken ct) => GetAsync(http, new Uri(baseUrl + relative), limit, ct);
+        var http = new GoProxyClient(ToolHttp.Shared.CreateClient(ToolHttp.Prefetch));
+        var baseUrl = await SelectSumDbAsync(http, SumDbEndpoints.BaseUrlsFor(config, [new ProxySpec(options.Proxy, FallBackOnError: false)]), cancellationToken)
+            .ConfigureAwait(false);
+        Task<byte[]?> Get(string relative, long limit, CancellationToken ct) => GetAsync(http, GoProxyClient.Join(baseUrl, relative), limit, ct);
 
         // Lookups first (a hosted database may log a version when it is first looked up), then the head.
         var bodies = new ConcurrentDictionary<ModuleKey, byte[]>();
@@ -337,46 +338,28 @@ public sealed class BundleExporter(ExportOptions options)
         return (new BundleSumDb(config.Name, key.VerifierKey, head.Size), proven);
     }
 
-    /// <summary>GET: the body, null on 404/410; anything else is a <see cref="ProxyFetchException"/>.</summary>
-    private static async Task<byte[]?> GetAsync(HttpClient http, Uri uri, long limit, CancellationToken cancellationToken)
+    /// <summary>The base URL the go command would use, of those <see cref="SumDbEndpoints.BaseUrlsFor"/> lists: the first
+    /// proxy answering 200 to NAME/supported (404/410 moves on to the next), else the last, the database itself.</summary>
+    /// <exception cref="ProxyFetchException">A proxy answered supported with another failure (the go command stops there).</exception>
+    private static async Task<Uri> SelectSumDbAsync(GoProxyClient http, IReadOnlyList<Uri> candidates, CancellationToken cancellationToken)
     {
-        using var response = await http.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-        if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Gone)
+        foreach (var candidate in candidates.Take(candidates.Count - 1))
         {
-            return null;
-        }
-
-        if (!response.IsSuccessStatusCode)
-        {
-            throw new ProxyFetchException($"GET {uri}: {(int)response.StatusCode} {response.ReasonPhrase}", response.StatusCode);
-        }
-
-        var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        await using (stream.ConfigureAwait(false))
-        {
-            using var buffer = new MemoryStream();
-            await new LimitedCopy(limit).CopyAsync(stream, buffer, uri, cancellationToken).ConfigureAwait(false);
-            return buffer.ToArray();
-        }
-    }
-
-    private readonly struct LimitedCopy(long limit)
-    {
-        public async Task CopyAsync(Stream from, Stream to, Uri uri, CancellationToken cancellationToken)
-        {
-            var chunk = new byte[81920];
-            long total = 0;
-            int n;
-            while ((n = await from.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+            if (await GetAsync(http, GoProxyClient.Join(candidate, "supported"), 1 << 16, cancellationToken).ConfigureAwait(false) is not null)
             {
-                total += n;
-                if (total > limit)
-                {
-                    throw new ProxyFetchException($"GET {uri}: more than {limit} bytes");
-                }
-
-                await to.WriteAsync(chunk.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
+                return candidate;
             }
         }
+
+        return candidates[^1];
+    }
+
+    /// <summary>GET: the body, null on 404/410; anything else is a <see cref="ProxyFetchException"/>.</summary>
+    private static async Task<byte[]?> GetAsync(GoProxyClient http, Uri uri, long limit, CancellationToken cancellationToken)
+    {
+        var (result, body) = await http.GetBytesAsync(uri, limit, cancellationToken).ConfigureAwait(false);
+        return result.IsOk ? body
+            : result.IsNotFound ? null
+            : throw new ProxyFetchException("GET " + result.Reason, result.Failure == ProxyFailure.Status ? (HttpStatusCode?)result.HttpStatus : null);
     }
 }

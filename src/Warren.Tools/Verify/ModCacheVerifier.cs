@@ -122,6 +122,7 @@ public static class ModCacheVerifier
             ? new DirectorySumDbCache(Path.Combine(state, "state"), Path.Combine(state, "tiles"))
             : new MemorySumDbCache();
         var http = options.Http ?? ToolHttp.Shared.CreateClient(ToolHttp.Verify);
+        // Verify knows no proxy chain (only --sumdb), so there are no proxies to try before the database itself.
         return new SumDbClient(key, SumDbEndpoints.DirectUrl(config), http, cache);
     }
 

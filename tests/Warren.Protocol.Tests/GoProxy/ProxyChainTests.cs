@@ -36,4 +36,31 @@ public sealed class ProxyChainTests
         Assert.False(chain[1].IsOff);
         Assert.True(ProxyChain.TryParse("off", out _)![0].IsOff);
     }
+
+    [Theory]
+    [InlineData("proxy.example.com,direct", "https://proxy.example.com")]
+    [InlineData("https://a.example/,https://b.example", "https://a.example")]
+    [InlineData(" https://a.example | https://b.example", "https://a.example")]
+    [InlineData("file:///srv/goproxy", "file:///srv/goproxy")]
+    [InlineData(",,https://a.example", "https://a.example")]
+    public void First_proxy_url_is_the_first_entry_of_the_chain(string value, string expected)
+    {
+        Assert.Equal(expected, ProxyChain.FirstProxyUrl(value));
+    }
+
+    [Theory]
+    [InlineData("off,https://a.example")]
+    [InlineData("off|https://a.example")]
+    [InlineData("direct,https://a.example")]
+    [InlineData("direct|https://a.example")]
+    [InlineData(" direct ")]
+    [InlineData("")]
+    [InlineData(" , | ")]
+    [InlineData(null)]
+    [InlineData("ftp://a.example,https://b.example")]
+    [InlineData("https://a.example,http://")]
+    public void First_proxy_url_is_null_past_off_or_direct_or_for_an_empty_or_invalid_chain(string? value)
+    {
+        Assert.Null(ProxyChain.FirstProxyUrl(value));
+    }
 }
