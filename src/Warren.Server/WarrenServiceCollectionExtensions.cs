@@ -99,7 +99,12 @@ public static class WarrenServiceCollectionExtensions
         });
         services.AddSingleton(sp => new Endpoints.OpenFileCache(sp.GetRequiredService<IOptions<WarrenOptions>>().Value.OpenFiles));
         services.AddSingleton<LocalObjectCache>();
-        services.AddSingleton<ChecksumPolicy>();
+        // --sumdb-policy, parsed once (the validator has refused a setting that does not parse).
+        services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<WarrenOptions>>();
+            return new ChecksumPolicy(ChecksumPolicy.Parse(o.Value.SumDbPolicy).Rules, o, sp.GetRequiredService<ProtocolSettings>());
+        });
         services.AddSingleton<HostedSumDb>();
         services.AddSingleton<ChecksumVerifier>();
         services.AddSingleton<AnswerCache>();
