@@ -69,6 +69,7 @@ public static class WarrenServiceCollectionExtensions
         {
             var git = new HardenedGit(sp.GetRequiredService<GitMirrorOptions>(), runner: null, sp.GetRequiredService<SecretRedactor>());
             git.Runner.ProcessGate = sp.GetRequiredService<ResourceLimits>().GitProcesses;
+            git.Runner.TimeProvider = sp.GetRequiredService<TimeProvider>();
             Log.GitHardened(sp.GetRequiredService<ILoggerFactory>().CreateLogger<HardenedGit>(), git.Home, git.BaseEnvironment["GIT_CONFIG_GLOBAL"]);
             return git;
         });
