@@ -32,6 +32,9 @@ public class GitRunner
     /// <see cref="Environment"/> and the per-call environment, which may set them again).</summary>
     public ISet<string> RemovedEnvironment { get; } = new HashSet<string>(StringComparer.Ordinal);
 
+    /// <summary>The clock of the time limit of each invocation.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
     /// <summary>Standard output kept in memory is cut off here: the process is killed and the run fails (exit code -1,
     /// a one-line stderr), so no repository can make Warren hold an unbounded answer. Large outputs go to a file.</summary>
     public long MaxOutputBytes { get; set; } = 64L << 20;
@@ -84,8 +87,8 @@ public class GitRunner
         using var process = new Process { StartInfo = psi };
         process.Start();
         process.StandardInput.Close();
-        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timer.CancelAfter(timeout);
+        using var limit = new CancellationTokenSource(timeout, TimeProvider);
+        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, limit.Token);
         var stderrTask = process.StandardError.ReadToEndAsync(timer.Token);
         byte[] stdout = [];
         var timedOut = false;

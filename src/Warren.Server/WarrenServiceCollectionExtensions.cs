@@ -69,6 +69,7 @@ public static class WarrenServiceCollectionExtensions
         {
             var git = new HardenedGit(sp.GetRequiredService<GitMirrorOptions>(), runner: null, sp.GetRequiredService<SecretRedactor>());
             git.Runner.ProcessGate = sp.GetRequiredService<ResourceLimits>().GitProcesses;
+            git.Runner.TimeProvider = sp.GetRequiredService<TimeProvider>();
             Log.GitHardened(sp.GetRequiredService<ILoggerFactory>().CreateLogger<HardenedGit>(), git.Home, git.BaseEnvironment["GIT_CONFIG_GLOBAL"]);
             return git;
         });
@@ -99,7 +100,12 @@ public static class WarrenServiceCollectionExtensions
         });
         services.AddSingleton(sp => new Endpoints.OpenFileCache(sp.GetRequiredService<IOptions<WarrenOptions>>().Value.OpenFiles));
         services.AddSingleton<LocalObjectCache>();
-        services.AddSingleton<ChecksumPolicy>();
+        // --sumdb-policy, parsed once (the validator has refused a setting that does not parse).
+        services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<WarrenOptions>>();
+            return new ChecksumPolicy(ChecksumPolicy.Parse(o.Value.SumDbPolicy).Rules, o, sp.GetRequiredService<ProtocolSettings>());
+        });
         services.AddSingleton<HostedSumDb>();
         services.AddSingleton<ChecksumVerifier>();
         services.AddSingleton<AnswerCache>();

@@ -411,7 +411,7 @@ public sealed class S3ArtifactStore : IArtifactStore, IDisposable
         try
         {
             // Not the caller's token: an abort must happen even when the upload was canceled.
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30), _time);
             await _client.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = _options.Bucket, Key = full, UploadId = uploadId }, timeout.Token).ConfigureAwait(false);
         }
         catch (AmazonServiceException ex)

@@ -114,6 +114,30 @@ public sealed class ConfigurationTests
         Assert.Contains(("secure.example", 3129), endpoints);
         Assert.DoesNotContain(("lower.example", 3128), endpoints);
         Assert.Empty(Warren.Server.Egress.EgressServices.ImplicitEndpoints(new WarrenOptions { Upstream = "off", VulnDb = "off" }));
+
+        // Past the hook nothing reads the variables again: the outbound handler's proxy is the one the options carry...
+        var handler = Assert.IsType<SocketsHttpHandler>(Upstream.HttpDownloader.CreateHandler(options));
+        Assert.True(handler.UseProxy);
+        var proxy = handler.Proxy!;
+        Assert.Equal(new Uri("http://secure.example:3129"), proxy.GetProxy(new Uri("https://proxy.golang.org/")));
+        Assert.Equal(new Uri("http://upper.example:3128"), proxy.GetProxy(new Uri("http://proxy.golang.org/")));
+        Assert.True(proxy.IsBypassed(new Uri("https://git.corp.example/")));
+        Assert.True(proxy.IsBypassed(new Uri("http://127.0.0.1:8080/")));
+        Assert.False(proxy.IsBypassed(new Uri("https://proxy.golang.org/")));
+
+        // ...and without proxies in the options there is none: not .NET's default proxy, which reads the environment itself.
+        var none = Assert.IsType<SocketsHttpHandler>(Upstream.HttpDownloader.CreateHandler(new WarrenOptions { Upstream = "off", VulnDb = "off" }));
+        Assert.False(none.UseProxy);
+        Assert.Null(none.Proxy);
+
+        // ALL_PROXY serves a scheme without its own proxy; a user and password in a proxy URL go to that proxy only.
+        var all = Upstream.OutboundProxy.FromEnvironment(new ProxyEnvironment(null, "http://u%40corp:p%3Aw@secure.example:3129", "socks5://all.example:1080", null))!;
+        Assert.Equal(new Uri("socks5://all.example:1080"), all.GetProxy(new Uri("http://proxy.golang.org/")));
+        Assert.Equal("http://secure.example:3129/", all.GetProxy(new Uri("https://proxy.golang.org/"))!.AbsoluteUri);
+        var credential = all.Credentials!.GetCredential(new Uri("http://secure.example:3129"), "Basic")!;
+        Assert.Equal(("u@corp", "p:w"), (credential.UserName, credential.Password));
+        Assert.Null(all.Credentials.GetCredential(new Uri("socks5://all.example:1080"), "Basic"));
+        Assert.Null(Upstream.OutboundProxy.FromEnvironment(new ProxyEnvironment(null, null, null, "127.0.0.1")));
     }
 
     [Fact]
@@ -187,5 +211,17 @@ public sealed class ConfigurationTests
         Assert.Same(first, app.Services.GetRequiredService<IOptionsMonitor<WarrenOptions>>().CurrentValue);
         Assert.Equal("http://from-hook.example:8080", first.EnvironmentProxies.HttpsProxy);
         Assert.Equal("http://from-hook.example:8080", app.Services.GetRequiredService<Warren.Fetch.Direct.Git.GitMirrorOptions>().HttpsProxy);
+
+        // git children get the hook's proxy and nothing else: the inherited proxy variables are removed, none is set
+        // for http (the hook saw no HTTP_PROXY).
+        var git = app.Services.GetRequiredService<Warren.Fetch.Direct.Git.HardenedGit>();
+        Assert.Equal("http://from-hook.example:8080", git.BaseEnvironment["https_proxy"]);
+        Assert.Equal("http://from-hook.example:8080", git.BaseEnvironment["HTTPS_PROXY"]);
+        Assert.False(git.BaseEnvironment.ContainsKey("http_proxy"));
+        Assert.False(git.BaseEnvironment.ContainsKey("HTTP_PROXY"));
+        foreach (var name in new[] { "http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY" })
+        {
+            Assert.Contains(name, git.Runner.RemovedEnvironment);
+        }
     }
 }

@@ -39,14 +39,15 @@ public class GitNetworkOptions
     /// its own: a temporary directory made once per process (Warren's server gives "&lt;store&gt;/.warren/home").</summary>
     public string? PrivateHome { get; init; }
 
-    /// <summary>Proxy for http URLs; null passes the process environment through (HTTP_PROXY is also given to git as
-    /// http_proxy, the only spelling libcurl reads for http).</summary>
+    /// <summary>Proxy for http URLs (given to git as http_proxy, the only spelling libcurl reads for http, and
+    /// HTTP_PROXY); null: none. The proxy variables of this process are never passed through: a caller that honours
+    /// them reads them itself and gives them here.</summary>
     public string? HttpProxy { get; init; }
 
-    /// <summary>Proxy for https URLs; null passes HTTPS_PROXY/https_proxy through.</summary>
+    /// <summary>Proxy for https URLs (https_proxy and HTTPS_PROXY); null: none.</summary>
     public string? HttpsProxy { get; init; }
 
-    /// <summary>Hosts reached without the proxy; null passes NO_PROXY/no_proxy through.</summary>
+    /// <summary>Hosts reached without the proxy (no_proxy and NO_PROXY); null: none.</summary>
     public string? NoProxy { get; init; }
 
     /// <summary>URL schemes git may use (GIT_ALLOW_PROTOCOL); "ext" and friends stay forbidden. Add "file" for local

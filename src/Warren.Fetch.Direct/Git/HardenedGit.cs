@@ -11,6 +11,8 @@ namespace Warren.Fetch.Direct.Git;
 /// libcurl would read, "default" entry included) are never seen;</item>
 /// <item>inherited variables that inject configuration or prompts (GIT_CONFIG_PARAMETERS, GIT_CONFIG_COUNT,
 /// GIT_ASKPASS, ...) removed;</item>
+/// <item>the proxy variables (http_proxy, https_proxy, no_proxy, either case) only as the options give them, never
+/// inherited;</item>
 /// <item>GIT_ALLOW_PROTOCOL, ssh in BatchMode, no terminal prompts;</item>
 /// <item>credentials (from the URL, per host, or Warren's own .netrc parser, whose "default" entry is never used) handed
 /// over only through Warren's credential helper, in the environment of that one invocation, over https (plain http only
@@ -30,11 +32,14 @@ public sealed class HardenedGit
         "printf 'username=%s\\npassword=%s\\n' \"$WARREN_GIT_CREDENTIAL_USERNAME\" \"$WARREN_GIT_CREDENTIAL_PASSWORD\"; }; f";
 
     /// <summary>Variables of Warren's own environment git children never inherit: they would add configuration
-    /// (credential helpers, insteadOf), ask for passwords, or point git at another repository or netrc file.</summary>
+    /// (credential helpers, insteadOf), ask for passwords, or point git at another repository or netrc file. The proxy
+    /// variables (both spellings) are removed too: git's proxies are only those of the options, set again in
+    /// <see cref="BaseEnvironment"/>.</summary>
     private static readonly string[] Scrubbed =
     [
         "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT", "GIT_CONFIG", "GIT_CONFIG_SYSTEM", "GIT_ASKPASS", "SSH_ASKPASS",
         "GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_NAMESPACE", "NETRC", "CURL_HOME",
+        "http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY",
     ];
 
     private static readonly Lazy<string> ProcessHome = new(() => Directory.CreateTempSubdirectory("warren-git-home-").FullName);
@@ -104,18 +109,17 @@ public sealed class HardenedGit
         return refused.Kind == "unresolvable" ? DirectResult.Failed(text) : DirectResult.NotFound(text);
     }
 
-    /// <summary>Whether git reaches an http(s) remote through a proxy (from the proxy settings git is given).</summary>
+    /// <summary>Whether git reaches an http(s) remote through a proxy (from the proxy settings of the options, the only
+    /// ones git is given).</summary>
     private bool IsProxied(GitRemoteUrl remote)
     {
-        string? Get(string name) => _baseEnvironment.TryGetValue(name, out var v) ? v : Environment.GetEnvironmentVariable(name);
-        var proxy = remote.Scheme == "https" ? Get("https_proxy") ?? Get("HTTPS_PROXY") : Get("http_proxy");
+        var proxy = remote.Scheme == "https" ? Options.HttpsProxy : Options.HttpProxy;
         if (string.IsNullOrEmpty(proxy))
         {
             return false;
         }
 
-        var noProxy = Get("no_proxy") ?? Get("NO_PROXY") ?? "";
-        return !NoProxyList.Matches(noProxy, remote.Host, GitEgress.PortOf(remote) ?? 0);
+        return !NoProxyList.Matches(Options.NoProxy ?? "", remote.Host, GitEgress.PortOf(remote) ?? 0);
     }
 
     public GitNetworkOptions Options { get; }
@@ -349,29 +353,20 @@ public sealed class HardenedGit
             env["GIT_SSH_COMMAND"] = "ssh -o ControlMaster=no -o BatchMode=yes";
         }
 
-        // libcurl reads only the lower-case http_proxy (the upper-case one is ignored against CGI "httpoxy"); Go reads
-        // HTTP_PROXY too, so hand it on unless this process is itself a CGI program, as Go's httpproxy package decides.
-        var cgi = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("REQUEST_METHOD"));
-        SetProxy(env, "http_proxy", options.HttpProxy, allowUpper: !cgi);
-        SetProxy(env, "https_proxy", options.HttpsProxy, allowUpper: true);
-        SetProxy(env, "no_proxy", options.NoProxy, allowUpper: true);
+        // Only the proxies of the options, in both spellings (libcurl reads only the lower-case http_proxy); the
+        // inherited variables are removed (Scrubbed), so null means no proxy.
+        SetProxy(env, "http_proxy", options.HttpProxy);
+        SetProxy(env, "https_proxy", options.HttpsProxy);
+        SetProxy(env, "no_proxy", options.NoProxy);
         return env;
     }
 
-    private static void SetProxy(Dictionary<string, string> env, string lower, string? configured, bool allowUpper)
+    private static void SetProxy(Dictionary<string, string> env, string lower, string? configured)
     {
-        var upper = lower.ToUpperInvariant();
         if (configured is not null)
         {
             env[lower] = configured;
-            env[upper] = configured;
-            return;
-        }
-
-        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable(lower)) && allowUpper
-            && Environment.GetEnvironmentVariable(upper) is { Length: > 0 } fromUpper)
-        {
-            env[lower] = fromUpper;
+            env[lower.ToUpperInvariant()] = configured;
         }
     }
 }

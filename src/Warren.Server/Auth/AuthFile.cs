@@ -233,6 +233,8 @@ public static class AuthFile
             }
             catch (IOException) when (attempt < 100)
             {
+                // Waits for another process to release the lock file: real time, not a TimeProvider's (a test clock
+                // cannot make that process finish sooner), in a synchronous API called by the CLI and the console.
                 Thread.Sleep(50);
             }
         }

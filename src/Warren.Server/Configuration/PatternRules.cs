@@ -6,6 +6,11 @@ namespace Warren.Server.Configuration;
 public sealed record PatternRule<TMode>(string Patterns, TMode Mode)
     where TMode : struct;
 
+/// <summary>A per-pattern setting parsed once at start-up: its rules, or the error that makes it unusable (then no
+/// rules; the options validator reports the error and the server does not start).</summary>
+public sealed record PatternRuleSetting<TMode>(IReadOnlyList<PatternRule<TMode>> Rules, string? Error)
+    where TMode : struct;
+
 /// <summary>Parses per-pattern settings written "GLOBS=MODE;GLOBS=MODE" (GLOBS comma-separated, GOPRIVATE syntax;
 /// first match wins) and finds the rule for a module path.</summary>
 public static class PatternRules
@@ -49,6 +54,11 @@ public static class PatternRules
 
         return true;
     }
+
+    /// <summary>Parses the text (null or empty: no rules) into its rules, or its error.</summary>
+    public static PatternRuleSetting<TMode> Parse<TMode>(string? text, Func<string, TMode?> modeOf, string modes)
+        where TMode : struct =>
+        TryParse(text ?? "", modeOf, modes, out var rules, out var error) ? new(rules, null) : new([], error);
 
     /// <summary>The mode of the first rule whose globs match the module path, or null.</summary>
     public static TMode? FirstMatch<TMode>(IReadOnlyList<PatternRule<TMode>> rules, string modulePath)

@@ -346,14 +346,18 @@ public sealed record WarrenOptions
 
     /// <summary>How long download records (counts per version, client, node and day) are kept: "400d", "12w", a
     /// TimeSpan. Null: <see cref="DefaultDownloadRetention"/>.</summary>
-    public string? DownloadRetention { get; init; }
+    public string? DownloadRetention
+    {
+        get;
+        init => DownloadRetentionPeriod = Warren.Core.Limits.DurationText.TryParse((field = value) ?? "400d", out var period, out _) ? period : DefaultDownloadRetention;
+    }
 
     /// <summary>400 days.</summary>
     public static readonly TimeSpan DefaultDownloadRetention = TimeSpan.FromDays(400);
 
-    /// <summary><see cref="DownloadRetention"/> parsed (the default when it does not parse; the validator reports it).</summary>
-    public TimeSpan DownloadRetentionPeriod =>
-        Warren.Core.Limits.DurationText.TryParse(DownloadRetention ?? "400d", out var period, out _) ? period : DefaultDownloadRetention;
+    /// <summary><see cref="DownloadRetention"/> parsed when it is set (the default when it does not parse; the validator
+    /// reports it).</summary>
+    public TimeSpan DownloadRetentionPeriod { get; private init; } = DefaultDownloadRetention;
 
     /// <summary>Where alert events are POSTed (http or https), subject to the egress policy; null: no webhook.</summary>
     public string? AlertWebhook { get; init; }

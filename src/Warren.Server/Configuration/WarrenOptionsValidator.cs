@@ -46,9 +46,11 @@ public sealed class WarrenOptionsValidator : IValidateOptions<WarrenOptions>
             }
         }
 
+        // Parsed once here for every check below (null: not set, "off", or it does not parse).
+        string? sumdbError = null;
+        var sumdb = options.SumDb is null ? null : SumDbConfig.TryParse(options.SumDb, out sumdbError);
         if (options.SumDb is not null)
         {
-            var sumdb = SumDbConfig.TryParse(options.SumDb, out var sumdbError);
             if (sumdbError is not null)
             {
                 problems.Add("sumdb: " + sumdbError);
@@ -63,7 +65,7 @@ public sealed class WarrenOptionsValidator : IValidateOptions<WarrenOptions>
             }
         }
 
-        ValidateHosted(options, problems);
+        ValidateHosted(options, sumdb, problems);
         ValidateAccessControl(options, listen, problems);
 
         foreach (var (label, value) in new[] { ("private", options.Private), ("no-proxy", options.NoProxy), ("no-sumdb", options.NoSumDb), ("insecure", options.GoInsecure), ("hosted sumdb patterns", options.HostedSumDbPatterns) })
@@ -315,7 +317,8 @@ public sealed class WarrenOptionsValidator : IValidateOptions<WarrenOptions>
         }
     }
 
-    private static void ValidateHosted(WarrenOptions options, List<string> problems)
+    /// <param name="sumdb">The parsed <see cref="WarrenOptions.SumDb"/> (null: not set, off, or it does not parse).</param>
+    private static void ValidateHosted(WarrenOptions options, SumDbConfig? sumdb, List<string> problems)
     {
         string? hostedName = null;
         if (!string.IsNullOrEmpty(options.HostedSumDb))
@@ -323,7 +326,6 @@ public sealed class WarrenOptionsValidator : IValidateOptions<WarrenOptions>
             if (HostedSumDbKey.TryLoad(options.HostedSumDb, out var signer, out var error))
             {
                 hostedName = signer.Name;
-                var sumdb = options.SumDb is null ? null : SumDbConfig.TryParse(options.SumDb, out _);
                 if (sumdb is not null && sumdb.Name == hostedName)
                 {
                     problems.Add($"hosted sumdb {hostedName}: the same name as the checksum database it verifies against");
@@ -337,13 +339,14 @@ public sealed class WarrenOptionsValidator : IValidateOptions<WarrenOptions>
 
         if (!string.IsNullOrWhiteSpace(options.SumDbPolicy))
         {
-            if (!ChecksumPolicy.TryParseRules(options.SumDbPolicy, out var rules, out var error))
+            var (rules, error) = ChecksumPolicy.Parse(options.SumDbPolicy);
+            if (error is not null)
             {
                 problems.Add($"sumdb policy \"{options.SumDbPolicy}\": {error}");
             }
             else
             {
-                var sumdbOff = options.SumDb is null || SumDbConfig.TryParse(options.SumDb, out _) is null;
+                var sumdbOff = sumdb is null;
                 foreach (var rule in rules)
                 {
                     if (rule.Mode == ChecksumMode.Hosted && hostedName is null)

@@ -134,7 +134,12 @@ public static class DownloadModeServices
     public static IServiceCollection AddDownloadModes(this IServiceCollection services, WarrenOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        services.AddSingleton<DownloadModePolicy>();
+        // The rules, parsed once (the validator has refused a setting that does not parse).
+        services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<WarrenOptions>>();
+            return new DownloadModePolicy(DownloadModePolicy.Parse(o.Value.DownloadMode).Rules, o, sp.GetRequiredService<Warren.Protocol.ProtocolSettings>());
+        });
         services.AddSingleton<BackgroundFetchQueue>();
         services.AddSingleton<BackgroundFetches>();
         services.AddSingleton<DownloadModeAnswers>();

@@ -72,13 +72,14 @@ public sealed class DownloadModePolicy
     private readonly IReadOnlyList<PatternRule<DownloadMode>> _rules;
     private readonly string _noProxy;
 
-    public DownloadModePolicy(IOptions<WarrenOptions> options, ProtocolSettings settings)
+    /// <param name="rules">The rules of the setting, parsed once at start-up (<see cref="Parse"/>).</param>
+    public DownloadModePolicy(IReadOnlyList<PatternRule<DownloadMode>> rules, IOptions<WarrenOptions> options, ProtocolSettings settings)
     {
+        ArgumentNullException.ThrowIfNull(rules);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(settings);
-        var o = options.Value;
-        _rules = TryParseRules(o.DownloadMode ?? "", out var rules, out _) ? rules : [];
-        _noProxy = NoProxyPatterns(o);
+        _rules = rules;
+        _noProxy = NoProxyPatterns(options.Value);
         RedirectBase = FirstHttpProxy(settings.Upstream);
     }
 
@@ -130,6 +131,9 @@ public sealed class DownloadModePolicy
     public static bool TryParseRules(string text, out IReadOnlyList<PatternRule<DownloadMode>> rules, [NotNullWhen(false)] out string? error) =>
         PatternRules.TryParse(text, DownloadModes.Parse, DownloadModes.Names, out rules, out error);
 
+    /// <summary>The setting (null: none) parsed: its rules, or the error <see cref="Problems"/> reports.</summary>
+    public static PatternRuleSetting<DownloadMode> Parse(string? text) => PatternRules.Parse(text, DownloadModes.Parse, DownloadModes.Names);
+
     /// <summary>One line per problem of the setting: it does not parse, or a redirect rule can only reach direct (the
     /// chain has no http(s) proxy, or the globs lie under --no-proxy/--private).</summary>
     public static IEnumerable<string> Problems(WarrenOptions options)
@@ -140,7 +144,8 @@ public sealed class DownloadModePolicy
             yield break;
         }
 
-        if (!TryParseRules(options.DownloadMode, out var rules, out var error))
+        var (rules, error) = Parse(options.DownloadMode);
+        if (error is not null)
         {
             yield return $"download mode \"{options.DownloadMode}\": {error}";
             yield break;

@@ -109,7 +109,7 @@ public sealed class FeedFollower(ModuleService modules, IArtifactStore store, IM
 
         while (true)
         {
-            var page = await ReadPageAsync(http, feed, after ?? DateTimeOffset.UnixEpoch, cancellationToken).ConfigureAwait(false);
+            var page = await ReadPageAsync(http, feed, after ?? DateTimeOffset.UnixEpoch, time, cancellationToken).ConfigureAwait(false);
             var fresh = after is { } a ? page.Where(e => e.Timestamp > a).ToList() : page;
             if (fresh.Count == 0)
             {
@@ -226,12 +226,12 @@ public sealed class FeedFollower(ModuleService modules, IArtifactStore store, IM
     }
 
     /// <summary>One page of the feed from since (inclusive).</summary>
-    private static async Task<List<FeedEntry>> ReadPageAsync(HttpClient http, string feed, DateTimeOffset since, CancellationToken cancellationToken)
+    private static async Task<List<FeedEntry>> ReadPageAsync(HttpClient http, string feed, DateTimeOffset since, TimeProvider time, CancellationToken cancellationToken)
     {
         var separator = feed.Contains('?', StringComparison.Ordinal) ? '&' : '?';
         var url = $"{feed}{separator}since={Uri.EscapeDataString(IndexFeed.FormatTime(since))}&limit={PageSize}";
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(FeedTimeout);
+        using var timer = new CancellationTokenSource(FeedTimeout, time);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
         using var response = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {

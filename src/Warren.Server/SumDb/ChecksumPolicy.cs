@@ -27,12 +27,16 @@ public readonly record struct ChecksumDecision(ChecksumMode Mode, bool LogInHost
 /// database, whatever a rule says.</summary>
 public sealed class ChecksumPolicy
 {
+    private const string ModeNames = "sumdb, hosted or skip";
+
     private readonly IReadOnlyList<PatternRule<ChecksumMode>> _rules;
     private readonly string _private;
     private readonly string _hostedPatterns;
 
-    public ChecksumPolicy(IOptions<WarrenOptions> options, ProtocolSettings settings)
+    /// <param name="rules">The rules of --sumdb-policy, parsed once at start-up (<see cref="Parse"/>).</param>
+    public ChecksumPolicy(IReadOnlyList<PatternRule<ChecksumMode>> rules, IOptions<WarrenOptions> options, ProtocolSettings settings)
     {
+        ArgumentNullException.ThrowIfNull(rules);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(settings);
         var o = options.Value;
@@ -40,7 +44,7 @@ public sealed class ChecksumPolicy
         HasHosted = !string.IsNullOrEmpty(o.HostedSumDb);
         _private = string.Join(',', new[] { o.Private, o.NoSumDb }.Where(p => !string.IsNullOrWhiteSpace(p)));
         _hostedPatterns = o.HostedSumDbPatterns ?? "";
-        _rules = TryParseRules(o.SumDbPolicy ?? "", out var rules, out _) ? rules : [];
+        _rules = rules;
     }
 
     /// <summary>Whether a public checksum database is configured.</summary>
@@ -82,11 +86,16 @@ public sealed class ChecksumPolicy
 
     /// <summary>Parses "GLOBS=MODE;GLOBS=MODE" (modes: sumdb, hosted, skip, off as skip).</summary>
     public static bool TryParseRules(string text, out IReadOnlyList<PatternRule<ChecksumMode>> rules, [NotNullWhen(false)] out string? error) =>
-        PatternRules.TryParse(text, static name => name switch
-        {
-            "sumdb" => ChecksumMode.SumDb,
-            "hosted" => ChecksumMode.Hosted,
-            "skip" or "off" => ChecksumMode.Skip,
-            _ => (ChecksumMode?)null,
-        }, "sumdb, hosted or skip", out rules, out error);
+        PatternRules.TryParse(text, ModeOf, ModeNames, out rules, out error);
+
+    /// <summary>The setting (null: none) parsed: its rules, or the error the options validator reports.</summary>
+    public static PatternRuleSetting<ChecksumMode> Parse(string? text) => PatternRules.Parse(text, ModeOf, ModeNames);
+
+    private static ChecksumMode? ModeOf(string name) => name switch
+    {
+        "sumdb" => ChecksumMode.SumDb,
+        "hosted" => ChecksumMode.Hosted,
+        "skip" or "off" => ChecksumMode.Skip,
+        _ => null,
+    };
 }

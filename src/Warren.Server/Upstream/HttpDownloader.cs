@@ -106,14 +106,18 @@ public sealed class HttpDownloader
     public static string OneLine(Exception ex) => GoProxyClient.OneLine(ex);
 
     /// <summary>The primary handler of the upstream client: pooled connections, connect timeout, the configured
-    /// outbound proxy (else the standard proxy variables); with a policy, every connection and redirect hop passes it
-    /// (and only same-host redirects are followed). Registered with the factory, never used to build a client here.</summary>
+    /// outbound proxy (else the proxy variables read once at start-up into <see cref="WarrenOptions.EnvironmentProxies"/>;
+    /// without either, no proxy: the process environment is not consulted again); with a policy, every connection and
+    /// redirect hop passes it (and only same-host redirects are followed). Registered with the factory, never used to
+    /// build a client here.</summary>
     public static HttpMessageHandler CreateHandler(WarrenOptions options, Warren.Fetch.Direct.Egress.EgressPolicy? egress = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        var proxy = OutboundProxy.For(options);
         var handler = new SocketsHttpHandler
         {
-            Proxy = options.OutboundProxy is { Length: > 0 } proxy ? new OutboundProxy(new Uri(proxy), options.OutboundProxyBypass ?? "") : null,
+            UseProxy = proxy is not null,
+            Proxy = proxy,
             ConnectTimeout = options.ConnectTimeout,
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             AutomaticDecompression = DecompressionMethods.None,
@@ -125,17 +129,76 @@ public sealed class HttpDownloader
     }
 }
 
-/// <summary>An explicit outbound proxy with NO_PROXY-style bypass entries ("host", ".domain", "host:port", "*").</summary>
-public sealed class OutboundProxy(Uri proxy, string bypass) : IWebProxy
+/// <summary>An outbound proxy with NO_PROXY-style bypass entries ("host", ".domain", "host:port", "*"): an explicit one for
+/// every scheme, or the proxies of the environment (one for http, one for https).</summary>
+public sealed class OutboundProxy : IWebProxy
 {
-    private readonly string[] _bypass = bypass.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    private readonly Uri? _http;
+    private readonly Uri? _https;
+    private readonly string[] _bypass;
+
+    /// <summary>An explicit proxy for every destination.</summary>
+    public OutboundProxy(Uri proxy, string bypass)
+        : this(proxy ?? throw new ArgumentNullException(nameof(proxy)), proxy, bypass)
+    {
+    }
+
+    private OutboundProxy(Uri? http, Uri? https, string bypass)
+    {
+        ArgumentNullException.ThrowIfNull(bypass);
+        _http = http;
+        _https = https;
+        _bypass = bypass.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    }
+
+    /// <summary>The proxy of Warren's outbound HTTP requests: <see cref="WarrenOptions.OutboundProxy"/>, else the proxy
+    /// variables of the options (<see cref="FromEnvironment"/>); bypassed as <see cref="WarrenOptions.OutboundProxyBypass"/>
+    /// says, else NO_PROXY. Null: no proxy.</summary>
+    public static OutboundProxy? For(WarrenOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.OutboundProxy is { Length: > 0 } configured
+            ? new OutboundProxy(new Uri(configured), options.OutboundProxyBypass ?? "")
+            : FromEnvironment(options.EnvironmentProxies, options.OutboundProxyBypass);
+    }
+
+    /// <summary>The proxies of the environment as read once at start-up: HTTP_PROXY for http, HTTPS_PROXY for https,
+    /// ALL_PROXY for a scheme without its own ("host:port" meaning http://host:port), a user and password in a proxy
+    /// URL as its credentials; bypass (null: NO_PROXY) lists the exceptions. Null when no proxy is set.</summary>
+    public static OutboundProxy? FromEnvironment(ProxyEnvironment environment, string? bypass = null)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        var all = ParseEnvironmentProxy(environment.AllProxy);
+        var http = ParseEnvironmentProxy(environment.HttpProxy) ?? all;
+        var https = ParseEnvironmentProxy(environment.HttpsProxy) ?? all;
+        if (http is null && https is null)
+        {
+            return null;
+        }
+
+        // The handler is given the proxies without user information, and the credentials apart.
+        return new OutboundProxy(WithoutUserInfo(http), WithoutUserInfo(https), bypass ?? environment.NoProxy ?? "")
+        {
+            Credentials = http?.UserInfo is { Length: > 0 } || https?.UserInfo is { Length: > 0 } ? new UserInfoCredentials(http, https) : null,
+        };
+    }
 
     public ICredentials? Credentials { get; set; }
 
-    public Uri GetProxy(Uri destination) => proxy;
+    public Uri? GetProxy(Uri destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        return ProxyOf(destination);
+    }
 
     public bool IsBypassed(Uri host)
     {
+        ArgumentNullException.ThrowIfNull(host);
+        if (ProxyOf(host) is null)
+        {
+            return true;
+        }
+
         foreach (var entry in _bypass)
         {
             if (entry == "*")
@@ -159,6 +222,42 @@ public sealed class OutboundProxy(Uri proxy, string bypass) : IWebProxy
         }
 
         return false;
+    }
+
+    private Uri? ProxyOf(Uri destination) => destination.Scheme == Uri.UriSchemeHttps ? _https : _http;
+
+    /// <summary>A proxy variable's value as a URL (http:// when it names no scheme); null when unset or not a proxy URL.</summary>
+    private static Uri? ParseEnvironmentProxy(string? value) =>
+        value is { Length: > 0 }
+        && Uri.TryCreate(value.Contains("://", StringComparison.Ordinal) ? value : "http://" + value, UriKind.Absolute, out var uri)
+        && uri.Scheme is "http" or "https" or "socks4" or "socks4a" or "socks5"
+            ? uri
+            : null;
+
+    private static Uri? WithoutUserInfo(Uri? uri) =>
+        uri is null || uri.UserInfo.Length == 0 ? uri : new UriBuilder(uri) { UserName = "", Password = "" }.Uri;
+
+    /// <summary>The user and password written in the proxy URLs, given to the proxy they belong to only.</summary>
+    private sealed class UserInfoCredentials(Uri? http, Uri? https) : ICredentials
+    {
+        public NetworkCredential? GetCredential(Uri uri, string authType) =>
+            uri is null ? null
+            : https is not null && uri.Equals(https) ? FromUserInfo(https)
+            : http is not null && uri.Equals(http) ? FromUserInfo(http)
+            : null;
+
+        private static NetworkCredential? FromUserInfo(Uri proxy)
+        {
+            if (proxy.UserInfo.Length == 0)
+            {
+                return null;
+            }
+
+            var colon = proxy.UserInfo.IndexOf(':', StringComparison.Ordinal);
+            return colon < 0
+                ? new NetworkCredential(Uri.UnescapeDataString(proxy.UserInfo), "")
+                : new NetworkCredential(Uri.UnescapeDataString(proxy.UserInfo[..colon]), Uri.UnescapeDataString(proxy.UserInfo[(colon + 1)..]));
+        }
     }
 }
 

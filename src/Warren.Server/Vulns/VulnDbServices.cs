@@ -24,7 +24,8 @@ public static class VulnDbServices
             return services;
         }
 
-        services.AddSingleton(sp => VulnDbSource.Create(sp.GetRequiredService<IOptions<WarrenOptions>>().Value, sp.GetRequiredService<IHttpClientFactory>())!);
+        services.AddSingleton(sp => VulnDbSource.Create(sp.GetRequiredService<IOptions<WarrenOptions>>().Value, sp.GetRequiredService<IHttpClientFactory>(),
+            sp.GetRequiredService<TimeProvider>())!);
         services.AddSingleton(sp => new VulnDbMirror(sp.GetRequiredService<VulnDbSource>(), sp.GetRequiredService<IOptions<WarrenOptions>>(), sp,
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IHostApplicationLifetime>(), sp.GetRequiredService<ILogger<VulnDbMirror>>(),
             metrics: sp.GetRequiredService<VulnDbMetrics>()));

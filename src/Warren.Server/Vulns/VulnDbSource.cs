@@ -69,7 +69,8 @@ public abstract class VulnDbSource
         !IsOff(options.VulnDb) && Uri.TryCreate(options.VulnDb, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" ? uri : null;
 
     /// <summary>The source of a validated setting; null when off.</summary>
-    public static VulnDbSource? Create(WarrenOptions options, IHttpClientFactory clients)
+    /// <param name="time">The clock of request timeouts (null: the system's).</param>
+    public static VulnDbSource? Create(WarrenOptions options, IHttpClientFactory clients, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (IsOff(options.VulnDb))
@@ -83,7 +84,7 @@ public abstract class VulnDbSource
             return File.Exists(uri.LocalPath) ? new ZipVulnDbSource(uri.LocalPath) : new DirectoryVulnDbSource(uri.LocalPath);
         }
 
-        return new HttpVulnDbSource(clients.CreateClient(VulnDbMirror.ClientName), uri, options.UpstreamTimeout);
+        return new HttpVulnDbSource(clients.CreateClient(VulnDbMirror.ClientName), uri, options.UpstreamTimeout, time);
     }
 
     /// <summary>Whether a relative path is one the mirror asks a source for.</summary>
@@ -93,8 +94,8 @@ public abstract class VulnDbSource
 }
 
 /// <summary>A database served over http(s) (vuln.go.dev, another Warren's /vuln/), read through the named client that
-/// passes the egress policy.</summary>
-public sealed class HttpVulnDbSource(HttpClient client, Uri root, TimeSpan timeout) : VulnDbSource
+/// passes the egress policy; each request is bounded by timeout on time (null: the system clock).</summary>
+public sealed class HttpVulnDbSource(HttpClient client, Uri root, TimeSpan timeout, TimeProvider? time = null) : VulnDbSource
 {
     private readonly string _base = root.AbsoluteUri.TrimEnd('/') + "/";
 
@@ -109,8 +110,8 @@ public sealed class HttpVulnDbSource(HttpClient client, Uri root, TimeSpan timeo
             throw new ArgumentException("not a database file: " + path, nameof(path));
         }
 
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        cts.CancelAfter(timeout);
+        using var timer = new CancellationTokenSource(timeout, time ?? TimeProvider.System);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
         using var request = new HttpRequestMessage(HttpMethod.Get, _base + path);
         request.Headers.UserAgent.ParseAdd("Warren-vulndb-mirror/1");
         if (validators?.ETag is { } etag && EntityTagHeaderValue.TryParse(etag, out var tag))

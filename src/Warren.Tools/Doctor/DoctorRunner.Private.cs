@@ -60,7 +60,7 @@ public sealed partial class DoctorRunner
         try
         {
             var (code, stdout, _, _) = await Run.ProcessAsync(_options.Git, ["config", "--get-regexp", @"^url\..*\.insteadof$"], GitEnvironment(),
-                _options.ModuleDir, _options.Timeout, cancellationToken).ConfigureAwait(false);
+                _options.ModuleDir, _options.Timeout, _time, cancellationToken).ConfigureAwait(false);
             if (code != 0)
             {
                 return rules;
@@ -162,7 +162,7 @@ public sealed partial class DoctorRunner
             (int Code, string Stdout, string Stderr, bool TimedOut) result;
             try
             {
-                result = await Run.ProcessAsync(_options.Git, ["ls-remote", url], GitEnvironment(), _options.ModuleDir, _options.Timeout, cancellationToken)
+                result = await Run.ProcessAsync(_options.Git, ["ls-remote", url], GitEnvironment(), _options.ModuleDir, _options.Timeout, _time, cancellationToken)
                     .ConfigureAwait(false);
             }
             catch (System.ComponentModel.Win32Exception e)

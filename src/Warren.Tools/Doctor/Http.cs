@@ -46,7 +46,7 @@ internal sealed class Http(HttpClient client, TimeSpan timeout, TimeProvider tim
 internal static class Run
 {
     public static async Task<(int ExitCode, string Stdout, string Stderr, bool TimedOut)> ProcessAsync(string program, IEnumerable<string> args,
-        IReadOnlyDictionary<string, string?> environment, string? workDir, TimeSpan timeout, CancellationToken cancellationToken)
+        IReadOnlyDictionary<string, string?> environment, string? workDir, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
     {
         var start = new ProcessStartInfo(program)
         {
@@ -78,8 +78,8 @@ internal static class Run
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
         var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        cts.CancelAfter(timeout);
+        using var timer = new CancellationTokenSource(timeout, time);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
         var timedOut = false;
         try
         {

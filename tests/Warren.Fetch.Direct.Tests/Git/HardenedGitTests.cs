@@ -205,6 +205,32 @@ public sealed class HardenedGitTests : IAsyncLifetime
         Assert.False(File.Exists(Path.Combine(again.Home, ".netrc")));
     }
 
+    [Fact]
+    public async Task Git_children_get_the_proxies_of_the_options_and_no_other()
+    {
+        // "env" stands in for git: it prints the environment a git child is started with.
+        async Task<string> ChildEnvironmentAsync(GitNetworkOptions options)
+        {
+            var run = await new HardenedGit(options, new GitRunner("env")).RunLocalAsync(null, [], TimeSpan.FromSeconds(30), default);
+            Assert.True(run.Ok, run.Stderr);
+            return run.StdoutText;
+        }
+
+        // Without proxies in the options, none of the variables reaches git (whatever this process's environment holds).
+        var home = Path.Combine(_dir, "proxy-home");
+        var none = (await ChildEnvironmentAsync(new GitNetworkOptions { PrivateHome = home, UseNetrc = false })).Split('\n');
+        Assert.DoesNotContain(none, l => l.StartsWith("http_proxy=", StringComparison.OrdinalIgnoreCase)
+            || l.StartsWith("https_proxy=", StringComparison.OrdinalIgnoreCase) || l.StartsWith("no_proxy=", StringComparison.OrdinalIgnoreCase));
+
+        var some = await ChildEnvironmentAsync(new GitNetworkOptions { PrivateHome = home, UseNetrc = false, HttpsProxy = "http://proxy.example:3128", NoProxy = "127.0.0.1" });
+        var lines = some.Split('\n');
+        Assert.Contains("https_proxy=http://proxy.example:3128", lines);
+        Assert.Contains("HTTPS_PROXY=http://proxy.example:3128", lines);
+        Assert.Contains("no_proxy=127.0.0.1", lines);
+        Assert.Contains("NO_PROXY=127.0.0.1", lines);
+        Assert.DoesNotContain(lines, l => l.StartsWith("http_proxy=", StringComparison.OrdinalIgnoreCase));
+    }
+
     private GitMirrorOptions MirrorOptions(string netrc, bool overHttp = true) => new()
     {
         MirrorRoot = Path.Combine(_dir, "mirrors-" + Guid.NewGuid().ToString("N")[..6]),

@@ -82,6 +82,11 @@ public sealed class DownloadModeTests : IAsyncLifetime
         Assert.Equal(problem is null, parsed);
         Assert.Equal(parsed, rules.Count > 0);
         Assert.Contains(problem ?? "", error ?? "", StringComparison.Ordinal);
+
+        // The form the server is built from: the same rules, or no rules and the same error.
+        var setting = DownloadModePolicy.Parse(text);
+        Assert.Equal(parsed ? rules : [], setting.Rules);
+        Assert.Equal(error, setting.Error);
     }
 
     [Fact]
@@ -93,7 +98,7 @@ public sealed class DownloadModeTests : IAsyncLifetime
             Private = "corp.example",
             DownloadMode = "github.com/a/*=none;github.com/*=redirect;*=async_redirect",
         };
-        var policy = new DownloadModePolicy(Options.Create(options), WarrenServiceCollectionExtensions.ProtocolSettingsFrom(options));
+        var policy = new DownloadModePolicy(DownloadModePolicy.Parse(options.DownloadMode).Rules, Options.Create(options), WarrenServiceCollectionExtensions.ProtocolSettingsFrom(options));
 
         Assert.Equal(DownloadMode.None, policy.Decide("github.com/a/b"));
         Assert.Equal(DownloadMode.Redirect, policy.Decide("github.com/c/d"));
@@ -106,7 +111,7 @@ public sealed class DownloadModeTests : IAsyncLifetime
         Assert.Equal("https://proxy.example/base/github.com/!burnt!sushi/toml/@v/v1.2.0.zip", target.AbsoluteUri);
 
         var unset = new WarrenOptions { Upstream = "https://proxy.example" };
-        var sync = new DownloadModePolicy(Options.Create(unset), WarrenServiceCollectionExtensions.ProtocolSettingsFrom(unset));
+        var sync = new DownloadModePolicy(DownloadModePolicy.Parse(unset.DownloadMode).Rules, Options.Create(unset), WarrenServiceCollectionExtensions.ProtocolSettingsFrom(unset));
         Assert.False(sync.IsConfigured);
         Assert.Equal(DownloadMode.Sync, sync.Decide("github.com/c/d"));
     }

@@ -22,7 +22,7 @@ public sealed class ChecksumPolicyTests
         });
 
     private static ChecksumPolicy Policy(WarrenOptions options) =>
-        new(Options.Create(options), WarrenServiceCollectionExtensions.ProtocolSettingsFrom(options));
+        new(ChecksumPolicy.Parse(options.SumDbPolicy).Rules, Options.Create(options), WarrenServiceCollectionExtensions.ProtocolSettingsFrom(options));
 
     [Theory]
     // Public paths go to the configured database; the hosted one (if any) logs them too.
@@ -75,6 +75,11 @@ public sealed class ChecksumPolicyTests
         {
             Assert.Contains(message!, error, StringComparison.Ordinal);
         }
+
+        // The form the server is built from: the same rules, or no rules and the same error.
+        var parsed = ChecksumPolicy.Parse(text);
+        Assert.Equal(ok ? rules : [], parsed.Rules);
+        Assert.Equal(error, parsed.Error);
     }
 
     [Fact]
