@@ -127,10 +127,6 @@ public sealed class DownloadModePolicy
         }
     }
 
-    /// <summary>Parses "GLOBS=MODE;GLOBS=MODE".</summary>
-    public static bool TryParseRules(string text, out IReadOnlyList<PatternRule<DownloadMode>> rules, [NotNullWhen(false)] out string? error) =>
-        PatternRules.TryParse(text, DownloadModes.Parse, DownloadModes.Names, out rules, out error);
-
     /// <summary>The setting (null: none) parsed: its rules, or the error <see cref="Problems"/> reports.</summary>
     public static PatternRuleSetting<DownloadMode> Parse(string? text) => PatternRules.Parse(text, DownloadModes.Parse, DownloadModes.Names);
 

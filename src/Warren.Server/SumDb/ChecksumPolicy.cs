@@ -84,11 +84,8 @@ public sealed class ChecksumPolicy
         return new ChecksumDecision(mode.Value, log, isPrivate);
     }
 
-    /// <summary>Parses "GLOBS=MODE;GLOBS=MODE" (modes: sumdb, hosted, skip, off as skip).</summary>
-    public static bool TryParseRules(string text, out IReadOnlyList<PatternRule<ChecksumMode>> rules, [NotNullWhen(false)] out string? error) =>
-        PatternRules.TryParse(text, ModeOf, ModeNames, out rules, out error);
-
-    /// <summary>The setting (null: none) parsed: its rules, or the error the options validator reports.</summary>
+    /// <summary>"GLOBS=MODE;GLOBS=MODE" (modes: sumdb, hosted, skip, off as skip; null: none) parsed: its rules, or the
+    /// error the options validator reports.</summary>
     public static PatternRuleSetting<ChecksumMode> Parse(string? text) => PatternRules.Parse(text, ModeOf, ModeNames);
 
     private static ChecksumMode? ModeOf(string name) => name switch
