@@ -267,12 +267,13 @@ public sealed class GoProxyClient
     }
 
     /// <summary>A URL as shown in messages and logs: no user information, no query.</summary>
-    public static string Redact(Uri uri)
+    public static string Redact(Uri uri) => WithoutUserInfo(uri).GetLeftPart(UriPartial.Path);
+
+    /// <summary>The URL without its user information (the same URL when it has none).</summary>
+    public static Uri WithoutUserInfo(Uri uri)
     {
         ArgumentNullException.ThrowIfNull(uri);
-        return string.IsNullOrEmpty(uri.UserInfo)
-            ? uri.GetLeftPart(UriPartial.Path)
-            : new UriBuilder(uri) { UserName = "", Password = "" }.Uri.GetLeftPart(UriPartial.Path);
+        return string.IsNullOrEmpty(uri.UserInfo) ? uri : new UriBuilder(uri) { UserName = "", Password = "" }.Uri;
     }
 
     /// <summary>The first non-empty line, without control characters, at most 300 characters.</summary>

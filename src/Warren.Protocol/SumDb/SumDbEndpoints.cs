@@ -28,8 +28,7 @@ public static class SumDbEndpoints
 
             if (Uri.TryCreate(spec.Url, UriKind.Absolute, out var proxy) && proxy.Scheme is "http" or "https")
             {
-                var clean = string.IsNullOrEmpty(proxy.UserInfo) ? proxy : new UriBuilder(proxy) { UserName = "", Password = "" }.Uri;
-                list.Add(new Uri(clean.AbsoluteUri.TrimEnd('/') + "/sumdb/" + config.Name + "/"));
+                list.Add(new Uri(GoProxyClient.WithoutUserInfo(proxy).AbsoluteUri.TrimEnd('/') + "/sumdb/" + config.Name + "/"));
             }
         }
 

@@ -51,11 +51,7 @@ public static class ImpactSettings
     }
 
     /// <summary>The webhook URL for logs: without user information or query (either may hold a secret).</summary>
-    public static string Redact(Uri uri)
-    {
-        ArgumentNullException.ThrowIfNull(uri);
-        return new UriBuilder(uri) { UserName = "", Password = "", Query = "" }.Uri.GetLeftPart(UriPartial.Path);
-    }
+    public static string Redact(Uri uri) => Warren.Protocol.GoProxy.GoProxyClient.Redact(uri);
 
     /// <summary>This node's name in download records: the configured one, else the machine's host name.</summary>
     public static string NodeName(WarrenOptions options)

@@ -234,8 +234,7 @@ public sealed class OutboundProxy : IWebProxy
             ? uri
             : null;
 
-    private static Uri? WithoutUserInfo(Uri? uri) =>
-        uri is null || uri.UserInfo.Length == 0 ? uri : new UriBuilder(uri) { UserName = "", Password = "" }.Uri;
+    private static Uri? WithoutUserInfo(Uri? uri) => uri is null ? null : GoProxyClient.WithoutUserInfo(uri);
 
     /// <summary>The user and password written in the proxy URLs, given to the proxy they belong to only.</summary>
     private sealed class UserInfoCredentials(Uri? http, Uri? https) : ICredentials

@@ -24,8 +24,7 @@ public sealed class ProxySource : IModuleSource
         var uri = new Uri(url);
         var embedded = UpstreamCredentials.FromUserInfo(uri);
         credentials?.Redactor.Add(embedded);
-        var clean = string.IsNullOrEmpty(uri.UserInfo) ? uri : new UriBuilder(uri) { UserName = "", Password = "" }.Uri;
-        _base = new Uri(clean.AbsoluteUri.TrimEnd('/') + "/");
+        _base = new Uri(GoProxyClient.WithoutUserInfo(uri).AbsoluteUri.TrimEnd('/') + "/");
         _downloader = downloader;
         Name = HttpDownloader.Redact(uri);
         if (credentials is not null && !_base.IsFile)

@@ -85,7 +85,7 @@ public sealed class ServedImpactClient(HttpClient http)
         return builder.Uri;
     }
 
-    private static string Redact(Uri url) => new UriBuilder(url) { UserName = "", Password = "" }.Uri.GetLeftPart(UriPartial.Path);
+    private static string Redact(Uri url) => Warren.Protocol.GoProxy.GoProxyClient.Redact(url);
 
     private static string Clip(string text)
     {
