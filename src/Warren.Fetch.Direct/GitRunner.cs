@@ -87,8 +87,7 @@ public class GitRunner
         using var process = new Process { StartInfo = psi };
         process.Start();
         process.StandardInput.Close();
-        using var limit = new CancellationTokenSource(timeout, TimeProvider);
-        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, limit.Token);
+        using var timer = new Warren.Core.Limits.Deadline(timeout, TimeProvider, cancellationToken);
         var stderrTask = process.StandardError.ReadToEndAsync(timer.Token);
         byte[] stdout = [];
         var timedOut = false;

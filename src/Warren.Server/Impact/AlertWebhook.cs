@@ -203,8 +203,7 @@ public sealed class AlertSender(IModuleIndex index, IHttpClientFactory clients, 
             request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
             request.Headers.TryAddWithoutValidation("Idempotency-Key", IdempotencyKey(keys));
             request.Headers.UserAgent.ParseAdd("warren-alert-webhook/1");
-            using var timer = new CancellationTokenSource(RequestTimeout, time);
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
+            using var timeout = new Warren.Core.Limits.Deadline(RequestTimeout, time, cancellationToken);
             using var response = await clients.CreateClient(ClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
             if (response.IsSuccessStatusCode)
             {

@@ -230,8 +230,7 @@ public sealed class FeedFollower(ModuleService modules, IArtifactStore store, IM
     {
         var separator = feed.Contains('?', StringComparison.Ordinal) ? '&' : '?';
         var url = $"{feed}{separator}since={Uri.EscapeDataString(IndexFeed.FormatTime(since))}&limit={PageSize}";
-        using var timer = new CancellationTokenSource(FeedTimeout, time);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
+        using var timeout = new Warren.Core.Limits.Deadline(FeedTimeout, time, cancellationToken);
         using var response = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {

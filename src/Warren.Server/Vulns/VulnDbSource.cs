@@ -110,8 +110,7 @@ public sealed class HttpVulnDbSource(HttpClient client, Uri root, TimeSpan timeo
             throw new ArgumentException("not a database file: " + path, nameof(path));
         }
 
-        using var timer = new CancellationTokenSource(timeout, time ?? TimeProvider.System);
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
+        using var cts = new Warren.Core.Limits.Deadline(timeout, time ?? TimeProvider.System, cancellationToken);
         using var request = new HttpRequestMessage(HttpMethod.Get, _base + path);
         request.Headers.UserAgent.ParseAdd("Warren-vulndb-mirror/1");
         if (validators?.ETag is { } etag && EntityTagHeaderValue.TryParse(etag, out var tag))

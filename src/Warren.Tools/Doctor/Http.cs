@@ -78,8 +78,7 @@ internal static class Run
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
         var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
-        using var timer = new CancellationTokenSource(timeout, time);
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
+        using var cts = new Warren.Core.Limits.Deadline(timeout, time, cancellationToken);
         var timedOut = false;
         try
         {
