@@ -82,6 +82,22 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public void In_a_cgi_environment_the_upper_case_http_proxy_is_not_read()
+    {
+        var env = new Dictionary<string, string?>(StringComparer.Ordinal)
+        {
+            ["REQUEST_METHOD"] = "GET",
+            ["HTTP_PROXY"] = "http://from-a-client-header.example:3128",
+            ["HTTPS_PROXY"] = "http://secure.example:3129",
+        };
+        Assert.Equal(new ProxyEnvironment(null, "http://secure.example:3129", null, null), GoEnvironment.ReadProxies(env.GetValueOrDefault));
+        env["http_proxy"] = "http://lower.example:3128";
+        Assert.Equal("http://lower.example:3128", GoEnvironment.ReadProxies(env.GetValueOrDefault).HttpProxy);
+        env.Remove("REQUEST_METHOD");
+        Assert.Equal("http://from-a-client-header.example:3128", GoEnvironment.ReadProxies(env.GetValueOrDefault).HttpProxy);
+    }
+
+    [Fact]
     public void The_proxy_variables_are_read_once_by_the_environment_hook_upper_case_first()
     {
         var reads = new Dictionary<string, int>(StringComparer.Ordinal);

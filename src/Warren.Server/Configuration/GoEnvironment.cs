@@ -26,13 +26,16 @@ public static class GoEnvironment
         options.Tracing ??= Observability.TracingSettings.FromEnvironment(getEnv);
     }
 
-    /// <summary>HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY, each upper case, else lower case (as curl and Go read them).</summary>
+    /// <summary>HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY, each upper case, else lower case (as curl and Go read them).
+    /// In a CGI environment (REQUEST_METHOD set) the upper-case HTTP_PROXY is not read: a client's "Proxy:" header
+    /// arrives as that variable ("httpoxy"); curl ignores it likewise.</summary>
     public static ProxyEnvironment ReadProxies(Func<string, string?> getEnv)
     {
         ArgumentNullException.ThrowIfNull(getEnv);
-        string? Get(string upper) =>
-            getEnv(upper) is { Length: > 0 } value ? value : getEnv(upper.ToLowerInvariant()) is { Length: > 0 } lower ? lower : null;
-        return new ProxyEnvironment(Get("HTTP_PROXY"), Get("HTTPS_PROXY"), Get("ALL_PROXY"), Get("NO_PROXY"));
+        var cgi = getEnv("REQUEST_METHOD") is { Length: > 0 };
+        string? Get(string upper, bool readUpper = true) =>
+            readUpper && getEnv(upper) is { Length: > 0 } value ? value : getEnv(upper.ToLowerInvariant()) is { Length: > 0 } lower ? lower : null;
+        return new ProxyEnvironment(Get("HTTP_PROXY", readUpper: !cgi), Get("HTTPS_PROXY"), Get("ALL_PROXY"), Get("NO_PROXY"));
     }
 
     /// <summary>os.UserCacheDir on Unix: $XDG_CACHE_HOME, else $HOME/.cache.</summary>
