@@ -96,34 +96,10 @@ publish_warren
 
 # --- nginx: the corpus on NGINX_PORT (upstream of every node, and "straight from nginx") ------------------------------
 # Beside the corpus's own entries (linked in), WARMUP_MODULES synthetic modules under warmup.example/ that no measured
-# download asks for: the cold round's nodes fetch them first, so their code is compiled (as in a cluster that has run
-# for a while) while their store and index stay cold for every corpus module.
+# download asks for: the cold round's nodes fetch them first (warm_download), so their code is compiled (as in a cluster
+# that has run for a while) while their store and index stay cold for every corpus module. Both in bench/common.sh.
 UPSTREAM_DIR=$WORK/upstream
-mkdir -p "$UPSTREAM_DIR"
-for entry in "$CORPUS"/*; do ln -s "$entry" "$UPSTREAM_DIR/"; done
-python3 - "$UPSTREAM_DIR" "$WARMUP_MODULES" <<'EOF'
-import os, random, sys, zipfile
-root, count = sys.argv[1], int(sys.argv[2])
-rnd = random.Random(7)
-for n in range(1, count + 1):
-    path = f"warmup.example/m{n}"
-    vdir = os.path.join(root, path, "@v")
-    os.makedirs(vdir, exist_ok=True)
-    mod = f"module {path}\n\ngo 1.16\n"
-    with open(os.path.join(vdir, "list"), "w") as f:
-        f.write("v1.0.0\n")
-    with open(os.path.join(vdir, "v1.0.0.info"), "w") as f:
-        f.write('{"Version":"v1.0.0","Time":"2026-01-01T00:00:00Z"}')
-    with open(os.path.join(vdir, "v1.0.0.mod"), "w") as f:
-        f.write(mod)
-    with zipfile.ZipFile(os.path.join(vdir, "v1.0.0.zip"), "w", zipfile.ZIP_DEFLATED) as z:
-        prefix = f"{path}@v1.0.0/"
-        z.writestr(prefix + "go.mod", mod)
-        for k in range(1, 1 + rnd.randint(3, 12)):
-            words = " ".join(rnd.choice(["alpha", "beta", "gamma", "delta", str(rnd.random())]) for _ in range(rnd.randint(200, 4000)))
-            z.writestr(f"{prefix}f{k}.go", f"package m{n}\n\n// {words}\nconst C{k} = {k}\n")
-EOF
-mapfile -t WARM_MODS < <(for n in $(seq 1 "$WARMUP_MODULES"); do echo "warmup.example/m$n@v1.0.0"; done)
+make_warmup_upstream "$UPSTREAM_DIR" "$WARMUP_MODULES"
 NGINX_PORT=$(free_port)
 start_nginx "$NGINX_PORT=$UPSTREAM_DIR"
 wait_http "http://127.0.0.1:$NGINX_PORT/github.com/gorilla/mux/@v/list" "$NGINX_PID"
@@ -421,17 +397,6 @@ cold_cluster_round() { # ROUND
     COLD_NODE_CPU+=("$(calc "($(cpu_ticks "${nodes[@]}") - $c0) / $CLK_TCK")")
     COLD_SERVICE_CPU+=("$(calc "($(cpu_ticks $(service_pids)) - $s0) / $CLK_TCK")")
     for i in "$LB_PID" "${nodes[@]}"; do stop "$i"; done
-}
-# The warm-up modules through PROXY_URL with a fresh module cache; none of them is in the corpus.
-warm_download() { # NAME PROXY_URL
-    local cache=$WORK/gomodcache-$1 t0
-    rm -rf "$cache"
-    t0=$(now)
-    (cd "$WORK/empty" && env GOENV=off GO111MODULE=on GOSUMDB=off GONOSUMDB='*' GOFLAGS=-mod=mod GOTOOLCHAIN=local \
-        GOPROXY="$2" GOPRIVATE= GONOPROXY= GOINSECURE= GOMODCACHE="$cache" GOPATH="$WORK/gopath" GOCACHE="$WORK/gocache" \
-        "$GO" mod download -json "${WARM_MODS[@]}" >"$RAW/go-$1.json" 2>"$RAW/go-$1.json.stderr") ||
-        { echo "bench: the warm-up download via $2 failed" >&2; tail -5 "$RAW/go-$1.json.stderr" >&2; exit 1; }
-    log "warm-up: ${#WARM_MODS[@]} synthetic modules through the cold nodes in $(fmt "$(calc "$(now) - $t0")")s"
 }
 cold_nginx_round() { # ROUND
     go_download "nginx-cold-$1" "$NGINX_URL" "${MODS[@]}"

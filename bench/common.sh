@@ -1,4 +1,4 @@
-# Shared by the benchmark scripts (bench/run.sh, bench/direct.sh, bench/sumdb.sh, bench/sync.sh); sourced, not run.
+# Shared by the benchmark scripts (bench/run.sh, bench/cluster.sh, bench/direct.sh, bench/sumdb.sh, ...); sourced, not run.
 #
 # Before sourcing, the script sets REPO; after sourcing it calls bench_init TOOL... which checks the tools, makes
 # the work directory WORK (mktemp under /tmp) and installs the cleanup trap. Every process whose pid is added to
@@ -146,6 +146,54 @@ go_download_corpus() { # NAME PROXY_URL -> ELAPSED (seconds); fails unless go ex
     chmod -R u+w "$cache"
     rm -rf "$cache"
     log "go mod download via $1: $(fmt "$ELAPSED")s, exit 0, $(cat "$out.check")"
+}
+
+# A GOPROXY tree for a cold round's upstream: DIR gets a symbolic link to every top-level entry of CORPUS and, beside
+# them, COUNT synthetic modules warmup.example/m1 ... mCOUNT (v1.0.0, a few small deflated .go files each) that no
+# measured download asks for. A freshly started server fetches them first (warm_download), so its code is compiled, as
+# in a server that has run for a while, while its store and index stay cold for every corpus module.
+make_warmup_upstream() { # DIR COUNT -> WARM_MODS (the synthetic modules as module@version)
+    local dir=$1 count=$2 entry n
+    mkdir -p "$dir"
+    for entry in "$CORPUS"/*; do ln -s "$entry" "$dir/"; done
+    python3 - "$dir" "$count" <<'EOF'
+import os, random, sys, zipfile
+root, count = sys.argv[1], int(sys.argv[2])
+rnd = random.Random(7)
+for n in range(1, count + 1):
+    path = f"warmup.example/m{n}"
+    vdir = os.path.join(root, path, "@v")
+    os.makedirs(vdir, exist_ok=True)
+    mod = f"module {path}\n\ngo 1.16\n"
+    with open(os.path.join(vdir, "list"), "w") as f:
+        f.write("v1.0.0\n")
+    with open(os.path.join(vdir, "v1.0.0.info"), "w") as f:
+        f.write('{"Version":"v1.0.0","Time":"2026-01-01T00:00:00Z"}')
+    with open(os.path.join(vdir, "v1.0.0.mod"), "w") as f:
+        f.write(mod)
+    with zipfile.ZipFile(os.path.join(vdir, "v1.0.0.zip"), "w", zipfile.ZIP_DEFLATED) as z:
+        prefix = f"{path}@v1.0.0/"
+        z.writestr(prefix + "go.mod", mod)
+        for k in range(1, 1 + rnd.randint(3, 12)):
+            words = " ".join(rnd.choice(["alpha", "beta", "gamma", "delta", str(rnd.random())]) for _ in range(rnd.randint(200, 4000)))
+            z.writestr(f"{prefix}f{k}.go", f"package m{n}\n\n// {words}\nconst C{k} = {k}\n")
+EOF
+    WARM_MODS=()
+    for n in $(seq 1 "$count"); do WARM_MODS+=("warmup.example/m$n@v1.0.0"); done
+}
+
+# go mod download -json of the warm-up modules (WARM_MODS, from make_warmup_upstream) through PROXY_URL with a fresh
+# module cache, output in RAW/go-NAME.json; none of them is in the corpus. Nothing to do if WARM_MODS is empty.
+warm_download() { # NAME PROXY_URL
+    local cache=$WORK/gomodcache-$1 t0
+    ((${#WARM_MODS[@]})) || { log "warm-up: no synthetic modules (WARMUP_MODULES=0), skipped"; return 0; }
+    rm -rf "$cache"
+    t0=$(now)
+    (cd "$WORK/empty" && env GOENV=off GO111MODULE=on GOSUMDB=off GONOSUMDB='*' GOFLAGS=-mod=mod GOTOOLCHAIN=local \
+        GOPROXY="$2" GOPRIVATE= GONOPROXY= GOINSECURE= GOMODCACHE="$cache" GOPATH="$WORK/gopath" GOCACHE="$WORK/gocache" \
+        "$GO" mod download -json "${WARM_MODS[@]}" >"$RAW/go-$1.json" 2>"$RAW/go-$1.json.stderr") ||
+        { echo "bench: the warm-up download via $2 failed" >&2; tail -5 "$RAW/go-$1.json.stderr" >&2; exit 1; }
+    log "warm-up ($1): ${#WARM_MODS[@]} synthetic modules outside the corpus via $2 in $(fmt "$(calc "$(now) - $t0")")s"
 }
 
 wrk_field() { # FILE LABEL
