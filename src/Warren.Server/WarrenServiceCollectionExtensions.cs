@@ -92,6 +92,7 @@ public static class WarrenServiceCollectionExtensions
         services.AddSingleton(sp => new DirectFetcher(sp.GetRequiredService<RepoDiscovery>(), sp.GetRequiredService<GitMirrorManager>(),
             sp.GetRequiredService<GitRunner>(), sp.GetRequiredService<IOptions<WarrenOptions>>().Value.GitTimeout));
         services.AddSingleton<DirectSource>();
+        services.AddSingleton<LiveStages>();
         services.AddSingleton<UpstreamChain>();
         services.AddSingleton(sp =>
         {

@@ -124,6 +124,33 @@ public static class StoreFiles
         return Native.Link(Encoding.UTF8.GetBytes(existing + "\0"), Encoding.UTF8.GetBytes(link + "\0")) == 0;
     }
 
+    /// <summary>Opens an existing file for reading without the advisory lock .NET takes on Unix for any FileShare (flock
+    /// LOCK_SH), so that this reader never makes another opener's FileShare.None fail (the store opens a staged file so
+    /// to fsync it). Null when the file does not exist.</summary>
+    public static Microsoft.Win32.SafeHandles.SafeFileHandle? OpenReadUnlocked(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            try
+            {
+                return File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            }
+            catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+            {
+                return null;
+            }
+        }
+
+        var fd = Native.Open(Encoding.UTF8.GetBytes(path + "\0"), Native.ReadOnlyCloseOnExec);
+        if (fd < 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            return errno is Native.ENOENT ? null : throw new IOException($"cannot open {path} (errno {errno})");
+        }
+
+        return new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true);
+    }
+
     /// <summary>Sets the process's umask to 077, so that whatever the serving process and its git children create
     /// (mirrors, checksum database caches, staged downloads) is private to the user; returns the previous mask.
     /// Nothing on Windows.</summary>
@@ -147,6 +174,8 @@ public static class StoreFiles
         public static extern int Close(int fd);
 
         public const int AtFdCwd = -100;
+        public const int ReadOnlyCloseOnExec = 0x80000; // O_RDONLY | O_CLOEXEC
+        public const int ENOENT = 2;
         public const uint RenameNoReplace = 1;
         public const int EEXIST = 17;
         public const int EINVAL = 22;

@@ -22,6 +22,7 @@ public sealed class ServeCommand : Command
     private readonly Option<string?> _private = new("--private") { Description = "GOPRIVATE-style patterns (default: $GOPRIVATE)" };
     private readonly Option<string?> _noProxy = new("--no-proxy") { Description = "GONOPROXY-style patterns: fetched directly, never from a proxy (default: $GONOPROXY, then --private)" };
     private readonly Option<string?> _noSumDb = new("--no-sumdb") { Description = "GONOSUMDB-style patterns (default: $GONOSUMDB, then --private)" };
+    private readonly Option<string?> _streamFetchedZips = new("--stream-fetched-zips") { Description = "send zips of at least this size (e.g. 1M; 0: all; off: none) to the client while they are fetched from an upstream proxy; the last byte goes only once the zip is verified, and a zip that fails is cut short (default: " + WarrenOptions.DefaultStreamFetchedZips + ")" };
     private readonly Option<TimeSpan?> _listTtl = new("--list-ttl") { Description = "how long list and @latest answers are fresh (default 00:05:00)" };
     private readonly Option<TimeSpan?> _negativeTtl = new("--negative-ttl") { Description = "how long \"not found\" is remembered (default 00:01:00)" };
     private readonly Option<string?> _authFile = new("--auth-file") { Description = "turn access control on with this auth file (principals, hashed tokens, grants; manage it with warren token)" };
@@ -90,7 +91,7 @@ public sealed class ServeCommand : Command
     public ServeCommand()
         : base("serve", "Run the caching Go module proxy (GOPROXY protocol, /sumdb/ proxy, /healthz, /readyz, /metrics).")
     {
-        foreach (var option in new Option[] { _listen, _root, _upstream, _sumdb, _hostedSumDb, _hostedPatterns, _sumdbPolicy, _private, _noProxy, _noSumDb, _listTtl, _negativeTtl,
+        foreach (var option in new Option[] { _listen, _root, _upstream, _sumdb, _hostedSumDb, _hostedPatterns, _sumdbPolicy, _private, _noProxy, _noSumDb, _listTtl, _streamFetchedZips, _negativeTtl,
                      _authFile, _anonymous, _adminListen, _authorizeByOrigin, _originAuthzTtl, _rateLimit, _rateLimitBurst,
                      _egressAllow, _egressDeny, _direct, _maxFetches, _maxGit, _upstreamCredentialsOverHttp,
                      _store, _s3Endpoint, _s3Region, _s3PathStyle, _s3Redirect, _localCache, _index,
@@ -125,6 +126,7 @@ public sealed class ServeCommand : Command
             o.NoProxy = parse.GetValue(_noProxy) ?? o.NoProxy;
             o.NoSumDb = parse.GetValue(_noSumDb) ?? o.NoSumDb;
             o.ListTtl = parse.GetValue(_listTtl) ?? o.ListTtl;
+            o.StreamFetchedZips = parse.GetValue(_streamFetchedZips) ?? o.StreamFetchedZips;
             o.NegativeTtl = parse.GetValue(_negativeTtl) ?? o.NegativeTtl;
             o.AuthFile = parse.GetValue(_authFile) ?? o.AuthFile;
             o.Anonymous = parse.GetValue(_anonymous) ?? o.Anonymous;

@@ -44,7 +44,9 @@ public sealed record GoProxyClientOptions
 /// part of the reason (in the GOPROXY protocol a 404/410 body explains itself), and a refusal by the outbound policy is
 /// a failure. False for a discovered origin (a go-import "mod" tag): its text is never echoed, and a refusal answers
 /// like a missing module, as an unreachable origin does for the go command.</param>
-public sealed record GoProxyRequest(AuthenticationHeaderValue? Authorization = null, bool Configured = true)
+/// <param name="BodyStarting">Called once a success's body is about to be copied, with its declared size (null when
+/// none was declared or the body is encoded): a caller may show the destination to readers from then on.</param>
+public sealed record GoProxyRequest(AuthenticationHeaderValue? Authorization = null, bool Configured = true, Action<long?>? BodyStarting = null)
 {
     public static readonly GoProxyRequest Default = new();
 }
@@ -151,6 +153,7 @@ public sealed class GoProxyClient
                 return Fail(ProxyFailure.TooLarge, $"{shown}: response of {declared} bytes exceeds the limit of {maxBytes} bytes", status);
             }
 
+            request.BodyStarting?.Invoke(encoded ? null : declared);
             long written = 0;
             var buffer = ArrayPool<byte>.Shared.Rent(81920);
             try

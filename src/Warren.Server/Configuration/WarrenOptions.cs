@@ -105,6 +105,26 @@ public sealed record WarrenOptions
         _ => null,
     };
 
+    /// <summary>Zips fetched from an upstream proxy whose declared size is at least this ("1M", bytes; "0": every one;
+    /// "off": none) are sent to the client while they arrive, beside the staged copy that is checked and hashed; the
+    /// last byte (or, without a declared size, the end of the chunked body) is sent only once the zip is verified and
+    /// committed, and a zip that fails is cut short, so no client ever receives a complete body that was refused.
+    /// Other requests for the same zip join the stream. A GET with a range or a condition waits for the stored zip.</summary>
+    public string StreamFetchedZips
+    {
+        get;
+        init => StreamFetchedZipsSize = ParseStreamSetting(field = value);
+    } = DefaultStreamFetchedZips;
+
+    /// <summary>The default of <see cref="StreamFetchedZips"/>.</summary>
+    public const string DefaultStreamFetchedZips = "off";
+
+    /// <summary><see cref="StreamFetchedZips"/> parsed: Bytes null when off.</summary>
+    public SizeSetting StreamFetchedZipsSize { get; private init; } = ParseStreamSetting(DefaultStreamFetchedZips);
+
+    private static SizeSetting ParseStreamSetting(string? text) =>
+        text is null || text.Trim().Equals("off", StringComparison.OrdinalIgnoreCase) ? default : SizeSetting.Parse(text);
+
     /// <summary>How long an upstream `list`, `@latest` or sumdb `latest` answer is fresh.</summary>
     public TimeSpan ListTtl { get; init; } = TimeSpan.FromMinutes(5);
 

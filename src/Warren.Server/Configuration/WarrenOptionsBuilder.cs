@@ -80,6 +80,9 @@ public sealed class WarrenOptionsBuilder
     /// <summary>See <see cref="WarrenOptions.Prefetch"/>.</summary>
     public string Prefetch { get; set; } = "direct";
 
+    /// <summary>See <see cref="WarrenOptions.StreamFetchedZips"/>.</summary>
+    public string StreamFetchedZips { get; set; } = WarrenOptions.DefaultStreamFetchedZips;
+
     /// <summary>How long an upstream `list`, `@latest` or sumdb `latest` answer is fresh.</summary>
     public TimeSpan ListTtl { get; set; } = TimeSpan.FromMinutes(5);
 
@@ -325,6 +328,7 @@ public sealed class WarrenOptionsBuilder
         GitFreshness = GitFreshness,
         GitShallowAfter = GitShallowAfter,
         Prefetch = Prefetch,
+        StreamFetchedZips = StreamFetchedZips,
         ListTtl = ListTtl,
         NegativeTtl = NegativeTtl,
         UpstreamTimeout = UpstreamTimeout,

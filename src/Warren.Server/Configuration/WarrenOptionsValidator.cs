@@ -269,7 +269,8 @@ public sealed class WarrenOptionsValidator : IValidateOptions<WarrenOptions>
             }
         }
 
-        foreach (var (label, size) in new[] { ("mirror quota", options.MirrorQuotaSize), ("max repo size", options.MaxRepoSizeSize), ("local cache", options.LocalCacheSize), ("store quota", options.StoreQuotaSize) })
+        foreach (var (label, size) in new[] { ("mirror quota", options.MirrorQuotaSize), ("max repo size", options.MaxRepoSizeSize), ("local cache", options.LocalCacheSize), ("store quota", options.StoreQuotaSize),
+                     ("stream fetched zips (a size or off)", options.StreamFetchedZipsSize) })
         {
             if (size.Error is { } error)
             {

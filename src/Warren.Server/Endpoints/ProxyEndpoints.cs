@@ -95,7 +95,7 @@ public static class ProxyEndpoints
             ProxyRoute.Latest => ("latest", await modules.GetLatestAsync(request.ModulePath, ct)),
             ProxyRoute.Info => ("info", await modules.GetArtifactAsync(request.ModulePath, request.Version!, ArtifactKind.Info, ct)),
             ProxyRoute.Mod => ("mod", await modules.GetArtifactAsync(request.ModulePath, request.Version!, ArtifactKind.Mod, ct)),
-            ProxyRoute.Zip => ("zip", await modules.GetArtifactAsync(request.ModulePath, request.Version!, ArtifactKind.Zip, ct)),
+            ProxyRoute.Zip => ("zip", await modules.GetArtifactAsync(request.ModulePath, request.Version!, ArtifactKind.Zip, ct, mayStream: IsPlainGet(context.Request))),
             ProxyRoute.Query => ("query", await modules.QueryInfoAsync(request.ModulePath, request.Version!, ct)),
             _ => ("sumdb", await sumdb.HandleAsync(request.SumDbRest!, ct)),
         };
@@ -135,6 +135,10 @@ public static class ProxyEndpoints
             case OpenArtifactAnswer { File: var open }:
                 return new OpenFileResult(open, "application/zip", AccessControl.CacheControl(context, ImmutableCacheControl(options)));
 
+            case LiveZipAnswer { Zip: var live }:
+                return new LiveZipResult(live, AccessControl.CacheControl(context, ImmutableCacheControl(options)), context.RequestServices.GetRequiredService<LiveStages>(),
+                    context.RequestServices.GetRequiredService<WarrenMetrics>(), context.RequestServices.GetRequiredService<ILogger<LiveZipResult>>());
+
             case MemoryArtifactAnswer { Artifact: var cached }:
                 context.Response.Headers.CacheControl = AccessControl.CacheControl(context, ImmutableCacheControl(options));
                 return Results.Bytes(cached.Body, label == "info" ? "application/json" : "text/plain; charset=utf-8",
@@ -166,6 +170,14 @@ public static class ProxyEndpoints
     }
 
     private static string ImmutableCacheControl(WarrenOptions options) => options.ImmutableCacheControl;
+
+    /// <summary>A GET with no range and no condition: the only request a zip may be streamed to while it is fetched.</summary>
+    private static bool IsPlainGet(HttpRequest request)
+    {
+        var headers = request.Headers;
+        return HttpMethods.IsGet(request.Method) && headers.Range.Count == 0 && headers.IfNoneMatch.Count == 0 && headers.IfModifiedSince.Count == 0 &&
+            headers.IfMatch.Count == 0 && headers.IfUnmodifiedSince.Count == 0 && headers.IfRange.Count == 0;
+    }
 
     private static IResult Error(HttpContext context, string label, int status, string message)
     {

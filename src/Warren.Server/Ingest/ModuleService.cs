@@ -8,7 +8,7 @@ namespace Warren.Server.Ingest;
 /// <summary>What the endpoints call: answers module requests from memory (small artifacts, open zips), the store and
 /// the answer cache, and hands what is missing to the ingestor.</summary>
 public sealed class ModuleService(IArtifactStore store, ModuleIngestor ingestor, AnswerCache answers, SmallArtifactCache small, OpenFileCache openFiles,
-    LocalObjectCache localCopies, WarrenMetrics metrics, UsageTracker usage)
+    LocalObjectCache localCopies, WarrenMetrics metrics, UsageTracker usage, LiveStages live)
 {
     private const string JsonType = "application/json";
 
@@ -81,8 +81,10 @@ public sealed class ModuleService(IArtifactStore store, ModuleIngestor ingestor,
     public async Task<ServeResult?> GetHeldLatestAsync(string modulePath, CancellationToken cancellationToken) =>
         await LatestHeldInfoAsync(modulePath, cancellationToken).ConfigureAwait(false) is { } info ? new ContentAnswer(info, JsonType, TimeSpan.Zero) : null;
 
-    /// <summary>.info, .mod or .zip of a canonical version.</summary>
-    public async Task<ServeResult> GetArtifactAsync(string modulePath, string version, ArtifactKind kind, CancellationToken cancellationToken)
+    /// <summary>.info, .mod or .zip of a canonical version. With mayStream (a plain GET of a zip), a zip this node must
+    /// fetch from an upstream proxy may be answered with a <see cref="LiveZipAnswer"/>: its bytes as they arrive, the
+    /// last one only once it is verified (<see cref="WarrenOptions.StreamFetchedZips"/>).</summary>
+    public async Task<ServeResult> GetArtifactAsync(string modulePath, string version, ArtifactKind kind, CancellationToken cancellationToken, bool mayStream = false)
     {
         if (await GetHeldArtifactAsync(modulePath, version, kind, cancellationToken).ConfigureAwait(false) is { } held)
         {
@@ -95,7 +97,16 @@ public sealed class ModuleService(IArtifactStore store, ModuleIngestor ingestor,
         // Under a store quota a version may be evicted again between its commit and this read: fetch it again then.
         for (var attempt = 1; ; attempt++)
         {
-            if (await ingestor.IngestAsync(modulePath, version, kind, cancellationToken).ConfigureAwait(false) is { } failure)
+            // Watched before the fetch starts, so that its first bytes cannot be missed.
+            var liveKey = LiveStages.KeyOf(modulePath, version);
+            using var watch = attempt == 1 && mayStream && kind == ArtifactKind.Zip && live.MayStream(liveKey) ? live.Watch(liveKey) : null;
+            var ingest = ingestor.IngestAsync(modulePath, version, kind, cancellationToken);
+            if (watch is not null && await StreamAsync(watch, ingest, cancellationToken).ConfigureAwait(false) is { } streamed)
+            {
+                return streamed;
+            }
+
+            if (await ingest.ConfigureAwait(false) is { } failure)
             {
                 return failure;
             }
@@ -113,6 +124,24 @@ public sealed class ModuleService(IArtifactStore store, ModuleIngestor ingestor,
         }
     }
 
+    /// <summary>A zip's stage when its download starts (and is large enough to stream) before the ingest ends; null when
+    /// the ingest ends first, the stage already failed, or its file is gone: then the stored zip is served.</summary>
+    private static async Task<LiveZipAnswer?> StreamAsync(LiveWatch watch, Task<Outcome?> ingest, CancellationToken cancellationToken)
+    {
+        await Task.WhenAny(ingest, watch.Found).WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (ingest.IsCompleted || !watch.Found.IsCompletedSuccessfully)
+        {
+            return null;
+        }
+
+        var stage = await watch.Found.ConfigureAwait(false);
+        if (stage.HasEnded && !stage.EndedComplete || stage.OpenReader() is not { } reader)
+        {
+            return null;
+        }
+
+        return new LiveZipAnswer(new LiveZip(stage, reader, ingest));
+    }
 
     /// <summary>Forgets what memory holds of a version's files (they were evicted from the store): the next request
     /// reads the store, and fetches again what is gone.</summary>

@@ -9,6 +9,13 @@ public sealed record ArtifactAnswer(StoredObject Artifact) : ServeResult;
 /// <summary>A stored zip whose file is held open.</summary>
 public sealed record OpenArtifactAnswer(Endpoints.OpenArtifact File) : ServeResult;
 
+/// <summary>A zip being fetched, sent while it arrives: its stage, a read handle on its staged file, and the ingest
+/// that says whether it was verified and stored (null) or why not.</summary>
+public sealed record LiveZip(LiveStage Stage, Microsoft.Win32.SafeHandles.SafeFileHandle Reader, Task<Outcome?> Ingest);
+
+/// <summary>A zip sent while it is fetched and verified (see <see cref="WarrenOptions.StreamFetchedZips"/>).</summary>
+public sealed record LiveZipAnswer(LiveZip Zip) : ServeResult;
+
 /// <summary>A small immutable artifact served from memory.</summary>
 public sealed record MemoryArtifactAnswer(CachedArtifact Artifact) : ServeResult;
 

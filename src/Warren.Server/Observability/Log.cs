@@ -27,6 +27,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "Refused {Request} from {Source}: {Reason}")]
     public static partial void Rejected(ILogger logger, string request, string source, string reason);
 
+    [LoggerMessage(EventId = 5106, Level = LogLevel.Warning, Message = "Cut short the streamed zip of {Version} after {Bytes} bytes: {Reason}")]
+    public static partial void StreamedZipCut(ILogger logger, string version, long bytes, string reason);
+
     [LoggerMessage(EventId = 4001, Level = LogLevel.Error, Message = "Request {Path} failed")]
     public static partial void Unhandled(ILogger logger, string path, Exception exception);
 

@@ -23,6 +23,7 @@ public sealed class WarrenMetrics
     private readonly Counter _egressDenied;
     private readonly Counter _modDiffers;
     private readonly Counter _coalesced;
+    private readonly Counter _streamedZips;
     private readonly Gauge _inFlight;
     private readonly Histogram _fetches;
     private readonly Histogram _verifications;
@@ -66,6 +67,8 @@ public sealed class WarrenMetrics
         _egressDenied = _factory.CreateCounter("warren_egress_denied_total", "Outbound connections and redirects refused by the egress policy.", ["reason"]);
         _modDiffers = _factory.CreateCounter("warren_mod_differs_from_zip_total", "Versions stored with a .mod that differs from the zip's go.mod, no checksum database vouching.");
         _coalesced = _factory.CreateCounter("warren_coalesced_requests_total", "Requests that waited on another request's upstream fetch.");
+        _streamedZips = _factory.CreateCounter("warren_streamed_zips_total", "Zip responses sent while the zip was fetched and verified, by result (complete, or cut short).",
+            new CounterConfiguration { LabelNames = ["result"] });
         _inFlight = _factory.CreateGauge("warren_upstream_fetches_in_flight", "Upstream fetches under way.");
         _fetches = _factory.CreateHistogram("warren_upstream_fetch_duration_seconds", "Upstream fetches by kind and outcome.",
             new HistogramConfiguration { LabelNames = ["kind", "outcome"], Buckets = DurationBuckets });
@@ -144,6 +147,12 @@ public sealed class WarrenMetrics
 
     /// <summary>A version stored whose .mod differs from its zip's go.mod while no checksum database vouches for it.</summary>
     public void ModDiffersFromZip() => _modDiffers.Inc();
+
+    /// <summary>A zip response sent while the zip was fetched: complete (verified), or cut short.</summary>
+    public void ZipStreamed(bool complete) => _streamedZips.WithLabels(complete ? "complete" : "cut").Inc();
+
+    /// <summary>Zip responses sent while fetched, by result ("complete" or "cut").</summary>
+    public double StreamedZips(string result) => _streamedZips.WithLabels(result).Value;
 
     /// <summary>Runs one upstream fetch counted as in flight, and records its duration and outcome under kind.</summary>
     public async Task<(FetchOutcome Outcome, TimeSpan Elapsed)> MeasureFetchAsync(string kind, Func<Task<FetchOutcome>> fetch)

@@ -53,20 +53,25 @@ public sealed class HttpDownloader
     /// goes with this request only: it is dropped when the response redirects (so it never reaches another host).</summary>
     /// <param name="configured">See <see cref="GoProxyRequest.Configured"/>: true for a configured upstream proxy or
     /// checksum database; false for a discovered origin, whose refusal by the egress policy answers like a missing module.</param>
+    /// <param name="stage">When given, the body is shown to readers as it is appended (see <see cref="Ingest.LiveStages"/>);
+    /// the stage ends when the file is complete or abandoned.</param>
     public async Task<FetchOutcome> DownloadAsync(Uri uri, string source, string destinationPath, long maxBytes, CancellationToken cancellationToken,
-        AuthenticationHeaderValue? authorization = null, bool configured = true)
+        AuthenticationHeaderValue? authorization = null, bool configured = true, Ingest.LiveStage? stage = null)
     {
         ProxyFetchResult? result = null;
         try
         {
+            // Unbuffered: what a write returned from is in the file, where a stage's readers look for it.
             var file = new FileStream(destinationPath, FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous);
             await using (file.ConfigureAwait(false))
             {
-                result = await _client.GetAsync(uri, file, maxBytes, cancellationToken, new GoProxyRequest(authorization, configured)).ConfigureAwait(false);
+                result = await _client.GetAsync(uri, stage?.Wrap(file) ?? file, maxBytes, cancellationToken,
+                    new GoProxyRequest(authorization, configured, stage is null ? null : stage.Start)).ConfigureAwait(false);
             }
         }
         finally
         {
+            stage?.End(result is { IsOk: true });
             if (result is not { IsOk: true })
             {
                 File.Delete(destinationPath);

@@ -12,15 +12,18 @@ public sealed class ProxySource : IModuleSource
     private readonly HttpDownloader _downloader;
     private readonly AuthenticationHeaderValue? _authorization;
     private readonly bool _configured;
+    private readonly Ingest.LiveStages? _live;
 
     /// <param name="url">The proxy's base URL.</param>
     /// <param name="downloader">Fetches over http(s).</param>
     /// <param name="credentials">Where credentials come from; null sends none.</param>
     /// <param name="configured">True for an upstream the operator configured (not one a go-import tag named).</param>
-    public ProxySource(string url, HttpDownloader downloader, UpstreamCredentials? credentials = null, bool configured = false)
+    /// <param name="live">Where zips being downloaded are shown to requests that stream them; null: never streamed.</param>
+    public ProxySource(string url, HttpDownloader downloader, UpstreamCredentials? credentials = null, bool configured = false, Ingest.LiveStages? live = null)
     {
         ArgumentNullException.ThrowIfNull(url);
         _configured = configured;
+        _live = live;
         var uri = new Uri(url);
         var embedded = UpstreamCredentials.FromUserInfo(uri);
         credentials?.Redactor.Add(embedded);
@@ -56,7 +59,8 @@ public sealed class ProxySource : IModuleSource
             return await CopyFileAsync(Path.Combine(_base.LocalPath, relative), destinationPath, max, cancellationToken).ConfigureAwait(false);
         }
 
-        return await _downloader.DownloadAsync(new Uri(_base, relative), Name, destinationPath, max, cancellationToken, _authorization, _configured).ConfigureAwait(false);
+        using var stage = request.Kind == RequestKind.Zip ? _live?.Begin(Ingest.LiveStages.KeyOf(request.ModulePath, request.Version!), destinationPath) : null;
+        return await _downloader.DownloadAsync(new Uri(_base, relative), Name, destinationPath, max, cancellationToken, _authorization, _configured, stage).ConfigureAwait(false);
     }
 
     /// <summary>True for an http(s) proxy: one that can be down, and so has a circuit breaker.</summary>

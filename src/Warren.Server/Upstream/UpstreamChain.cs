@@ -23,7 +23,7 @@ public sealed class UpstreamChain : IDisposable
     private readonly ILogger<UpstreamChain> _logger;
 
     public UpstreamChain(IOptions<WarrenOptions> options, ProtocolSettings settings, HttpDownloader downloader, DirectSource direct, WarrenMetrics metrics,
-        ILogger<UpstreamChain> logger, UpstreamCredentials? credentials = null, TimeProvider? time = null)
+        ILogger<UpstreamChain> logger, UpstreamCredentials? credentials = null, TimeProvider? time = null, Ingest.LiveStages? live = null)
     {
         var o = options.Value;
         _direct = direct;
@@ -32,7 +32,7 @@ public sealed class UpstreamChain : IDisposable
         var breakers = BreakerSettings.From(o);
         _entries = settings.Upstream.Select(s =>
         {
-            var source = s.IsDirect ? _direct : s.IsOff ? new OffSource(o.Offline) : (IModuleSource)new ProxySource(s.Url, downloader, credentials, configured: true);
+            var source = s.IsDirect ? _direct : s.IsOff ? new OffSource(o.Offline) : (IModuleSource)new ProxySource(s.Url, downloader, credentials, configured: true, live);
             return (source, s.FallBackOnError, source is ProxySource { IsRemote: true } && breakers.Enabled ? NewBreaker(source.Name, breakers, metrics) : null);
         }).ToArray();
         // GONOPROXY, and GOPRIVATE whatever GONOPROXY says: a private path is never shown to an upstream proxy.

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Cold zips sent while they are fetched and verified (`--stream-fetched-zips`) against verified and stored first
+# (`off`), in one run, with the go command straight from nginx as the reference.
+#
+#   bash bench/stream.sh
+#
+# nginx serves the corpus, WARMUP_MODULES synthetic warm-up modules and one BIG_MB synthetic module (example.com/big,
+# incompressible). Per round (ROUNDS, default 3; the order of the three cases rotates each round):
+#   nginx:  go mod download of the corpus, then of example.com/big@v1.0.0, straight from nginx
+#   off:    a fresh Warren (--stream-fetched-zips off, empty store) warmed on the synthetic modules, then the same two
+#           downloads through it
+#   stream: the same with --stream-fetched-zips STREAM (default 0: every zip from the http upstream is streamed)
+# Every go client has a fresh module cache; the corpus download is checked against the manifest's sums and the big
+# module's sum must be the same in every case. Figures: median seconds per case, the ratios to nginx and
+# stream / off, and the Warren's CPU seconds. Results: printed, and written to bench/results/stream-latest.md.
+# Overridable: GO, CORPUS, MANIFEST, ROUNDS, BIG_MB, STREAM, WARMUP_MODULES.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+GO=${GO:-$(command -v go || echo /usr/lib/go-1.19/bin/go)}
+CORPUS=${CORPUS:-/tmp/corpus-out}
+MANIFEST=${MANIFEST:-$REPO/../shared/corpus/manifest.tsv}
+ROUNDS=${ROUNDS:-3}
+BIG_MB=${BIG_MB:-100}
+STREAM=${STREAM:-0}
+WARMUP_MODULES=${WARMUP_MODULES:-60}
+RESULTS=$REPO/bench/results
+RAW=$RESULTS/raw-stream
+
+BENCH_WORK_PREFIX=warren-stream
+# shellcheck source=bench/common.sh
+source "$REPO/bench/common.sh"
+bench_init dotnet nginx curl python3 "$GO"
+
+log "work dir $WORK"
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+mkdir -p "$RAW" "$WORK/empty"
+rm -f "$RAW"/*
+[[ -d $CORPUS ]] || { log "corpus missing; building it in $CORPUS"; (cd "$REPO" && bash ../shared/corpus/regen.sh "$CORPUS"); }
+mapfile -t MODS < <(awk -F'\t' '!/^#/ && NF >= 2 { print $1 "@" $2 }' "$MANIFEST")
+publish_warren
+
+UP=$WORK/upstream
+make_warmup_upstream "$UP" "$WARMUP_MODULES"
+python3 "$REPO/bench/make_big_module.py" "$UP" "$BIG_MB"
+BIG=example.com/big@v1.0.0
+BIG_BYTES=$(stat -c %s "$UP/example.com/big/@v/v1.0.0.zip")
+NGINX_PORT=$(free_port)
+start_nginx "$NGINX_PORT=$UP"
+NGINX_URL=http://127.0.0.1:$NGINX_PORT
+wait_http "$NGINX_URL/github.com/gorilla/mux/@v/list" "$NGINX_PID"
+log "${#MODS[@]} corpus versions; big zip $BIG_BYTES bytes; nginx on $NGINX_URL"
+
+go_big() { # NAME PROXY_URL -> ELAPSED, BIG_SUM
+    local cache=$WORK/gomodcache-$1 out=$RAW/go-$1.json t0
+    rm -rf "$cache"
+    t0=$(now)
+    (cd "$WORK/empty" && env GOENV=off GO111MODULE=on GOSUMDB=off GONOSUMDB='*' GOFLAGS=-mod=mod GOTOOLCHAIN=local \
+        GOPROXY="$2" GOPRIVATE= GONOPROXY= GOINSECURE= GOMODCACHE="$cache" GOPATH="$WORK/gopath" GOCACHE="$WORK/gocache" \
+        "$GO" mod download -json "$BIG" >"$out" 2>"$out.stderr") ||
+        { echo "bench: go mod download $BIG via $2 failed" >&2; tail -5 "$out" "$out.stderr" >&2; exit 1; }
+    ELAPSED=$(calc "$(now) - $t0")
+    BIG_SUM=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["Sum"])' "$out")
+    chmod -R u+w "$cache" && rm -rf "$cache"
+}
+
+declare -A CORPUS_S BIG_S CPU_S
+SUMS=()
+run_case() { # CASE ROUND
+    local c=$1 r=$2 c0
+    if [[ $c == nginx ]]; then
+        go_download_corpus "nginx-$r" "$NGINX_URL"
+        CORPUS_S[$c]+=" $ELAPSED"
+        go_big "big-nginx-$r" "$NGINX_URL"
+        BIG_S[$c]+=" $ELAPSED"
+        SUMS+=("$BIG_SUM")
+        log "round $r nginx: corpus ${CORPUS_S[$c]##* } s, big ${BIG_S[$c]##* } s"
+        return
+    fi
+    local setting=off
+    [[ $c == stream ]] && setting=$STREAM
+    launch_warren "$c-$r" --root "$WORK/store-$c-$r" --upstream "$NGINX_URL" --sumdb off --stream-fetched-zips "$setting"
+    warm_download "warmup-$c-$r" "$WARREN_URL"
+    c0=$(cpu_ticks "$WARREN_PID")
+    go_download_corpus "$c-$r" "$WARREN_URL"
+    CORPUS_S[$c]+=" $ELAPSED"
+    go_big "big-$c-$r" "$WARREN_URL"
+    BIG_S[$c]+=" $ELAPSED"
+    SUMS+=("$BIG_SUM")
+    CPU_S[$c]+=" $(calc "($(cpu_ticks "$WARREN_PID") - $c0) / $CLK_TCK")"
+    curl -fsS "$WARREN_URL/metrics" | grep '^warren_streamed_zips_total' >"$RAW/metrics-$c-$r.txt" || true
+    stop "$WARREN_PID"
+    rm -rf "$WORK/store-$c-$r"
+    log "round $r $c: corpus ${CORPUS_S[$c]##* } s, big ${BIG_S[$c]##* } s, cpu ${CPU_S[$c]##* } s ($(tr '\n' ' ' <"$RAW/metrics-$c-$r.txt"))"
+}
+
+CASES=(nginx off stream)
+for round in $(seq 1 "$ROUNDS"); do
+    for i in 0 1 2; do run_case "${CASES[$(((i + round - 1) % 3))]}" "$round"; done
+done
+
+[[ $(printf '%s\n' "${SUMS[@]}" | sort -u | wc -l) == 1 ]] || { echo "bench: the big module's sum differs between cases: ${SUMS[*]}" >&2; exit 1; }
+
+# shellcheck disable=SC2086
+med() { median $1; }
+N_C=$(med "${CORPUS_S[nginx]}") O_C=$(med "${CORPUS_S[off]}") S_C=$(med "${CORPUS_S[stream]}")
+N_B=$(med "${BIG_S[nginx]}") O_B=$(med "${BIG_S[off]}") S_B=$(med "${BIG_S[stream]}")
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+{
+    echo "stream.sh: $ROUNDS rounds, medians; stream setting $STREAM; big zip $BIG_BYTES bytes; load $LOAD_START → $LOAD_END"
+    echo
+    echo "| cold download | nginx, s | Warren off, s | Warren stream, s | off / nginx | stream / nginx | stream / off |"
+    echo "|---|---|---|---|---|---|---|"
+    echo "| the corpus (${#MODS[@]} versions) | $(fmt "$N_C") | $(fmt "$O_C") | $(fmt "$S_C") | $(fmt "$(calc "$O_C / $N_C")") | $(fmt "$(calc "$S_C / $N_C")") | $(fmt "$(calc "$S_C / $O_C")") |"
+    echo "| example.com/big ($((BIG_BYTES / 1048576)) MB zip) | $(fmt "$N_B") | $(fmt "$O_B") | $(fmt "$S_B") | $(fmt "$(calc "$O_B / $N_B")") | $(fmt "$(calc "$S_B / $N_B")") | $(fmt "$(calc "$S_B / $O_B")") |"
+    echo
+    echo "rounds (s): corpus nginx${CORPUS_S[nginx]}; off${CORPUS_S[off]}; stream${CORPUS_S[stream]}"
+    echo "rounds (s): big nginx${BIG_S[nginx]}; off${BIG_S[off]}; stream${BIG_S[stream]}"
+    echo "Warren CPU (s, both downloads): off${CPU_S[off]}; stream${CPU_S[stream]}"
+} | tee "$RESULTS/stream-latest.md"
