@@ -22,7 +22,23 @@ cleanup() {
     for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null; done
     chmod -R u+w "$WORK" 2>/dev/null
     rm -rf "$WORK"
+    if [[ -n ${MODCACHE_TMP:-} ]]; then
+        chmod -R u+w "$MODCACHE_TMP" 2>/dev/null
+        rm -rf "$MODCACHE_TMP"
+    fi
     exit "$rc"
+}
+
+# The go clients' module caches (MODCACHE_ROOT) on a tmpfs under /dev/shm when there is one and the caller did not choose:
+# unpacking the corpus on a disk whose inodes an earlier round just freed made the go command's own time move 2-4x
+# between rounds (ext4 without a journal steps over recently deleted inodes). What is measured (nginx, Warren and
+# Warren's store) stays on disk. Removed on exit.
+modcache_on_tmpfs() {
+    if [[ -z ${MODCACHE_ROOT:-} && -d /dev/shm && -w /dev/shm ]]; then
+        MODCACHE_TMP=$(mktemp -d /dev/shm/warren-bench-modcache.XXXXXX)
+        MODCACHE_ROOT=$MODCACHE_TMP
+    fi
+    log "go module caches in ${MODCACHE_ROOT:-$WORK}"
 }
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -65,7 +81,13 @@ cpu_ticks() { # PID... -> utime+stime of the processes
 }
 
 # ReadyToRun for this machine's runtime, as deploy/Dockerfile publishes it: a fresh process starts with compiled code.
-publish_warren() { # -> PUB (the published Warren.Cli, Release, ReadyToRun)
+publish_warren() { # -> PUB (the published Warren.Cli, Release, ReadyToRun); PUBLISHED=DIR reuses an earlier publish
+    if [[ -n ${PUBLISHED:-} ]]; then
+        [[ -f $PUBLISHED/warren.dll ]] || { echo "bench: no warren.dll in PUBLISHED=$PUBLISHED" >&2; exit 1; }
+        PUB=$PUBLISHED
+        log "using the Warren published in $PUB"
+        return
+    fi
     log "publishing Warren (Release, ReadyToRun)"
     PUB="$WORK/publish"
     dotnet publish "$REPO/src/Warren.Cli" -c Release --use-current-runtime --self-contained false -p:PublishReadyToRun=true \
@@ -75,11 +97,20 @@ publish_warren() { # -> PUB (the published Warren.Cli, Release, ReadyToRun)
 
 # nginx serving directories as GOPROXY trees on 127.0.0.1, one server block per PORT=DIR; config, logs and temporary
 # files in WORK/nginx. -> NGINX_PID (added to PIDS). The caller waits for it with wait_http.
-start_nginx() { # PORT=DIR...
-    local user_line="" servers="" spec
+# A spec PORT=DIR@RATE sends at most RATE bytes a second per connection (nginx's limit_rate, e.g. 50m: a slower link);
+# PORT=http://127.0.0.1:P@RATE is a reverse proxy to that address at that rate, holding at most 512 KB of a response
+# (no temporary file), so it reads from the server only as fast as the client takes: a slow link to a server.
+start_nginx() { # PORT=DIR[@RATE]...
+    local user_line="" servers="" spec port target rate
     [[ $(id -u) == 0 ]] && user_line="user root;"
     for spec in "$@"; do
-        servers+="    server { listen 127.0.0.1:${spec%%=*}; root ${spec#*=}; }"$'\n'
+        port=${spec%%=*} target=${spec#*=} rate=""
+        [[ $target == *@* ]] && rate="limit_rate ${target##*@};" target=${target%@*}
+        if [[ $target == http://* ]]; then
+            servers+="    server { listen 127.0.0.1:$port; location / { proxy_pass $target; proxy_buffers 8 64k; proxy_busy_buffers_size 128k; proxy_max_temp_file_size 0; proxy_http_version 1.1; proxy_set_header Connection \"\"; $rate } }"$'\n'
+        else
+            servers+="    server { listen 127.0.0.1:$port; root $target; $rate }"$'\n'
+        fi
     done
     mkdir -p "$WORK/nginx"
     cat >"$WORK/nginx/nginx.conf" <<EOF
@@ -126,7 +157,7 @@ launch_warren() { # NAME ARG...
 # go mod download -json of every version of MODS through PROXY_URL with a fresh GOMODCACHE (a cold client), output in
 # RAW/go-NAME.json; the caller sets GO, MODS, MANIFEST, RAW and makes WORK/empty.
 go_download_corpus() { # NAME PROXY_URL -> ELAPSED (seconds); fails unless go exits 0 with the manifest's sums
-    local cache=$WORK/gomodcache-$1 out=$RAW/go-$1.json rc t0 t1
+    local cache=${MODCACHE_ROOT:-$WORK}/gomodcache-$1 out=$RAW/go-$1.json rc t0 t1
     rm -rf "$cache"
     t0=$(now)
     set +e
@@ -185,7 +216,7 @@ EOF
 # go mod download -json of the warm-up modules (WARM_MODS, from make_warmup_upstream) through PROXY_URL with a fresh
 # module cache, output in RAW/go-NAME.json; none of them is in the corpus. Nothing to do if WARM_MODS is empty.
 warm_download() { # NAME PROXY_URL
-    local cache=$WORK/gomodcache-$1 t0
+    local cache=${MODCACHE_ROOT:-$WORK}/gomodcache-$1 t0
     ((${#WARM_MODS[@]})) || { log "warm-up: no synthetic modules (WARMUP_MODULES=0), skipped"; return 0; }
     rm -rf "$cache"
     t0=$(now)

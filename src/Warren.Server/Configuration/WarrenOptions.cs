@@ -106,7 +106,7 @@ public sealed record WarrenOptions
     };
 
     /// <summary>Zips fetched from an upstream proxy whose declared size is at least this ("1M", bytes; "0": every one;
-    /// "off": none) are sent to the client while they arrive, beside the staged copy that is checked and hashed; the
+    /// "off": none; with no declared size, once that much has arrived) are sent to the client while they arrive, beside the staged copy that is checked and hashed; the
     /// last byte (or, without a declared size, the end of the chunked body) is sent only once the zip is verified and
     /// committed, and a zip that fails is cut short, so no client ever receives a complete body that was refused.
     /// Other requests for the same zip join the stream. A GET with a range or a condition waits for the stored zip.</summary>
@@ -117,7 +117,7 @@ public sealed record WarrenOptions
     } = DefaultStreamFetchedZips;
 
     /// <summary>The default of <see cref="StreamFetchedZips"/>.</summary>
-    public const string DefaultStreamFetchedZips = "off";
+    public const string DefaultStreamFetchedZips = "1M";
 
     /// <summary><see cref="StreamFetchedZips"/> parsed: Bytes null when off.</summary>
     public SizeSetting StreamFetchedZipsSize { get; private init; } = ParseStreamSetting(DefaultStreamFetchedZips);

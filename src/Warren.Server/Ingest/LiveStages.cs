@@ -157,6 +157,7 @@ public sealed class LiveStage : IDisposable
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _written;
     private int _state; // 0 writing, 1 ended complete, 2 ended incomplete
+    private int _undeclared; // 1: no declared size and not announced yet; 2: announced once large enough
 
     internal LiveStage(LiveStages owner, string key, string path)
     {
@@ -181,11 +182,25 @@ public sealed class LiveStage : IDisposable
     /// <summary>True once the download ended with the whole body in the file.</summary>
     public bool EndedComplete => Volatile.Read(ref _state) == 1;
 
-    /// <summary>The body begins: requests watching the key may read it, if it is large enough to stream.</summary>
+    /// <summary>The body begins: requests watching the key may read it, if it is large enough to stream (with no declared
+    /// size, once that much has arrived).</summary>
     public void Start(long? declaredLength)
     {
         DeclaredLength = declaredLength;
-        if (declaredLength is null || declaredLength >= _owner.Threshold)
+        if (declaredLength is null)
+        {
+            Volatile.Write(ref _undeclared, 1);
+            AnnounceIfLargeEnough();
+        }
+        else if (declaredLength >= _owner.Threshold)
+        {
+            _owner.Announce(this);
+        }
+    }
+
+    private void AnnounceIfLargeEnough()
+    {
+        if (Volatile.Read(ref _undeclared) == 1 && Written >= _owner.Threshold && Interlocked.Exchange(ref _undeclared, 2) == 1)
         {
             _owner.Announce(this);
         }
@@ -226,6 +241,7 @@ public sealed class LiveStage : IDisposable
     private void Appended(int count)
     {
         Interlocked.Add(ref _written, count);
+        AnnounceIfLargeEnough();
         Signal();
     }
 

@@ -178,7 +178,8 @@ public sealed class StreamedZipTests
 
             return true;
         };
-        await using var warren = await WarrenInstance.StartAsync(upstream.Url, o => o.StreamFetchedZips = "1M");
+        // No declared size: streamed once 100 KB have arrived.
+        await using var warren = await WarrenInstance.StartAsync(upstream.Url, o => o.StreamFetchedZips = "100K");
 
         using var response = await warren.Client.GetAsync(ZipPath, HttpCompletionOption.ResponseHeadersRead);
 
@@ -188,6 +189,14 @@ public sealed class StreamedZipTests
         Assert.Equal(zip, await response.Content.ReadAsByteArrayAsync());
         Assert.Equal(1, warren.Metrics.StreamedZips("complete"));
         Assert.NotNull(StoredZip(warren));
+
+        // Under the size, with no declared size either: the stored zip, with its length and ETag.
+        await using var larger = await WarrenInstance.StartAsync(upstream.Url, o => o.StreamFetchedZips = "1M");
+        using var stored = await larger.Client.GetAsync(ZipPath, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(zip.Length, stored.Content.Headers.ContentLength);
+        Assert.NotNull(stored.Headers.ETag);
+        Assert.Equal(zip, await stored.Content.ReadAsByteArrayAsync());
+        Assert.Equal(0, larger.Metrics.StreamedZips("complete"));
     }
 
     [Fact]
