@@ -12,6 +12,9 @@ public sealed class LiveZipResult(Ingest.LiveZip zip, string cacheControl, Inges
 {
     private const int Chunk = 64 * 1024;
 
+    /// <summary>Set in the request's items when the response was cut short: it was not a download.</summary>
+    public const string CutItem = "warren.zip-cut";
+
     public async Task ExecuteAsync(HttpContext httpContext)
     {
         ArgumentNullException.ThrowIfNull(httpContext);
@@ -70,6 +73,7 @@ public sealed class LiveZipResult(Ingest.LiveZip zip, string cacheControl, Inges
         {
             Log.StreamedZipCut(logger, stage.Key, sent, failure);
             live.Cut(stage.Key);
+            httpContext.Items[CutItem] = true;
             httpContext.Abort();
         }
     }

@@ -174,7 +174,8 @@ public static class DownloadRecording
     /// <summary>Whether the answer was a zip download (see the class).</summary>
     internal static bool IsDownload(HttpContext context)
     {
-        if (!HttpMethods.IsGet(context.Request.Method) || !(context.Items.TryGetValue(ProxyEndpoints.RouteItem, out var route) && route is "zip"))
+        if (!HttpMethods.IsGet(context.Request.Method) || !(context.Items.TryGetValue(ProxyEndpoints.RouteItem, out var route) && route is "zip") ||
+            context.Items.ContainsKey(LiveZipResult.CutItem))
         {
             return false;
         }

@@ -252,6 +252,19 @@ public sealed class StreamedZipTests
         Assert.Equal(0, warren.Metrics.StreamedZips("cut"));
     }
 
+    [Fact]
+    public void A_cut_response_is_not_recorded_as_a_download()
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Method = "GET";
+        context.Items[Warren.Server.Endpoints.ProxyEndpoints.RouteItem] = "zip";
+        context.Response.StatusCode = 200;
+        Assert.True(Warren.Server.Impact.DownloadRecording.IsDownload(context));
+
+        context.Items[Warren.Server.Endpoints.LiveZipResult.CutItem] = true;
+        Assert.False(Warren.Server.Impact.DownloadRecording.IsDownload(context));
+    }
+
     [Theory]
     [InlineData("off", null, true)]
     [InlineData("OFF", null, true)]
