@@ -24,21 +24,15 @@ public sealed class StreamedZipTests
         var half = zip.Length / 2;
         await using var upstream = await FakeUpstream.StartAsync(root);
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        upstream.Intercept = async context =>
+        InterceptZip(upstream, async context =>
         {
-            if (!context.Request.Path.Value!.EndsWith(".zip", StringComparison.Ordinal))
-            {
-                return false;
-            }
-
             // Half the body, then nothing until the test has seen that half arrive through Warren.
             context.Response.ContentLength = zip.Length;
             await context.Response.Body.WriteAsync(zip.AsMemory(0, half));
             await context.Response.Body.FlushAsync();
             await release.Task;
             await context.Response.Body.WriteAsync(zip.AsMemory(half));
-            return true;
-        };
+        });
         await using var warren = await WarrenInstance.StartAsync(upstream.Url, o => o.StreamFetchedZips = "0");
 
         using var response = await warren.Client.GetAsync(ZipPath, HttpCompletionOption.ResponseHeadersRead);
@@ -100,12 +94,7 @@ public sealed class StreamedZipTests
         {
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             Assert.Equal(junk.Length, response.Content.Headers.ContentLength);
-            var received = new MemoryStream();
-            await Assert.ThrowsAnyAsync<IOException>(async () =>
-            {
-                await using var body = await response.Content.ReadAsStreamAsync();
-                await body.CopyToAsync(received);
-            });
+            var received = await ReadUntilCutAsync(response);
             Assert.True(received.Length < junk.Length, $"received {received.Length} of {junk.Length} bytes");
         }
 
@@ -125,30 +114,19 @@ public sealed class StreamedZipTests
         var root = TestPaths.NewTempDir("stream-trunc");
         var zip = WriteModule(root, 1 << 20);
         await using var upstream = await FakeUpstream.StartAsync(root);
-        upstream.Intercept = async context =>
+        InterceptZip(upstream, async context =>
         {
-            if (!context.Request.Path.Value!.EndsWith(".zip", StringComparison.Ordinal))
-            {
-                return false;
-            }
-
             context.Response.ContentLength = zip.Length;
             await context.Response.Body.WriteAsync(zip.AsMemory(0, zip.Length / 3));
             await context.Response.Body.FlushAsync();
             await Task.Delay(200);
             context.Abort();
-            return true;
-        };
+        });
         await using var warren = await WarrenInstance.StartAsync(upstream.Url, o => o.StreamFetchedZips = "0");
 
         using var response = await warren.Client.GetAsync(ZipPath, HttpCompletionOption.ResponseHeadersRead);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var received = new MemoryStream();
-        await Assert.ThrowsAnyAsync<IOException>(async () =>
-        {
-            await using var body = await response.Content.ReadAsStreamAsync();
-            await body.CopyToAsync(received);
-        });
+        var received = await ReadUntilCutAsync(response);
         Assert.True(received.Length < zip.Length);
         Assert.Equal(zip.AsSpan(0, (int)received.Length).ToArray(), received.ToArray());
         Assert.Null(StoredZip(warren));
@@ -162,22 +140,15 @@ public sealed class StreamedZipTests
         var root = TestPaths.NewTempDir("stream-chunked");
         var zip = WriteModule(root, 256 << 10);
         await using var upstream = await FakeUpstream.StartAsync(root);
-        upstream.Intercept = async context =>
+        InterceptZip(upstream, async context =>
         {
-            if (!context.Request.Path.Value!.EndsWith(".zip", StringComparison.Ordinal))
-            {
-                return false;
-            }
-
             for (var offset = 0; offset < zip.Length; offset += 50_000)
             {
                 await context.Response.Body.WriteAsync(zip.AsMemory(offset, Math.Min(50_000, zip.Length - offset)));
                 await context.Response.Body.FlushAsync();
                 await Task.Delay(20);
             }
-
-            return true;
-        };
+        });
         // No declared size: streamed once 100 KB have arrived.
         await using var warren = await WarrenInstance.StartAsync(upstream.Url, o => o.StreamFetchedZips = "100K");
 
@@ -314,6 +285,31 @@ public sealed class StreamedZipTests
         }
 
         return File.ReadAllBytes(file);
+    }
+
+    /// <summary>Answers the upstream's zip requests with send (everything else as the file tree says).</summary>
+    private static void InterceptZip(FakeUpstream upstream, Func<HttpContext, Task> send) =>
+        upstream.Intercept = async context =>
+        {
+            if (!context.Request.Path.Value!.EndsWith(".zip", StringComparison.Ordinal))
+            {
+                return false;
+            }
+
+            await send(context);
+            return true;
+        };
+
+    /// <summary>Reads a response body that must end in an error (the connection cut short); returns what came before.</summary>
+    private static async Task<MemoryStream> ReadUntilCutAsync(HttpResponseMessage response)
+    {
+        var received = new MemoryStream();
+        await Assert.ThrowsAnyAsync<IOException>(async () =>
+        {
+            await using var body = await response.Content.ReadAsStreamAsync();
+            await body.CopyToAsync(received);
+        });
+        return received;
     }
 
     private static string? StoredZip(WarrenInstance warren) =>
