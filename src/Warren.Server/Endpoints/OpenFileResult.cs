@@ -32,12 +32,17 @@ public sealed class OpenFileResult(OpenArtifact file, string contentType, string
         }
     }
 
+    /// <summary>True when a request has a range or a condition (If-None-Match, If-Modified-Since, If-Match,
+    /// If-Unmodified-Since, If-Range): what needs the stored file's validators and length, and the framework's file result.</summary>
+    internal static bool HasRangeOrCondition(IHeaderDictionary request) =>
+        request.Range.Count > 0 || request.IfNoneMatch.Count > 0 || request.IfModifiedSince.Count > 0 || request.IfMatch.Count > 0 ||
+        request.IfUnmodifiedSince.Count > 0 || request.IfRange.Count > 0;
+
     private async Task SendAsync(HttpContext httpContext)
     {
         var request = httpContext.Request.Headers;
         var response = httpContext.Response;
-        if (request.Range.Count > 0 || request.IfNoneMatch.Count > 0 || request.IfModifiedSince.Count > 0 || request.IfMatch.Count > 0 ||
-            request.IfUnmodifiedSince.Count > 0 || request.IfRange.Count > 0)
+        if (HasRangeOrCondition(request))
         {
             await Results.File(file.Path, contentType, lastModified: file.LastModified, entityTag: new EntityTagHeaderValue(file.ETag), enableRangeProcessing: true)
                 .ExecuteAsync(httpContext).ConfigureAwait(false);

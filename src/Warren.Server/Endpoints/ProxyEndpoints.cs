@@ -172,12 +172,7 @@ public static class ProxyEndpoints
     private static string ImmutableCacheControl(WarrenOptions options) => options.ImmutableCacheControl;
 
     /// <summary>A GET with no range and no condition: the only request a zip may be streamed to while it is fetched.</summary>
-    private static bool IsPlainGet(HttpRequest request)
-    {
-        var headers = request.Headers;
-        return HttpMethods.IsGet(request.Method) && headers.Range.Count == 0 && headers.IfNoneMatch.Count == 0 && headers.IfModifiedSince.Count == 0 &&
-            headers.IfMatch.Count == 0 && headers.IfUnmodifiedSince.Count == 0 && headers.IfRange.Count == 0;
-    }
+    private static bool IsPlainGet(HttpRequest request) => HttpMethods.IsGet(request.Method) && !OpenFileResult.HasRangeOrCondition(request.Headers);
 
     private static IResult Error(HttpContext context, string label, int status, string message)
     {

@@ -40,11 +40,9 @@ public sealed class LiveStages
     /// <summary>True when fetched zips may be streamed.</summary>
     public bool Enabled => Threshold is not null;
 
-    /// <summary>The key of a version's zip.</summary>
-    public static string KeyOf(string modulePath, string version) => modulePath + "@" + version;
-
-    /// <summary>A stage for a zip about to be downloaded into path; null when streaming is off. The downloader calls
-    /// <see cref="LiveStage.Start"/> when the body begins and disposes it when the file is complete or abandoned.</summary>
+    /// <summary>A stage for a zip (key: <see cref="ModuleIngestor.Key"/>) about to be downloaded into path; null when
+    /// streaming is off. The downloader calls <see cref="LiveStage.Start"/> when the body begins and
+    /// <see cref="LiveStage.End"/> when the file is complete or abandoned.</summary>
     public LiveStage? Begin(string key, string path) => Enabled ? new LiveStage(this, key, path) : null;
 
     /// <summary>Watches key until disposed: <see cref="LiveWatch.Found"/> completes with the first stage of it that starts
@@ -151,7 +149,7 @@ public sealed class LiveWatch : IDisposable
 
 /// <summary>One download of a zip into a staged file, as others may read it: the bytes appended so far, the size the
 /// upstream declared (null when it declared none), and whether the download ended complete.</summary>
-public sealed class LiveStage : IDisposable
+public sealed class LiveStage
 {
     private readonly LiveStages _owner;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -218,9 +216,6 @@ public sealed class LiveStage : IDisposable
             Signal();
         }
     }
-
-    /// <summary>Ends the stage as incomplete unless it ended already.</summary>
-    public void Dispose() => End(complete: false);
 
     /// <summary>Returns when more than seen bytes were appended, or the download ended.</summary>
     public async Task WaitForMoreAsync(long seen, CancellationToken cancellationToken)

@@ -98,8 +98,7 @@ public sealed class ModuleService(IArtifactStore store, ModuleIngestor ingestor,
         for (var attempt = 1; ; attempt++)
         {
             // Watched before the fetch starts, so that its first bytes cannot be missed.
-            var liveKey = LiveStages.KeyOf(modulePath, version);
-            using var watch = attempt == 1 && mayStream && kind == ArtifactKind.Zip && live.MayStream(liveKey) ? live.Watch(liveKey) : null;
+            using var watch = attempt == 1 && mayStream && kind == ArtifactKind.Zip && live.MayStream(key) ? live.Watch(key) : null;
             var ingest = ingestor.IngestAsync(modulePath, version, kind, cancellationToken);
             if (watch is not null && await StreamAsync(watch, ingest, cancellationToken).ConfigureAwait(false) is { } streamed)
             {

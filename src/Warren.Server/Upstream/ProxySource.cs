@@ -59,7 +59,7 @@ public sealed class ProxySource : IModuleSource
             return await CopyFileAsync(Path.Combine(_base.LocalPath, relative), destinationPath, max, cancellationToken).ConfigureAwait(false);
         }
 
-        using var stage = request.Kind == RequestKind.Zip ? _live?.Begin(Ingest.LiveStages.KeyOf(request.ModulePath, request.Version!), destinationPath) : null;
+        var stage = request.Kind == RequestKind.Zip ? _live?.Begin(Ingest.ModuleIngestor.Key(request.ModulePath, request.Version!, ArtifactKind.Zip), destinationPath) : null;
         return await _downloader.DownloadAsync(new Uri(_base, relative), Name, destinationPath, max, cancellationToken, _authorization, _configured, stage).ConfigureAwait(false);
     }
 
