@@ -174,12 +174,9 @@ start_node() { # NAME STORE INDEX EXTRA_ARG... -> WARREN_PID, WARREN_URL; a node
 go_download() { # NAME PROXY_URL MODULE...
     local name=$1 proxy=$2 cache=$WORK/gomodcache-$1 out=$RAW/go-$1.json rc t0 t1
     shift 2
-    rm -rf "$cache"
     t0=$(now)
     set +e
-    (cd "$WORK/empty" && env GOENV=off GO111MODULE=on GOSUMDB=off GONOSUMDB='*' GOFLAGS=-mod=mod GOTOOLCHAIN=local \
-        GOPROXY="$proxy" GOPRIVATE= GONOPROXY= GOINSECURE= GOMODCACHE="$cache" GOPATH="$WORK/gopath" GOCACHE="$WORK/gocache" \
-        "$GO" mod download -json "$@" >"$out" 2>"$out.stderr")
+    go_mod_download "$cache" "$proxy" "$out" "$@"
     rc=$?
     set -e
     t1=$(now)

@@ -154,16 +154,25 @@ launch_warren() { # NAME ARG...
     wait_http "$WARREN_URL/healthz" "$WARREN_PID"
 }
 
+# go mod download -json MODULE... through PROXY_URL into the fresh module cache CACHE (a cold client), with the go
+# settings every bench uses (no checksum database, no GOPRIVATE, GOPATH and GOCACHE under WORK), from WORK/empty;
+# the JSON in OUT, stderr in OUT.stderr. Returns the go command's exit status.
+go_mod_download() { # CACHE PROXY_URL OUT MODULE...
+    local cache=$1 proxy=$2 out=$3
+    shift 3
+    rm -rf "$cache"
+    (cd "$WORK/empty" && env GOENV=off GO111MODULE=on GOSUMDB=off GONOSUMDB='*' GOFLAGS=-mod=mod GOTOOLCHAIN=local \
+        GOPROXY="$proxy" GOPRIVATE= GONOPROXY= GOINSECURE= GOMODCACHE="$cache" GOPATH="$WORK/gopath" GOCACHE="$WORK/gocache" \
+        "$GO" mod download -json "$@" >"$out" 2>"$out.stderr")
+}
+
 # go mod download -json of every version of MODS through PROXY_URL with a fresh GOMODCACHE (a cold client), output in
 # RAW/go-NAME.json; the caller sets GO, MODS, MANIFEST, RAW and makes WORK/empty.
 go_download_corpus() { # NAME PROXY_URL -> ELAPSED (seconds); fails unless go exits 0 with the manifest's sums
     local cache=${MODCACHE_ROOT:-$WORK}/gomodcache-$1 out=$RAW/go-$1.json rc t0 t1
-    rm -rf "$cache"
     t0=$(now)
     set +e
-    (cd "$WORK/empty" && env GOENV=off GO111MODULE=on GOSUMDB=off GONOSUMDB='*' GOFLAGS=-mod=mod GOTOOLCHAIN=local \
-        GOPROXY="$2" GOPRIVATE= GONOPROXY= GOINSECURE= GOMODCACHE="$cache" GOPATH="$WORK/gopath" GOCACHE="$WORK/gocache" \
-        "$GO" mod download -json "${MODS[@]}" >"$out" 2>"$out.stderr")
+    go_mod_download "$cache" "$2" "$out" "${MODS[@]}"
     rc=$?
     set -e
     t1=$(now)
@@ -218,11 +227,8 @@ EOF
 warm_download() { # NAME PROXY_URL
     local cache=${MODCACHE_ROOT:-$WORK}/gomodcache-$1 t0
     ((${#WARM_MODS[@]})) || { log "warm-up: no synthetic modules (WARMUP_MODULES=0), skipped"; return 0; }
-    rm -rf "$cache"
     t0=$(now)
-    (cd "$WORK/empty" && env GOENV=off GO111MODULE=on GOSUMDB=off GONOSUMDB='*' GOFLAGS=-mod=mod GOTOOLCHAIN=local \
-        GOPROXY="$2" GOPRIVATE= GONOPROXY= GOINSECURE= GOMODCACHE="$cache" GOPATH="$WORK/gopath" GOCACHE="$WORK/gocache" \
-        "$GO" mod download -json "${WARM_MODS[@]}" >"$RAW/go-$1.json" 2>"$RAW/go-$1.json.stderr") ||
+    go_mod_download "$cache" "$2" "$RAW/go-$1.json" "${WARM_MODS[@]}" ||
         { echo "bench: the warm-up download via $2 failed" >&2; tail -5 "$RAW/go-$1.json.stderr" >&2; exit 1; }
     log "warm-up ($1): ${#WARM_MODS[@]} synthetic modules outside the corpus via $2 in $(fmt "$(calc "$(now) - $t0")")s"
 }

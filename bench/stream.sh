@@ -61,11 +61,8 @@ log "${#MODS[@]} corpus versions; big zip $BIG_BYTES bytes; nginx on $NGINX_URL"
 
 go_big() { # NAME PROXY_URL -> ELAPSED, BIG_SUM
     local cache=${MODCACHE_ROOT:-$WORK}/gomodcache-$1 out=$RAW/go-$1.json t0
-    rm -rf "$cache"
     t0=$(now)
-    (cd "$WORK/empty" && env GOENV=off GO111MODULE=on GOSUMDB=off GONOSUMDB='*' GOFLAGS=-mod=mod GOTOOLCHAIN=local \
-        GOPROXY="$2" GOPRIVATE= GONOPROXY= GOINSECURE= GOMODCACHE="$cache" GOPATH="$WORK/gopath" GOCACHE="$WORK/gocache" \
-        "$GO" mod download -json "$BIG" >"$out" 2>"$out.stderr") ||
+    go_mod_download "$cache" "$2" "$out" "$BIG" ||
         { echo "bench: go mod download $BIG via $2 failed" >&2; tail -5 "$out" "$out.stderr" >&2; exit 1; }
     ELAPSED=$(calc "$(now) - $t0")
     BIG_SUM=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["Sum"])' "$out")
