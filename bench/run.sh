@@ -18,7 +18,8 @@
 # methods in the background: its code is compiled while its store and index stay cold for every corpus module. (With 60
 # modules and no pause a profile still found about 40 % of Warren's CPU in the corpus round on that recompilation.)
 # The straight-from-nginx rounds download only the manifest's modules, as before. Every go client's module cache is on
-# a tmpfs when there is one (MODCACHE_ROOT; see modcache_on_tmpfs in bench/common.sh).
+# a tmpfs when there is one (MODCACHE_ROOT; see modcache_on_tmpfs in bench/common.sh). Each round's Warren has a store
+# of its own, and none is deleted before the end (see cold_warren_round).
 #
 # Results: printed, and written to bench/results/latest.md (raw wrk output in bench/results/raw/).
 # Everything listens on 127.0.0.1, on free high ports; every process started here is stopped on exit.
@@ -92,8 +93,11 @@ COLD_WARREN=()
 COLD_WARREN_CPU=()
 cold_warren_round() { # ROUND
     [[ -n $WARREN_PID ]] && stop "$WARREN_PID"
-    rm -rf "$WORK/corpus-store"
-    start_warren corpus "$NGINX_URL"
+    # A store of its own per round, the earlier ones kept until the end: deleting a round's thousands of files just
+    # before the next would make this disk's inode allocator step over every one of them for minutes afterwards (ext4
+    # without a journal keeps recently freed inodes out of use), a cost of the bench, not of a server.
+    start_warren "corpus-$1" "$NGINX_URL"
+    CORPUS_STORE=$WORK/corpus-$1-store
     warm_download "warren-warmup-$1" "$WARREN_URL"
     sleep "$WARMUP_PAUSE"
     local c0
@@ -172,7 +176,7 @@ run_wrk() { # NAME URL PIDS... -> RPS MBPS CPU (percent of one core, server proc
 
 # Access control's cost: a second Warren on a copy of the store, with an auth file and a token on every request
 # (the rate limit off, as for a trusted build farm; the token grants every module, so every answer is a private one).
-cp -a "$WORK/corpus-store" "$WORK/auth-store"
+cp -a "$CORPUS_STORE" "$WORK/auth-store"
 rm -f "$WORK/auth-store/.warren/serve.lock"
 AUTH_TOKEN=$(dotnet "$PUB/warren.dll" token create bench --grant '*' --auth-file "$WORK/auth.json" | tail -1)
 WARREN_PID=""

@@ -112,9 +112,10 @@ public sealed class FileSystemArtifactStore : IArtifactStore, IDisposable
         }
 
         // A file staged elsewhere (maybe on another file system) first moves into the staging directory, so that the
-        // publishing rename is atomic: a copy across file systems is never done under the key.
+        // publishing rename is atomic: a copy across file systems is never done under the key. A file already in a
+        // staging directory of this store (the server's own) is on this file system and is renamed from there.
         var local = stagedFile;
-        if (!string.Equals(Path.GetDirectoryName(Path.GetFullPath(stagedFile)), _staging, StringComparison.Ordinal))
+        if (!IsStagedHere(stagedFile))
         {
             local = NewStagingFile();
             File.Move(stagedFile, local);
@@ -190,7 +191,7 @@ public sealed class FileSystemArtifactStore : IArtifactStore, IDisposable
                     }
 
                     var local = staged;
-                    if (!string.Equals(Path.GetDirectoryName(Path.GetFullPath(staged)), _staging, StringComparison.Ordinal))
+                    if (!IsStagedHere(staged))
                     {
                         local = NewStagingFile();
                         File.Move(staged, local);
@@ -420,6 +421,12 @@ public sealed class FileSystemArtifactStore : IArtifactStore, IDisposable
         return true;
     }
 
+    /// <summary>Whether a file is in one of this store's staging directories (STORE/.warren/staging/ID/NAME), so on
+    /// the store's file system: a rename publishes it without a copy.</summary>
+    private bool IsStagedHere(string file) =>
+        Path.GetDirectoryName(Path.GetDirectoryName(Path.GetFullPath(file))) is { } parent &&
+        string.Equals(parent, _stagingParent, StringComparison.Ordinal);
+
     private static bool IsInfoOrMod(string key, out string modulePath)
     {
         if (StoreLayout.TryParseArtifactKey(key, out var path, out _, out var kind) && kind is ArtifactKind.Info or ArtifactKind.Mod)
@@ -488,11 +495,21 @@ public sealed class FileSystemArtifactStore : IArtifactStore, IDisposable
 
             var keys = Directory.EnumerateFiles(directory).Select(f => prefix + Path.GetFileName(f));
             var releases = StoreLayout.VersionsOf(keys).Where(v => !PseudoVersion.IsPseudoVersion(v));
+            var bytes = System.Text.Encoding.UTF8.GetBytes(string.Concat(releases.Select(v => v + "\n")));
+            var listFile = Path.Combine(directory, "list");
+
+            // A version's second file (its .mod after its .info) leaves the list as it was: not written again, so a
+            // version costs one list file, not two. (Compared under the module's lock, so concurrent commits of one
+            // version's files cannot both skip the write.)
+            if (await HoldsAsync(listFile, bytes, cancellationToken).ConfigureAwait(false))
+            {
+                return;
+            }
+
             var staged = NewStagingFile();
             var file = PrivateFiles.OpenPrivate(staged, FileMode.CreateNew, FileAccess.Write, FileShare.None);
             await using (file.ConfigureAwait(false))
             {
-                var bytes = System.Text.Encoding.UTF8.GetBytes(string.Concat(releases.Select(v => v + "\n")));
                 await file.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
                 if (_fsync)
                 {
@@ -500,12 +517,30 @@ public sealed class FileSystemArtifactStore : IArtifactStore, IDisposable
                 }
             }
 
-            File.Move(staged, Path.Combine(directory, "list"), overwrite: true);
+            File.Move(staged, listFile, overwrite: true);
             SyncAfterRename(directory, null);
         }
         finally
         {
             gate.Release();
+        }
+    }
+
+    /// <summary>Whether file exists with exactly content (a list is a few hundred bytes; a larger one is read anyway).</summary>
+    private static async Task<bool> HoldsAsync(string file, byte[] content, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var held = await File.ReadAllBytesAsync(file, cancellationToken).ConfigureAwait(false);
+            return held.AsSpan().SequenceEqual(content);
+        }
+        catch (FileNotFoundException)
+        {
+            return false;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return false;
         }
     }
 

@@ -74,6 +74,61 @@ public sealed class FileSystemArtifactStoreTests : ArtifactStoreContract, IDispo
     }
 
     [Fact]
+    public async Task The_list_file_is_written_only_when_the_versions_change()
+    {
+        var store = await NewStoreAsync();
+        Assert.True(await store.PutIfAbsentAsync("example.com/m/@v/v1.0.0.info", new MemoryStream("{}"u8.ToArray()), Ct));
+        var list = Path.Combine(store.Root, "example.com", "m", "@v", "list");
+        var marked = new DateTime(2001, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        File.SetLastWriteTimeUtc(list, marked);
+
+        // The version's .mod and zip leave the set of versions as it was: the list is not rewritten.
+        Assert.True(await store.PutIfAbsentAsync("example.com/m/@v/v1.0.0.mod", new MemoryStream("module example.com/m\n"u8.ToArray()), Ct));
+        Assert.True(await store.PutIfAbsentAsync("example.com/m/@v/v1.0.0.zip", new MemoryStream([1]), Ct));
+        Assert.Equal(marked, File.GetLastWriteTimeUtc(list));
+        Assert.Equal("v1.0.0\n", await File.ReadAllTextAsync(list, Ct));
+
+        // A new version's .mod first rewrites it; a list changed by hand is put right by the next commit.
+        Assert.True(await store.PutIfAbsentAsync("example.com/m/@v/v1.1.0.mod", new MemoryStream("module example.com/m\n"u8.ToArray()), Ct));
+        Assert.NotEqual(marked, File.GetLastWriteTimeUtc(list));
+        Assert.Equal("v1.0.0\nv1.1.0\n", await File.ReadAllTextAsync(list, Ct));
+        await File.WriteAllTextAsync(list, "v9.9.9\n", Ct);
+        Assert.True(await store.PutIfAbsentAsync("example.com/m/@v/v1.1.0.info", new MemoryStream("{}"u8.ToArray()), Ct));
+        Assert.Equal("v1.0.0\nv1.1.0\n", await File.ReadAllTextAsync(list, Ct));
+    }
+
+    [Fact]
+    public async Task Concurrent_commits_of_one_module_leave_every_version_in_the_list()
+    {
+        var store = await NewStoreAsync();
+        var versions = Enumerable.Range(0, 40).Select(i => $"v1.{i}.0").ToList();
+        // Each version's .info and .mod committed at once, from separate tasks: whichever lands second finds the
+        // version already listed, or writes it.
+        var staging = Path.Combine(store.Root, ".warren", "staging", "other");
+        Directory.CreateDirectory(staging);
+        await Task.WhenAll(versions.SelectMany(v => new[] { ".info", ".mod" }.Select(ext => Task.Run(async () =>
+        {
+            // Half staged in another staging directory of the store (the server's), half given as streams.
+            if (ext == ".info")
+            {
+                var staged = Path.Combine(staging, Guid.NewGuid().ToString("N") + ".partial");
+                await File.WriteAllTextAsync(staged, "{}", Ct);
+                Assert.True(await store.PutIfAbsentAsync($"example.com/c/@v/{v}{ext}", staged, Ct));
+                Assert.False(File.Exists(staged));
+            }
+            else
+            {
+                Assert.True(await store.PutIfAbsentAsync($"example.com/c/@v/{v}{ext}", new MemoryStream("module example.com/c\n"u8.ToArray()), Ct));
+            }
+        }))));
+
+        versions.Sort(Warren.Core.Modules.SemVer.Compare);
+        Assert.Equal(string.Concat(versions.Select(v => v + "\n")), await File.ReadAllTextAsync(Path.Combine(store.Root, "example.com", "c", "@v", "list"), Ct));
+        Assert.Equal("{}", await File.ReadAllTextAsync(Path.Combine(store.Root, "example.com", "c", "@v", "v1.7.0.info"), Ct));
+        Assert.Empty(Directory.EnumerateFiles(staging));
+    }
+
+    [Fact]
     public async Task A_dead_process_staging_directory_is_cleaned()
     {
         var store = await NewStoreAsync();
