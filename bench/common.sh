@@ -69,6 +69,9 @@ stop() { # PID
 }
 
 CLK_TCK=$(getconf CLK_TCK)
+# CPU time of the whole machine so far (all cores; user, nice, system, irq, softirq), in clock ticks.
+machine_busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+
 cpu_ticks() { # PID... -> utime+stime of the processes
     local total=0 pid stat
     for pid in "$@"; do
@@ -168,15 +171,19 @@ go_mod_download() { # CACHE PROXY_URL OUT MODULE...
 
 # go mod download -json of every version of MODS through PROXY_URL with a fresh GOMODCACHE (a cold client), output in
 # RAW/go-NAME.json; the caller sets GO, MODS, MANIFEST, RAW and makes WORK/empty.
-go_download_corpus() { # NAME PROXY_URL -> ELAPSED (seconds); fails unless go exits 0 with the manifest's sums
-    local cache=${MODCACHE_ROOT:-$WORK}/gomodcache-$1 out=$RAW/go-$1.json rc t0 t1
+# DOWNLOAD_BUSY: the whole machine's CPU seconds over the go command's run (see machine_busy).
+go_download_corpus() { # NAME PROXY_URL -> ELAPSED (seconds), DOWNLOAD_BUSY; fails unless go exits 0 with the manifest's sums
+    local cache=${MODCACHE_ROOT:-$WORK}/gomodcache-$1 out=$RAW/go-$1.json rc t0 t1 m0 m1
     t0=$(now)
+    m0=$(machine_busy)
     set +e
     go_mod_download "$cache" "$2" "$out" "${MODS[@]}"
     rc=$?
     set -e
+    m1=$(machine_busy)
     t1=$(now)
     ELAPSED=$(calc "$t1 - $t0")
+    DOWNLOAD_BUSY=$(calc "($m1 - $m0) / $CLK_TCK")
     if [[ $rc != 0 ]]; then
         echo "bench: go mod download via $2 exited $rc" >&2
         head -20 "$out.stderr" >&2

@@ -91,6 +91,9 @@ start_warren() { # NAME UPSTREAM -> WARREN_PID, WARREN_URL
 COLD_NGINX=()
 COLD_WARREN=()
 COLD_WARREN_CPU=()
+# The whole machine's CPU time over each timed download: in the nginx rounds nearly all of it is the go command's.
+COLD_NGINX_BUSY=()
+COLD_WARREN_BUSY=()
 cold_warren_round() { # ROUND
     [[ -n $WARREN_PID ]] && stop "$WARREN_PID"
     # A store of its own per round, the earlier ones kept until the end: deleting a round's thousands of files just
@@ -105,10 +108,12 @@ cold_warren_round() { # ROUND
     go_download_corpus "warren-cold-$1" "$WARREN_URL"
     COLD_WARREN+=("$ELAPSED")
     COLD_WARREN_CPU+=("$(calc "($(cpu_ticks "$WARREN_PID") - $c0) / $CLK_TCK")")
+    COLD_WARREN_BUSY+=("$DOWNLOAD_BUSY")
 }
 cold_nginx_round() { # ROUND
     go_download_corpus "nginx-$1" "$NGINX_URL"
     COLD_NGINX+=("$ELAPSED")
+    COLD_NGINX_BUSY+=("$DOWNLOAD_BUSY")
 }
 for round in $(seq 1 "$COLD_ROUNDS"); do
     log "cold round $round of $COLD_ROUNDS"
@@ -364,12 +369,19 @@ MB=$((1024))
         echo "through the go command, so that its code was compiled while its store stayed cold for the corpus."
     fi
     echo
-    echo "| round | nginx direct, s | through cold Warren, s | ratio | Warren CPU time, s |"
-    echo "|---|---|---|---|---|"
+    echo "| round | nginx direct, s | through cold Warren, s | ratio | Warren CPU time, s | machine CPU, s (nginx / Warren round) | CPU bound |"
+    echo "|---|---|---|---|---|---|---|"
+    bounds=()
     for i in $(seq 0 $((COLD_ROUNDS - 1))); do
-        echo "| $((i + 1)) | $(fmt "${COLD_NGINX[$i]}") | $(fmt "${COLD_WARREN[$i]}") | $(fmt "$(calc "${COLD_WARREN[$i]} / ${COLD_NGINX[$i]}")") | $(fmt "${COLD_WARREN_CPU[$i]}") |"
+        bound=$(calc "(${COLD_NGINX_BUSY[$i]} + ${COLD_WARREN_CPU[$i]}) / ${COLD_NGINX_BUSY[$i]}")
+        bounds+=("$bound")
+        echo "| $((i + 1)) | $(fmt "${COLD_NGINX[$i]}") | $(fmt "${COLD_WARREN[$i]}") | $(fmt "$(calc "${COLD_WARREN[$i]} / ${COLD_NGINX[$i]}")") | $(fmt "${COLD_WARREN_CPU[$i]}") | $(fmt "${COLD_NGINX_BUSY[$i]}") / $(fmt "${COLD_WARREN_BUSY[$i]}") | $(fmt "$bound") |"
     done
-    echo "| median | $(fmt "$COLD_NGINX_MED") | $(fmt "$COLD_WARREN_MED") | $(fmt "$COLD_RATIO") | $(fmt "$(median "${COLD_WARREN_CPU[@]}")") |"
+    echo "| median | $(fmt "$COLD_NGINX_MED") | $(fmt "$COLD_WARREN_MED") | $(fmt "$COLD_RATIO") | $(fmt "$(median "${COLD_WARREN_CPU[@]}")") | $(fmt "$(median "${COLD_NGINX_BUSY[@]}")") / $(fmt "$(median "${COLD_WARREN_BUSY[@]}")") | $(fmt "$(median "${bounds[@]}")") |"
+    echo
+    echo "CPU bound: (machine CPU of the nginx round + Warren's CPU) / machine CPU of the nginx round, the least ratio"
+    echo "this machine allows when the go command keeps its cores as busy as it does straight from nginx (with $(nproc)"
+    echo "cores, in the nginx rounds the go command alone keeps them $(fmt "$(calc "$(median "${COLD_NGINX_BUSY[@]}") / $(nproc) / $COLD_NGINX_MED * 100")" 0) % busy)."
     echo
     echo "## Memory ($BIG_CLIENTS parallel curl downloads of a $BIG_SIZE-byte random-content module zip)"
     echo
