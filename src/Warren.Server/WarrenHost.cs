@@ -20,7 +20,15 @@ public static class WarrenHost
         Action<IServiceCollection>? services = null)
     {
         getEnv ??= Environment.GetEnvironmentVariable;
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args ?? [], ContentRootPath = contentRoot });
+        // The configuration is read once and frozen (below), so the host does not watch it: with reloading on, the
+        // optional appsettings.json is watched through a recursive watcher on the content root (the working
+        // directory), one inotify watch for every directory below it, which from / or a home directory takes seconds
+        // and can exhaust the user's inotify watches. (A policy in appsettings.json has a watcher of its own.)
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = [.. args ?? [], "--hostBuilder:reloadConfigOnChange=false"],
+            ContentRootPath = contentRoot,
+        });
         builder.Configuration.AddInMemoryCollection(WarrenVariables());
         builder.Logging.AddSimpleConsole(o =>
         {

@@ -214,6 +214,74 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public async Task The_host_does_not_watch_the_directories_below_its_content_root()
+    {
+        // A server started from / or a home directory must not put an inotify watch on every directory below it (the
+        // host's reloadable appsettings.json would, through a recursive watcher on the content root).
+        var dir = TestPaths.NewTempDir("config");
+        await File.WriteAllTextAsync(Path.Combine(dir, "appsettings.json"), """{ "Warren": { "ListTtl": "00:00:42" } }""");
+        var subdirs = Enumerable.Range(0, 30).Select(i => Directory.CreateDirectory(Path.Combine(dir, "tree", $"d{i}", "sub")).FullName).ToList();
+        var inodes = await InodesAsync([dir, .. subdirs]);
+        await using var app = WarrenHost.Build(o =>
+        {
+            o.Listen = "127.0.0.1:0";
+            o.Root = Path.Combine(dir, "store");
+            o.Upstream = "off";
+            o.SumDb = "off";
+        }, getEnv: _ => null, contentRoot: dir);
+        await app.StartAsync();
+        Assert.Equal(TimeSpan.FromSeconds(42), app.Services.GetRequiredService<IOptions<WarrenOptions>>().Value.ListTtl);
+
+        var watched = WatchedInodes();
+        Assert.DoesNotContain(watched, inodes.Contains);
+        await app.StopAsync();
+    }
+
+    /// <summary>The inode numbers of directories (stat(1)).</summary>
+    private static async Task<HashSet<ulong>> InodesAsync(IReadOnlyList<string> paths)
+    {
+        var psi = new ProcessStartInfo("stat") { RedirectStandardOutput = true };
+        foreach (var a in new[] { "-c", "%i" }.Concat(paths))
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var stat = Process.Start(psi)!;
+        var output = await stat.StandardOutput.ReadToEndAsync();
+        await stat.WaitForExitAsync();
+        Assert.Equal(0, stat.ExitCode);
+        var inodes = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(ulong.Parse).ToHashSet();
+        Assert.Equal(paths.Count, inodes.Count);
+        return inodes;
+    }
+
+    /// <summary>The inodes every inotify instance of this process watches (/proc/self/fdinfo: "inotify wd:N ino:HEX ...").</summary>
+    private static List<ulong> WatchedInodes()
+    {
+        var watched = new List<ulong>();
+        foreach (var info in Directory.EnumerateFiles("/proc/self/fdinfo"))
+        {
+            string[] lines;
+            try
+            {
+                lines = File.ReadAllLines(info);
+            }
+            catch (IOException)
+            {
+                continue; // closed meanwhile
+            }
+
+            foreach (var line in lines.Where(l => l.StartsWith("inotify wd:", StringComparison.Ordinal)))
+            {
+                var ino = line.Split(' ').Single(f => f.StartsWith("ino:", StringComparison.Ordinal))[4..];
+                watched.Add(Convert.ToUInt64(ino, 16));
+            }
+        }
+
+        return watched;
+    }
+
+    [Fact]
     public async Task The_host_serves_the_one_frozen_options_instance()
     {
         await using var app = WarrenHost.Build(o =>
