@@ -526,7 +526,7 @@ public sealed class FileSystemArtifactStore : IArtifactStore, IDisposable
         }
     }
 
-    /// <summary>Whether file exists with exactly content (a list is a few hundred bytes; a larger one is read anyway).</summary>
+    /// <summary>Whether file exists and holds exactly content (read whole: a list file is small).</summary>
     private static async Task<bool> HoldsAsync(string file, byte[] content, CancellationToken cancellationToken)
     {
         try
