@@ -252,11 +252,7 @@ public sealed class FileSystemArtifactStore : IArtifactStore, IDisposable
             throw;
         }
 
-        foreach (var modulePath in modules)
-        {
-            await RewriteListFileAsync(modulePath, CancellationToken.None).ConfigureAwait(false);
-        }
-
+        await RewriteListFilesAsync(modules).ConfigureAwait(false);
         return created;
     }
 
@@ -482,29 +478,19 @@ public sealed class FileSystemArtifactStore : IArtifactStore, IDisposable
     /// <summary>Keeps @v/list equal to the held release versions, as the go command's cache does, so file:// serving works.</summary>
     private async Task RewriteListFileAsync(string modulePath, CancellationToken cancellationToken)
     {
-        var gate = _listLocks[(int)((uint)StringComparer.Ordinal.GetHashCode(modulePath) % (uint)_listLocks.Length)];
+        var gate = _listLocks[ListStripe(modulePath)];
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var prefix = StoreLayout.VersionsPrefix(modulePath);
-            var directory = PathOf(prefix[..^1]);
-            if (!Directory.Exists(directory))
-            {
-                return;
-            }
-
-            var keys = Directory.EnumerateFiles(directory).Select(f => prefix + Path.GetFileName(f));
-            var releases = StoreLayout.VersionsOf(keys).Where(v => !PseudoVersion.IsPseudoVersion(v));
-            var bytes = System.Text.Encoding.UTF8.GetBytes(string.Concat(releases.Select(v => v + "\n")));
-            var listFile = Path.Combine(directory, "list");
-
             // A version's second file (its .mod after its .info) leaves the list as it was: not written again, so a
             // version costs one list file, not two. (Compared under the module's lock, so concurrent commits of one
             // version's files cannot both skip the write.)
-            if (await HoldsAsync(listFile, bytes, cancellationToken).ConfigureAwait(false))
+            if (await ListFileContentAsync(modulePath, cancellationToken).ConfigureAwait(false) is not { } list)
             {
                 return;
             }
+
+            var (listFile, bytes) = list;
 
             var staged = NewStagingFile();
             var file = PrivateFiles.OpenPrivate(staged, FileMode.CreateNew, FileAccess.Write, FileShare.None);
@@ -518,13 +504,109 @@ public sealed class FileSystemArtifactStore : IArtifactStore, IDisposable
             }
 
             File.Move(staged, listFile, overwrite: true);
-            SyncAfterRename(directory, null);
+            SyncAfterRename(Path.GetDirectoryName(listFile)!, null);
         }
         finally
         {
             gate.Release();
         }
     }
+
+    /// <summary>Rewrites the list files of many modules, as <see cref="RewriteListFileAsync"/> does each, with two flushes
+    /// of the file system in all instead of a file and a directory fsync per list: every new list is staged, flushed,
+    /// then renamed into place, then flushed again. The modules' list locks are held throughout, taken in stripe order
+    /// (a caller holding one never waits for a batch that holds a lower one).</summary>
+    private async Task RewriteListFilesAsync(IReadOnlyCollection<string> modules)
+    {
+        if (modules.Count == 0)
+        {
+            return;
+        }
+
+        var stripes = modules.Select(ListStripe).Distinct().Order().ToList();
+        var held = 0;
+        var pending = new List<(string Staged, string ListFile)>();
+        try
+        {
+            foreach (var stripe in stripes)
+            {
+                await _listLocks[stripe].WaitAsync(CancellationToken.None).ConfigureAwait(false);
+                held++;
+            }
+
+            foreach (var modulePath in modules)
+            {
+                if (await ListFileContentAsync(modulePath, CancellationToken.None).ConfigureAwait(false) is not { } list)
+                {
+                    continue;
+                }
+
+                var staged = NewStagingFile();
+                pending.Add((staged, list.File));
+                var file = PrivateFiles.OpenPrivate(staged, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+                await using (file.ConfigureAwait(false))
+                {
+                    await file.WriteAsync(list.Content, CancellationToken.None).ConfigureAwait(false);
+                }
+            }
+
+            if (pending.Count == 0)
+            {
+                return;
+            }
+
+            if (_fsync)
+            {
+                StoreFiles.SyncFileSystem(_staging);
+            }
+
+            for (var i = 0; i < pending.Count; i++)
+            {
+                File.Move(pending[i].Staged, pending[i].ListFile, overwrite: true);
+                pending[i] = default;
+            }
+
+            if (_fsync)
+            {
+                StoreFiles.SyncFileSystem(_root);
+            }
+        }
+        finally
+        {
+            foreach (var (staged, _) in pending)
+            {
+                if (staged is not null)
+                {
+                    File.Delete(staged);
+                }
+            }
+
+            for (var i = 0; i < held; i++)
+            {
+                _listLocks[stripes[i]].Release();
+            }
+        }
+    }
+
+    /// <summary>The list file of a module and the content it should hold, or null when it holds that already (or the
+    /// module has no directory). Called under the module's list lock.</summary>
+    private async Task<(string File, byte[] Content)?> ListFileContentAsync(string modulePath, CancellationToken cancellationToken)
+    {
+        var prefix = StoreLayout.VersionsPrefix(modulePath);
+        var directory = PathOf(prefix[..^1]);
+        if (!Directory.Exists(directory))
+        {
+            return null;
+        }
+
+        var keys = Directory.EnumerateFiles(directory).Select(f => prefix + Path.GetFileName(f));
+        var releases = StoreLayout.VersionsOf(keys).Where(v => !PseudoVersion.IsPseudoVersion(v));
+        var bytes = System.Text.Encoding.UTF8.GetBytes(string.Concat(releases.Select(v => v + "\n")));
+        var listFile = Path.Combine(directory, "list");
+        return await HoldsAsync(listFile, bytes, cancellationToken).ConfigureAwait(false) ? null : (listFile, bytes);
+    }
+
+    private int ListStripe(string modulePath) => (int)((uint)StringComparer.Ordinal.GetHashCode(modulePath) % (uint)_listLocks.Length);
 
     /// <summary>Whether file exists and holds exactly content (read whole: a list file is small).</summary>
     private static async Task<bool> HoldsAsync(string file, byte[] content, CancellationToken cancellationToken)

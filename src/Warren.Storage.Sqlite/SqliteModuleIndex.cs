@@ -100,10 +100,22 @@ public sealed partial class SqliteModuleIndex : IModuleIndex, IDisposable
     public Task RecordArtifactAsync(ArtifactRecord record, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(record);
+        return RecordArtifactsAsync([record], cancellationToken);
+    }
+
+    public Task RecordArtifactsAsync(IReadOnlyList<ArtifactRecord> records, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        if (records.Count == 0)
+        {
+            return Task.CompletedTask;
+        }
+
         return RunAsync(async connection =>
         {
             // Upsert: a record that exists keeps its first fetched_at. A version's first record also gives it its feed
-            // timestamp, after every other (SQLite runs one writer at a time, so no two get the same one).
+            // timestamp, after every other (SQLite runs one writer at a time, so no two get the same one). Many records
+            // share one transaction and one prepared statement.
             await using var transaction = Sql.BeginImmediate(connection);
             await using var command = Sql.Command(connection, transaction, """
                 INSERT INTO artifacts (module, version, kind, h1, size, source, fetched_at) VALUES ($m, $v, $k, $h, $s, $src, $t)
@@ -113,9 +125,23 @@ public sealed partial class SqliteModuleIndex : IModuleIndex, IDisposable
                     WHERE NOT EXISTS (SELECT 1 FROM feed WHERE module = $m AND version = $v);
                 UPDATE usage SET evicted_at = NULL WHERE module = $m AND version = $v AND evicted_at IS NOT NULL;
                 """,
-                ("$m", record.ModulePath), ("$v", record.Version), ("$k", StoreLayout.KindName(record.Kind)), ("$h", record.Hash),
-                ("$s", record.Size), ("$src", record.Source), ("$t", Sql.ToStored(record.StoredAt)), ("$us", Microseconds(record.StoredAt)));
-            var changed = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                ("$m", ""), ("$v", ""), ("$k", ""), ("$h", null), ("$s", 0L), ("$src", ""), ("$t", 0L), ("$us", 0L));
+            var changed = 0;
+            foreach (var record in records)
+            {
+                ArgumentNullException.ThrowIfNull(record);
+                var p = command.Parameters;
+                p["$m"].Value = record.ModulePath;
+                p["$v"].Value = record.Version;
+                p["$k"].Value = StoreLayout.KindName(record.Kind);
+                p["$h"].Value = (object?)record.Hash ?? DBNull.Value;
+                p["$s"].Value = record.Size;
+                p["$src"].Value = record.Source;
+                p["$t"].Value = Sql.ToStored(record.StoredAt);
+                p["$us"].Value = Microseconds(record.StoredAt);
+                changed += await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             return changed;
         });

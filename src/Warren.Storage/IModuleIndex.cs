@@ -29,6 +29,17 @@ public interface IModuleIndex
     /// <summary>Records a stored file. A record that exists keeps its first StoredAt; hash, size and source are updated.</summary>
     Task RecordArtifactAsync(ArtifactRecord record, CancellationToken cancellationToken);
 
+    /// <summary>Records many stored files, in list order, each as <see cref="RecordArtifactAsync"/> does (an import's
+    /// thousand records in one write where the index can batch them).</summary>
+    async Task RecordArtifactsAsync(IReadOnlyList<ArtifactRecord> records, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        foreach (var record in records)
+        {
+            await RecordArtifactAsync(record, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     Task<ArtifactRecord?> GetArtifactAsync(string modulePath, string version, ArtifactKind kind, CancellationToken cancellationToken);
 
     /// <summary>The canonical versions of a module the index has any record of, sorted by semantic version.</summary>

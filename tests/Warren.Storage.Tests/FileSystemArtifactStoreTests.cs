@@ -129,6 +129,78 @@ public sealed class FileSystemArtifactStoreTests : ArtifactStoreContract, IDispo
     }
 
     [Fact]
+    public async Task A_batch_rewrites_each_changed_list_once_and_leaves_nothing_staged()
+    {
+        var store = await NewStoreAsync();
+        Assert.True(await store.PutIfAbsentAsync("example.com/b1/@v/v1.0.0.info", new MemoryStream("{}"u8.ToArray()), Ct));
+        var unchanged = Path.Combine(store.Root, "example.com", "b1", "@v", "list");
+        var marked = new DateTime(2001, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        File.SetLastWriteTimeUtc(unchanged, marked);
+
+        // Files staged below a directory of the store's staging area (as an import stages a bundle), many modules: the
+        // module whose versions do not change keeps its list as it was; every other list holds its release versions.
+        var stage = store.NewStagingFile();
+        var files = new List<(string Key, string StagedFile)>();
+        foreach (var (module, version) in new[] { ("b1", "v1.0.0"), ("b2", "v1.0.0"), ("b2", "v1.1.0"), ("b3", "v0.0.0-20200101000000-abcdefabcdef"), ("b3", "v2.0.0") }
+            .Concat(Enumerable.Range(0, 70).Select(i => ($"many{i}", "v0.1.0"))))
+        {
+            foreach (var ext in new[] { ".mod", ".info" })
+            {
+                var key = $"example.com/{module}/@v/{version}{ext}";
+                var staged = Path.Combine(stage, key);
+                Directory.CreateDirectory(Path.GetDirectoryName(staged)!);
+                await File.WriteAllTextAsync(staged, ext == ".mod" ? $"module example.com/{module}\n" : "{}", Ct);
+                files.Add((key, staged));
+            }
+        }
+
+        var created = await store.PutManyIfAbsentAsync(files, Ct);
+        Assert.Equal(files.Select(f => f.Key != "example.com/b1/@v/v1.0.0.info"), created);
+        Assert.Equal(marked, File.GetLastWriteTimeUtc(unchanged));
+        string List(string module) => File.ReadAllText(Path.Combine(store.Root, "example.com", module, "@v", "list"));
+        Assert.Equal("v1.0.0\nv1.1.0\n", List("b2"));
+        Assert.Equal("v2.0.0\n", List("b3"));
+        Assert.All(Enumerable.Range(0, 70), i => Assert.Equal("v0.1.0\n", List($"many{i}")));
+        Assert.All(files, f => Assert.False(File.Exists(f.StagedFile)));
+        Assert.Empty(Directory.EnumerateFiles(Path.GetDirectoryName(stage)!, "*.partial"));
+
+        // A list changed by hand is put right by the next batch that touches its module, and only it is rewritten.
+        await File.WriteAllTextAsync(List2("b2"), "v9.9.9\n", Ct);
+        File.SetLastWriteTimeUtc(List2("b3"), marked);
+        var more = Path.Combine(store.NewStagingFile() + ".d", "x.mod");
+        Directory.CreateDirectory(Path.GetDirectoryName(more)!);
+        await File.WriteAllTextAsync(more, "module example.com/b2\n", Ct);
+        Assert.Equal([true], await store.PutManyIfAbsentAsync([("example.com/b2/@v/v1.2.0.mod", more)], Ct));
+        Assert.Equal("v1.0.0\nv1.1.0\nv1.2.0\n", List("b2"));
+        Assert.Equal(marked, File.GetLastWriteTimeUtc(List2("b3")));
+
+        string List2(string module) => Path.Combine(store.Root, "example.com", module, "@v", "list");
+    }
+
+    [Fact]
+    public async Task Starting_the_writeback_of_a_staged_file_changes_nothing_in_it()
+    {
+        var store = await NewStoreAsync();
+        var staged = store.NewStagingFile();
+        var content = Enumerable.Range(0, 300_000).Select(i => (byte)i).ToArray();
+        using (var file = new FileStream(staged, FileMode.CreateNew, FileAccess.Write))
+        {
+            file.Write(content);
+            file.Flush();
+            Writeback.Start(file.SafeFileHandle);
+            Writeback.Start(file.SafeFileHandle);
+            file.Write(content);
+        }
+
+        using var closed = File.OpenHandle(staged);
+        closed.Dispose();
+        Writeback.Start(closed);
+        Assert.Equal(content.Concat(content), await File.ReadAllBytesAsync(staged, Ct));
+        Assert.True(await store.PutIfAbsentAsync(ZipKey, staged, Ct));
+        Assert.Equal(600_000, (await store.GetAsync(ZipKey, Ct))?.Length);
+    }
+
+    [Fact]
     public async Task A_dead_process_staging_directory_is_cleaned()
     {
         var store = await NewStoreAsync();

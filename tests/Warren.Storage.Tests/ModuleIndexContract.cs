@@ -122,6 +122,42 @@ public abstract partial class ModuleIndexContract
     }
 
     [Fact]
+    public async Task A_batch_of_records_is_recorded_as_one_at_a_time_would_be()
+    {
+        var index = await CreateIndexAsync();
+        var second = await CreateIndexAsync(shareWith: index);
+        await index.RecordArtifactAsync(new("m.example/h", "v1.0.0", ArtifactKind.Mod, "h1:old=", 1, "up", T0.AddDays(-1)), Ct);
+        await index.RecordEvictionsAsync([("m.example/h", "v1.0.0")], T0, Ct);
+        await index.RecordArtifactsAsync([], Ct);
+
+        // A version already there keeps its first time and feed entry; the batch's versions follow it, in batch order,
+        // each once whatever its number of files, with distinct increasing timestamps; an evicted version is present again.
+        var batch = new List<ArtifactRecord>
+        {
+            new("m.example/h", "v1.0.0", ArtifactKind.Mod, "h1:new=", 2, "bundle:x", T0),
+            new("m.example/h", "v1.0.0", ArtifactKind.Zip, "h1:zip=", 3, "bundle:x", T0),
+        };
+        for (var i = 0; i < 20; i++)
+        {
+            batch.Add(new("m.example/h" + i, "v0.1.0", ArtifactKind.Mod, "h1:m=", 1, "bundle:x", T0));
+            batch.Add(new("m.example/h" + i, "v0.1.0", ArtifactKind.Info, null, 1, "bundle:x", T0));
+        }
+
+        await second.RecordArtifactsAsync(batch, Ct);
+        var mod = await index.GetArtifactAsync("m.example/h", "v1.0.0", ArtifactKind.Mod, Ct);
+        Assert.Equal(("h1:new=", 2L, "bundle:x", T0.AddDays(-1)), (mod?.Hash, mod?.Size, mod?.Source, mod?.StoredAt));
+        Assert.Equal("h1:zip=", (await index.GetArtifactAsync("m.example/h", "v1.0.0", ArtifactKind.Zip, Ct))?.Hash);
+        Assert.Null((await index.GetArtifactAsync("m.example/h7", "v0.1.0", ArtifactKind.Info, Ct))?.Hash);
+        Assert.Null((await index.ReadUsageAsync(Ct)).Single(u => u.Version == "v1.0.0").EvictedAt);
+        var feed = await index.ReadFeedAsync(DateTimeOffset.UnixEpoch, 100, Ct);
+        Assert.Equal(["m.example/h", .. Enumerable.Range(0, 20).Select(i => "m.example/h" + i)], feed.Select(e => e.ModulePath));
+        for (var i = 1; i < feed.Count; i++)
+        {
+            Assert.True(feed[i].Timestamp > feed[i - 1].Timestamp, $"{feed[i]} after {feed[i - 1]}");
+        }
+    }
+
+    [Fact]
     public async Task Cursors_are_kept_by_name_and_replaced()
     {
         var index = await CreateIndexAsync();

@@ -85,6 +85,9 @@ internal sealed class InstrumentedModuleIndex(IModuleIndex inner, WarrenMetrics 
     public Task RecordArtifactAsync(ArtifactRecord record, CancellationToken cancellationToken) =>
         MeasureAsync("record_artifact", () => inner.RecordArtifactAsync(record, cancellationToken));
 
+    public Task RecordArtifactsAsync(IReadOnlyList<ArtifactRecord> records, CancellationToken cancellationToken) =>
+        MeasureAsync("record_artifacts", () => inner.RecordArtifactsAsync(records, cancellationToken));
+
     public Task<ArtifactRecord?> GetArtifactAsync(string modulePath, string version, ArtifactKind kind, CancellationToken cancellationToken) =>
         MeasureAsync("get_artifact", () => inner.GetArtifactAsync(modulePath, version, kind, cancellationToken));
 

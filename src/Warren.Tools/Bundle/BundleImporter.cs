@@ -470,27 +470,26 @@ public sealed class BundleImporter(ImportOptions options)
         var created = await options.Store.PutManyIfAbsentAsync(files, cancellationToken).ConfigureAwait(false);
         var source = "bundle:" + manifest.Source;
         var now = (options.Time ?? TimeProvider.System).GetUtcNow();
+        var indexed = new List<ArtifactRecord>(records.Count);
         for (var i = 0; i < records.Count; i++)
         {
             var (v, kind, hash, size) = records[i];
             Count(created[i], size);
-            if (kind != ArtifactKind.ZipHash && options.Index is { } index)
+            if (kind != ArtifactKind.ZipHash)
             {
-                await index.RecordArtifactAsync(new ArtifactRecord(v.Path, v.Version, kind, hash, size, source, now), cancellationToken).ConfigureAwait(false);
-            }
-
-            if (kind == ArtifactKind.Zip || (kind == ArtifactKind.Mod && !v.Zip))
-            {
-                Step("storing", manifest.Versions.Count);
+                indexed.Add(new ArtifactRecord(v.Path, v.Version, kind, hash, size, source, now));
             }
         }
-    }
 
-    /// <summary>Publishes a staged (and checked) file put-if-absent. Its size.</summary>
-    private async Task<long> PutStagedAsync(string stage, string relative, string key, BundleFile expected, CancellationToken cancellationToken)
-    {
-        Count(await options.Store.PutIfAbsentAsync(key, Path.Combine(stage, relative), cancellationToken).ConfigureAwait(false), expected.Size);
-        return expected.Size;
+        if (options.Index is { } index)
+        {
+            await index.RecordArtifactsAsync(indexed, cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var v in manifest.Versions)
+        {
+            Step("storing", manifest.Versions.Count);
+        }
     }
 
     /// <summary>Copies a file, creating the target's directory; the SHA-256 (hex) of the bytes copied.</summary>
@@ -510,6 +509,10 @@ public sealed class BundleImporter(ImportOptions options)
                 sha.AppendData(buffer, 0, n);
                 await target.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
             }
+
+            // The disk writes the copy while it is checked: the flush before publishing then has little left to do.
+            await target.FlushAsync(cancellationToken).ConfigureAwait(false);
+            Writeback.Start(target.SafeFileHandle);
         }
 
         return Convert.ToHexStringLower(sha.GetHashAndReset());
@@ -529,16 +532,19 @@ public sealed class BundleImporter(ImportOptions options)
     }
 
     /// <summary>Tiles put-if-absent (their paths name their content); lookups and latest replaced when the bundle's
-    /// head is newer than the stored one, tiles first so that every head stored can be proven.</summary>
+    /// head is newer than the stored one. All published in one batch, tiles first, then lookups, then latest, so that
+    /// every head stored can be proven.</summary>
     private async Task StoreChecksumsAsync(string bundle, BundleSumDb sumDb, Dictionary<string, BundleFile> listed, CancellationToken cancellationToken)
     {
         var prefix = StoreLayout.SumDbPrefix(sumDb.Name);
         var files = listed.Values.Where(f => f.Path.StartsWith(prefix, StringComparison.Ordinal)).ToList();
         var latestKey = prefix + SumDbProtocol.LatestPath;
+        var batch = new List<(string Key, string StagedFile)>();
         foreach (var file in files.OrderBy(f => f.Path == latestKey ? 2 : f.Path.StartsWith(prefix + "lookup/", StringComparison.Ordinal) ? 1 : 0))
         {
-            if (await options.Store.GetAsync(file.Path, cancellationToken).ConfigureAwait(false) is { } stored && file.Path[prefix.Length..] is var sub
-                && (sub.StartsWith("lookup/", StringComparison.Ordinal) || sub == SumDbProtocol.LatestPath))
+            var sub = file.Path[prefix.Length..];
+            if ((sub.StartsWith("lookup/", StringComparison.Ordinal) || sub == SumDbProtocol.LatestPath)
+                && await options.Store.GetAsync(file.Path, cancellationToken).ConfigureAwait(false) is { } stored)
             {
                 var old = await stored.ReadAllBytesAsync(cancellationToken).ConfigureAwait(false);
                 var oldSize = sub == SumDbProtocol.LatestPath ? Warren.Protocol.SumDb.SumDbCaches.TreeSizeOf(old) : BundleChecksums.HeadSizeOf(old);
@@ -551,7 +557,13 @@ public sealed class BundleImporter(ImportOptions options)
                 await options.Store.DeleteAsync(file.Path, cancellationToken).ConfigureAwait(false);
             }
 
-            await PutStagedAsync(bundle, file.Path, file.Path, file, cancellationToken).ConfigureAwait(false);
+            batch.Add((file.Path, Path.Combine(bundle, file.Path)));
+        }
+
+        var created = await options.Store.PutManyIfAbsentAsync(batch, cancellationToken).ConfigureAwait(false);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            Count(created[i], listed[batch[i].Key].Size);
         }
     }
 }
