@@ -67,6 +67,11 @@ public sealed class HttpDownloader
             {
                 result = await _client.GetAsync(uri, stage?.Wrap(file) ?? file, maxBytes, cancellationToken,
                     new GoProxyRequest(authorization, configured, stage is null ? null : stage.Start)).ConfigureAwait(false);
+                if (result.IsOk)
+                {
+                    // The disk writes the download while it is checked, before the commit's fsync waits for it.
+                    Warren.Storage.Writeback.Start(file.SafeFileHandle);
+                }
             }
         }
         finally
