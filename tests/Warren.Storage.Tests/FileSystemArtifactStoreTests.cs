@@ -34,6 +34,18 @@ public sealed class FileSystemArtifactStoreTests : ArtifactStoreContract, IDispo
 
     private async Task<FileSystemArtifactStore> NewStoreAsync() => (FileSystemArtifactStore)await CreateStoreAsync();
 
+    private static readonly DateTime Marked = new(2001, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+
+    /// <summary>A store holding example.com/MODULE v1.0.0's .info, and its list file, whose time is set to <see cref="Marked"/>.</summary>
+    private async Task<(FileSystemArtifactStore Store, string List)> StoreWithMarkedListAsync(string module)
+    {
+        var store = await NewStoreAsync();
+        Assert.True(await store.PutIfAbsentAsync($"example.com/{module}/@v/v1.0.0.info", new MemoryStream("{}"u8.ToArray()), Ct));
+        var list = Path.Combine(store.Root, "example.com", module, "@v", "list");
+        File.SetLastWriteTimeUtc(list, Marked);
+        return (store, list);
+    }
+
     [Fact]
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public async Task Files_are_0600_and_directories_0700()
@@ -76,21 +88,17 @@ public sealed class FileSystemArtifactStoreTests : ArtifactStoreContract, IDispo
     [Fact]
     public async Task The_list_file_is_written_only_when_the_versions_change()
     {
-        var store = await NewStoreAsync();
-        Assert.True(await store.PutIfAbsentAsync("example.com/m/@v/v1.0.0.info", new MemoryStream("{}"u8.ToArray()), Ct));
-        var list = Path.Combine(store.Root, "example.com", "m", "@v", "list");
-        var marked = new DateTime(2001, 1, 1, 0, 0, 0, DateTimeKind.Utc);
-        File.SetLastWriteTimeUtc(list, marked);
+        var (store, list) = await StoreWithMarkedListAsync("m");
 
         // The version's .mod and zip leave the set of versions as it was: the list is not rewritten.
         Assert.True(await store.PutIfAbsentAsync("example.com/m/@v/v1.0.0.mod", new MemoryStream("module example.com/m\n"u8.ToArray()), Ct));
         Assert.True(await store.PutIfAbsentAsync("example.com/m/@v/v1.0.0.zip", new MemoryStream([1]), Ct));
-        Assert.Equal(marked, File.GetLastWriteTimeUtc(list));
+        Assert.Equal(Marked, File.GetLastWriteTimeUtc(list));
         Assert.Equal("v1.0.0\n", await File.ReadAllTextAsync(list, Ct));
 
         // A new version's .mod first rewrites it; a list changed by hand is put right by the next commit.
         Assert.True(await store.PutIfAbsentAsync("example.com/m/@v/v1.1.0.mod", new MemoryStream("module example.com/m\n"u8.ToArray()), Ct));
-        Assert.NotEqual(marked, File.GetLastWriteTimeUtc(list));
+        Assert.NotEqual(Marked, File.GetLastWriteTimeUtc(list));
         Assert.Equal("v1.0.0\nv1.1.0\n", await File.ReadAllTextAsync(list, Ct));
         await File.WriteAllTextAsync(list, "v9.9.9\n", Ct);
         Assert.True(await store.PutIfAbsentAsync("example.com/m/@v/v1.1.0.info", new MemoryStream("{}"u8.ToArray()), Ct));
@@ -131,11 +139,7 @@ public sealed class FileSystemArtifactStoreTests : ArtifactStoreContract, IDispo
     [Fact]
     public async Task A_batch_rewrites_each_changed_list_once_and_leaves_nothing_staged()
     {
-        var store = await NewStoreAsync();
-        Assert.True(await store.PutIfAbsentAsync("example.com/b1/@v/v1.0.0.info", new MemoryStream("{}"u8.ToArray()), Ct));
-        var unchanged = Path.Combine(store.Root, "example.com", "b1", "@v", "list");
-        var marked = new DateTime(2001, 1, 1, 0, 0, 0, DateTimeKind.Utc);
-        File.SetLastWriteTimeUtc(unchanged, marked);
+        var (store, unchanged) = await StoreWithMarkedListAsync("b1");
 
         // Files staged below a directory of the store's staging area (as an import stages a bundle), many modules: the
         // module whose versions do not change keeps its list as it was; every other list holds its release versions.
@@ -156,7 +160,7 @@ public sealed class FileSystemArtifactStoreTests : ArtifactStoreContract, IDispo
 
         var created = await store.PutManyIfAbsentAsync(files, Ct);
         Assert.Equal(files.Select(f => f.Key != "example.com/b1/@v/v1.0.0.info"), created);
-        Assert.Equal(marked, File.GetLastWriteTimeUtc(unchanged));
+        Assert.Equal(Marked, File.GetLastWriteTimeUtc(unchanged));
         string List(string module) => File.ReadAllText(Path.Combine(store.Root, "example.com", module, "@v", "list"));
         Assert.Equal("v1.0.0\nv1.1.0\n", List("b2"));
         Assert.Equal("v2.0.0\n", List("b3"));
@@ -166,13 +170,13 @@ public sealed class FileSystemArtifactStoreTests : ArtifactStoreContract, IDispo
 
         // A list changed by hand is put right by the next batch that touches its module, and only it is rewritten.
         await File.WriteAllTextAsync(List2("b2"), "v9.9.9\n", Ct);
-        File.SetLastWriteTimeUtc(List2("b3"), marked);
+        File.SetLastWriteTimeUtc(List2("b3"), Marked);
         var more = Path.Combine(store.NewStagingFile() + ".d", "x.mod");
         Directory.CreateDirectory(Path.GetDirectoryName(more)!);
         await File.WriteAllTextAsync(more, "module example.com/b2\n", Ct);
         Assert.Equal([true], await store.PutManyIfAbsentAsync([("example.com/b2/@v/v1.2.0.mod", more)], Ct));
         Assert.Equal("v1.0.0\nv1.1.0\nv1.2.0\n", List("b2"));
-        Assert.Equal(marked, File.GetLastWriteTimeUtc(List2("b3")));
+        Assert.Equal(Marked, File.GetLastWriteTimeUtc(List2("b3")));
 
         string List2(string module) => Path.Combine(store.Root, "example.com", module, "@v", "list");
     }
