@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Text;
 using Warren.Core.Modules;
 
@@ -257,6 +258,67 @@ public class ModuleZipTests
     {
         AssertError($"zip: checksum error in file {Prefix}a.go",
             CheckEntries(F("a.go", "package a\n") with { Crc = 0xdeadbeef }));
+    }
+
+    [Fact]
+    public void DataDescriptors_AndLocalExtraFields_HashAsPlainEntries()
+    {
+        // Small entries (read whole) and one over 64 KB compressed (read in chunks), with descriptors signed and not,
+        // and local extra fields short, long enough to push the descriptor out of a whole read, and longer than a whole
+        // read allows for: the same h1 as the plain zip.
+        var random = new Random(7);
+        var big = new byte[100_000];
+        random.NextBytes(big);
+        TestZipEntry[] Entries() =>
+        [
+            F("go.mod", "module example.com/m\n"),
+            F("a.go", "package a\n"),
+            new(Prefix + "big.bin", big),
+            F("c.go", string.Concat(Enumerable.Repeat("package c // text\n", 300))),
+            F("d.go", "package d\n"),
+        ];
+        var plain = CheckEntries(Entries());
+        Assert.True(plain.IsValid, plain.Error);
+        var kinds = new[] { TestDescriptor.Signed, TestDescriptor.Unsigned };
+        var extras = new[] { null, new byte[9], new byte[70], new byte[200] };
+        var described = CheckEntries(Entries().Select((e, i) => e with { Descriptor = kinds[i % 2], LocalExtra = extras[i % 4] }).ToArray());
+        Assert.True(described.IsValid, described.Error);
+        Assert.Equal(plain.ZipHash, described.ZipHash);
+        Assert.Equal("module example.com/m\n", Encoding.UTF8.GetString(described.GoMod!));
+    }
+
+    [Theory]
+    [InlineData("a.go", TestDescriptor.Signed)]
+    [InlineData("a.go", TestDescriptor.Unsigned)]
+    [InlineData("big.bin", TestDescriptor.Signed)]
+    [InlineData("big.bin", TestDescriptor.Unsigned)]
+    public void DataDescriptor_WithAnotherChecksum_IsRejected(string file, TestDescriptor kind)
+    {
+        var big = new byte[100_000];
+        new Random(8).NextBytes(big);
+        var entries = new[] { F("a.go", "package a\n"), new TestZipEntry(Prefix + "big.bin", big), F("z.go", "package z\n") }
+            .Select(e => e with { Descriptor = kind, DescriptorCrc = e.Name == Prefix + file ? 0x12345678u : null })
+            .ToArray();
+        AssertError($"zip: checksum error in file {Prefix}{file}", CheckEntries(entries));
+    }
+
+    [Fact]
+    public void DataDescriptor_Missing_IsAChecksumError()
+    {
+        // Flag 0x8 set but no descriptor written: what follows the data (the next entry's header, or the central
+        // directory) is read as one, as Go reads it, and its "CRC-32" does not match.
+        using var tmp = new TempDir();
+        string zip = tmp.File("m.zip");
+        TestZipWriter.Write(zip, [F("a.go", "package a\n") with { Descriptor = TestDescriptor.Unsigned }, F("b.go", "package b\n")]);
+        byte[] bytes = File.ReadAllBytes(zip);
+        int second = bytes.AsSpan(4).IndexOf("PK\u0003\u0004"u8) + 4;
+        byte[] without = [.. bytes[..(second - 12)], .. bytes[second..]];
+        int central = without.AsSpan().IndexOf("PK\u0001\u0002"u8);
+        int secondDir = central + 4 + without.AsSpan(central + 4).IndexOf("PK\u0001\u0002"u8);
+        BinaryPrimitives.WriteUInt32LittleEndian(without.AsSpan(secondDir + 42), (uint)(second - 12));
+        BinaryPrimitives.WriteUInt32LittleEndian(without.AsSpan(without.Length - 6), (uint)central);
+        File.WriteAllBytes(zip, without);
+        AssertError($"zip: checksum error in file {Prefix}a.go", ModuleZip.Check(zip, Mod, Ver));
     }
 
     [Fact]

@@ -18,7 +18,24 @@ internal sealed record TestZipEntry(string Name, byte[] Content)
     /// <summary>Compressed bytes to store instead of compressing Content.</summary>
     public byte[]? RawData { get; init; }
 
+    /// <summary>An extra field in the local header only (the central directory's stays empty).</summary>
+    public byte[]? LocalExtra { get; init; }
+
+    /// <summary>A data descriptor after the data, as Go's zip.Writer writes (flag 0x8, zeros in the local header):
+    /// with its signature or without; none by default.</summary>
+    public TestDescriptor Descriptor { get; init; }
+
+    /// <summary>The CRC-32 the data descriptor carries, when it should differ from the central directory's.</summary>
+    public uint? DescriptorCrc { get; init; }
+
     public static TestZipEntry Text(string name, string content) => new(name, Encoding.UTF8.GetBytes(content));
+}
+
+public enum TestDescriptor
+{
+    None,
+    Signed,
+    Unsigned,
 }
 
 /// <summary>Writes zip files byte by byte, so tests can produce archives no well-behaved zip library would.</summary>
@@ -39,7 +56,9 @@ internal static class TestZipWriter
             uint crcValue = entry.Crc ?? System.IO.Hashing.Crc32.HashToUInt32(entry.Content);
             uint usize = (uint)(entry.DeclaredSize ?? (ulong)entry.Content.Length);
             ushort method = entry.Deflate ? (ushort)8 : (ushort)0;
-            ushort flags = 0x800;
+            ushort flags = entry.Descriptor == TestDescriptor.None ? (ushort)0x800 : (ushort)0x808;
+            byte[] extra = entry.LocalExtra ?? [];
+            bool described = entry.Descriptor != TestDescriptor.None;
             long offset = file.Position;
 
             local.Clear();
@@ -49,14 +68,24 @@ internal static class TestZipWriter
             BinaryPrimitives.WriteUInt16LittleEndian(local[8..], method);
             BinaryPrimitives.WriteUInt16LittleEndian(local[10..], 0);
             BinaryPrimitives.WriteUInt16LittleEndian(local[12..], 0x21);
-            BinaryPrimitives.WriteUInt32LittleEndian(local[14..], crcValue);
-            BinaryPrimitives.WriteUInt32LittleEndian(local[18..], (uint)data.Length);
-            BinaryPrimitives.WriteUInt32LittleEndian(local[22..], usize);
+            BinaryPrimitives.WriteUInt32LittleEndian(local[14..], described ? 0 : crcValue);
+            BinaryPrimitives.WriteUInt32LittleEndian(local[18..], described ? 0 : (uint)data.Length);
+            BinaryPrimitives.WriteUInt32LittleEndian(local[22..], described ? 0 : usize);
             BinaryPrimitives.WriteUInt16LittleEndian(local[26..], (ushort)name.Length);
-            BinaryPrimitives.WriteUInt16LittleEndian(local[28..], 0);
+            BinaryPrimitives.WriteUInt16LittleEndian(local[28..], (ushort)extra.Length);
             file.Write(local);
             file.Write(name);
+            file.Write(extra);
             file.Write(data);
+            if (described)
+            {
+                var descriptor = new byte[16];
+                BinaryPrimitives.WriteUInt32LittleEndian(descriptor, 0x08074b50);
+                BinaryPrimitives.WriteUInt32LittleEndian(descriptor.AsSpan(4), entry.DescriptorCrc ?? crcValue);
+                BinaryPrimitives.WriteUInt32LittleEndian(descriptor.AsSpan(8), (uint)data.Length);
+                BinaryPrimitives.WriteUInt32LittleEndian(descriptor.AsSpan(12), usize);
+                file.Write(entry.Descriptor == TestDescriptor.Signed ? descriptor : descriptor[4..]);
+            }
 
             dir.Clear();
             BinaryPrimitives.WriteUInt32LittleEndian(dir, 0x02014b50);

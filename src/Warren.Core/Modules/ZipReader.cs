@@ -96,7 +96,6 @@ internal sealed class ZipReader : IDisposable
     /// </summary>
     public long ReadEntry(ZipEntryInfo entry, byte[] buffer, Action<ReadOnlySpan<byte>> onChunk, CancellationToken cancellationToken = default)
     {
-        long dataOffset = FindBodyOffset(entry);
         if (entry.CompressedSize > long.MaxValue / 2)
         {
             throw new InvalidDataException(ErrFormat);
@@ -110,7 +109,90 @@ internal sealed class ZipReader : IDisposable
             throw new InvalidDataException($"{ErrUnexpectedEof}: no deflate data for file {entry.Name}");
         }
 
-        using var section = new SectionStream(_handle, dataOffset, compressedSize, Length);
+        // A small entry (most of a module zip) is read whole, local header to data descriptor, in one read; the rest
+        // read their header, then their data in chunks, then their descriptor.
+        byte[]? whole = null;
+        try
+        {
+            long dataOffset;
+            Stream section;
+            int descriptorAt = -1;
+            int wholeLength = 0;
+            if (compressedSize <= WholeEntryLimit)
+            {
+                int want = FileHeaderLen + entry.NameBytes.Length + WholeEntrySlack + (int)compressedSize + DataDescriptorMaxLen;
+                whole = System.Buffers.ArrayPool<byte>.Shared.Rent(want);
+                wholeLength = entry.HeaderOffset < 0 ? 0 : ReadFullAt(_handle, whole.AsSpan(0, want), entry.HeaderOffset);
+                int bodyStart = BodyStart(entry, whole.AsSpan(0, wholeLength));
+                dataOffset = entry.HeaderOffset + bodyStart;
+                if (bodyStart + compressedSize <= wholeLength)
+                {
+                    section = new MemoryStream(whole, bodyStart, (int)compressedSize, writable: false);
+
+                    // The descriptor is in the bytes read when all 16 are, or when the read stopped at the end of the file.
+                    int end = bodyStart + (int)compressedSize;
+                    if (wholeLength - end >= DataDescriptorMaxLen || wholeLength < want)
+                    {
+                        descriptorAt = end;
+                    }
+                }
+                else
+                {
+                    section = new SectionStream(_handle, dataOffset, compressedSize, Length);
+                }
+            }
+            else
+            {
+                dataOffset = FindBodyOffset(entry);
+                section = new SectionStream(_handle, dataOffset, compressedSize, Length);
+            }
+
+            using (section)
+            {
+                var (nread, crc) = ReadBody(entry, section, buffer, onChunk, cancellationToken);
+                if (entry.HasDataDescriptor)
+                {
+                    // The bytes after the data, as many as a read of the file there gives.
+                    Span<byte> read = stackalloc byte[DataDescriptorMaxLen];
+                    CheckDataDescriptor(entry, descriptorAt >= 0
+                        ? whole.AsSpan(descriptorAt, Math.Min(DataDescriptorMaxLen, wholeLength - descriptorAt))
+                        : read[..ReadFullAt(_handle, read, dataOffset + compressedSize)]);
+                    if (crc != entry.Crc32)
+                    {
+                        throw new InvalidDataException($"{ErrChecksum} in file {entry.Name}");
+                    }
+                }
+                else if (entry.Crc32 != 0 && crc != entry.Crc32)
+                {
+                    throw new InvalidDataException($"{ErrChecksum} in file {entry.Name}");
+                }
+
+                return nread;
+            }
+        }
+        finally
+        {
+            if (whole is not null)
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(whole);
+            }
+        }
+    }
+
+    /// <summary>Entries compressed to at most this many bytes are read whole in one read.</summary>
+    private const int WholeEntryLimit = 64 * 1024;
+
+    /// <summary>Room in a whole read for a local header's extra field (absent or short in module zips; a longer one
+    /// falls back to reading the data separately).</summary>
+    private const int WholeEntrySlack = 64;
+
+    /// <summary>A data descriptor with its optional signature: signature, CRC-32, compressed and uncompressed sizes.</summary>
+    private const int DataDescriptorMaxLen = 16;
+
+    /// <summary>Decompresses an entry's data from section, enforcing the declared uncompressed size: the bytes read and
+    /// their CRC-32 (the caller compares it, after checking a data descriptor, as Go's checksumReader does).</summary>
+    private static (long Read, uint Crc) ReadBody(ZipEntryInfo entry, Stream section, byte[] buffer, Action<ReadOnlySpan<byte>> onChunk, CancellationToken cancellationToken)
+    {
         Stream source = entry.Method switch
         {
             0 => section,
@@ -147,20 +229,7 @@ internal sealed class ZipReader : IDisposable
                     $"{ErrUnexpectedEof}: uncompressed size of file {entry.Name} is smaller than declared size ({entry.UncompressedSize} bytes)");
             }
 
-            if (entry.HasDataDescriptor)
-            {
-                CheckDataDescriptor(entry, dataOffset + compressedSize);
-                if (crc.GetCurrentHashAsUInt32() != entry.Crc32)
-                {
-                    throw new InvalidDataException($"{ErrChecksum} in file {entry.Name}");
-                }
-            }
-            else if (entry.Crc32 != 0 && crc.GetCurrentHashAsUInt32() != entry.Crc32)
-            {
-                throw new InvalidDataException($"{ErrChecksum} in file {entry.Name}");
-            }
-
-            return (long)nread;
+            return ((long)nread, crc.GetCurrentHashAsUInt32());
         }
         finally
         {
@@ -174,25 +243,29 @@ internal sealed class ZipReader : IDisposable
     private long FindBodyOffset(ZipEntryInfo entry)
     {
         Span<byte> header = stackalloc byte[FileHeaderLen];
-        if (entry.HeaderOffset < 0 || ReadFullAt(_handle, header, entry.HeaderOffset) != FileHeaderLen)
-        {
-            throw new InvalidDataException(ErrFormat);
-        }
-        if (BinaryPrimitives.ReadUInt32LittleEndian(header) != FileHeaderSignature)
+        int read = entry.HeaderOffset < 0 ? 0 : ReadFullAt(_handle, header, entry.HeaderOffset);
+        return entry.HeaderOffset + BodyStart(entry, header[..read]);
+    }
+
+    /// <summary>Where an entry's data starts, relative to its local header, from the bytes read at the header (at least
+    /// the header itself, else the zip is not valid).</summary>
+    private static int BodyStart(ZipEntryInfo entry, ReadOnlySpan<byte> header)
+    {
+        if (entry.HeaderOffset < 0 || header.Length < FileHeaderLen || BinaryPrimitives.ReadUInt32LittleEndian(header) != FileHeaderSignature)
         {
             throw new InvalidDataException(ErrFormat);
         }
         int nameLen = BinaryPrimitives.ReadUInt16LittleEndian(header[26..]);
         int extraLen = BinaryPrimitives.ReadUInt16LittleEndian(header[28..]);
-        return entry.HeaderOffset + FileHeaderLen + nameLen + extraLen;
+        return FileHeaderLen + nameLen + extraLen;
     }
 
-    private void CheckDataDescriptor(ZipEntryInfo entry, long offset)
+    /// <summary>Checks a data descriptor from the bytes after the entry's data (up to 16: as many as the file has).</summary>
+    private static void CheckDataDescriptor(ZipEntryInfo entry, ReadOnlySpan<byte> buf)
     {
         // [signature (optional)] crc32 csize32 usize32. As in Go, the 12 bytes after the optional signature must be
         // present, and only the CRC-32 is compared (the sizes from the central directory are authoritative).
-        Span<byte> buf = stackalloc byte[16];
-        int n = ReadFullAt(_handle, buf, offset);
+        int n = buf.Length;
         bool hasSignature = n >= 4 && BinaryPrimitives.ReadUInt32LittleEndian(buf) == DataDescriptorSignature;
         if (n < (hasSignature ? 16 : 12))
         {
