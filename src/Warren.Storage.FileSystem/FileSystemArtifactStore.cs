@@ -492,17 +492,7 @@ public sealed class FileSystemArtifactStore : IArtifactStore, IDisposable
 
             var (listFile, bytes) = list;
 
-            var staged = NewStagingFile();
-            var file = PrivateFiles.OpenPrivate(staged, FileMode.CreateNew, FileAccess.Write, FileShare.None);
-            await using (file.ConfigureAwait(false))
-            {
-                await file.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
-                if (_fsync)
-                {
-                    file.Flush(flushToDisk: true);
-                }
-            }
-
+            var staged = await StageBytesAsync(bytes, _fsync, cancellationToken).ConfigureAwait(false);
             File.Move(staged, listFile, overwrite: true);
             SyncAfterRename(Path.GetDirectoryName(listFile)!, null);
         }
@@ -541,13 +531,7 @@ public sealed class FileSystemArtifactStore : IArtifactStore, IDisposable
                     continue;
                 }
 
-                var staged = NewStagingFile();
-                pending.Add((staged, list.File));
-                var file = PrivateFiles.OpenPrivate(staged, FileMode.CreateNew, FileAccess.Write, FileShare.None);
-                await using (file.ConfigureAwait(false))
-                {
-                    await file.WriteAsync(list.Content, CancellationToken.None).ConfigureAwait(false);
-                }
+                pending.Add((await StageBytesAsync(list.Content, flushToDisk: false, CancellationToken.None).ConfigureAwait(false), list.File));
             }
 
             if (pending.Count == 0)
@@ -586,6 +570,32 @@ public sealed class FileSystemArtifactStore : IArtifactStore, IDisposable
                 _listLocks[stripes[i]].Release();
             }
         }
+    }
+
+    /// <summary>A new file in the staging directory holding content, flushed to disk when asked; its path. Nothing is
+    /// left behind when writing fails.</summary>
+    private async Task<string> StageBytesAsync(byte[] content, bool flushToDisk, CancellationToken cancellationToken)
+    {
+        var staged = NewStagingFile();
+        try
+        {
+            var file = PrivateFiles.OpenPrivate(staged, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+            await using (file.ConfigureAwait(false))
+            {
+                await file.WriteAsync(content, cancellationToken).ConfigureAwait(false);
+                if (flushToDisk)
+                {
+                    file.Flush(flushToDisk: true);
+                }
+            }
+        }
+        catch
+        {
+            File.Delete(staged);
+            throw;
+        }
+
+        return staged;
     }
 
     /// <summary>The list file of a module and the content it should hold, or null when it holds that already (or the

@@ -486,7 +486,7 @@ public sealed class BundleImporter(ImportOptions options)
             await index.RecordArtifactsAsync(indexed, cancellationToken).ConfigureAwait(false);
         }
 
-        foreach (var v in manifest.Versions)
+        for (var i = 0; i < manifest.Versions.Count; i++)
         {
             Step("storing", manifest.Versions.Count);
         }
