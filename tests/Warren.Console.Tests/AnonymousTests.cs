@@ -56,8 +56,20 @@ public sealed class AnonymousTests(AnonymousFixture fixture) : IClassFixture<Ano
         // Search: the public module, never the private one.
         await nav.GetByRole(AriaRole.Link, new() { Name = "Modules" }).ClickAsync();
         await page.GetByLabel("Module path or part of it").FillAsync("o");
-        await page.GetByRole(AriaRole.Button, new() { Name = "Search", Exact = true }).ClickAsync();
-        await page.WaitForURLAsync("**/ui/modules?q=o");
+        if (javaScript)
+        {
+            // Let search-as-you-type finish first, so that its fetch does not race the form's submission.
+            await page.WaitForURLAsync("**/ui/modules?q=o", new() { WaitUntil = WaitUntilState.Commit });
+            await page.RunAndWaitForResponseAsync(
+                () => page.GetByRole(AriaRole.Button, new() { Name = "Search", Exact = true }).ClickAsync(),
+                r => r.Request.IsNavigationRequest && r.Url.EndsWith("/ui/modules?q=o", StringComparison.Ordinal));
+            await page.WaitForLoadStateAsync(LoadState.Load);
+        }
+        else
+        {
+            await page.GetByRole(AriaRole.Button, new() { Name = "Search", Exact = true }).ClickAsync();
+            await page.WaitForURLAsync("**/ui/modules?q=o");
+        }
         var results = page.Locator("#results");
         await Assertions.Expect(results.GetByRole(AriaRole.Link, new() { Name = Errors, Exact = true })).ToBeVisibleAsync();
         Assert.DoesNotContain(Private, await results.InnerHTMLAsync(), StringComparison.Ordinal);

@@ -81,6 +81,7 @@ public class ConsoleFixture : IAsyncLifetime
         // well over the usual few seconds; a real failure still fails, only later.
         page.SetDefaultTimeout(45_000);
         page.SetDefaultNavigationTimeout(45_000);
+        Assertions.SetDefaultExpectTimeout(45_000);
         return page;
     }
 

@@ -16,10 +16,32 @@ public sealed class ModulesTests(ConsoleFixture fixture) : IClassFixture<Console
         await ConsoleFixture.SignInAsync(page, fixture.Server.ReaderToken, "/ui/modules");
         Assert.EndsWith("/ui/modules", page.Url, StringComparison.Ordinal);
 
-        await page.GetByLabel("Module path or part of it").FillAsync("pkg/errors");
-        await page.GetByRole(AriaRole.Button, new() { Name = "Search", Exact = true }).ClickAsync();
-        await page.WaitForURLAsync("**/ui/modules?q=pkg%2Ferrors");
         var results = page.Locator("#results");
+        if (javaScript)
+        {
+            // Search as you type: the results and the address change in place, without loading another page. Waiting
+            // for it also keeps its fetch from racing the form's submission below.
+            await page.EvaluateAsync("() => { window.samePage = true; }");
+            await page.GetByLabel("Module path or part of it").FillAsync("pkg/errors");
+            await page.WaitForURLAsync("**/ui/modules?q=pkg%2Ferrors", new() { WaitUntil = WaitUntilState.Commit });
+            await Assertions.Expect(results.GetByRole(AriaRole.Link, new() { Name = "github.com/pkg/errors", Exact = true })).ToBeVisibleAsync();
+            await Assertions.Expect(results.GetByRole(AriaRole.Link, new() { Name = "github.com/pkg/sftp" })).ToHaveCountAsync(0);
+            Assert.True(await page.EvaluateAsync<bool>("() => window.samePage === true"));
+
+            // The button still submits the form: a new page with the same results.
+            await page.RunAndWaitForResponseAsync(
+                () => page.GetByRole(AriaRole.Button, new() { Name = "Search", Exact = true }).ClickAsync(),
+                r => r.Request.IsNavigationRequest && r.Url.EndsWith("/ui/modules?q=pkg%2Ferrors", StringComparison.Ordinal));
+            await page.WaitForLoadStateAsync(LoadState.Load);
+            Assert.False(await page.EvaluateAsync<bool>("() => window.samePage === true"));
+        }
+        else
+        {
+            await page.GetByLabel("Module path or part of it").FillAsync("pkg/errors");
+            await page.GetByRole(AriaRole.Button, new() { Name = "Search", Exact = true }).ClickAsync();
+            await page.WaitForURLAsync("**/ui/modules?q=pkg%2Ferrors");
+        }
+
         await Assertions.Expect(results.GetByRole(AriaRole.Link, new() { Name = "github.com/pkg/errors", Exact = true })).ToBeVisibleAsync();
         await Assertions.Expect(results.GetByRole(AriaRole.Link, new() { Name = "github.com/pkg/sftp" })).ToHaveCountAsync(0);
 
