@@ -89,6 +89,7 @@ public sealed class BundleExporter(ExportOptions options)
         try
         {
             var since = options.Since ?? BundleCursor.Empty;
+            var written = new ConcurrentDictionary<string, (string Sha256, long Size)>(StringComparer.Ordinal);
             var prefetcher = new Prefetcher(new PrefetchOptions(ExpandInputs(options.Inputs, scratch.FullName), options.Proxy, outDir, options.Jobs)
             {
                 ProxyLayout = true,
@@ -97,6 +98,8 @@ public sealed class BundleExporter(ExportOptions options)
             {
                 OnResolveProgress = OnResolveProgress,
                 OnFetchProgress = OnFetchProgress,
+                // Hashed as they are written, so that the manifest need not read the bundle's zips a second time.
+                OnFileWritten = (path, sha256, size) => written[path] = (sha256, size),
             };
             var fetched = await prefetcher.RunAsync(cancellationToken).ConfigureAwait(false);
             var findings = fetched.Report.Findings.Where(f => f.Check != "prefetch.summary").ToList();
@@ -132,7 +135,7 @@ public sealed class BundleExporter(ExportOptions options)
                 .Select(c => new BundleVersion(c.Key.Path, c.Key.Version, c.Zip, hashes.GetValueOrDefault(c.Key)?.ZipHash, hashes.GetValueOrDefault(c.Key)?.GoModHash))
                 .ToList();
             var vulnDb = await WriteVulnDbAsync(outDir, cancellationToken).ConfigureAwait(false);
-            var files = await BundleLayout.HashFilesAsync(outDir, options.Jobs, cancellationToken).ConfigureAwait(false);
+            var files = await BundleLayout.HashFilesAsync(outDir, options.Jobs, written, cancellationToken).ConfigureAwait(false);
             var manifest = new BundleManifest(BundleManifest.CurrentFormat, options.Proxy, sumDb, (options.Time ?? TimeProvider.System).GetUtcNow(),
                 options.Since is null ? null : $"{since.Count} versions carried by earlier bundles", since.With(carried).ToString(), versions, files, vulnDb);
             var json = manifest.ToJson();

@@ -70,6 +70,12 @@ public sealed class Prefetcher
     /// <summary>Called with (module versions done, module versions planned) while fetching.</summary>
     public Action<int, int>? OnFetchProgress { get; set; }
 
+    /// <summary>Called with (full path, SHA-256 in lower-case hex, size) of each file of a target version written to the
+    /// module cache (.mod, .info, .zip, .ziphash), hashed as it was written: a caller that lists the files with their
+    /// hashes need not read them again. Files already in place, and the .mod files of the requirement graph written
+    /// while resolving, are not reported.</summary>
+    public Action<string, string, long>? OnFileWritten { get; set; }
+
     /// <summary>Plans and fetches everything the inputs name; failures become findings, never exceptions (but
     /// cancellation). Call once per instance.</summary>
     public async Task<PrefetchResult> RunAsync(CancellationToken cancellationToken)
@@ -279,6 +285,7 @@ public sealed class Prefetcher
         }
 
         await layout.WriteAtomicallyAsync(target.Key, ".mod", goMod, cancellationToken).ConfigureAwait(false);
+        Written(layout, target.Key, ".mod", goMod);
         if (!target.Zip)
         {
             return;
@@ -287,7 +294,9 @@ public sealed class Prefetcher
         using (var info = new MemoryStream())
         {
             Count(await proxy.CopyAsync(target.Key, ".info", info, ModuleZip.MaxGoMod, cancellationToken).ConfigureAwait(false));
-            await layout.WriteAtomicallyAsync(target.Key, ".info", info.ToArray(), cancellationToken).ConfigureAwait(false);
+            var bytes = info.ToArray();
+            await layout.WriteAtomicallyAsync(target.Key, ".info", bytes, cancellationToken).ConfigureAwait(false);
+            Written(layout, target.Key, ".info", bytes);
         }
 
         if (layout.HasZip(target.Key, zipHash))
@@ -300,10 +309,18 @@ public sealed class Prefetcher
         var temp = ModCacheLayout.TempName(zip);
         try
         {
-            var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, FileOptions.Asynchronous);
+            var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, FileOptions.Asynchronous);
+            Stream stream = OnFileWritten is null ? file : new Sha256WriteStream(file);
+            string? zipSha = null;
+            long zipSize;
             await using (stream.ConfigureAwait(false))
             {
-                Count(await proxy.CopyAsync(target.Key, ".zip", stream, ModuleZip.MaxZipFile, cancellationToken).ConfigureAwait(false));
+                zipSize = await proxy.CopyAsync(target.Key, ".zip", stream, ModuleZip.MaxZipFile, cancellationToken).ConfigureAwait(false);
+                Count(zipSize);
+                if (stream is Sha256WriteStream hashing)
+                {
+                    zipSha = hashing.HexDigest();
+                }
             }
 
             var check = ModuleZip.Check(temp, target.Key.Path, target.Key.Version, cancellationToken);
@@ -318,7 +335,14 @@ public sealed class Prefetcher
             }
 
             File.Move(temp, zip, overwrite: true);
-            await layout.WriteAtomicallyAsync(target.Key, ".ziphash", System.Text.Encoding.UTF8.GetBytes(check.ZipHash), cancellationToken).ConfigureAwait(false);
+            if (zipSha is not null)
+            {
+                OnFileWritten?.Invoke(zip, zipSha, zipSize);
+            }
+
+            var zipHashFile = System.Text.Encoding.UTF8.GetBytes(check.ZipHash);
+            await layout.WriteAtomicallyAsync(target.Key, ".ziphash", zipHashFile, cancellationToken).ConfigureAwait(false);
+            Written(layout, target.Key, ".ziphash", zipHashFile);
             Interlocked.Increment(ref _zips);
         }
         finally
@@ -328,6 +352,14 @@ public sealed class Prefetcher
     }
 
     private void Count(long bytes) => Interlocked.Add(ref _bytes, bytes);
+
+    private void Written(ModCacheLayout layout, ModuleKey key, string suffix, byte[] content)
+    {
+        if (OnFileWritten is { } written)
+        {
+            written(layout.PathOf(key, suffix), Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content)), content.Length);
+        }
+    }
 
     private sealed class Target(ModuleKey key)
     {

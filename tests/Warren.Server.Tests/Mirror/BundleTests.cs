@@ -138,6 +138,28 @@ public sealed class BundleTests(BundleFixture fixture) : IClassFixture<BundleFix
     }
 
     [Fact]
+    public void The_manifest_lists_every_file_of_the_bundle_with_the_hash_and_size_it_has_on_disk()
+    {
+        // Zips, .mod and .info files are hashed as export writes them, the rest afterwards: every entry must be what a
+        // reader of the bundle computes from the file itself.
+        var bundle = fixture.Bundle;
+        var listed = ManifestOf(bundle).GetProperty("files").EnumerateArray()
+            .ToDictionary(f => f.GetProperty("path").GetString()!, f => (Sha256: f.GetProperty("sha256").GetString()!, Size: f.GetProperty("size").GetInt64()));
+        var onDisk = Directory.EnumerateFiles(bundle, "*", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(bundle, f).Replace(Path.DirectorySeparatorChar, '/'))
+            .Where(f => f is not ("warren-bundle.json" or "warren-bundle.sig"))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        Assert.Equal(onDisk, listed.Keys.Order(StringComparer.Ordinal).ToList());
+        Assert.Contains(onDisk, f => f.EndsWith(".zip", StringComparison.Ordinal));
+        foreach (var path in onDisk)
+        {
+            var bytes = File.ReadAllBytes(Path.Combine(bundle, path));
+            Assert.Equal((Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)), (long)bytes.Length), listed[path]);
+        }
+    }
+
+    [Fact]
     public async Task A_bundle_with_one_zip_byte_changed_is_refused_at_import_naming_the_file_and_by_the_go_command()
     {
         var tampered = TestPaths.NewTempDir("tampered");
