@@ -119,7 +119,7 @@ public sealed class SqliteHostedLogStorage : IHostedLogStorage
         var firstHash = Tlog.StoredHashCount(expectedSize);
         var added = Tlog.StoredHashCount(newSize) - firstHash;
 
-        return _index.RunAsync(async connection =>
+        return _index.RunWriteAsync(async connection =>
         {
             using var transaction = Sql.BeginImmediate(connection);
             await using (var read = Sql.Command(connection, transaction, "SELECT size FROM hosted_log_heads WHERE log = $l", ("$l", Name)))

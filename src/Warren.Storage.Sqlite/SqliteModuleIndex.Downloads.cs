@@ -8,7 +8,7 @@ public sealed partial class SqliteModuleIndex
     public Task RecordDownloadsAsync(IReadOnlyCollection<DownloadCount> batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        return batch.Count == 0 ? Task.CompletedTask : RunAsync(async connection =>
+        return batch.Count == 0 ? Task.CompletedTask : RunWriteAsync(async connection =>
         {
             await using var transaction = Sql.BeginImmediate(connection);
             foreach (var d in batch)
@@ -47,7 +47,7 @@ public sealed partial class SqliteModuleIndex
         });
 
     public Task<int> PruneDownloadsAsync(DateOnly before, CancellationToken cancellationToken) =>
-        RunAsync(async connection =>
+        RunWriteAsync(async connection =>
         {
             await using var command = Sql.Command(connection, null, "DELETE FROM downloads WHERE day < $d", ("$d", before.DayNumber));
             return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -56,7 +56,7 @@ public sealed partial class SqliteModuleIndex
     public Task<int> EnqueueAlertsAsync(IReadOnlyCollection<AlertEntry> alerts, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(alerts);
-        return alerts.Count == 0 ? Task.FromResult(0) : RunAsync(async connection =>
+        return alerts.Count == 0 ? Task.FromResult(0) : RunWriteAsync(async connection =>
         {
             await using var transaction = Sql.BeginImmediate(connection);
             var added = 0;
@@ -79,7 +79,7 @@ public sealed partial class SqliteModuleIndex
     public Task<IReadOnlyList<AlertEntry>> ClaimAlertsAsync(string claimer, DateTimeOffset now, TimeSpan lease, int max, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(claimer);
-        return RunAsync<IReadOnlyList<AlertEntry>>(async connection =>
+        return RunWriteAsync<IReadOnlyList<AlertEntry>>(async connection =>
         {
             // One writer at a time (BEGIN IMMEDIATE): what is read here cannot be claimed by another before the update.
             await using var transaction = Sql.BeginImmediate(connection);
@@ -133,7 +133,7 @@ public sealed partial class SqliteModuleIndex
         (string, object?) time, (string, object?) error, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(alerts);
-        return alerts.Count == 0 ? Task.CompletedTask : RunAsync(async connection =>
+        return alerts.Count == 0 ? Task.CompletedTask : RunWriteAsync(async connection =>
         {
             await using var transaction = Sql.BeginImmediate(connection);
             foreach (var (advisory, module, version) in alerts)

@@ -26,6 +26,7 @@ public sealed partial class SqliteModuleIndex : IModuleIndex, IDisposable
     private long _recreations;
     private TaskCompletionSource _recreated = NewSignal();
     private int _disposed;
+    private readonly SemaphoreSlim _writes = new(1, 1);
     private readonly SqliteIndexOptions _options;
     private readonly ILogger<SqliteModuleIndex>? _typedLogger;
     private readonly Lazy<SqliteModuleIndex> _hostedLogs;
@@ -111,7 +112,7 @@ public sealed partial class SqliteModuleIndex : IModuleIndex, IDisposable
             return Task.CompletedTask;
         }
 
-        return RunAsync(async connection =>
+        return RunWriteAsync(async connection =>
         {
             // Upsert: a record that exists keeps its first fetched_at. A version's first record also gives it its feed
             // timestamp, after every other (SQLite runs one writer at a time, so no two get the same one). Many records
@@ -165,7 +166,7 @@ public sealed partial class SqliteModuleIndex : IModuleIndex, IDisposable
     public Task RecordVerificationAsync(VersionVerification verification, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(verification);
-        return RunAsync(async connection =>
+        return RunWriteAsync(async connection =>
         {
             await using var command = Sql.Command(connection, null, """
                 INSERT INTO verifications (module, version, database, tree_size, verified_at) VALUES ($m, $v, $d, $s, $t)
@@ -233,7 +234,7 @@ public sealed partial class SqliteModuleIndex : IModuleIndex, IDisposable
     public Task RecordNodeAsync(NodeHeartbeat heartbeat, DateTimeOffset forgetBefore, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(heartbeat);
-        return RunAsync(async connection =>
+        return RunWriteAsync(async connection =>
         {
             await using var command = Sql.Command(connection, null, """
                 INSERT INTO nodes (node, instance, version, started_at, last_seen) VALUES ($n, $i, $v, $s, $t)
@@ -264,7 +265,7 @@ public sealed partial class SqliteModuleIndex : IModuleIndex, IDisposable
     {
         ArgumentNullException.ThrowIfNull(session);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxSessions, 1);
-        return RunAsync(async connection =>
+        return RunWriteAsync(async connection =>
         {
             using var transaction = Sql.BeginImmediate(connection);
             await using (var ended = Sql.Command(connection, transaction, "DELETE FROM sessions WHERE expires <= $now", ("$now", Sql.ToStored(now))))
@@ -311,7 +312,7 @@ public sealed partial class SqliteModuleIndex : IModuleIndex, IDisposable
     public Task<string?> EndSessionAsync(byte[] key, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(key);
-        return RunAsync(async connection =>
+        return RunWriteAsync(async connection =>
         {
             await using var command = Sql.Command(connection, null, "DELETE FROM sessions WHERE key = $key RETURNING principal", ("$key", key));
             return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
@@ -322,7 +323,7 @@ public sealed partial class SqliteModuleIndex : IModuleIndex, IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(candidate);
-        return RunAsync(async connection =>
+        return RunWriteAsync(async connection =>
         {
             await using var command = Sql.Command(connection, null, """
                 INSERT INTO secrets (name, value) VALUES ($n, $v) ON CONFLICT (name) DO NOTHING;
@@ -340,7 +341,7 @@ public sealed partial class SqliteModuleIndex : IModuleIndex, IDisposable
         });
 
     public Task SetCursorAsync(string name, string cursor, CancellationToken cancellationToken) =>
-        RunAsync(async connection =>
+        RunWriteAsync(async connection =>
         {
             await using var command = Sql.Command(connection, null,
                 "INSERT INTO cursors (name, cursor) VALUES ($n, $c) ON CONFLICT (name) DO UPDATE SET cursor = excluded.cursor", ("$n", name), ("$c", cursor));
@@ -350,7 +351,7 @@ public sealed partial class SqliteModuleIndex : IModuleIndex, IDisposable
     public Task RecordUsageAsync(IReadOnlyCollection<VersionUsage> batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        return batch.Count == 0 ? Task.CompletedTask : RunAsync(async connection =>
+        return batch.Count == 0 ? Task.CompletedTask : RunWriteAsync(async connection =>
         {
             await using var transaction = Sql.BeginImmediate(connection);
             foreach (var use in batch)
@@ -386,7 +387,7 @@ public sealed partial class SqliteModuleIndex : IModuleIndex, IDisposable
     public Task RecordEvictionsAsync(IReadOnlyCollection<(string ModulePath, string Version)> versions, DateTimeOffset evictedAt, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(versions);
-        return versions.Count == 0 ? Task.CompletedTask : RunAsync(async connection =>
+        return versions.Count == 0 ? Task.CompletedTask : RunWriteAsync(async connection =>
         {
             await using var transaction = Sql.BeginImmediate(connection);
             foreach (var (modulePath, version) in versions)
@@ -461,7 +462,7 @@ public sealed partial class SqliteModuleIndex : IModuleIndex, IDisposable
     public Task PutAnswerAsync(string key, byte[] body, DateTimeOffset fetchedAt, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(body);
-        return RunAsync(async connection =>
+        return RunWriteAsync(async connection =>
         {
             await using var command = Sql.Command(connection, null, "INSERT OR REPLACE INTO answers (key, body, fetched_at) VALUES ($k, $b, $t)",
                 ("$k", key), ("$b", body), ("$t", Sql.ToStored(fetchedAt)));
@@ -470,7 +471,7 @@ public sealed partial class SqliteModuleIndex : IModuleIndex, IDisposable
     }
 
     public Task<int> PruneAnswersAsync(DateTimeOffset olderThan, int maxCount, CancellationToken cancellationToken) =>
-        RunAsync(async connection =>
+        RunWriteAsync(async connection =>
         {
             using var transaction = Sql.BeginImmediate(connection);
             await using var old = Sql.Command(connection, transaction, "DELETE FROM answers WHERE fetched_at < $t", ("$t", Sql.ToStored(olderThan)));
@@ -490,35 +491,35 @@ public sealed partial class SqliteModuleIndex : IModuleIndex, IDisposable
             return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
         });
 
-    public Task<NegativeAnswer?> GetNegativeAsync(string key, DateTimeOffset now, CancellationToken cancellationToken) =>
-        RunAsync(async connection =>
+    public async Task<NegativeAnswer?> GetNegativeAsync(string key, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var answer = await RunAsync(async connection =>
         {
-            NegativeAnswer? answer = null;
-            await using (var command = Sql.Command(connection, null, "SELECT kind, reason, expires FROM negatives WHERE key = $k", ("$k", key)))
-            {
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    answer = new NegativeAnswer(reader.GetString(0), reader.GetString(1), Sql.FromStored(reader.GetInt64(2)));
-                }
-            }
+            await using var command = Sql.Command(connection, null, "SELECT kind, reason, expires FROM negatives WHERE key = $k", ("$k", key));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+                ? new NegativeAnswer(reader.GetString(0), reader.GetString(1), Sql.FromStored(reader.GetInt64(2)))
+                : null;
+        }).ConfigureAwait(false);
+        if (answer is null || answer.Expires > now)
+        {
+            return answer;
+        }
 
-            if (answer is null || answer.Expires > now)
-            {
-                return answer;
-            }
-
-            // Expired: forget it (unless it was replaced meanwhile by one that has not expired).
+        // Expired: forget it (unless it was replaced meanwhile by one that has not expired).
+        await RunWriteAsync(async connection =>
+        {
             await using var delete = Sql.Command(connection, null, "DELETE FROM negatives WHERE key = $k AND expires <= $now",
                 ("$k", key), ("$now", Sql.ToStored(now)));
-            await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            return null;
-        });
+            return await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }).ConfigureAwait(false);
+        return null;
+    }
 
     public Task PutNegativeAsync(string key, NegativeAnswer answer, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(answer);
-        return RunAsync(async connection =>
+        return RunWriteAsync(async connection =>
         {
             await using var command = Sql.Command(connection, null,
                 "INSERT OR REPLACE INTO negatives (key, kind, reason, expires) VALUES ($k, $kind, $r, $e)",
@@ -528,7 +529,7 @@ public sealed partial class SqliteModuleIndex : IModuleIndex, IDisposable
     }
 
     public Task RemoveNegativeAsync(string key, CancellationToken cancellationToken) =>
-        RunAsync(async connection =>
+        RunWriteAsync(async connection =>
         {
             await using var command = Sql.Command(connection, null, "DELETE FROM negatives WHERE key = $k", ("$k", key));
             return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -553,7 +554,7 @@ public sealed partial class SqliteModuleIndex : IModuleIndex, IDisposable
             throw new ArgumentException("the new tree head is not a signed tree note", nameof(next));
         }
 
-        return RunAsync(async connection =>
+        return RunWriteAsync(async connection =>
         {
             using var transaction = Sql.BeginImmediate(connection);
             byte[]? current = null;
@@ -625,6 +626,24 @@ public sealed partial class SqliteModuleIndex : IModuleIndex, IDisposable
     }
 
     /// <summary>Runs op on a pooled connection; when the database turns out corrupt, recovers and runs it once more.</summary>
+    /// <summary>Runs an operation that writes. This process's writers take turns here, waiting asynchronously: when two
+    /// met at SQLite's write lock instead, the loser got SQLITE_BUSY, which Microsoft.Data.Sqlite answers by blocking
+    /// its thread for 150 ms before it tries again (a cold download saw a few of those per corpus, each on a client's
+    /// request). Writers in other processes on the same file still meet the lock.</summary>
+    internal async Task<T> RunWriteAsync<T>(Func<SqliteConnection, Task<T>> op)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        await _writes.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            return await RunAsync(op).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writes.Release();
+        }
+    }
+
     internal async Task<T> RunAsync<T>(Func<SqliteConnection, Task<T>> op)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);

@@ -210,6 +210,35 @@ public sealed class SqliteIndexTests : IDisposable
     }
 
     [Fact]
+    public async Task Writers_in_one_process_take_turns_instead_of_meeting_the_write_lock()
+    {
+        var index = Open();
+        // The first write holds SQLite's write lock (an open BEGIN IMMEDIATE) until it is let go.
+        var holding = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var letGo = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var first = index.RunWriteAsync(async connection =>
+        {
+            await using var transaction = connection.BeginTransaction(System.Data.IsolationLevel.Serializable, deferred: false);
+            holding.SetResult();
+            await letGo.Task;
+            await transaction.CommitAsync();
+            return 0;
+        });
+        await holding.Task;
+
+        // A record from another request of the same process waits its turn: it has not reached SQLite (where it would
+        // get SQLITE_BUSY and its thread would sleep) while the lock is held, and completes once it is let go.
+        var record = index.RecordArtifactAsync(new ArtifactRecord("m.example/a", "v1.0.0", ArtifactKind.Info, null, 3, "https://up", T0), Ct);
+        var reads = await index.GetArtifactAsync("m.example/a", "v1.0.0", ArtifactKind.Info, Ct);
+        Assert.Null(reads);
+        Assert.False(record.IsCompleted);
+        letGo.SetResult();
+        await first;
+        await record;
+        Assert.NotNull(await index.GetArtifactAsync("m.example/a", "v1.0.0", ArtifactKind.Info, Ct));
+    }
+
+    [Fact]
     public async Task Parallel_tree_head_advances_on_two_handles_let_exactly_one_win()
     {
         var first = Open();
