@@ -309,19 +309,19 @@ public sealed class Prefetcher
         var temp = ModCacheLayout.TempName(zip);
         try
         {
+            // With a listener, the zip is hashed on its way to the file: a hash algorithm as a crypto transform passes its
+            // input through unchanged, and holds the hash once the stream is closed.
+            using var sha = OnFileWritten is null ? null : System.Security.Cryptography.SHA256.Create();
             var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, FileOptions.Asynchronous);
-            Stream stream = OnFileWritten is null ? file : new Sha256WriteStream(file);
-            string? zipSha = null;
+            Stream stream = sha is null ? file : new System.Security.Cryptography.CryptoStream(file, sha, System.Security.Cryptography.CryptoStreamMode.Write);
             long zipSize;
             await using (stream.ConfigureAwait(false))
             {
                 zipSize = await proxy.CopyAsync(target.Key, ".zip", stream, ModuleZip.MaxZipFile, cancellationToken).ConfigureAwait(false);
                 Count(zipSize);
-                if (stream is Sha256WriteStream hashing)
-                {
-                    zipSha = hashing.HexDigest();
-                }
             }
+
+            var zipSha = sha?.Hash is { } digest ? Convert.ToHexStringLower(digest) : null;
 
             var check = ModuleZip.Check(temp, target.Key.Path, target.Key.Version, cancellationToken);
             if (!check.IsValid || check.ZipHash is null)
