@@ -625,7 +625,6 @@ public sealed partial class SqliteModuleIndex : IModuleIndex, IDisposable
         }
     }
 
-    /// <summary>Runs op on a pooled connection; when the database turns out corrupt, recovers and runs it once more.</summary>
     /// <summary>Runs an operation that writes. This process's writers take turns here, waiting asynchronously: when two
     /// met at SQLite's write lock instead, the loser got SQLITE_BUSY, which Microsoft.Data.Sqlite answers by blocking
     /// its thread for 150 ms before it tries again (a cold download saw a few of those per corpus, each on a client's
@@ -644,6 +643,7 @@ public sealed partial class SqliteModuleIndex : IModuleIndex, IDisposable
         }
     }
 
+    /// <summary>Runs op on a pooled connection; when the database turns out corrupt, recovers and runs it once more.</summary>
     internal async Task<T> RunAsync<T>(Func<SqliteConnection, Task<T>> op)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);

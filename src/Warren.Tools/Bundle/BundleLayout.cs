@@ -34,22 +34,19 @@ public static class BundleLayout
             .Order(StringComparer.Ordinal);
     }
 
-    /// <summary>Every content file with its SHA-256 and size.</summary>
-    public static Task<IReadOnlyList<BundleFile>> HashFilesAsync(string bundle, int jobs, CancellationToken cancellationToken) =>
-        HashFilesAsync(bundle, jobs, null, cancellationToken);
-
     /// <summary>Every content file with its SHA-256 and size; a file in written (by full path) with the size it has on
     /// disk is taken with the hash recorded when it was written, the others are read and hashed.</summary>
     public static async Task<IReadOnlyList<BundleFile>> HashFilesAsync(string bundle, int jobs,
-        IReadOnlyDictionary<string, (string Sha256, long Size)>? written, CancellationToken cancellationToken)
+        IReadOnlyDictionary<string, (string Sha256, long Size)> written, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(written);
         var files = new ConcurrentBag<BundleFile>();
         var root = Path.GetFullPath(bundle);
         await Parallel.ForEachAsync(ContentFiles(root), new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, jobs), CancellationToken = cancellationToken }, async (relative, ct) =>
         {
             var full = Path.Combine(root, relative);
             var size = new FileInfo(full).Length;
-            var sha256 = written is not null && written.TryGetValue(full, out var known) && known.Size == size
+            var sha256 = written.TryGetValue(full, out var known) && known.Size == size
                 ? known.Sha256
                 : await BundleManifest.Sha256Async(full, ct).ConfigureAwait(false);
             files.Add(new BundleFile(relative, sha256, size));
